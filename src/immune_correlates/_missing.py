@@ -1,0 +1,146 @@
+"""Complete-case selection that never loses a row silently.
+
+Every model and test in :mod:`immune_correlates.stats` calls
+:func:`complete_cases` on the columns it needs.  Rows that cannot be used are
+returned in an exclusion table (patient id and reason) and announced with a
+:class:`~immune_correlates.errors.MissingDataWarning`, or refused with a
+:class:`~immune_correlates.errors.MissingDataError` when ``missing="raise"``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning, format_offenders
+
+__all__ = ["complete_cases", "row_ids", "empty_exclusions", "EXCLUSION_COLUMNS"]
+
+EXCLUSION_COLUMNS = ["patient_id", "reason"]
+
+
+def empty_exclusions() -> pd.DataFrame:
+    """An exclusion table with no rows."""
+    return pd.DataFrame({"patient_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+
+
+def row_ids(data: pd.DataFrame) -> pd.Series:
+    """Patient ids of ``data``'s rows: the ``patient_id`` column, else the index."""
+    if "patient_id" in data.columns:
+        return data["patient_id"].astype(object)
+    return pd.Series(data.index.astype(object), index=data.index)
+
+
+def _check_columns(data: pd.DataFrame, columns: Sequence[str], caller: str) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise ImmuneCorrelatesError(
+            f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}."
+        )
+    missing_cols = [c for c in columns if c not in data.columns]
+    if missing_cols:
+        raise ImmuneCorrelatesError(
+            f"{caller}: column(s) {missing_cols} not found in data. "
+            f"Available columns: {list(data.columns)}."
+        )
+    dupes = sorted({c for c in columns if list(data.columns).count(c) > 1})
+    if dupes:
+        raise ImmuneCorrelatesError(f"{caller}: column(s) {dupes} appear more than once in data.")
+
+
+def complete_cases(
+    data: pd.DataFrame,
+    columns: Sequence[str],
+    *,
+    missing: str = "drop",
+    numeric: Sequence[str] = (),
+    caller: str = "analysis",
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Keep the rows of ``data`` that are complete in ``columns``.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Patient-level data; ids come from a ``patient_id`` column or the index.
+    columns : sequence of str
+        Every column the analysis uses.
+    missing : {"drop", "raise"}
+        ``"drop"`` leaves incomplete rows out, records them and warns;
+        ``"raise"`` refuses with :class:`MissingDataError`.
+    numeric : sequence of str
+        Columns that must be numeric (booleans allowed) and finite; a
+        non-numeric or infinite value is an error naming patient and value.
+    caller : str
+        Name used in messages (``"fit_cox"``, ...).
+
+    Returns
+    -------
+    complete : DataFrame
+        The complete rows, in their original order.
+    excluded : DataFrame
+        Columns ``patient_id`` and ``reason`` (``"missing cd3_per_ul, pfs_months"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"x": [1.0, None, 3.0]}, index=pd.Index(["P1", "P2", "P3"], name="patient_id"))
+    >>> kept, excluded = complete_cases(df, ["x"], caller="demo")  # doctest: +SKIP
+    >>> excluded.to_dict("records")  # doctest: +SKIP
+    [{'patient_id': 'P2', 'reason': 'missing x'}]
+    """
+    if missing not in ("drop", "raise"):
+        raise ImmuneCorrelatesError(f"{caller}: missing must be 'drop' or 'raise', got {missing!r}.")
+    columns = list(dict.fromkeys(columns))
+    _check_columns(data, columns, caller)
+    ids = row_ids(data)
+    for col in numeric:
+        series = data[col]
+        if isinstance(series.dtype, pd.CategoricalDtype) or not (
+            pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+        ):
+            converted = pd.to_numeric(series, errors="coerce")
+            bad = converted.isna() & series.notna()
+            if bad.any():
+                rows = [
+                    {"patient_id": ids[i], "value": series[i]} for i in series.index[bad]
+                ]
+                raise ImmuneCorrelatesError(
+                    f"{caller}: column {col!r} must be numeric; these values are not:\n"
+                    + format_offenders(rows)
+                    + "\nRecode them (numbers, or empty for missing) and call again."
+                )
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
+        inf = np.isinf(values)
+        if inf.any():
+            rows = [{"patient_id": ids.iloc[i], "value": values[i]} for i in np.flatnonzero(inf)]
+            raise ImmuneCorrelatesError(
+                f"{caller}: column {col!r} has infinite values:\n"
+                + format_offenders(rows)
+                + "\nReplace them with finite values or leave them empty (missing)."
+            )
+    na = data[columns].isna()
+    incomplete = na.any(axis=1)
+    if not incomplete.any():
+        return data, empty_exclusions()
+    reasons = [
+        "missing " + ", ".join(c for c in columns if na.at[idx, c])
+        for idx in na.index[incomplete]
+    ]
+    excluded = pd.DataFrame(
+        {"patient_id": ids[incomplete].to_list(), "reason": reasons}
+    )
+    listing = "; ".join(f"{p} ({r})" for p, r in zip(excluded["patient_id"], excluded["reason"]))
+    if missing == "raise":
+        raise MissingDataError(
+            f"{caller}: {len(excluded)} row(s) have missing values: {listing}. "
+            "Impute or remove them, or pass missing='drop' to analyse complete cases."
+        )
+    warnings.warn(
+        f"{caller}: left out {len(excluded)} of {len(data)} row(s) with missing values: {listing}. "
+        "They are listed in the result's `excluded` table.",
+        MissingDataWarning,
+        stacklevel=3,
+    )
+    return data.loc[~incomplete], excluded

@@ -1,0 +1,104 @@
+"""The column specifications of the four input tables (see docs/data-format.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+__all__ = ["Column", "TableSpec", "CLINICAL", "IMMUNOPHENOTYPE", "FUNCTION_ASSAYS", "ADVERSE_EVENTS",
+           "RESPONSES", "ASSAYS", "UNITS", "SPECS"]
+
+#: iwCLL 2008 best-response categories, best first.
+RESPONSES = ("CR", "CRi", "nPR", "PR", "SD", "PD", "NE")
+ASSAYS = ("cd107a", "ifng", "tnf", "proliferation", "cytotoxicity", "adcc", "synapse")
+UNITS = ("%", "% lysis", "index")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: its kind and constraints.
+
+    ``kind`` is one of ``text``, ``date``, ``binary``, ``number``, ``integer``, ``code``.
+    """
+
+    name: str
+    kind: str
+    required: bool = False
+    allowed: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    strict_min: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    columns: tuple[Column, ...]
+    key: tuple[str, ...] = field(default=())
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+
+CLINICAL = TableSpec(
+    "clinical",
+    (
+        Column("patient_id", "text", True),
+        Column("treatment_start", "date", True),
+        Column("best_response", "code", True, allowed=RESPONSES),
+        Column("last_followup", "date", True),
+        Column("progression_date", "date"),
+        Column("death_date", "date"),
+        Column("mrd_negative", "binary"),
+        Column("alc", "number", minimum=0),
+        Column("age", "number", minimum=0, maximum=120),
+        Column("sex", "code", allowed=("M", "F")),
+        Column("del17p", "binary"),
+        Column("ighv_unmutated", "binary"),
+        Column("prior_therapies", "integer", minimum=0),
+        Column("cycles_received", "integer", minimum=0),
+    ),
+    key=("patient_id",),
+)
+
+IMMUNOPHENOTYPE = TableSpec(
+    "immunophenotype",
+    (
+        Column("patient_id", "text", True),
+        Column("timepoint", "text", True),
+        Column("gating_path", "text", True),
+        Column("freq_of_parent", "number", True, minimum=0, maximum=100),
+        Column("event_count", "integer", minimum=0),
+        Column("bead_events", "integer", minimum=0, strict_min=True),
+        Column("beads_per_tube", "number", minimum=0, strict_min=True),
+        Column("sample_volume_ul", "number", minimum=0, strict_min=True),
+    ),
+    key=("patient_id", "timepoint", "gating_path"),
+)
+
+FUNCTION_ASSAYS = TableSpec(
+    "function_assays",
+    (
+        Column("patient_id", "text", True),
+        Column("timepoint", "text", True),
+        Column("assay", "code", True, allowed=ASSAYS),
+        Column("cell_type", "text", True),
+        Column("condition", "text", True),
+        Column("value", "number", True),
+        Column("unit", "code", True, allowed=UNITS),
+    ),
+    key=("patient_id", "timepoint", "assay", "cell_type", "condition"),
+)
+
+ADVERSE_EVENTS = TableSpec(
+    "adverse_events",
+    (
+        Column("patient_id", "text", True),
+        Column("cycle", "integer", True, minimum=1),
+        Column("term", "text", True),
+        Column("grade", "integer", True, minimum=1, maximum=5),
+    ),
+)
+
+SPECS = {s.name: s for s in (CLINICAL, IMMUNOPHENOTYPE, FUNCTION_ASSAYS, ADVERSE_EVENTS)}

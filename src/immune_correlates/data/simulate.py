@@ -1,0 +1,318 @@
+"""Simulated trials: the four input tables of a cohort from a design and a seed.
+
+``simulate(design, seed)`` draws patients from the model of
+:class:`~immune_correlates.data.design.TrialDesign` and writes them in the
+documented input formats (ISO dates, long assay tables), so a simulated trial
+goes through exactly the same reading, validation and feature derivation as a
+real one.  The same seed gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from .design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
+from .endpoints import DAYS_PER_MONTH
+from .simulate_immune import simulate_function_assays, simulate_immunophenotype
+
+__all__ = ["simulate", "SimulatedTrial", "draw_patients"]
+
+CYCLE_DAYS = 28
+_START = pd.Timestamp("2010-03-01")
+
+
+@dataclass(frozen=True, eq=False)
+class SimulatedTrial:
+    """A simulated trial: input tables, the patient-level truth and the design.
+
+    Attributes
+    ----------
+    tables : dict of DataFrame
+        ``clinical``, ``immunophenotype``, ``function_assays``, ``adverse_events``
+        in the input formats of ``docs/data-format.md`` (dates as ISO text).
+    truth : DataFrame
+        Per patient: the four drivers, the linear predictors and the latent
+        times in months.
+    design : TrialDesign
+    seed : int or None
+    """
+
+    tables: dict
+    truth: pd.DataFrame
+    design: TrialDesign
+    seed: int | None
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def cohort(self):
+        """The tables read and validated by :func:`immune_correlates.read_cohort`."""
+        from .cohort import read_cohort
+
+        c = read_cohort(**self.tables)
+        c.metadata.update({"design": self.design.to_dict(), "seed": self.seed, "synthetic": True})
+        return c
+
+    def write(self, directory: str | Path) -> list[Path]:
+        """Write the four tables as CSV plus ``truth.csv`` and ``design.json``.
+
+        Files are written to temporary names and renamed into place, so an
+        interrupted call leaves no half-written table.
+        """
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        written = []
+        payloads = {f"{name}.csv": table.to_csv(index=False, lineterminator="\n") for name, table in self.tables.items()}
+        payloads["truth.csv"] = self.truth.to_csv(index=True, lineterminator="\n", float_format="%.6f")
+        meta = {"seed": self.seed, "design": self.design.to_dict(), "drivers": list(DRIVERS), "notes": list(self.notes)}
+        payloads["design.json"] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
+        for name, text in payloads.items():
+            target = directory / name
+            tmp = directory / f".{name}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(target)
+            written.append(target)
+        return written
+
+
+def _driver_cov(design: TrialDesign) -> np.ndarray:
+    # Within a lineage, count and function correlate 0.5; across lineages, design.driver_correlation.
+    r = design.driver_correlation
+    cov = np.array([[1.0, r, 0.5, r], [r, 1.0, r, 0.5], [0.5, r, 1.0, r], [r, 0.5, r, 1.0]])
+    return cov
+
+
+def _rank_assign(score: np.ndarray, counts: list[int], labels: list[str]) -> np.ndarray:
+    """Assign ``labels`` (best first) to the highest scores in the given counts."""
+    order = np.argsort(-score, kind="stable")
+    out = np.empty(len(score), dtype=object)
+    start = 0
+    for label, k in zip(labels, counts):
+        out[order[start:start + k]] = label
+        start += k
+    return out
+
+
+def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = False) -> pd.DataFrame:
+    """Patient-level truth: drivers, response, latent event times (months).
+
+    With ``exact=True`` the response categories are assigned by rank of the
+    latent response score in the counts ``round(n * p)``, so a small cohort has
+    exactly the design's proportions.
+    """
+    n = int(design.n_patients)
+    z = rng.multivariate_normal(np.zeros(4), _driver_cov(design), size=n, method="cholesky")
+    eta = z @ design.coefficients("or_cr")
+    latent = eta + rng.logistic(size=n)
+    if exact:
+        n_cr = int(round(n * design.p_cr))
+        n_pr = int(round(n * design.p_pr))
+        group = _rank_assign(latent, [n_cr, n_pr, n - n_cr - n_pr], ["CR", "PR", "NR"])
+    else:
+        c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
+        c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
+        group = np.where(latent > c_cr, "CR", np.where(latent > c_pr, "PR", "NR")).astype(object)
+    best = np.empty(n, dtype=object)
+    sub = {"CR": (["CRi", "CR"], design.p_cri_given_cr), "PR": (["nPR", "PR"], design.p_npr_given_pr)}
+    for g, (labels, p_first) in sub.items():
+        idx = np.flatnonzero(group == g)
+        if exact:
+            k = int(round(len(idx) * p_first))
+            first = rng.permutation(idx)[:k]
+        else:
+            first = idx[rng.random(len(idx)) < p_first]
+        best[idx] = labels[1]
+        best[first] = labels[0]
+    nr = np.flatnonzero(group == "NR")
+    best[nr] = rng.choice(["SD", "PD", "NE"], size=len(nr), p=[0.6, 0.3, 0.1])
+    mrd = np.full(n, np.nan)
+    cr_idx = np.flatnonzero(group == "CR")
+    if exact:
+        k = int(round(len(cr_idx) * design.p_mrd_negative_given_cr))
+        neg = rng.permutation(cr_idx)[:k]
+    else:
+        neg = cr_idx[rng.random(len(cr_idx)) < design.p_mrd_negative_given_cr]
+    mrd[np.flatnonzero(group != "NR")] = 0.0
+    mrd[neg] = 1.0
+
+    lp = z @ design.coefficients("hr_pfs") + np.array([design.hr_response.get(g, 0.0) for g in group], dtype=float)
+    k = design.weibull_shape
+    scale = design.median_pfs_months / np.log(2) ** (1 / k)
+    t_prog = scale * (rng.exponential(size=n) * np.exp(-lp)) ** (1 / k)
+    t_death_free = rng.exponential(1 / design.death_free_rate_per_month, size=n) if design.death_free_rate_per_month > 0 else np.full(n, np.inf)
+    post = rng.exponential(design.median_post_progression_months / np.log(2), size=n)
+    enrol = rng.uniform(0, design.accrual_months, size=n)
+    censor = design.accrual_months + design.followup_months - enrol
+    truth = pd.DataFrame(z, columns=list(DRIVERS))
+    truth["eta_response"] = eta
+    truth["latent_response"] = latent
+    truth["lp_pfs"] = lp
+    truth["response_group"] = group
+    truth["best_response"] = best
+    truth["mrd_negative"] = mrd
+    truth["enrol_months"] = enrol
+    truth["t_progression"] = t_prog
+    truth["t_death_free"] = t_death_free
+    truth["t_post_progression"] = post
+    truth["t_censor"] = censor
+    truth.index = pd.Index([f"OL{i + 1:03d}" for i in range(n)], name="patient_id")
+    return truth
+
+
+def event_days(truth: pd.DataFrame) -> pd.DataFrame:
+    """Whole-day progression, death and follow-up times from the latent times."""
+
+    def days(months):
+        return np.maximum(np.round(np.asarray(months, dtype=float) * DAYS_PER_MONTH), 1.0)
+
+    prog, dfree = truth["t_progression"].to_numpy(), truth["t_death_free"].to_numpy()
+    death = np.where(prog < dfree, prog + truth["t_post_progression"].to_numpy(), dfree)
+    cens = days(truth["t_censor"])
+    prog_d, death_d = days(np.minimum(prog, 1e6)), days(np.minimum(death, 1e6))
+    out = pd.DataFrame(index=truth.index)
+    out["progression_day"] = np.where((prog < dfree) & (prog_d <= cens), prog_d, np.nan)
+    out["death_day"] = np.where(death_d <= cens, death_d, np.nan)
+    out["last_day"] = np.where(np.isnan(out["death_day"]), cens, out["death_day"])
+    out["pfs_day"] = np.fmin(out["progression_day"], out["death_day"]).fillna(out["last_day"])
+    return out
+
+
+def _cycles(days: pd.DataFrame, design: TrialDesign, rng: np.random.Generator) -> np.ndarray:
+    on_treatment = np.minimum(days["pfs_day"].to_numpy(), design.max_cycles * CYCLE_DAYS)
+    cycles = np.clip(np.ceil(on_treatment / CYCLE_DAYS), 1, design.max_cycles)
+    stop_early = rng.random(len(cycles)) < 0.12  # discontinuation for toxicity or choice
+    early = np.ceil(rng.uniform(0, 1, len(cycles)) * cycles)
+    return np.where(stop_early, np.maximum(early, 1), cycles).astype(int)
+
+
+def adjust_total(cycles: np.ndarray, room: np.ndarray, target: int, rng: np.random.Generator) -> np.ndarray:
+    """Add or remove single cycles at random until they sum to ``target`` (1 <= cycles <= room)."""
+    cycles = cycles.copy()
+    while cycles.sum() != target:
+        if cycles.sum() < target:
+            eligible = np.flatnonzero(cycles < room)
+            step = 1
+        else:
+            eligible = np.flatnonzero(cycles > 1)
+            step = -1
+        if not len(eligible):
+            raise ConfigError(f"cannot make the cycles sum to {target}: every patient is at a bound.")
+        cycles[rng.choice(eligible)] += step
+    return cycles
+
+
+def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+    n = len(truth)
+    start = _START + pd.to_timedelta(np.round(truth["enrol_months"].to_numpy() * DAYS_PER_MONTH), unit="D")
+
+    def date(offset):
+        values = [(s + pd.Timedelta(days=float(d))).date().isoformat() if np.isfinite(d) else "" for s, d in zip(start, offset)]
+        return values
+
+    alc = np.round(np.exp(rng.normal(np.log(40.0), 0.8, n)), 1)
+    clinical = pd.DataFrame({
+        "patient_id": truth.index,
+        "age": np.clip(np.round(rng.normal(63, 9, n)), 38, 86).astype(int),
+        "sex": rng.choice(["M", "F"], size=n, p=[0.7, 0.3]),
+        "del17p": (rng.random(n) < 0.2).astype(int),
+        "ighv_unmutated": (rng.random(n) < 0.7).astype(int),
+        "prior_therapies": np.minimum(1 + rng.poisson(1.3, n), 8),
+        "treatment_start": [s.date().isoformat() for s in start],
+        "best_response": truth["best_response"].to_numpy(),
+        "mrd_negative": ["" if np.isnan(m) else str(int(m)) for m in truth["mrd_negative"]],
+        "progression_date": date(days["progression_day"].to_numpy()),
+        "death_date": date(days["death_day"].to_numpy()),
+        "last_followup": date(days["last_day"].to_numpy()),
+        "alc": alc,
+        "cycles_received": cycles,
+    })
+    return clinical
+
+
+def _adverse_events(cycles: np.ndarray, ids: pd.Index, rng: np.random.Generator,
+                    neutropenia_cycles: int | None, pneumonia: int | None, febrile: int | None) -> pd.DataFrame:
+    pc = [(pid, c) for pid, k in zip(ids, cycles) for c in range(1, k + 1)]
+    weights = np.array([1 / np.sqrt(c) for _, c in pc])
+    n_neut = neutropenia_cycles if neutropenia_cycles is not None else int(rng.binomial(len(pc), 0.18))
+    chosen = rng.choice(len(pc), size=n_neut, replace=False, p=weights / weights.sum())
+    rows = [(pc[i][0], pc[i][1], "Neutrophil count decreased", int(rng.choice([3, 4], p=[0.7, 0.3]))) for i in sorted(chosen)]
+    rest = np.setdiff1d(np.arange(len(pc)), chosen)
+    mild = rest[rng.random(len(rest)) < 0.12]
+    rows += [(pc[i][0], pc[i][1], "Neutrophil count decreased", int(rng.choice([1, 2]))) for i in mild]
+    n = len(ids)
+    k_pn = pneumonia if pneumonia is not None else int(rng.binomial(n, 8 / 34))
+    for i in rng.choice(n, size=k_pn, replace=False):
+        rows.append((ids[i], int(rng.integers(1, cycles[i] + 1)), "Pneumonia", int(rng.choice([2, 3], p=[0.4, 0.6]))))
+    severe_by_patient = {pid: c for pid, c, term, g in rows if term == "Neutrophil count decreased" and g >= 3}
+    k_fn = febrile if febrile is not None else int(rng.binomial(n, 3 / 34))
+    candidates = [i for i, pid in enumerate(ids) if pid in severe_by_patient] or list(range(n))
+    for i in rng.choice(candidates, size=min(k_fn, len(candidates)), replace=False):
+        rows.append((ids[i], severe_by_patient.get(ids[i], 1), "Febrile neutropenia", 3))
+    for i in range(n):
+        if rng.random() < 0.5:
+            rows.append((ids[i], 1, "Infusion related reaction", int(rng.choice([1, 2]))))
+        if rng.random() < 0.35:
+            rows.append((ids[i], int(rng.integers(1, cycles[i] + 1)), "Platelet count decreased", int(rng.choice([1, 2, 3]))))
+        if rng.random() < 0.4:
+            rows.append((ids[i], int(rng.integers(1, cycles[i] + 1)), "Fatigue", int(rng.choice([1, 2]))))
+    ae = pd.DataFrame(rows, columns=["patient_id", "cycle", "term", "grade"])
+    return ae.sort_values(["patient_id", "cycle", "term"], kind="stable").reset_index(drop=True)
+
+
+def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exact: bool = False,
+             total_cycles: int | None = None, neutropenia_cycles: int | None = None,
+             pneumonia_patients: int | None = None, febrile_neutropenia_patients: int | None = None,
+             _calibrate=None) -> SimulatedTrial:
+    """Simulate a trial's four input tables.
+
+    Parameters
+    ----------
+    design : TrialDesign, optional
+        Defaults to the design of the bundled ofatumumab + lenalidomide cohort.
+    seed : int, optional
+        Seed of a :class:`numpy.random.Generator` (PCG64); the same seed gives
+        identical tables.
+    exact : bool
+        Assign response categories in exact proportions (``round(n * p)``) and
+        use the exact adverse-event counts below, instead of random draws.
+    total_cycles, neutropenia_cycles, pneumonia_patients, febrile_neutropenia_patients : int, optional
+        Exact totals (``total_cycles`` only with ``exact=True``); otherwise drawn
+        at the published rates (18% of cycles, 8/34 and 3/34 of patients).
+
+    Returns
+    -------
+    SimulatedTrial
+        ``.tables`` (the four input tables), ``.truth``, ``.cohort`` and ``.write(dir)``.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> trial = ic.simulate(seed=1)
+    >>> trial.cohort.n_patients
+    34
+    """
+    design = OFA_LEN_DESIGN if design is None else design
+    if not isinstance(design, TrialDesign):
+        raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
+    rng = np.random.default_rng(seed)
+    truth = draw_patients(design, rng, exact=exact)
+    if _calibrate is not None:
+        truth = _calibrate(truth)
+    days = event_days(truth)
+    cycles = _cycles(days, design, rng)
+    if exact and total_cycles is not None:
+        room = np.clip(np.ceil(days["pfs_day"].to_numpy() / CYCLE_DAYS), 1, design.max_cycles).astype(int)
+        cycles = adjust_total(np.minimum(cycles, room), room, total_cycles, rng)
+    clinical = _clinical_table(truth, days, cycles, rng)
+    ae = _adverse_events(cycles, truth.index, rng, neutropenia_cycles, pneumonia_patients,
+                         febrile_neutropenia_patients)
+    immuno, counts = simulate_immunophenotype(truth, clinical["alc"].to_numpy(), rng)
+    assays = simulate_function_assays(truth, rng)
+    tables = {"clinical": clinical, "immunophenotype": immuno, "function_assays": assays, "adverse_events": ae}
+    truth = truth.join(counts)
+    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed)

@@ -1,0 +1,140 @@
+"""Exceptions and warnings raised by immune_correlates.
+
+Every error is a :class:`ImmuneCorrelatesError`, itself a :class:`ValueError`,
+so ``except ValueError`` keeps working in user code.  Messages name the file,
+column, patient and value concerned and say what to do next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+__all__ = [
+    "ImmuneCorrelatesError",
+    "InputError",
+    "MissingDataError",
+    "ModelError",
+    "ConfigError",
+    "ImmuneCorrelatesWarning",
+    "SeparationWarning",
+    "MonotoneLikelihoodWarning",
+    "MissingDataWarning",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "format_offenders",
+]
+
+#: How many offending rows an error message lists before summarising the rest.
+MAX_LISTED = 20
+
+
+def format_offenders(rows: Iterable[Mapping[str, Any]], limit: int = MAX_LISTED) -> str:
+    """Render offending rows as indented ``key=value`` lines, at most ``limit``.
+
+    Parameters
+    ----------
+    rows : iterable of mappings
+        One mapping per offending row, e.g. ``{"patient_id": "P01", "value": -3}``.
+    limit : int
+        How many rows to list before writing ``... and N more``.
+    """
+    rows = list(rows)
+    lines = [
+        "  - " + ", ".join(f"{k}={v!r}" for k, v in row.items()) for row in rows[:limit]
+    ]
+    if len(rows) > limit:
+        lines.append(f"  ... and {len(rows) - limit} more")
+    return "\n".join(lines)
+
+
+class ImmuneCorrelatesError(ValueError):
+    """Base class of every error raised by immune_correlates."""
+
+
+class InputError(ImmuneCorrelatesError):
+    """An input table or file is invalid.
+
+    Attributes
+    ----------
+    source : str
+        The file name (or ``"<DataFrame>"`` label) of the offending table.
+    column : str or None
+        The offending column, when one column is at fault.
+    rows : list of dict
+        Every offending row (patient id, value, ...), not only the first.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        source: str | None = None,
+        column: str | None = None,
+        rows: Iterable[Mapping[str, Any]] = (),
+        hint: str | None = None,
+    ) -> None:
+        self.source = source
+        self.column = column
+        self.rows = [dict(r) for r in rows]
+        parts = []
+        where = []
+        if source:
+            where.append(f"file {source!r}")
+        if column:
+            where.append(f"column {column!r}")
+        head = f"{', '.join(where)}: {message}" if where else message
+        parts.append(head)
+        if self.rows:
+            parts.append(format_offenders(self.rows))
+        if hint:
+            parts.append(hint)
+        super().__init__("\n".join(parts))
+
+    @property
+    def first_line(self) -> str:
+        """The message's first line, for one-line command-line errors."""
+        text = str(self)
+        first = text.splitlines()[0] if text else ""
+        if self.rows:
+            row = self.rows[0]
+            extra = ", ".join(f"{k}={v!r}" for k, v in row.items())
+            more = f" (+{len(self.rows) - 1} more)" if len(self.rows) > 1 else ""
+            return f"{first} {extra}{more}"
+        return first
+
+
+class MissingDataError(ImmuneCorrelatesError):
+    """Rows with missing values were found and ``missing="raise"`` was asked."""
+
+
+class ModelError(ImmuneCorrelatesError):
+    """A model cannot be fitted to these data (no events, one outcome class, ...)."""
+
+
+class ConfigError(ImmuneCorrelatesError):
+    """An analysis configuration (TOML file or dict) is invalid."""
+
+
+class ImmuneCorrelatesWarning(UserWarning):
+    """Base class of every warning issued by immune_correlates."""
+
+
+class SeparationWarning(ImmuneCorrelatesWarning):
+    """Maximum likelihood estimates are infinite: the data are separated."""
+
+
+class MonotoneLikelihoodWarning(ImmuneCorrelatesWarning):
+    """A Cox partial likelihood increases without bound in some coefficient."""
+
+
+class MissingDataWarning(ImmuneCorrelatesWarning):
+    """Rows were left out of an analysis because of missing values."""
+
+
+class ConvergenceWarning(ImmuneCorrelatesWarning):
+    """An iterative fit stopped before meeting its convergence criterion."""
+
+
+class DataQualityWarning(ImmuneCorrelatesWarning):
+    """Values were flagged by a quality rule (too few events, background above signal, ...)."""

@@ -1,0 +1,44 @@
+"""Immune features: population frequencies, absolute counts, function scores, composites.
+
+The entry points are :func:`derive_features` (a DataFrame of features, one
+row per patient) and :func:`build_features` (a :class:`FeatureSet` that also
+says how each value was obtained, its quality and why values are missing).
+Panels are data: :func:`load_panel` reads a TOML file or a dict.
+"""
+
+from .build import FeatureSet, build_features, derive_features
+from .catalogue import feature_catalogue
+from .composite import composite_score
+from .counts import bead_count, dual_platform_count
+from .flowjo import read_flowjo
+from .function import background_subtract
+from .lysis import lysis_auc, lytic_units, parse_et_ratio
+from .panel import FeatureSpec, Panel, default_panel, load_panel
+from .populations import population_frequencies
+from .quality import poisson_cv
+from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
+
+__all__ = [
+    "FeatureSet",
+    "FeatureSpec",
+    "Panel",
+    "background_subtract",
+    "bead_count",
+    "build_features",
+    "composite_score",
+    "default_panel",
+    "derive_features",
+    "dichotomise",
+    "dual_platform_count",
+    "feature_catalogue",
+    "load_panel",
+    "log2_features",
+    "log2_transform",
+    "lysis_auc",
+    "lytic_units",
+    "parse_et_ratio",
+    "poisson_cv",
+    "population_frequencies",
+    "read_flowjo",
+    "scale_per_sd",
+]

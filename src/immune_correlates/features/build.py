@@ -1,0 +1,292 @@
+"""Derive every feature of a panel for one timepoint of a cohort.
+
+:func:`build_features` returns a :class:`FeatureSet` (values, quality table,
+catalogue, why each missing value is missing, count method per value);
+:func:`derive_features` returns just its ``values``.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from .._results import ResultDisplay
+from ..errors import ConfigError, DataQualityWarning
+from ._common import Computed
+from .catalogue import feature_catalogue
+from .composite import composite_score
+from .counts import absolute_count
+from .function import AssayTable
+from .lysis import lysis_summary
+from .panel import Panel, load_panel
+from .populations import ROOT, GateTable
+from .quality import DEFAULT_MIN_EVENTS, quality_rows
+
+__all__ = ["FeatureSet", "build_features", "derive_features"]
+
+
+@dataclass(frozen=True, repr=False)
+class FeatureSet(ResultDisplay):
+    """Features of one timepoint with their provenance.
+
+    Attributes
+    ----------
+    values : DataFrame
+        Indexed by ``patient_id`` (every patient of the clinical table), one
+        column per feature; NaN where not computable.
+    quality : DataFrame
+        One row per patient and feature: ``value``, ``method``, ``events`` (in
+        the gate), ``poisson_cv`` (1/sqrt(events)), ``low_events`` (events <
+        ``min_events``), ``flags`` (text), ``excluded``.
+    catalogue : DataFrame
+        One row per feature (see :func:`feature_catalogue`).
+    missing : DataFrame
+        ``patient_id``, ``feature``, ``reason`` for every NaN of ``values``.
+    methods : DataFrame
+        Same shape as ``values``: how each value was obtained (``"dual"``,
+        ``"bead"``, ``"frequency"``, ``"ratio"``, ``"background_subtracted"``, ...).
+    standardisation : DataFrame
+        Mean, SD, sign and source of every composite readout.
+    timepoint : str
+    panel : Panel
+    min_events : int
+    exclude_flagged : bool
+    """
+
+    values: pd.DataFrame
+    quality: pd.DataFrame
+    catalogue: pd.DataFrame
+    missing: pd.DataFrame
+    methods: pd.DataFrame
+    standardisation: pd.DataFrame
+    timepoint: str
+    panel: Panel
+    min_events: int = DEFAULT_MIN_EVENTS
+    exclude_flagged: bool = False
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def excluded(self) -> pd.DataFrame:
+        """The values set to NaN by ``exclude_flagged`` (patient_id, feature, reason)."""
+        return self.missing.loc[self.missing["reason"].str.startswith("excluded:")].reset_index(
+            drop=True)
+
+    def summary(self) -> pd.DataFrame:
+        """One row per feature: n, missing, median and quartiles, flagged and excluded, methods."""
+        rows = []
+        q = self.quality
+        for _, cat in self.catalogue.iterrows():
+            name = cat["feature"]
+            col = self.values[name]
+            sub = q.loc[q["feature"] == name]
+            counts = sub.loc[sub["method"] != "", "method"].value_counts()
+            rows.append({
+                "feature": name, "kind": cat["kind"], "unit": cat["unit"],
+                "n": int(col.notna().sum()), "n_missing": int(col.isna().sum()),
+                "median": col.median(), "q1": col.quantile(0.25), "q3": col.quantile(0.75),
+                "n_low_events": int(sub["low_events"].sum()), "n_excluded": int(sub["excluded"].sum()),
+                "methods": ", ".join(f"{m} {n}" for m, n in counts.items()),
+            })
+        return pd.DataFrame(rows).set_index("feature")
+
+    def _title(self) -> str:
+        return (f"FeatureSet: {self.values.shape[1]} features x {self.values.shape[0]} patients "
+                f"(panel {self.panel.name!r}, timepoint {self.timepoint!r})")
+
+    def _notes(self) -> list[str]:
+        notes = list(self.notes)
+        notes.append(f"{len(self.missing)} missing value(s); reasons in `.missing`.")
+        if self.exclude_flagged:
+            notes.append(f"{len(self.excluded)} value(s) excluded for fewer than "
+                         f"{self.min_events} events (see `.excluded`).")
+        return notes
+
+
+def _frame_or_empty(cohort, name: str) -> pd.DataFrame:
+    frame = getattr(cohort, name, None)
+    return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame()
+
+
+def _ratio(table: GateTable, spec, patients) -> Computed:
+    num = _aligned(table.fraction(spec["numerator"], ROOT), patients, table.timepoint)
+    den = _aligned(table.fraction(spec["denominator"], ROOT), patients, table.timepoint)
+    value = num.values / den.values.where(den.values != 0)
+    reason = num.reasons.where(num.reasons != "", den.reasons)
+    reason = reason.where(~((reason == "") & (den.values == 0)),
+                          f"denominator population {spec['denominator']!r} is 0%")
+    events = pd.concat([num.events, den.events], axis=1).min(axis=1, skipna=False)
+    return Computed.build(patients, value, reason, "ratio", events=events)
+
+
+def _aligned(comp: Computed, patients, timepoint, what="immunophenotype") -> Computed:
+    default = f"no {what} rows at timepoint {timepoint!r}"
+    reasons = comp.reasons.reindex(pd.Index(patients)).fillna(default)
+    return Computed.build(patients, comp.values, reasons, comp.method, events=comp.events,
+                          flags=comp.flags)
+
+
+def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
+    k, o = spec.kind, spec.options
+    if k in ("count", "frequency", "ratio"):
+        if gates is None:
+            return Computed.empty(patients, "no immunophenotype table given")
+        if k == "count":
+            return absolute_count(gates, clinical, o["path"], o["method"], patients=patients)
+        if k == "ratio":
+            return _ratio(gates, spec, patients)
+        comp = _aligned(gates.fraction(o["path"], o["of"], errors=errors), patients, gates.timepoint)
+        return Computed.build(patients, comp.values * 100.0, comp.reasons, "frequency",
+                              events=comp.events)
+    if assays is None:
+        return Computed.empty(patients, "no function_assays table given")
+    if k == "function":
+        return assays.readout(patients, o["assay"], o["cell_type"], o["unit"], o["background"])
+    if k == "lysis_auc":
+        return lysis_summary(assays, patients, o["assay"], o["cell_type"], summary="auc")
+    return lysis_summary(assays, patients, o["assay"], o["cell_type"], summary="lytic_units",
+                         percent=o["percent"], targets_per_well=o["targets_per_well"],
+                         per_effectors=o["per_effectors"])
+
+
+def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
+    read, count = done[spec["readout"]], done[spec["count"]]
+    value = read.values / 100.0 * count.values
+    reason = pd.Series("", index=read.values.index, dtype=object)
+    reason = reason.where(read.values.notna(), f"{spec['readout']} missing: " + read.reasons)
+    reason = reason.where((reason != "") | count.values.notna(),
+                          f"{spec['count']} missing: " + count.reasons)
+    return Computed.build(patients, value, reason, count.method, events=count.events,
+                          flags=read.flags)
+
+
+def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_flagged: bool = False,
+                   min_events: int = DEFAULT_MIN_EVENTS, reference=None, min_readouts: int | None = None,
+                   errors: str = "raise") -> FeatureSet:
+    """Compute every feature of ``panel`` at ``timepoint`` for every patient of the cohort.
+
+    Parameters
+    ----------
+    cohort : Cohort or any object with ``clinical`` (indexed by ``patient_id``),
+        ``immunophenotype``, ``function_assays`` (long DataFrames, possibly
+        empty) and ``sources`` (table name -> file name).
+    panel : Panel, mapping, path or None
+        Feature panel (default: the CLL panel, see :func:`load_panel`).
+    timepoint : str
+        Timepoint of the long tables to use.
+    exclude_flagged : bool
+        Set values with fewer than ``min_events`` events in their gate to NaN
+        (before ratios, functional counts and composites use them), record each
+        in ``missing`` and warn with :class:`DataQualityWarning`.
+    min_events : int
+        Events below which a value is flagged (default 100: Poisson CV 10 %).
+    reference : DataFrame or mapping, optional
+        Reference mean/SD per composite readout; readouts without one are
+        standardised within the cohort at this timepoint.
+    min_readouts : int, optional
+        Override every composite's ``min_readouts``.
+    errors : {"raise", "missing"}
+        A population whose parent gate is absent raises InputError, or (with
+        ``"missing"``) is left missing with that reason.
+
+    Returns
+    -------
+    FeatureSet
+
+    Examples
+    --------
+    >>> fs = build_features(cohort)                      # doctest: +SKIP
+    >>> fs.values[["cd4_per_ul", "t_function_score"]]    # doctest: +SKIP
+    >>> fs.missing                                       # doctest: +SKIP
+    """
+    if errors not in ("raise", "missing"):
+        raise ConfigError(f"errors must be 'raise' or 'missing', got {errors!r}.")
+    if not (isinstance(min_events, (int, float)) and min_events >= 0):
+        raise ConfigError(f"min_events must be a number >= 0, got {min_events!r}.")
+    panel = load_panel(panel)
+    clinical = cohort.clinical.copy()
+    clinical.index = clinical.index.astype(str)
+    patients = list(clinical.index)
+    sources = dict(getattr(cohort, "sources", {}) or {})
+    imm = _frame_or_empty(cohort, "immunophenotype")
+    fun = _frame_or_empty(cohort, "function_assays")
+    gates = GateTable(imm, timepoint, source=sources.get("immunophenotype")) if len(imm) else None
+    assays = AssayTable(fun, timepoint, source=sources.get("function_assays")) if len(fun) else None
+
+    done: dict[str, Computed] = {}
+    quality, excluded_any = [], 0
+
+    def finish(name: str, comp: Computed) -> None:
+        nonlocal excluded_any
+        rows, comp, n_ex = quality_rows(name, comp, min_events, exclude_flagged)
+        quality.append(rows)
+        excluded_any += n_ex
+        done[name] = comp
+
+    for spec in panel.features:
+        if spec.kind not in ("functional_count", "composite"):
+            finish(spec.name, _primary(spec, gates, assays, clinical, patients, errors))
+    for spec in panel.of_kind("functional_count"):
+        finish(spec.name, _functional_count(spec, done, patients))
+    standard = []
+    for spec in panel.of_kind("composite"):
+        readouts = list(spec["readouts"])
+        frame = pd.DataFrame({r: done[r].values for r in readouts})
+        score, n_used, why, std = composite_score(
+            frame, readouts, {r: -1 for r in spec["inhibitory"]}, reference=reference,
+            min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts)
+        standard.append(std.reset_index().assign(composite=spec.name))
+        method = "reference_z_mean" if (std["source"] == "reference").any() else "cohort_z_mean"
+        flags = n_used.map(lambda n, k=len(readouts): f"{n} of {k} readouts")
+        finish(spec.name, Computed.build(patients, score, why, method, flags=flags))
+
+    if exclude_flagged and excluded_any:
+        warnings.warn(f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
+                      "events in the gate; they are listed in the FeatureSet's `excluded` table.",
+                      DataQualityWarning, stacklevel=2)
+    names = panel.names
+    idx = pd.Index(patients, name="patient_id", dtype=object)
+    values = pd.DataFrame({n: done[n].values for n in names}, index=idx)
+    methods = pd.DataFrame({n: done[n].method for n in names}, index=idx)
+    reasons = pd.DataFrame({n: done[n].reasons for n in names}, index=idx)
+    long = reasons.stack().rename("reason").reset_index()
+    long.columns = ["patient_id", "feature", "reason"]
+    isna = values.isna().stack().to_numpy()
+    missing = long.loc[isna].reset_index(drop=True)
+    std_cols = ["composite", "readout", "mean", "sd", "sign", "source", "n"]
+    standardisation = (pd.concat(standard, ignore_index=True)[std_cols] if standard
+                       else pd.DataFrame(columns=std_cols))
+    return FeatureSet(values=values, quality=pd.concat(quality, ignore_index=True),
+                      catalogue=feature_catalogue(panel), missing=missing, methods=methods,
+                      standardisation=standardisation, timepoint=str(timepoint), panel=panel,
+                      min_events=min_events, exclude_flagged=exclude_flagged)
+
+
+def derive_features(cohort, panel=None, timepoint: str = "baseline", **options) -> pd.DataFrame:
+    """Immune features of every patient at ``timepoint``: ``build_features(...).values``.
+
+    Parameters
+    ----------
+    cohort, panel, timepoint
+        As :func:`build_features`.
+    **options
+        ``exclude_flagged``, ``min_events``, ``reference``, ``min_readouts``,
+        ``errors`` (see :func:`build_features`).
+
+    Returns
+    -------
+    DataFrame indexed by ``patient_id`` with one row for every patient of
+    ``cohort.clinical`` and one column per feature (default panel: absolute
+    counts such as ``cd3_per_ul``, ``cd4_per_ul``, ``cd8_per_ul``,
+    ``nk_per_ul``; ``cd4_cd8_ratio``; function readouts; ``t_function_score``
+    and ``nk_function_score``).  Use :func:`build_features` to see why values
+    are missing and how each was counted.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic                      # doctest: +SKIP
+    >>> ic.derive_features(ic.datasets.load_ofa_len())      # doctest: +SKIP
+    """
+    return build_features(cohort, panel, timepoint, **options).values

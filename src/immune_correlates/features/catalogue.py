@@ -1,0 +1,86 @@
+"""The feature catalogue: one row per feature with lineage, kind, unit, formula and sources."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from .panel import FeatureSpec, Panel, load_panel
+
+__all__ = ["feature_catalogue", "CATALOGUE_COLUMNS"]
+
+CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources",
+                     "description"]
+_KIND = {"count": "count", "frequency": "frequency", "ratio": "ratio", "function": "function",
+         "lysis_auc": "function", "lytic_units": "function", "functional_count": "count",
+         "composite": "composite"}
+
+
+def _describe(spec: FeatureSpec, panel: Panel) -> tuple[str, str, str]:
+    """(unit, formula, sources) of one feature."""
+    o = spec.options
+    k = spec.kind
+    if k == "count":
+        method = {"auto": "bead when the sample has bead data, else dual",
+                  "dual": "dual platform", "bead": "bead counting"}[o["method"]]
+        formula = ("dual: alc [10^9/L] x 1000 x fraction of lymphocytes; "
+                   "bead: events / bead_events x beads_per_tube / sample_volume_ul "
+                   f"(method: {method})")
+        return "cells/uL", formula, o["path"]
+    if k == "frequency":
+        return (f"% of {o['of'].split('/')[-1]}",
+                f"100 x product of freq_of_parent/100 from below {o['of']!r} down to the population",
+                o["path"])
+    if k == "ratio":
+        return ("ratio", "fraction of lymphocytes (numerator) / fraction of lymphocytes (denominator)",
+                f"{o['numerator']}; {o['denominator']}")
+    if k == "function":
+        src = f"{o['assay']}/{o['cell_type']} ({o['unit']})"
+        if o["background"] == "subtract":
+            return o["unit"], "max(stimulated - unstimulated, 0)", src
+        return o["unit"], "stimulated value", src
+    if k == "lysis_auc":
+        return ("% lysis x log2(E:T)",
+                "trapezoid area of max(% lysis, 0) over log2(E:T)",
+                f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)")
+    if k == "lytic_units":
+        return (f"LU{o['percent']:g} per {o['per_effectors']:.3g} effectors",
+                f"{o['per_effectors']:.3g} / (E:T giving {o['percent']:g}% lysis, interpolated on "
+                f"log E:T, x {o['targets_per_well']:g} targets per well)",
+                f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)")
+    if k == "functional_count":
+        return ("cells/uL", f"{o['readout']} / 100 x {o['count']}", f"{o['readout']}; {o['count']}")
+    signs = ", ".join(("-" if r in o["inhibitory"] else "+") + r for r in o["readouts"])
+    return ("SD units",
+            f"mean of signed z-scores (cohort or reference mean/SD), >= {o['min_readouts']} readouts",
+            signs)
+
+
+def feature_catalogue(panel=None) -> pd.DataFrame:
+    """One row per feature of ``panel`` (default: the CLL panel).
+
+    Parameters
+    ----------
+    panel : Panel, mapping, path or None
+        Anything :func:`~immune_correlates.features.load_panel` accepts.
+
+    Returns
+    -------
+    DataFrame with columns ``feature``, ``lineage``, ``kind`` (count,
+    frequency, ratio, function, composite), ``recipe`` (panel kind), ``unit``,
+    ``formula``, ``sources`` (gating paths, assays or readouts; composite
+    readouts prefixed with their sign) and ``description``.
+
+    Examples
+    --------
+    >>> cat = feature_catalogue()
+    >>> cat.set_index("feature").loc["cd3_per_ul", "unit"]
+    'cells/uL'
+    """
+    panel = load_panel(panel)
+    rows = []
+    for spec in panel.features:
+        unit, formula, sources = _describe(spec, panel)
+        rows.append({"feature": spec.name, "lineage": spec.lineage, "kind": _KIND[spec.kind],
+                     "recipe": spec.kind, "unit": unit, "formula": formula, "sources": sources,
+                     "description": spec.description})
+    return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)

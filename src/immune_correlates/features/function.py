@@ -1,0 +1,185 @@
+"""Functional readouts: background-subtracted percent positive, proliferation, synapse.
+
+Percent-positive assays (CD107a degranulation, IFN-gamma, TNF by intracellular
+staining) and percent divided are reported as the stimulated value minus the
+unstimulated (background) value of the same patient, timepoint, assay and cell
+type, floored at 0::
+
+    readout = max(stimulated - unstimulated, 0)
+
+When the unstimulated value exceeds the stimulated one the readout is 0 and the
+value carries the quality flag ``"unstimulated above stimulated"``.  Readouts
+without a background control (division index, synapse index) use the
+stimulated value as it is (``background="none"``).
+
+References
+----------
+Betts MR, et al. Sensitive and viable identification of antigen-specific CD8+
+T cells by a flow cytometric assay for degranulation. J Immunol Methods
+2003;281:65-78.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ._common import Computed, at_timepoint, check_range, check_unique, raise_bad_rows
+
+__all__ = [
+    "background_subtract",
+    "validate_function_assays",
+    "AssayTable",
+    "UNITS",
+    "LYSIS_ASSAYS",
+]
+
+UNITS = ("%", "% lysis", "index")
+LYSIS_ASSAYS = ("cytotoxicity", "adcc")
+KEYS = ["patient_id", "timepoint", "assay", "cell_type", "condition", "unit"]
+
+
+def background_subtract(stimulated, unstimulated):
+    """Stimulated minus unstimulated, floored at 0, and whether background exceeded signal.
+
+    Parameters
+    ----------
+    stimulated, unstimulated : float or array-like
+        Percent positive in the stimulated and unstimulated wells.
+
+    Returns
+    -------
+    (readout, background_above) : arrays
+        ``max(stimulated - unstimulated, 0)`` (NaN propagates) and a boolean
+        array, True where ``unstimulated > stimulated``.
+
+    Examples
+    --------
+    >>> background_subtract([12.5, 1.0], [2.0, 3.0])
+    (array([10.5,  0. ]), array([False,  True]))
+    """
+    s = np.asarray(stimulated, dtype=float)
+    u = np.asarray(unstimulated, dtype=float)
+    diff = s - u
+    above = np.greater(u, s, where=~(np.isnan(s) | np.isnan(u)), out=np.zeros(diff.shape, bool))
+    return np.where(np.isnan(diff), np.nan, np.maximum(diff, 0.0)), above
+
+
+def validate_function_assays(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
+    """Normalise codes (trim, lower-case assay/condition) and check values by unit.
+
+    ``%`` must be 0-100, ``% lysis`` between -100 and 100, ``index`` >= 0;
+    an unknown unit or a repeated measurement is an InputError naming the sample.
+    """
+    out = frame.copy()
+    if len(out) == 0:
+        return out
+    out["assay"] = out["assay"].astype(str).str.strip().str.lower()
+    out["cell_type"] = out["cell_type"].astype(str).str.strip()
+    out["condition"] = out["condition"].astype(str).str.strip()
+    out["unit"] = out["unit"].astype(str).str.strip()
+    plain = ~out["assay"].isin(LYSIS_ASSAYS)
+    out.loc[plain, "condition"] = out.loc[plain, "condition"].str.lower()
+    raise_bad_rows(out, ~out["unit"].isin(UNITS), "unit", f"is not one of {list(UNITS)}",
+                   source=source, extra=["assay", "cell_type"],
+                   hint="Use '%' for percent positive or divided, '% lysis' for specific lysis, "
+                        "'index' for a division or synapse index.")
+    extra = ["assay", "cell_type", "condition", "unit"]
+    for unit, low, high, what in (("%", 0, 100, "percent positive"),
+                                  ("% lysis", -100, 100, "percent specific lysis"),
+                                  ("index", 0, None, "index")):
+        sub = out.loc[out["unit"] == unit]
+        if len(sub):
+            check_range(sub, "value", low=low, high=high, source=source, what=what, extra=extra)
+    check_unique(out, KEYS, source=source,
+                 what="one row per patient, timepoint, assay, cell type, condition and unit")
+    return out
+
+
+class AssayTable:
+    """One timepoint of the function-assay table, validated.
+
+    Parameters
+    ----------
+    function_assays : DataFrame
+        Long table (see ``docs/data-format.md``).
+    timepoint : str or None
+    source : str, optional
+        File name used in error messages.
+    """
+
+    def __init__(self, function_assays: pd.DataFrame, timepoint: str | None = "baseline",
+                 *, source: str | None = None) -> None:
+        self.source = source
+        self.timepoint = timepoint
+        self.long = validate_function_assays(at_timepoint(function_assays, timepoint), source=source)
+        if len(self.long):
+            self.long["value"] = pd.to_numeric(self.long["value"], errors="coerce").astype(float)
+
+    def select(self, assay: str, cell_type: str, unit: str | None = None) -> pd.DataFrame:
+        """Rows of one assay and cell type (and unit), matched case-insensitively."""
+        if len(self.long) == 0:
+            return self.long
+        mask = (self.long["assay"] == assay.strip().lower()) & (
+            self.long["cell_type"].str.lower() == cell_type.strip().lower())
+        if unit is not None:
+            mask &= self.long["unit"] == unit
+        return self.long.loc[mask]
+
+    def _describe(self, assay: str, cell_type: str, unit: str | None) -> str:
+        return f"{assay}/{cell_type}" + (f" ({unit})" if unit else "")
+
+    def readout(self, patients, assay: str, cell_type: str, unit: str | None = "%",
+                background: str = "subtract") -> Computed:
+        """Background-subtracted (or stimulated) readout per patient.
+
+        Parameters
+        ----------
+        patients : sequence of str
+        assay, cell_type, unit : str
+            Which rows to use (``unit=None`` accepts any unit).
+        background : {"subtract", "none"}
+            ``"subtract"``: ``max(stimulated - unstimulated, 0)``; a stimulated
+            row without its unstimulated control is an InputError.
+            ``"none"``: the stimulated value.
+        """
+        if background not in ("subtract", "none"):
+            raise ConfigError(f"background must be 'subtract' or 'none', got {background!r}.")
+        what = self._describe(assay, cell_type, unit)
+        rows = self.select(assay, cell_type, unit)
+        idx = pd.Index(list(patients), name="patient_id", dtype=object)
+        default = f"no {what} row at timepoint {self.timepoint!r}"
+        if len(rows) == 0:
+            return Computed.empty(idx, default)
+        wide = rows.pivot(index="patient_id", columns="condition", values="value")
+        present = rows.assign(one=True).pivot(index="patient_id", columns="condition", values="one")
+        present = present.notna().reindex(idx, fill_value=False)
+        wide = wide.reindex(idx)
+        stim = wide["stimulated"] if "stimulated" in wide else pd.Series(np.nan, index=idx)
+        has_stim = present["stimulated"] if "stimulated" in present else pd.Series(False, index=idx)
+        reason = pd.Series(default, index=idx, dtype=object)
+        reason = reason.where(~has_stim, "")
+        reason = reason.where(~(has_stim & stim.isna()), f"{what} stimulated value blank")
+        flags = pd.Series("", index=idx, dtype=object)
+        if background == "none":
+            return Computed.build(idx, stim, reason, "stimulated", flags=flags)
+        has_unstim = (present["unstimulated"] if "unstimulated" in present
+                      else pd.Series(False, index=idx))
+        orphan = has_stim & ~has_unstim
+        if orphan.any():
+            bad = rows.loc[rows["patient_id"].isin(idx[orphan]) & (rows["condition"] == "stimulated")]
+            raise_bad_rows(
+                bad, pd.Series(True, index=bad.index), "condition",
+                f"({what}) has no unstimulated control row for this sample",
+                source=self.source, extra=["assay", "cell_type", "unit"],
+                hint="Add the unstimulated (background) row, or use background='none' in the panel "
+                     "if this readout has no control.",
+            )
+        unstim = wide["unstimulated"] if "unstimulated" in wide else pd.Series(np.nan, index=idx)
+        reason = reason.where(~(has_stim & stim.notna() & unstim.isna()),
+                              f"{what} unstimulated value blank")
+        value, above = background_subtract(stim.to_numpy(), unstim.to_numpy())
+        flags = flags.where(~above, "unstimulated above stimulated (readout floored at 0)")
+        return Computed.build(idx, pd.Series(value, index=idx), reason, "background_subtracted",
+                              flags=flags)

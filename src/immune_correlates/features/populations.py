@@ -1,0 +1,217 @@
+"""Population frequencies from a long gating table, by multiplying along the gating path.
+
+A gating path ``Lymphocytes/CD3+/CD4+`` names a population and its ancestors.
+Each row gives ``freq_of_parent`` (percent of the parent gate), so the fraction
+of a population among any ancestor ``A`` is the product of the
+``freq_of_parent / 100`` of every gate below ``A`` down to the population:
+
+    frac(CD4+ among Lymphocytes) = f(CD3+)/100 x f(CD4+)/100
+
+With ``of=None`` the root gate's own frequency (lymphocytes among leukocytes)
+is included as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..errors import ConfigError
+from ._common import Computed, at_timepoint, check_range, check_unique, raise_bad_rows
+
+__all__ = ["population_frequencies", "split_path", "validate_immunophenotype", "GateTable"]
+
+ROOT = "Lymphocytes"
+
+
+def split_path(path: str) -> list[str]:
+    """The prefixes of a gating path, root first.
+
+    Examples
+    --------
+    >>> split_path("Lymphocytes/CD3+/CD4+")
+    ['Lymphocytes', 'Lymphocytes/CD3+', 'Lymphocytes/CD3+/CD4+']
+    """
+    parts = [p.strip() for p in str(path).split("/")]
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def normalise_path(path: str) -> str:
+    """Trim white space around each gate name of a path."""
+    return split_path(path)[-1]
+
+
+def validate_immunophenotype(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
+    """Check a long immunophenotype table (one timepoint or several); return a clean copy.
+
+    Raises InputError (naming patient, timepoint, column, value) for a
+    percentage outside 0-100, negative events, zero or negative bead numbers or
+    volumes, and repeated (patient, timepoint, gating_path) rows.
+    """
+    out = frame.copy()
+    if len(out) == 0:
+        return out
+    out["gating_path"] = out["gating_path"].astype(str).map(normalise_path)
+    check_range(out, "freq_of_parent", low=0, high=100, source=source,
+                what="percent of parent gate", extra=["gating_path"])
+    if "event_count" in out.columns:
+        check_range(out, "event_count", low=0, source=source, what="events in the gate",
+                    extra=["gating_path"])
+    for col, what in (("bead_events", "counting-bead events"), ("beads_per_tube", "beads per tube"),
+                      ("sample_volume_ul", "blood volume stained, uL")):
+        if col in out.columns:
+            check_range(out, col, low=0, low_inclusive=False, source=source, what=what,
+                        extra=["gating_path"])
+    check_unique(out, ["patient_id", "timepoint", "gating_path"], source=source,
+                 what="one row per patient, timepoint and gating path")
+    return out
+
+
+class GateTable:
+    """Wide view of one timepoint of the immunophenotype table (one row per patient).
+
+    Parameters
+    ----------
+    immunophenotype : DataFrame
+        Long table (``patient_id``, ``timepoint``, ``gating_path``, ``freq_of_parent``,
+        optional ``event_count`` and bead columns).
+    timepoint : str or None
+        Timepoint to keep (None: the table must hold one timepoint only).
+    source : str, optional
+        File name used in error messages.
+    """
+
+    def __init__(self, immunophenotype: pd.DataFrame, timepoint: str | None = "baseline",
+                 *, source: str | None = None) -> None:
+        self.source = source
+        self.timepoint = timepoint
+        long = validate_immunophenotype(at_timepoint(immunophenotype, timepoint), source=source)
+        self.long = long
+        if len(long) == 0:
+            self.freq = pd.DataFrame(dtype=float)
+            self.exists = pd.DataFrame(dtype=bool)
+            self.events = pd.DataFrame(dtype=float)
+            return
+        keyed = long.set_index(["patient_id", "gating_path"])
+        self.freq = pd.to_numeric(keyed["freq_of_parent"], errors="coerce").astype(float).unstack() / 100.0
+        self.exists = pd.Series(True, index=keyed.index).unstack(fill_value=False).astype(bool)
+        if "event_count" in keyed.columns:
+            self.events = pd.to_numeric(keyed["event_count"], errors="coerce").astype(float).unstack()
+        else:
+            self.events = pd.DataFrame(np.nan, index=self.freq.index, columns=self.freq.columns)
+
+    def column(self, table: pd.DataFrame, path: str, fill) -> pd.Series:
+        """One gate's column of a wide table, ``fill`` where the gate never occurs."""
+        if path in table.columns:
+            return table[path]
+        return pd.Series(fill, index=table.index, dtype=type(fill) if fill is not None else float)
+
+    def fraction(self, path: str, of: str | None = ROOT, *, errors: str = "raise") -> Computed:
+        """Fraction (0-1) of population ``path`` among ancestor ``of`` for every patient seen.
+
+        Parameters
+        ----------
+        path : str
+            Gating path of the population.
+        of : str or None
+            An ancestor on ``path`` (or ``path`` itself, giving 1); None multiplies
+            down from the root gate's own frequency.
+        errors : {"raise", "missing"}
+            What to do when a population is present but a gate between ``of``
+            and it is absent: raise InputError, or leave the value missing with
+            the reason.
+        """
+        path = normalise_path(path)
+        chain = split_path(path)
+        if of is not None:
+            of = normalise_path(of)
+            if of not in chain:
+                raise ConfigError(
+                    f"gate {of!r} is not an ancestor of {path!r}: use a gate on the path "
+                    f"({', '.join(chain)})."
+                )
+            chain = chain[chain.index(of) + 1:]
+        patients = list(self.exists.index)
+        if not patients:
+            return Computed.empty([], "")
+        target_exists = self.column(self.exists, path, False)
+        value = pd.Series(1.0, index=self.exists.index)
+        reason = pd.Series("", index=self.exists.index, dtype=object)
+        parent_missing = pd.Series(False, index=self.exists.index)
+        for gate in chain:
+            here = self.column(self.exists, gate, False)
+            f = self.column(self.freq, gate, np.nan)
+            gap = target_exists & ~here
+            reason = reason.where(~(gap & (reason == "")), f"missing parent gate {gate!r}")
+            parent_missing |= gap
+            blank = here & f.isna()
+            reason = reason.where(~(blank & (reason == "")), f"freq_of_parent blank for gate {gate!r}")
+            value = value * f
+        if errors == "raise" and parent_missing.any():
+            self._raise_missing_parent(path, chain, target_exists)
+        no_row = ~target_exists
+        reason = reason.where(~no_row, f"no row for gate {path!r} at timepoint {self.timepoint!r}")
+        value = value.where(target_exists & ~parent_missing)
+        events = self.column(self.events, path, np.nan)
+        return Computed.build(patients, value, reason, "frequency", events=events)
+
+    def _raise_missing_parent(self, path: str, chain: Sequence[str], target_exists: pd.Series) -> None:
+        rows = self.long.loc[self.long["gating_path"] == path].copy()
+        missing = []
+        for pid in rows["patient_id"]:
+            gaps = [g for g in chain if not bool(self.column(self.exists, g, False).get(pid, False))]
+            missing.append(", ".join(gaps))
+        rows["missing_parent"] = missing
+        raise_bad_rows(
+            rows, rows["missing_parent"] != "", "gating_path",
+            "has no row for its parent gate (see missing_parent)", source=self.source,
+            extra=["missing_parent"],
+            hint="Add the parent gate's row (its freq_of_parent) or remove the orphan population.",
+        )
+
+
+def population_frequencies(
+    immunophenotype: pd.DataFrame,
+    paths: Sequence[str] | None = None,
+    *,
+    of: str | None = ROOT,
+    timepoint: str | None = "baseline",
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Percent of each population among lymphocytes (or any ancestor), one row per patient.
+
+    Parameters
+    ----------
+    immunophenotype : DataFrame
+        Long gating table (see ``docs/data-format.md``).
+    paths : sequence of str, optional
+        Populations to compute (default: every gating path in the table).
+    of : str or None
+        Reference gate, an ancestor of every path (default ``"Lymphocytes"``);
+        None gives percent of leukocytes (includes the root gate's frequency).
+    timepoint : str or None
+        Timepoint to use.
+    source : str, optional
+        File name for error messages.
+
+    Returns
+    -------
+    DataFrame indexed by ``patient_id``, one column per path, values in percent.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> imm = pd.DataFrame({"patient_id": ["P1"] * 3, "timepoint": ["baseline"] * 3,
+    ...     "gating_path": ["Lymphocytes", "Lymphocytes/CD3+", "Lymphocytes/CD3+/CD4+"],
+    ...     "freq_of_parent": [40.0, 50.0, 60.0]})
+    >>> float(population_frequencies(imm, ["Lymphocytes/CD3+/CD4+"]).iloc[0, 0])
+    30.0
+    """
+    table = GateTable(immunophenotype, timepoint, source=source)
+    if paths is None:
+        paths = sorted(table.exists.columns, key=lambda p: (p.count("/"), p))
+    out = {p: table.fraction(p, of).values * 100.0 for p in paths}
+    frame = pd.DataFrame(out, index=pd.Index(list(table.exists.index), name="patient_id"))
+    return frame

@@ -1,0 +1,146 @@
+"""The result object shared by regression models (logistic and Cox).
+
+Follows statsmodels' naming (``params``, ``bse``, ``pvalues``, ``conf_int()``,
+``llf``, ``nobs``) so users can move between the two without relearning.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._results import ResultDisplay
+from ..errors import ImmuneCorrelatesError
+
+__all__ = ["RegressionResult", "wald_table"]
+
+
+def wald_table(params: pd.Series, bse: pd.Series, alpha: float) -> pd.DataFrame:
+    """Wald intervals ``params -/+ z_{1-alpha/2} * bse`` as a ``lower``/``upper`` frame."""
+    z = stats.norm.ppf(1 - alpha / 2)
+    return pd.DataFrame({"lower": params - z * bse, "upper": params + z * bse})
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class RegressionResult(ResultDisplay):
+    """Estimates of a fitted regression model.
+
+    Attributes
+    ----------
+    params, bse, pvalues : Series
+        Coefficients, standard errors and p-values, indexed by term.
+    llf : float
+        Log-likelihood at the estimate (penalized for Firth fits).
+    nobs, n_events : int
+        Rows used and events (outcome 1, or observed failures) among them.
+    excluded : DataFrame
+        ``patient_id`` and ``reason`` of every row the fit did not use.
+    method : str
+        ``"ml"`` or ``"firth"``.
+    ci_method : str
+        ``"wald"`` or ``"profile"``; ``conf_int()`` uses it.
+    test : str
+        What ``pvalues`` are: ``"wald"`` or ``"lr"`` (likelihood ratio).
+    alpha : float
+        The level the result was fitted with; ``conf_int()`` defaults to it.
+    cov : DataFrame
+        The covariance matrix of ``params`` (inverse information, or the
+        robust sandwich when asked).
+    converged : bool
+    n_iter : int
+    notes : tuple of str
+        What was done and warned about, in plain words.
+    """
+
+    params: pd.Series
+    bse: pd.Series
+    pvalues: pd.Series
+    llf: float
+    nobs: int
+    n_events: int
+    excluded: pd.DataFrame
+    method: str
+    ci_method: str
+    test: str
+    alpha: float
+    cov: pd.DataFrame
+    converged: bool = True
+    n_iter: int = 0
+    notes: tuple[str, ...] = ()
+    _intervals: pd.DataFrame = field(default=None)  # at self.alpha
+    _interval_fn: Callable[[float], pd.DataFrame] | None = field(default=None)
+
+    #: Name of the exponentiated-coefficient column in ``summary()``.
+    ratio_name = "ratio"
+
+    def cov_params(self) -> pd.DataFrame:
+        """The covariance matrix of the coefficients."""
+        return self.cov
+
+    def conf_int(self, alpha: float | None = None) -> pd.DataFrame:
+        """Confidence intervals on the coefficient scale.
+
+        Parameters
+        ----------
+        alpha : float, optional
+            ``1 - level``; defaults to the ``alpha`` the model was fitted with.
+
+        Returns
+        -------
+        DataFrame
+            Columns ``lower`` and ``upper``, indexed by term, by the method of
+            ``ci_method`` (Wald or profile likelihood).
+        """
+        if alpha is None or np.isclose(alpha, self.alpha):
+            if self._intervals is not None:
+                return self._intervals.copy()
+            alpha = self.alpha
+        if not 0 < alpha < 1:
+            raise ImmuneCorrelatesError(f"alpha must lie in (0, 1), got {alpha!r}.")
+        if self.ci_method == "wald" or self._interval_fn is None:
+            return wald_table(self.params, self.bse, alpha)
+        return self._interval_fn(alpha)
+
+    @property
+    def tvalues(self) -> pd.Series:
+        """Wald z statistics ``params / bse``."""
+        return self.params / self.bse
+
+    def summary(self) -> pd.DataFrame:
+        """One row per term: estimate, standard error, interval, p-value and ratio."""
+        ci = self.conf_int()
+        out = pd.DataFrame(
+            {
+                "term": self.params.index,
+                "estimate": self.params.to_numpy(),
+                "std_error": self.bse.to_numpy(),
+                "ci_lower": ci["lower"].to_numpy(),
+                "ci_upper": ci["upper"].to_numpy(),
+                "p_value": self.pvalues.to_numpy(),
+            }
+        )
+        with np.errstate(over="ignore"):
+            out[self.ratio_name] = np.exp(out["estimate"])
+            out[f"{self.ratio_name}_ci_lower"] = np.exp(out["ci_lower"])
+            out[f"{self.ratio_name}_ci_upper"] = np.exp(out["ci_upper"])
+        out["method"] = self.method
+        out["ci_method"] = self.ci_method
+        out["test"] = self.test
+        return out
+
+    def _notes(self) -> list[str]:
+        lines = [
+            f"n = {self.nobs}, events = {self.n_events}, method = {self.method}, "
+            f"intervals = {self.ci_method} ({100 * (1 - self.alpha):g}%), p-values = {self.test}"
+        ]
+        if len(self.excluded):
+            lines.append(
+                f"{len(self.excluded)} row(s) excluded: "
+                + "; ".join(f"{p} ({r})" for p, r in zip(self.excluded["patient_id"], self.excluded["reason"]))
+            )
+        lines.extend(self.notes)
+        return lines
