@@ -17,6 +17,23 @@ from .data import (
     simulate,
     trial_summary,
 )
+from .features import FeatureSet, build_features, derive_features, feature_catalogue, load_panel
+from .stats import (
+    CoxResult,
+    KaplanMeierResult,
+    LogisticResult,
+    adjust_pvalues,
+    binomial_ci,
+    compare_groups,
+    concordance_index,
+    detect_separation,
+    fit_cox,
+    fit_logistic,
+    kaplan_meier,
+    logrank_test,
+    optimal_cutpoint,
+    ph_test,
+)
 from .errors import (
     ConfigError,
     ConvergenceWarning,
@@ -36,6 +53,10 @@ __version__ = "0.1.0"
 __all__ = [
     "datasets", "Cohort", "SimulatedTrial", "TrialDesign", "DAYS_PER_MONTH", "analysis_frame", "derive_endpoints",
     "read_cohort", "simulate", "trial_summary",
+    "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel",
+    "CoxResult", "KaplanMeierResult", "LogisticResult", "adjust_pvalues", "binomial_ci", "compare_groups",
+    "concordance_index", "detect_separation", "fit_cox", "fit_logistic", "kaplan_meier", "logrank_test",
+    "optimal_cutpoint", "ph_test",
     "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",

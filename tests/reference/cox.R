@@ -142,17 +142,20 @@ firth_ref <- function(data, covs, alpha = 0.05, ties = "breslow") {
     f <- at(b)
     f$loglik[2] + 0.5 * as.numeric(determinant(solve(f$var), logarithm = TRUE)$modulus)
   }
-  grad <- function(fun, b, h = 1e-5) vapply(seq_along(b), function(k) {
-    e <- replace(numeric(length(b)), k, h)
-    (fun(b + e) - fun(b - e)) / (2 * h)
+  # central differences with a step of 1e-4 standard errors per coefficient (a fixed step
+  # is too coarse for covariates on a large scale, e.g. cells/uL)
+  grad <- function(fun, b, h) vapply(seq_along(b), function(k) {
+    e <- replace(numeric(length(b)), k, h[k])
+    (fun(b + e) - fun(b - e)) / (2 * h[k])
   }, 0)
   # Newton ascent on a central-difference gradient, with I(b) as the curvature and
   # step-halving whenever l* does not increase (as coxph does for l).
   polish <- function(fun, b, free = seq_along(b)) {
     cur <- fun(b)
     for (it in 1:200) {
-      g <- grad(function(bf) fun(replace(b, free, bf)), b[free])
-      info <- solve(at(b)$var)[free, free, drop = FALSE]
+      v <- at(b)$var
+      g <- grad(function(bf) fun(replace(b, free, bf)), b[free], 1e-4 * sqrt(diag(v))[free])
+      info <- solve(v)[free, free, drop = FALSE]
       step <- solve(info, g)
       for (h in 1:30) {
         cand <- b

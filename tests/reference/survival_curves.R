@@ -8,6 +8,7 @@
 #   km_median_<data>_<conf>.csv                      summary(fit)$table: median, CI, rmean
 #   km_at_<data>_<conf>.csv                          summary(fit, times=, extend=TRUE)
 #   logrank_<case>.csv                               survdiff() O, E, chisq, p
+#                                                    (strata_sex_old: strata(sex, age > 65))
 #   logrank_trend.csv                                trend test from survdiff's O, E, var
 # survival 3.5-3, R 4.2.
 suppressMessages(library(survival))
@@ -83,6 +84,8 @@ lr <- function(sd, name) {
 lr(survdiff(Surv(time, event) ~ sex, data = lung_df), "logrank_lung_sex.csv")
 sde <- lr(survdiff(Surv(time, event) ~ ph_ecog, data = lung_df), "logrank_lung_ecog.csv")
 sds <- lr(survdiff(Surv(time, event) ~ ph_ecog + strata(sex), data = lung_df), "logrank_lung_ecog_strata_sex.csv")
+lung_old <- transform(lung_df, old = as.integer(age > 65))
+lr(survdiff(Surv(time, event) ~ ph_ecog + strata(sex, old), data = lung_old), "logrank_lung_ecog_strata_sex_old.csv")
 lr(survdiff(Surv(time, event) ~ sex, data = lung_df, rho = 1), "logrank_lung_sex_rho1.csv")
 lr(survdiff(Surv(time, event) ~ rx, data = ovarian_df), "logrank_ovarian_rx.csv")
 

@@ -319,3 +319,11 @@ def test_covariate_named_intercept_or_listed_twice_is_refused():
         fit_logistic(df, "y", ["x1", "Intercept"])
     with pytest.raises(ImmuneCorrelatesError, match="more than once"):
         fit_logistic(load("synthetic"), "y", ["x1", "x1"])
+
+
+def test_predict_names_patient_and_value_of_a_non_numeric_covariate():
+    res = fit("synthetic", "ml", "wald")
+    new = load("synthetic").astype({"x1": object})
+    new.loc["P005", "x1"] = "n/a?"
+    with pytest.raises(InputError, match=r"P005[\s\S]*n/a\?"):
+        res.predict(new)

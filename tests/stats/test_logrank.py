@@ -72,3 +72,11 @@ def test_summary_has_test_columns_and_a_single_group_is_an_error(lung):
     assert "chi2" in res._repr_html_()
     with pytest.raises(ImmuneCorrelatesError, match="at least 2"):
         logrank_test(lung[lung["sex"] == 1], "time", "event", "sex")
+
+
+def test_two_stratification_columns_match_survdiff_with_strata_of_both(lung):
+    data = lung.assign(old=(lung["age"] > 65).astype(int))
+    with pytest.warns(MissingDataWarning):
+        res = logrank_test(data, "time", "event", "ph_ecog", strata=["sex", "old"])
+    _check(res, pd.read_csv(FIX / "logrank_lung_ecog_strata_sex_old.csv"))
+    assert res.strata == "sex, old"

@@ -81,12 +81,15 @@ class FeatureSet(ResultDisplay):
         for _, cat in self.catalogue.iterrows():
             name = cat["feature"]
             col = self.values[name]
+            obs = col.dropna()
+            med, q1, q3 = ((obs.median(), obs.quantile(0.25), obs.quantile(0.75)) if len(obs)
+                           else (np.nan, np.nan, np.nan))
             sub = q.loc[q["feature"] == name]
             counts = sub.loc[sub["method"] != "", "method"].value_counts()
             rows.append({
                 "feature": name, "kind": cat["kind"], "unit": cat["unit"],
                 "n": int(col.notna().sum()), "n_missing": int(col.isna().sum()),
-                "median": col.median(), "q1": col.quantile(0.25), "q3": col.quantile(0.75),
+                "median": med, "q1": q1, "q3": q3,
                 "n_low_events": int(sub["low_events"].sum()), "n_excluded": int(sub["excluded"].sum()),
                 "methods": ", ".join(f"{m} {n}" for m, n in counts.items()),
             })

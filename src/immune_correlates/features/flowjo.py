@@ -13,8 +13,8 @@ headed ``<gating path> | <statistic>``, for example::
 ``event_count``; the trailing ``Mean``/``SD`` summary rows and other
 statistics are ignored.  A sample map (columns ``sample``, ``patient_id``,
 ``timepoint``; optionally ``beads_per_tube`` and ``sample_volume_ul``) says
-whose sample each row is.  With ``bead_gate="Beads"`` the count of that gate
-becomes ``bead_events`` of every row of the sample.
+whose sample each row is.  The count of the bead gate (``bead_gate``,
+default ``"Beads"``) becomes ``bead_events`` of every row of the sample.
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def _sample_map(sample_map, source: str) -> dict[str, dict]:
     return {r["sample"]: r for r in frame.to_dict("records")}
 
 
-def read_flowjo(export, sample_map, *, bead_gate: str | None = None) -> pd.DataFrame:
+def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.DataFrame:
     """Long immunophenotype table from a FlowJo table export.
 
     Parameters
@@ -85,8 +85,10 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = None) -> pd.DataF
         ``sample -> (patient_id, timepoint)``; as a table with columns
         ``sample``, ``patient_id``, ``timepoint`` and optionally
         ``beads_per_tube``, ``sample_volume_ul``.
-    bead_gate : str, optional
-        Gating path of the counting-bead gate; its Count becomes ``bead_events``.
+    bead_gate : str or None
+        Gating path of the counting-bead gate (default ``"Beads"``, used when
+        the export has it); its Count becomes ``bead_events`` of every row of
+        the sample.  None reads every gate as a population.
 
     Returns
     -------
@@ -145,7 +147,7 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = None) -> pd.DataF
             for kind in ("freq_of_parent", "event_count"):
                 rec[kind] = _number(row[cols[kind]], sample, base, cols[kind], source) \
                     if kind in cols else np.nan
-            if bead_gate:
+            if bead_gate and bead_gate in stats:
                 rec["bead_events"] = beads
             rec.update({k: _number(v, sample, base, k, "sample map") for k, v in extra.items()})
             records.append(rec)

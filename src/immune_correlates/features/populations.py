@@ -187,7 +187,8 @@ def population_frequencies(
     immunophenotype : DataFrame
         Long gating table (see ``docs/data-format.md``).
     paths : sequence of str, optional
-        Populations to compute (default: every gating path in the table).
+        Populations to compute (default: every gating path of the table at or
+        below ``of``, or below the root gate when ``of`` is None).
     of : str or None
         Reference gate, an ancestor of every path (default ``"Lymphocytes"``);
         None gives percent of leukocytes (includes the root gate's frequency).
@@ -211,7 +212,9 @@ def population_frequencies(
     """
     table = GateTable(immunophenotype, timepoint, source=source)
     if paths is None:
-        paths = sorted(table.exists.columns, key=lambda p: (p.count("/"), p))
+        root = ROOT if of is None else normalise_path(of)
+        paths = sorted((p for p in table.exists.columns if root in split_path(p)),
+                       key=lambda p: (p.count("/"), p))
     out = {p: table.fraction(p, of).values * 100.0 for p in paths}
     frame = pd.DataFrame(out, index=pd.Index(list(table.exists.index), name="patient_id"))
     return frame

@@ -1,0 +1,29 @@
+"""Statistical models and tests, each checked against R (see docs/validation.md).
+
+Regression: :func:`fit_logistic` (ML, Firth), :func:`fit_cox` (ML, Firth;
+Efron/Breslow ties, strata, robust variance), :func:`ph_test`,
+:func:`concordance_index`, :func:`detect_separation`.  Survival curves:
+:func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`.  Group
+comparisons: :func:`compare_groups` and the rank tests behind it.
+"""
+
+from .compare import compare_groups
+from .concordance import ConcordanceResult, concordance_index
+from .cox import CoxResult, fit_cox
+from .cutpoint import CutpointResult, optimal_cutpoint
+from .kaplan_meier import KaplanMeierResult, kaplan_meier
+from .logistic import LogisticResult, fit_logistic
+from .logrank import LogrankResult, logrank_test
+from .multiplicity import adjust_pvalues
+from .ph_test import PHTestResult, ph_test
+from .proportions import binomial_ci, fisher_exact
+from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
+from .separation import SeparationResult, detect_separation, separation_from_arrays
+
+__all__ = [
+    "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",
+    "optimal_cutpoint", "KaplanMeierResult", "kaplan_meier", "LogisticResult", "fit_logistic", "LogrankResult",
+    "logrank_test", "adjust_pvalues", "PHTestResult", "ph_test", "binomial_ci", "fisher_exact",
+    "jonckheere_terpstra", "kruskal_wallis", "wilcoxon_rank_sum", "SeparationResult", "detect_separation",
+    "separation_from_arrays",
+]

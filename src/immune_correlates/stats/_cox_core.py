@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["CoxData", "prepare", "evaluate", "information", "score_residuals", "schoenfeld"]
+__all__ = ["CoxData", "prepare", "evaluate", "information", "step_mean", "score_residuals", "schoenfeld"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -48,6 +48,8 @@ class CoxData:
     step_grp: np.ndarray  # (S,) group of each step
     step_frac: np.ndarray  # (S,) fraction of the dying risk removed
     step_wt: np.ndarray  # (S,) weight of each step
+    step_first: np.ndarray  # first step of each group that has steps
+    step_owner: np.ndarray  # the groups that have steps
     wx_dead: np.ndarray  # (p,) sum of w * x over deaths
 
     @property
@@ -118,15 +120,19 @@ def prepare(
     return CoxData(
         x=x, means=means, w=w, status=status, time=time, order=order, stratum=strata, seg=seg,
         grp=grp, g_start=g_start, g_seg=g_seg, g_n_steps=g_n_steps, step_grp=step_grp,
-        step_frac=step_frac, step_wt=step_wt, wx_dead=(w * status) @ x,
+        step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
+        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x,
     )
 
 
-def _rev_cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
-    """Reverse cumulative sum along axis 0 within each segment."""
-    out = np.empty_like(a)
+def _rev_cumsum(a: np.ndarray, seg: np.ndarray, exclusive: bool = False) -> np.ndarray:
+    """Reverse cumulative sum along axis 0 within each segment (optionally excluding self)."""
+    out = np.zeros_like(a)
     for lo, hi in zip(seg[:-1], seg[1:]):
-        out[lo:hi] = np.cumsum(a[lo:hi][::-1], axis=0)[::-1]
+        if exclusive:
+            out[lo:hi - 1] = np.cumsum(a[lo + 1:hi][::-1], axis=0)[::-1]
+        else:
+            out[lo:hi] = np.cumsum(a[lo:hi][::-1], axis=0)[::-1]
     return out
 
 
@@ -145,17 +151,20 @@ def _group_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
 
 def _step_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
     """Sum of step values over each group (zero for groups without deaths)."""
-    n_grp = cd.g_start.size
-    if a.ndim == 1:
-        return np.bincount(cd.step_grp, weights=a, minlength=n_grp)
-    out = np.zeros((n_grp,) + a.shape[1:])
-    np.add.at(out, cd.step_grp, a)
+    out = np.zeros((cd.g_start.size,) + a.shape[1:])
+    if cd.step_first.size:
+        out[cd.step_owner] = np.add.reduceat(a, cd.step_first, axis=0)
     return out
 
 
 @dataclass(frozen=True, eq=False)
 class Eval:
-    """Risk-set quantities at one ``beta``."""
+    """Risk-set quantities at one ``beta``.
+
+    Per group ``g`` the risk set splits into the subjects dying at ``t_g``
+    (sums ``e0``, ``e1``) and those still at risk after it (``q0``, ``q1``),
+    so a step's denominator is ``(1 - f) e0 + q0`` with no subtraction.
+    """
 
     beta: np.ndarray
     loglik: float
@@ -163,7 +172,8 @@ class Eval:
     eta: np.ndarray  # shifted linear predictor (constant shift per stratum)
     r: np.ndarray  # w * exp(eta)
     s0: np.ndarray  # (S,) step denominators
-    mean: np.ndarray  # (S, p) step means
+    e1: np.ndarray  # (G, p) sum of r x over the deaths of each group
+    q1: np.ndarray  # (G, p) sum of r x over the rest of the risk set
     c_row: np.ndarray  # (n,) sum over steps j is at risk for of a (1 - f [death of that group]) / s0
 
 
@@ -178,21 +188,27 @@ def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
     r = cd.w * risk
     rx = r[:, None] * cd.x
     rd = r * cd.status
-    r0 = _rev_cumsum(r, cd.seg)[cd.g_start]
-    r1 = _rev_cumsum(rx, cd.seg)[cd.g_start]
     e0 = _group_sum(cd, rd)
     e1 = _group_sum(cd, rx * cd.status[:, None])
+    q0 = _group_sum(cd, r - rd) + _rev_cumsum(_group_sum(cd, r), cd.g_seg, exclusive=True)
+    q1 = _group_sum(cd, rx * (1.0 - cd.status)[:, None])
+    q1 += _rev_cumsum(_group_sum(cd, rx), cd.g_seg, exclusive=True)
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
-    s0 = r0[sg] - f * e0[sg]
-    s1 = r1[sg] - f[:, None] * e1[sg]
+    s0 = (1.0 - f) * e0[sg] + q0[sg]
     with np.errstate(divide="ignore", invalid="ignore"):
-        mean = s1 / s0[:, None]
         loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
-    score = cd.wx_dead - a @ mean
-    c_g = _cumsum(_step_sum(cd, a / s0), cd.g_seg)
-    e_g = _step_sum(cd, a * f / s0)
+        inv = a / s0
+        score = cd.wx_dead - _step_sum(cd, inv * (1.0 - f)) @ e1 - _step_sum(cd, inv) @ q1
+    c_g = _cumsum(_step_sum(cd, inv), cd.g_seg)
+    e_g = _step_sum(cd, inv * f)
     c_row = c_g[cd.grp] - cd.status * e_g[cd.grp]
-    return Eval(beta=beta, loglik=loglik, score=score, eta=eta, r=r, s0=s0, mean=mean, c_row=c_row)
+    return Eval(beta=beta, loglik=loglik, score=score, eta=eta, r=r, s0=s0, e1=e1, q1=q1, c_row=c_row)
+
+
+def step_mean(cd: CoxData, ev: Eval) -> np.ndarray:
+    """(S, p) weighted covariate mean of the risk set at each Efron step."""
+    sg, f = cd.step_grp, cd.step_frac
+    return ((1.0 - f)[:, None] * ev.e1[sg] + ev.q1[sg]) / ev.s0[:, None]
 
 
 def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> np.ndarray:
@@ -200,23 +216,32 @@ def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> 
 
     ``group_mult`` (one value per tied-time group) weights each event time's
     contribution; :mod:`.ph_test` uses it for the time-interaction blocks.
+    The sum of the steps' ``a m m'`` is expanded over ``e1`` and ``q1`` with
+    non-negative coefficients, so no step-by-covariate array is formed.
     """
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
+    aq = a if group_mult is None else a * group_mult[sg]
     if group_mult is None:
         v = ev.r * ev.c_row
-        am = a
     else:
-        c_g = _cumsum(_step_sum(cd, group_mult[sg] * a / ev.s0), cd.g_seg)
-        e_g = _step_sum(cd, group_mult[sg] * a * f / ev.s0)
+        c_g = _cumsum(_step_sum(cd, aq / ev.s0), cd.g_seg)
+        e_g = _step_sum(cd, aq * f / ev.s0)
         v = ev.r * (c_g[cd.grp] - cd.status * e_g[cd.grp])
-        am = a * group_mult[sg]
-    return (cd.x * v[:, None]).T @ cd.x - (ev.mean * am[:, None]).T @ ev.mean
+    own = cd.step_owner
+    k = aq / ev.s0**2
+    alpha = _step_sum(cd, k * (1.0 - f) ** 2)[own]
+    beta_ = _step_sum(cd, k * (1.0 - f))[own]
+    gamma = _step_sum(cd, k)[own]
+    e1, q1 = ev.e1[own], ev.q1[own]
+    cross = (e1 * beta_[:, None]).T @ q1
+    outer = (e1 * alpha[:, None]).T @ e1 + cross + cross.T + (q1 * gamma[:, None]).T @ q1
+    return (cd.x * v[:, None]).T @ cd.x - outer
 
 
 def group_mean(cd: CoxData, ev: Eval) -> np.ndarray:
     """Average of the step means of each group (the Efron-averaged risk-set mean)."""
     n_steps = np.maximum(cd.g_n_steps, 1)
-    return _step_sum(cd, ev.mean) / n_steps[:, None]
+    return _step_sum(cd, step_mean(cd, ev)) / n_steps[:, None]
 
 
 def schoenfeld(cd: CoxData, ev: Eval) -> np.ndarray:
@@ -228,7 +253,7 @@ def score_residuals(cd: CoxData, ev: Eval) -> np.ndarray:
     """Score residuals of every sorted row, per unit weight (as ``residuals(fit, "score")``)."""
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
     h = a / ev.s0
-    hm = h[:, None] * ev.mean
+    hm = h[:, None] * step_mean(cd, ev)
     cum_h = _cumsum(_step_sum(cd, h), cd.g_seg)[cd.grp]
     cum_hm = _cumsum(_step_sum(cd, hm), cd.g_seg)[cd.grp]
     hf = _step_sum(cd, h * f)[cd.grp]
@@ -249,7 +274,7 @@ def firth_score(cd: CoxData, ev: Eval, info: np.ndarray, inv: np.ndarray) -> np.
     reduced to cumulative sums so the cost stays ``O(n p^2)``.
     """
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
-    x, m = cd.x, ev.mean
+    x, m = cd.x, step_mean(cd, ev)
     q = np.einsum("ij,jk,ik->i", x, inv, x)
     # tr(J S3_k) / S0 summed over steps
     t1 = (ev.r * ev.c_row * q) @ x

@@ -156,7 +156,7 @@ def newton_fit(
     max_iter: int = 100,
     tol: float = 1e-10,
     max_step: float = 5.0,
-    max_halving: int = 30,
+    max_halving: int = 60,
     flat_tol: float | None = None,
 ) -> NewtonFit:
     """Maximise the (penalized) log-likelihood by Newton steps with step-halving.
@@ -180,11 +180,15 @@ def newton_fit(
         ``<= sqrt(tol)``.
     max_step : float
         Largest change of any coefficient in one step (logistf's ``maxstep``).
+        Firth fits take true Newton steps (minus the Hessian of the penalized
+        log-likelihood) where that matrix is positive definite, and Fisher
+        scoring steps (logistf's) elsewhere.  Step-halving keeps every step
+        uphill.
     max_halving : int
         Step-halvings allowed per iteration.
     flat_tol : float, optional
-        Also stop when the relative change of the log-likelihood falls below
-        this (``glm``'s deviance criterion).  Meant for maximum likelihood under
+        Also stop when the relative change of the log-likelihood and the
+        largest free score (below its square root) fall below it (``glm``'s deviance criterion).  Meant for maximum likelihood under
         separation, where the estimates drift to infinity and never settle.
 
     Returns
@@ -235,13 +239,17 @@ def newton_fit(
             new_beta[wi] = old_beta[wi] + factor * delta[wi]
             l2, s2, i2, h2 = _state(new_beta[wi], X[idx][wi], y[idx][wi], w[idx][wi], firth)
             new_ll[wi], new_score[wi], new_info[wi], new_hess[wi] = l2, s2, i2, h2
+        stuck = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
+        if stuck.any():  # no uphill point along the step: stay (the fit will report non-convergence)
+            new_beta[stuck], new_ll[stuck] = old_beta[stuck], old_ll[stuck]
+            new_score[stuck], new_info[stuck], new_hess[stuck] = score[idx][stuck], info[idx][stuck], hess[idx][stuck]
         beta[idx], ll[idx], score[idx], info[idx], hess[idx] = new_beta, new_ll, new_score, new_info, new_hess
         n_iter[idx] += 1
         step = np.max(np.abs(new_beta - old_beta), axis=-1, initial=0.0)
         grad = np.max(np.abs(np.where(fr, new_score, 0.0)), axis=-1, initial=0.0)
         small_step = (step <= tol) & (grad <= np.sqrt(tol))
         if flat_tol is not None:
-            small_step |= np.abs(new_ll - old_ll) <= flat_tol * (np.abs(new_ll) + 0.1)
+            small_step |= (np.abs(new_ll - old_ll) <= flat_tol * (np.abs(new_ll) + 0.1)) & (grad <= np.sqrt(flat_tol))
         converged[idx] = small_step
     out = NewtonFit(beta, ll, info, converged, n_iter)
     if single:

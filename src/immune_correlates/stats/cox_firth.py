@@ -115,8 +115,8 @@ def newton(
         change = abs(new.value - cur.value) / max(abs(new.value), 1e-300)
         beta, cur = cand, new
         # The Firth iteration uses I, not the Hessian of l*, so it converges linearly:
-        # also ask for a negligible step before stopping.
-        small = not firth or np.max(np.abs(step)) <= 1e-9 * (1.0 + np.max(np.abs(beta)))
+        # also ask for a negligible step, in standard-error units (scale-free).
+        small = not firth or float(step @ sub @ step) <= 1e-18
         if change <= tol and not halved and small:
             converged = True
             break

@@ -125,7 +125,8 @@ class LogisticResult(RegressionResult):
     """A fitted logistic regression (see :func:`fit_logistic`).
 
     Besides :class:`RegressionResult`'s attributes: ``llf_null`` (intercept-only
-    fit, same method), ``lr_statistic``, ``lr_df``, ``lr_pvalue`` (likelihood-ratio
+    fit, same method; for Firth, logistf's null model: every slope fixed at 0
+    while the penalty keeps the full model's information), ``lr_statistic``, ``lr_df``, ``lr_pvalue`` (likelihood-ratio
     test of all covariates), ``fitted`` (probabilities of the rows used),
     ``auc`` (C statistic of ``fitted``), ``separation`` (the
     :class:`SeparationResult` found before fitting), ``outcome``, ``covariates``.
@@ -148,9 +149,15 @@ class LogisticResult(RegressionResult):
         missing_cols = [c for c in self.covariates if c not in data.columns]
         if missing_cols:
             raise ImmuneCorrelatesError(f"predict: column(s) {missing_cols} not found in data.")
-        X = np.column_stack(
-            [np.ones(len(data))] + [pd.to_numeric(data[c], errors="raise").to_numpy(dtype=float) for c in self.covariates]
-        )
+        columns = [np.ones(len(data))]
+        for c in self.covariates:
+            values = pd.to_numeric(data[c], errors="coerce")
+            bad = values.isna() & data[c].notna()
+            if bad.any():
+                rows = [{"patient_id": p, "value": v} for p, v in zip(row_ids(data)[bad], data[c][bad])]
+                raise InputError("predict: covariate values must be numeric", column=c, rows=rows)
+            columns.append(values.to_numpy(dtype=float))
+        X = np.column_stack(columns)
         return pd.Series(expit(X @ self.params.to_numpy()), index=data.index, name="probability")
 
     def _title(self) -> str:
@@ -169,11 +176,17 @@ class LogisticResult(RegressionResult):
 def _profile_machinery(X, y, w, firth, beta, llf, scale, names, max_iter, tol, flat_tol):
     """Constrained (penalized) llf callbacks and an interval function, as logistf computes them."""
     k_all = X.shape[1]
+    path: dict[int, list[tuple[float, np.ndarray]]] = {k: [(beta[k], beta)] for k in range(k_all)}
 
     def constrained(k: int, value: float) -> float:
-        # always start from the unconstrained estimate (as logistf does), so the
-        # value does not depend on which points were profiled before
-        start = beta.copy()
+        # path following: start from the line through the two solutions profiled
+        # nearest to this value (on a separated profile the other coefficients
+        # move linearly with this one, far beyond what a few capped steps reach)
+        near = sorted(path[k], key=lambda item: abs(item[0] - value))[:2]
+        start = near[0][1].copy()
+        if len(near) == 2 and near[0][0] != near[1][0]:
+            slope = (near[0][1] - near[1][1]) / (near[0][0] - near[1][0])
+            start = start + slope * (value - near[0][0])
         start[k] = value
         fixed = np.zeros(k_all, dtype=bool)
         fixed[k] = True
@@ -186,6 +199,7 @@ def _profile_machinery(X, y, w, firth, beta, llf, scale, names, max_iter, tol, f
                 ConvergenceWarning,
                 stacklevel=4,
             )
+        path[k].append((value, fit.beta))
         return float(fit.llf)
 
     def intervals(alpha: float) -> pd.DataFrame:
@@ -232,7 +246,8 @@ def fit_logistic(
         Rows incomplete in the used columns are left out and listed in
         ``excluded`` (with a warning), or refused.
     weights : str, optional
-        Column of non-negative case weights (a weight of 2 counts the row twice).
+        Column of non-negative case weights (a weight of 2 counts the row
+        twice; ``nobs`` and ``n_events`` then count weights).
     max_iter, tol : int, float
         Newton iterations allowed and convergence tolerance on the step.
 

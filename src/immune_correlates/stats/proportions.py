@@ -104,7 +104,7 @@ def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     --------
     >>> lo, hi = binomial_ci(24, 34)
     >>> round(lo, 4), round(hi, 4)
-    (0.5252, 0.8489)
+    (0.5252, 0.849)
     """
     if not (float(k).is_integer() and float(n).is_integer()) or n < 1 or not 0 <= k <= n:
         raise ImmuneCorrelatesError(

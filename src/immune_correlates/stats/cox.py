@@ -1,0 +1,379 @@
+"""Cox proportional-hazards regression: :func:`fit_cox` and :class:`CoxResult`.
+
+Maximum partial likelihood as ``survival::coxph`` (Efron or Breslow ties,
+strata, case weights, robust sandwich variance with optional clusters) and
+Firth's penalized partial likelihood as coxphf (Heinze & Schemper 2001) for
+small cohorts with monotone likelihood.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._missing import complete_cases, row_ids
+from ..errors import ConvergenceWarning, ImmuneCorrelatesError, ModelError, MonotoneLikelihoodWarning
+from . import _cox_core as core
+from ._model import RegressionResult, wald_table
+from ._profile import lr_pvalue, profile_bounds
+from .cox_firth import constrained_llf, newton, objective
+
+__all__ = ["fit_cox", "CoxResult"]
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class CoxResult(RegressionResult):
+    """A fitted Cox model (see :func:`fit_cox`).
+
+    Attributes (besides those of :class:`RegressionResult`)
+    -------------------------------------------------------
+    llf_null : float
+        (Penalized) log partial likelihood at ``beta = 0``.
+    model_tests : DataFrame
+        Tests of the whole model as ``summary(coxph)`` prints them, indexed by
+        ``lr``, ``score``, ``wald`` (and ``robust_score`` with ``robust=True``):
+        ``statistic``, ``df``, ``p_value``.  The Wald test uses the robust
+        variance when ``robust=True``.  Firth fits report the penalized LR and
+        the Wald test only.
+    ties, strata, robust : str, tuple of str, bool
+        How the model was fitted.
+    cov_naive : DataFrame
+        The model-based covariance ``I^-1`` (equal to ``cov`` unless robust).
+    linear_predictor : Series
+        ``x'beta`` with covariates centred at their (weighted) means, as coxph.
+    """
+
+    llf_null: float
+    model_tests: pd.DataFrame
+    ties: str
+    strata: tuple[str, ...] = ()
+    robust: bool = False
+    cov_naive: pd.DataFrame = None
+    linear_predictor: pd.Series = None
+    _core: core.CoxData = None
+    _cluster: np.ndarray | None = None  # cluster labels in the sorted order of _core
+
+    ratio_name = "hazard_ratio"
+
+    def _title(self) -> str:
+        return f"Cox proportional hazards ({self.method}, {self.ties} ties)"
+
+    @cached_property
+    def concordance(self):
+        """Harrell's C of the linear predictor, as ``survival::concordance(fit)``.
+
+        Returns a :class:`~immune_correlates.stats.concordance.ConcordanceResult`
+        (``concordance``, ``std_error``, interval, pair counts); comparisons are
+        within strata, weighted by the case weights.
+        """
+        from .concordance import concordance_index
+
+        cd = self._core
+        return concordance_index(
+            cd.time, cd.status, self.linear_predictor.to_numpy()[cd.order], strata=cd.stratum,
+            weights=cd.w, cluster=self._cluster, reverse=True, alpha=self.alpha,
+        )
+
+    def ph_test(self):
+        """Test of proportional hazards on scaled Schoenfeld residuals (see :func:`.ph_test.ph_test`)."""
+        from .ph_test import ph_test
+
+        return ph_test(self)
+
+
+def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    if not columns:
+        return np.zeros(len(frame), dtype=np.int64)
+    return frame.groupby(list(columns), sort=True, dropna=False).ngroup().to_numpy(np.int64)
+
+
+def _validate(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None):
+    ev = rows[event]
+    if pd.api.types.is_bool_dtype(ev):
+        status = ev.to_numpy(float)
+    else:
+        status = pd.to_numeric(ev, errors="coerce").to_numpy(float)
+        bad = ~np.isin(status, (0.0, 1.0))
+        if bad.any():
+            listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], ev[bad][:20]))
+            raise ImmuneCorrelatesError(
+                f"fit_cox: event column {event!r} must be 0/1 (or True/False); found {listing}. "
+                "Code events as 1 (progression/death observed) and censoring as 0."
+            )
+    time = pd.to_numeric(rows[duration], errors="coerce").to_numpy(float)
+    bad = ~np.isfinite(time) | (time < 0)
+    if bad.any():
+        listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], time[bad][:20]))
+        raise ImmuneCorrelatesError(
+            f"fit_cox: duration column {duration!r} must be finite and >= 0; found {listing}. "
+            "Correct the follow-up times (time from baseline to event or censoring)."
+        )
+    w = None
+    if weights is not None:
+        w = pd.to_numeric(rows[weights], errors="coerce").to_numpy(float)
+        bad = ~np.isfinite(w) | (w < 0)
+        if bad.any():
+            listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], w[bad][:20]))
+            raise ImmuneCorrelatesError(
+                f"fit_cox: weights column {weights!r} must be finite and >= 0; found {listing}."
+            )
+    return time, status, w
+
+
+def _check_design(x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None) -> None:
+    dead = status * (1.0 if w is None else w)
+    if not np.any(dead > 0):
+        raise ModelError(
+            "fit_cox: there are no events among the rows used, so no Cox model can be fitted. "
+            "Check the event coding (1 = event) or use a longer follow-up."
+        )
+    const = [c for c, col in zip(covariates, x.T) if np.ptp(col) == 0]
+    if const:
+        raise ModelError(
+            f"fit_cox: covariate(s) {const} take a single value among the rows used; "
+            "a constant has no hazard ratio. Drop them from `covariates`."
+        )
+    if np.linalg.matrix_rank(x - x.mean(axis=0)) < x.shape[1]:
+        raise ModelError(
+            f"fit_cox: covariates {covariates} are collinear (one is a linear combination of "
+            "others); drop or merge the redundant ones."
+        )
+
+
+def _monotone(fit, names, firth) -> list[str]:
+    """Coefficients still moving at 'convergence': the likelihood is monotone in them."""
+    if firth:
+        return []
+    step = np.abs(fit.last_step)
+    flagged = ~np.isfinite(step) | ((step > 1e-4 * np.maximum(1.0, np.abs(fit.beta))) & (step > 1e-6))
+    return [n for n, f in zip(names, flagged) if f]
+
+
+def fit_cox(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    ties: str = "efron",
+    method: str = "ml",
+    strata: str | Sequence[str] | None = None,
+    robust: bool = False,
+    ci: str = "wald",
+    alpha: float = 0.05,
+    missing: str = "drop",
+    weights: str | None = None,
+    cluster: str | None = None,
+    frequency_weights: bool = False,
+    max_iter: int = 100,
+    tol: float = 1e-10,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient; ids from a ``patient_id`` column or the index.
+    duration, event : str
+        Follow-up time (finite, >= 0) and event indicator (0/1 or bool).
+    covariates : sequence of str
+        Numeric columns (dummy-code categories); the terms, in order.
+    ties : {"efron", "breslow"}
+        Handling of tied event times, as ``coxph(ties=)``.
+    method : {"ml", "firth"}
+        Maximum partial likelihood, or Firth's penalized partial likelihood
+        (Heinze & Schemper 2001; finite under monotone likelihood).  Firth
+        p-values are penalized likelihood-ratio tests (coxphf's default).
+    strata : str or sequence of str, optional
+        Column(s) whose levels get separate baseline hazards (``strata()``).
+    robust : bool
+        Sandwich variance from dfbeta residuals (``coxph(robust=TRUE)``);
+        implied by ``cluster``.  ML only.
+    ci : {"wald", "profile"}
+        Interval method of ``conf_int()``; profile uses the (penalized)
+        likelihood with the other coefficients re-maximised.
+    alpha : float
+        ``1 - level`` of the intervals.
+    missing : {"drop", "raise"}
+        What to do with incomplete rows (see :func:`complete_cases`).
+    weights : str, optional
+        Column of non-negative case weights (``coxph(weights=)``).
+    cluster : str, optional
+        Column grouping correlated rows for the robust variance.
+    frequency_weights : bool
+        Read integer weights as row counts in Efron's tie correction, so a
+        fit equals one on duplicated rows (bootstrap); coxph's convention
+        otherwise.  Breslow ties are the same either way.
+    max_iter, tol : int, float
+        Newton-Raphson limits; convergence when the relative change of the
+        (penalized) log-likelihood is at most ``tol`` (coxph: ``eps=1e-9``).
+
+    Returns
+    -------
+    CoxResult
+
+    Raises
+    ------
+    ImmuneCorrelatesError
+        Bad arguments, event not 0/1, negative or infinite durations.
+    ModelError
+        No events, constant or collinear covariates.
+
+    Warns
+    -----
+    MonotoneLikelihoodWarning
+        An ML coefficient diverges (e.g. every event in one group).
+
+    References
+    ----------
+    Cox DR (1972). Regression models and life-tables. *JRSS B* 34:187-220.
+    Efron B (1977). The efficiency of Cox's likelihood function for censored
+    data. *JASA* 72:557-565.
+    Lin DY, Wei LJ (1989). The robust inference for the Cox proportional
+    hazards model. *JASA* 84:1074-1078.
+    Heinze G, Schemper M (2001). A solution to the problem of monotone
+    likelihood in Cox regression. *Biometrics* 57:114-119.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"pfs_months": [5, 8, 12, 3, 20, 15, 7, 30],
+    ...                    "pfs_event": [1, 1, 0, 1, 0, 1, 1, 0],
+    ...                    "cd8_per_ul": [120, 300, 410, 90, 520, 250, 180, 600]})
+    >>> res = fit_cox(df, "pfs_months", "pfs_event", ["cd8_per_ul"])
+    >>> res.summary()[["term", "estimate", "hazard_ratio", "p_value"]]  # doctest: +SKIP
+    """
+    if ties not in ("efron", "breslow"):
+        raise ImmuneCorrelatesError(f"fit_cox: ties must be 'efron' or 'breslow', got {ties!r}.")
+    if method not in ("ml", "firth"):
+        raise ImmuneCorrelatesError(f"fit_cox: method must be 'ml' or 'firth', got {method!r}.")
+    if ci not in ("wald", "profile"):
+        raise ImmuneCorrelatesError(f"fit_cox: ci must be 'wald' or 'profile', got {ci!r}.")
+    if not 0 < alpha < 1:
+        raise ImmuneCorrelatesError(f"fit_cox: alpha must lie in (0, 1), got {alpha!r}.")
+    if isinstance(covariates, str):
+        covariates = [covariates]
+    covariates = list(covariates)
+    if not covariates:
+        raise ImmuneCorrelatesError("fit_cox: give at least one covariate.")
+    strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
+    robust = bool(robust or cluster is not None)
+    firth = method == "firth"
+    if firth and robust:
+        raise ImmuneCorrelatesError(
+            "fit_cox: robust/cluster variances are available for method='ml' only; "
+            "drop robust=/cluster= or use method='ml'."
+        )
+    extra = [c for c in (weights, cluster) if c is not None]
+    columns = [duration, event, *covariates, *strata_cols, *extra]
+    rows, excluded = complete_cases(
+        data, columns, missing=missing, numeric=[duration, event, *covariates, *([weights] if weights else [])],
+        caller="fit_cox",
+    )
+    ids = row_ids(rows).reset_index(drop=True)
+    time, status, w = _validate(rows, ids, duration, event, weights)
+    x = rows[covariates].to_numpy(dtype=float)
+    _check_design(x, covariates, status, w)
+    cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,
+                      frequency=frequency_weights)
+    p = len(covariates)
+    fit = newton(cd, np.zeros(p), firth=firth, tol=tol, max_iter=max_iter)
+    notes: list[str] = []
+    if not fit.converged:
+        msg = (f"fit_cox: Newton-Raphson did not converge in {max_iter} iterations; "
+               "raise max_iter or check the covariates for extreme values.")
+        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        notes.append(msg)
+    diverged = _monotone(fit, covariates, firth)
+    if diverged:
+        msg = (f"fit_cox: the partial likelihood is monotone in {diverged}: the estimate(s) diverge "
+               "(e.g. every event falls in one group) and their standard errors are meaningless. "
+               "Use method='firth' (Heinze & Schemper 2001) for finite estimates.")
+        warnings.warn(msg, MonotoneLikelihoodWarning, stacklevel=2)
+        notes.append(msg)
+    beta = fit.beta
+    info = fit.obj.info
+    try:
+        cov_naive = np.linalg.inv(info)
+    except np.linalg.LinAlgError:
+        cov_naive = np.linalg.pinv(info)
+    ev0 = objective(cd, np.zeros(p), firth)
+    llf_null = ev0.value
+    llf = fit.obj.value
+    cov = cov_naive
+    tests = {}
+    lr = max(2.0 * (llf - llf_null), 0.0)
+    tests["lr"] = lr
+    if not firth:
+        u0 = ev0.grad
+        tests["score"] = float(u0 @ np.linalg.solve(ev0.info, u0))
+    if robust:
+        cov, rscore = _robust(cd, fit.obj.ev, ev0.ev, cov_naive, np.linalg.inv(ev0.info), rows, cluster)
+        tests["robust_score"] = rscore
+    tests["wald"] = float(beta @ np.linalg.solve(cov, beta)) if np.all(np.isfinite(cov)) else np.nan
+    order = ["lr", "score", "wald", "robust_score"]
+    model_tests = pd.DataFrame(
+        {"statistic": [tests[k] for k in order if k in tests], "df": p},
+        index=pd.Index([k for k in order if k in tests], name="test"),
+    )
+    model_tests["p_value"] = stats.chi2.sf(model_tests["statistic"], p)
+    names = pd.Index(covariates)
+    params = pd.Series(beta, index=names)
+    bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
+
+    def prof(k: int, value: float) -> float:
+        return constrained_llf(cd, beta, k, value, firth=firth, tol=tol, max_iter=max_iter)
+
+    if firth:
+        pvalues = pd.Series([lr_pvalue(llf, prof(k, 0.0)) for k in range(p)], index=names)
+        test = "lr"
+    else:
+        pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse.to_numpy())), index=names)
+        test = "wald"
+
+    def intervals(a: float) -> pd.DataFrame:
+        if ci == "wald":
+            return wald_table(params, bse, a)
+        ends = [profile_bounds(lambda b, k=k: prof(k, b), beta[k], bse.iloc[k], llf, a) for k in range(p)]
+        return pd.DataFrame(ends, index=names, columns=["lower", "upper"])
+
+    lp = np.empty(cd.n)
+    lp[cd.order] = cd.x @ beta
+    if strata_cols:
+        notes.append(f"stratified by {strata_cols} (separate baseline hazards)")
+    if robust:
+        notes.append("robust (sandwich) standard errors" + (f", clustered by {cluster!r}" if cluster else ""))
+    return CoxResult(
+        params=params, bse=bse, pvalues=pvalues, llf=llf, nobs=int(cd.n), n_events=int(status.sum()),
+        excluded=excluded, method=method, ci_method=ci, test=test, alpha=alpha,
+        cov=pd.DataFrame(cov, index=names, columns=names), converged=fit.converged, n_iter=fit.n_iter,
+        notes=tuple(notes), _intervals=intervals(alpha), _interval_fn=intervals, llf_null=llf_null,
+        model_tests=model_tests, ties=ties, strata=tuple(strata_cols), robust=robust,
+        cov_naive=pd.DataFrame(cov_naive, index=names, columns=names),
+        linear_predictor=pd.Series(lp, index=rows.index, name="linear_predictor"), _core=cd,
+        _cluster=None if cluster is None else rows[cluster].to_numpy()[cd.order],
+    )
+
+
+def _robust(cd, ev, ev0, cov_naive, cov0, rows, cluster):
+    """Sandwich variance ``D'D`` from dfbeta residuals and coxph's robust score test."""
+    resid = core.score_residuals(cd, ev) * cd.w[:, None]
+    resid0 = core.score_residuals(cd, ev0) * cd.w[:, None]
+    if cluster is not None:
+        codes = pd.factorize(rows[cluster].to_numpy()[cd.order])[0]
+        n_cl = codes.max() + 1
+        agg = np.zeros((n_cl, resid.shape[1]))
+        np.add.at(agg, codes, resid)
+        agg0 = np.zeros((n_cl, resid.shape[1]))
+        np.add.at(agg0, codes, resid0)
+        resid, resid0 = agg, agg0
+    dfbeta = resid @ cov_naive
+    u0 = resid0.sum(axis=0)
+    rscore = float(u0 @ np.linalg.solve(resid0.T @ resid0, u0))
+    return dfbeta.T @ dfbeta, rscore
