@@ -147,4 +147,21 @@ def test_feature_set_displays_and_summarises(cohort):
     html = fs._repr_html_()
     assert "FeatureSet" in html and "cd4_cd8_ratio" in html
     assert "missing value" in repr(fs)
+    assert "6 value(s) from gates with fewer than 100 events" in repr(fs)
+    assert "t_function_score: readout t_synapse_index left out" in html
     assert list(fs.catalogue["feature"]) == list(fs.values.columns)
+
+
+def test_missing_parent_gate_raises_or_is_recorded_for_every_feature_kind(make_cohort, immunophenotype_rows):
+    imm = immunophenotype_rows()
+    imm = imm.loc[~((imm["patient_id"] == "P2") & (imm["gating_path"] == "Lymphocytes/CD3+/CD8+"))]
+    # P2 keeps its PD-1+ row (child of the removed CD8+ gate)
+    with pytest.raises(InputError, match="'P2'.*Lymphocytes/CD3\\+/CD8\\+/PD-1\\+"):
+        derive_features(make_cohort(immunophenotype=imm))
+    fs = build_features(make_cohort(immunophenotype=imm), errors="missing")
+    why = fs.missing.set_index(["patient_id", "feature"])["reason"]
+    assert why[("P2", "pd1_cd8_per_ul")] == "missing parent gate 'Lymphocytes/CD3+/CD8+'"
+    # PD-1+ as percent of CD8+ is its own freq_of_parent and needs no other row
+    assert fs.values.at["P2", "pd1_pct_of_cd8"] == pytest.approx(50.0)
+    assert why[("P2", "cd8_per_ul")].startswith("no row for gate 'Lymphocytes/CD3+/CD8+'")
+    assert fs.values.at["P2", "cd3_per_ul"] == pytest.approx(2400.0)

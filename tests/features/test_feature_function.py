@@ -99,3 +99,12 @@ def test_no_rows_at_timepoint_is_not_an_error(function_rows):
     comp = table.readout(PATIENTS, "cd107a", "NK")
     assert comp.values.isna().all()
     assert isinstance(comp.values, pd.Series)
+
+
+def test_unstimulated_without_stimulated_is_missing_with_reason(function_rows):
+    rows = function_rows()
+    drop = (rows["patient_id"] == "P1") & (rows["assay"] == "tnf") & (rows["condition"] == "stimulated")
+    comp = _table(rows.loc[~drop]).readout(PATIENTS, "tnf", "CD8 T")
+    assert np.isnan(comp.values["P1"])
+    assert comp.reasons["P1"] == "no stimulated tnf/CD8 T (%) row (only other conditions)"
+    assert comp.values["P2"] == pytest.approx(2.0)   # 3 - 1

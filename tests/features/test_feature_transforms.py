@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from immune_correlates.errors import ConfigError, InputError
+from immune_correlates.errors import ConfigError, DataQualityWarning, InputError
 from immune_correlates.features import dichotomise, log2_features, log2_transform, scale_per_sd
 
 
@@ -36,8 +36,10 @@ def test_scale_per_sd_uses_sample_sd():
     # mean 4, sd = sqrt((4 + 0 + 4) / 2) = 2
     assert out.iloc[:3].tolist() == [-1.0, 0.0, 1.0] and np.isnan(out.iloc[3])
     assert scale_per_sd([2.0, 4.0, 6.0], center=False).tolist() == [1.0, 2.0, 3.0]
-    with pytest.raises(InputError):
+    with pytest.raises(InputError, match="SD 0.0"):
         scale_per_sd([1.0, 1.0])
+    with pytest.warns(DataQualityWarning, match="fewer than 2"):
+        assert scale_per_sd([np.nan, 3.0]).isna().all()
 
 
 def test_median_split_puts_ties_in_the_lower_group():

@@ -119,13 +119,15 @@ fits$lung_robust_breslow <- summ(coxph(f_lung, lung_cc, robust = TRUE, ties = "b
                                  zph = FALSE)
 lung_inst <- lung_cc[!is.na(lung_cc$inst), ]
 fits$lung_cluster_inst <- summ(coxph(f_lung, lung_inst, cluster = inst, control = ctl), zph = FALSE)
-fits$lung_weights_efron <- summ(coxph(f_lung, lung_cc, weights = fw, control = ctl), zph = FALSE)
+fits$lung_weights_efron <- summ(coxph(f_lung, lung_cc, weights = fw, control = ctl))
+fits$lung_strata_robust <- summ(coxph(Surv(time, event) ~ age + ph_ecog + strata(sex), lung_cc,
+                                      robust = TRUE, control = ctl), zph = FALSE)
 fits$lung_weights_breslow <- summ(coxph(f_lung, lung_cc, weights = fw, ties = "breslow", control = ctl),
                                   zph = FALSE)
 fits$lung_weights_robust <- summ(coxph(f_lung, lung_cc, weights = fw, robust = TRUE, control = ctl),
                                  zph = FALSE)
 fits$lung_intweights_breslow <- summ(coxph(f_lung, lung_cc, weights = wt, ties = "breslow",
-                                           control = ctl), zph = FALSE)
+                                           control = ctl))
 fits$veteran_efron <- summ(coxph(Surv(time, event) ~ karno + trt + smallcell + adeno + large,
                                  vet_df, control = ctl))
 fits$ovarian_efron <- summ(coxph(Surv(time, event) ~ rx + age + ecog, ova_df, control = ctl))

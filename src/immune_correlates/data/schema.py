@@ -88,7 +88,7 @@ FUNCTION_ASSAYS = TableSpec(
         Column("value", "number", True),
         Column("unit", "code", True, allowed=UNITS),
     ),
-    key=("patient_id", "timepoint", "assay", "cell_type", "condition"),
+    key=("patient_id", "timepoint", "assay", "cell_type", "condition", "unit"),
 )
 
 ADVERSE_EVENTS = TableSpec(

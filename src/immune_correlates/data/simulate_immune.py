@@ -109,7 +109,9 @@ def simulate_function_assays(truth: pd.DataFrame, rng: np.random.Generator, miss
     + N(0, 0.35)``; unstimulated controls ``logit(base_unstim) + N(0, 0.3)``.
     Killing: percent specific lysis ``70 * (1 - exp(-k * E:T)) + N(0, 2)`` with
     ``log k = log 0.02 + 0.5 * nk_function + N(0, 0.2)`` (natural cytotoxicity)
-    and ``1.8 k`` for ADCC with anti-CD20.  ``missing`` patients have no
+    and ``1.8 k`` for ADCC with anti-CD20.  Division index of stimulated T cells
+    ``0.6 exp(0.4 * t_function + N(0, 0.2))``; immune-synapse index
+    ``exp(0.3 * t_function + N(0, 0.2))`` for about 70% of patients.  ``missing`` patients have no
     functional data (too few cells), as happens in practice.
     """
     n = len(truth)
@@ -129,6 +131,8 @@ def simulate_function_assays(truth: pd.DataFrame, rng: np.random.Generator, miss
             for r in ET_RATIOS:
                 lysis = min(70 * (1 - np.exp(-mult * k * r)) + rng.normal(0, 2), 100.0)
                 rows.append((pid, assay, "NK", f"E:T {r}:1", round(lysis, 1), "% lysis"))
+        division = 0.6 * np.exp(0.4 * truth["t_function"].iloc[i] + rng.normal(0, 0.2))
+        rows.append((pid, "proliferation", "T", "stimulated", round(float(division), 3), "index"))
         if rng.random() < 0.7:
             index = np.exp(0.3 * truth["t_function"].iloc[i] + rng.normal(0, 0.2))
             rows.append((pid, "synapse", "T", "stimulated", round(float(index), 3), "index"))

@@ -73,7 +73,7 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.Data
 def _check_id_text(ids: pd.Series, source: str) -> None:
     padded = ids.map(lambda s: s != s.strip()).to_numpy(dtype=bool)
     if padded.any():
-        rows = [{"row": i + 1, "patient_id": ids.iloc[i]} for i in np.flatnonzero(padded)]
+        rows = [{"row": int(i) + 1, "patient_id": ids.iloc[i]} for i in np.flatnonzero(padded)]
         raise InputError("patient ids have leading or trailing spaces", source=source, column="patient_id",
                          rows=rows, hint="Remove the spaces so that ids match across tables.")
 
@@ -82,7 +82,7 @@ def _check_duplicates(frame: pd.DataFrame, spec: TableSpec, source: str) -> None
     key = list(spec.key)
     dup = frame.duplicated(subset=key, keep=False).to_numpy()
     if dup.any():
-        rows = [{"row": i + 1, **{k: frame[k].iloc[i] for k in key}} for i in np.flatnonzero(dup)]
+        rows = [{"row": int(i) + 1, **{k: frame[k].iloc[i] for k in key}} for i in np.flatnonzero(dup)]
         what = "patients" if key == ["patient_id"] else "rows for the same " + ", ".join(key)
         raise InputError(f"duplicate {what}", source=source, column=key[-1], rows=rows,
                          hint="Keep one row per " + ", ".join(key) + ".")
@@ -91,7 +91,7 @@ def _check_duplicates(frame: pd.DataFrame, spec: TableSpec, source: str) -> None
     clash = by_fold[by_fold > 1].index
     if len(clash):
         mask = folded.isin(clash).to_numpy()
-        rows = [{"row": i + 1, "patient_id": frame["patient_id"].iloc[i]} for i in np.flatnonzero(mask)]
+        rows = [{"row": int(i) + 1, "patient_id": frame["patient_id"].iloc[i]} for i in np.flatnonzero(mask)]
         raise InputError("patient ids differ only by upper/lower case, which is ambiguous", source=source,
                          column="patient_id", rows=rows, hint="Use one spelling per patient.")
 

@@ -54,6 +54,9 @@ class FeatureSet(ResultDisplay):
     panel : Panel
     min_events : int
     exclude_flagged : bool
+    notes : tuple of str
+        Plain-text notes shown with the summary (low-event values, readouts
+        left out of a composite).
     """
 
     values: pd.DataFrame
@@ -113,9 +116,10 @@ def _frame_or_empty(cohort, name: str) -> pd.DataFrame:
     return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame()
 
 
-def _ratio(table: GateTable, spec, patients) -> Computed:
-    num = _aligned(table.fraction(spec["numerator"], ROOT), patients, table.timepoint)
-    den = _aligned(table.fraction(spec["denominator"], ROOT), patients, table.timepoint)
+def _ratio(table: GateTable, spec, patients, errors: str) -> Computed:
+    num = _aligned(table.fraction(spec["numerator"], ROOT, errors=errors), patients, table.timepoint)
+    den = _aligned(table.fraction(spec["denominator"], ROOT, errors=errors), patients,
+                   table.timepoint)
     value = num.values / den.values.where(den.values != 0)
     reason = num.reasons.where(num.reasons != "", den.reasons)
     reason = reason.where(~((reason == "") & (den.values == 0)),
@@ -137,9 +141,10 @@ def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
         if gates is None:
             return Computed.empty(patients, "no immunophenotype table given")
         if k == "count":
-            return absolute_count(gates, clinical, o["path"], o["method"], patients=patients)
+            return absolute_count(gates, clinical, o["path"], o["method"], patients=patients,
+                                  errors=errors)
         if k == "ratio":
-            return _ratio(gates, spec, patients)
+            return _ratio(gates, spec, patients, errors)
         comp = _aligned(gates.fraction(o["path"], o["of"], errors=errors), patients, gates.timepoint)
         return Computed.build(patients, comp.values * 100.0, comp.reasons, "frequency",
                               events=comp.events)
@@ -261,10 +266,21 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
     std_cols = ["composite", "readout", "mean", "sd", "sign", "source", "n"]
     standardisation = (pd.concat(standard, ignore_index=True)[std_cols] if standard
                        else pd.DataFrame(columns=std_cols))
-    return FeatureSet(values=values, quality=pd.concat(quality, ignore_index=True),
+    quality_table = pd.concat(quality, ignore_index=True)
+    notes = []
+    n_low = int(quality_table["low_events"].sum())
+    if n_low:
+        notes.append(f"{n_low} value(s) from gates with fewer than {min_events:g} events "
+                     "(low_events in `.quality`).")
+    if len(standardisation):
+        bad = standardisation.loc[~(standardisation["sd"] > 0)]
+        for comp, read in zip(bad["composite"], bad["readout"]):
+            notes.append(f"{comp}: readout {read} left out (cannot be standardised: "
+                         "fewer than 2 patients or SD 0).")
+    return FeatureSet(values=values, quality=quality_table,
                       catalogue=feature_catalogue(panel), missing=missing, methods=methods,
                       standardisation=standardisation, timepoint=str(timepoint), panel=panel,
-                      min_events=min_events, exclude_flagged=exclude_flagged)
+                      min_events=min_events, exclude_flagged=exclude_flagged, notes=tuple(notes))
 
 
 def derive_features(cohort, panel=None, timepoint: str = "baseline", **options) -> pd.DataFrame:

@@ -101,6 +101,7 @@ def absolute_count(
     method: str = "auto",
     *,
     patients=None,
+    errors: str = "raise",
 ) -> Computed:
     """Absolute count (cells/uL) of the population at ``path`` for every patient.
 
@@ -117,6 +118,8 @@ def absolute_count(
         bead columns are available for that sample, else dual platform.
     patients : sequence of str, optional
         Patients to report (default: the clinical table's).
+    errors : {"raise", "missing"}
+        A population whose parent gate is absent: InputError, or missing with the reason.
 
     Returns
     -------
@@ -127,7 +130,7 @@ def absolute_count(
     path = normalise_path(path)
     patients = list(clinical.index if patients is None else patients)
     idx = pd.Index(patients, name="patient_id", dtype=object)
-    freq = table.fraction(path, ROOT)
+    freq = table.fraction(path, ROOT, errors=errors)
     frac = freq.values.reindex(idx)
     reason = freq.reasons.reindex(idx).fillna(
         f"no immunophenotype rows at timepoint {table.timepoint!r}")

@@ -159,6 +159,8 @@ class AssayTable:
         stim = wide["stimulated"] if "stimulated" in wide else pd.Series(np.nan, index=idx)
         has_stim = present["stimulated"] if "stimulated" in present else pd.Series(False, index=idx)
         reason = pd.Series(default, index=idx, dtype=object)
+        others = present.drop(columns="stimulated", errors="ignore").any(axis=1)
+        reason = reason.where(~others, f"no stimulated {what} row (only other conditions)")
         reason = reason.where(~has_stim, "")
         reason = reason.where(~(has_stim & stim.isna()), f"{what} stimulated value blank")
         flags = pd.Series("", index=idx, dtype=object)

@@ -17,12 +17,13 @@ All functions are pure: they return new Series/DataFrames and keep NaN as NaN.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, InputError
+from ..errors import ConfigError, DataQualityWarning, InputError
 
 __all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features"]
 
@@ -58,12 +59,19 @@ def log2_transform(x, offset: float = 1.0) -> pd.Series:
 def scale_per_sd(x, *, center: bool = True) -> pd.Series:
     """``(x - mean) / sd`` with the sample SD (ddof = 1); only ``/ sd`` if ``center=False``.
 
+    Fewer than 2 non-missing values give all NaN (with a DataQualityWarning);
+    a constant feature (SD 0) is an InputError.
+
     Examples
     --------
     >>> scale_per_sd([1.0, 2.0, 3.0, float("nan")]).tolist()
     [-1.0, 0.0, 1.0, nan]
     """
     s = _series(x)
+    if s.notna().sum() < 2:
+        warnings.warn(f"scale_per_sd: {s.name or 'values'} has fewer than 2 non-missing values; "
+                      "returning all NaN.", DataQualityWarning, stacklevel=2)
+        return s * np.nan
     sd = s.std(ddof=1)
     if not (np.isfinite(sd) and sd > 0):
         raise InputError(f"scale_per_sd: {s.name or 'values'} has SD {sd} (needs >= 2 distinct values).",

@@ -20,7 +20,7 @@ from ..errors import ImmuneCorrelatesError
 
 __all__ = [
     "OKABE_ITO", "PALETTE", "RESPONSE_COLORS", "RC_PARAMS", "house_style", "group_colors",
-    "format_p", "save_figure", "new_axes",
+    "format_p", "save_figure", "new_axes", "plain_log_axis",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe colours, by name.
@@ -91,8 +91,8 @@ def house_style() -> Iterator[None]:
 def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> dict:
     """Colour of each group label.
 
-    Response groups (``NR``, ``PR``, ``CR``) always get the same colours; other
-    labels take :data:`PALETTE` in order.  ``colors`` overrides: a mapping
+    Response groups (``NR``, ``PR``, ``CR``) always get the same colours, and
+    0/1 outcomes take NR's colour for 0 and CR's for 1; other labels take :data:`PALETTE` in order.  ``colors`` overrides: a mapping
     label -> colour or a list in the order of ``levels``.
     """
     levels = list(levels)
@@ -108,6 +108,8 @@ def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> 
         return dict(zip(levels, colors))
     if levels and all(str(g) in RESPONSE_COLORS for g in levels):
         return {g: RESPONSE_COLORS[str(g)] for g in levels}
+    if len(levels) == 2 and set(levels) <= {0, 1}:  # 0/1 outcomes (cr, responder): 1 like CR
+        return {g: RESPONSE_COLORS["CR"] if g == 1 else RESPONSE_COLORS["NR"] for g in levels}
     return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(levels)}
 
 
@@ -127,6 +129,15 @@ def new_axes(ax=None, figsize=(4.0, 3.5)):
     with house_style():
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
+
+
+def plain_log_axis(axis) -> None:
+    """Log scale labelled 1, 2, 5, 10, 20, ... in plain numbers (not 2x10^2)."""
+    from matplotlib import ticker
+
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(ticker.NullFormatter())
 
 
 _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")

@@ -106,7 +106,7 @@ def prepare(
     g_seg = np.r_[np.searchsorted(g_start, seg[:-1]), g_start.size]
     dead = status > 0
     if ties == "breslow":
-        g_n_steps = (np.bincount(grp, weights=dead, minlength=g_start.size) > 0).astype(np.int64)
+        g_n_steps = (np.bincount(grp, weights=dead & (w > 0), minlength=g_start.size) > 0).astype(np.int64)
     elif frequency:
         g_n_steps = np.rint(np.bincount(grp, weights=w * dead, minlength=g_start.size)).astype(np.int64)
     else:
@@ -185,20 +185,27 @@ def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
     eta = eta - np.repeat(shift, np.diff(cd.seg))
     with np.errstate(over="ignore", under="ignore"):
         risk = np.exp(eta)
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        # a risk set whose every exp(eta) underflows gives loglik -inf: Newton halves the step
+        return _evaluate(cd, beta, eta, risk)
+
+
+def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) -> Eval:
     r = cd.w * risk
     rx = r[:, None] * cd.x
     rd = r * cd.status
     e0 = _group_sum(cd, rd)
     e1 = _group_sum(cd, rx * cd.status[:, None])
-    q0 = _group_sum(cd, r - rd) + _rev_cumsum(_group_sum(cd, r), cd.g_seg, exclusive=True)
-    q1 = _group_sum(cd, rx * (1.0 - cd.status)[:, None])
-    q1 += _rev_cumsum(_group_sum(cd, rx), cd.g_seg, exclusive=True)
+    g0 = _group_sum(cd, r)
+    g1 = _group_sum(cd, rx)
+    # at risk after t_g: censored at t_g plus every later group of the stratum
+    q0 = (g0 - e0) + _rev_cumsum(g0, cd.g_seg, exclusive=True)
+    q1 = (g1 - e1) + _rev_cumsum(g1, cd.g_seg, exclusive=True)
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
     s0 = (1.0 - f) * e0[sg] + q0[sg]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
-        inv = a / s0
-        score = cd.wx_dead - _step_sum(cd, inv * (1.0 - f)) @ e1 - _step_sum(cd, inv) @ q1
+    loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
+    inv = a / s0
+    score = cd.wx_dead - _step_sum(cd, inv * (1.0 - f)) @ e1 - _step_sum(cd, inv) @ q1
     c_g = _cumsum(_step_sum(cd, inv), cd.g_seg)
     e_g = _step_sum(cd, inv * f)
     c_row = c_g[cd.grp] - cd.status * e_g[cd.grp]

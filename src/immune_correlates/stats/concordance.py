@@ -41,8 +41,10 @@ class ConcordanceResult(ResultDisplay):
     Attributes
     ----------
     concordance, std_error, ci_lower, ci_upper, alpha : float
-    concordant, discordant, tied_x, tied_y : float
-        Weighted pair counts (``tied_y`` also counts pairs tied on both).
+    concordant, discordant, tied_x, tied_y, tied_xy : float
+        Weighted pair counts as ``concordance()$count``: ``tied_y`` are pairs
+        of events at the same time with different scores, ``tied_xy`` those
+        with equal scores too; neither enters C.
     n : int
     """
 
@@ -55,6 +57,7 @@ class ConcordanceResult(ResultDisplay):
     discordant: float
     tied_x: float
     tied_y: float
+    tied_xy: float
     n: int
 
     def summary(self) -> pd.DataFrame:
@@ -62,7 +65,7 @@ class ConcordanceResult(ResultDisplay):
         return pd.DataFrame(
             [{"concordance": self.concordance, "std_error": self.std_error, "ci_lower": self.ci_lower,
               "ci_upper": self.ci_upper, "concordant": self.concordant, "discordant": self.discordant,
-              "tied_x": self.tied_x, "tied_y": self.tied_y, "n": self.n}]
+              "tied_x": self.tied_x, "tied_y": self.tied_y, "tied_xy": self.tied_xy, "n": self.n}]
         )
 
     def _title(self) -> str:
@@ -73,7 +76,7 @@ def _pair_counts(time, event, score, w):
     """Weighted concordant / discordant / tied counts and their per-row derivatives."""
     n = time.size
     infl = np.zeros((n, 3))
-    counts = np.zeros(4)
+    counts = np.zeros(5)
     events = np.flatnonzero(event)
     block = max(1, _PAIRS_PER_BLOCK // max(n, 1))
     for lo in range(0, events.size, block):
@@ -87,8 +90,10 @@ def _pair_counts(time, event, score, w):
             counts[k] += float((wi[:, 0] * wm.sum(axis=1)).sum())
             infl[i, k] += wm.sum(axis=1)
             infl[:, k] += (m * wi).sum(axis=0)
-        pair_y = same & (np.arange(n)[None, :] != i[:, None])
-        counts[3] += float((wi * pair_y * w[None, :]).sum()) / 2.0
+        pair_y = (same & (np.arange(n)[None, :] != i[:, None])) * (wi * w[None, :])
+        tie_x = score[None, :] == si
+        counts[3] += float((pair_y * ~tie_x).sum()) / 2.0
+        counts[4] += float((pair_y * tie_x).sum()) / 2.0
     return counts, infl
 
 
@@ -151,14 +156,14 @@ def concordance_index(
         raise ImmuneCorrelatesError("concordance_index: time and score must not contain missing values.")
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     codes = np.zeros(n, dtype=np.int64) if strata is None else pd.factorize(np.asarray(strata))[0]
-    counts = np.zeros(4)
+    counts = np.zeros(5)
     infl = np.zeros((n, 3))
     for s in np.unique(codes):
         idx = np.flatnonzero(codes == s)
         c, i = _pair_counts(time[idx], event[idx], score[idx], w[idx])
         counts += c
         infl[idx] = i
-    conc, disc, tx, ty = counts
+    conc, disc, tx, ty, txy = counts
     npair = conc + disc + tx
     if npair == 0:
         raise ImmuneCorrelatesError(
@@ -177,5 +182,5 @@ def concordance_index(
     return ConcordanceResult(
         concordance=float(c_index), std_error=se, ci_lower=float(c_index - z * se),
         ci_upper=float(c_index + z * se), alpha=alpha, concordant=float(conc), discordant=float(disc),
-        tied_x=float(tx), tied_y=float(ty), n=int(n),
+        tied_x=float(tx), tied_y=float(ty), tied_xy=float(txy), n=int(n),
     )

@@ -22,7 +22,9 @@ from ..errors import ConvergenceWarning, ImmuneCorrelatesError, ModelError, Mono
 from . import _cox_core as core
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
-from .cox_firth import constrained_llf, newton, objective
+from .concordance import ConcordanceResult, concordance_index
+from .cox_firth import constrained_llf, newton
+from .ph_test import PHTestResult, ph_test
 
 __all__ = ["fit_cox", "CoxResult"]
 
@@ -31,10 +33,13 @@ __all__ = ["fit_cox", "CoxResult"]
 class CoxResult(RegressionResult):
     """A fitted Cox model (see :func:`fit_cox`).
 
-    Attributes (besides those of :class:`RegressionResult`)
-    -------------------------------------------------------
+    Besides the attributes of :class:`RegressionResult` (``params`` are log
+    hazard ratios; ``summary()`` adds ``hazard_ratio`` columns):
+
+    Attributes
+    ----------
     llf_null : float
-        (Penalized) log partial likelihood at ``beta = 0``.
+        Log partial likelihood at ``beta = 0`` (penalized for Firth fits).
     model_tests : DataFrame
         Tests of the whole model as ``summary(coxph)`` prints them, indexed by
         ``lr``, ``score``, ``wald`` (and ``robust_score`` with ``robust=True``):
@@ -65,25 +70,21 @@ class CoxResult(RegressionResult):
         return f"Cox proportional hazards ({self.method}, {self.ties} ties)"
 
     @cached_property
-    def concordance(self):
+    def concordance(self) -> ConcordanceResult:
         """Harrell's C of the linear predictor, as ``survival::concordance(fit)``.
 
         Returns a :class:`~immune_correlates.stats.concordance.ConcordanceResult`
         (``concordance``, ``std_error``, interval, pair counts); comparisons are
         within strata, weighted by the case weights.
         """
-        from .concordance import concordance_index
-
         cd = self._core
         return concordance_index(
             cd.time, cd.status, self.linear_predictor.to_numpy()[cd.order], strata=cd.stratum,
             weights=cd.w, cluster=self._cluster, reverse=True, alpha=self.alpha,
         )
 
-    def ph_test(self):
+    def ph_test(self) -> PHTestResult:
         """Test of proportional hazards on scaled Schoenfeld residuals (see :func:`.ph_test.ph_test`)."""
-        from .ph_test import ph_test
-
         return ph_test(self)
 
 
@@ -139,7 +140,10 @@ def _check_design(x: np.ndarray, covariates: list[str], status: np.ndarray, w: n
             f"fit_cox: covariate(s) {const} take a single value among the rows used; "
             "a constant has no hazard ratio. Drop them from `covariates`."
         )
-    if np.linalg.matrix_rank(x - x.mean(axis=0)) < x.shape[1]:
+    xc = x - x.mean(axis=0)
+    gram = xc.T @ xc
+    scale = 1.0 / np.sqrt(np.diag(gram))
+    if np.linalg.eigvalsh(gram * np.outer(scale, scale))[0] <= 1e-10:
         raise ModelError(
             f"fit_cox: covariates {covariates} are collinear (one is a linear combination of "
             "others); drop or merge the redundant ones."
@@ -303,7 +307,7 @@ def fit_cox(
         cov_naive = np.linalg.inv(info)
     except np.linalg.LinAlgError:
         cov_naive = np.linalg.pinv(info)
-    ev0 = objective(cd, np.zeros(p), firth)
+    ev0 = fit.start  # the objective at beta = 0
     llf_null = ev0.value
     llf = fit.obj.value
     cov = cov_naive

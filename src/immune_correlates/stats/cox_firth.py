@@ -71,6 +71,7 @@ class NewtonFit:
     n_iter: int
     converged: bool
     last_step: np.ndarray
+    start: Objective  # the objective at beta0
 
 
 def newton(
@@ -88,10 +89,10 @@ def newton(
     """
     beta = np.array(beta0, dtype=float)
     free = np.ones(beta.size, dtype=bool) if free is None else np.asarray(free, dtype=bool)
-    cur = objective(cd, beta, firth)
+    cur = start = objective(cd, beta, firth)
     step = np.zeros(int(free.sum()))
     if not free.any():
-        return NewtonFit(beta, cur, 0, True, step)
+        return NewtonFit(beta, cur, 0, True, step, start)
     converged = False
     it = 0
     for it in range(1, max_iter + 1):
@@ -125,7 +126,7 @@ def newton(
         last = np.linalg.solve(sub, cur.grad[free])
     except np.linalg.LinAlgError:
         last = np.full(int(free.sum()), np.inf)
-    return NewtonFit(beta, cur, it, converged, last)
+    return NewtonFit(beta, cur, it, converged, last, start)
 
 
 def constrained_llf(

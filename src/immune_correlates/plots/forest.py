@@ -1,0 +1,255 @@
+"""Forest plot of odds or hazard ratios from a model summary or a screen table."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
+
+from ..errors import ImmuneCorrelatesError
+from ._style import GREY, OKABE_ITO, SMALL, format_p, house_style, new_axes, plain_log_axis
+
+__all__ = ["forest", "forest_table"]
+
+RATIO_COLUMNS = ("odds_ratio", "hazard_ratio", "ratio")
+RATIO_LABELS = {"odds_ratio": "Odds ratio", "hazard_ratio": "Hazard ratio", "ratio": "Ratio",
+                "odds": "Odds ratio", "hazard": "Hazard ratio"}
+SORTS = ("estimate", "p_value", None)
+
+
+def _ratio_kind(frame: pd.DataFrame, ratio: str | None) -> str:
+    if ratio is not None:
+        return ratio
+    for col in RATIO_COLUMNS:
+        if col in frame.columns:
+            return col
+    for col in ("model", "method"):
+        if col in frame.columns:
+            text = " ".join(map(str, frame[col].dropna().unique())).lower()
+            if "cox" in text:
+                return "hazard_ratio"
+            if "logistic" in text:
+                return "odds_ratio"
+    return "ratio"
+
+
+def forest_table(
+    results,
+    *,
+    label: str | None = None,
+    estimate: str | None = None,
+    lower: str | None = None,
+    upper: str | None = None,
+    exponentiate: bool | None = None,
+    ratio: str | None = None,
+    sort: str | None = "estimate",
+    drop_intercept: bool = True,
+) -> pd.DataFrame:
+    """The rows a forest plot draws, top to bottom: ``label``, ``ratio``, ``lower``, ``upper``, ...
+
+    Accepts what :func:`forest` accepts; see there.  Extra columns ``p_value``,
+    ``q_value``, ``n``, ``n_events`` are carried over when present.
+    """
+    nobs = events = None
+    if hasattr(results, "summary") and not isinstance(results, pd.DataFrame):
+        nobs, events = getattr(results, "nobs", None), getattr(results, "n_events", None)
+        if ratio is None and getattr(results, "ratio_name", None) in RATIO_COLUMNS:
+            ratio = results.ratio_name
+        results = results.summary()
+    if not isinstance(results, pd.DataFrame):
+        raise ImmuneCorrelatesError(
+            f"forest: results must be a model result or a DataFrame (model summary or screen table), "
+            f"got {type(results).__name__}."
+        )
+    frame = results.reset_index(drop=True)
+    label = label or next((c for c in ("term", "feature") if c in frame.columns), None)
+    if label is None or label not in frame.columns:
+        raise ImmuneCorrelatesError(
+            f"forest: no label column ({label or 'term/feature'}) in results; columns: {list(frame.columns)}."
+        )
+    kind = _ratio_kind(frame, ratio)
+    if estimate is None:
+        if kind in frame.columns and f"{kind}_ci_lower" in frame.columns:
+            estimate, lower, upper = kind, f"{kind}_ci_lower", f"{kind}_ci_upper"
+            exponentiate = False if exponentiate is None else exponentiate
+        else:
+            estimate, lower, upper = "estimate", "ci_lower", "ci_upper"
+            exponentiate = True if exponentiate is None else exponentiate
+    lower = lower or "ci_lower"
+    upper = upper or "ci_upper"
+    absent = [c for c in (estimate, lower, upper) if c not in frame.columns]
+    if absent:
+        raise ImmuneCorrelatesError(
+            f"forest: column(s) {absent} not in results; columns: {list(frame.columns)}. "
+            "Pass estimate=, lower=, upper= (and exponentiate=) to name them."
+        )
+    if drop_intercept:
+        frame = frame[frame[label].astype(str) != "Intercept"]
+    vals = frame[[estimate, lower, upper]].to_numpy(dtype=float)
+    if exponentiate:
+        with np.errstate(over="ignore"):
+            vals = np.exp(vals)
+    out = pd.DataFrame({"label": frame[label].astype(str).to_numpy(), "ratio": vals[:, 0],
+                        "lower": vals[:, 1], "upper": vals[:, 2]})
+    for col in ("p_value", "q_value", "n", "n_events"):
+        if col in frame.columns:
+            out[col] = frame[col].to_numpy()
+    if nobs is not None and "n" not in out:
+        out["n"], out["n_events"] = nobs, events
+    if sort not in SORTS:
+        raise ImmuneCorrelatesError(f"forest: sort must be one of {SORTS}, got {sort!r}.")
+    if sort == "estimate":
+        out = out.sort_values("ratio", ascending=False, na_position="last", kind="mergesort")
+    elif sort == "p_value":
+        if "p_value" not in out:
+            raise ImmuneCorrelatesError("forest: sort='p_value' needs a p_value column.")
+        out = out.sort_values("p_value", na_position="last", kind="mergesort")
+    out = out.reset_index(drop=True)
+    out.attrs["ratio_kind"] = kind
+    return out
+
+
+def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return "inf" if v > 0 else "NA"
+    return f"{v:.2f}" if v < 100 else f"{v:.3g}"
+
+
+def forest(
+    results,
+    *,
+    ax=None,
+    label: str | None = None,
+    estimate: str | None = None,
+    lower: str | None = None,
+    upper: str | None = None,
+    exponentiate: bool | None = None,
+    ratio: str | None = None,
+    sort: str | None = "estimate",
+    q_threshold: float = 0.05,
+    drop_intercept: bool = True,
+    labels: Mapping[str, str] | None = None,
+    show_values: bool = True,
+    color: str = OKABE_ITO["blue"],
+    xlabel: str | None = None,
+    title: str | None = None,
+):
+    """Ratios and intervals on a log axis with a line at 1, one row per term or feature.
+
+    Parameters
+    ----------
+    results : model result, or DataFrame
+        A fitted ``LogisticResult``/``CoxResult``, its ``summary()``, or a
+        ``screen``/other table with ``feature`` (or ``term``), ``estimate``,
+        ``ci_lower``, ``ci_upper`` on the log scale (or ``odds_ratio`` /
+        ``hazard_ratio`` with ``_ci_lower``/``_ci_upper`` columns, used when
+        present), and optionally ``p_value``, ``q_value``, ``n``, ``n_events``.
+    ax : matplotlib Axes, optional
+    label, estimate, lower, upper : str, optional
+        Column names overriding the detection above.
+    exponentiate : bool, optional
+        Whether ``estimate/lower/upper`` are log ratios (default: yes for
+        ``estimate``, no for ratio columns).
+    ratio : {"odds_ratio", "hazard_ratio", "ratio"}, optional
+        What is drawn, for the axis label (default: from the columns, the
+        result class, or a ``model``/``method`` column naming Cox or logistic).
+    sort : {"estimate", "p_value", None}
+        Largest ratio on top, smallest p on top, or input order.
+    q_threshold : float
+        Rows with ``q_value`` below it get a filled marker, others an open one
+        (all filled when there is no ``q_value`` column).
+    drop_intercept : bool
+        Leave out the logistic ``Intercept`` row.
+    labels : mapping, optional
+        Display names by term/feature.
+    show_values : bool
+        Write "ratio (lower-upper)" and q (or p) to the right of the axes.
+    color, xlabel, title : optional
+
+    Returns
+    -------
+    matplotlib Axes
+        Intervals are the LineCollection with gid ``"forest_intervals"``,
+        estimates the collection ``"forest_points"``; the row labels are the
+        y tick labels (with ``n`` and events when known).  Interval ends that
+        are infinite or off the axis are drawn to the edge with an arrow.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> screen = pd.DataFrame({"feature": ["cd3_per_ul", "nk_per_ul"], "estimate": [0.2, -0.7],
+    ...                        "ci_lower": [-0.3, -1.4], "ci_upper": [0.7, 0.0], "q_value": [0.6, 0.04],
+    ...                        "n": [34, 34], "n_events": [8, 8], "method": ["cox", "cox"]})
+    >>> ax = forest(screen)
+    >>> ax.get_xlabel()
+    'Hazard ratio (95% CI)'
+    """
+    rows = forest_table(results, label=label, estimate=estimate, lower=lower, upper=upper,
+                        exponentiate=exponentiate, ratio=ratio, sort=sort, drop_intercept=drop_intercept)
+    if rows.empty:
+        raise ImmuneCorrelatesError("forest: nothing to draw (no rows besides the intercept).")
+    kind = rows.attrs["ratio_kind"]
+    m = len(rows)
+    y = np.arange(m)[::-1].astype(float)
+    ratio_v, lo, hi = rows["ratio"].to_numpy(), rows["lower"].to_numpy(), rows["upper"].to_numpy()
+    finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in (ratio_v, lo, hi)] + [np.array([1.0])])
+    span = np.log10(finite.max()) - np.log10(finite.min())
+    pad = max(0.08 * span, 0.08)
+    xmin, xmax = 10 ** (np.log10(finite.min()) - pad), 10 ** (np.log10(finite.max()) + pad)
+    lo_c = np.where(np.isfinite(lo) & (lo > 0), lo, xmin)
+    hi_c = np.where(np.isfinite(hi), hi, xmax)
+    has_q = "q_value" in rows
+    sig = (rows["q_value"].to_numpy(dtype=float) < q_threshold) if has_q else np.ones(m, bool)
+
+    ax = new_axes(ax, figsize=(6.4, 0.34 * m + 1.3))
+    with house_style():
+        ok = np.isfinite(ratio_v)
+        ax.hlines(y[ok], lo_c[ok], hi_c[ok], color=color, linewidth=1.4, gid="forest_intervals")
+        ax.scatter(ratio_v[ok], y[ok], s=36, marker="s", zorder=3, edgecolor=color, linewidth=1.2,
+                   facecolor=np.where(sig[ok], color, "white").tolist(), gid="forest_points")
+        clip_lo, clip_hi = ok & ~(np.isfinite(lo) & (lo > 0)), ok & ~np.isfinite(hi)
+        for sel, marker, x in ((clip_lo, "<", xmin), (clip_hi, ">", xmax)):
+            if sel.any():
+                ax.scatter(np.full(sel.sum(), x), y[sel], marker=marker, s=22, color=color, zorder=3,
+                           clip_on=False, gid="forest_clipped")
+        ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.0, zorder=1, gid="forest_reference")
+        ax.set_xscale("log")
+        plain_log_axis(ax.xaxis)
+        ax.set_xlim(xmin, xmax)
+        ax.set_ylim(-0.7, m - 0.3)
+        names = [(labels or {}).get(s, s) for s in rows["label"]]
+        if "n" in rows and rows["n"].notna().any():
+            ev = rows["n_events"] if "n_events" in rows else pd.Series([np.nan] * m)
+            names = [
+                f"{nm}  (n={int(n)}" + (f", {int(e)} events)" if pd.notna(e) else ")") if pd.notna(n) else nm
+                for nm, n, e in zip(names, rows["n"], ev)
+            ]
+        ax.set_yticks(y, names)
+        ax.tick_params(axis="y", length=0)
+        ax.spines["left"].set_visible(False)
+        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)} (95% CI)")
+        if show_values:
+            pcol = "q_value" if has_q else ("p_value" if "p_value" in rows else None)
+            short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(kind, "Ratio")
+            ax.annotate(f"{short} (95% CI)" + (f"   {'q' if has_q else 'p'}" if pcol else ""), xy=(1.0, 1.0),
+                        xycoords="axes fraction", xytext=(8, 2), textcoords="offset points", va="bottom",
+                        ha="left", fontsize=SMALL, fontweight="bold", gid="forest_header")
+            for yi, r, a, b, pv in zip(y, ratio_v, lo, hi, rows[pcol] if pcol else [None] * m):
+                text = "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}–{_fmt(b)})"
+                if pv is not None:
+                    text += f"   {format_p(pv, 'q' if has_q else 'p')}"
+                ax.annotate(text, xy=(1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0),
+                            textcoords="offset points", va="center", ha="left", fontsize=SMALL,
+                            gid="forest_value")
+        if has_q:
+            handles = [Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor=color,
+                              label=f"q < {q_threshold:g}"),
+                       Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor="white",
+                              label=f"q ≥ {q_threshold:g}")]
+            ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2,
+                      fontsize=SMALL, handletextpad=0.3)
+        if title:
+            ax.set_title(title, pad=22 if has_q else 6)
+    return ax

@@ -1,0 +1,323 @@
+"""Feature by response group: box plus one dot per patient, with the test on top."""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Collection, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from .._missing import complete_cases, row_ids
+from ..errors import ImmuneCorrelatesError, MissingDataWarning
+from ..stats.compare import compare_groups
+from ..stats.kaplan_meier import group_levels
+from ._style import SMALL, format_p, group_colors, house_style, new_axes, plain_log_axis
+
+__all__ = ["response_boxplot", "response_panel", "comparison_text"]
+
+TEST_NAMES = {
+    "wilcoxon_exact": "Wilcoxon rank-sum (exact)",
+    "wilcoxon_normal": "Wilcoxon rank-sum",
+    "kruskal_wallis": "Kruskal-Wallis",
+    "fisher_exact": "Fisher exact",
+}
+
+ADJUST_NAMES = {"fdr_bh": "Benjamini-Hochberg FDR", "holm": "Holm", "bonferroni": "Bonferroni", "none": "no"}
+
+#: Effect-size columns of a ``compare_groups`` row, shown in this order of preference.
+EFFECT_SIZES = (("rank_biserial", "rank-biserial r"), ("epsilon_squared", "epsilon²"), ("odds_ratio", "OR"))
+
+
+def _num(v: float) -> str:
+    return "NA" if v is None or not np.isfinite(v) else f"{v:.3g}"
+
+
+def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = None) -> str:
+    """Annotation of one ``compare_groups`` row: test, p, q, effect size (and trend test).
+
+    ``contrast`` (first, second group names) labels the direction of a
+    two-group effect size (first minus second, as ``compare_groups``).
+
+    Examples
+    --------
+    >>> comparison_text({"test": "wilcoxon_exact", "p_value": 0.0123, "q_value": 0.04,
+    ...                  "rank_biserial": 0.52, "hodges_lehmann": 110.0,
+    ...                  "hl_ci_lower": 20.0, "hl_ci_upper": 240.0}, contrast=("CR", "NR"))
+    'Wilcoxon rank-sum (exact): p = 0.012, q = 0.04\\nCR vs NR: rank-biserial r = 0.52; HL 110 (20 to 240)'
+    """
+    test = TEST_NAMES.get(row.get("test"), str(row.get("test")))
+    first = f"{test}: {format_p(row.get('p_value'))}"
+    if show_q and "q_value" in row:
+        first += f", {format_p(row.get('q_value'), 'q')}"
+    second = []
+    for col, name in EFFECT_SIZES:
+        v = row.get(col)
+        if v is not None and not (isinstance(v, float) and np.isnan(v)):
+            part = f"{name} = {_num(v)}"
+            if contrast is not None:
+                part = f"{contrast[0]} vs {contrast[1]}: {part}"
+            if col == "rank_biserial" and "hodges_lehmann" in row and np.isfinite(row["hodges_lehmann"]):
+                part += f"; HL {_num(row['hodges_lehmann'])} ({_num(row.get('hl_ci_lower'))} to {_num(row.get('hl_ci_upper'))})"
+            second.append(part)
+            break
+    jt = row.get("jt_p_value")
+    if jt is not None and np.isfinite(jt):
+        second.append(f"trend (JT) {format_p(jt)}")
+    return first + ("\n" + "; ".join(second) if second else "")
+
+
+def _levels(kept: pd.DataFrame, group: str, groups: Sequence | None, caller: str) -> list:
+    if groups is None:
+        return group_levels(kept[group])
+    present = set(kept[group].unique())
+    unknown = [g for g in groups if g not in present]
+    if unknown:
+        raise ImmuneCorrelatesError(
+            f"{caller}: group(s) {unknown} not found in column {group!r} among complete rows; "
+            f"present: {group_levels(kept[group])}."
+        )
+    return list(groups)
+
+
+def _check_positive(kept: pd.DataFrame, feature: str, caller: str) -> None:
+    values = pd.to_numeric(kept[feature]).to_numpy(dtype=float)
+    bad = values <= 0
+    if bad.any():
+        ids = row_ids(kept)
+        listing = ", ".join(f"{ids.iloc[i]}={values[i]:g}" for i in np.flatnonzero(bad)[:10])
+        raise ImmuneCorrelatesError(
+            f"{caller}: log=True needs positive values of {feature!r}; got {listing}. "
+            "Use log=False, or add a documented pseudocount to the column first."
+        )
+
+
+def response_boxplot(
+    data: pd.DataFrame,
+    feature: str,
+    group: str = "response_group",
+    *,
+    groups: Sequence | None = None,
+    ax=None,
+    log: bool = False,
+    annotate: bool = True,
+    comparison: pd.DataFrame | None = None,
+    method: str = "auto",
+    adjust: str = "fdr_bh",
+    show_q: bool | str = "auto",
+    group_labels: Mapping | None = None,
+    colors: Mapping | Sequence | None = None,
+    ylabel: str | None = None,
+    title: str | None = None,
+    jitter: float = 0.12,
+    point_size: float = 22.0,
+    seed: int = 0,
+    missing: str = "drop",
+):
+    """Box per response group plus one dot per patient, annotated with the group test.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient, e.g. ``ic.analysis_frame(cohort)``.
+    feature : str
+        Numeric feature column (y axis).
+    group : str
+        Group column; groups are drawn in category order (``NR < PR < CR``
+        for ``response_group``), else sorted.
+    groups : sequence, optional
+        Which groups to draw and compare, in this order (e.g. ``["NR", "CR"]``).
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure otherwise.
+    log : bool
+        Logarithmic y axis (absolute counts); every value must be positive.
+    annotate : bool
+        Write the test, ``p`` (and ``q``) and the effect size above the axes.
+    comparison : DataFrame, optional
+        A :func:`~immune_correlates.stats.compare.compare_groups` table that
+        includes ``feature`` (e.g. from a screen of many features, so that
+        ``q_value`` is adjusted across them).  Default: computed here for
+        this feature alone.
+    method, adjust : str
+        Passed to ``compare_groups`` when ``comparison`` is not given.
+    show_q : bool or "auto"
+        Show ``q``; ``"auto"`` shows it when ``comparison`` covers several
+        features (for one feature ``q`` equals ``p``).
+    group_labels : mapping, optional
+        Display names of the groups (``{0: "no CR", 1: "CR"}``).
+    colors : mapping or list, optional
+        Group colours (default: the house palette, fixed for NR/PR/CR).
+    ylabel, title : str, optional
+        Axis label (default: ``feature``) and title.
+    jitter : float
+        Half-width of the horizontal spread of the dots (reproducible, ``seed``).
+    point_size : float
+        Dot area in points^2.
+    missing : {"drop", "raise"}
+        Patients missing the feature or the group are left out with a warning
+        (or refused).
+
+    Returns
+    -------
+    matplotlib Axes
+        Boxes are patches with gid ``"box:<group>"`` (quartiles as
+        ``compare_groups``' ``q1_``/``q3_``), medians lines ``"median:<group>"``,
+        whiskers ``"whisker:<group>"`` (1.5 IQR rule); each group's dots are
+        the collection ``"points:<group>"``; the annotation has gid
+        ``"stats_annotation"``.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    >>> ax = response_boxplot(frame, "nk_per_ul", log=True)
+    """
+    caller = "response_boxplot"
+    kept, _ = complete_cases(data, [feature, group], missing=missing, numeric=[feature], caller=caller)
+    levels = _levels(kept, group, groups, caller)
+    kept = kept[kept[group].isin(levels)]
+    if log:
+        _check_positive(kept, feature, caller)
+    values = pd.to_numeric(kept[feature]).to_numpy(dtype=float)
+    labels = kept[group].to_numpy()
+    samples = [values[labels == g] for g in levels]
+    palette = group_colors(levels, colors)
+    names = {g: (group_labels or {}).get(g, g) for g in levels}
+
+    ax = new_axes(ax, figsize=(max(3.4, 1.0 + 0.9 * len(levels)), 3.6))
+    with house_style():
+        pos = np.arange(len(levels), dtype=float)
+        drawn = [i for i, s in enumerate(samples) if s.size]
+        bp = ax.boxplot([samples[i] for i in drawn], positions=pos[drawn], widths=0.55, showfliers=False,
+                        patch_artist=True, manage_ticks=False, whis=1.5)
+        for box, i in zip(bp["boxes"], drawn):
+            c = palette[levels[i]]
+            box.set(facecolor=(*plt.matplotlib.colors.to_rgb(c), 0.18), edgecolor=c, linewidth=1.2)
+            box.set_gid(f"box:{levels[i]}")
+        for part in ("whiskers", "caps"):
+            for j, line in enumerate(bp[part]):
+                line.set(color=palette[levels[drawn[j // 2]]], linewidth=1.0, gid=f"{part[:-1]}:{levels[drawn[j // 2]]}")
+        for line, i in zip(bp["medians"], drawn):
+            line.set(color="black", linewidth=1.6, gid=f"median:{levels[i]}")
+        rng = np.random.default_rng(seed)
+        for i, g in enumerate(levels):
+            x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
+            ax.scatter(x, samples[i], s=point_size, color=palette[g], edgecolor="white", linewidth=0.5,
+                       zorder=3, gid=f"points:{g}")
+        ax.set_xticks(pos, [f"{names[g]}\n(n={s.size})" for g, s in zip(levels, samples)])
+        ax.set_xlim(-0.6, len(levels) - 0.4)
+        if log:
+            ax.set_yscale("log")
+            plain_log_axis(ax.yaxis)
+        ax.set_ylabel(feature if ylabel is None else ylabel)
+        ax.set_xlabel("")
+        n_lines = 0
+        if annotate:
+            if comparison is None:
+                row = compare_groups(kept, [feature], group, groups=levels, method=method, adjust=adjust).iloc[0]
+                several = False
+            else:
+                match = comparison[comparison["feature"] == feature]
+                if match.empty:
+                    raise ImmuneCorrelatesError(
+                        f"{caller}: comparison table has no row for feature {feature!r}; "
+                        f"it has {comparison['feature'].tolist()}."
+                    )
+                row = match.iloc[0]
+                several = len(comparison) > 1
+            q = several if show_q == "auto" else bool(show_q)
+            contrast = (names[levels[0]], names[levels[1]]) if len(levels) == 2 else None
+            text = comparison_text(row.to_dict(), show_q=q, contrast=contrast)
+            n_lines = text.count("\n") + 1
+            ax.annotate(text, xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=SMALL - 1,
+                        color="#333333", gid="stats_annotation")
+        if title is not None:
+            ax.set_title(title, pad=6 + n_lines * (SMALL - 1) * 1.3)
+    return ax
+
+
+def response_panel(
+    data: pd.DataFrame,
+    features: Sequence[str],
+    group: str = "response_group",
+    *,
+    groups: Sequence | None = None,
+    ncols: int = 4,
+    log: bool | Collection[str] = False,
+    labels: Mapping[str, str] | None = None,
+    method: str = "auto",
+    adjust: str = "fdr_bh",
+    group_labels: Mapping | None = None,
+    colors: Mapping | Sequence | None = None,
+    panel_size: tuple[float, float] = (2.7, 3.1),
+    title: str | None = None,
+    missing: str = "drop",
+):
+    """One small box-and-dots axis per feature, as a paper's multi-panel figure.
+
+    The groups are compared once for all ``features`` with
+    :func:`~immune_correlates.stats.compare.compare_groups`, so each panel's
+    ``q`` is adjusted across the features shown.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    features : sequence of str
+        Feature columns, one panel each, in reading order.
+    group, groups, method, adjust, group_labels, colors, missing
+        As :func:`response_boxplot`.
+    ncols : int
+        Panels per row.
+    log : bool or collection of str
+        Log y axis for every panel, or for the features listed.
+    labels : mapping, optional
+        Panel titles by feature (default: the column name).
+    panel_size : (float, float)
+        Width and height of one panel in inches.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib Figure
+        ``fig.axes`` holds one Axes per feature, in order.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    >>> fig = response_panel(frame, ["cd3_per_ul", "nk_per_ul"], log=True)
+    """
+    features = [features] if isinstance(features, str) else list(features)
+    if not features:
+        raise ImmuneCorrelatesError("response_panel: no features given.")
+    if ncols < 1:
+        raise ImmuneCorrelatesError(f"response_panel: ncols must be at least 1, got {ncols}.")
+    kept, _ = complete_cases(data, [group], missing=missing, caller="response_panel")
+    levels = _levels(kept, group, groups, "response_panel")
+    table = compare_groups(data, features, group, groups=levels, method=method, adjust=adjust, missing=missing)
+    logged = set(features) if log is True else (set() if log is False else set(log))
+    ncols = min(ncols, len(features))
+    nrows = math.ceil(len(features) / ncols)
+    with house_style():
+        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
+                                 layout="constrained", squeeze=False)
+    flat = axes.ravel()
+    for ax, feat in zip(flat, features):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingDataWarning)  # compare_groups already named them
+            response_boxplot(data, feat, group, groups=levels, ax=ax, log=feat in logged, comparison=table,
+                             show_q=True, group_labels=group_labels, colors=colors, ylabel="",
+                             title=(labels or {}).get(feat, feat), missing=missing)
+    for ax in flat[len(features):]:
+        fig.delaxes(ax)
+    with house_style():
+        if title:
+            fig.suptitle(title, fontsize=12)
+        fig.supxlabel(f"q: {ADJUST_NAMES.get(adjust, adjust)} adjustment across the {len(features)} features shown",
+                      fontsize=SMALL - 1, color="#555555")
+    return fig

@@ -1,0 +1,169 @@
+"""The command line: demo, analyze, simulate; outputs, provenance, errors and privacy."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from immune_correlates.cli import main
+from immune_correlates.datasets import ofa_len_paths
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo") / "report"
+    assert main(["demo", "--out", str(out)]) == 0
+    return out
+
+
+def test_demo_writes_report_tables_figures_and_results(demo_dir):
+    assert (demo_dir / "report.html").stat().st_size > 10_000
+    tables = {p.stem for p in (demo_dir / "tables").glob("*.csv")}
+    assert {"trial_summary", "cr_vs_nr", "response_groups", "logistic_cr", "cox_pfs", "exclusions"} <= tables
+    figures = {p.stem for p in (demo_dir / "figures").glob("*.png")}
+    assert {"response_panel", "forest_logistic", "forest_cox", "kaplan_meier"} <= figures
+    results = json.loads((demo_dir / "results.json").read_text())
+    orr = next(r for r in results["tables"]["trial_summary"] if r["metric"] == "orr")
+    assert orr["numerator"] == 24 and orr["denominator"] == 34
+    assert not list(demo_dir.parent.glob(".*partial*"))
+
+
+def test_outputs_carry_provenance(demo_dir):
+    prov = json.loads((demo_dir / "results.json").read_text())["provenance"]
+    assert prov["seed"] == 20160617
+    assert set(prov["inputs"]) == {"clinical", "immunophenotype", "function_assays", "adverse_events"}
+    import hashlib
+
+    sha = hashlib.sha256(ofa_len_paths()["clinical"].read_bytes()).hexdigest()
+    assert prov["inputs"]["clinical"]["sha256"] == sha
+    assert prov["dependencies"]["numpy"] and prov["command"][:2] == ["immune-correlates", "demo"]
+    assert sha in (demo_dir / "report.html").read_text()
+
+
+def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path):
+    args = ["analyze", "--out", str(tmp_path / "out")]
+    for name, path in ofa_len_paths().items():
+        args += [f"--{name.replace('_', '-')}", str(path)]
+    assert main(args) == 0
+    for table in ("trial_summary", "cr_vs_nr", "response_groups", "logistic_cr", "cox_pfs", "cutpoint", "exclusions"):
+        a = pd.read_csv(demo_dir / "tables" / f"{table}.csv")
+        b = pd.read_csv(tmp_path / "out" / "tables" / f"{table}.csv")
+        pd.testing.assert_frame_equal(a, b, obj=table)
+
+
+def test_analyze_reads_inputs_from_the_config(tmp_path):
+    import shutil
+
+    for name, path in ofa_len_paths().items():
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "analysis.toml").write_text(
+        '[inputs]\nclinical = "clinical.csv"\nimmunophenotype = "immunophenotype.csv"\n'
+        'function_assays = "function_assays.csv"\n\n[features]\nnames = ["nk_per_ul", "t_function_score"]\n'
+        '\n[models]\ncox = "firth"\n\n[analysis]\nadjust = "holm"\n')
+    assert main(["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]) == 0
+    cox = pd.read_csv(tmp_path / "o" / "tables" / "cox_pfs.csv")
+    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth"}
+
+
+def _run_cli(args, tmp_path):
+    proc = subprocess.run([sys.executable, "-m", "immune_correlates.cli", *args], capture_output=True, text=True,
+                          cwd=tmp_path, timeout=300)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def test_bad_input_exits_2_with_one_line_naming_file_column_patient_value(tmp_path):
+    clinical = pd.read_csv(ofa_len_paths()["clinical"], dtype=str, keep_default_na=False)
+    clinical.loc[3, "alc"] = "n/a"
+    clinical.to_csv(tmp_path / "clin.csv", index=False)
+    code, out, err = _run_cli(["analyze", "--clinical", "clin.csv", "--out", "o"], tmp_path)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "clin.csv" in err and "'alc'" in err and "OL004" in err and "n/a" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("config, expected", [
+    ('[models]\nlogistic = "exact"\n', "must be one of"),
+    ('[analysis]\nformula = "__import__(\'os\')"\n', "unknown key"),
+    ('[inputs]\nclinical = "../../etc/passwd"\n', "leaves the configuration's directory"),
+    ("[models\n", "not valid TOML"),
+    ('[features]\nnames = ["no_such_feature"]\n', "unknown column"),
+])
+def test_config_errors_exit_2(tmp_path, config, expected):
+    (tmp_path / "analysis.toml").write_text(config)
+    code, _, err = _run_cli(["analyze", "--clinical", str(ofa_len_paths()["clinical"]), "--config", "analysis.toml",
+                             "--out", "o"], tmp_path)
+    assert code == 2 and expected in err and "Traceback" not in err
+
+
+def test_missing_files_exit_2(tmp_path):
+    code, _, err = _run_cli(["analyze", "--clinical", "nope.csv", "--out", "o"], tmp_path)
+    assert code == 2 and "nope.csv" in err
+    code, _, err = _run_cli(["analyze", "--out", "o"], tmp_path)
+    assert code == 2 and "no clinical table" in err
+
+
+def test_pseudonymize_removes_every_original_id(tmp_path):
+    out = tmp_path / "p"
+    assert main(["demo", "--out", str(out), "--pseudonymize"]) == 0
+    ids = pd.read_csv(ofa_len_paths()["clinical"])["patient_id"].tolist()
+    for path in out.rglob("*"):
+        if path.is_file() and path.suffix in (".csv", ".json", ".html"):
+            text = path.read_text()
+            leaked = [i for i in ids if i in text]
+            assert not leaked, (path.name, leaked[:3])
+    assert "S001" in (out / "tables" / "features.csv").read_text()
+
+
+def test_report_escapes_patient_ids_from_the_data(tmp_path):
+    import immune_correlates as ic
+    from immune_correlates.report.build import make_report
+
+    trial = ic.simulate(seed=5)
+    evil = "<script>alert(1)</script>"
+    tables = {k: v.copy() for k, v in trial.tables.items()}
+    first = tables["clinical"]["patient_id"].iloc[0]
+    for t in tables.values():
+        t["patient_id"] = t["patient_id"].replace(first, evil)
+    cohort = ic.read_cohort(**tables)
+    # make sure the evil id lands in a reported table: its function assays are removed
+    cohort = ic.read_cohort(tables["clinical"], tables["immunophenotype"],
+                            tables["function_assays"][tables["function_assays"]["patient_id"] != evil],
+                            tables["adverse_events"])
+    make_report(cohort, tmp_path / "r")
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_interrupted_run_leaves_previous_report_untouched(demo_dir, tmp_path, monkeypatch):
+    import shutil
+
+    import immune_correlates.report.build as build
+
+    target = tmp_path / "r"
+    shutil.copytree(demo_dir, target)
+    before = (target / "report.html").read_bytes()
+
+    def boom(*a, **k):
+        raise RuntimeError("interrupted")
+
+    monkeypatch.setattr(build, "render_report", boom)
+    with pytest.raises(RuntimeError):
+        build.make_report(__import__("immune_correlates").datasets.load_ofa_len(), target)
+    assert (target / "report.html").read_bytes() == before
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_simulate_writes_a_readable_cohort(tmp_path):
+    import immune_correlates as ic
+
+    assert main(["simulate", "--out", str(tmp_path / "s"), "--seed", "3", "--n-patients", "40"]) == 0
+    cohort = ic.read_cohort(*(tmp_path / "s" / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events")))
+    assert cohort.n_patients == 40
