@@ -5,7 +5,7 @@
 >>> frame = ic.analysis_frame(cohort)
 """
 
-from . import datasets
+from . import datasets, plots
 from .data import (
     DAYS_PER_MONTH,
     Cohort,
@@ -51,7 +51,7 @@ from .errors import (
 __version__ = "0.1.0"
 
 __all__ = [
-    "datasets", "Cohort", "SimulatedTrial", "TrialDesign", "DAYS_PER_MONTH", "analysis_frame", "derive_endpoints",
+    "datasets", "plots", "Cohort", "SimulatedTrial", "TrialDesign", "DAYS_PER_MONTH", "analysis_frame", "derive_endpoints",
     "read_cohort", "simulate", "trial_summary",
     "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel",
     "CoxResult", "KaplanMeierResult", "LogisticResult", "adjust_pvalues", "binomial_ci", "compare_groups",

@@ -46,3 +46,24 @@ def test_composite_scores_are_centred_within_the_cohort(ofa_features):
     # composite mean is close to 0
     for col in ("t_function_score", "nk_function_score"):
         assert abs(ofa_features.values[col].mean()) < 0.2
+
+
+def test_true_effects_are_visible_cr_above_pr_above_nr(ofa_len, ofa_features):
+    # The simulator's drivers raise counts and function in better responders (design.json: or_cr > 0 for
+    # every driver); the derived features must show it in the medians: CR > PR > NR.
+    import immune_correlates as ic
+
+    groups = ic.derive_endpoints(ofa_len.clinical)["response_group"]
+    med = ofa_features.values.join(groups).groupby("response_group", observed=True)[
+        ["cd3_per_ul", "nk_per_ul", "t_function_score", "nk_function_score"]].median()
+    assert (med.loc["CR"] > med.loc["PR"]).all() and (med.loc["PR"] > med.loc["NR"]).all(), med
+
+
+def test_composites_track_the_simulated_latent_function(ofa_features):
+    import immune_correlates as ic
+
+    truth, _ = ic.datasets.ofa_len_truth()
+    joined = ofa_features.values.join(truth)
+    assert joined["t_function_score"].corr(joined["t_function"]) > 0.8
+    assert joined["nk_function_score"].corr(joined["nk_function"]) > 0.8
+    assert joined["nk_per_ul"].corr(joined["true_nk_per_ul"], method="spearman") > 0.95

@@ -64,13 +64,10 @@ ova_df <- data.frame(patient_id = sprintf("O%02d", seq_len(nrow(ovarian))), time
 mono_df <- data.frame(patient_id = sprintf("M%02d", 1:24),
                       time = c(3, 5, 6, 8, 9, 11, 12, 14, 4, 7, 10, 13, 15, 16, 18, 20,
                                21, 22, 24, 25, 26, 28, 30, 31),
-                      event = c(1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 0, 1, 0, 1, 0,
-                                0, 0, 0, 0, 0, 0, 0, 0),
+                      event = c(1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1, rep(0, 12)),
                       group = c(rep(1, 12), rep(0, 12)),
                       cd8 = c(410, 250, 380, 120, 520, 300, 260, 190, 450, 330, 210, 600,
                               280, 350, 150, 400, 310, 220, 500, 170, 360, 290, 440, 230))
-mono_df$event[mono_df$group == 0] <- 0
-mono_df$event[mono_df$group == 1] <- c(1, 1, 0, 1, 1, 0, 1, 1, 0, 1, 0, 1)
 w(lung_df, "cox_lung.csv"); w(vet_df, "cox_veteran.csv"); w(ova_df, "cox_ovarian.csv")
 w(mono_df, "cox_monotone.csv")
 lung_cc <- lung_df[complete.cases(lung_df[, c("time", "event", "age", "sex", "ph_ecog")]), ]

@@ -45,6 +45,7 @@ CASES = {
     "lung_robust": ("lung", LUNG3, {"robust": True}),
     "lung_robust_breslow": ("lung", LUNG3, {"robust": True, "ties": "breslow"}),
     "lung_cluster_inst": ("lung_inst", LUNG3, {"cluster": "inst"}),
+    "lung_strata_robust": ("lung", ["age", "ph_ecog"], {"strata": "sex", "robust": True}),
     # coxph turns robust on by itself for non-integer weights
     "lung_weights_efron": ("lung", LUNG3, {"weights": "fw", "robust": True}),
     "lung_weights_breslow": ("lung", LUNG3, {"weights": "fw", "ties": "breslow", "robust": True}),
@@ -123,7 +124,6 @@ def test_profile_intervals_bracket_estimate_and_are_near_wald_for_large_sample()
     assert (ci["lower"] < prof.params).all() and (prof.params < ci["upper"]).all()
     np.testing.assert_allclose(ci.to_numpy(), wald.to_numpy(), rtol=0.05, atol=1e-3)
     # each end is where the profile LR statistic crosses chi2_1(0.95)
-    from immune_correlates.stats import _cox_core as core
     from immune_correlates.stats.cox_firth import constrained_llf
 
     for k in range(3):
@@ -131,7 +131,6 @@ def test_profile_intervals_bracket_estimate_and_are_near_wald_for_large_sample()
             llf_k = constrained_llf(prof._core, prof.params.to_numpy(), k, end, firth=False, tol=1e-10,
                                     max_iter=100)
             assert 2 * (prof.llf - llf_k) == pytest.approx(3.841458820694124, abs=1e-6)
-    assert core is not None
 
 
 def test_integer_weights_equal_row_duplication_breslow():
@@ -246,3 +245,12 @@ def test_no_warning_on_a_regular_fit():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         fit_cox(lung_cc(), "time", "event", LUNG3)
+
+
+def test_too_few_iterations_warn_convergence_and_are_recorded():
+    from immune_correlates.errors import ConvergenceWarning
+
+    with pytest.warns(ConvergenceWarning, match="max_iter"):
+        res = fit_cox(lung_cc(), "time", "event", LUNG3, max_iter=1)
+    assert not res.converged and res.n_iter == 1
+    assert any("converge" in n for n in res.notes)

@@ -28,6 +28,8 @@ CASES = {
     "lung_breslow": ("lung", ["age", "sex", "ph_ecog"], {"ties": "breslow"}),
     "lung_strata_sex": ("lung", ["age", "ph_ecog"], {"strata": "sex"}),
     "lung_strata_sex_breslow": ("lung", ["age", "ph_ecog"], {"strata": "sex", "ties": "breslow"}),
+    "lung_weights_efron": ("lung", ["age", "sex", "ph_ecog"], {"weights": "fw"}),
+    "lung_intweights_breslow": ("lung", ["age", "sex", "ph_ecog"], {"weights": "wt", "ties": "breslow"}),
     "veteran_efron": ("veteran", ["karno", "trt", "smallcell", "adeno", "large"], {}),
     "ovarian_efron": ("ovarian", ["rx", "age", "ecog"], {}),
 }

@@ -21,6 +21,14 @@ The generative model (all effects per standard deviation of a *driver*):
   response group (PR, CR against NR); deaths before progression follow a
   small constant hazard; survival after progression is exponential.
 - Censoring is administrative: uniform accrual, then a fixed follow-up.
+- Measured features (used by the power simulations of
+  :mod:`immune_correlates.design`): each driver is read out with independent
+  normal measurement error of SD ``measurement_sd[driver]`` and rescaled to
+  unit variance, so its reliability is ``1 / (1 + sd^2)``; ``n_null_features``
+  further features (``null_1``, ...) are unrelated to every outcome, with
+  exchangeable correlation ``null_feature_correlation`` among themselves.
+  With ``driver_distribution="binary"`` each driver is the sign of its normal
+  draw (values -1 and +1, still unit variance): a two-group comparison.
 """
 
 from __future__ import annotations
@@ -69,6 +77,19 @@ class TrialDesign:
         Correlation of the T-cell with the NK-cell drivers.
     max_cycles : int
         Maximum number of 28-day cycles.
+    measurement_sd : dict
+        SD of the measurement error of each driver's observed feature
+        (drivers not listed are measured without error).
+    driver_distribution : {"normal", "binary"}
+        Distribution of the drivers: multivariate normal, or its signs.
+    n_null_features : int
+        Extra features with no effect on any outcome (for screens).
+    null_feature_correlation : float
+        Exchangeable correlation among the null features, in [0, 1).
+
+    The last four parameters only matter to the power simulations; a design
+    that leaves them at their defaults serialises (``to_dict``) exactly as
+    before they existed.
     """
 
     n_patients: int = 34
@@ -88,6 +109,10 @@ class TrialDesign:
     followup_months: float = 72.0
     driver_correlation: float = 0.3
     max_cycles: int = 36
+    measurement_sd: dict = field(default_factory=dict)
+    driver_distribution: str = "normal"
+    n_null_features: int = 0
+    null_feature_correlation: float = 0.0
 
     def __post_init__(self) -> None:
         if int(self.n_patients) != self.n_patients or self.n_patients < 2:
@@ -108,6 +133,19 @@ class TrialDesign:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}.")
         if not -1 < self.driver_correlation < 1:
             raise ConfigError(f"driver_correlation must lie in (-1, 1), got {self.driver_correlation!r}.")
+        unknown = set(self.measurement_sd) - set(DRIVERS)
+        if unknown:
+            raise ConfigError(f"measurement_sd has unknown drivers {sorted(unknown)}; use {list(DRIVERS)}.")
+        bad = {k: v for k, v in self.measurement_sd.items() if not (np.isfinite(v) and v >= 0)}
+        if bad:
+            raise ConfigError(f"measurement_sd must be finite and >= 0, got {bad}.")
+        if self.driver_distribution not in ("normal", "binary"):
+            raise ConfigError(f"driver_distribution must be 'normal' or 'binary', got {self.driver_distribution!r}.")
+        if int(self.n_null_features) != self.n_null_features or self.n_null_features < 0:
+            raise ConfigError(f"n_null_features must be a whole number >= 0, got {self.n_null_features!r}.")
+        if not 0 <= self.null_feature_correlation < 1:
+            raise ConfigError(
+                f"null_feature_correlation must lie in [0, 1), got {self.null_feature_correlation!r}.")
 
     def replace(self, **changes) -> "TrialDesign":
         """A copy with some parameters changed."""
@@ -118,12 +156,28 @@ class TrialDesign:
         mapping = getattr(self, which)
         return np.array([float(mapping.get(d, 0.0)) for d in DRIVERS])
 
+    def reliability(self, driver: str) -> float:
+        """Share of the observed feature's variance due to the driver: ``1 / (1 + sd^2)``."""
+        if driver not in DRIVERS:
+            raise ConfigError(f"unknown driver {driver!r}; use one of {list(DRIVERS)}.")
+        return 1.0 / (1.0 + float(self.measurement_sd.get(driver, 0.0)) ** 2)
+
     def to_dict(self) -> dict:
-        """Plain-data form (JSON-serialisable) of the design."""
+        """Plain-data form (JSON-serialisable) of the design.
+
+        The measurement parameters are left out while at their defaults, so
+        designs that do not use them serialise as they always have.
+        """
         out = dataclasses.asdict(self)
         out["hr_response"] = {k: float(v) for k, v in self.hr_response.items()}
+        for name, default in _MEASUREMENT_DEFAULTS.items():
+            if out[name] == default:
+                del out[name]
         return out
 
+
+_MEASUREMENT_DEFAULTS = {"measurement_sd": {}, "driver_distribution": "normal", "n_null_features": 0,
+                         "null_feature_correlation": 0.0}
 
 #: The design of the bundled cohort, calibrated to Vitale et al. (Clin Cancer Res 2016).
 OFA_LEN_DESIGN = TrialDesign()

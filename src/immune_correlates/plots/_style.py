@@ -20,7 +20,7 @@ from ..errors import ImmuneCorrelatesError
 
 __all__ = [
     "OKABE_ITO", "PALETTE", "RESPONSE_COLORS", "RC_PARAMS", "house_style", "group_colors",
-    "format_p", "save_figure", "new_axes", "plain_log_axis",
+    "format_p", "save_figure", "new_axes", "plain_log_axis", "order_groups", "nice_log_ticks", "despine",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe colours, by name.
@@ -88,11 +88,23 @@ def house_style() -> Iterator[None]:
         yield
 
 
+RESPONSE_ORDER = ("NR", "PR", "CR")
+
+
+def order_groups(levels: Sequence) -> list:
+    """Response labels in clinical order NR, PR, CR (whatever their dtype); others unchanged."""
+    levels = list(levels)
+    if levels and all(str(g) in RESPONSE_ORDER for g in levels):
+        return sorted(levels, key=lambda g: RESPONSE_ORDER.index(str(g)))
+    return levels
+
+
 def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> dict:
     """Colour of each group label.
 
     Response groups (``NR``, ``PR``, ``CR``) always get the same colours, and
-    0/1 outcomes take NR's colour for 0 and CR's for 1; other labels take :data:`PALETTE` in order.  ``colors`` overrides: a mapping
+    0/1 outcomes take NR's colour for 0 and CR's for 1; other labels take
+    :data:`PALETTE` in order.  ``colors`` overrides: a mapping
     label -> colour or a list in the order of ``levels``.
     """
     levels = list(levels)
@@ -125,19 +137,65 @@ def format_p(p: float, name: str = "p") -> str:
 def new_axes(ax=None, figsize=(4.0, 3.5)):
     """``ax`` itself, or a new figure's single Axes drawn in the house style."""
     if ax is not None:
+        despine(ax)
         return ax
     with house_style():
         _, ax = plt.subplots(figsize=figsize, layout="constrained")
     return ax
 
 
-def plain_log_axis(axis) -> None:
-    """Log scale labelled 1, 2, 5, 10, 20, ... in plain numbers (not 2x10^2)."""
+#: Mantissa sets for log-axis ticks, coarsest first.
+_LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+             (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
+
+
+def nice_log_ticks(lo: float, hi: float, min_ticks: int = 4, max_ticks: int = 9) -> np.ndarray:
+    """Round tick values in ``[lo, hi]`` for a log axis (1-2-5 series, finer for narrow ranges).
+
+    The coarsest of 1; 1-2-5; 1-2-3-5; 1-1.5-2-3-5-7; 1..9 (times powers of
+    ten) that puts at least ``min_ticks`` ticks in the range; if even the
+    finest has fewer than three, evenly spaced round values; if the coarsest
+    has too many, every ``k``-th decade.
+    """
+    lo, hi = min(lo, hi), max(lo, hi)
+    if not (np.isfinite(lo) and np.isfinite(hi)) or lo <= 0:
+        return np.array([])
+    decades = np.arange(np.floor(np.log10(lo)) - 1, np.ceil(np.log10(hi)) + 1)
+    eps = 1e-9
+    for subs in _LOG_SUBS:
+        ticks = np.array([m * 10.0**d for d in decades for m in subs])
+        ticks = ticks[(ticks >= lo * (1 - eps)) & (ticks <= hi * (1 + eps))]
+        if ticks.size > max_ticks and subs == _LOG_SUBS[0]:
+            return ticks[:: int(np.ceil(ticks.size / max_ticks))]
+        if ticks.size >= min_ticks:
+            return ticks if ticks.size <= max_ticks else prev
+        prev = ticks
+    if ticks.size >= 3:
+        return ticks
+    from matplotlib import ticker  # a narrow range (e.g. 1.01-1.08): evenly spaced round values
+
+    linear = ticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]).tick_values(lo, hi)
+    return linear[(linear > 0) & (linear >= lo * (1 - eps)) & (linear <= hi * (1 + eps))]
+
+
+def plain_log_axis(axis, lo: float | None = None, hi: float | None = None) -> None:
+    """Log axis with round ticks (:func:`nice_log_ticks`) written as plain numbers (not 2x10^2)."""
     from matplotlib import ticker
 
-    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+    if lo is None or hi is None:
+        lo, hi = axis.get_view_interval()
+    ticks = nice_log_ticks(lo, hi)
+    if ticks.size:
+        axis.set_major_locator(ticker.FixedLocator(ticks))
     axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
     axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def despine(ax, left: bool = False) -> None:
+    """House style on any Axes (also one made outside :func:`house_style`): no top/right spines."""
+    ax.spines[["top", "right"]].set_visible(False)
+    if left:
+        ax.spines["left"].set_visible(False)
 
 
 _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")

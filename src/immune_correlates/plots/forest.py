@@ -51,6 +51,14 @@ def forest_table(
 
     Accepts what :func:`forest` accepts; see there.  Extra columns ``p_value``,
     ``q_value``, ``n``, ``n_events`` are carried over when present.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> t = pd.DataFrame({"term": ["Intercept", "nk_per_ul"], "estimate": [0.1, np.log(2)],
+    ...                   "ci_lower": [-1, 0.0], "ci_upper": [1, np.log(4)]})
+    >>> forest_table(t)[["label", "ratio", "lower", "upper"]].round(3).values.tolist()
+    [['nk_per_ul', 2.0, 1.0, 4.0]]
     """
     nobs = events = None
     if hasattr(results, "summary") and not isinstance(results, pd.DataFrame):
@@ -118,8 +126,9 @@ def _fmt(v: float) -> str:
 
 
 def forest(
-    results,
+    data=None,
     *,
+    results=None,
     ax=None,
     label: str | None = None,
     estimate: str | None = None,
@@ -133,6 +142,7 @@ def forest(
     labels: Mapping[str, str] | None = None,
     show_values: bool = True,
     color: str = OKABE_ITO["blue"],
+    level: float | None = None,
     xlabel: str | None = None,
     title: str | None = None,
 ):
@@ -140,8 +150,8 @@ def forest(
 
     Parameters
     ----------
-    results : model result, or DataFrame
-        A fitted ``LogisticResult``/``CoxResult``, its ``summary()``, or a
+    data : model result, or DataFrame
+        (or ``results=``) A fitted ``LogisticResult``/``CoxResult``, its ``summary()``, or a
         ``screen``/other table with ``feature`` (or ``term``), ``estimate``,
         ``ci_lower``, ``ci_upper`` on the log scale (or ``odds_ratio`` /
         ``hazard_ratio`` with ``_ci_lower``/``_ci_upper`` columns, used when
@@ -166,6 +176,9 @@ def forest(
         Display names by term/feature.
     show_values : bool
         Write "ratio (lower-upper)" and q (or p) to the right of the axes.
+    level : float, optional
+        Confidence level of the intervals, for the labels (default: the model
+        result's ``1 - alpha``, else 0.95).
     color, xlabel, title : optional
 
     Returns
@@ -186,11 +199,17 @@ def forest(
     >>> ax.get_xlabel()
     'Hazard ratio (95% CI)'
     """
+    if (data is None) == (results is None):
+        raise ImmuneCorrelatesError("forest: give the table or model result once, as data= (or results=).")
+    results = data if results is None else results
     rows = forest_table(results, label=label, estimate=estimate, lower=lower, upper=upper,
                         exponentiate=exponentiate, ratio=ratio, sort=sort, drop_intercept=drop_intercept)
     if rows.empty:
         raise ImmuneCorrelatesError("forest: nothing to draw (no rows besides the intercept).")
     kind = rows.attrs["ratio_kind"]
+    if level is None:
+        level = 1 - getattr(results, "alpha", 0.05) if not isinstance(results, pd.DataFrame) else 0.95
+    ci_text = f"{100 * level:g}% CI"
     m = len(rows)
     y = np.arange(m)[::-1].astype(float)
     ratio_v, lo, hi = rows["ratio"].to_numpy(), rows["lower"].to_numpy(), rows["upper"].to_numpy()
@@ -216,8 +235,8 @@ def forest(
                            clip_on=False, gid="forest_clipped")
         ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.0, zorder=1, gid="forest_reference")
         ax.set_xscale("log")
-        plain_log_axis(ax.xaxis)
         ax.set_xlim(xmin, xmax)
+        plain_log_axis(ax.xaxis, xmin, xmax)
         ax.set_ylim(-0.7, m - 0.3)
         names = [(labels or {}).get(s, s) for s in rows["label"]]
         if "n" in rows and rows["n"].notna().any():
@@ -229,11 +248,11 @@ def forest(
         ax.set_yticks(y, names)
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)} (95% CI)")
+        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)} ({ci_text})")
         if show_values:
             pcol = "q_value" if has_q else ("p_value" if "p_value" in rows else None)
             short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(kind, "Ratio")
-            ax.annotate(f"{short} (95% CI)" + (f"   {'q' if has_q else 'p'}" if pcol else ""), xy=(1.0, 1.0),
+            ax.annotate(f"{short} ({ci_text})", xy=(1.0, 1.0),
                         xycoords="axes fraction", xytext=(8, 2), textcoords="offset points", va="bottom",
                         ha="left", fontsize=SMALL, fontweight="bold", gid="forest_header")
             for yi, r, a, b, pv in zip(y, ratio_v, lo, hi, rows[pcol] if pcol else [None] * m):

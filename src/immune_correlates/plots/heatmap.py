@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -23,6 +24,13 @@ def correlation_order(corr: pd.DataFrame, linkage: str = "average") -> list[int]
 
     Average linkage with optimal leaf ordering (Bar-Joseph et al. 2001), so
     strongly positively correlated features sit next to each other.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = pd.DataFrame([[1, 0.1, 0.9], [0.1, 1, 0.2], [0.9, 0.2, 1]])
+    >>> correlation_order(r) in ([0, 2, 1], [1, 2, 0], [1, 0, 2], [2, 0, 1])
+    True
     """
     dist = squareform(np.clip(1.0 - corr.to_numpy(dtype=float), 0.0, 2.0), checks=False)
     z = hierarchy.linkage(dist, method=linkage, optimal_ordering=True)
@@ -93,7 +101,7 @@ def correlation_heatmap(
         raise ImmuneCorrelatesError(f"{caller}: column(s) {absent} not found in data.")
     values = data[features].apply(pd.to_numeric, errors="coerce")
     corr = values.corr(method=method)
-    undefined = [f for f in features if corr[f].drop(f).isna().all() or values[f].nunique() < 2]
+    undefined = [f for f in features if values[f].nunique() < 2]
     if undefined:
         raise ImmuneCorrelatesError(
             f"{caller}: feature(s) {undefined} are constant or have too few values for a correlation; "
@@ -109,10 +117,12 @@ def correlation_heatmap(
     n = len(features)
     ax = new_axes(ax, figsize=(0.55 * n + 2.6, 0.5 * n + 1.9))
     with house_style():
-        sns.heatmap(ordered.to_numpy(), ax=ax, vmin=-1, vmax=1, center=0, cmap=cmap, square=True,
-                    annot=annotate, fmt=".2f", annot_kws={"fontsize": SMALL - 1}, linewidths=0.5,
-                    linecolor="white", xticklabels=names, yticklabels=names,
-                    cbar_kws={"label": f"{method.capitalize()} r", "shrink": 0.75})
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", PendingDeprecationWarning)  # seaborn 0.13 calls cmap.set_bad
+            sns.heatmap(ordered.to_numpy(), ax=ax, vmin=-1, vmax=1, center=0, cmap=cmap, square=True,
+                        annot=annotate, fmt=".2f", annot_kws={"fontsize": SMALL - 1}, linewidths=0.5,
+                        linecolor="white", xticklabels=names, yticklabels=names,
+                        cbar_kws={"label": f"{method.capitalize()} r", "shrink": 0.75})
         ax.tick_params(axis="x", labelrotation=90, length=0)
         ax.tick_params(axis="y", labelrotation=0, length=0)
         if cluster and dendrogram:

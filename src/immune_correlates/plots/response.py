@@ -14,7 +14,7 @@ from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..stats.compare import compare_groups
 from ..stats.kaplan_meier import group_levels
-from ._style import SMALL, format_p, group_colors, house_style, new_axes, plain_log_axis
+from ._style import SMALL, format_p, group_colors, house_style, new_axes, order_groups, plain_log_axis
 
 __all__ = ["response_boxplot", "response_panel", "comparison_text"]
 
@@ -60,7 +60,8 @@ def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = 
             if contrast is not None:
                 part = f"{contrast[0]} vs {contrast[1]}: {part}"
             if col == "rank_biserial" and "hodges_lehmann" in row and np.isfinite(row["hodges_lehmann"]):
-                part += f"; HL {_num(row['hodges_lehmann'])} ({_num(row.get('hl_ci_lower'))} to {_num(row.get('hl_ci_upper'))})"
+                lo, hi = _num(row.get("hl_ci_lower")), _num(row.get("hl_ci_upper"))
+                part += f"; HL {_num(row['hodges_lehmann'])} ({lo} to {hi})"
             second.append(part)
             break
     jt = row.get("jt_p_value")
@@ -71,7 +72,7 @@ def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = 
 
 def _levels(kept: pd.DataFrame, group: str, groups: Sequence | None, caller: str) -> list:
     if groups is None:
-        return group_levels(kept[group])
+        return order_groups(group_levels(kept[group]))
     present = set(kept[group].unique())
     unknown = [g for g in groups if g not in present]
     if unknown:
@@ -198,7 +199,8 @@ def response_boxplot(
             box.set_gid(f"box:{levels[i]}")
         for part in ("whiskers", "caps"):
             for j, line in enumerate(bp[part]):
-                line.set(color=palette[levels[drawn[j // 2]]], linewidth=1.0, gid=f"{part[:-1]}:{levels[drawn[j // 2]]}")
+                g = levels[drawn[j // 2]]  # two whiskers and two caps per box
+                line.set(color=palette[g], linewidth=1.0, gid=f"{part[:-1]}:{g}")
         for line, i in zip(bp["medians"], drawn):
             line.set(color="black", linewidth=1.6, gid=f"median:{levels[i]}")
         rng = np.random.default_rng(seed)
@@ -210,7 +212,7 @@ def response_boxplot(
         ax.set_xlim(-0.6, len(levels) - 0.4)
         if log:
             ax.set_yscale("log")
-            plain_log_axis(ax.yaxis)
+            plain_log_axis(ax.yaxis, *ax.get_ylim())
         ax.set_ylabel(feature if ylabel is None else ylabel)
         ax.set_xlabel("")
         n_lines = 0

@@ -13,7 +13,7 @@ from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..stats.kaplan_meier import KaplanMeierResult
 from ..stats.kaplan_meier import kaplan_meier as km_estimate
 from ..stats.logrank import logrank_test
-from ._style import GREY, SMALL, format_p, group_colors, house_style, new_axes
+from ._style import GREY, SMALL, format_p, group_colors, house_style, new_axes, order_groups
 
 __all__ = ["kaplan_meier", "at_risk_table", "at_risk_counts", "default_times"]
 
@@ -33,10 +33,18 @@ def at_risk_counts(km: KaplanMeierResult, times: Sequence[float]) -> pd.DataFram
     The number at risk at ``t`` is the number still followed just before
     ``t`` (duration >= t): ``n_risk`` of the first row of ``km.table`` at or
     after ``t``, and 0 after the last follow-up time.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from immune_correlates.stats.kaplan_meier import kaplan_meier as fit
+    >>> km = fit(pd.DataFrame({"t": [1, 2, 4, 5], "e": [1, 0, 1, 1]}), "t", "e")
+    >>> at_risk_counts(km, [0, 3, 6]).loc["all"].tolist()
+    [4, 2, 0]
     """
     times = np.atleast_1d(np.asarray(times, dtype=float))
     rows = {}
-    for g in km.groups:
+    for g in order_groups(km.groups):
         r = km.table[km.table["group"] == g]
         t, n = r["time"].to_numpy(), r["n_risk"].to_numpy()
         idx = np.searchsorted(t, times, side="left")
@@ -165,17 +173,18 @@ def kaplan_meier(
     >>> ax = kaplan_meier(frame, "pfs_months", "pfs_event", group="response_group")
     """
     km = km_estimate(data, duration, event, group=group, conf_type=conf_type, alpha=alpha, missing=missing)
-    palette = group_colors(km.groups, colors) if group is not None else {"all": "#000000"}
-    names = {g: str((group_labels or {}).get(g, g)) for g in km.groups}
+    levels = order_groups(km.groups)
+    palette = group_colors(levels, colors) if group is not None else {"all": "#000000"}
+    names = {g: str((group_labels or {}).get(g, g)) for g in levels}
     t_max = float(km.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)
     if ticks.size and (ticks < 0).any():
         raise ImmuneCorrelatesError(f"kaplan_meier: times must be non-negative, got {ticks.tolist()}.")
     medians = km.median()
-    k = len(km.groups)
+    k = len(levels)
     ax = new_axes(ax, figsize=(5.6, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
     with house_style():
-        for g in km.groups:
+        for g in levels:
             r = km.table[km.table["group"] == g]
             t = np.r_[0.0, r["time"].to_numpy()]
             s = np.r_[1.0, r["survival"].to_numpy()]
@@ -188,7 +197,8 @@ def kaplan_meier(
             if conf_int:
                 lo = np.r_[1.0, r["ci_lower"].to_numpy()]
                 hi = np.r_[1.0, r["ci_upper"].to_numpy()]
-                ax.fill_between(t, lo, hi, step="post", color=c, alpha=0.12 if k > 1 else 0.18, linewidth=0, gid=f"band:{g}")
+                ax.fill_between(t, lo, hi, step="post", color=c, alpha=0.12 if k > 1 else 0.18, linewidth=0,
+                                gid=f"band:{g}")
             if censor_marks:
                 cens = r["n_censor"].to_numpy() > 0
                 ax.plot(r["time"].to_numpy()[cens], r["survival"].to_numpy()[cens], linestyle="", marker="|",
@@ -224,7 +234,7 @@ def kaplan_meier(
             if test_text:
                 leg.get_title().set(fontsize=SMALL + 0.5, gid="logrank")
         if at_risk and ticks.size:
-            table = at_risk_counts(km, ticks)
+            table = at_risk_counts(km, ticks).loc[levels]
             _draw_at_risk(ax, table, palette, names)
         if title:
             ax.set_title(title)

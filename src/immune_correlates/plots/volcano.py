@@ -26,12 +26,45 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, fdr: float) -> tuple[float, bool
     Bonferroni), the features at ``q <= fdr`` are exactly those with p at or
     below the largest p among them.  When none passes, the cut a single
     feature would need is ``fdr / m`` (the first step of each procedure).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> fdr_threshold(np.array([0.001, 0.02, 0.4]), np.array([0.003, 0.03, 0.4]), 0.05)
+    (0.02, True)
     """
     ok = np.isfinite(p) & np.isfinite(q)
     sig = ok & (q <= fdr)
     if sig.any():
         return float(p[sig].max()), True
     return fdr / max(int(ok.sum()), 1), False
+
+
+def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str]) -> None:
+    """Name points without overlaps: text on the inner side, stacked downwards when crowded."""
+    if not len(texts):
+        return
+    to_pt = 72.0 / ax.figure.dpi
+    disp = ax.transData.transform(np.column_stack([x, y])) * to_pt  # in points
+    mid = np.mean(ax.get_xlim())
+    gap = SMALL * 1.35
+    placed: list[tuple[float, float, bool]] = []  # (x, y, on the right) of labels already placed, in points
+    for i in np.argsort(-disp[:, 1], kind="mergesort"):
+        right = x[i] <= mid  # points on the right half get their label on the left
+        px, py = disp[i]
+        ty = py + 3
+        for qx, qy, qr in placed:
+            if qr == right and abs(qx - px) < 110 and abs(qy - ty) < gap:
+                ty = qy - gap
+        placed.append((px, ty, right))
+        moved = abs(ty - (py + 3)) > 0.5
+        if moved:
+            ty -= 0.5 * gap  # leave the crowd: label below the point, joined by a line
+        dx = (14 if moved else 5) * (1 if right else -1)
+        ax.annotate(texts[i], xy=(x[i], y[i]), xytext=(dx, ty - py), textcoords="offset points",
+                    fontsize=SMALL, ha="left" if right else "right", va="bottom", gid="volcano_label",
+                    arrowprops={"arrowstyle": "-", "color": "#555555", "lw": 0.6, "shrinkA": 1, "shrinkB": 3}
+                    if moved else None)
 
 
 def volcano(
@@ -128,14 +161,12 @@ def volcano(
             chosen = np.array([], dtype=int)
         else:
             chosen = np.argsort(pv, kind="mergesort")[: int(annotate)]
-        names = rows[label].astype(str).to_numpy()
-        for i in chosen:
-            ax.annotate((labels or {}).get(names[i], names[i]), xy=(x[i], y[i]), xytext=(4, 3),
-                        textcoords="offset points", fontsize=SMALL, ha="left", va="bottom", gid="volcano_label")
         top = max(np.nanmax(y, initial=0.0), -np.log10(cut)) * 1.12
         ax.set_ylim(0, top if top > 0 else 1.0)
         lim = np.nanmax(np.abs(x), initial=0.0) * 1.15 or 1.0
         ax.set_xlim(-lim, lim)
+        names = rows[label].astype(str).to_numpy()
+        _place_labels(ax, x[chosen], y[chosen], [(labels or {}).get(n, n) for n in names[chosen]])
         ax.set_xlabel(xlabel or EFFECT_COLUMNS.get(effect, effect))
         ax.set_ylabel("−log10 p")
         if title:

@@ -17,6 +17,7 @@ from .logrank import LogrankResult, logrank_test
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
 from .proportions import binomial_ci, fisher_exact
+from .roc import RocResult, roc_curve
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .separation import SeparationResult, detect_separation, separation_from_arrays
 
@@ -25,5 +26,5 @@ __all__ = [
     "optimal_cutpoint", "KaplanMeierResult", "kaplan_meier", "LogisticResult", "fit_logistic", "LogrankResult",
     "logrank_test", "adjust_pvalues", "PHTestResult", "ph_test", "binomial_ci", "fisher_exact",
     "jonckheere_terpstra", "kruskal_wallis", "wilcoxon_rank_sum", "SeparationResult", "detect_separation",
-    "separation_from_arrays",
+    "separation_from_arrays", "RocResult", "roc_curve",
 ]

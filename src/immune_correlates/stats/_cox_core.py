@@ -1,9 +1,9 @@
 """Vectorised Cox partial likelihood: log-likelihood, score, information, residuals.
 
-Rows are sorted once by (stratum, time).  Every sum over a risk set is a
-reverse cumulative sum within the stratum; every sum over the event times a
-subject was at risk for is a forward cumulative sum over the tied-time groups
-of its stratum.  Efron's tie correction is spread over "steps": a group with
+Rows are sorted once by (stratum, time) and split into tied-time groups.
+Every risk-set sum is the group's own sum plus a reverse cumulative sum of the
+later groups of the stratum; every sum over the event times a subject was at
+risk for is a forward cumulative sum over the groups of its stratum.  Efron's tie correction is spread over "steps": a group with
 ``d`` tied deaths contributes ``d`` steps with fractions ``0, 1/d, ...,
 (d-1)/d`` of the dying subjects' risk removed from the denominator (one step
 with fraction 0 for Breslow).  All steps are handled at once, so one
@@ -125,14 +125,11 @@ def prepare(
     )
 
 
-def _rev_cumsum(a: np.ndarray, seg: np.ndarray, exclusive: bool = False) -> np.ndarray:
-    """Reverse cumulative sum along axis 0 within each segment (optionally excluding self)."""
+def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
+    """For each element, the sum of the later elements of its segment (axis 0)."""
     out = np.zeros_like(a)
     for lo, hi in zip(seg[:-1], seg[1:]):
-        if exclusive:
-            out[lo:hi - 1] = np.cumsum(a[lo + 1:hi][::-1], axis=0)[::-1]
-        else:
-            out[lo:hi] = np.cumsum(a[lo:hi][::-1], axis=0)[::-1]
+        out[lo:hi - 1] = np.cumsum(a[lo + 1:hi][::-1], axis=0)[::-1]
     return out
 
 
@@ -199,8 +196,8 @@ def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) 
     g0 = _group_sum(cd, r)
     g1 = _group_sum(cd, rx)
     # at risk after t_g: censored at t_g plus every later group of the stratum
-    q0 = (g0 - e0) + _rev_cumsum(g0, cd.g_seg, exclusive=True)
-    q1 = (g1 - e1) + _rev_cumsum(g1, cd.g_seg, exclusive=True)
+    q0 = (g0 - e0) + _sum_after(g0, cd.g_seg)
+    q1 = (g1 - e1) + _sum_after(g1, cd.g_seg)
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
     s0 = (1.0 - f) * e0[sg] + q0[sg]
     loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
@@ -258,7 +255,7 @@ def schoenfeld(cd: CoxData, ev: Eval) -> np.ndarray:
 
 def score_residuals(cd: CoxData, ev: Eval) -> np.ndarray:
     """Score residuals of every sorted row, per unit weight (as ``residuals(fit, "score")``)."""
-    sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
+    f, a = cd.step_frac, cd.step_wt
     h = a / ev.s0
     hm = h[:, None] * step_mean(cd, ev)
     cum_h = _cumsum(_step_sum(cd, h), cd.g_seg)[cd.grp]
@@ -287,9 +284,10 @@ def firth_score(cd: CoxData, ev: Eval, info: np.ndarray, inv: np.ndarray) -> np.
     t1 = (ev.r * ev.c_row * q) @ x
     # m_k tr(J A_s)
     rq = ev.r * q
-    rq0 = _rev_cumsum(rq, cd.seg)[cd.g_start]
-    eq0 = _group_sum(cd, rq * cd.status)
-    tr_ja = (rq0[sg] - f * eq0[sg]) / ev.s0
+    gq = _group_sum(cd, rq)
+    eq = _group_sum(cd, rq * cd.status)
+    qq = (gq - eq) + _sum_after(gq, cd.g_seg)
+    tr_ja = ((1.0 - f) * eq[sg] + qq[sg]) / ev.s0
     t2 = (a * tr_ja) @ m
     # 2 (J m)^T V_s[:, k]
     u = m @ inv

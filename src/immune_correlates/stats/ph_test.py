@@ -97,8 +97,14 @@ def ph_test(result) -> PHTestResult:
 
     Examples
     --------
-    >>> res = fit_cox(df, "pfs_months", "pfs_event", ["cd8_per_ul"])  # doctest: +SKIP
-    >>> ph_test(res).table  # doctest: +SKIP
+    >>> import pandas as pd
+    >>> from immune_correlates.stats.cox import fit_cox
+    >>> df = pd.DataFrame({"pfs_months": [5, 8, 12, 3, 20, 15, 7, 30],
+    ...                    "pfs_event": [1, 1, 0, 1, 0, 1, 1, 0],
+    ...                    "cd8_per_ul": [120, 300, 410, 90, 520, 250, 180, 600]})
+    >>> table = ph_test(fit_cox(df, "pfs_months", "pfs_event", ["cd8_per_ul"])).table
+    >>> list(table.index), round(float(table.loc["GLOBAL", "chisq"]), 4)
+    (['cd8_per_ul', 'GLOBAL'], 1.7577)
     """
     cd: core.CoxData = result._core
     beta = result.params.to_numpy()

@@ -5,9 +5,11 @@ weights ``w[b]`` (``(n,)``) but the same follow-up times and event indicators,
 sorted once.  A feature's missing values are rows of weight 0; a bootstrap
 resample is a vector of integer case weights.  The algebra is that of
 :mod:`immune_correlates.stats._cox_core` (risk-set sums as reverse cumulative
-sums, Efron's correction spread over "steps"), with the steps laid out as a
-``(B, G, K)`` array: ``G`` tied-time groups holding an event, ``K`` the largest
-number of Efron steps any group has in any model of the batch.
+sums, Efron's correction spread over "steps").  The steps are laid out as a
+``(B, S)`` array shared by the batch: event group ``g`` owns ``K_g`` consecutive
+steps, ``K_g`` the largest number of Efron steps it has in any model of the
+batch (steps a model does not use weigh 0), so a single model wastes nothing
+and a batch of bootstrap resamples little.
 
 Weights follow ``survival::coxph`` (a group of ``d`` tied deaths of total
 weight ``D`` has ``d`` steps of weight ``D / d``), or, with
@@ -25,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._risk_ops import make_ops
+
 __all__ = ["CoxBatch", "prepare_batch", "objective"]
 
 
@@ -39,14 +43,17 @@ class CoxBatch:
     g_start: np.ndarray  # (G_all,) first row of each group
     dg: np.ndarray  # (G,) groups holding at least one event
     n_groups: int  # G_all
-    f: np.ndarray  # (B, G, K) Efron fraction of each step
-    a: np.ndarray  # (B, G, K) step weights (0 for unused steps)
+    f: np.ndarray  # (B, S) Efron fraction of each step
+    a: np.ndarray  # (B, S) step weights (0 for unused steps)
+    sg: np.ndarray  # (S,) event group (position in dg) of each step
+    s_first: np.ndarray  # (G,) first step of each event group
     wx_dead: np.ndarray  # (B, p) sum of w d x
+    ops: object  # DenseOps or SegmentOps (see _risk_ops)
 
     def take(self, idx: np.ndarray) -> "CoxBatch":
         """The sub-batch of models ``idx``."""
         return CoxBatch(self.x[idx], self.w[idx], self.d, self.grp, self.g_start, self.dg, self.n_groups,
-                        self.f[idx], self.a[idx], self.wx_dead[idx])
+                        self.f[idx], self.a[idx], self.sg, self.s_first, self.wx_dead[idx], self.ops)
 
 
 def sort_times(time: np.ndarray, event: np.ndarray):
@@ -72,8 +79,10 @@ def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True) -> CoxBatch:
     w = np.asarray(w, dtype=float)
     d = np.asarray(d, dtype=float)
     tot = w.sum(axis=1)
-    means = np.einsum("bn,bnp->bp", w, x) / np.where(tot > 0, tot, 1.0)[:, None]
+    means = (w[:, None, :] @ x)[:, 0] / np.where(tot > 0, tot, 1.0)[:, None]
     x = x - means[:, None, :]
+    if not np.all(w > 0):
+        x = np.where(w[..., None] > 0, x, 0.0)  # unused rows: eta = 0, risk exactly 0
     G_all = g_start.size
     dead_rows = np.bincount(grp, weights=d, minlength=G_all)
     dg = np.flatnonzero(dead_rows > 0)
@@ -83,28 +92,17 @@ def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True) -> CoxBatch:
         n_steps = np.rint(d_weight).astype(np.int64)
     else:
         n_steps = np.add.reduceat((wd > 0).astype(float), g_start, axis=1)[:, dg].astype(np.int64)
-    K = max(int(n_steps.max(initial=0)), 1)
-    k = np.arange(K)
-    mask = k < n_steps[..., None]
-    safe = np.maximum(n_steps, 1)[..., None]
+    K = np.maximum(n_steps.max(axis=0, initial=0), 1)  # (G,) steps of each event group
+    sg = np.repeat(np.arange(dg.size), K)
+    s_first = np.cumsum(K) - K
+    k = np.arange(sg.size) - s_first[sg]
+    mask = k < n_steps[:, sg]
+    safe = np.maximum(n_steps, 1)[:, sg]
     f = np.where(mask, k / safe, 0.0)
-    a = np.where(mask, (d_weight[..., None] / safe), 0.0)
-    wx_dead = np.einsum("bn,bnp->bp", wd, x)
-    return CoxBatch(x, w, d, grp, g_start, dg, G_all, f, a, wx_dead)
-
-
-def _excl_rev_cumsum(a: np.ndarray) -> np.ndarray:
-    """Sum over the later groups (axis 1), excluding the group itself."""
-    out = np.zeros_like(a)
-    out[:, :-1] = np.cumsum(a[:, :0:-1], axis=1)[:, ::-1]
-    return out
-
-
-def _spread(cb: CoxBatch, v: np.ndarray) -> np.ndarray:
-    """Values on the event groups (axis 1) placed on all groups, zero elsewhere."""
-    out = np.zeros((v.shape[0], cb.n_groups) + v.shape[2:])
-    out[:, cb.dg] = v
-    return out
+    a = np.where(mask, d_weight[:, sg] / safe, 0.0)
+    wx_dead = (wd[:, None, :] @ x)[:, 0]
+    ops = make_ops(d, grp, g_start, dg, sg, s_first, G_all)
+    return CoxBatch(x, w, d, grp, g_start, dg, G_all, f, a, sg, s_first, wx_dead, ops)
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,40 +117,32 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     """Log partial likelihood (plus ``0.5 log det I`` when ``firth``), gradient and information."""
     x, w, d = cb.x, cb.w, cb.d
     eta = np.einsum("bnp,bp->bn", x, beta)
-    shift = np.max(np.where(w > 0, eta, -np.inf), axis=1)
+    shift = np.max(eta, axis=1, where=w > 0, initial=-np.inf)
     eta = eta - shift[:, None]
-    with np.errstate(over="ignore", under="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", under="ignore"):
         r = w * np.exp(eta)
-    r = np.where(w > 0, r, 0.0)
-    rd = r * d
+    ops = cb.ops
     rx = r[..., None] * x
-    gs = cb.g_start
-    tot0 = np.add.reduceat(r, gs, axis=1)
-    tot1 = np.add.reduceat(rx, gs, axis=1)
-    e0 = np.add.reduceat(rd, gs, axis=1)[:, cb.dg]
-    e1 = np.add.reduceat(rx * d[:, None], gs, axis=1)[:, cb.dg]
-    q0 = (np.add.reduceat(r - rd, gs, axis=1) + _excl_rev_cumsum(tot0))[:, cb.dg]
-    q1 = (np.add.reduceat(rx * (1.0 - d)[:, None], gs, axis=1) + _excl_rev_cumsum(tot1))[:, cb.dg]
-    f, a = cb.f, cb.a
+    e0, q0 = ops.dying(r), ops.later(r)  # per event group: risk of the dying, of the rest of the risk set
+    e1, q1 = ops.dying(rx), ops.later(rx)
+    f, a, sg, sf = cb.f, cb.a, cb.sg, cb.s_first
     used = a > 0
-    s0 = np.where(used, q0[..., None] + (1.0 - f) * e0[..., None], 1.0)
+    s0 = np.where(used, q0[:, sg] + (1.0 - f) * e0[:, sg], 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loglik = np.einsum("bn,bn->b", w * d, np.where(w > 0, eta, 0.0)) - np.sum(a * np.log(s0), axis=(1, 2))
+        loglik = np.einsum("bn,bn->b", w * d, eta) - np.sum(a * np.log(s0), axis=1)
         inv = a / s0
-    A0 = inv.sum(axis=2)
-    Af = (inv * f).sum(axis=2)
+    A0 = ops.steps(inv)
+    Af = ops.steps(inv * f)
     score = cb.wx_dead - np.einsum("bg,bgp->bp", A0 - Af, e1) - np.einsum("bg,bgp->bp", A0, q1)
-    c_row = np.cumsum(_spread(cb, A0), axis=1)[:, cb.grp] - d * _spread(cb, Af)[:, cb.grp]
+    c_row = ops.rows(A0, Af)
     v = r * c_row
     k2 = inv / s0
-    alpha = np.sum(k2 * (1.0 - f) ** 2, axis=2)
-    beta_ = np.sum(k2 * (1.0 - f), axis=2)
-    gamma = k2.sum(axis=2)
-    xt = np.swapaxes(x, 1, 2)
-    cross = np.swapaxes(e1 * beta_[..., None], 1, 2) @ q1
-    outer = (np.swapaxes(e1 * alpha[..., None], 1, 2) @ e1 + cross + np.swapaxes(cross, 1, 2)
-             + np.swapaxes(q1 * gamma[..., None], 1, 2) @ q1)
-    info = xt @ (x * v[..., None]) - outer
+    alpha = ops.steps(k2 * (1.0 - f) ** 2)
+    beta_ = ops.steps(k2 * (1.0 - f))
+    gamma = ops.steps(k2)
+    cross = _gram(e1, beta_, q1)
+    outer = _gram(e1, alpha, e1) + cross + np.swapaxes(cross, 1, 2) + _gram(q1, gamma, q1)
+    info = _gram(x, v, x) - outer
     if not firth:
         return BatchObjective(loglik, score, info, loglik)
     sign, logdet = np.linalg.slogdet(info)
@@ -162,20 +152,27 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     q = np.sum((x @ J) * x, axis=2)  # x_i' J x_i
     t1 = np.einsum("bn,bnp->bp", v * q, x)
     rq = r * q
-    RQ = np.cumsum(np.add.reduceat(rq, gs, axis=1)[:, ::-1], axis=1)[:, ::-1][:, cb.dg]
-    EQ = np.add.reduceat(rq * d, gs, axis=1)[:, cb.dg]
-    tr_ja = (RQ[..., None] - f * EQ[..., None]) / s0
-    m = (q1[:, :, None, :] + (1.0 - f)[..., None] * e1[:, :, None, :]) / s0[..., None]  # (B, G, K, p)
-    t2 = np.einsum("bgk,bgkp->bp", a * tr_ja, m)
-    u = np.einsum("bgkp,bpq->bgkq", m, J)
-    ug = np.einsum("bgk,bgkp->bgp", inv, u)
-    ugf = np.einsum("bgk,bgkp->bgp", inv * f, u)
-    w_row = np.cumsum(_spread(cb, ug), axis=1)[:, cb.grp] - d[:, None] * _spread(cb, ugf)[:, cb.grp]
+    EQ = ops.dying(rq)
+    RQ = EQ + ops.later(rq)
+    tr_ja = (RQ[:, sg] - f * EQ[:, sg]) / s0
+    m = (q1[:, sg] + (1.0 - f)[..., None] * e1[:, sg]) / s0[..., None]  # (B, S, p) risk-set means
+    t2 = np.einsum("bs,bsp->bp", a * tr_ja, m)
+    u = m @ J
+    ug = ops.steps(inv[..., None] * u)
+    ugf = ops.steps((inv * f)[..., None] * u)
+    w_row = ops.rows(ug, ugf)
     t3 = (np.einsum("bn,bnp->bp", r * np.sum(x * w_row, axis=2), x)
-          - np.einsum("bgk,bgkp->bp", a * np.sum(m * u, axis=3), m))
+          - np.einsum("bs,bsp->bp", a * np.sum(m * u, axis=2), m))
     grad = score + 0.5 * (t1 - t2 - 2.0 * t3)
     value = np.where(bad, -np.inf, loglik + 0.5 * logdet)
     return BatchObjective(value, grad, info, loglik)
+
+
+def _gram(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a' diag(v) b`` per model: einsum for a few columns, BLAS matmul for more."""
+    if a.shape[2] <= 2:
+        return np.einsum("bni,bn,bnj->bij", a, v, b)
+    return np.swapaxes(a * v[..., None], 1, 2) @ b
 
 
 def _inverse(m: np.ndarray) -> np.ndarray:

@@ -62,8 +62,9 @@ def _state(beta, X, y, w, firth):
         first = Xt @ ((h * (1.0 - 6.0 * v) / 2.0)[..., None] * X)
         c = (1.0 - 2.0 * p) / 2.0
         k = X.shape[-1]
-        T = np.einsum("bn,bnk,bna,bnc->bkac", c * s2, X, X, X).reshape(X.shape[0], k, k * k)
-        KJ = np.einsum("bac,bde->badce", J, J).reshape(X.shape[0], k * k, k * k)
+        Z = (X[..., :, None] * X[..., None, :]).reshape(X.shape[0], X.shape[1], k * k)
+        T = np.swapaxes(X * (c * s2)[..., None], 1, 2) @ Z
+        KJ = (J[:, :, None, :, None] * J[:, None, :, None, :]).reshape(X.shape[0], k * k, k * k)
         second = T @ KJ @ np.swapaxes(T, 1, 2)
         newton_m = info - (first - 2.0 * second)
     score = np.einsum("bnp,bn->bp", X, resid)

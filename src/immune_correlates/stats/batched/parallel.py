@@ -13,7 +13,10 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from joblib import Parallel, delayed
 
-__all__ = ["replicate_seeds", "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges"]
+#: Most resamples per chunk; chunks never depend on ``n_jobs``, so neither do the bits of any result.
+REPLICATES_PER_CHUNK = 16
+
+__all__ = ["REPLICATES_PER_CHUNK", "replicate_seeds", "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges"]
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:

@@ -1,0 +1,66 @@
+"""500 univariable Cox fits (Efron ties) on n=34: batched engine vs peers, measured in the same run.
+
+Run by hand: ``python benchmarks/bench_screen_cox.py``.  Data: the bundled
+cohort's progression-free survival (34 patients) and 500 random features.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import numpy as np
+
+import immune_correlates as ic
+from _common import best_of, machine_note, r_coxph
+from immune_correlates.stats.batched.cox import fit_cox_batch
+
+warnings.simplefilter("ignore")
+M = 500
+
+
+def main():
+    frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    t, e = frame["pfs_months"].to_numpy(float), frame["pfs_event"].to_numpy(float)
+    n = t.size
+    X = np.random.default_rng(0).lognormal(3, 0.7, size=(n, M))
+    ours_t, fit = best_of(lambda: fit_cox_batch(X.T[:, :, None], t, e), 5)
+    ours = fit.beta[:, 0]
+    print(f"# {M} univariable Cox fits, n={n}, {int(e.sum())} events; {machine_note()}")
+    print(f"immune_correlates batched : {ours_t * 1e3:9.2f} ms")
+    from statsmodels.duration.hazard_regression import PHReg
+
+    t0 = time.perf_counter()
+    sm = np.array([PHReg(t, X[:, [j]], status=e, ties="efron").fit().params[0] for j in range(M)])
+    sm_t = time.perf_counter() - t0
+    print(f"statsmodels PHReg loop    : {sm_t * 1e3:9.2f} ms  ratio {sm_t / ours_t:7.1f}x  "
+          f"max |dbeta| {np.max(np.abs(sm - ours)):.2e}")
+    import pandas as pd
+    from lifelines import CoxPHFitter
+
+    k = 50
+    t0 = time.perf_counter()
+    ll = []
+    for j in range(k):
+        df = pd.DataFrame({"t": t, "e": e, "x": X[:, j]})
+        ll.append(CoxPHFitter().fit(df, "t", "e", fit_options={"precision": 1e-10}).params_["x"])
+    ll_t = (time.perf_counter() - t0) * M / k
+    print(f"lifelines (tight tol)     : {ll_t * 1e3:9.2f} ms  ratio {ll_t / ours_t:7.1f}x  "
+          f"max |dbeta| {np.max(np.abs(np.array(ll) - ours[:k])):.2e}  (extrapolated from {k} fits)")
+    from sksurv.linear_model import CoxPHSurvivalAnalysis
+    from sksurv.util import Surv
+
+    y = Surv.from_arrays(e.astype(bool), t)
+    t0 = time.perf_counter()
+    sk = np.array([CoxPHSurvivalAnalysis(ties="efron", tol=1e-10).fit(X[:, [j]], y).coef_[0] for j in range(k)])
+    sk_t = (time.perf_counter() - t0) * M / k
+    print(f"scikit-survival           : {sk_t * 1e3:9.2f} ms  ratio {sk_t / ours_t:7.1f}x  "
+          f"max |dbeta| {np.max(np.abs(sk - ours[:k])):.2e}  (extrapolated from {k} fits)")
+    r = r_coxph(t, e, X, "each")
+    if r is not None:
+        print(f"R coxph.fit loop (in R)   : {r[0] * 1e3:9.2f} ms  ratio {r[0] / ours_t:7.1f}x  "
+              f"max |dbeta| {np.max(np.abs(r[1] - ours)):.2e}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Design and power of small immune-correlate studies, by simulation.
+
+>>> from immune_correlates.design import power
+>>> res = power(analysis="firth", n_sim=200, seed=1)  # doctest: +SKIP
+"""
+
+from .analyses import (
+    ANALYSES,
+    Analysis,
+    CoxAnalysis,
+    LogisticAnalysis,
+    LogrankAnalysis,
+    ScreenAnalysis,
+    WilcoxonAnalysis,
+    make_analysis,
+)
+from .power import PowerCurve, PowerResult, power, power_curve, run_power_cli
+from .simulate_batch import TrialBatch, simulate_trials
+
+__all__ = [
+    "power", "power_curve", "run_power_cli", "PowerResult", "PowerCurve", "simulate_trials", "TrialBatch",
+    "Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis", "ScreenAnalysis",
+    "make_analysis", "ANALYSES",
+]

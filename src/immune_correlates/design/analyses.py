@@ -1,0 +1,415 @@
+"""Planned analyses of a simulated trial: what is fitted, what is tested.
+
+Each analysis is a small frozen dataclass.  :meth:`evaluate` runs it on a
+:class:`~immune_correlates.design.simulate_batch.TrialBatch` (all trials at
+once, see :mod:`immune_correlates.design._fits`) and returns per-trial arrays;
+:func:`immune_correlates.design.power` turns those into operating
+characteristics.  Supported: Firth or ML logistic regression of CR on one
+feature (Wald or likelihood-ratio test), the exact Wilcoxon rank-sum test of
+a feature between CR and the rest, Cox regression (ML or Firth) of PFS on one
+feature, the log-rank test of a median split, and a screen of several
+features with Benjamini-Hochberg control of the false discovery rate.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..data.design import DRIVERS, TrialDesign
+from ..data.simulate import _driver_cov
+from ..errors import ConfigError
+from . import _fits
+from .simulate_batch import TrialBatch
+
+__all__ = ["Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis",
+           "ScreenAnalysis", "make_analysis", "ANALYSES"]
+
+
+def _outcome(batch: TrialBatch, outcome: str) -> np.ndarray:
+    if outcome == "cr":
+        return batch.cr
+    if outcome == "responder":
+        return (batch.group >= 1).astype(float)
+    raise ConfigError(f"outcome must be 'cr' or 'responder', got {outcome!r}.")
+
+
+def _check(value, allowed, name):
+    if value not in allowed:
+        raise ConfigError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Base class: one planned analysis of one feature, tested at level ``alpha``."""
+
+    feature: str = "nk_function"
+    alpha: float = 0.05
+
+    #: which design coefficients an effect size sets ("or_cr" or "hr_pfs")
+    effect_on = "or_cr"
+    #: name of the effect on the ratio scale, for tables and plots
+    ratio_name = "odds_ratio"
+
+    def __post_init__(self):
+        if not 0 < self.alpha < 1:
+            raise ConfigError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
+
+    @property
+    def label(self) -> str:
+        return type(self).__name__
+
+    def drivers(self) -> tuple[str, ...]:
+        """Drivers whose effect :meth:`with_effect` sets."""
+        return (self.feature,) if self.feature in DRIVERS else ()
+
+    def with_effect(self, design: TrialDesign, effect: float) -> TrialDesign:
+        """The design with the analysed driver's log odds (or hazard) ratio per SD set to ``effect``."""
+        drivers = self.drivers()
+        if not drivers:
+            raise ConfigError(f"{self.label}: an effect size needs a driver feature ({list(DRIVERS)}); "
+                              f"got {self.feature!r}.")
+        coefs = dict(getattr(design, self.effect_on))
+        coefs.update({d: float(effect) for d in drivers})
+        return design.replace(**{self.effect_on: coefs})
+
+    def null_design(self, design: TrialDesign) -> TrialDesign:
+        """The design with no immune effect on any outcome (features null for CR and PFS)."""
+        zero = {d: 0.0 for d in DRIVERS}
+        return design.replace(or_cr=zero, hr_pfs=dict(zero))
+
+    def evaluate(self, batch: TrialBatch) -> dict:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def true_value(self, design: TrialDesign) -> float:
+        """Pseudo-true value of the estimated coefficient (NaN when the analysis estimates none)."""
+        return float("nan")
+
+
+@dataclass(frozen=True)
+class LogisticAnalysis(Analysis):
+    """Logistic regression of CR (or response) on one feature.
+
+    Parameters
+    ----------
+    feature : str
+        A driver (``log2_cd3``, ``log2_nk``, ``t_function``, ``nk_function``)
+        or a null feature ``null_j``.
+    method : {"firth", "ml"}
+        The fit whose test decides significance.  Both fits are always run,
+        so the result compares the bias and coverage of ML and Firth.
+    test : {"lr", "wald"}
+        Penalized (Firth) or ordinary (ML) likelihood-ratio test, or Wald.
+    outcome : {"cr", "responder"}
+    alpha : float
+    """
+
+    method: str = "firth"
+    test: str = "lr"
+    outcome: str = "cr"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check(self.method, ("firth", "ml"), "method")
+        _check(self.test, ("lr", "wald"), "test")
+        _check(self.outcome, ("cr", "responder"), "outcome")
+
+    @property
+    def label(self) -> str:
+        return f"{'Firth' if self.method == 'firth' else 'ML'} logistic of {self.outcome} on {self.feature} ({self.test})"
+
+    def _design_matrix(self, batch):
+        x = batch.feature(self.feature)
+        return np.stack([np.ones_like(x), x], axis=2), _outcome(batch, self.outcome)
+
+    def evaluate(self, batch: TrialBatch) -> dict:
+        X, y = self._design_matrix(batch)
+        out = {"n_events": y.sum(axis=1)}
+        for method in ("ml", "firth"):
+            test = self.test if method == self.method else "wald"
+            fit = _fits.logistic_trials(X, y, firth=method == "firth", test=test, alpha=self.alpha)
+            out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
+                        f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
+            if method == self.method:
+                out["pvalue"] = fit.pvalue
+            out["separation"] = fit.flagged
+        out["reject"] = out["pvalue"] < self.alpha
+        return out
+
+    def true_value(self, design: TrialDesign) -> float:
+        return _large_sample_value(self, design)
+
+
+@dataclass(frozen=True)
+class WilcoxonAnalysis(Analysis):
+    """Exact Wilcoxon rank-sum test of a feature, CR (or responders) against the rest."""
+
+    outcome: str = "cr"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check(self.outcome, ("cr", "responder"), "outcome")
+
+    @property
+    def label(self) -> str:
+        return f"Wilcoxon rank-sum of {self.feature}, {self.outcome} vs rest"
+
+    def evaluate(self, batch: TrialBatch) -> dict:
+        y = _outcome(batch, self.outcome)
+        W, p = _fits.wilcoxon_trials(batch.feature(self.feature), y)
+        n1 = y.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            auc = W / (n1 * (batch.n - n1))
+        return {"n_events": n1, "pvalue": p, "reject": p < self.alpha, "auc": auc}
+
+
+@dataclass(frozen=True)
+class CoxAnalysis(Analysis):
+    """Cox regression of PFS on one feature (optionally adjusted for the response group).
+
+    Parameters
+    ----------
+    feature : str
+    method : {"ml", "firth"}
+        The fit whose test decides significance; both are run for bias and coverage.
+    test : {"wald", "lr"}
+    adjust_for_response : bool
+        Add PR and CR indicators as covariates (the design's model of PFS).
+    alpha : float
+    """
+
+    method: str = "ml"
+    test: str = "wald"
+    adjust_for_response: bool = False
+
+    effect_on = "hr_pfs"
+    ratio_name = "hazard_ratio"
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check(self.method, ("firth", "ml"), "method")
+        _check(self.test, ("lr", "wald"), "test")
+
+    @property
+    def label(self) -> str:
+        adj = " given response" if self.adjust_for_response else ""
+        return f"{'Firth' if self.method == 'firth' else 'ML'} Cox of PFS on {self.feature}{adj} ({self.test})"
+
+    def _x(self, batch):
+        x = batch.feature(self.feature)[..., None]
+        if self.adjust_for_response:
+            x = np.concatenate([x, (batch.group == 1)[..., None], (batch.group == 2)[..., None]], axis=2)
+        return x.astype(float)
+
+    def evaluate(self, batch: TrialBatch) -> dict:
+        x = self._x(batch)
+        out = {"n_events": batch.event.sum(axis=1)}
+        for method in ("ml", "firth"):
+            test = self.test if method == self.method else "wald"
+            fit = _fits.cox_trials(x, batch.time, batch.event, firth=method == "firth", test=test, alpha=self.alpha)
+            out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
+                        f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
+            if method == self.method:
+                out["pvalue"] = fit.pvalue
+            out["monotone_likelihood"] = fit.flagged
+        out["reject"] = out["pvalue"] < self.alpha
+        return out
+
+    def true_value(self, design: TrialDesign) -> float:
+        return _large_sample_value(self, design)
+
+
+@dataclass(frozen=True)
+class LogrankAnalysis(Analysis):
+    """Log-rank test of PFS between patients above and at-or-below a cut of the feature.
+
+    ``cut="median"`` splits each trial at its own sample median; a number
+    splits at that value of the (standardized) feature.
+    """
+
+    cut: object = "median"
+
+    effect_on = "hr_pfs"
+    ratio_name = "hazard_ratio"
+
+    def __post_init__(self):
+        super().__post_init__()
+        if not (self.cut == "median" or isinstance(self.cut, (int, float))):
+            raise ConfigError(f"cut must be 'median' or a number, got {self.cut!r}.")
+
+    @property
+    def label(self) -> str:
+        return f"log-rank of PFS, {self.feature} above vs below {self.cut}"
+
+    def evaluate(self, batch: TrialBatch) -> dict:
+        x = batch.feature(self.feature)
+        cut = np.median(x, axis=1, keepdims=True) if self.cut == "median" else float(self.cut)
+        high = (x > cut).astype(float)
+        chi2, p, hr = _fits.logrank_trials(high, batch.time, batch.event)
+        return {"n_events": batch.event.sum(axis=1), "pvalue": p, "reject": p < self.alpha,
+                "peto_log_hr": hr}
+
+
+@dataclass(frozen=True)
+class ScreenAnalysis(Analysis):
+    """A screen of several features, one model per feature, Benjamini-Hochberg at ``fdr``.
+
+    Parameters
+    ----------
+    features : tuple of str, optional
+        Features screened (default: every simulated feature, drivers and nulls).
+    model : {"firth", "logistic", "cox", "firth_cox"}
+        Per-feature model: Firth or ML logistic of ``outcome``, ML or Firth Cox of PFS.
+    test : {"lr", "wald"}
+    outcome : {"cr", "responder"}
+        For the logistic models.
+    fdr : float
+        False discovery rate of the Benjamini-Hochberg step-up procedure.
+
+    Notes
+    -----
+    A feature counts as truly associated when its marginal association with
+    the outcome is non-zero under the design: a driver that has an effect or
+    is correlated with a driver that has one (for PFS also through the
+    response group).  Null features ``null_j`` never are.
+    Benjamini & Hochberg (1995), J R Stat Soc B 57:289.
+    """
+
+    features: tuple | None = None
+    model: str = "firth"
+    test: str = "lr"
+    outcome: str = "cr"
+    fdr: float = 0.1
+    feature: str = ""
+
+    def __post_init__(self):
+        super().__post_init__()
+        _check(self.model, ("firth", "logistic", "cox", "firth_cox"), "model")
+        _check(self.test, ("lr", "wald"), "test")
+        _check(self.outcome, ("cr", "responder"), "outcome")
+        if not 0 < self.fdr < 1:
+            raise ConfigError(f"fdr must lie in (0, 1), got {self.fdr!r}.")
+
+    @property
+    def effect_on(self):  # noqa: D401 - overrides the class attribute
+        return "hr_pfs" if self.model in ("cox", "firth_cox") else "or_cr"
+
+    @property
+    def ratio_name(self):
+        return "hazard_ratio" if self.model in ("cox", "firth_cox") else "odds_ratio"
+
+    @property
+    def label(self) -> str:
+        return f"screen ({self.model}, BH at FDR {self.fdr:g})"
+
+    def _names(self, batch: TrialBatch) -> tuple:
+        names = tuple(batch.feature_names) if self.features is None else tuple(self.features)
+        unknown = [f for f in names if f not in batch.feature_names]
+        if unknown:
+            raise ConfigError(f"screen features {unknown} are not simulated; the design has {list(batch.feature_names)}.")
+        return names
+
+    def drivers(self) -> tuple[str, ...]:
+        return tuple(d for d in (DRIVERS if self.features is None else self.features) if d in DRIVERS)
+
+    def associated(self, design: TrialDesign, names) -> np.ndarray:
+        """Which screened features are truly (marginally) associated with the outcome."""
+        cov = _driver_cov(design)
+        assoc = cov @ design.coefficients("or_cr") != 0
+        if self.effect_on == "hr_pfs":
+            via_response = assoc & any(v != 0 for v in design.hr_response.values())
+            assoc = (cov @ design.coefficients("hr_pfs") != 0) | via_response
+        lookup = dict(zip(DRIVERS, assoc))
+        return np.array([bool(lookup.get(f, False)) for f in names])
+
+    def evaluate(self, batch: TrialBatch) -> dict:
+        names = self._names(batch)
+        F = np.stack([batch.feature(f) for f in names], axis=1)  # (B, k, n)
+        B, k, n = F.shape
+        flat = F.reshape(B * k, n)
+        if self.effect_on == "or_cr":
+            y = np.repeat(_outcome(batch, self.outcome), k, axis=0)
+            X = np.stack([np.ones_like(flat), flat], axis=2)
+            fit = _fits.logistic_trials(X, y, firth=self.model == "firth", test=self.test, alpha=self.alpha)
+            n_events = _outcome(batch, self.outcome).sum(axis=1)
+        else:
+            time, event = (np.repeat(a, k, axis=0) for a in (batch.time, batch.event))
+            fit = _fits.cox_trials(flat[..., None], time, event, firth=self.model == "firth_cox", test=self.test,
+                                   alpha=self.alpha)
+            n_events = batch.event.sum(axis=1)
+        p = fit.pvalue.reshape(B, k)
+        reject = _fits.bh_reject(p, self.fdr)
+        truth = self.associated(batch.design, names)
+        false = (reject & ~truth).sum(axis=1)
+        found = reject.sum(axis=1)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            share_true = np.where(truth.any(), (reject & truth).sum(axis=1) / max(truth.sum(), 1), np.nan)
+        return {"n_events": n_events, "reject": found > 0, "discoveries": found, "false_discoveries": false,
+                "fdp": false / np.maximum(found, 1), "true_discovery_share": share_true,
+                "any_true": (reject & truth).any(axis=1), "flagged": fit.flagged.reshape(B, k).mean(axis=1),
+                "_reject_by_feature": reject, "_names": names, "_associated": truth}
+
+
+ANALYSES = {
+    "firth": lambda feature, alpha: LogisticAnalysis(feature, alpha, method="firth", test="lr"),
+    "firth_wald": lambda feature, alpha: LogisticAnalysis(feature, alpha, method="firth", test="wald"),
+    "logistic": lambda feature, alpha: LogisticAnalysis(feature, alpha, method="ml", test="wald"),
+    "logistic_lr": lambda feature, alpha: LogisticAnalysis(feature, alpha, method="ml", test="lr"),
+    "wilcoxon": lambda feature, alpha: WilcoxonAnalysis(feature, alpha),
+    "cox": lambda feature, alpha: CoxAnalysis(feature, alpha, method="ml", test="wald"),
+    "firth_cox": lambda feature, alpha: CoxAnalysis(feature, alpha, method="firth", test="lr"),
+    "logrank": lambda feature, alpha: LogrankAnalysis(feature, alpha),
+    "screen": lambda feature, alpha: ScreenAnalysis(alpha=alpha, model="firth"),
+    "screen_cox": lambda feature, alpha: ScreenAnalysis(alpha=alpha, model="cox", test="wald"),
+}
+
+
+def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: float = 0.05) -> Analysis:
+    """An analysis by name: one of :data:`ANALYSES` (an :class:`Analysis` passes through).
+
+    Examples
+    --------
+    >>> make_analysis("firth").label
+    'Firth logistic of cr on nk_function (lr)'
+    """
+    if isinstance(name, Analysis):
+        return name
+    if name not in ANALYSES:
+        raise ConfigError(f"unknown analysis {name!r}; choose one of {sorted(ANALYSES)}.")
+    return ANALYSES[name](feature, alpha)
+
+
+# --- pseudo-true values -------------------------------------------------------------------------
+
+#: Patients in the one large simulated trial that defines an estimand's pseudo-true value.
+TRUTH_N = {"logistic": 1_000_000, "cox": 500_000}
+_TRUTH_SEED = 20_240_801
+_TRUTH_CACHE: dict = {}
+
+
+def _large_sample_value(analysis: Analysis, design: TrialDesign) -> float:
+    """ML estimate of the analysis's coefficient in one very large trial of the design.
+
+    The coefficient a one-feature model converges to (the pseudo-true value)
+    differs from the design's conditional effect when other drivers are
+    correlated with the feature, when the feature is measured with error, and
+    for odds and hazard ratios also by non-collapsibility.  Designs with no
+    immune effect give exactly 0.
+    """
+    from .simulate_batch import simulate_trials
+
+    if not np.any(design.coefficients("or_cr")) and not np.any(design.coefficients("hr_pfs")):
+        return 0.0
+    key = (repr(sorted(design.to_dict().items())), repr(dataclasses.replace(analysis, alpha=0.05)))
+    if key not in _TRUTH_CACHE:
+        family = "logistic" if isinstance(analysis, LogisticAnalysis) else "cox"
+        batch = simulate_trials(design, 1, seed=_TRUTH_SEED, n_patients=TRUTH_N[family])
+        if family == "logistic":
+            X, y = analysis._design_matrix(batch)
+            fit = _fits.logistic_trials(X, y, firth=False)
+        else:
+            fit = _fits.cox_trials(analysis._x(batch), batch.time, batch.event, firth=False)
+        _TRUTH_CACHE[key] = float(fit.estimate[0])
+    return _TRUTH_CACHE[key]

@@ -1,0 +1,326 @@
+"""Screen many immune features, one model per feature, all fitted together.
+
+:func:`screen` fits ``outcome ~ feature + covariates`` (logistic, ML or Firth)
+or ``Surv(duration, event) ~ feature + covariates`` (Cox, ML or Firth, Efron
+ties) for every feature at once with the batched Newton solvers of
+:mod:`.batched`, which reproduce :func:`~.logistic.fit_logistic` and
+:func:`~.cox.fit_cox` to rounding error.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .._missing import complete_cases, row_ids
+from ..errors import (ImmuneCorrelatesError, MissingDataWarning, MonotoneLikelihoodWarning, SeparationWarning)
+from ._profile import lr_pvalue
+from .batched.engine import Design, fit_models, make_design, separated
+from .batched.parallel import run_chunks
+from .multiplicity import adjust_pvalues
+
+__all__ = ["screen", "MODELS"]
+
+#: screen model -> (family, firth); "auto" picks per feature.
+MODELS = {"logistic": ("logistic", False), "firth": ("logistic", True), "cox": ("cox", False),
+          "firth_cox": ("cox", True), "auto": (None, None)}
+
+
+def _family(model, outcome, duration, event):
+    if model not in MODELS:
+        raise ImmuneCorrelatesError(f"screen: model must be one of {list(MODELS)}, got {model!r}.")
+    surv = duration is not None or event is not None
+    if surv and (duration is None or event is None):
+        raise ImmuneCorrelatesError("screen: a survival screen needs both duration= and event= columns.")
+    family = MODELS[model][0]
+    if family is None:
+        if surv == (outcome is not None):
+            raise ImmuneCorrelatesError(
+                "screen: with model='auto' give either outcome= (binary) or duration= and event= (survival).")
+        return "cox" if surv else "logistic"
+    if family == "logistic" and outcome is None:
+        raise ImmuneCorrelatesError(f"screen: model={model!r} is a logistic model; give outcome= (a 0/1 column).")
+    if family == "cox" and not surv:
+        raise ImmuneCorrelatesError(f"screen: model={model!r} is a Cox model; give duration= and event= columns.")
+    return family
+
+
+def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing):
+    """Validate, select complete cases per feature and build the batched :class:`Design`.
+
+    Returns ``(design, features, ids, excluded_per_feature, base_rows, family)``.
+    """
+    family = _family(model, outcome, duration, event)
+    features = [features] if isinstance(features, str) else list(features)
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    if not features:
+        raise ImmuneCorrelatesError("screen: give at least one feature column.")
+    dupes = sorted({f for f in features if features.count(f) > 1})
+    if dupes:
+        raise ImmuneCorrelatesError(f"screen: feature(s) {dupes} are listed more than once; list each once.")
+    ends = [outcome] if family == "logistic" else [duration, event]
+    clash = sorted(set(features) & set(covariates + ends))
+    if clash:
+        raise ImmuneCorrelatesError(
+            f"screen: {clash} are both screened features and outcome/covariate columns; remove them from features.")
+    base_cols = ends + covariates
+    numeric = base_cols if family == "cox" else covariates
+    with warnings.catch_warnings():  # validation of every column (numeric, finite); missing values handled below
+        warnings.simplefilter("ignore", MissingDataWarning)
+        complete_cases(data, base_cols + features, missing="drop", numeric=numeric + features, caller="screen")
+    if missing == "raise":
+        complete_cases(data, base_cols + features, missing="raise", caller="screen")
+    rows, base_excl = complete_cases(data, base_cols, missing=missing, numeric=numeric, caller="screen")
+    ids = row_ids(rows).reset_index(drop=True)
+    F = np.column_stack([pd.to_numeric(rows[f], errors="coerce").to_numpy(float) for f in features])
+    C = rows[covariates].to_numpy(dtype=float) if covariates else None
+    if family == "logistic":
+        from .logistic import _outcome_values
+
+        y = _outcome_values(rows[outcome].reset_index(drop=True), ids, outcome, "screen")
+        design = make_design("logistic", F, C, y=y)
+    else:
+        from .cox import _validate
+
+        time, status, _ = _validate(rows, ids, duration, event, None)
+        design = make_design("cox", F, C, time=time, event=status)
+    base_ids = list(base_excl["patient_id"])
+    nan = np.isnan(F)
+    excluded = [base_ids + list(ids[nan[:, j]]) for j in range(len(features))]
+    partial = [f"{f} ({int(nan[:, j].sum())})" for j, f in enumerate(features) if nan[:, j].any()]
+    if partial:
+        warnings.warn(
+            f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete "
+            f"cases: {', '.join(partial[:20])}{' ...' if len(partial) > 20 else ''}. The left-out patients "
+            "are listed per feature in the `excluded` column.", MissingDataWarning, stacklevel=3)
+    return design, features, ids, excluded, rows, family
+
+
+def _invalid(design: Design) -> list[str]:
+    """Per feature: why no model can be fitted ('' when it can)."""
+    W = design.avail
+    X = design.X
+    used = W > 0
+    out = []
+    if design.family == "logistic":
+        ev = (W * design.y).sum(axis=1)
+        nonev = (W * (1 - design.y)).sum(axis=1)
+    else:
+        ev = (W * design.event).sum(axis=1)
+        nonev = np.ones_like(ev)
+    feat = X[:, :, design.coef]
+    lo = np.min(np.where(used, feat, np.inf), axis=1)
+    hi = np.max(np.where(used, feat, -np.inf), axis=1)
+    for j in range(X.shape[0]):
+        if ev[j] == 0 or nonev[j] == 0:
+            out.append("no events among the rows used" if ev[j] == 0 else "every row used is an event")
+        elif not lo[j] < hi[j]:
+            out.append("the feature takes a single value among the rows used")
+        else:
+            Xu = X[j][used[j]]
+            if design.family == "cox":
+                Xu = Xu - Xu.mean(axis=0)
+            else:
+                Xu = Xu / np.linalg.norm(Xu, axis=0)
+            out.append("" if np.linalg.matrix_rank(Xu) == X.shape[2] else "collinear with the covariates")
+    return out
+
+
+def screen(
+    data: pd.DataFrame,
+    features: str | Sequence[str],
+    *,
+    outcome: str | None = None,
+    duration: str | None = None,
+    event: str | None = None,
+    model: str = "firth",
+    covariates: str | Sequence[str] = (),
+    adjust: str = "fdr_bh",
+    n_boot: int = 0,
+    n_jobs: int = 1,
+    seed=None,
+    alpha: float = 0.05,
+    ci: str = "wald",
+    progress: bool = False,
+    missing: str = "drop",
+    boot_ci: str = "percentile",
+) -> pd.DataFrame:
+    """Fit one (covariate-adjusted) model per feature and tabulate the feature's effect.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient; ids from a ``patient_id`` column or the index.
+    features : str or sequence of str
+        Numeric feature columns, each screened in its own model.
+    outcome : str, optional
+        0/1 outcome (logistic models).
+    duration, event : str, optional
+        Follow-up time and 0/1 event (Cox models, Efron ties).
+    model : {"firth", "logistic", "cox", "firth_cox", "auto"}
+        Firth or ML logistic, ML or Firth Cox; ``"auto"`` fits ML and switches
+        a feature to Firth under separation (logistic) or monotone likelihood
+        (Cox), saying so in ``note``.
+    covariates : sequence of str
+        Adjustment covariates, in every model.
+    adjust : {"fdr_bh", "holm", "bonferroni", "none"}
+        Multiplicity adjustment of ``q_value`` (see :func:`adjust_pvalues`).
+    n_boot : int
+        Bootstrap resamples of patients for the ``boot_*`` interval columns
+        (0: none).  Every feature is refitted on the same resamples, with the
+        method of its point estimate.
+    n_jobs : int
+        joblib workers for the bootstrap and profile intervals.
+    seed : int, SeedSequence or None
+        Seeds the bootstrap; results do not depend on ``n_jobs`` or backend.
+    alpha : float
+        ``1 - level`` of every interval.
+    ci : {"wald", "profile"}
+        Interval (and logistic p-value) method.  Wald intervals are batched;
+        profile intervals call :func:`fit_logistic` / :func:`fit_cox` per feature.
+    progress : bool
+        A tqdm bar over bootstrap chunks.
+    missing : {"drop", "raise"}
+        Complete cases per feature (outcome, covariates and that feature), the
+        left-out patients listed per row, or refuse incomplete data.
+    boot_ci : {"percentile", "bca"}
+        Bootstrap interval type.
+
+    Returns
+    -------
+    DataFrame
+        One row per feature: ``feature``, ``estimate`` (log odds or log hazard
+        ratio per unit), ``std_error``, ``ci_lower``, ``ci_upper``,
+        ``odds_ratio``/``hazard_ratio`` with its interval, ``p_value``,
+        ``q_value``, ``method`` (the model actually fitted), ``test``, ``n``,
+        ``n_events``, ``n_excluded``, ``excluded`` (patient ids left out),
+        ``converged``, ``note``; with ``n_boot > 0`` also ``boot_se``,
+        ``boot_ci_lower``, ``boot_ci_upper``, their ratios and ``n_boot_failed``.
+        p-values are Wald tests, except Firth Cox models (penalized likelihood
+        ratio, as :func:`fit_cox`) and ``ci="profile"`` (likelihood ratio).
+
+    References
+    ----------
+    Firth D (1993) Biometrika 80:27-38; Heinze G, Schemper M (2002) Stat Med
+    21:2409-2419; Heinze G, Schemper M (2001) Biometrics 57:114-119;
+    Benjamini Y, Hochberg Y (1995) JRSS B 57:289-300.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    >>> tab = ic.screen(frame, ["cd8_per_ul", "nk_per_ul"], outcome="cr", model="firth")  # doctest: +SKIP
+    >>> tab[["feature", "odds_ratio", "p_value", "q_value"]]  # doctest: +SKIP
+    """
+    if ci not in ("wald", "profile"):
+        raise ImmuneCorrelatesError(f"screen: ci must be 'wald' or 'profile', got {ci!r}.")
+    if not 0 < alpha < 1:
+        raise ImmuneCorrelatesError(f"screen: alpha must lie in (0, 1), got {alpha!r}.")
+    if boot_ci not in ("percentile", "bca"):
+        raise ImmuneCorrelatesError(f"screen: boot_ci must be 'percentile' or 'bca', got {boot_ci!r}.")
+    if int(n_boot) < 0:
+        raise ImmuneCorrelatesError(f"screen: n_boot must be >= 0, got {n_boot!r}.")
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    design, features, ids, excluded, rows, family = prepare_screen(
+        data, features, outcome=outcome, duration=duration, event=event, model=model,
+        covariates=covariates, missing=missing)
+    m, k = len(features), design.coef
+    why = _invalid(design)
+    valid = np.array([not r for r in why])
+    notes = [[r] if r else [] for r in why]
+    firth = np.full(m, MODELS[model][1] is True)
+    flat = np.zeros(m, dtype=bool)
+    vi = np.flatnonzero(valid)
+    if family == "logistic" and model in ("logistic", "auto") and vi.size:
+        sep = np.zeros(m, dtype=bool)
+        sep[vi] = separated(design, vi, design.avail[vi])
+        for j in np.flatnonzero(sep):
+            notes[j].append("separation: ML estimates are infinite; " + (
+                "switched to Firth's penalized likelihood" if model == "auto"
+                else 'the ML values only reflect where the iteration stopped (use model="firth")'))
+        if model == "auto":
+            firth |= sep
+        else:
+            flat = sep
+            if sep.any():
+                warnings.warn(f"screen: separation (infinite ML estimates) for {list(np.array(features)[sep])}; "
+                              'use model="firth" or "auto".', SeparationWarning, stacklevel=2)
+    fit = fit_models(design, vi, firth=firth[vi], flat=flat[vi], want_lr=family == "cox" and bool(firth[vi].any()))
+    if family == "cox" and model in ("cox", "auto"):
+        mono = np.zeros(m, dtype=bool)
+        mono[vi] = fit.monotone
+        for j in np.flatnonzero(mono):
+            notes[j].append("monotone likelihood: the ML estimate diverges; " + (
+                "switched to Firth's penalized partial likelihood" if model == "auto"
+                else 'its value and standard error are meaningless (use model="firth_cox")'))
+        if model == "auto" and mono.any():
+            firth |= mono
+            fit = fit_models(design, vi, firth=firth[vi], want_lr=True)
+        elif mono.any():
+            warnings.warn(f"screen: monotone likelihood (diverging ML estimates) for "
+                          f"{list(np.array(features)[mono])}; use model='firth_cox' or 'auto'.",
+                          MonotoneLikelihoodWarning, stacklevel=2)
+    est = np.full(m, np.nan)
+    se = np.full(m, np.nan)
+    pval = np.full(m, np.nan)
+    conv = np.zeros(m, dtype=bool)
+    est[vi] = fit.beta[:, k]
+    with np.errstate(invalid="ignore"):
+        se[vi] = np.sqrt(fit.cov[:, k, k])
+        pval[vi] = 2 * stats.norm.sf(np.abs(est[vi] / se[vi]))
+    conv[vi] = fit.converged
+    test = np.array(["wald"] * m, dtype=object)
+    if family == "cox":
+        fl = vi[firth[vi]]
+        pos = np.flatnonzero(firth[vi])
+        pval[fl] = [lr_pvalue(fit.llf[i], fit.llf0[i]) for i in pos]
+        test[fl] = "lr"
+    z = stats.norm.ppf(1 - alpha / 2)
+    lower, upper = est - z * se, est + z * se
+    if ci == "profile" and vi.size:
+        from .batched.single import profile_rows
+
+        prof = profile_rows(rows, features, vi, family, firth, outcome, duration, event, covariates, alpha, n_jobs)
+        for j, (lo_, up_, p_) in zip(vi, prof):
+            lower[j], upper[j], pval[j], test[j] = lo_, up_, p_, "lr"
+    for j in vi[~conv[vi]]:
+        notes[j].append("the Newton iteration did not converge")
+    method = np.where(firth, "firth" if family == "logistic" else "firth_cox",
+                      "logistic" if family == "logistic" else "cox")
+    W = design.avail
+    n_used = W.sum(axis=1).astype(int)
+    n_ev = (W @ (design.y if family == "logistic" else design.event)).astype(int)
+    ratio = "odds_ratio" if family == "logistic" else "hazard_ratio"
+    out = pd.DataFrame({"feature": features, "estimate": est, "std_error": se, "ci_lower": lower, "ci_upper": upper})
+    with np.errstate(over="ignore", invalid="ignore"):
+        out[ratio] = np.exp(est)
+        out[f"{ratio}_ci_lower"] = np.exp(lower)
+        out[f"{ratio}_ci_upper"] = np.exp(upper)
+    out["p_value"] = pval
+    out["q_value"] = adjust_pvalues(pval, adjust)
+    out["method"] = method
+    out["test"] = test
+    out["n"] = n_used
+    out["n_events"] = n_ev
+    out["n_excluded"] = [len(e) for e in excluded]
+    out["excluded"] = [", ".join(map(str, e)) for e in excluded]
+    out["converged"] = conv
+    out["note"] = ["; ".join(n) for n in notes]
+    if n_boot > 0 and vi.size:
+        from .resampling import bootstrap_coefficients
+
+        boot = bootstrap_coefficients(design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci,
+                                      n_jobs=n_jobs, progress=progress)
+        for col in ("boot_se", "boot_ci_lower", "boot_ci_upper"):
+            out[col] = np.nan
+            out.loc[vi, col] = boot[col]
+        with np.errstate(over="ignore", invalid="ignore"):
+            out[f"{ratio}_boot_ci_lower"] = np.exp(out["boot_ci_lower"])
+            out[f"{ratio}_boot_ci_upper"] = np.exp(out["boot_ci_upper"])
+        out["n_boot_failed"] = 0
+        out.loc[vi, "n_boot_failed"] = boot["n_failed"]
+    return out

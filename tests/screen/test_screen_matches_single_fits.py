@@ -1,0 +1,148 @@
+"""Every number of a batched screen equals the single-fit functions' (fit_logistic, fit_cox) to 1e-8."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from immune_correlates.errors import MissingDataError, MissingDataWarning, SeparationWarning
+from immune_correlates.stats.cox import fit_cox
+from immune_correlates.stats.logistic import fit_logistic
+from immune_correlates.stats.screen import screen
+
+from .conftest import random_cohort
+
+TOL = 1e-8
+SINGLE = {"firth": "firth", "firth_cox": "firth", "logistic": "ml", "cox": "ml"}
+
+
+def _single(df, row, covariates, kind, ci="wald"):
+    sub = df[df[row.feature].notna()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "logistic":
+            return fit_logistic(sub, "y" if "y" in df else "cr", [row.feature, *covariates],
+                                method=SINGLE[row.method], ci=ci)
+        dur, ev = ("time", "status") if "time" in df else ("pfs_months", "pfs_event")
+        return fit_cox(sub, dur, ev, [row.feature, *covariates], method=SINGLE[row.method], ci=ci)
+
+
+def _assert_rows_match(df, tab, covariates, kind, ci="wald"):
+    assert len(tab) > 0
+    for row in tab.itertuples():
+        ref = _single(df, row, covariates, kind, ci)
+        f = row.feature
+        lo, up = ref.conf_int().loc[f]
+        for got, want in [(row.estimate, ref.params[f]), (row.std_error, ref.bse[f]), (row.p_value, ref.pvalues[f]),
+                          (row.ci_lower, lo), (row.ci_upper, up)]:
+            assert got == pytest.approx(want, rel=TOL, abs=1e-12), (f, row.method)
+        assert row.n == ref.nobs and row.n_events == ref.n_events
+
+
+@pytest.mark.parametrize("covariates", [[], ["age"]])
+@pytest.mark.parametrize("model", ["firth", "logistic"])
+def test_logistic_screen_of_ofa_len_equals_fit_logistic(frame, panel, model, covariates):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        tab = screen(frame, panel, outcome="cr", model=model, covariates=covariates)
+    assert (tab["method"] == model).all()
+    _assert_rows_match(frame, tab, covariates, "logistic")
+
+
+@pytest.mark.parametrize("covariates", [[], ["age", "del17p"]])
+@pytest.mark.parametrize("model", ["cox", "firth_cox"])
+def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        tab = screen(frame, panel, duration="pfs_months", event="pfs_event", model=model, covariates=covariates)
+    assert (tab["method"] == model).all()
+    assert set(tab["test"]) == ({"lr"} if model == "firth_cox" else {"wald"})
+    _assert_rows_match(frame, tab, covariates, "cox")
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_cox_screen_with_tied_times_equals_fit_cox_on_random_cohorts(seed):
+    df = random_cohort(seed)
+    for model in ("cox", "firth_cox"):
+        tab = screen(df, [f"f{j}" for j in range(6)], duration="time", event="status", model=model,
+                     covariates=["age", "stage"])
+        _assert_rows_match(df, tab, ["age", "stage"], "cox")
+
+
+def test_auto_logistic_switches_separated_features_to_firth():
+    df = random_cohort(3)
+    df["sep"] = df["y"] * 10.0 + df["f0"] / 100  # complete separation
+    df["quasi"] = np.where(df["y"] == 1, 5.0, df["f1"] % 5)  # events all at the maximum, ties allowed
+    tab = screen(df, ["sep", "quasi", "f2", "f3"], outcome="y", model="auto")
+    assert list(tab["method"]) == ["firth", "firth", "logistic", "logistic"]
+    assert "switched to Firth" in tab.loc[0, "note"] and tab.loc[2, "note"] == ""
+    _assert_rows_match(df, tab, [], "logistic")
+    with pytest.warns(SeparationWarning, match="sep"):
+        ml = screen(df, ["sep", "f2"], outcome="y", model="logistic")
+    assert "infinite" in ml.loc[0, "note"]
+    _assert_rows_match(df, ml, [], "logistic")  # also where ML stops under separation
+
+
+def test_auto_cox_switches_monotone_likelihood_to_firth():
+    df = random_cohort(4)
+    df["mono"] = (df["time"].rank(method="first") <= 5).astype(float)  # the 5 shortest times: monotone in Cox
+    df.loc[df["mono"] == 1, "status"] = 1
+    tab = screen(df, ["mono", "f1", "f2"], duration="time", event="status", model="auto", covariates=["age"])
+    assert list(tab["method"]) == ["firth_cox", "cox", "cox"]
+    assert "monotone likelihood" in tab.loc[0, "note"]
+    _assert_rows_match(df, tab, ["age"], "cox")
+
+
+def test_missing_values_are_dropped_per_feature_and_listed(frame, panel):
+    holes = [f for f in panel if frame[f].isna().any()]
+    assert holes
+    with pytest.warns(MissingDataWarning, match=holes[0]):
+        tab = screen(frame, panel, outcome="cr", model="firth")
+    ids = frame.index.astype(str) if "patient_id" not in frame else frame["patient_id"].astype(str)
+    for row in tab.itertuples():
+        missing = sorted(np.asarray(ids)[frame[row.feature].isna().to_numpy()])
+        assert sorted(filter(None, row.excluded.split(", "))) == missing
+        assert row.n == len(frame) - len(missing) and row.n_excluded == len(missing)
+    with pytest.raises(MissingDataError):
+        screen(frame, holes[:1], outcome="cr", missing="raise")
+
+
+def test_profile_intervals_equal_fit_logistic_profile(frame):
+    feats = ["cd8_per_ul", "nk_per_ul", "t_function_score"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        tab = screen(frame, feats, outcome="cr", model="firth", ci="profile")
+    assert set(tab["test"]) == {"lr"}
+    _assert_rows_match(frame, tab, [], "logistic", ci="profile")
+
+
+def test_q_values_are_benjamini_hochberg_of_the_p_values(frame, panel):
+    from immune_correlates.stats.multiplicity import adjust_pvalues
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        tab = screen(frame, panel, duration="pfs_months", event="pfs_event", model="cox", adjust="holm")
+    np.testing.assert_allclose(tab["q_value"], adjust_pvalues(tab["p_value"].to_numpy(), "holm"), rtol=0, atol=0)
+    np.testing.assert_allclose(tab["hazard_ratio"], np.exp(tab["estimate"]))
+
+
+def test_constant_feature_gets_a_note_not_an_error():
+    df = random_cohort(5)
+    df["flat"] = 3.0
+    tab = screen(df, ["flat", "f0"], outcome="y", model="firth")
+    assert np.isnan(tab.loc[0, "estimate"]) and "single value" in tab.loc[0, "note"]
+    assert np.isfinite(tab.loc[1, "estimate"])
+
+
+def test_bad_arguments_are_refused_with_a_reason(frame):
+    from immune_correlates.errors import ImmuneCorrelatesError
+
+    with pytest.raises(ImmuneCorrelatesError, match="Cox model"):
+        screen(frame, ["cd8_per_ul"], outcome="cr", model="cox")
+    with pytest.raises(ImmuneCorrelatesError, match="model must be"):
+        screen(frame, ["cd8_per_ul"], outcome="cr", model="probit")
+    with pytest.raises(ImmuneCorrelatesError, match="not found"):
+        screen(frame, ["no_such_feature"], outcome="cr")
