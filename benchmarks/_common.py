@@ -61,7 +61,6 @@ def r_coxph(time_, status, X, mode):
         script = os.path.join(tmp, "cox.R")
         with open(script, "w") as fh:
             fh.write(R_COX)
-        cols = {"time": time_, "status": status}
         header = ",".join(["time", "status"] + [f"x{j}" for j in range(X.shape[1])])
         np.savetxt(data, np.column_stack([time_, status, X]), delimiter=",", header=header, comments="", fmt="%.17g")
         subprocess.run(["Rscript", script, data, out, str(X.shape[1]), mode], check=True)

@@ -6,7 +6,6 @@ Run by hand: ``python benchmarks/bench_large_cox.py``.  Times are best of 3
 
 from __future__ import annotations
 
-import time
 import warnings
 
 import numpy as np

@@ -132,6 +132,11 @@ def complete_cases(
         {"patient_id": ids[incomplete].to_list(), "reason": reasons}
     )
     listing = "; ".join(f"{p} ({r})" for p, r in zip(excluded["patient_id"], excluded["reason"]))
+    if incomplete.all():
+        raise MissingDataError(
+            f"{caller}: no row is complete in {columns}: {listing}. "
+            "Check the column names and the data; nothing can be estimated from zero rows."
+        )
     if missing == "raise":
         raise MissingDataError(
             f"{caller}: {len(excluded)} row(s) have missing values: {listing}. "

@@ -52,6 +52,14 @@ def is_blank(column: pd.Series) -> np.ndarray:
     return blank | text
 
 
+def _blanks(column: pd.Series, ctx: CellContext, required: bool, what: str = "values") -> np.ndarray:
+    """Mask of blank cells; an error listing them when the column is required."""
+    blank = is_blank(column)
+    if required and blank.any():
+        ctx.fail(column, blank, f"required {what} are empty", "Fill them in; every row needs this column.")
+    return blank
+
+
 def parse_text(column: pd.Series, ctx: CellContext, *, required: bool) -> pd.Series:
     """Text cells; integral numbers (Excel ids such as 101.0) become ``"101"``."""
 
@@ -61,9 +69,7 @@ def parse_text(column: pd.Series, ctx: CellContext, *, required: bool) -> pd.Ser
         return v if isinstance(v, str) else (None if pd.isna(v) else str(v))
 
     out = column.map(to_text).astype(object)
-    blank = is_blank(column)
-    if required and blank.any():
-        ctx.fail(column, blank, "required values are empty", "Fill them in; every row needs this column.")
+    blank = _blanks(column, ctx, required)
     out[blank] = None
     return out
 
@@ -74,9 +80,7 @@ def parse_number(
     what: str = "a number",
 ) -> pd.Series:
     """Numeric cells; text that is not a plain number (``n/a``, ``<0.1``, ``12%``) is an error."""
-    blank = is_blank(column)
-    if required and blank.any():
-        ctx.fail(column, blank, "required values are empty")
+    blank = _blanks(column, ctx, required)
 
     def conv(v):
         if isinstance(v, (bool, np.bool_)):
@@ -118,9 +122,7 @@ def parse_number(
 
 def parse_binary(column: pd.Series, ctx: CellContext, *, required: bool = False) -> pd.Series:
     """0/1, yes/no, y/n, true/false (any case) to a float 0/1 column (NaN for blank)."""
-    blank = is_blank(column)
-    if required and blank.any():
-        ctx.fail(column, blank, "required values are empty")
+    blank = _blanks(column, ctx, required)
 
     def conv(v):
         if isinstance(v, (bool, np.bool_)):
@@ -147,9 +149,7 @@ def parse_binary(column: pd.Series, ctx: CellContext, *, required: bool = False)
 
 def parse_date(column: pd.Series, ctx: CellContext, *, required: bool = False) -> pd.Series:
     """ISO 8601 dates (``YYYY-MM-DD``) or date objects to ``datetime64[ns]``."""
-    blank = is_blank(column)
-    if required and blank.any():
-        ctx.fail(column, blank, "required dates are empty")
+    blank = _blanks(column, ctx, required, "dates")
 
     def conv(v):
         if isinstance(v, (pd.Timestamp, _dt.datetime, _dt.date, np.datetime64)):
@@ -172,9 +172,7 @@ def parse_date(column: pd.Series, ctx: CellContext, *, required: bool = False) -
 
 def parse_code(column: pd.Series, ctx: CellContext, allowed: tuple[str, ...], *, required: bool = False) -> pd.Series:
     """Codes from ``allowed``, matched ignoring case and surrounding spaces, returned canonical."""
-    blank = is_blank(column)
-    if required and blank.any():
-        ctx.fail(column, blank, "required values are empty")
+    blank = _blanks(column, ctx, required)
     canon = {a.lower(): a for a in allowed}
     values = column.map(lambda v: canon.get(str(v).strip().lower()) if not pd.isna(v) else None).astype(object)
     bad = values.isna().to_numpy() & ~blank

@@ -14,7 +14,7 @@ from .analyses import (
     WilcoxonAnalysis,
     make_analysis,
 )
-from .power import PowerCurve, PowerResult, power, power_curve, run_power_cli
+from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_power_cli
 from .simulate_batch import TrialBatch, simulate_trials
 
 __all__ = [

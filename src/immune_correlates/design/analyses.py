@@ -22,6 +22,7 @@ from ..data.design import DRIVERS, TrialDesign
 from ..data.simulate import _driver_cov
 from ..errors import ConfigError
 from . import _fits
+from .calibrate import marginal_response_rates, match_response_rates
 from .simulate_batch import TrialBatch
 
 __all__ = ["Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis",
@@ -65,20 +66,31 @@ class Analysis:
         """Drivers whose effect :meth:`with_effect` sets."""
         return (self.feature,) if self.feature in DRIVERS else ()
 
-    def with_effect(self, design: TrialDesign, effect: float) -> TrialDesign:
-        """The design with the analysed driver's log odds (or hazard) ratio per SD set to ``effect``."""
+    def with_effect(self, design: TrialDesign, effect: float, hold_response_rates: bool = True) -> TrialDesign:
+        """The design with the analysed driver's log odds (or hazard) ratio per SD set to ``effect``.
+
+        With ``hold_response_rates`` a change of ``or_cr`` keeps the
+        cohort-level CR and PR rates of ``design`` (see
+        :func:`~immune_correlates.design.calibrate.match_response_rates`), so
+        curves over effect sizes compare trials with the same expected number of CRs.
+        """
         drivers = self.drivers()
         if not drivers:
             raise ConfigError(f"{self.label}: an effect size needs a driver feature ({list(DRIVERS)}); "
                               f"got {self.feature!r}.")
         coefs = dict(getattr(design, self.effect_on))
         coefs.update({d: float(effect) for d in drivers})
-        return design.replace(**{self.effect_on: coefs})
+        out = design.replace(**{self.effect_on: coefs})
+        if hold_response_rates and self.effect_on == "or_cr":
+            rates = marginal_response_rates(design)
+            out = match_response_rates(out, cr=rates["cr"], pr=rates["pr"])
+        return out
 
     def null_design(self, design: TrialDesign) -> TrialDesign:
-        """The design with no immune effect on any outcome (features null for CR and PFS)."""
+        """The design with no immune effect on any outcome and the same cohort-level response rates."""
         zero = {d: 0.0 for d in DRIVERS}
-        return design.replace(or_cr=zero, hr_pfs=dict(zero))
+        rates = marginal_response_rates(design)
+        return design.replace(or_cr=zero, hr_pfs=dict(zero), p_cr=rates["cr"], p_pr=rates["pr"])
 
     def evaluate(self, batch: TrialBatch) -> dict:  # pragma: no cover - every subclass overrides
         raise NotImplementedError

@@ -11,7 +11,7 @@ quote the cohort-level rate ("about 8 CRs in 34 patients"), so
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 from scipy.special import expit
 
 from ..data.design import TrialDesign
@@ -24,17 +24,23 @@ _NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
 _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 
 
-def _sd_eta(design: TrialDesign) -> float:
-    if design.driver_distribution != "normal":
-        raise ConfigError("response rates are integrated for normal drivers only; "
-                          f"got driver_distribution={design.driver_distribution!r}.")
+def _eta_distribution(design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
+    """Support points and weights of the response linear predictor ``eta`` over patients."""
     b = design.coefficients("or_cr")
-    return float(np.sqrt(b @ _driver_cov(design) @ b))
+    cov = _driver_cov(design)
+    if design.driver_distribution == "normal":
+        return float(np.sqrt(b @ cov @ b)) * _NODES, _WEIGHTS
+    # binary drivers: the 16 sign patterns, each with its orthant probability
+    signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 4, indexing="ij")).reshape(4, -1).T
+    probs = np.array([stats.multivariate_normal(np.zeros(4), cov * np.outer(s, s), seed=0, maxpts=400_000,
+                                                abseps=1e-9, releps=1e-9).cdf(np.zeros(4)) for s in -signs])
+    return signs @ b, probs / probs.sum()
 
 
-def _p_above(c: float, s: float) -> float:
-    """``P(eta + L > c)`` with ``eta ~ N(0, s^2)`` and ``L`` standard logistic (Gauss-Hermite)."""
-    return float(np.sum(_WEIGHTS * expit(s * _NODES - c)))
+def _p_above(c: float, eta) -> float:
+    """``P(eta + L > c)`` over the distribution of ``eta``, ``L`` standard logistic."""
+    values, weights = eta
+    return float(np.sum(weights * expit(values - c)))
 
 
 def marginal_response_rates(design: TrialDesign) -> dict:
@@ -42,7 +48,7 @@ def marginal_response_rates(design: TrialDesign) -> dict:
 
     Parameters
     ----------
-    design : TrialDesign (normal drivers)
+    design : TrialDesign
 
     Returns
     -------
@@ -52,7 +58,8 @@ def marginal_response_rates(design: TrialDesign) -> dict:
     Notes
     -----
     ``P(CR) = E[expit(eta - c_CR)]`` with ``eta ~ N(0, b' Sigma b)``, computed by
-    80-point Gauss-Hermite quadrature.
+    80-point Gauss-Hermite quadrature; for binary drivers a sum over the 16
+    sign patterns weighted by their orthant probabilities (Genz 1992).
 
     Examples
     --------
@@ -60,7 +67,7 @@ def marginal_response_rates(design: TrialDesign) -> dict:
     >>> round(marginal_response_rates(OFA_LEN_DESIGN)["cr"], 3)
     0.307
     """
-    s = _sd_eta(design)
+    s = _eta_distribution(design)
     c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
     c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
     cr = _p_above(c_cr, s) if np.isfinite(c_cr) else 0.0
@@ -73,7 +80,7 @@ def match_response_rates(design: TrialDesign, cr: float, pr: float | None = None
 
     Parameters
     ----------
-    design : TrialDesign (normal drivers)
+    design : TrialDesign
     cr : float
         Target share of CR/CRi in the cohort, in (0, 1).
     pr : float, optional
@@ -93,7 +100,7 @@ def match_response_rates(design: TrialDesign, cr: float, pr: float | None = None
     pr = marginal_response_rates(design)["pr"] if pr is None else pr
     if not (0 < cr < 1 and 0 <= pr < 1 and cr + pr < 1):
         raise ConfigError(f"response rates must satisfy 0 < cr, 0 <= pr and cr + pr < 1; got cr={cr!r}, pr={pr!r}.")
-    s = _sd_eta(design)
+    s = _eta_distribution(design)
 
     def threshold(target):
         return optimize.brentq(lambda c: _p_above(c, s) - target, -50.0, 50.0, xtol=1e-14, rtol=1e-14)

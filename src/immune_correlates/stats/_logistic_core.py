@@ -176,10 +176,13 @@ def newton_fit(
     fixed : bool array, shape (p,) or (B, p), optional
         Coefficients held at ``beta0``.
     max_iter, tol : int, float
-        Convergence: largest step ``<= tol`` and largest free modified score
-        ``<= sqrt(tol)``.
+        Convergence: largest change of the linear predictor ``<= tol`` and
+        largest free modified score, divided by its column's largest absolute
+        value, ``<= sqrt(tol)``.  Both are invariant to the units of a covariate.
     max_step : float
-        Largest change of any coefficient in one step (logistf's ``maxstep``).
+        Largest change of the linear predictor (log odds) in one step; logistf
+        caps the coefficients instead (``maxstep``), which makes the number of
+        iterations depend on a covariate's units.  The fixed point is the same.
         Firth fits take true Newton steps (minus the Hessian of the penalized
         log-likelihood) where that matrix is positive definite, and Fisher
         scoring steps (logistf's) elsewhere.  Step-halving keeps every step
@@ -205,6 +208,8 @@ def newton_fit(
     beta = np.zeros((B, k)) if beta0 is None else np.array(np.broadcast_to(beta0, (B, k)), dtype=float)
     free = np.ones((B, k), dtype=bool) if fixed is None else ~np.broadcast_to(np.asarray(fixed, bool), (B, k))
     eye = np.eye(k)
+    scale = np.max(np.abs(X), axis=1)  # (B, k): convergence is judged in the units of each column
+    scale[scale == 0] = 1.0
     ll, score, info, hess = _state(beta, X, y, w, firth)
     converged = np.zeros(B, dtype=bool)
     n_iter = np.zeros(B, dtype=int)
@@ -224,7 +229,9 @@ def newton_fit(
             delta = np.linalg.solve(sub, sc[..., None])[..., 0]
         except np.linalg.LinAlgError:
             delta = (np.linalg.pinv(sub) @ sc[..., None])[..., 0]
-        biggest = np.max(np.abs(delta), axis=-1, initial=0.0)
+        # Cap the change of the linear predictor (not of the coefficients), so the iteration does not
+        # depend on the units of a covariate: x -> c x gives the same path with beta -> beta / c.
+        biggest = np.max(np.abs(np.einsum("bnp,bp->bn", X[idx], delta)), axis=-1, initial=0.0)
         delta = delta / np.maximum(biggest / max_step, 1.0)[:, None]
         old_beta, old_ll = beta[idx], ll[idx]
         new_beta = old_beta + delta
@@ -245,8 +252,8 @@ def newton_fit(
             new_score[stuck], new_info[stuck], new_hess[stuck] = score[idx][stuck], info[idx][stuck], hess[idx][stuck]
         beta[idx], ll[idx], score[idx], info[idx], hess[idx] = new_beta, new_ll, new_score, new_info, new_hess
         n_iter[idx] += 1
-        step = np.max(np.abs(new_beta - old_beta), axis=-1, initial=0.0)
-        grad = np.max(np.abs(np.where(fr, new_score, 0.0)), axis=-1, initial=0.0)
+        step = np.max(np.abs(np.einsum("bnp,bp->bn", X[idx], new_beta - old_beta)), axis=-1, initial=0.0)
+        grad = np.max(np.abs(np.where(fr, new_score, 0.0)) / scale[idx], axis=-1, initial=0.0)
         small_step = (step <= tol) & (grad <= np.sqrt(tol))
         if flat_tol is not None:
             small_step |= (np.abs(new_ll - old_ll) <= flat_tol * (np.abs(new_ll) + 0.1)) & (grad <= np.sqrt(flat_tol))

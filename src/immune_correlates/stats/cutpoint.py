@@ -46,11 +46,17 @@ def _split_statistics(x: np.ndarray, scores: np.ndarray, minprop: float, maxprop
     xs, ys = x[order], scores[order]
     first = np.flatnonzero(np.r_[True, xs[1:] != xs[:-1]])  # 0-based first index of each value
     m = first.copy()  # number of observations below each distinct value
+    if len(first) < 2:
+        raise ImmuneCorrelatesError(
+            f"optimal_cutpoint: the feature has a single distinct value ({xs[0]!r}) among the {n} rows used, "
+            "so there is no cutpoint to search. Choose a feature that varies.")
     if minprop == 0 and maxprop == 1:
         m = m[1:]
     else:
         if np.all(m < np.floor(n * minprop)):
-            raise ImmuneCorrelatesError("optimal_cutpoint: minprop too large for these data.")
+            raise ImmuneCorrelatesError(
+                f"optimal_cutpoint: no candidate cutpoint leaves at least minprop={minprop:g} of the {n} rows "
+                "on each side (too many tied values). Lower minprop or choose a feature with more distinct values.")
         m = m[(m >= max(1, np.floor(n * minprop))) & (m <= np.floor(n * maxprop))]
     if m.size < 1:
         raise ImmuneCorrelatesError(

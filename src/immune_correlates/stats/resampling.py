@@ -35,7 +35,7 @@ from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .batched.discrimination import auc_batch, cindex_batch
 from .batched.engine import ELEMENT_BUDGET, Design, fit_models, separated
-from .batched.parallel import REPLICATES_PER_CHUNK, bootstrap_counts, chunk_ranges, replicate_seeds, run_chunks
+from .batched.parallel import bootstrap_counts, chunk_ranges, replicate_seeds, replicates_per_chunk, run_chunks
 
 __all__ = ["norm_inter", "percentile_interval", "bca_interval", "bootstrap_coefficients", "bootstrap_discrimination",
            "optimism_corrected", "OptimismResult", "DiscriminationBootstrap"]
@@ -156,7 +156,7 @@ def bootstrap_coefficients(design: Design, idx, firth, n_boot: int, *, seed=None
     seeds = replicate_seeds(seed, n_boot)
     n = design.n
     per_rep = max(1, idx.size * n * design.p)
-    size = max(1, min(budget // per_rep, REPLICATES_PER_CHUNK))  # never depends on n_jobs: same chunks, same bits
+    size = replicates_per_chunk(idx.size, per_rep, budget)  # never depends on n_jobs: same chunks, same bits
 
     def chunk(rr):
         counts = bootstrap_counts([seeds[r] for r in rr], n)
@@ -346,7 +346,7 @@ def optimism_corrected(data, covariates, *, outcome=None, duration=None, event=N
         opt = _measure(lp, W, ep, True) - _measure(lp, None, ep, True)
         return np.where(np.isnan(e), np.nan, opt)
 
-    opt = np.concatenate(run_chunks(chunk, chunk_ranges(n_boot, max(1, min(ELEMENT_BUDGET // (n * design.p), REPLICATES_PER_CHUNK))),
+    opt = np.concatenate(run_chunks(chunk, chunk_ranges(n_boot, replicates_per_chunk(1, n * design.p, ELEMENT_BUDGET)),
                                     n_jobs=n_jobs))
     o = float(np.nanmean(opt))
     return OptimismResult("auc" if family == "logistic" else "c_index", app, o, app - o, n_boot,

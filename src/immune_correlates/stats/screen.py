@@ -20,7 +20,6 @@ from .._missing import complete_cases, row_ids
 from ..errors import (ImmuneCorrelatesError, MissingDataWarning, MonotoneLikelihoodWarning, SeparationWarning)
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
-from .batched.parallel import run_chunks
 from .multiplicity import adjust_pvalues
 
 __all__ = ["screen", "MODELS"]

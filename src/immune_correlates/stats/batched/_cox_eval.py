@@ -125,7 +125,7 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     rx = r[..., None] * x
     e0, q0 = ops.dying(r), ops.later(r)  # per event group: risk of the dying, of the rest of the risk set
     e1, q1 = ops.dying(rx), ops.later(rx)
-    f, a, sg, sf = cb.f, cb.a, cb.sg, cb.s_first
+    f, a, sg = cb.f, cb.a, cb.sg
     used = a > 0
     s0 = np.where(used, q0[:, sg] + (1.0 - f) * e0[:, sg], 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):

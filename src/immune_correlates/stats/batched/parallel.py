@@ -13,10 +13,13 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 from joblib import Parallel, delayed
 
-#: Most resamples per chunk; chunks never depend on ``n_jobs``, so neither do the bits of any result.
-REPLICATES_PER_CHUNK = 16
+#: Models per batched call that a chunk of resamples aims at.  Chunks (the unit of parallel
+#: work) hold ``max(1, MODELS_PER_CHUNK // models per resample)`` resamples: they never depend
+#: on ``n_jobs``, so neither do the bits of any result.  Small chunks keep the Efron step
+#: layout (the largest tie count of any model in the batch) tight.
+MODELS_PER_CHUNK = 512
 
-__all__ = ["REPLICATES_PER_CHUNK", "replicate_seeds", "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges"]
+__all__ = ["MODELS_PER_CHUNK", "replicates_per_chunk", "replicate_seeds", "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges"]
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:
@@ -42,6 +45,11 @@ def bootstrap_counts(seeds: Sequence[np.random.SeedSequence], n: int, strata: np
 def permutations(seeds: Sequence[np.random.SeedSequence], n: int) -> np.ndarray:
     """(R, n) random permutations of ``0..n-1``, one per seed."""
     return np.stack([np.random.default_rng(ss).permutation(n) for ss in seeds]) if len(seeds) else np.zeros((0, n), int)
+
+
+def replicates_per_chunk(models_per_replicate: int, elements_per_replicate: int, budget: int) -> int:
+    """Resamples per chunk: ``MODELS_PER_CHUNK`` models, within the memory ``budget``."""
+    return max(1, min(budget // max(elements_per_replicate, 1), MODELS_PER_CHUNK // max(models_per_replicate, 1)))
 
 
 def chunk_ranges(total: int, size: int) -> list[range]:

@@ -27,7 +27,7 @@ import pandas as pd
 from ...errors import ImmuneCorrelatesError
 from ..cutpoint import _split_statistics, logrank_scores
 from .engine import ELEMENT_BUDGET, fit_models, separated
-from .parallel import REPLICATES_PER_CHUNK, chunk_ranges, permutations, replicate_seeds, run_chunks
+from .parallel import replicates_per_chunk, chunk_ranges, permutations, replicate_seeds, run_chunks
 
 __all__ = ["permutation_test", "maxt_stepdown"]
 
@@ -156,7 +156,7 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
             out[:, valid] = z.reshape(R, valid.size)
             return out
         how = "wald"
-    size = max(1, min(ELEMENT_BUDGET // max(m * n * design.p, 1), REPLICATES_PER_CHUNK))
+    size = replicates_per_chunk(m, m * n * design.p, ELEMENT_BUDGET)
     t_perm = np.concatenate(run_chunks(chunk, chunk_ranges(n_perm, size), n_jobs=n_jobs, progress=progress,
                                        desc="permutations"), axis=0)
     hits = np.sum(np.where(np.isfinite(t_perm), t_perm, -np.inf) >= t_obs * (1 - 1e-12), axis=0)
