@@ -10,6 +10,13 @@ import tempfile
 import time
 
 import numpy as np
+from threadpoolctl import threadpool_limits
+
+#: One BLAS thread for everyone (ours and the Python peers), as R's coxph.fit (no threads):
+#: on a 2-core machine shared with other jobs, OpenBLAS threads mostly wait for each other.
+#: Set IC_BENCH_THREADS to change it.
+BLAS_THREADS = int(os.environ.get("IC_BENCH_THREADS", "1"))
+_LIMIT = threadpool_limits(limits=BLAS_THREADS)
 
 
 def best_of(fn, repeat=3):
@@ -70,4 +77,4 @@ def r_coxph(time_, status, X, mode):
 
 def machine_note() -> str:
     """Load average at the time of the run (the machine is shared)."""
-    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores"
+    return f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores, {BLAS_THREADS} BLAS thread(s)"

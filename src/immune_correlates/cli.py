@@ -1,7 +1,7 @@
 """The ``immune-correlates`` command line.
 
 ``demo`` analyses the bundled cohort, ``analyze`` a user's files, ``simulate``
-writes a synthetic cohort.  Bad input exits with code 2 and one line on stderr
+writes a synthetic cohort, ``power`` estimates power by simulation.  Bad input exits with code 2 and one line on stderr
 naming the file, column, patient and value; no traceback.
 """
 
@@ -38,7 +38,46 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--out", required=True, type=Path)
     sim.add_argument("--seed", type=int, default=None)
     sim.add_argument("--n-patients", type=int, default=None, dest="n_patients")
+    pw = sub.add_parser("power", help="power by simulation of a planned analysis over sample sizes and effects")
+    pw.add_argument("--n", type=int, nargs="+", default=[34], help="sample sizes (default 34)")
+    pw.add_argument("--effect", type=float, nargs="*", default=None,
+                    help="log odds (or hazard) ratios per SD of the feature (default: the design's)")
+    pw.add_argument("--analysis", default="firth",
+                    help="firth, firth_wald, logistic, logistic_lr, wilcoxon, cox, firth_cox, logrank, screen, screen_cox")
+    pw.add_argument("--feature", default="nk_function", help="driver whose effect is varied (default nk_function)")
+    pw.add_argument("--n-sim", type=int, default=1000, dest="n_sim")
+    pw.add_argument("--seed", type=int, default=None)
+    pw.add_argument("--alpha", type=float, default=0.05)
+    pw.add_argument("--out", type=Path, default=None, help="directory for power.csv and power.png")
     return p
+
+
+def _power(args, argv) -> int:
+    import matplotlib.pyplot as plt
+
+    from .design import power_curve
+    from .plots.power import plot_power
+    from .report.writer import _png
+
+    if args.n_sim < 1 or any(n < 4 for n in args.n):
+        raise ImmuneCorrelatesError("power: --n-sim must be >= 1 and every --n at least 4.")
+    curve = power_curve(None, args.analysis, n=args.n, effect=args.effect, n_sim=args.n_sim, seed=args.seed,
+                        feature=args.feature, alpha=args.alpha)
+    table = curve.summary()
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.out is not None:
+        args.out.mkdir(parents=True, exist_ok=True)
+        tmp = args.out / ".power.csv.tmp"
+        table.to_csv(tmp, index=False, lineterminator="\n")
+        tmp.replace(args.out / "power.csv")
+        fig, ax = plt.subplots(figsize=(6, 4))
+        plot_power(curve, ax=ax, x="n" if len(args.n) > 1 else "effect")
+        png = args.out / ".power.png.tmp"
+        png.write_bytes(_png(fig))
+        png.replace(args.out / "power.png")
+        plt.close(fig)
+        print(f"written to {args.out}")
+    return 0
 
 
 def _demo(args, argv) -> int:
@@ -98,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``immune-correlates`` console script; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     args = _parser().parse_args(argv)
-    handlers = {"demo": _demo, "analyze": _analyze, "simulate": _simulate}
+    handlers = {"demo": _demo, "analyze": _analyze, "simulate": _simulate, "power": _power}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # warnings are collected into the report, not sprayed on the terminal

@@ -167,3 +167,23 @@ def test_simulate_writes_a_readable_cohort(tmp_path):
     assert main(["simulate", "--out", str(tmp_path / "s"), "--seed", "3", "--n-patients", "40"]) == 0
     cohort = ic.read_cohort(*(tmp_path / "s" / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events")))
     assert cohort.n_patients == 40
+
+
+def test_power_command_writes_table_and_figure(tmp_path, capsys):
+    assert main(["power", "--n", "20", "34", "--analysis", "wilcoxon", "--n-sim", "50", "--seed", "3",
+                 "--out", str(tmp_path / "pw")]) == 0
+    table = pd.read_csv(tmp_path / "pw" / "power.csv")
+    power = table[table["estimand"] == "power"]
+    assert power["n"].tolist() == [20, 34] and power["value"].between(0, 1).all()
+    assert (tmp_path / "pw" / "power.png").stat().st_size > 1000
+    again = tmp_path / "again"
+    assert main(["power", "--n", "20", "34", "--analysis", "wilcoxon", "--n-sim", "50", "--seed", "3",
+                 "--out", str(again)]) == 0
+    assert (again / "power.csv").read_bytes() == (tmp_path / "pw" / "power.csv").read_bytes()
+
+
+def test_power_command_rejects_bad_arguments(tmp_path):
+    code, _, err = _run_cli(["power", "--analysis", "bogus", "--n-sim", "5"], tmp_path)
+    assert code == 2 and "unknown analysis" in err and "Traceback" not in err
+    code, _, err = _run_cli(["power", "--n", "2"], tmp_path)
+    assert code == 2 and "at least 4" in err

@@ -129,3 +129,48 @@ def test_trial_without_events_counts_as_not_rejected():
     X = np.stack([np.ones((1, 5)), np.arange(5.0)[None]], axis=2)
     res = logistic_trials(X, np.zeros((1, 5)), firth=True, test="lr")
     assert res.pvalue[0] == 1.0 and not res.finite[0]
+
+
+@pytest.mark.parametrize("method", ["ml", "firth"])
+def test_batched_profile_intervals_equal_single_fit_profile_intervals(batch, method):
+    x, y = batch.feature("nk_function"), batch.cr
+    X = np.stack([np.ones_like(x), x], axis=2)
+    res = logistic_trials(X, y, firth=method == "firth", ci="profile")
+    cox = cox_trials(x[..., None], batch.time, batch.event, firth=method == "firth", ci="profile")
+    for b in range(4):
+        frame = batch.trial(b)
+        ref = _single(fit_logistic, frame, "cr", ["nk_function"], method=method, ci="profile").conf_int()
+        if res.finite[b]:
+            assert res.lower[b] == pytest.approx(ref.at["nk_function", "lower"], rel=1e-5)
+            assert res.upper[b] == pytest.approx(ref.at["nk_function", "upper"], rel=1e-5)
+        ref = _single(fit_cox, frame, "pfs_months", "pfs_event", ["nk_function"], method=method, ci="profile")
+        ci = ref.conf_int()
+        assert cox.lower[b] == pytest.approx(ci.at["nk_function", "lower"], rel=1e-5)
+        assert cox.upper[b] == pytest.approx(ci.at["nk_function", "upper"], rel=1e-5)
+
+
+def test_firth_profile_interval_is_finite_under_separation_and_ml_is_not_computed(batch):
+    x, y = batch.feature("nk_function"), batch.cr
+    X = np.stack([np.ones_like(x), x], axis=2)
+    firth = logistic_trials(X, y, firth=True, ci="profile")
+    ml = logistic_trials(X, y, firth=False, ci="profile")
+    sep = np.flatnonzero(firth.flagged)
+    assert sep.size
+    assert np.all(np.isfinite(firth.lower[sep]) & np.isfinite(firth.upper[sep]))
+    assert np.all(np.isnan(ml.lower[sep]))
+    b = sep[0]
+    ref = _single(fit_logistic, batch.trial(b), "cr", ["nk_function"], method="firth", ci="profile").conf_int()
+    assert firth.upper[b] == pytest.approx(ref.at["nk_function", "upper"], rel=1e-5)
+
+
+def test_chunk_size_does_not_change_any_result(batch):
+    x, y = batch.feature("nk_function"), batch.cr
+    X = np.stack([np.ones_like(x), x], axis=2)
+    whole = logistic_trials(X, y, firth=True, test="lr")
+    parts = logistic_trials(X, y, firth=True, test="lr", chunk=7)
+    for a, b in zip(whole, parts):
+        np.testing.assert_array_equal(a, b)
+    whole = cox_trials(x[..., None], batch.time, batch.event, firth=False, test="lr")
+    parts = cox_trials(x[..., None], batch.time, batch.event, firth=False, test="lr", chunk=9)
+    for a, b in zip(whole, parts):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)

@@ -107,3 +107,24 @@ def test_trial_frame_holds_the_endpoints_and_features_of_one_trial():
     assert list(frame.columns[:4]) == ["cr", "response_group", "pfs_months", "pfs_event"]
     np.testing.assert_array_equal(frame["pfs_months"].to_numpy(), batch.time[2])
     assert (frame["cr"] == (frame["response_group"] == "CR")).all()
+
+
+def test_binary_driver_response_rates_match_simulation():
+    design = OFA_LEN_DESIGN.replace(driver_distribution="binary")
+    rates = marginal_response_rates(design)
+    batch = simulate_trials(design, 3000, seed=8)
+    m = batch.n_sim * batch.n
+    assert abs(batch.cr.mean() - rates["cr"]) < 4 * np.sqrt(rates["cr"] * (1 - rates["cr"]) / m) * 3
+    matched = match_response_rates(design, cr=0.2, pr=0.3)
+    assert marginal_response_rates(matched)["cr"] == pytest.approx(0.2, rel=1e-9)
+
+
+def test_null_design_keeps_the_cohort_level_response_rates():
+    from immune_correlates.design import make_analysis
+
+    null = make_analysis("firth").null_design(OFA_LEN_DESIGN)
+    assert not null.coefficients("or_cr").any() and not null.coefficients("hr_pfs").any()
+    assert null.p_cr == pytest.approx(marginal_response_rates(OFA_LEN_DESIGN)["cr"])
+    stronger = make_analysis("firth").with_effect(OFA_LEN_DESIGN, 1.5)
+    assert stronger.or_cr["nk_function"] == 1.5
+    assert marginal_response_rates(stronger)["cr"] == pytest.approx(marginal_response_rates(OFA_LEN_DESIGN)["cr"])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from immune_correlates.errors import MissingDataError, MissingDataWarning, SeparationWarning
@@ -145,3 +146,27 @@ def test_bad_arguments_are_refused_with_a_reason(frame):
         screen(frame, ["cd8_per_ul"], outcome="cr", model="probit")
     with pytest.raises(ImmuneCorrelatesError, match="not found"):
         screen(frame, ["no_such_feature"], outcome="cr")
+
+
+@pytest.mark.parametrize("firth", [False, True])
+def test_large_cohort_path_of_batched_cox_equals_fit_cox(monkeypatch, firth):
+    """The segment-sum operators (used for large cohorts) give fit_cox's estimates, with heavy ties."""
+    from immune_correlates.stats.batched import _risk_ops
+    from immune_correlates.stats.batched.cox import fit_cox_batch
+
+    monkeypatch.setattr(_risk_ops, "DENSE_LIMIT", 0)
+    rng = np.random.default_rng(31)
+    n = 400
+    X = rng.normal(size=(n, 3))
+    t = np.ceil(rng.exponential(np.exp(-X @ [0.5, -0.3, 0.2])) * 10)  # few distinct times
+    e = (rng.random(n) < 0.7).astype(float)
+    fit = fit_cox_batch(X, t, e, firth=firth)
+    from immune_correlates.stats.batched._cox_eval import prepare_batch, sort_times
+
+    order, grp, g_start = sort_times(t, e)
+    assert isinstance(prepare_batch(X[order][None], np.ones((1, n)), e[order], grp, g_start).ops, _risk_ops.SegmentOps)
+    df = pd.DataFrame(X, columns=["a", "b", "c"]).assign(t=t, e=e)
+    ref = fit_cox(df, "t", "e", ["a", "b", "c"], method="firth" if firth else "ml")
+    np.testing.assert_allclose(fit.beta[0], ref.params.to_numpy(), rtol=1e-8)
+    np.testing.assert_allclose(np.sqrt(np.diag(np.linalg.inv(fit.info[0]))), ref.bse.to_numpy(), rtol=1e-8)
+    assert fit.value[0] == pytest.approx(ref.llf, rel=1e-12)

@@ -29,6 +29,7 @@ from scipy import stats
 from ..stats.batched import cox as bcox
 from ..stats.batched import logistic as blog
 from ..stats.rank_tests import mann_whitney_pmf
+from ._profile_batch import profile_intervals
 
 __all__ = ["FitSummary", "logistic_trials", "cox_trials", "wilcoxon_trials", "logrank_trials", "bh_reject"]
 
@@ -63,7 +64,16 @@ def _inv(m):
             return np.linalg.pinv(m)
 
 
-def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alpha: float = 0.05) -> FitSummary:
+def _chunked(fn, B: int, chunk: int, *arrays, **kw) -> FitSummary:
+    """``fn`` on consecutive blocks of ``chunk`` trials (bounds memory), results concatenated."""
+    if B <= chunk:
+        return fn(*arrays, **kw)
+    parts = [fn(*(a[lo:lo + chunk] for a in arrays), **kw) for lo in range(0, B, chunk)]
+    return FitSummary(*(np.concatenate(field) for field in zip(*parts)))
+
+
+def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alpha: float = 0.05,
+                    ci: str = "wald", chunk: int = 8192) -> FitSummary:
     """Logistic regression of ``y`` on the design ``X`` (with intercept column) in every trial.
 
     Parameters
@@ -77,9 +87,19 @@ def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alp
         Wald test, or (penalized) likelihood-ratio test against the fit with
         coefficient ``coef`` fixed at 0 (for Firth, logistf's convention: the
         constrained fit keeps the full model's penalty).
+    ci : {"wald", "profile"}
+        Wald interval, or profile (penalized) likelihood interval (as
+        ``fit_logistic(ci="profile")``; not computed for separated ML fits).
+    chunk : int
+        Trials per call of the engine (bounds memory).
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
+    return _chunked(_logistic_block, X.shape[0], chunk, X, y, firth=firth, test=test, coef=coef, alpha=alpha,
+                    ci=ci)
+
+
+def _logistic_block(X, y, *, firth, test, coef, alpha, ci) -> FitSummary:
     B, n, p = X.shape
     if p == 2:
         sep = blog.separated_univariable(X[:, :, 1], y, np.ones_like(y))
@@ -115,6 +135,16 @@ def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alp
     else:
         pval = p_wald
     pval = np.where(degenerate, 1.0, pval)
+    if ci == "profile":
+        fixed = np.zeros(p, bool)
+        fixed[coef] = True
+
+        def constrained(rows, values):
+            start = beta[rows].copy()
+            start[:, coef] = values
+            return blog.newton(X[rows], y[rows], firth=firth, beta0=start, fixed=fixed).llf
+
+        lo, hi = profile_intervals(constrained, est, se, llf, alpha, finite)
     return FitSummary(est, se, pval, lo, hi, finite, sep & ~degenerate, beta)
 
 
@@ -142,7 +172,7 @@ def _slots(x, time, event):
 
 
 def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0, alpha: float = 0.05,
-               chunk: int = 4096) -> FitSummary:
+               ci: str = "wald", chunk: int = 4096) -> FitSummary:
     """Cox regression (Efron ties; none occur) of every trial's own follow-up on ``x``.
 
     Parameters
@@ -154,6 +184,9 @@ def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0
     test : {"wald", "lr"}
         Wald test, or (penalized) likelihood-ratio test against the fit with
         coefficient ``coef`` fixed at 0 (``fit_cox``'s Firth p-values).
+    ci : {"wald", "profile"}
+        Wald interval, or profile (penalized) partial-likelihood interval
+        (not computed for ML fits with monotone likelihood).
     chunk : int
         Trials per call of the engine (bounds memory).
     """
@@ -166,6 +199,8 @@ def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0
     pval_lr = np.full(B, np.nan)
     conv = np.zeros(B, bool)
     mono = np.zeros(B, bool)
+    value = np.full(B, np.nan)
+    lo_p, hi_p = np.full(B, np.nan), np.full(B, np.nan)
     no_events = event.sum(axis=1) == 0
     for lo_ in range(0, B, chunk):
         idx = np.arange(lo_, min(lo_ + chunk, B))
@@ -175,7 +210,7 @@ def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0
         x2, w2, d2, grp, g_start = _slots(x[idx], time[idx], event[idx])
         cb = bcox.prepare_batch(x2, w2, d2, grp, g_start, frequency=True)
         fit = bcox.newton(cb, firth=firth)
-        beta[idx], conv[idx] = fit.beta, fit.converged
+        beta[idx], conv[idx], value[idx] = fit.beta, fit.converged, fit.value
         info_ok = np.all(np.isfinite(fit.info.reshape(idx.size, -1)), axis=1)
         cov[idx[info_ok]] = _inv(fit.info[info_ok])
         if firth:
@@ -190,7 +225,24 @@ def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0
             start[:, coef] = 0.0
             fit0 = bcox.newton(cb, start, firth=firth, free=free)
             pval_lr[idx] = stats.chi2.sf(np.maximum(2 * (fit.value - fit0.value), 0.0), 1)
+        if ci == "profile":
+            free = np.ones(p, bool)
+            free[coef] = False
+            fb = fit.beta
+
+            def constrained(rows, values, cb=cb, fb=fb):
+                start = fb[rows].copy()
+                start[:, coef] = values
+                return bcox.newton(cb.take(rows), start, firth=firth, free=free).value
+
+            sub_cov = np.full((idx.size, p, p), np.nan)
+            sub_cov[info_ok] = _inv(fit.info[info_ok])
+            sub_se = np.sqrt(np.maximum(sub_cov[:, coef, coef], 0.0))
+            use = conv[idx] & (firth | ~mono[idx])
+            lo_p[idx], hi_p[idx] = profile_intervals(constrained, fit.beta[:, coef], sub_se, fit.value, alpha, use)
     est, se, p_wald, lo, hi = _wald(beta, cov, coef, alpha)
+    if ci == "profile":
+        lo, hi = lo_p, hi_p
     pval = pval_lr if test == "lr" else p_wald
     pval = np.where(no_events | ~np.isfinite(pval), 1.0, pval)
     finite = ~no_events & conv & (firth | ~mono)
@@ -210,7 +262,6 @@ def wilcoxon_trials(x, y) -> tuple[np.ndarray, np.ndarray]:
     B, n = x.shape
     ranks = np.argsort(np.argsort(x, axis=1, kind="stable"), axis=1) + 1.0
     n1 = y.sum(axis=1).astype(int)
-    n0 = n - n1
     W = np.sum(np.where(y, ranks, 0.0), axis=1) - n1 * (n1 + 1) / 2.0
     p = np.ones(B)
     for m in np.unique(n1):

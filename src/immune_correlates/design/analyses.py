@@ -13,7 +13,6 @@ features with Benjamini-Hochberg control of the false discovery rate.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,21 +115,29 @@ class LogisticAnalysis(Analysis):
         Penalized (Firth) or ordinary (ML) likelihood-ratio test, or Wald.
     outcome : {"cr", "responder"}
     alpha : float
+    ci : {"wald", "profile"}
+        Intervals whose coverage and width are reported: Wald, or profile
+        (penalized) likelihood as ``fit_logistic(ci="profile")`` (slower).
     """
 
     method: str = "firth"
     test: str = "lr"
     outcome: str = "cr"
+    ci: str = "wald"
+
+    family = "logistic"
 
     def __post_init__(self):
         super().__post_init__()
         _check(self.method, ("firth", "ml"), "method")
         _check(self.test, ("lr", "wald"), "test")
         _check(self.outcome, ("cr", "responder"), "outcome")
+        _check(self.ci, ("wald", "profile"), "ci")
 
     @property
     def label(self) -> str:
-        return f"{'Firth' if self.method == 'firth' else 'ML'} logistic of {self.outcome} on {self.feature} ({self.test})"
+        fit = "Firth" if self.method == "firth" else "ML"
+        return f"{fit} logistic of {self.outcome} on {self.feature} ({self.test})"
 
     def _design_matrix(self, batch):
         x = batch.feature(self.feature)
@@ -141,7 +148,7 @@ class LogisticAnalysis(Analysis):
         out = {"n_events": y.sum(axis=1)}
         for method in ("ml", "firth"):
             test = self.test if method == self.method else "wald"
-            fit = _fits.logistic_trials(X, y, firth=method == "firth", test=test, alpha=self.alpha)
+            fit = _fits.logistic_trials(X, y, firth=method == "firth", test=test, alpha=self.alpha, ci=self.ci)
             out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
                         f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
             if method == self.method:
@@ -151,7 +158,9 @@ class LogisticAnalysis(Analysis):
         return out
 
     def true_value(self, design: TrialDesign) -> float:
-        return _large_sample_value(self, design)
+        from .truth import large_sample_value
+
+        return large_sample_value(self, design, self.family)
 
 
 @dataclass(frozen=True)
@@ -190,19 +199,25 @@ class CoxAnalysis(Analysis):
     adjust_for_response : bool
         Add PR and CR indicators as covariates (the design's model of PFS).
     alpha : float
+    ci : {"wald", "profile"}
+        Intervals whose coverage and width are reported (profile: as
+        ``fit_cox(ci="profile")``, slower).
     """
 
     method: str = "ml"
     test: str = "wald"
     adjust_for_response: bool = False
+    ci: str = "wald"
 
     effect_on = "hr_pfs"
     ratio_name = "hazard_ratio"
+    family = "cox"
 
     def __post_init__(self):
         super().__post_init__()
         _check(self.method, ("firth", "ml"), "method")
         _check(self.test, ("lr", "wald"), "test")
+        _check(self.ci, ("wald", "profile"), "ci")
 
     @property
     def label(self) -> str:
@@ -220,7 +235,8 @@ class CoxAnalysis(Analysis):
         out = {"n_events": batch.event.sum(axis=1)}
         for method in ("ml", "firth"):
             test = self.test if method == self.method else "wald"
-            fit = _fits.cox_trials(x, batch.time, batch.event, firth=method == "firth", test=test, alpha=self.alpha)
+            fit = _fits.cox_trials(x, batch.time, batch.event, firth=method == "firth", test=test, alpha=self.alpha,
+                                   ci=self.ci)
             out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
                         f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
             if method == self.method:
@@ -230,7 +246,9 @@ class CoxAnalysis(Analysis):
         return out
 
     def true_value(self, design: TrialDesign) -> float:
-        return _large_sample_value(self, design)
+        from .truth import large_sample_value
+
+        return large_sample_value(self, design, self.family)
 
 
 @dataclass(frozen=True)
@@ -320,7 +338,8 @@ class ScreenAnalysis(Analysis):
         names = tuple(batch.feature_names) if self.features is None else tuple(self.features)
         unknown = [f for f in names if f not in batch.feature_names]
         if unknown:
-            raise ConfigError(f"screen features {unknown} are not simulated; the design has {list(batch.feature_names)}.")
+            raise ConfigError(f"screen features {unknown} are not simulated; the design has "
+                              f"{list(batch.feature_names)} (add null features with n_null_features).")
         return names
 
     def drivers(self) -> tuple[str, ...]:
@@ -391,37 +410,3 @@ def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: flo
     if name not in ANALYSES:
         raise ConfigError(f"unknown analysis {name!r}; choose one of {sorted(ANALYSES)}.")
     return ANALYSES[name](feature, alpha)
-
-
-# --- pseudo-true values -------------------------------------------------------------------------
-
-#: Patients in the one large simulated trial that defines an estimand's pseudo-true value.
-TRUTH_N = {"logistic": 1_000_000, "cox": 500_000}
-_TRUTH_SEED = 20_240_801
-_TRUTH_CACHE: dict = {}
-
-
-def _large_sample_value(analysis: Analysis, design: TrialDesign) -> float:
-    """ML estimate of the analysis's coefficient in one very large trial of the design.
-
-    The coefficient a one-feature model converges to (the pseudo-true value)
-    differs from the design's conditional effect when other drivers are
-    correlated with the feature, when the feature is measured with error, and
-    for odds and hazard ratios also by non-collapsibility.  Designs with no
-    immune effect give exactly 0.
-    """
-    from .simulate_batch import simulate_trials
-
-    if not np.any(design.coefficients("or_cr")) and not np.any(design.coefficients("hr_pfs")):
-        return 0.0
-    key = (repr(sorted(design.to_dict().items())), repr(dataclasses.replace(analysis, alpha=0.05)))
-    if key not in _TRUTH_CACHE:
-        family = "logistic" if isinstance(analysis, LogisticAnalysis) else "cox"
-        batch = simulate_trials(design, 1, seed=_TRUTH_SEED, n_patients=TRUTH_N[family])
-        if family == "logistic":
-            X, y = analysis._design_matrix(batch)
-            fit = _fits.logistic_trials(X, y, firth=False)
-        else:
-            fit = _fits.cox_trials(analysis._x(batch), batch.time, batch.event, firth=False)
-        _TRUTH_CACHE[key] = float(fit.estimate[0])
-    return _TRUTH_CACHE[key]

@@ -10,6 +10,8 @@ quote the cohort-level rate ("about 8 CRs in 34 patients"), so
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 from scipy import optimize, stats
 from scipy.special import expit
@@ -27,14 +29,20 @@ _WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
 def _eta_distribution(design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
     """Support points and weights of the response linear predictor ``eta`` over patients."""
     b = design.coefficients("or_cr")
-    cov = _driver_cov(design)
     if design.driver_distribution == "normal":
-        return float(np.sqrt(b @ cov @ b)) * _NODES, _WEIGHTS
+        return float(np.sqrt(b @ _driver_cov(design) @ b)) * _NODES, _WEIGHTS
     # binary drivers: the 16 sign patterns, each with its orthant probability
+    signs, probs = _orthants(float(design.driver_correlation))
+    return signs @ b, probs
+
+
+@lru_cache(maxsize=32)
+def _orthants(r: float) -> tuple[np.ndarray, np.ndarray]:
+    cov = _driver_cov(TrialDesign(driver_correlation=r))
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 4, indexing="ij")).reshape(4, -1).T
     probs = np.array([stats.multivariate_normal(np.zeros(4), cov * np.outer(s, s), seed=0, maxpts=400_000,
                                                 abseps=1e-9, releps=1e-9).cdf(np.zeros(4)) for s in -signs])
-    return signs @ b, probs / probs.sum()
+    return signs, probs / probs.sum()
 
 
 def _p_above(c: float, eta) -> float:

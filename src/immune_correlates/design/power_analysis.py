@@ -44,16 +44,17 @@ def _mean(name, values, description):
     return (name, float(v), float(se), m, description)
 
 
-def _estimator_rows(out: dict, truth: float, method: str, label: str, alpha: float) -> list:
+def _estimator_rows(out: dict, truth: float, method: str, label: str, alpha: float, ci: str) -> list:
     ok = out[f"finite_{method}"] & np.isfinite(out[f"estimate_{method}"])
     est = out[f"estimate_{method}"][ok]
     lo, hi = out[f"lower_{method}"][ok], out[f"upper_{method}"][ok]
-    level = f"{100 * (1 - alpha):g}%"
+    level = f"{100 * (1 - alpha):g}% {'Wald' if ci == 'wald' else 'profile'}"
     cond = " (trials with a finite estimate)" if method == "ml" else ""
     return [
         _mean(f"bias_{method}", est - truth, f"mean {label} estimate minus the true value{cond}"),
-        _prop(f"coverage_{method}", (lo <= truth) & (truth <= hi), f"{level} Wald interval covers the true value{cond}"),
-        _mean(f"ci_width_{method}", hi - lo, f"mean width of the {level} Wald interval{cond}"),
+        _prop(f"coverage_{method}", (lo <= truth) & (truth <= hi),
+              f"{level} interval covers the true value{cond}"),
+        _mean(f"ci_width_{method}", hi - lo, f"mean width of the {level} interval{cond}"),
     ]
 
 
@@ -84,12 +85,12 @@ def _rows(analysis: Analysis, out: dict, out0: dict | None, truth: float) -> lis
                           "trials whose ML estimate is infinite (monotone likelihood)"))
     if isinstance(analysis, (LogisticAnalysis, CoxAnalysis)):
         rows.append(("true_value", float(truth), np.nan, 0, "pseudo-true coefficient (ML fit to 10^5-10^6 patients)"))
-        rows += _estimator_rows(out, truth, "ml", "ML", a)
-        rows += _estimator_rows(out, truth, "firth", "Firth", a)
+        rows += _estimator_rows(out, truth, "ml", "ML", a, analysis.ci)
+        rows += _estimator_rows(out, truth, "firth", "Firth", a, analysis.ci)
     return rows
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PowerResult(ResultDisplay):
     """Operating characteristics of one analysis under one design.
 
@@ -182,8 +183,9 @@ def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth",
     PowerResult
         ``summary()`` has rows ``power``, ``type1_error``, ``n_events``,
         ``separation`` or ``monotone_likelihood``, ``true_value`` and
-        ``bias_*``, ``coverage_*``, ``ci_width_*`` for ML and Firth (Wald
-        intervals; ML over trials with a finite estimate); for a screen
+        ``bias_*``, ``coverage_*``, ``ci_width_*`` for ML and Firth (the
+        analysis's ``ci``: Wald or profile intervals; ML over trials with a
+        finite estimate); for a screen
         ``power_any``, ``power_average``, ``fdr``, ``discoveries``, ``fwer``.
 
     Notes
@@ -216,7 +218,7 @@ def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth",
     return PowerResult(table, _trial_frame(out), design, analysis, int(n_sim), n, seed, tuple(notes))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, repr=False)
 class PowerCurve(ResultDisplay):
     """Power (and the other estimands) over a grid of sample sizes and effect sizes.
 

@@ -12,6 +12,7 @@ from ._style import OKABE_ITO, PALETTE, RESPONSE_COLORS, format_p, group_colors,
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
 from .response import response_boxplot, response_panel
+from .power import plot_power
 from .roc import roc
 from .survival import at_risk_counts, at_risk_table, kaplan_meier
 from .volcano import fdr_threshold, volcano
@@ -19,5 +20,5 @@ from .volcano import fdr_threshold, volcano
 __all__ = [
     "response_boxplot", "response_panel", "forest", "forest_table", "kaplan_meier", "at_risk_table",
     "at_risk_counts", "volcano", "fdr_threshold", "roc", "correlation_heatmap", "correlation_order",
-    "save_figure", "house_style", "group_colors", "format_p", "OKABE_ITO", "PALETTE", "RESPONSE_COLORS",
+    "plot_power", "save_figure", "house_style", "group_colors", "format_p", "OKABE_ITO", "PALETTE", "RESPONSE_COLORS",
 ]

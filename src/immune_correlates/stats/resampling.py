@@ -130,7 +130,7 @@ def _resample_ok(design: Design, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
     return ok & (lo < hi)
 
 
-def _fit_weighted(design, idx, firth, W, want_lr=False):
+def _fit_weighted(design, idx, firth, W):
     """Coefficient of the feature for models ``idx`` with case weights ``W`` (NaN where not estimable)."""
     flat = np.zeros(idx.size, dtype=bool)
     if design.family == "logistic" and not np.all(firth):

@@ -57,8 +57,8 @@ class CoxBatch:
 
 
 def sort_times(time: np.ndarray, event: np.ndarray):
-    """Shared ordering and tied-time groups: ``(order, grp, g_start)``."""
-    order = np.argsort(time, kind="stable")
+    """Shared ordering (by time, deaths first within a time) and tied-time groups: ``(order, grp, g_start)``."""
+    order = np.lexsort((-np.asarray(event, dtype=float), time))
     t = time[order]
     new = np.r_[True, t[1:] != t[:-1]]
     return order, np.cumsum(new) - 1, np.flatnonzero(new)
@@ -116,15 +116,15 @@ class BatchObjective:
 def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     """Log partial likelihood (plus ``0.5 log det I`` when ``firth``), gradient and information."""
     x, w, d = cb.x, cb.w, cb.d
-    eta = np.einsum("bnp,bp->bn", x, beta)
+    eta = (x @ beta[..., None])[..., 0]
     shift = np.max(eta, axis=1, where=w > 0, initial=-np.inf)
     eta = eta - shift[:, None]
     with np.errstate(over="ignore", under="ignore"):
         r = w * np.exp(eta)
     ops = cb.ops
     rx = r[..., None] * x
-    e0, q0 = ops.dying(r), ops.later(r)  # per event group: risk of the dying, of the rest of the risk set
-    e1, q1 = ops.dying(rx), ops.later(rx)
+    e0, q0 = ops.risk(r)  # per event group: risk of the dying, of the rest of the risk set
+    e1, q1 = ops.risk(rx)
     f, a, sg = cb.f, cb.a, cb.sg
     used = a > 0
     s0 = np.where(used, q0[:, sg] + (1.0 - f) * e0[:, sg], 1.0)
@@ -152,8 +152,8 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     q = np.sum((x @ J) * x, axis=2)  # x_i' J x_i
     t1 = np.einsum("bn,bnp->bp", v * q, x)
     rq = r * q
-    EQ = ops.dying(rq)
-    RQ = EQ + ops.later(rq)
+    EQ, later_q = ops.risk(rq)
+    RQ = EQ + later_q
     tr_ja = (RQ[:, sg] - f * EQ[:, sg]) / s0
     m = (q1[:, sg] + (1.0 - f)[..., None] * e1[:, sg]) / s0[..., None]  # (B, S, p) risk-set means
     t2 = np.einsum("bs,bsp->bp", a * tr_ja, m)
@@ -169,9 +169,7 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
 
 
 def _gram(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``a' diag(v) b`` per model: einsum for a few columns, BLAS matmul for more."""
-    if a.shape[2] <= 2:
-        return np.einsum("bni,bn,bnj->bij", a, v, b)
+    """``a' diag(v) b`` per model (stacked matmul)."""
     return np.swapaxes(a * v[..., None], 1, 2) @ b
 
 

@@ -3,8 +3,8 @@
 Every sum the partial likelihood needs is linear in per-row (or per-step)
 values and the same for every model of a batch:
 
-* ``dying(a)``, ``later(a)``: per event group ``g``, the sum of ``a`` over the
-  rows dying at ``t_g`` and over the rest of its risk set;
+* ``risk(a)``: per event group ``g``, the sums of ``a`` over the rows dying
+  at ``t_g`` and over the rest of its risk set;
 * ``steps(a)``: per event group, the sum over its Efron steps;
 * ``rows(c, e)``: per row, ``sum_{g <= its group} c_g`` minus ``e_g`` of its own
   group if it dies there (the sums over the event times it was at risk for).
@@ -45,11 +45,9 @@ class DenseOps:
         self.C = (dg[:, None] <= grp[None, :]).astype(float)  # (G, n): row at risk at t_g
         self.Et = np.ascontiguousarray(self.E.T)
 
-    def dying(self, a):
-        return _right(a, self.E)
-
-    def later(self, a):
-        return _right(a, self.Q)
+    def risk(self, a):
+        """Sums over the rows dying at each event time and over the rest of its risk set."""
+        return _right(a, self.E), _right(a, self.Q)
 
     def steps(self, a):
         return _right(a, self.S)
@@ -59,22 +57,34 @@ class DenseOps:
 
 
 class SegmentOps:
-    """The operators as reduceat / cumulative sums over contiguous groups."""
+    """The operators as reduceat / cumulative sums over contiguous blocks.
+
+    Rows are sorted by time with the deaths first within a time (see
+    :func:`._cox_eval.sort_times`), so each tied-time group is at most two
+    blocks, its deaths then its censorings: one ``reduceat`` gives both sums.
+    """
 
     def __init__(self, d, grp, g_start, dg, s_first, n_groups):
-        self.d, self.grp, self.gs, self.dg, self.sf, self.G = d, grp, g_start, dg, s_first, n_groups
+        self.d, self.grp, self.dg, self.sf, self.G = d, grp, dg, s_first, n_groups
+        new = np.r_[True, (grp[1:] != grp[:-1]) | (d[1:] != d[:-1])]
+        self.b_start = np.flatnonzero(new)
+        dead = d[self.b_start] > 0
+        self.b_dead, self.b_cens = np.flatnonzero(dead), np.flatnonzero(~dead)
+        self.g_dead, self.g_cens = grp[self.b_start[dead]], grp[self.b_start[~dead]]
+        if np.unique(self.g_dead).size != self.g_dead.size:
+            raise ValueError("SegmentOps: rows must be sorted by time with the deaths first within a time")
 
-    def _dmul(self, a, v):
-        return a * (v if a.ndim == 2 else v[:, None])
-
-    def dying(self, a):
-        return np.add.reduceat(self._dmul(a, self.d), self.gs, axis=1)[:, self.dg]
-
-    def later(self, a):
-        tot = np.add.reduceat(a, self.gs, axis=1)
+    def risk(self, a):
+        """As :meth:`DenseOps.risk`, from one pass over the rows."""
+        blocks = np.add.reduceat(a, self.b_start, axis=1)
+        shape = (a.shape[0], self.G) + a.shape[2:]
+        dead, cens = np.zeros(shape), np.zeros(shape)
+        dead[:, self.g_dead] = blocks[:, self.b_dead]
+        cens[:, self.g_cens] = blocks[:, self.b_cens]
+        tot = dead + cens
         excl = np.zeros_like(tot)
         excl[:, :-1] = np.cumsum(tot[:, :0:-1], axis=1)[:, ::-1]
-        return (np.add.reduceat(self._dmul(a, 1.0 - self.d), self.gs, axis=1) + excl)[:, self.dg]
+        return dead[:, self.dg], (cens + excl)[:, self.dg]
 
     def steps(self, a):
         return np.add.reduceat(a, self.sf, axis=1)
@@ -85,7 +95,9 @@ class SegmentOps:
         return out
 
     def rows(self, c, e):
-        return np.cumsum(self._spread(c), axis=1)[:, self.grp] - self._dmul(self._spread(e)[:, self.grp], self.d)
+        own = self._spread(e)[:, self.grp]
+        own *= self.d if own.ndim == 2 else self.d[:, None]
+        return np.cumsum(self._spread(c), axis=1)[:, self.grp] - own
 
 
 def make_ops(d, grp, g_start, dg, sg, s_first, n_groups):

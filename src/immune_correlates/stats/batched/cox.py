@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cox_eval import BatchObjective, CoxBatch, objective, prepare_batch, sort_times
+from ._cox_eval import CoxBatch, objective, prepare_batch, sort_times
 
 __all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times"]
 
@@ -46,10 +46,6 @@ def _solve(m: np.ndarray, g: np.ndarray, lstsq: bool = True) -> np.ndarray:
             except np.linalg.LinAlgError:
                 out[i] = np.linalg.lstsq(m[i], g[i], rcond=None)[0] if lstsq else np.inf
         return out
-
-
-def _take(obj: BatchObjective, idx) -> BatchObjective:
-    return BatchObjective(obj.value[idx], obj.grad[idx], obj.info[idx], obj.loglik[idx])
 
 
 def newton(

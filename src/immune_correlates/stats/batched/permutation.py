@@ -93,13 +93,13 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
     """
     from ..screen import prepare_screen, screen
 
+    tab = screen(data, features, outcome=outcome, duration=duration, event=event, model=model,
+                 covariates=covariates, missing=missing)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        tab = screen(data, features, outcome=outcome, duration=duration, event=event, model=model,
-                     covariates=covariates, missing=missing)
-    design, features, ids, _, rows, family = prepare_screen(
-        data, features, outcome=outcome, duration=duration, event=event, model=model, covariates=covariates,
-        missing="drop")
+        design, features, ids, _, rows, family = prepare_screen(  # warned once by the screen above
+            data, features, outcome=outcome, duration=duration, event=event, model=model, covariates=covariates,
+            missing="drop")
     m, n = len(features), design.n
     valid = np.flatnonzero(tab["estimate"].notna().to_numpy())
     firth = tab["method"].isin(["firth", "firth_cox"]).to_numpy()[valid]
@@ -114,16 +114,17 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
         F[design.avail[:, inv].T == 0] = np.nan
         t_obs = np.array([_maxstat(F[:, j], time, ev, minprop, maxprop) for j in range(m)])
 
+        scores = logrank_scores(time, ev)
+
         def chunk(rr):
             P = permutations([seeds[r] for r in rr], n)
             out = np.empty((len(rr), m))
             pinv = np.argsort(P, axis=1)
             for j in range(m):
                 x = F[:, j]
-                if np.isnan(x).any():
+                if np.isnan(x).any():  # complete cases (and their log-rank scores) change with the permutation
                     out[:, j] = [_maxstat(x[p], time, ev, minprop, maxprop) for p in P]
                     continue
-                scores = logrank_scores(time, ev)
                 _, _, mm, _, e, v = _split_statistics(x, scores, minprop, maxprop)
                 o = np.argsort(x, kind="stable")
                 cs = np.cumsum(scores[pinv[:, o]], axis=1)[:, mm - 1]
