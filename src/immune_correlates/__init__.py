@@ -33,6 +33,7 @@ from .stats import (
     logrank_test,
     optimal_cutpoint,
     ph_test,
+    screen,
 )
 from .design import power, power_curve
 from .errors import (
@@ -57,7 +58,7 @@ __all__ = [
     "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel",
     "CoxResult", "KaplanMeierResult", "LogisticResult", "adjust_pvalues", "binomial_ci", "compare_groups",
     "concordance_index", "detect_separation", "fit_cox", "fit_logistic", "kaplan_meier", "logrank_test",
-    "optimal_cutpoint", "ph_test", "power", "power_curve",
+    "optimal_cutpoint", "ph_test", "power", "power_curve", "screen",
     "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",

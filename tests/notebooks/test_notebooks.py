@@ -14,7 +14,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.i
 def test_the_six_analysis_notebooks_are_there():
     names = [p.stem for p in NOTEBOOKS]
     for expected in ("01_data_and_features", "02_responders_vs_nonresponders", "03_logistic_complete_remission",
-                     "04_cox_progression_free_survival"):
+                     "04_cox_progression_free_survival", "05_screening_and_multiplicity", "06_power_and_design"):
         assert expected in names
 
 

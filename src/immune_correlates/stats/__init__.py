@@ -17,7 +17,16 @@ from .logrank import LogrankResult, logrank_test
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
 from .proportions import binomial_ci, fisher_exact
+from .resampling import (
+    bca_interval,
+    bootstrap_discrimination,
+    maxt_stepdown,
+    optimism_corrected,
+    percentile_interval,
+    permutation_test,
+)
 from .roc import RocResult, roc_curve
+from .screen import screen
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .separation import SeparationResult, detect_separation, separation_from_arrays
 
@@ -26,5 +35,6 @@ __all__ = [
     "optimal_cutpoint", "KaplanMeierResult", "kaplan_meier", "LogisticResult", "fit_logistic", "LogrankResult",
     "logrank_test", "adjust_pvalues", "PHTestResult", "ph_test", "binomial_ci", "fisher_exact",
     "jonckheere_terpstra", "kruskal_wallis", "wilcoxon_rank_sum", "SeparationResult", "detect_separation",
-    "separation_from_arrays", "RocResult", "roc_curve",
+    "separation_from_arrays", "RocResult", "roc_curve", "screen", "bca_interval", "bootstrap_discrimination",
+    "maxt_stepdown", "optimism_corrected", "percentile_interval", "permutation_test",
 ]

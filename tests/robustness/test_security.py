@@ -1,0 +1,47 @@
+"""Nothing from a data or configuration file is ever run as code."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+import immune_correlates as ic
+from immune_correlates.report.config import load_config
+
+SRC = Path(ic.__file__).resolve().parent
+
+
+def test_package_source_has_no_eval_exec_or_pickle_loading():
+    pattern = re.compile(r"\b(eval|exec)\s*\(|\bpickle\b|\bmarshal\.loads|yaml\.load\(|\bshelve\b")
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            code = line.split("#", 1)[0]
+            if pattern.search(code):
+                offenders.append(f"{path.relative_to(SRC)}:{number}: {line.strip()}")
+    assert offenders == []
+
+
+@pytest.mark.parametrize("payload", [
+    {"analysis": {"seed": "__import__('os').system('touch /tmp/pwned')"}},
+    {"features": {"names": "cd3_per_ul; rm -rf /"}},
+    {"models": {"covariates": [{"$eval": "1"}]}},
+])
+def test_config_values_are_type_checked_data(payload):
+    with pytest.raises(ic.ConfigError):
+        load_config(payload)
+
+
+def test_config_paths_cannot_escape_the_config_directory(tmp_path):
+    cfg = tmp_path / "sub" / "analysis.toml"
+    cfg.parent.mkdir()
+    cfg.write_text('[inputs]\nclinical = "/etc/passwd"\n')
+    with pytest.raises(ic.ConfigError, match="leaves the configuration's directory"):
+        load_config(cfg)
+    cfg.write_text('[inputs]\nclinical = "data/../../outside.csv"\n')
+    with pytest.raises(ic.ConfigError, match="leaves the configuration's directory"):
+        load_config(cfg)
+    cfg.write_text('[inputs]\nclinical = "data/clinical.csv"\n')
+    assert load_config(cfg).inputs["clinical"] == (cfg.parent / "data" / "clinical.csv").resolve()
