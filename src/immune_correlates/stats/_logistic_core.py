@@ -158,6 +158,7 @@ def newton_fit(
     max_step: float = 5.0,
     max_halving: int = 60,
     flat_tol: float | None = None,
+    evaluate=None,
 ) -> NewtonFit:
     """Maximise the (penalized) log-likelihood by Newton steps with step-halving.
 
@@ -193,6 +194,11 @@ def newton_fit(
         Also stop when the relative change of the log-likelihood and the
         largest free score (below its square root) fall below it (``glm``'s deviance criterion).  Meant for maximum likelihood under
         separation, where the estimates drift to infinity and never settle.
+    evaluate : callable, optional
+        ``evaluate(beta, rows) -> (llf, score, info, newton_matrix)`` for the
+        models ``rows`` (an index array into the batch) at ``beta``; defaults to
+        the SVD-based evaluation here.  The batched engine passes its own
+        (faster for many small models) and shares this iteration.
 
     Returns
     -------
@@ -210,7 +216,10 @@ def newton_fit(
     eye = np.eye(k)
     scale = np.max(np.abs(X), axis=1)  # (B, k): convergence is judged in the units of each column
     scale[scale == 0] = 1.0
-    ll, score, info, hess = _state(beta, X, y, w, firth)
+    if evaluate is None:
+        def evaluate(b, rows):
+            return _state(b, X[rows], y[rows], w[rows], firth)
+    ll, score, info, hess = evaluate(beta, np.arange(B))
     converged = np.zeros(B, dtype=bool)
     n_iter = np.zeros(B, dtype=int)
     for _ in range(max_iter):
@@ -235,7 +244,7 @@ def newton_fit(
         delta = delta / np.maximum(biggest / max_step, 1.0)[:, None]
         old_beta, old_ll = beta[idx], ll[idx]
         new_beta = old_beta + delta
-        new_ll, new_score, new_info, new_hess = _state(new_beta, X[idx], y[idx], w[idx], firth)
+        new_ll, new_score, new_info, new_hess = evaluate(new_beta, idx)
         factor = 1.0
         for _h in range(max_halving):
             worse = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
@@ -244,7 +253,7 @@ def newton_fit(
             factor *= 0.5
             wi = np.flatnonzero(worse)
             new_beta[wi] = old_beta[wi] + factor * delta[wi]
-            l2, s2, i2, h2 = _state(new_beta[wi], X[idx][wi], y[idx][wi], w[idx][wi], firth)
+            l2, s2, i2, h2 = evaluate(new_beta[wi], idx[wi])
             new_ll[wi], new_score[wi], new_info[wi], new_hess[wi] = l2, s2, i2, h2
         stuck = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
         if stuck.any():  # no uphill point along the step: stay (the fit will report non-convergence)

@@ -28,6 +28,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
+from .._logistic_core import newton_fit
+
 __all__ = ["LogisticBatchFit", "newton", "separated_univariable"]
 
 
@@ -84,66 +86,25 @@ def newton(X, y, w=None, *, firth=False, beta0=None, fixed=None, max_iter=100, t
            max_halving=60, flat_tol=None) -> LogisticBatchFit:
     """Maximise the (penalized) log-likelihood of every model of the batch.
 
-    Same arguments and stopping rules as
-    :func:`~immune_correlates.stats._logistic_core.newton_fit`; ``X`` is
-    ``(B, n, p)``, ``y`` and ``w`` broadcast to ``(B, n)``.
+    The iteration, its arguments and stopping rules are those of
+    :func:`~immune_correlates.stats._logistic_core.newton_fit`; only the
+    evaluation at each point is this module's.  ``X`` is ``(B, n, p)``, ``y``
+    and ``w`` broadcast to ``(B, n)``.
     """
     X = np.asarray(X, dtype=float)
     B, n, k = X.shape
     y = np.broadcast_to(np.asarray(y, dtype=float).reshape((-1, n)), (B, n))
     w = np.ones((B, n)) if w is None else np.broadcast_to(np.asarray(w, dtype=float).reshape((-1, n)), (B, n))
-    beta = np.zeros((B, k)) if beta0 is None else np.array(np.broadcast_to(beta0, (B, k)), dtype=float)
-    free = np.ones((B, k), dtype=bool) if fixed is None else ~np.broadcast_to(np.asarray(fixed, bool), (B, k))
-    eye = np.eye(k)
     Z = _outer(X) if firth else None
-    ll, score, info, hess = _state(beta, X, y, w, firth, Z)
-    converged = np.zeros(B, dtype=bool)
-    n_iter = np.zeros(B, dtype=int)
-    for _ in range(max_iter):
-        active = ~converged
-        if not active.any():
-            break
-        idx = np.flatnonzero(active)
-        Xi, yi, wi_, Zi = (X, y, w, Z) if idx.size == B else (X[idx], y[idx], w[idx], None if Z is None else Z[idx])
-        fr = free[idx]
-        mask2 = fr[:, :, None] & fr[:, None, :]
-        sub = np.where(mask2, hess[idx], eye)
-        if firth:
-            not_pd = np.linalg.eigvalsh(sub)[..., 0] <= 0
-            sub[not_pd] = np.where(mask2[not_pd], info[idx][not_pd], eye)
-        sc = np.where(fr, score[idx], 0.0)
-        try:
-            delta = np.linalg.solve(sub, sc[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            delta = (np.linalg.pinv(sub) @ sc[..., None])[..., 0]
-        biggest = np.max(np.abs(delta), axis=-1, initial=0.0)
-        delta = delta / np.maximum(biggest / max_step, 1.0)[:, None]
-        old_beta, old_ll = beta[idx], ll[idx]
-        new_beta = old_beta + delta
-        new_ll, new_score, new_info, new_hess = _state(new_beta, Xi, yi, wi_, firth, Zi)
-        factor = 1.0
-        for _h in range(max_halving):
-            worse = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
-            if not worse.any():
-                break
-            factor *= 0.5
-            wi = np.flatnonzero(worse)
-            new_beta[wi] = old_beta[wi] + factor * delta[wi]
-            l2, s2, i2, h2 = _state(new_beta[wi], Xi[wi], yi[wi], wi_[wi], firth, None if Zi is None else Zi[wi])
-            new_ll[wi], new_score[wi], new_info[wi], new_hess[wi] = l2, s2, i2, h2
-        stuck = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
-        if stuck.any():
-            new_beta[stuck], new_ll[stuck] = old_beta[stuck], old_ll[stuck]
-            new_score[stuck], new_info[stuck], new_hess[stuck] = score[idx][stuck], info[idx][stuck], hess[idx][stuck]
-        beta[idx], ll[idx], score[idx], info[idx], hess[idx] = new_beta, new_ll, new_score, new_info, new_hess
-        n_iter[idx] += 1
-        step = np.max(np.abs(new_beta - old_beta), axis=-1, initial=0.0)
-        grad = np.max(np.abs(np.where(fr, new_score, 0.0)), axis=-1, initial=0.0)
-        small_step = (step <= tol) & (grad <= np.sqrt(tol))
-        if flat_tol is not None:
-            small_step |= (np.abs(new_ll - old_ll) <= flat_tol * (np.abs(new_ll) + 0.1)) & (grad <= np.sqrt(flat_tol))
-        converged[idx] = small_step
-    return LogisticBatchFit(beta, ll, info, converged, n_iter)
+
+    def evaluate(beta, rows):
+        if rows.size == B and np.array_equal(rows, np.arange(B)):
+            return _state(beta, X, y, w, firth, Z)
+        return _state(beta, X[rows], y[rows], w[rows], firth, None if Z is None else Z[rows])
+
+    fit = newton_fit(X, y, w, firth=firth, beta0=beta0, fixed=fixed, max_iter=max_iter, tol=tol,
+                     max_step=max_step, max_halving=max_halving, flat_tol=flat_tol, evaluate=evaluate)
+    return LogisticBatchFit(*fit)
 
 
 def separated_univariable(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
