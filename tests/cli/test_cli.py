@@ -45,6 +45,11 @@ def test_outputs_carry_provenance(demo_dir):
     assert prov["inputs"]["clinical"]["sha256"] == sha
     assert prov["dependencies"]["numpy"] and prov["command"][:2] == ["immune-correlates", "demo"]
     assert sha in (demo_dir / "report.html").read_text()
+    assert json.loads((demo_dir / "provenance.json").read_text())["inputs"]["clinical"]["sha256"] == sha
+    from PIL import Image
+
+    png = Image.open(demo_dir / "figures" / "kaplan_meier.png")
+    assert sha in png.text["Comment"] and png.text["Software"].startswith("immune_correlates")
 
 
 def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path):

@@ -108,3 +108,41 @@ def test_read_cohort_never_crashes_on_messy_cells(data):
             ic.analysis_frame(cohort)
         except ic.ImmuneCorrelatesError:
             pass
+
+
+_ODD = st.sampled_from(["", "0", "1e6", "0.0001", "100", "-1"])
+
+
+@settings(max_examples=int(os.environ.get("IC_FUZZ_ANALYZE", "4")), deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_analyze_never_crashes_on_odd_but_valid_data(data, tmp_path_factory):
+    """Valid files with odd values (blanks, extremes, lost events) give a report or our own error."""
+    from immune_correlates.cli import main
+
+    raw = {k: pd.read_csv(p, dtype=str, keep_default_na=False) for k, p in ofa_len_paths().items()}
+    assays = raw["function_assays"]
+    for _ in range(data.draw(st.integers(1, 6))):
+        row = data.draw(st.integers(0, len(assays) - 1))
+        value = data.draw(_ODD)
+        unit = assays.loc[row, "unit"]
+        if value in ("1e6", "-1") and unit != "index":
+            value = "100" if value == "1e6" else "0"
+        assays.loc[row, "value"] = value if value else "0"
+    clinical = raw["clinical"]
+    if data.draw(st.booleans()):  # most patients lose their progression: few events left
+        keep = data.draw(st.integers(1, 5))
+        alive = clinical["death_date"] == ""
+        clinical.loc[alive & (clinical.index >= keep), "progression_date"] = ""
+    if data.draw(st.booleans()):
+        clinical.loc[data.draw(st.integers(0, len(clinical) - 1)), "alc"] = ""
+    out = tmp_path_factory.mktemp("fuzz")
+    for name, frame in raw.items():
+        frame.to_csv(out / f"{name}.csv", index=False)
+    args = ["analyze", "--out", str(out / "report")]
+    for name in raw:
+        args += [f"--{name.replace('_', '-')}", str(out / f"{name}.csv")]
+    code = main(args)
+    assert code in (0, 2)
+    if code == 0:
+        assert (out / "report" / "report.html").exists()

@@ -1,0 +1,32 @@
+"""The report's figures, drawn by :mod:`immune_correlates.plots` from the analysis results."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+
+from .. import plots
+from .pipeline import AnalysisResults
+
+__all__ = ["make_figures"]
+
+
+def make_figures(res: AnalysisResults) -> dict:
+    """Figures by name, each with its caption: ``{name: (Figure, caption)}``."""
+    cfg = res.config
+    out = {}
+    counts = [f for f in cfg.features if f.endswith("_per_ul")]
+    fig = plots.response_panel(res.frame, list(cfg.features), group=cfg.group, log=counts, adjust=cfg.adjust)
+    out["response_panel"] = (fig, f"Baseline features by {cfg.group}: one dot per patient; Kruskal-Wallis and "
+                                  f"Jonckheere-Terpstra tests, {cfg.adjust} adjustment across features.")
+    for name, table, what in (("forest_logistic", res.tables["logistic_cr"], f"odds ratio of {cfg.binary}"),
+                              ("forest_cox", res.tables["cox_pfs"], f"hazard ratio of {cfg.event}")):
+        fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(table) + 1.6))
+        plots.forest(table, ax=ax)
+        out[name] = (fig, f"Univariable models: {what} per SD of each feature (scales in the table) with "
+                          f"{cfg.ci} intervals.")
+    kf = cfg.km_feature
+    fig, ax = plt.subplots(figsize=(7.0, 5.2))
+    plots.kaplan_meier(res.objects["km_frame"], cfg.duration, cfg.event, group=f"{kf}_group", ax=ax)
+    out["kaplan_meier"] = (fig, f"Kaplan-Meier estimates of {cfg.duration} by median split of {kf} "
+                                f"(cut at {res.objects['km_cut']:.3g}); numbers at risk under the axis; log-rank p.")
+    return out

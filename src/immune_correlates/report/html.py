@@ -1,0 +1,112 @@
+"""The self-contained HTML report.
+
+Rendered by Jinja2 with autoescaping on: every value taken from the data
+(patient ids, column names, feature names, notes) is escaped, so an id such as
+``<script>`` is shown as text.  Figures are embedded as base64 PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import jinja2
+import numpy as np
+import pandas as pd
+
+__all__ = ["render_report", "METHODS"]
+
+METHODS = [
+    ("Proportions", "Exact Clopper-Pearson intervals (Clopper & Pearson, Biometrika 1934)."),
+    ("Survival curves", "Kaplan-Meier estimates with Greenwood variance and log-transformed pointwise intervals; "
+     "median and its interval as R's survfit (Brookmeyer & Crowley, Biometrics 1982)."),
+    ("Group comparisons", "Wilcoxon rank-sum test, exact for small untied samples and otherwise the normal "
+     "approximation with continuity correction (as R's wilcox.test); Hodges-Lehmann shift with its interval "
+     "(Hodges & Lehmann 1963; Bauer, JASA 1972); rank-biserial correlation; Kruskal-Wallis test (JASA 1952) and "
+     "Jonckheere-Terpstra trend test across the ordered groups NR < PR < CR (Biometrika 1954)."),
+    ("Complete remission", "Logistic regression penalized by Jeffreys' prior (Firth, Biometrika 1993; Heinze & "
+     "Schemper, Stat Med 2002), which gives finite estimates under separation; profile penalized-likelihood "
+     "intervals and likelihood-ratio p-values as R's logistf."),
+    ("Progression-free survival", "Cox proportional-hazards regression (Cox 1972) with Efron's handling of ties "
+     "(JASA 1977); Firth-penalized Cox under monotone likelihood (Heinze & Schemper, Biometrics 2001); log-rank "
+     "test (Mantel 1966); maximally selected log-rank statistic with the Lausen & Schumacher (Biometrics 1992) "
+     "corrected p-value (as R's maxstat)."),
+    ("Multiplicity", "Benjamini-Hochberg false discovery rate (JRSS-B 1995) or Holm (Scand J Stat 1979) "
+     "adjustment across features."),
+]
+
+_TEMPLATE = jinja2.Template(
+    """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{{ title }}</title>
+<style>
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 70rem;
+       color: #1b1b1b; line-height: 1.45; padding: 0 1rem; }
+h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
+th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
+th { background: #f3f3f3; } td.text { text-align: left; }
+figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+.scroll { overflow-x: auto; max-width: 100%; }
+.note { color: #555; font-size: 0.9rem; } code { font-size: 0.85rem; }
+</style></head><body>
+<h1>{{ title }}</h1>
+<p class="note">{{ subtitle }}</p>
+{% for section in sections %}
+<section>
+<h2>{{ section.title }}</h2>
+{% if section.text %}<p>{{ section.text }}</p>{% endif %}
+{% for fig in section.figures %}
+<figure><img alt="{{ fig.caption }}" src="data:image/png;base64,{{ fig.data }}"><figcaption class="note">{{ fig.caption }}</figcaption></figure>
+{% endfor %}
+{% for table in section.tables %}
+{% if table.caption %}<p class="note">{{ table.caption }}</p>{% endif %}
+<div class="scroll"><table><thead><tr>{% for c in table.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in table.rows %}<tr>{% for cell, is_text in row %}<td{% if is_text %} class="text"{% endif %}>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
+{% endfor %}
+</section>
+{% endfor %}
+<h2>Methods</h2>
+<dl>{% for name, text in methods %}<dt><strong>{{ name }}</strong></dt><dd>{{ text }}</dd>{% endfor %}</dl>
+<h2>Provenance</h2>
+<table><tbody>{% for key, value in provenance %}<tr><th>{{ key }}</th><td class="text"><code>{{ value }}</code></td></tr>{% endfor %}</tbody></table>
+</body></html>
+""",
+    autoescape=True,
+)
+
+
+def _cell(v) -> tuple[str, bool]:
+    if isinstance(v, (float, np.floating)):
+        if math.isnan(v):
+            return "", False
+        if math.isinf(v):
+            return ("inf" if v > 0 else "-inf"), False
+        return (f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"), False
+    if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
+        return str(v), False
+    if v is None or v is pd.NA or v is pd.NaT:
+        return "", False
+    return str(v), True
+
+
+def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500) -> dict:
+    frame = frame.head(max_rows)
+    return {"caption": caption, "columns": [str(c) for c in frame.columns],
+            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
+
+
+def figure_payload(png: bytes, caption: str) -> dict:
+    return {"data": base64.b64encode(png).decode("ascii"), "caption": caption}
+
+
+def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict) -> str:
+    """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``."""
+    flat = []
+    for key, value in provenance.items():
+        if isinstance(value, dict):
+            flat.extend((f"{key}.{k}", v) for k, v in value.items())
+        else:
+            flat.append((key, value))
+    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS, provenance=flat)

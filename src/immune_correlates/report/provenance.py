@@ -1,0 +1,62 @@
+"""Provenance of every output: versions, input checksums, seed and command."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["provenance", "sha256_file", "DEPENDENCIES"]
+
+DEPENDENCIES = ("numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "matplotlib", "seaborn", "jinja2", "joblib")
+
+
+def sha256_file(path: str | Path) -> str:
+    """Hex SHA-256 of a file's bytes, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _version(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = None, config: dict | None = None) -> dict:
+    """A JSON-ready record of how an output was made.
+
+    Parameters
+    ----------
+    inputs : dict
+        Table name to path (hashed) or to a label such as ``"bundled ofa_len"``.
+    seed : int or None
+    command : list of str, optional
+        The command line (defaults to ``sys.argv``).
+    config : dict, optional
+        The analysis configuration.
+    """
+    files = {}
+    for name, src in inputs.items():
+        if src is None:
+            continue
+        path = Path(src)
+        files[name] = {"file": path.name, "sha256": sha256_file(path)} if path.is_file() else {"source": str(src)}
+    return {
+        "package": {"immune_correlates": _version("immune_correlates")},
+        "dependencies": {name: _version(name) for name in DEPENDENCIES},
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "inputs": files,
+        "seed": seed,
+        "command": list(sys.argv if command is None else command),
+        "config": config or {},
+        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    }

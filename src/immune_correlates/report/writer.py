@@ -1,0 +1,104 @@
+"""Writing an analysis to a directory, all at once or not at all.
+
+Everything is written to a hidden sibling directory first and moved into place
+only when complete, so an interrupted run leaves no half-written report; only
+the entries we write (``report.html``, ``results.json``, ``tables/``,
+``figures/``) are replaced in the target directory.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["write_outputs", "to_jsonable"]
+
+OUTPUTS = ("tables", "figures", "results.json", "provenance.json", "report.html")
+
+
+def to_jsonable(value):
+    """Plain JSON types; NaN and infinities become ``null`` / strings."""
+    if isinstance(value, dict):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [to_jsonable(r) for r in value.to_dict(orient="records")]
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        v = float(value)
+        if math.isnan(v):
+            return None
+        return v if math.isfinite(v) else ("inf" if v > 0 else "-inf")
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, (str, int)):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
+    return str(value)
+
+
+def _png(fig, provenance: dict | None = None) -> bytes:
+    """PNG bytes of a figure; the provenance goes into the PNG's text chunks."""
+    meta = {"Software": "immune_correlates"}
+    if provenance:
+        meta["Software"] = f"immune_correlates {provenance.get('package', {}).get('immune_correlates', '')}".strip()
+        meta["Comment"] = json.dumps(to_jsonable({k: provenance.get(k) for k in ("inputs", "seed", "command")}))
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=150, bbox_inches="tight", metadata=meta)
+    return buf.getvalue()
+
+
+def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: dict, html: str) -> Path:
+    """Write tables (CSV), figures (PNG), ``results.json`` and ``report.html`` atomically.
+
+    Parameters
+    ----------
+    out_dir : path
+        Created if needed.
+    tables : dict of DataFrame
+    figures : dict of (name -> PNG bytes)
+    results : dict
+        JSON-ready content of ``results.json``.
+    html : str
+        The rendered report.
+    """
+    out = Path(out_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
+    tmp.mkdir()
+    try:
+        (tmp / "tables").mkdir()
+        (tmp / "figures").mkdir()
+        for name, frame in tables.items():
+            frame.to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n")
+        for name, png in figures.items():
+            (tmp / "figures" / f"{name}.png").write_bytes(png)
+        (tmp / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False) + "\n",
+                                          encoding="utf-8")
+        (tmp / "provenance.json").write_text(
+            json.dumps(to_jsonable(results.get("provenance", {})), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+        (tmp / "report.html").write_text(html, encoding="utf-8")
+        out.mkdir(exist_ok=True)
+        for item in OUTPUTS:
+            target = out / item
+            if target.is_dir() and not target.is_symlink():
+                shutil.rmtree(target)
+            elif target.exists() or target.is_symlink():
+                target.unlink()
+            os.replace(tmp / item, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
