@@ -49,7 +49,8 @@ def test_annotation_reports_kruskal_p_and_trend_from_compare_groups(frame):
     ax = response_boxplot(frame, "nk_per_ul")
     row = compare_groups(frame, ["nk_per_ul"], "response_group").iloc[0]
     (text,) = by_gid(ax, "stats_annotation", "texts")
-    assert text.get_text() == f"Kruskal-Wallis: {format_p(row.p_value)}\ntrend (JT) {format_p(row.jt_p_value)}"
+    assert text.get_text() == (f"Kruskal-Wallis: {format_p(row.p_value)}\n"
+                               f"epsilon² = {row.epsilon_squared:.2f}; trend (JT) {format_p(row.jt_p_value)}")
 
 
 def test_two_group_annotation_gives_wilcoxon_effect_size_with_its_direction(frame):

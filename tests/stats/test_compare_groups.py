@@ -122,3 +122,16 @@ def test_rank_biserial_is_positive_when_first_group_is_larger():
     assert ab["rank_biserial"] == 1.0 and ba["rank_biserial"] == -1.0
     assert ab["hodges_lehmann"] == 4.0 and ba["hodges_lehmann"] == -4.0
     assert ab["statistic"] == 16.0 and ba["statistic"] == 0.0
+
+
+def test_kruskal_effect_size_is_h_over_n_minus_one():
+    # Three groups, 9 values, no ties: ranks 1..9 split (1,2,3), (4,5,6), (7,8,9).
+    # H = 12/(9*10) * (6^2/3 + 15^2/3 + 24^2/3) - 3*10 = 12/90 * 279 - 30 = 7.2; epsilon^2 = 7.2 / 8 = 0.9.
+    import pandas as pd
+
+    from immune_correlates.stats import compare_groups
+
+    data = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 7, 8, 9], "g": list("aaabbbccc")})
+    row = compare_groups(data, ["x"], "g").iloc[0]
+    assert abs(row["statistic"] - 7.2) < 1e-12
+    assert abs(row["epsilon_squared"] - 0.9) < 1e-12

@@ -101,7 +101,8 @@ def compare_groups(
         and ``rank_biserial`` (``2W/(n1 n2) - 1``, positive when the first
         group tends to be larger), or ``odds_ratio``, ``or_ci_lower``,
         ``or_ci_upper`` (conditional MLE, first group versus second, for
-        the feature being 1); ordered groups also ``jt_statistic`` and
+        the feature being 1); more groups ``epsilon_squared`` (``H / (n - 1)``,
+        the Kruskal-Wallis effect size); ordered groups also ``jt_statistic`` and
         ``jt_p_value``; and ``excluded``, the ids left out for this feature.
 
     Notes
@@ -142,7 +143,7 @@ def compare_groups(
         dt = data[group].dtype
         ordered = isinstance(dt, pd.CategoricalDtype) and bool(dt.ordered)
     base = base[base[group].isin(levels)]
-    codes = pd.Categorical(base[group], categories=levels).codes
+    codes = pd.Categorical(base[group].astype(object), categories=levels).codes
     rows, notes = [], []
     for feat in features:
         with warnings.catch_warnings():
@@ -173,7 +174,10 @@ def compare_groups(
                 h, df, p = kruskal_wallis(samples)
             else:
                 h, df, p = np.nan, np.nan, np.nan
-            row.update(test="kruskal_wallis", statistic=h, df=df, p_value=p)
+            n_used = sum(s.size for s in samples)
+            # Effect size epsilon-squared = H / (n - 1) (Tomczak & Tomczak, Trends Sport Sci 2014).
+            eps2 = h / (n_used - 1) if n_used > 1 else np.nan
+            row.update(test="kruskal_wallis", statistic=h, df=df, p_value=p, epsilon_squared=eps2)
         if ordered and len(levels) > 2:
             if sum(s.size > 0 for s in samples) >= 2:
                 jt = jonckheere_terpstra(samples)
