@@ -28,7 +28,10 @@ def test_demo_writes_report_tables_figures_and_results(demo_dir):
     tables = {p.stem for p in (demo_dir / "tables").glob("*.csv")}
     assert {"trial_summary", "cr_vs_nr", "response_groups", "logistic_cr", "cox_pfs", "exclusions"} <= tables
     figures = {p.stem for p in (demo_dir / "figures").glob("*.png")}
-    assert {"response_panel", "forest_logistic", "forest_cox", "kaplan_meier"} <= figures
+    assert {"response_panel", "forest_logistic", "forest_cox", "kaplan_meier", "volcano_cr", "volcano_pfs"} <= figures
+    screen_cr = pd.read_csv(demo_dir / "tables" / "screen_cr.csv")
+    assert {"q_value", "p_perm", "p_maxt"} <= set(screen_cr.columns) and len(screen_cr) >= 20
+    assert (screen_cr["p_maxt"] >= screen_cr["p_perm"] - 1e-12).all()
     results = json.loads((demo_dir / "results.json").read_text())
     orr = next(r for r in results["tables"]["trial_summary"] if r["metric"] == "orr")
     assert orr["numerator"] == 24 and orr["denominator"] == 34

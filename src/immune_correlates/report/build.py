@@ -27,6 +27,10 @@ _CAPTIONS = {
     "logrank_median_split": "Log-rank test of the median split.",
     "cutpoint": "Maximally selected log-rank cutpoint with its corrected p-value.",
     "exclusions": "Every patient left out of a step, with the reason.",
+    "screen_cr": "Every derived feature against complete remission: one model per feature, BH q-values and "
+                 "Westfall-Young maxT permutation-adjusted p-values (p_maxt).",
+    "screen_pfs": "Every derived feature against progression-free survival: one Cox model per feature, BH q-values "
+                  "and Westfall-Young maxT permutation-adjusted p-values (p_maxt).",
 }
 
 
@@ -58,6 +62,14 @@ def _sections(res: AnalysisResults, pngs: dict, captions: dict) -> list[dict]:
          "tables": [tab("cox_pfs", ratio_cols[:8] + ["hazard_ratio", "hazard_ratio_ci_lower", "hazard_ratio_ci_upper"] + ratio_cols[8:]),
                     tab("km_median_split"), tab("logrank_median_split"), tab("cutpoint")],
          "figures": fig("forest_cox") + fig("kaplan_meier")},
+        {"title": "Screening the whole panel",
+         "text": f"{len(t['screen_cr'])} features, each scaled as in its row; {cfg.n_perm} permutations "
+                 f"(seed {cfg.seed}) for the family-wise maxT adjustment.",
+         "tables": [tab("screen_cr", ["feature", "scale", "n", "n_events", "odds_ratio", "odds_ratio_ci_lower",
+                                      "odds_ratio_ci_upper", "p_value", "q_value", "p_perm", "p_maxt", "method"]),
+                    tab("screen_pfs", ["feature", "scale", "n", "n_events", "hazard_ratio", "hazard_ratio_ci_lower",
+                                       "hazard_ratio_ci_upper", "p_value", "q_value", "p_perm", "p_maxt", "method"])],
+         "figures": fig("volcano_cr") + fig("volcano_pfs")},
         {"title": "Exclusions and warnings",
          "text": "; ".join(res.warnings) if res.warnings else "No warnings were raised.",
          "tables": [tab("exclusions")], "figures": []},

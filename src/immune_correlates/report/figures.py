@@ -24,6 +24,11 @@ def make_figures(res: AnalysisResults) -> dict:
         plots.forest(table, ax=ax)
         out[name] = (fig, f"Univariable models: {what} per SD of each feature (scales in the table) with "
                           f"{cfg.ci} intervals.")
+    for name, table, what in (("volcano_cr", res.tables["screen_cr"], f"log odds ratio of {cfg.binary}"),
+                              ("volcano_pfs", res.tables["screen_pfs"], f"log hazard ratio of {cfg.event}")):
+        fig, ax = plt.subplots(figsize=(6.5, 4.8))
+        plots.volcano(table, effect="estimate", label="feature", ax=ax, fdr=0.10, annotate=8)
+        out[name] = (fig, f"Screen of the whole panel: {what} per SD against -log10 p; the line marks BH q = 0.10.")
     kf = cfg.km_feature
     fig, ax = plt.subplots(figsize=(7.0, 5.2))
     plots.kaplan_meier(res.objects["km_frame"], cfg.duration, cfg.event, group=f"{kf}_group", ax=ax)

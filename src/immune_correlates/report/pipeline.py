@@ -29,6 +29,8 @@ from ..stats.kaplan_meier import kaplan_meier
 from ..stats.logistic import fit_logistic
 from ..stats.logrank import logrank_test
 from ..stats.multiplicity import adjust_pvalues
+from ..stats.resampling import permutation_test
+from ..stats.screen import screen
 from .config import AnalysisConfig
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features"]
@@ -95,6 +97,27 @@ def _per_feature(fit, features, scales, ratio_name, adjust):
     table = pd.DataFrame(rows)
     table["q_value"] = adjust_pvalues(table["p_value"].to_numpy(), method=adjust)
     return table, objects, excl
+
+
+def _screens(frame, fs, config: AnalysisConfig):
+    """Every derived feature against both endpoints: BH q-values and Westfall-Young maxT p-values."""
+    panel = [f for f in fs.values.columns
+             if fs.values[f].notna().sum() >= 10 and fs.values[f].nunique(dropna=True) > 1]
+    mf, scales = model_features(frame, panel, fs.catalogue, log2_counts=config.log2_counts, per_sd=config.per_sd)
+    data = frame.drop(columns=[c for c in panel if c in frame.columns]).join(mf)
+    covs = tuple(config.covariates)
+    out = []
+    for kwargs, model in (({"outcome": config.binary}, config.logistic),
+                          ({"duration": config.duration, "event": config.event},
+                           "cox" if config.cox == "ml" else "firth_cox")):
+        table = screen(data, panel, model=model, covariates=covs, adjust=config.adjust, alpha=config.alpha, **kwargs)
+        if config.n_perm > 0:
+            perm = permutation_test(data, panel, model=model, covariates=covs, n_perm=config.n_perm,
+                                    seed=config.seed, **kwargs)
+            table = table.merge(perm[["feature", "p_perm", "p_maxt"]], on="feature", how="left")
+        table.insert(1, "scale", table["feature"].map(scales))
+        out.append(table.sort_values("p_value", kind="stable").reset_index(drop=True))
+    return out[0], out[1]
 
 
 def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResults:
@@ -179,6 +202,7 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
         cp = optimal_cutpoint(frame, kf, config.duration, config.event, pmethod="lausen92")
         objects["cutpoint"] = cp
         tables["cutpoint"] = cp.summary()
+        tables["screen_cr"], tables["screen_pfs"] = _screens(frame, fs, config)
         caught = [f"{w.category.__name__}: {w.message}" for w in record if issubclass(w.category, ImmuneCorrelatesWarning)]
     exclusions = pd.concat([e for e in excl if len(e)], ignore_index=True) if any(len(e) for e in excl) \
         else pd.DataFrame(columns=["step", "patient_id", "reason"])
