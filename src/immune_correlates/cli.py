@@ -146,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"immune-correlates: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except OSError as exc:
-        print(f"immune-correlates: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"immune-correlates: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return 2
 
 

@@ -195,3 +195,22 @@ def test_power_command_rejects_bad_arguments(tmp_path):
     assert code == 2 and "unknown analysis" in err and "Traceback" not in err
     code, _, err = _run_cli(["power", "--n", "2"], tmp_path)
     assert code == 2 and "at least 4" in err
+
+
+def test_exclude_flagged_values_are_reported_in_the_exclusions(tmp_path):
+    (tmp_path / "analysis.toml").write_text("[features]\nexclude_flagged = true\n\n[analysis]\nn_perm = 0\n")
+    args = ["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]
+    for name, path in ofa_len_paths().items():
+        args += [f"--{name.replace('_', '-')}", str(path)]
+    assert main(args) == 0
+    excl = pd.read_csv(tmp_path / "o" / "tables" / "exclusions.csv")
+    flagged = excl[excl["reason"].str.contains("events", na=False)]
+    assert len(flagged) > 0 and set(flagged["step"]) == {"features"}
+    screen_cr = pd.read_csv(tmp_path / "o" / "tables" / "screen_cr.csv")
+    assert "p_maxt" not in screen_cr.columns  # n_perm = 0: no permutations
+
+
+def test_output_path_that_is_a_file_exits_2(tmp_path):
+    (tmp_path / "taken").write_text("not a directory")
+    code, _, err = _run_cli(["demo", "--out", "taken/report"], tmp_path)
+    assert code == 2 and "Traceback" not in err and "taken" in err

@@ -22,6 +22,7 @@ Example
     names = ["cd3_per_ul", "nk_per_ul", "t_function_score", "nk_function_score"]
     timepoint = "baseline"
     log2_counts = true            # model counts on the log2 scale
+    exclude_flagged = false       # leave out values resting on < 100 gate events (reported)
     per_sd = true                 # effects per SD of the (transformed) feature
 
     [models]
@@ -70,6 +71,7 @@ class AnalysisConfig:
     group: str = "response_group"
     features: tuple[str, ...] = DEFAULT_FEATURES
     timepoint: str = "baseline"
+    exclude_flagged: bool = False
     log2_counts: bool = True
     per_sd: bool = True
     logistic: str = "firth"
@@ -92,7 +94,7 @@ class AnalysisConfig:
 _SCHEMA = {
     "inputs": {k: str for k in _INPUTS},
     "endpoints": {"binary": str, "duration": str, "event": str, "group": str},
-    "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool},
+    "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool, "exclude_flagged": bool},
     "models": {"logistic": str, "cox": str, "ci": str, "covariates": list},
     "analysis": {"adjust": str, "alpha": float, "seed": int, "km_feature": str, "n_perm": int},
 }

@@ -148,7 +148,7 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
         warnings.simplefilter("always", ImmuneCorrelatesWarning)
         tables, objects, excl = {}, {}, []
         tables["trial_summary"] = trial_summary(cohort, alpha=config.alpha).reset_index()
-        fs = build_features(cohort, timepoint=config.timepoint)
+        fs = build_features(cohort, timepoint=config.timepoint, exclude_flagged=config.exclude_flagged)
         objects["features"] = fs
         tables["features"] = fs.values.reset_index()
         tables["feature_catalogue"] = fs.catalogue
