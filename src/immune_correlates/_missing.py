@@ -9,13 +9,13 @@ returned in an exclusion table (patient id and reason) and announced with a
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from .errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning, format_offenders
+from .errors import warn
 
 __all__ = ["complete_cases", "row_ids", "empty_exclusions", "EXCLUSION_COLUMNS"]
 
@@ -142,10 +142,8 @@ def complete_cases(
             f"{caller}: {len(excluded)} row(s) have missing values: {listing}. "
             "Impute or remove them, or pass missing='drop' to analyse complete cases."
         )
-    warnings.warn(
+    warn(
         f"{caller}: left out {len(excluded)} of {len(data)} row(s) with missing values: {listing}. "
         "They are listed in the result's `excluded` table.",
-        MissingDataWarning,
-        stacklevel=3,
-    )
+        MissingDataWarning)
     return data.loc[~incomplete], excluded

@@ -23,6 +23,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataQualityWarning",
     "format_offenders",
+    "warn",
 ]
 
 #: How many offending rows an error message lists before summarising the rest.
@@ -138,3 +139,22 @@ class ConvergenceWarning(ImmuneCorrelatesWarning):
 
 class DataQualityWarning(ImmuneCorrelatesWarning):
     """Values were flagged by a quality rule (too few events, background above signal, ...)."""
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the user's line, not to a line inside this package.
+
+    The stack level is the first frame outside ``immune_correlates`` (Python
+    3.12's ``skip_file_prefixes`` does the same), so notebooks show the call
+    that caused the warning.
+    """
+    import os
+    import sys
+    import warnings
+
+    package = os.path.dirname(os.path.abspath(__file__))
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
+        frame = frame.f_back
+        level += 1
+    warnings.warn(message, category, stacklevel=level)

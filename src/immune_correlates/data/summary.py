@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .endpoints import DAYS_PER_MONTH, derive_endpoints
+from .endpoints import derive_endpoints
 
 __all__ = ["trial_summary", "NEUTROPENIA_TERMS", "PNEUMONIA_TERMS", "FEBRILE_NEUTROPENIA_TERMS"]
 

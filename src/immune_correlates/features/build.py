@@ -7,7 +7,6 @@ catalogue, why each missing value is missing, count method per value);
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -24,6 +23,7 @@ from .lysis import lysis_summary
 from .panel import Panel, load_panel
 from .populations import ROOT, GateTable
 from .quality import DEFAULT_MIN_EVENTS, quality_rows
+from ..errors import warn
 
 __all__ = ["FeatureSet", "build_features", "derive_features"]
 
@@ -251,9 +251,9 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
         finish(spec.name, Computed.build(patients, score, why, method, flags=flags))
 
     if exclude_flagged and excluded_any:
-        warnings.warn(f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
+        warn(f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
                       "events in the gate; they are listed in the FeatureSet's `excluded` table.",
-                      DataQualityWarning, stacklevel=2)
+                      DataQualityWarning)
     names = panel.names
     idx = pd.Index(patients, name="patient_id", dtype=object)
     values = pd.DataFrame({n: done[n].values for n in names}, index=idx)

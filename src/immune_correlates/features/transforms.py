@@ -17,13 +17,13 @@ All functions are pure: they return new Series/DataFrames and keep NaN as NaN.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, DataQualityWarning, InputError
+from ..errors import warn
 
 __all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features"]
 
@@ -69,8 +69,8 @@ def scale_per_sd(x, *, center: bool = True) -> pd.Series:
     """
     s = _series(x)
     if s.notna().sum() < 2:
-        warnings.warn(f"scale_per_sd: {s.name or 'values'} has fewer than 2 non-missing values; "
-                      "returning all NaN.", DataQualityWarning, stacklevel=2)
+        warn(f"scale_per_sd: {s.name or 'values'} has fewer than 2 non-missing values; "
+                      "returning all NaN.", DataQualityWarning)
         return s * np.nan
     sd = s.std(ddof=1)
     if not (np.isfinite(sd) and sd > 0):

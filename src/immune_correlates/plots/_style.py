@@ -162,6 +162,7 @@ def nice_log_ticks(lo: float, hi: float, min_ticks: int = 4, max_ticks: int = 9)
         return np.array([])
     decades = np.arange(np.floor(np.log10(lo)) - 1, np.ceil(np.log10(hi)) + 1)
     eps = 1e-9
+    prev = ticks = np.array([])
     for subs in _LOG_SUBS:
         ticks = np.array([m * 10.0**d for d in decades for m in subs])
         ticks = ticks[(ticks >= lo * (1 - eps)) & (ticks <= hi * (1 + eps))]

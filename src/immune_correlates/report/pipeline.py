@@ -189,7 +189,7 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
         sub = frame[[config.duration, config.event, kf]].dropna()
         cut = float(sub[kf].median())
         km_frame = frame.assign(**{f"{kf}_group": np.where(frame[kf].isna(), None,
-                                                           np.where(frame[kf] > cut, f"above median", f"at or below median"))})
+                                                           np.where(frame[kf] > cut, "above median", "at or below median"))})
         km_frame[f"{kf}_group"] = pd.Categorical(km_frame[f"{kf}_group"], categories=["at or below median", "above median"])
         km = kaplan_meier(km_frame, config.duration, config.event, group=f"{kf}_group", alpha=config.alpha)
         objects["km"], objects["km_frame"], objects["km_cut"] = km, km_frame, cut

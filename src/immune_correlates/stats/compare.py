@@ -14,6 +14,7 @@ from .kaplan_meier import group_levels
 from .multiplicity import adjust_pvalues
 from .proportions import fisher_exact
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
+from ..errors import warn
 
 __all__ = ["compare_groups"]
 
@@ -194,10 +195,8 @@ def compare_groups(
     if len(excluded_group):
         notes.insert(0, f"{group}: {', '.join(map(str, excluded_group['patient_id']))}")
     if notes:
-        warnings.warn(
+        warn(
             f"{caller}: left out patients with missing values (per feature): " + "; ".join(notes)
             + ". They are listed in the `excluded` column.",
-            MissingDataWarning,
-            stacklevel=2,
-        )
+            MissingDataWarning)
     return out

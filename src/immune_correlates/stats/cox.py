@@ -8,7 +8,6 @@ small cohorts with monotone likelihood.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -25,6 +24,7 @@ from ._profile import lr_pvalue, profile_bounds
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
 from .ph_test import PHTestResult, ph_test
+from ..errors import warn
 
 __all__ = ["fit_cox", "CoxResult"]
 
@@ -301,7 +301,7 @@ def fit_cox(
     if not fit.converged:
         msg = (f"fit_cox: Newton-Raphson did not converge in {max_iter} iterations; "
                "raise max_iter or check the covariates for extreme values.")
-        warnings.warn(msg, ConvergenceWarning, stacklevel=2)
+        warn(msg, ConvergenceWarning)
         notes.append(msg)
     diverged = _monotone(fit, covariates, firth)
     if diverged:
@@ -310,7 +310,7 @@ def fit_cox(
                "(e.g. every event falls in one group), so its hazard ratio, Wald standard error, "
                "p-value and interval are meaningless (likelihood-ratio and score tests remain usable). "
                "Use method='firth' (Heinze & Schemper 2001) for finite estimates.")
-        warnings.warn(msg, MonotoneLikelihoodWarning, stacklevel=2)
+        warn(msg, MonotoneLikelihoodWarning)
         notes.append(msg)
     beta = fit.beta
     info = fit.obj.info

@@ -11,9 +11,8 @@ reports them.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -27,6 +26,7 @@ from ._logistic_core import newton_fit
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
 from .separation import SeparationResult, separation_from_arrays
+from ..errors import warn
 
 __all__ = ["LogisticResult", "fit_logistic", "weighted_auc"]
 
@@ -192,13 +192,11 @@ def _profile_machinery(X, y, w, firth, beta, llf, scale, names, max_iter, tol, f
         fixed[k] = True
         fit = newton_fit(X, y, w, firth=firth, beta0=start, fixed=fixed, max_iter=max_iter, tol=tol, flat_tol=flat_tol)
         if not fit.converged:
-            warnings.warn(
+            warn(
                 f"fit_logistic: the constrained fit with {names[k]} = {value:.6g} (profile likelihood) did "
                 f"not converge in {max_iter} iterations; that interval end may be inaccurate. "
                 "Increase max_iter.",
-                ConvergenceWarning,
-                stacklevel=4,
-            )
+                ConvergenceWarning)
         path[k].append((value, fit.beta))
         return float(fit.llf)
 
@@ -315,7 +313,7 @@ def fit_logistic(
             f"are infinite (the reported values only reflect where the iteration stopped). "
             f'Use method="firth" for finite, bias-reduced estimates.'
         )
-        warnings.warn(f"{caller}: {msg}", SeparationWarning, stacklevel=2)
+        warn(f"{caller}: {msg}", SeparationWarning)
         notes.append(msg)
     elif sep.separated:
         notes.append(
@@ -325,7 +323,7 @@ def fit_logistic(
     fit = newton_fit(X, y, w, firth=firth, max_iter=max_iter, tol=tol, flat_tol=flat_tol)
     if not fit.converged:
         msg = f"the Newton iteration did not converge in {fit.n_iter} iterations (max_iter={max_iter})."
-        warnings.warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning, stacklevel=2)
+        warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning)
         notes.append(msg)
     beta, llf = fit.beta, float(fit.llf)
     with np.errstate(all="ignore"):

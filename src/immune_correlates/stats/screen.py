@@ -21,6 +21,7 @@ from ..errors import (ImmuneCorrelatesError, MissingDataWarning, MonotoneLikelih
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .multiplicity import adjust_pvalues
+from ..errors import warn
 
 __all__ = ["screen", "MODELS"]
 
@@ -92,10 +93,10 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     excluded = [base_ids + list(ids[nan[:, j]]) for j in range(len(features))]
     partial = [f"{f} ({int(nan[:, j].sum())})" for j, f in enumerate(features) if nan[:, j].any()]
     if partial:
-        warnings.warn(
+        warn(
             f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete "
             f"cases: {', '.join(partial[:20])}{' ...' if len(partial) > 20 else ''}. The left-out patients "
-            "are listed per feature in the `excluded` column.", MissingDataWarning, stacklevel=3)
+            "are listed per feature in the `excluded` column.", MissingDataWarning)
     return design, features, ids, excluded, rows, family
 
 
@@ -246,8 +247,8 @@ def screen(
         else:
             flat = sep
             if sep.any():
-                warnings.warn(f"screen: separation (infinite ML estimates) for {list(np.array(features)[sep])}; "
-                              'use model="firth" or "auto".', SeparationWarning, stacklevel=2)
+                warn(f"screen: separation (infinite ML estimates) for {list(np.array(features)[sep])}; "
+                     'use model="firth" or "auto".', SeparationWarning)
     fit = fit_models(design, vi, firth=firth[vi], flat=flat[vi], want_lr=family == "cox" and bool(firth[vi].any()))
     if family == "cox" and model in ("cox", "auto"):
         mono = np.zeros(m, dtype=bool)
@@ -260,9 +261,8 @@ def screen(
             firth |= mono
             fit = fit_models(design, vi, firth=firth[vi], want_lr=True)
         elif mono.any():
-            warnings.warn(f"screen: monotone likelihood (diverging ML estimates) for "
-                          f"{list(np.array(features)[mono])}; use model='firth_cox' or 'auto'.",
-                          MonotoneLikelihoodWarning, stacklevel=2)
+            warn(f"screen: monotone likelihood (diverging ML estimates) for "
+                 f"{list(np.array(features)[mono])}; use model='firth_cox' or 'auto'.", MonotoneLikelihoodWarning)
     est = np.full(m, np.nan)
     se = np.full(m, np.nan)
     pval = np.full(m, np.nan)
