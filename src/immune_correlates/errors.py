@@ -153,7 +153,7 @@ def warn(message: str, category: type[Warning]) -> None:
     import warnings
 
     package = os.path.dirname(os.path.abspath(__file__))
-    level, frame = 1, sys._getframe(1)
+    level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn()'s caller
     while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
         frame = frame.f_back
         level += 1

@@ -45,3 +45,14 @@ def test_config_paths_cannot_escape_the_config_directory(tmp_path):
         load_config(cfg)
     cfg.write_text('[inputs]\nclinical = "data/clinical.csv"\n')
     assert load_config(cfg).inputs["clinical"] == (cfg.parent / "data" / "clinical.csv").resolve()
+
+
+def test_warnings_point_at_the_users_line():
+    import warnings
+
+    frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ic.fit_logistic(frame, "cr", ["t_function_score"], method="firth")
+    ours = [w for w in caught if issubclass(w.category, ic.ImmuneCorrelatesWarning)]
+    assert ours and all(w.filename == __file__ for w in ours)
