@@ -57,7 +57,7 @@ def _power(args, argv) -> int:
 
     from .design import power_curve
     from .plots.power import plot_power
-    from .report.writer import _png
+    from .report.writer import figure_png
 
     if args.n_sim < 1 or any(n < 4 for n in args.n):
         raise ImmuneCorrelatesError("power: --n-sim must be >= 1 and every --n at least 4.")
@@ -73,7 +73,7 @@ def _power(args, argv) -> int:
         fig, ax = plt.subplots(figsize=(6, 4))
         plot_power(curve, ax=ax, x="n" if len(args.n) > 1 else "effect")
         png = args.out / ".power.png.tmp"
-        png.write_bytes(_png(fig))
+        png.write_bytes(figure_png(fig))
         png.replace(args.out / "power.png")
         plt.close(fig)
         print(f"written to {args.out}")

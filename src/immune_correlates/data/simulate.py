@@ -80,7 +80,8 @@ class SimulatedTrial:
         return written
 
 
-def _driver_cov(design: TrialDesign) -> np.ndarray:
+def driver_covariance(design: TrialDesign) -> np.ndarray:
+    """Covariance (= correlation) matrix of the four drivers, ordered like ``DRIVERS``."""
     # Within a lineage, count and function correlate 0.5; across lineages, design.driver_correlation.
     r = design.driver_correlation
     cov = np.array([[1.0, r, 0.5, r], [r, 1.0, r, 0.5], [0.5, r, 1.0, r], [r, 0.5, r, 1.0]])
@@ -106,7 +107,7 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     exactly the design's proportions.
     """
     n = int(design.n_patients)
-    z = rng.multivariate_normal(np.zeros(4), _driver_cov(design), size=n, method="cholesky")
+    z = rng.multivariate_normal(np.zeros(4), driver_covariance(design), size=n, method="cholesky")
     eta = z @ design.coefficients("or_cr")
     latent = eta + rng.logistic(size=n)
     if exact:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.design import DRIVERS, TrialDesign
-from ..data.simulate import _driver_cov
+from ..data.simulate import driver_covariance
 from ..errors import ConfigError
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
@@ -347,7 +347,7 @@ class ScreenAnalysis(Analysis):
 
     def associated(self, design: TrialDesign, names) -> np.ndarray:
         """Which screened features are truly (marginally) associated with the outcome."""
-        cov = _driver_cov(design)
+        cov = driver_covariance(design)
         assoc = cov @ design.coefficients("or_cr") != 0
         if self.effect_on == "hr_pfs":
             via_response = assoc & any(v != 0 for v in design.hr_response.values())

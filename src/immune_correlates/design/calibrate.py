@@ -17,7 +17,7 @@ from scipy import optimize, stats
 from scipy.special import expit
 
 from ..data.design import TrialDesign
-from ..data.simulate import _driver_cov
+from ..data.simulate import driver_covariance
 from ..errors import ConfigError
 
 __all__ = ["marginal_response_rates", "match_response_rates"]
@@ -30,7 +30,7 @@ def _eta_distribution(design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
     """Support points and weights of the response linear predictor ``eta`` over patients."""
     b = design.coefficients("or_cr")
     if design.driver_distribution == "normal":
-        return float(np.sqrt(b @ _driver_cov(design) @ b)) * _NODES, _WEIGHTS
+        return float(np.sqrt(b @ driver_covariance(design) @ b)) * _NODES, _WEIGHTS
     # binary drivers: the 16 sign patterns, each with its orthant probability
     signs, probs = _orthants(float(design.driver_correlation))
     return signs @ b, probs
@@ -38,7 +38,7 @@ def _eta_distribution(design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
 
 @lru_cache(maxsize=32)
 def _orthants(r: float) -> tuple[np.ndarray, np.ndarray]:
-    cov = _driver_cov(TrialDesign(driver_correlation=r))
+    cov = driver_covariance(TrialDesign(driver_correlation=r))
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 4, indexing="ij")).reshape(4, -1).T
     probs = np.array([stats.multivariate_normal(np.zeros(4), cov * np.outer(s, s), seed=0, maxpts=400_000,
                                                 abseps=1e-9, releps=1e-9).cdf(np.zeros(4)) for s in -signs])

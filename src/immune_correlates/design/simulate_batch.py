@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
-from ..data.simulate import _driver_cov
+from ..data.simulate import driver_covariance
 from ..errors import ConfigError
 
 __all__ = ["TrialBatch", "simulate_trials", "BLOCK", "GROUPS"]
@@ -102,7 +102,7 @@ class TrialBatch:
 
 
 def _draw_block(design: TrialDesign, n: int, rng: np.random.Generator, c: int) -> dict:
-    L = np.linalg.cholesky(_driver_cov(design))
+    L = np.linalg.cholesky(driver_covariance(design))
     z = rng.standard_normal((c, n, 4)) @ L.T
     if design.driver_distribution == "binary":
         z = np.where(z > 0, 1.0, -1.0)

@@ -13,7 +13,7 @@ from .figures import make_figures
 from .html import figure_payload, render_report, table_payload
 from .pipeline import AnalysisResults, run_analysis
 from .provenance import provenance
-from .writer import _png, write_outputs
+from .writer import figure_png, write_outputs
 
 __all__ = ["make_report"]
 
@@ -105,7 +105,7 @@ def make_report(cohort, out_dir: str | Path, *, config: AnalysisConfig | None = 
     prov = provenance(inputs or {}, seed=config.seed, command=command, config=config.to_dict())
     prov["pseudonymized"] = bool(pseudonymize)
     figures = make_figures(res)
-    pngs = {name: _png(f, prov) for name, (f, _) in figures.items()}
+    pngs = {name: figure_png(f, prov) for name, (f, _) in figures.items()}
     captions = {name: cap for name, (_, cap) in figures.items()}
     for f, _ in figures.values():
         plt.close(f)

@@ -50,7 +50,7 @@ def to_jsonable(value):
     return str(value)
 
 
-def _png(fig, provenance: dict | None = None) -> bytes:
+def figure_png(fig, provenance: dict | None = None) -> bytes:
     """PNG bytes of a figure; the provenance goes into the PNG's text chunks."""
     meta = {"Software": "immune_correlates"}
     if provenance:

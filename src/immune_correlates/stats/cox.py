@@ -94,7 +94,11 @@ def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return frame.groupby(list(columns), sort=True, dropna=False).ngroup().to_numpy(np.int64)
 
 
-def _validate(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None):
+def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None):
+    """Durations (finite, >= 0), 0/1 events and optional weights as arrays; errors name patient and value.
+
+    Shared by :func:`fit_cox` and the batched screen so both refuse the same inputs.
+    """
     ev = rows[event]
     if pd.api.types.is_bool_dtype(ev):
         status = ev.to_numpy(float)
@@ -290,7 +294,7 @@ def fit_cox(
         caller="fit_cox",
     )
     ids = row_ids(rows).reset_index(drop=True)
-    time, status, w = _validate(rows, ids, duration, event, weights)
+    time, status, w = validate_survival_columns(rows, ids, duration, event, weights)
     x = rows[covariates].to_numpy(dtype=float)
     _check_design(x, covariates, status, w)
     cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,

@@ -40,7 +40,11 @@ def logrank_scores(time: np.ndarray, event: np.ndarray) -> np.ndarray:
     return event - cum[rank_max.astype(int) - 1]
 
 
-def _split_statistics(x: np.ndarray, scores: np.ndarray, minprop: float, maxprop: float):
+def split_statistics(x: np.ndarray, scores: np.ndarray, minprop: float, maxprop: float):
+    """Candidate cutpoints of ``x`` and the standardized linear rank statistic of each (maxstat's).
+
+    Shared by :func:`optimal_cutpoint` and the permutation test that repeats the search.
+    """
     n = x.size
     order = np.argsort(x, kind="stable")
     xs, ys = x[order], scores[order]
@@ -264,7 +268,7 @@ def optimal_cutpoint(
     x = pd.to_numeric(kept[feature]).to_numpy(dtype=float)
     n = x.size
     scores = logrank_scores(time, ev)
-    cuts, test, m, ys, e, v = _split_statistics(x, scores, minprop, maxprop)
+    cuts, test, m, ys, e, v = split_statistics(x, scores, minprop, maxprop)
     stat = float(test.max())
     best = int(np.flatnonzero(test == stat)[0])
     if pmethod == "lausen92":

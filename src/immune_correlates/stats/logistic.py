@@ -55,7 +55,8 @@ def _as_list(covariates: str | Sequence[str]) -> list[str]:
     return covs
 
 
-def _outcome_values(series: pd.Series, ids: pd.Series, outcome: str, caller: str) -> np.ndarray:
+def binary_outcome_values(series: pd.Series, ids: pd.Series, outcome: str, caller: str) -> np.ndarray:
+    """A 0/1 (or boolean) outcome as floats; any other value is an error naming the patients."""
     if pd.api.types.is_bool_dtype(series):
         return series.to_numpy(dtype=float)
     values = pd.to_numeric(series, errors="coerce")
@@ -100,7 +101,7 @@ def _prepare(data, outcome, covariates, weights, missing, caller) -> _Prepared:
         data, [outcome, *covs, *extra], missing=missing, numeric=[*covs, *extra], caller=caller
     )
     ids = row_ids(kept)
-    y = _outcome_values(kept[outcome], ids, outcome, caller)
+    y = binary_outcome_values(kept[outcome], ids, outcome, caller)
     X = np.column_stack([np.ones(len(kept))] + [kept[c].to_numpy(dtype=float) for c in covs])
     w = np.ones(len(kept)) if weights is None else kept[weights].to_numpy(dtype=float)
     if np.any(w < 0):

@@ -79,14 +79,14 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     F = np.column_stack([pd.to_numeric(rows[f], errors="coerce").to_numpy(float) for f in features])
     C = rows[covariates].to_numpy(dtype=float) if covariates else None
     if family == "logistic":
-        from .logistic import _outcome_values
+        from .logistic import binary_outcome_values
 
-        y = _outcome_values(rows[outcome].reset_index(drop=True), ids, outcome, "screen")
+        y = binary_outcome_values(rows[outcome].reset_index(drop=True), ids, outcome, "screen")
         design = make_design("logistic", F, C, y=y)
     else:
-        from .cox import _validate
+        from .cox import validate_survival_columns
 
-        time, status, _ = _validate(rows, ids, duration, event, None)
+        time, status, _ = validate_survival_columns(rows, ids, duration, event, None)
         design = make_design("cox", F, C, time=time, event=status)
     base_ids = list(base_excl["patient_id"])
     nan = np.isnan(F)

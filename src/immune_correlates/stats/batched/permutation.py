@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ImmuneCorrelatesError
-from ..cutpoint import _split_statistics, logrank_scores
+from ..cutpoint import split_statistics, logrank_scores
 from .engine import ELEMENT_BUDGET, fit_models, separated
 from .parallel import replicates_per_chunk, chunk_ranges, permutations, replicate_seeds, run_chunks
 
@@ -54,7 +54,7 @@ def maxt_stepdown(t_obs: np.ndarray, t_perm: np.ndarray) -> np.ndarray:
 def _maxstat(x, time, event, minprop, maxprop):
     keep = ~np.isnan(x)
     scores = logrank_scores(time[keep], event[keep])
-    return float(np.max(_split_statistics(x[keep], scores, minprop, maxprop)[1]))
+    return float(np.max(split_statistics(x[keep], scores, minprop, maxprop)[1]))
 
 
 def permutation_test(data, features, *, outcome=None, duration=None, event=None, model="firth", covariates=(),
@@ -125,7 +125,7 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
                 if np.isnan(x).any():  # complete cases (and their log-rank scores) change with the permutation
                     out[:, j] = [_maxstat(x[p], time, ev, minprop, maxprop) for p in P]
                     continue
-                _, _, mm, _, e, v = _split_statistics(x, scores, minprop, maxprop)
+                _, _, mm, _, e, v = split_statistics(x, scores, minprop, maxprop)
                 o = np.argsort(x, kind="stable")
                 cs = np.cumsum(scores[pinv[:, o]], axis=1)[:, mm - 1]
                 out[:, j] = np.max(np.abs((cs - e) / np.sqrt(v)), axis=1)
