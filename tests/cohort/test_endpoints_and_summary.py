@@ -102,3 +102,29 @@ def test_written_trial_reads_back_identically(tmp_path):
     again = ic.read_cohort(*(tmp_path / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events")))
     pd.testing.assert_frame_equal(again.clinical, trial.cohort.clinical)
     assert not list(tmp_path.glob(".*.tmp"))
+
+
+def test_clustered_cycle_interval_matches_hand_computation():
+    from immune_correlates.data.summary import clustered_proportion_ci
+
+    # Three patients: 2 of 4, 0 of 4, 2 of 2 cycles. p = 4/10 = 0.4.
+    # residuals k - p m: 2 - 1.6 = 0.4, 0 - 1.6 = -1.6, 2 - 0.8 = 1.2; squares sum 0.16 + 2.56 + 1.44 = 4.16.
+    # var = 3/2 * 4.16 / 100 = 0.0624; se(logit) = sqrt(0.0624) / (0.4 * 0.6) = 1.040833...
+    # interval: expit(logit(0.4) -/+ 1.959964 * 1.040833).
+    import math
+
+    lo, hi = clustered_proportion_ci(np.array([2, 0, 2]), np.array([4, 4, 2]))
+    se = math.sqrt(0.0624) / 0.24
+    centre = math.log(0.4 / 0.6)
+    z = 1.959963984540054
+    assert lo == pytest.approx(1 / (1 + math.exp(-(centre - z * se))), rel=1e-12)
+    assert hi == pytest.approx(1 / (1 + math.exp(-(centre + z * se))), rel=1e-12)
+
+
+def test_cycle_interval_is_wider_than_the_naive_binomial_one(ofa_len):
+    from scipy import stats
+
+    row = ic.trial_summary(ofa_len).loc["neutropenia_g3plus_cycles"]
+    naive = stats.binomtest(103, 574).proportion_ci(method="exact")
+    assert row["ci_lower"] < row["value"] < row["ci_upper"]
+    assert row["ci_upper"] - row["ci_lower"] > naive.high - naive.low
