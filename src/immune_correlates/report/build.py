@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
 from ..data.pseudonymize import pseudonymize as _pseudonymize
+from ..errors import MissingDataWarning
 from .config import AnalysisConfig
 from .figures import make_figures
 from .html import figure_payload, render_report, table_payload
@@ -104,7 +106,10 @@ def make_report(cohort, out_dir: str | Path, *, config: AnalysisConfig | None = 
     res = run_analysis(cohort, config)
     prov = provenance(inputs or {}, seed=config.seed, command=command, config=config.to_dict())
     prov["pseudonymized"] = bool(pseudonymize)
-    figures = make_figures(res)
+    with warnings.catch_warnings():
+        # The figures redraw what run_analysis computed; its exclusions table already lists these rows.
+        warnings.simplefilter("ignore", MissingDataWarning)
+        figures = make_figures(res)
     pngs = {name: figure_png(f, prov) for name, (f, _) in figures.items()}
     captions = {name: cap for name, (_, cap) in figures.items()}
     for f, _ in figures.values():
