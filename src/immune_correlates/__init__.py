@@ -17,7 +17,27 @@ from .data import (
     simulate,
     trial_summary,
 )
-from .features import FeatureSet, build_features, derive_features, feature_catalogue, load_panel
+from .design import power, power_curve
+from .errors import (
+    ConfigError,
+    ConvergenceWarning,
+    DataQualityWarning,
+    ImmuneCorrelatesError,
+    ImmuneCorrelatesWarning,
+    InputError,
+    MissingDataError,
+    MissingDataWarning,
+    ModelError,
+    MonotoneLikelihoodWarning,
+    SeparationWarning,
+)
+from .features import (
+    FeatureSet,
+    build_features,
+    derive_features,
+    feature_catalogue,
+    load_panel,
+)
 from .stats import (
     CoxResult,
     KaplanMeierResult,
@@ -34,20 +54,6 @@ from .stats import (
     optimal_cutpoint,
     ph_test,
     screen,
-)
-from .design import power, power_curve
-from .errors import (
-    ConfigError,
-    ConvergenceWarning,
-    DataQualityWarning,
-    ImmuneCorrelatesError,
-    ImmuneCorrelatesWarning,
-    InputError,
-    MissingDataError,
-    MissingDataWarning,
-    ModelError,
-    MonotoneLikelihoodWarning,
-    SeparationWarning,
 )
 
 __version__ = "0.1.0"

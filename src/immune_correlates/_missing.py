@@ -14,8 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning, format_offenders
-from .errors import warn
+from .errors import (
+    ImmuneCorrelatesError,
+    MissingDataError,
+    MissingDataWarning,
+    format_offenders,
+    warn,
+)
 
 __all__ = ["complete_cases", "row_ids", "empty_exclusions", "EXCLUSION_COLUMNS"]
 

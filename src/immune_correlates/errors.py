@@ -23,11 +23,18 @@ __all__ = [
     "ConvergenceWarning",
     "DataQualityWarning",
     "format_offenders",
+    "plain",
     "warn",
 ]
 
 #: How many offending rows an error message lists before summarising the rest.
 MAX_LISTED = 20
+
+
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so messages read ``2``, not ``np.int64(2)``."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) and getattr(value, "ndim", None) == 0 else value
 
 
 def format_offenders(rows: Iterable[Mapping[str, Any]], limit: int = MAX_LISTED) -> str:
@@ -42,7 +49,7 @@ def format_offenders(rows: Iterable[Mapping[str, Any]], limit: int = MAX_LISTED)
     """
     rows = list(rows)
     lines = [
-        "  - " + ", ".join(f"{k}={v!r}" for k, v in row.items()) for row in rows[:limit]
+        "  - " + ", ".join(f"{k}={plain(v)!r}" for k, v in row.items()) for row in rows[:limit]
     ]
     if len(rows) > limit:
         lines.append(f"  ... and {len(rows) - limit} more")
@@ -99,7 +106,7 @@ class InputError(ImmuneCorrelatesError):
         first = text.splitlines()[0] if text else ""
         if self.rows:
             row = self.rows[0]
-            extra = ", ".join(f"{k}={v!r}" for k, v in row.items())
+            extra = ", ".join(f"{k}={plain(v)!r}" for k, v in row.items())
             more = f" (+{len(self.rows) - 1} more)" if len(self.rows) > 1 else ""
             return f"{first} {extra}{more}"
         return first

@@ -140,3 +140,26 @@ def test_zero_events_in_a_group(frame):
         ic.fit_cox(data, "pfs_months", "pfs_event", ["gi"])
     firth = ic.fit_cox(data, "pfs_months", "pfs_event", ["gi"], method="firth")
     assert np.isfinite(firth.params["gi"]) and firth.params["gi"] < 0
+
+
+SURVIVAL_CALLS = {
+    "kaplan_meier": lambda d: ic.kaplan_meier(d, "t", "e"),
+    "logrank_test": lambda d: ic.logrank_test(d, "t", "e", "response_group"),
+    "optimal_cutpoint": lambda d: ic.optimal_cutpoint(d, "nk_per_ul", "t", "e"),
+    "fit_cox": lambda d: ic.fit_cox(d, "t", "e", ["nk_per_ul"]),
+    "screen": lambda d: ic.screen(d, ["nk_per_ul"], duration="t", event="e", model="cox"),
+}
+
+
+@pytest.mark.parametrize("name", list(SURVIVAL_CALLS))
+def test_every_survival_function_refuses_bad_events_and_durations_alike(frame, name):
+    base = frame.assign(t=frame["pfs_months"], e=frame["pfs_event"])
+    patient = base.index[3]
+    bad_event = base.assign(e=base["e"].where(base.index != patient, 2))
+    with pytest.raises(ic.ImmuneCorrelatesError, match=r"must be 0/1 \(0 censored, 1 event\)") as info:
+        SURVIVAL_CALLS[name](bad_event)
+    assert f"{patient}=2" in str(info.value)
+    bad_time = base.assign(t=base["t"].where(base.index != patient, -1.0))
+    with pytest.raises(ic.ImmuneCorrelatesError, match="must be finite and >= 0") as info:
+        SURVIVAL_CALLS[name](bad_time)
+    assert f"{patient}=-1.0" in str(info.value)

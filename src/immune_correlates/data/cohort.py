@@ -10,7 +10,13 @@ import pandas as pd
 from .._results import ResultDisplay
 from .io import read_table
 from .schema import ADVERSE_EVENTS, CLINICAL, FUNCTION_ASSAYS, IMMUNOPHENOTYPE
-from .validate import check_assay_units, check_date_order, check_known_patients, empty_table, validate_table
+from .validate import (
+    check_assay_units,
+    check_date_order,
+    check_known_patients,
+    empty_table,
+    validate_table,
+)
 
 __all__ = ["Cohort", "read_cohort"]
 

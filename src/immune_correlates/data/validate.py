@@ -11,7 +11,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .parsers import CellContext, parse_binary, parse_code, parse_date, parse_number, parse_text
+from .parsers import (
+    CellContext,
+    parse_binary,
+    parse_code,
+    parse_date,
+    parse_number,
+    parse_text,
+)
 from .schema import TableSpec
 
 __all__ = ["validate_table", "check_date_order", "check_known_patients", "check_assay_units", "empty_table"]

@@ -20,7 +20,13 @@ import pandas as pd
 from .._results import ResultDisplay
 from ..data.design import OFA_LEN_DESIGN, TrialDesign
 from ..errors import ConfigError
-from .analyses import Analysis, CoxAnalysis, LogisticAnalysis, ScreenAnalysis, make_analysis
+from .analyses import (
+    Analysis,
+    CoxAnalysis,
+    LogisticAnalysis,
+    ScreenAnalysis,
+    make_analysis,
+)
 from .simulate_batch import simulate_trials
 
 __all__ = ["PowerResult", "PowerCurve", "power", "power_curve", "run_power_cli"]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError
+from ..errors import InputError, plain
 
 __all__ = ["Computed", "raise_bad_rows", "check_range", "check_unique", "at_timepoint"]
 
@@ -110,7 +110,7 @@ def raise_bad_rows(
     first = rows[0]
     head = (
         f"sample patient {first['patient_id']!r} at timepoint {first['timepoint']!r}: "
-        f"{column} = {first['value']!r} {problem}"
+        f"{column} = {plain(first['value'])!r} {problem}"
     )
     if len(rows) > 1:
         head += f" ({len(rows)} rows in all, listed below)"

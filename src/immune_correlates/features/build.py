@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .._results import ResultDisplay
-from ..errors import ConfigError, DataQualityWarning
+from ..errors import ConfigError, DataQualityWarning, warn
 from ._common import Computed
 from .catalogue import feature_catalogue
 from .composite import composite_score
@@ -23,7 +23,6 @@ from .lysis import lysis_summary
 from .panel import Panel, load_panel
 from .populations import ROOT, GateTable
 from .quality import DEFAULT_MIN_EVENTS, quality_rows
-from ..errors import warn
 
 __all__ = ["FeatureSet", "build_features", "derive_features"]
 

@@ -22,8 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, DataQualityWarning, InputError
-from ..errors import warn
+from ..errors import ConfigError, DataQualityWarning, InputError, warn
 
 __all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features"]
 

@@ -8,11 +8,19 @@ Axes-level functions accept ``ax=`` and return the matplotlib Axes;
 >>> ax = ic.plots.kaplan_meier(frame, "pfs_months", "pfs_event", group="response_group")  # doctest: +SKIP
 """
 
-from ._style import OKABE_ITO, PALETTE, RESPONSE_COLORS, format_p, group_colors, house_style, save_figure
+from ._style import (
+    OKABE_ITO,
+    PALETTE,
+    RESPONSE_COLORS,
+    format_p,
+    group_colors,
+    house_style,
+    save_figure,
+)
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
-from .response import response_boxplot, response_panel
 from .power import plot_power
+from .response import response_boxplot, response_panel
 from .roc import roc
 from .survival import at_risk_counts, at_risk_table, kaplan_meier
 from .volcano import fdr_threshold, volcano

@@ -173,7 +173,9 @@ def nice_log_ticks(lo: float, hi: float, min_ticks: int = 4, max_ticks: int = 9)
         prev = ticks
     if ticks.size >= 3:
         return ticks
-    from matplotlib import ticker  # a narrow range (e.g. 1.01-1.08): evenly spaced round values
+    from matplotlib import (
+        ticker,  # a narrow range (e.g. 1.01-1.08): evenly spaced round values
+    )
 
     linear = ticker.MaxNLocator(nbins=5, steps=[1, 2, 5, 10]).tick_values(lo, hi)
     return linear[(linear > 0) & (linear >= lo * (1 - eps)) & (linear <= hi * (1 + eps))]

@@ -9,7 +9,15 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..errors import ImmuneCorrelatesError
-from ._style import GREY, OKABE_ITO, SMALL, format_p, house_style, new_axes, plain_log_axis
+from ._style import (
+    GREY,
+    OKABE_ITO,
+    SMALL,
+    format_p,
+    house_style,
+    new_axes,
+    plain_log_axis,
+)
 
 __all__ = ["forest", "forest_table"]
 

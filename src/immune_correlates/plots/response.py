@@ -14,7 +14,15 @@ from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..stats.compare import compare_groups
 from ..stats.kaplan_meier import group_levels
-from ._style import SMALL, format_p, group_colors, house_style, new_axes, order_groups, plain_log_axis
+from ._style import (
+    SMALL,
+    format_p,
+    group_colors,
+    house_style,
+    new_axes,
+    order_groups,
+    plain_log_axis,
+)
 
 __all__ = ["response_boxplot", "response_panel", "comparison_text"]
 

@@ -13,7 +13,15 @@ from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..stats.kaplan_meier import KaplanMeierResult
 from ..stats.kaplan_meier import kaplan_meier as km_estimate
 from ..stats.logrank import logrank_test
-from ._style import GREY, SMALL, format_p, group_colors, house_style, new_axes, order_groups
+from ._style import (
+    GREY,
+    SMALL,
+    format_p,
+    group_colors,
+    house_style,
+    new_axes,
+    order_groups,
+)
 
 __all__ = ["kaplan_meier", "at_risk_table", "at_risk_counts", "default_times"]
 

@@ -17,6 +17,7 @@ from .logrank import LogrankResult, logrank_test
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
 from .proportions import binomial_ci, fisher_exact
+from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .resampling import (
     bca_interval,
     bootstrap_discrimination,
@@ -27,7 +28,6 @@ from .resampling import (
 )
 from .roc import RocResult, roc_curve
 from .screen import screen
-from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .separation import SeparationResult, detect_separation, separation_from_arrays
 
 __all__ = [

@@ -9,12 +9,11 @@ import numpy as np
 import pandas as pd
 
 from .._missing import complete_cases
-from ..errors import ImmuneCorrelatesError, MissingDataWarning
+from ..errors import ImmuneCorrelatesError, MissingDataWarning, warn
 from .kaplan_meier import group_levels
 from .multiplicity import adjust_pvalues
 from .proportions import fisher_exact
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
-from ..errors import warn
 
 __all__ = ["compare_groups"]
 

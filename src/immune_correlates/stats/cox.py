@@ -17,14 +17,21 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
-from ..errors import ConvergenceWarning, ImmuneCorrelatesError, ModelError, MonotoneLikelihoodWarning
+from ..errors import (
+    ConvergenceWarning,
+    ImmuneCorrelatesError,
+    ModelError,
+    MonotoneLikelihoodWarning,
+    plain,
+    warn,
+)
 from . import _cox_core as core
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
+from ._survival_checks import check_durations, event_indicator
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
 from .ph_test import PHTestResult, ph_test
-from ..errors import warn
 
 __all__ = ["fit_cox", "CoxResult"]
 
@@ -94,39 +101,23 @@ def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return frame.groupby(list(columns), sort=True, dropna=False).ngroup().to_numpy(np.int64)
 
 
-def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None):
+def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None,
+                              caller: str = "fit_cox"):
     """Durations (finite, >= 0), 0/1 events and optional weights as arrays; errors name patient and value.
 
     Shared by :func:`fit_cox` and the batched screen so both refuse the same inputs.
     """
-    ev = rows[event]
-    if pd.api.types.is_bool_dtype(ev):
-        status = ev.to_numpy(float)
-    else:
-        status = pd.to_numeric(ev, errors="coerce").to_numpy(float)
-        bad = ~np.isin(status, (0.0, 1.0))
-        if bad.any():
-            listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], ev[bad][:20]))
-            raise ImmuneCorrelatesError(
-                f"fit_cox: event column {event!r} must be 0/1 (or True/False); found {listing}. "
-                "Code events as 1 (progression/death observed) and censoring as 0."
-            )
+    status = event_indicator(rows[event], event, caller, ids)
     time = pd.to_numeric(rows[duration], errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(time) | (time < 0)
-    if bad.any():
-        listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], time[bad][:20]))
-        raise ImmuneCorrelatesError(
-            f"fit_cox: duration column {duration!r} must be finite and >= 0; found {listing}. "
-            "Correct the follow-up times (time from baseline to event or censoring)."
-        )
+    check_durations(time, duration, caller, ids)
     w = None
     if weights is not None:
         w = pd.to_numeric(rows[weights], errors="coerce").to_numpy(float)
         bad = ~np.isfinite(w) | (w < 0)
         if bad.any():
-            listing = "; ".join(f"{p}: {v!r}" for p, v in zip(ids[bad][:20], w[bad][:20]))
+            listing = "; ".join(f"{p}: {plain(v)!r}" for p, v in zip(ids[bad][:20], w[bad][:20]))
             raise ImmuneCorrelatesError(
-                f"fit_cox: weights column {weights!r} must be finite and >= 0; found {listing}."
+                f"{caller}: weights column {weights!r} must be finite and >= 0; found {listing}."
             )
     return time, status, w
 

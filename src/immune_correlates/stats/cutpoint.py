@@ -18,8 +18,8 @@ from scipy import stats
 
 from .._missing import complete_cases, row_ids
 from .._results import ResultDisplay
-from ..errors import ImmuneCorrelatesError
-from .kaplan_meier import check_durations, event_indicator
+from ..errors import ImmuneCorrelatesError, plain
+from ._survival_checks import check_durations, event_indicator
 
 __all__ = ["optimal_cutpoint", "CutpointResult", "logrank_scores"]
 
@@ -52,7 +52,7 @@ def split_statistics(x: np.ndarray, scores: np.ndarray, minprop: float, maxprop:
     m = first.copy()  # number of observations below each distinct value
     if len(first) < 2:
         raise ImmuneCorrelatesError(
-            f"optimal_cutpoint: the feature has a single distinct value ({xs[0]!r}) among the {n} rows used, "
+            f"optimal_cutpoint: the feature has a single distinct value ({plain(xs[0])!r}) among the {n} rows used, "
             "so there is no cutpoint to search. Choose a feature that varies.")
     if minprop == 0 and maxprop == 1:
         m = m[1:]

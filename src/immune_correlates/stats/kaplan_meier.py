@@ -18,8 +18,9 @@ from scipy import stats
 from .._missing import complete_cases, row_ids
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
+from ._survival_checks import check_durations, event_indicator
 
-__all__ = ["kaplan_meier", "KaplanMeierResult", "group_levels", "event_indicator"]
+__all__ = ["kaplan_meier", "KaplanMeierResult", "group_levels"]
 
 CONF_TYPES = ("log", "log-log", "plain")
 _TOL = np.sqrt(np.finfo(float).eps)  # survival's tolerance in print.survfit
@@ -31,30 +32,6 @@ def group_levels(series: pd.Series) -> list:
         present = set(series.dropna().unique())
         return [c for c in series.cat.categories if c in present]
     return sorted(series.dropna().unique().tolist())
-
-
-def event_indicator(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
-    """Event column as 0/1 floats; anything but 0/1 (or booleans) is an error."""
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isin(arr, (0.0, 1.0))
-    if bad.any():
-        listing = ", ".join(f"{ids.iloc[i]}={values.iloc[i]!r}" for i in np.flatnonzero(bad)[:10])
-        raise ImmuneCorrelatesError(
-            f"{caller}: event column {column!r} must be 0 (censored) or 1 (event); got {listing}. "
-            "Recode it (e.g. R's status 1/2 as status - 1) and call again."
-        )
-    return arr
-
-
-def check_durations(arr: np.ndarray, column: str, caller: str, ids: pd.Series) -> None:
-    """Durations must be non-negative."""
-    bad = arr < 0
-    if bad.any():
-        listing = ", ".join(f"{ids.iloc[i]}={arr[i]!r}" for i in np.flatnonzero(bad)[:10])
-        raise ImmuneCorrelatesError(
-            f"{caller}: duration column {column!r} has negative values ({listing}). "
-            "Durations are times from baseline; correct them and call again."
-        )
 
 
 def _curve(time: np.ndarray, event: np.ndarray) -> dict[str, np.ndarray]:

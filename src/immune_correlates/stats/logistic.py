@@ -21,12 +21,18 @@ from scipy import stats
 from scipy.special import expit
 
 from .._missing import complete_cases, row_ids
-from ..errors import ConvergenceWarning, ImmuneCorrelatesError, InputError, ModelError, SeparationWarning
+from ..errors import (
+    ConvergenceWarning,
+    ImmuneCorrelatesError,
+    InputError,
+    ModelError,
+    SeparationWarning,
+    warn,
+)
 from ._logistic_core import newton_fit
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
 from .separation import SeparationResult, separation_from_arrays
-from ..errors import warn
 
 __all__ = ["LogisticResult", "fit_logistic", "weighted_auc"]
 

@@ -12,7 +12,8 @@ from scipy import stats
 from .._missing import complete_cases, row_ids
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
-from .kaplan_meier import check_durations, event_indicator, group_levels
+from ._survival_checks import check_durations, event_indicator
+from .kaplan_meier import group_levels
 
 __all__ = ["logrank_test", "LogrankResult"]
 

@@ -35,7 +35,13 @@ from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .batched.discrimination import auc_batch, cindex_batch
 from .batched.engine import ELEMENT_BUDGET, Design, fit_models, separated
-from .batched.parallel import bootstrap_counts, chunk_ranges, replicate_seeds, replicates_per_chunk, run_chunks
+from .batched.parallel import (
+    bootstrap_counts,
+    chunk_ranges,
+    replicate_seeds,
+    replicates_per_chunk,
+    run_chunks,
+)
 
 __all__ = ["norm_inter", "percentile_interval", "bca_interval", "bootstrap_coefficients", "bootstrap_discrimination",
            "optimism_corrected", "OptimismResult", "DiscriminationBootstrap"]

@@ -17,11 +17,16 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
-from ..errors import (ImmuneCorrelatesError, MissingDataWarning, MonotoneLikelihoodWarning, SeparationWarning)
+from ..errors import (
+    ImmuneCorrelatesError,
+    MissingDataWarning,
+    MonotoneLikelihoodWarning,
+    SeparationWarning,
+    warn,
+)
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .multiplicity import adjust_pvalues
-from ..errors import warn
 
 __all__ = ["screen", "MODELS"]
 
@@ -86,7 +91,7 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     else:
         from .cox import validate_survival_columns
 
-        time, status, _ = validate_survival_columns(rows, ids, duration, event, None)
+        time, status, _ = validate_survival_columns(rows, ids, duration, event, None, caller="screen")
         design = make_design("cox", F, C, time=time, event=status)
     base_ids = list(base_excl["patient_id"])
     nan = np.isnan(F)

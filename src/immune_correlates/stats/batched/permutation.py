@@ -25,9 +25,15 @@ import numpy as np
 import pandas as pd
 
 from ...errors import ImmuneCorrelatesError
-from ..cutpoint import split_statistics, logrank_scores
+from ..cutpoint import logrank_scores, split_statistics
 from .engine import ELEMENT_BUDGET, fit_models, separated
-from .parallel import replicates_per_chunk, chunk_ranges, permutations, replicate_seeds, run_chunks
+from .parallel import (
+    chunk_ranges,
+    permutations,
+    replicate_seeds,
+    replicates_per_chunk,
+    run_chunks,
+)
 
 __all__ = ["permutation_test", "maxt_stepdown"]
 
