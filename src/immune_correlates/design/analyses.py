@@ -41,6 +41,28 @@ def _check(value, allowed, name):
         raise ConfigError(f"{name} must be one of {list(allowed)}, got {value!r}.")
 
 
+def _ml_and_firth(analysis, fit_trials, n_events, flag: str) -> dict:
+    """Fit every trial by ML and by Firth: both estimates and intervals (for bias and coverage), the
+    planned method's p-value, and how often ML broke down (``flag``: separation or monotone likelihood)."""
+    out = {"n_events": n_events}
+    for method in ("ml", "firth"):
+        test = analysis.test if method == analysis.method else "wald"
+        fit = fit_trials(method == "firth", test)
+        out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
+                    f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
+        if method == analysis.method:
+            out["pvalue"] = fit.pvalue
+        out[flag] = fit.flagged
+    out["reject"] = out["pvalue"] < analysis.alpha
+    return out
+
+
+def _large_sample_value(analysis, design: TrialDesign) -> float:
+    from .truth import large_sample_value
+
+    return large_sample_value(analysis, design, analysis.family)
+
+
 @dataclass(frozen=True)
 class Analysis:
     """Base class: one planned analysis of one feature, tested at level ``alpha``."""
@@ -145,22 +167,11 @@ class LogisticAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         X, y = self._design_matrix(batch)
-        out = {"n_events": y.sum(axis=1)}
-        for method in ("ml", "firth"):
-            test = self.test if method == self.method else "wald"
-            fit = _fits.logistic_trials(X, y, firth=method == "firth", test=test, alpha=self.alpha, ci=self.ci)
-            out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
-                        f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
-            if method == self.method:
-                out["pvalue"] = fit.pvalue
-            out["separation"] = fit.flagged
-        out["reject"] = out["pvalue"] < self.alpha
-        return out
+        return _ml_and_firth(self, lambda firth, test: _fits.logistic_trials(
+            X, y, firth=firth, test=test, alpha=self.alpha, ci=self.ci), y.sum(axis=1), "separation")
 
     def true_value(self, design: TrialDesign) -> float:
-        from .truth import large_sample_value
-
-        return large_sample_value(self, design, self.family)
+        return _large_sample_value(self, design)
 
 
 @dataclass(frozen=True)
@@ -232,23 +243,12 @@ class CoxAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         x = self._x(batch)
-        out = {"n_events": batch.event.sum(axis=1)}
-        for method in ("ml", "firth"):
-            test = self.test if method == self.method else "wald"
-            fit = _fits.cox_trials(x, batch.time, batch.event, firth=method == "firth", test=test, alpha=self.alpha,
-                                   ci=self.ci)
-            out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
-                        f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
-            if method == self.method:
-                out["pvalue"] = fit.pvalue
-            out["monotone_likelihood"] = fit.flagged
-        out["reject"] = out["pvalue"] < self.alpha
-        return out
+        return _ml_and_firth(self, lambda firth, test: _fits.cox_trials(
+            x, batch.time, batch.event, firth=firth, test=test, alpha=self.alpha, ci=self.ci),
+            batch.event.sum(axis=1), "monotone_likelihood")
 
     def true_value(self, design: TrialDesign) -> float:
-        from .truth import large_sample_value
-
-        return large_sample_value(self, design, self.family)
+        return _large_sample_value(self, design)
 
 
 @dataclass(frozen=True)
