@@ -11,6 +11,7 @@ from .catalogue import feature_catalogue
 from .composite import composite_score
 from .counts import bead_count, dual_platform_count
 from .flowjo import read_flowjo
+from .flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .function import background_subtract
 from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
@@ -20,6 +21,7 @@ from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
 
 __all__ = [
     "FeatureSet",
+    "FlowJoWorkspace",
     "FeatureSpec",
     "Panel",
     "background_subtract",
@@ -40,5 +42,6 @@ __all__ = [
     "poisson_cv",
     "population_frequencies",
     "read_flowjo",
+    "read_flowjo_workspace",
     "scale_per_sd",
 ]

@@ -28,7 +28,7 @@ import pandas as pd
 from ..errors import InputError
 from .populations import normalise_path, validate_immunophenotype
 
-__all__ = ["read_flowjo"]
+__all__ = ["read_flowjo", "read_sample_map"]
 
 _SUMMARY_ROWS = {"mean", "sd", "median", "cv", "min", "max", "std", "std dev"}
 _FREQ = re.compile(r"^freq\.?\s*of\s*parent(\s*\(%\))?$", re.IGNORECASE)
@@ -47,7 +47,8 @@ def _read_table(obj, what: str) -> tuple[pd.DataFrame, str]:
     return pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False), path.name
 
 
-def _sample_map(sample_map, source: str) -> dict[str, dict]:
+def read_sample_map(sample_map, source: str) -> dict[str, dict]:
+    """A sample sheet (path, DataFrame or dict) as ``{sample: {patient_id, timepoint, ...}}``."""
     if isinstance(sample_map, dict) and not isinstance(sample_map, pd.DataFrame):
         out = {}
         for sample, val in sample_map.items():
@@ -108,7 +109,7 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
     ...                   "tests/data/flowjo_sample_map.csv")   # doctest: +SKIP
     """
     frame, source = _read_table(export, "FlowJo export")
-    mapping = _sample_map(sample_map, source)
+    mapping = read_sample_map(sample_map, source)
     first = frame.columns[0]
     samples = frame[first].astype(str).str.strip()
     keep = ~samples.str.lower().isin(_SUMMARY_ROWS) & (samples != "")
