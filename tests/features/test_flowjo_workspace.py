@@ -201,7 +201,7 @@ def _edited(tmp_path, src, edit) -> Path:
 
 def test_child_with_more_events_than_its_parent_is_an_error(tmp_path):
     def edit(root):
-        node = next(n for n in root.iter("Population") if n.get("name") == "CD3+")
+        node = next(n for n in root.find("SampleList").iter("Population") if n.get("name") == "CD3+")
         node.set("count", "99999999")
     path = _edited(tmp_path, ICS / "8_color_ICS_simple.wsp", edit)
     with pytest.raises(InputError, match="cannot be used") as err:
