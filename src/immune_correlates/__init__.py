@@ -38,6 +38,7 @@ from .features import (
     derive_features,
     feature_catalogue,
     load_panel,
+    ics_functions,
     read_flowjo_workspace,
 )
 from .stats import (
@@ -64,7 +65,7 @@ __all__ = [
     "datasets", "plots", "Cohort", "SimulatedTrial", "TrialDesign", "DAYS_PER_MONTH", "analysis_frame", "derive_endpoints",
     "read_cohort", "simulate", "trial_summary",
     "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel",
-    "FlowJoWorkspace", "read_flowjo_workspace",
+    "FlowJoWorkspace", "read_flowjo_workspace", "ics_functions",
     "CoxResult", "KaplanMeierResult", "LogisticResult", "adjust_pvalues", "binomial_ci", "compare_groups",
     "concordance_index", "detect_separation", "fit_cox", "fit_logistic", "kaplan_meier", "logrank_test",
     "optimal_cutpoint", "ph_test", "power", "power_curve", "screen",

@@ -13,6 +13,7 @@ from .counts import bead_count, dual_platform_count
 from .flowjo import read_flowjo
 from .flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .function import background_subtract
+from .ics import IcsResult, ics_functions
 from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
 from .populations import population_frequencies
@@ -22,6 +23,7 @@ from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
 __all__ = [
     "FeatureSet",
     "FlowJoWorkspace",
+    "IcsResult",
     "FeatureSpec",
     "Panel",
     "background_subtract",
@@ -33,6 +35,7 @@ __all__ = [
     "dichotomise",
     "dual_platform_count",
     "feature_catalogue",
+    "ics_functions",
     "load_panel",
     "log2_features",
     "log2_transform",
