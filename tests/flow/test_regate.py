@@ -1,0 +1,77 @@
+"""Re-gating from FCS (optional extra immune_correlates[flow]): FlowJo's stored counts and the
+Gating-ML 2.0 compliance truth files, event by event.
+
+FlowKit pins pandas < 3, so CI runs this folder in a second environment with the extra
+(`.ci/run`); in the main environment it is skipped."""
+
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+flowkit = pytest.importorskip("flowkit")
+
+from immune_correlates.features.regate import gatingml_membership, regate_workspace  # noqa: E402
+
+FLOWKIT = next((p / "shared" / "data" / "flowkit" / "data" for p in Path(__file__).resolve().parents[2].parents
+                if (p / "shared" / "data" / "flowkit" / "data").is_dir()), None)
+if FLOWKIT is None:
+    if os.environ.get("CI"):
+        raise RuntimeError("FlowKit test data (../shared/data/flowkit) missing")
+    pytest.skip("../shared/data/flowkit not present", allow_module_level=True)
+DIAMOND = FLOWKIT / "simple_diamond_example"
+LINE = FLOWKIT / "simple_line_example"
+GML = FLOWKIT / "gate_ref"
+
+
+def regate(path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return regate_workspace(path, path.parent)
+
+
+@pytest.mark.parametrize("name, counts", [
+    ("simple_diamond_example_quad_gate.wsp", [49671, 50596, 50330, 49403]),
+    ("test_data_diamond_biex_rect.wsp", [50605]),
+    ("test_data_diamond_asinh_rect.wsp", [50559]),
+    ("test_data_diamond_asinh_rect2.wsp", [50699]),
+])
+def test_rectangles_and_quadrants_reproduce_flowjo_exactly(name, counts):
+    out = regate(DIAMOND / name)
+    assert out["recomputed_count"].tolist() == counts == out["stored_count"].tolist()
+    assert set(out["status"]) == {"agree"}
+
+
+def test_stale_polygon_count_is_flagged():
+    out = regate(LINE / "simple_poly_and_rect_v2_poly50.wsp").set_index("gating_path")
+    assert out.loc["poly1", "stored_count"] == 0 and out.loc["poly1", "recomputed_count"] == 50
+    assert out.loc["poly1", "status"] == "differs (binned gate)"
+    assert out.loc["rect1", "status"] == "agree"
+    never = regate(LINE / "simple_poly_and_rect.wsp")
+    assert set(never["status"]) == {"stored count missing"}
+    ellipse = regate(LINE / "single_ellipse_51_events.wsp")
+    assert ellipse["recomputed_count"].tolist() == [51] and ellipse["status"].tolist() == ["agree"]
+
+
+def test_missing_fcs_file_is_named(tmp_path):
+    from immune_correlates.errors import InputError
+    with pytest.raises(InputError, match="test_data_diamond_01.fcs"):
+        regate_workspace(DIAMOND / "test_data_diamond_biex_rect.wsp", tmp_path)
+
+
+def test_gatingml_truth_files_event_by_event():
+    truth = {p.stem.removeprefix("Results_"): p for p in (GML / "truth").glob("Results_*.txt")}
+    assert len(truth) == 51
+    members = gatingml_membership(GML / "gml" / "gml_all_gates.xml", GML / "data1.fcs")
+    extra = {"Ellipsoid3D": ("gml_ellipsoid3d_gate.xml", "Ellipsoid3D"),
+             "ParQuadRect": ("gml_parent_quadrant_rect_gate.xml", "ParRectangle1")}
+    for name, path in sorted(truth.items()):
+        want = np.loadtxt(path).astype(bool)
+        if name in extra:
+            xml, gate = extra[name]
+            got = gatingml_membership(GML / "gml" / xml, GML / "data1.fcs")[gate]
+        else:
+            got = members[name]
+        assert np.array_equal(got.to_numpy(), want), name
