@@ -13,7 +13,8 @@ import pytest
 
 flowkit = pytest.importorskip("flowkit")
 
-from immune_correlates.features.regate import gatingml_membership, regate_workspace  # noqa: E402
+from immune_correlates import read_flowjo_workspace  # noqa: E402
+from immune_correlates.features.regate import gatingml_membership  # noqa: E402
 
 FLOWKIT = next((p / "shared" / "data" / "flowkit" / "data" for p in Path(__file__).resolve().parents[2].parents
                 if (p / "shared" / "data" / "flowkit" / "data").is_dir()), None)
@@ -29,7 +30,12 @@ GML = FLOWKIT / "gate_ref"
 def regate(path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return regate_workspace(path, path.parent)
+        ws = read_flowjo_workspace(path, fcs_dir=path.parent)
+    # the populations table carries the recomputed counts
+    pops = ws.populations.set_index(["sample", "gating_path"])["event_count"]
+    conc = ws.concordance.set_index(["sample", "gating_path"])
+    assert pops.reindex(conc.index).equals(conc["recomputed_count"])
+    return ws.concordance
 
 
 @pytest.mark.parametrize("name, counts", [
@@ -51,6 +57,11 @@ def test_stale_polygon_count_is_flagged():
     assert out.loc["rect1", "status"] == "agree"
     never = regate(LINE / "simple_poly_and_rect.wsp")
     assert set(never["status"]) == {"stored count missing"}
+    # with the FCS file the never-computed counts are no longer problems: the recomputed ones are used
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ws = read_flowjo_workspace(LINE / "simple_poly_and_rect.wsp", fcs_dir=LINE, on_problem="raise")
+    assert ws.populations["event_count"].tolist() == [0, 0] and ws.problems.empty
     ellipse = regate(LINE / "single_ellipse_51_events.wsp")
     assert ellipse["recomputed_count"].tolist() == [51] and ellipse["status"].tolist() == ["agree"]
 
@@ -58,7 +69,7 @@ def test_stale_polygon_count_is_flagged():
 def test_missing_fcs_file_is_named(tmp_path):
     from immune_correlates.errors import InputError
     with pytest.raises(InputError, match="test_data_diamond_01.fcs"):
-        regate_workspace(DIAMOND / "test_data_diamond_biex_rect.wsp", tmp_path)
+        read_flowjo_workspace(DIAMOND / "test_data_diamond_biex_rect.wsp", fcs_dir=tmp_path)
 
 
 def test_gatingml_truth_files_event_by_event():

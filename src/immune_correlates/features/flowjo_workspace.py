@@ -81,6 +81,14 @@ class FlowJoWorkspace(ResultDisplay):
         :func:`immune_correlates.read_cohort` (``patient_id``, ``timepoint``,
         ``gating_path``, ``freq_of_parent``, ``event_count`` and bead columns);
         None when no sample could be mapped to a patient.
+    concordance : DataFrame or None
+        With ``fcs_dir=``: one row per sample and gate with ``gate_type``,
+        ``stored_count`` (FlowJo's), ``recomputed_count``, ``difference``,
+        ``relative_difference`` and ``status`` (``agree``; ``differs`` for a
+        rectangle, quadrant or Boolean gate, which must agree exactly, so the
+        workspace is stale; ``differs (binned gate)`` for polygons and
+        ellipses, which FlowJo evaluates on binned display data; ``stored count
+        missing``; ``not recomputed``).
     """
 
     source: str
@@ -90,6 +98,7 @@ class FlowJoWorkspace(ResultDisplay):
     keywords: pd.DataFrame
     problems: pd.DataFrame
     immunophenotype: pd.DataFrame | None
+    concordance: pd.DataFrame | None = None
 
     def summary(self) -> pd.DataFrame:
         """One row per sample: events, gates read, and problems by severity."""
@@ -161,12 +170,12 @@ def _walk(node, parent_path: str, parent_count: float, sample: str, rows: list, 
             problem = ("error", f"{count:.0f} events stored, more than the {parent_count:.0f} of its "
                                 "parent: the stored counts are stale or inconsistent")
         elif count == 0 and parent_count > 0:
-            problems.append({"sample": sample, "gating_path": path, "severity": "check",
+            problems.append({"sample": sample, "gating_path": path, "severity": "check", "about": "count",
                              "problem": "stored count is 0: FlowJo also stores 0 for a gate it did "
                                         "not recompute after a change; confirm it (or re-gate from FCS)"})
         if problem is not None:
             problems.append({"sample": sample, "gating_path": path, "severity": problem[0],
-                             "problem": problem[1]})
+                             "problem": problem[1], "about": "name" if "gate name" in problem[1] else "count"})
         usable = problem is None
         freq = 100.0 * count / parent_count if usable and parent_count > 0 else np.nan
         rows.append({"sample": sample, "gating_path": path, "gate": name, "parent_path": parent_path,
@@ -189,10 +198,52 @@ def _boolean_checks(pops: pd.DataFrame) -> list[dict]:
         expected = row.parent_count - operand
         if np.isfinite(expected) and row.event_count != expected:
             out.append({"sample": row.sample, "gating_path": row.gating_path, "severity": "check",
-                        "problem": f"NOT gate stores {row.event_count:.0f} events but its parent "
+                        "about": "count", "problem": f"NOT gate stores {row.event_count:.0f} events but its parent "
                                    f"({row.parent_count:.0f}) minus {deps[0].rsplit('/', 1)[-1]!r} "
                                    f"({operand:.0f}) is {expected:.0f}: stale counts?"})
     return out
+
+
+_EXACT = {"RectangleGate", "Boolean"}
+
+
+def _recomputed(path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.DataFrame, problems: list):
+    """Counts recomputed from the FCS files replace the stored ones; concordance of the two."""
+    from .regate import recompute_counts  # optional extra: FlowKit imported only when asked for
+
+    fcs_dir = Path(fcs_dir)
+    wanted = set(samples["fcs_file"]) - {""}
+    present = {p.name for p in fcs_dir.glob("*.fcs")} if fcs_dir.is_dir() else set()
+    missing = sorted(wanted - present)
+    if missing:
+        raise InputError(f"{len(missing)} FCS file(s) named in the workspace are not in {fcs_dir}",
+                         source=path.name, rows=[{"fcs_file": m} for m in missing],
+                         hint="Pass the folder holding the workspace's FCS files (fcs_dir=).")
+    redone = recompute_counts(path, fcs_dir)
+    stored = pops.rename(columns={"event_count": "stored_count"})
+    conc = stored[["sample", "gating_path", "gate_type", "stored_count"]].merge(
+        redone, on=["sample", "gating_path"], how="outer")
+    conc["difference"] = conc["recomputed_count"] - conc["stored_count"]
+    conc["relative_difference"] = conc["difference"] / conc["stored_count"].where(conc["stored_count"] > 0)
+    status = np.where(conc["stored_count"].isna(), "stored count missing",
+                      np.where(conc["difference"] == 0, "agree",
+                               np.where(conc["gate_type"].isin(_EXACT), "differs", "differs (binned gate)")))
+    conc["status"] = np.where(conc["recomputed_count"].isna(), "not recomputed", status)
+    conc = conc.sort_values(["sample", "gating_path"], kind="stable").reset_index(drop=True)
+    # the stored-count problems are answered by the recomputed counts; say where they disagree
+    kept = [p for p in problems if p.get("about") != "count"]
+    for r in conc.loc[conc["status"].isin(["differs", "differs (binned gate)", "not recomputed"])].itertuples():
+        kept.append({"sample": r.sample, "gating_path": r.gating_path, "severity": "check",
+                     "problem": f"{r.status}: FlowJo stored {r.stored_count:g}, recomputed "
+                                f"{r.recomputed_count:g} (the recomputed count is used)"})
+    counts = redone.set_index(["sample", "gating_path"])["recomputed_count"]
+    events = samples.set_index("sample")["events"]
+    new = pops.copy()
+    new["event_count"] = [counts.get((s, g), np.nan) for s, g in zip(new["sample"], new["gating_path"])]
+    new["parent_count"] = [counts.get((s, pp), np.nan) if pp else events.get(s, np.nan)
+                           for s, pp in zip(new["sample"], new["parent_path"])]
+    new["freq_of_parent"] = 100 * new["event_count"] / new["parent_count"].where(new["parent_count"] > 0)
+    return new, conc, kept
 
 
 def _parse(path: Path):
@@ -259,6 +310,7 @@ def read_flowjo_workspace(
     timepoint: str | None = "baseline",
     root: str | None = None,
     bead_gate: str | None = None,
+    fcs_dir=None,
     on_problem: str = "warn",
 ) -> FlowJoWorkspace:
     """Read every sample's gates and FlowJo's stored counts from a ``.wsp`` file (no FCS needed).
@@ -289,6 +341,12 @@ def read_flowjo_workspace(
     bead_gate : str, optional
         Workspace gating path of the counting-bead gate; its count becomes
         ``bead_events`` of every row of the sample (single-platform counts).
+    fcs_dir : str or Path, optional
+        Folder with the workspace's FCS files: every gate is recomputed from
+        the events with the workspace's gates, transforms and compensation
+        (optional extra ``immune_correlates[flow]``, FlowKit), the counts used
+        are the recomputed ones, and :attr:`FlowJoWorkspace.concordance`
+        compares them with FlowJo's stored counts.
     on_problem : {"warn", "raise"}
         What to do with error-severity problems (never-computed counts,
         impossible counts, duplicate samples, unusable gate names): warn
@@ -373,6 +431,9 @@ def read_flowjo_workspace(
                     problems.append({"sample": s, "gating_path": gp, "severity": "check",
                                      "problem": "gate present in other samples but not in this one"})
     problems += _boolean_checks(pops)
+    concordance = None
+    if fcs_dir is not None:
+        pops, concordance, problems = _recomputed(path, fcs_dir, samples, pops, problems)
     samples = _map_samples(samples, keywords, source, sample_map=sample_map, pattern=pattern,
                            patient_keyword=patient_keyword, timepoint_keyword=timepoint_keyword,
                            timepoint=timepoint)
@@ -382,6 +443,7 @@ def read_flowjo_workspace(
                              "problem": "sample not mapped to a patient (not in the sample map, "
                                         "no pattern match or keyword): left out of immunophenotype"})
     problems_df = pd.DataFrame(problems, columns=["sample", "gating_path", "severity", "problem"])
+    # (the internal "about" key is dropped by the column selection)
     if len(problems_df):
         problems_df = (problems_df.assign(_o=problems_df["severity"].map(_SEVERITY_ORDER))
                        .sort_values(["_o", "sample", "gating_path"], kind="stable")
@@ -399,7 +461,7 @@ def read_flowjo_workspace(
              "see .problems", DataQualityWarning)
     return FlowJoWorkspace(source=source, flowjo_version=root_el.get("flowJoVersion", ""),
                            samples=samples, populations=pops, keywords=keywords,
-                           problems=problems_df, immunophenotype=immuno)
+                           problems=problems_df, immunophenotype=immuno, concordance=concordance)
 
 
 def _immunophenotype(samples: pd.DataFrame, pops: pd.DataFrame, source: str, *, root: str | None,
