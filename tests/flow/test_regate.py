@@ -13,8 +13,8 @@ import pytest
 
 flowkit = pytest.importorskip("flowkit")
 
-from immune_correlates import read_flowjo_workspace  # noqa: E402
-from immune_correlates.features.regate import gatingml_membership  # noqa: E402
+from immune_correlates import read_flowjo_workspace
+from immune_correlates.features.regate import gatingml_membership
 
 FLOWKIT = next((p / "shared" / "data" / "flowkit" / "data" for p in Path(__file__).resolve().parents[2].parents
                 if (p / "shared" / "data" / "flowkit" / "data").is_dir()), None)

@@ -204,48 +204,6 @@ def _boolean_checks(pops: pd.DataFrame) -> list[dict]:
     return out
 
 
-_EXACT = {"RectangleGate", "Boolean"}
-
-
-def _recomputed(path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.DataFrame, problems: list):
-    """Counts recomputed from the FCS files replace the stored ones; concordance of the two."""
-    from .regate import recompute_counts  # optional extra: FlowKit imported only when asked for
-
-    fcs_dir = Path(fcs_dir)
-    wanted = set(samples["fcs_file"]) - {""}
-    present = {p.name for p in fcs_dir.glob("*.fcs")} if fcs_dir.is_dir() else set()
-    missing = sorted(wanted - present)
-    if missing:
-        raise InputError(f"{len(missing)} FCS file(s) named in the workspace are not in {fcs_dir}",
-                         source=path.name, rows=[{"fcs_file": m} for m in missing],
-                         hint="Pass the folder holding the workspace's FCS files (fcs_dir=).")
-    redone = recompute_counts(path, fcs_dir)
-    stored = pops.rename(columns={"event_count": "stored_count"})
-    conc = stored[["sample", "gating_path", "gate_type", "stored_count"]].merge(
-        redone, on=["sample", "gating_path"], how="outer")
-    conc["difference"] = conc["recomputed_count"] - conc["stored_count"]
-    conc["relative_difference"] = conc["difference"] / conc["stored_count"].where(conc["stored_count"] > 0)
-    status = np.where(conc["stored_count"].isna(), "stored count missing",
-                      np.where(conc["difference"] == 0, "agree",
-                               np.where(conc["gate_type"].isin(_EXACT), "differs", "differs (binned gate)")))
-    conc["status"] = np.where(conc["recomputed_count"].isna(), "not recomputed", status)
-    conc = conc.sort_values(["sample", "gating_path"], kind="stable").reset_index(drop=True)
-    # the stored-count problems are answered by the recomputed counts; say where they disagree
-    kept = [p for p in problems if p.get("about") != "count"]
-    for r in conc.loc[conc["status"].isin(["differs", "differs (binned gate)", "not recomputed"])].itertuples():
-        kept.append({"sample": r.sample, "gating_path": r.gating_path, "severity": "check",
-                     "problem": f"{r.status}: FlowJo stored {r.stored_count:g}, recomputed "
-                                f"{r.recomputed_count:g} (the recomputed count is used)"})
-    counts = redone.set_index(["sample", "gating_path"])["recomputed_count"]
-    events = samples.set_index("sample")["events"]
-    new = pops.copy()
-    new["event_count"] = [counts.get((s, g), np.nan) for s, g in zip(new["sample"], new["gating_path"])]
-    new["parent_count"] = [counts.get((s, pp), np.nan) if pp else events.get(s, np.nan)
-                           for s, pp in zip(new["sample"], new["parent_path"])]
-    new["freq_of_parent"] = 100 * new["event_count"] / new["parent_count"].where(new["parent_count"] > 0)
-    return new, conc, kept
-
-
 def _parse(path: Path):
     try:
         return SafeET.parse(str(path)).getroot()
@@ -433,7 +391,11 @@ def read_flowjo_workspace(
     problems += _boolean_checks(pops)
     concordance = None
     if fcs_dir is not None:
-        pops, concordance, problems = _recomputed(path, fcs_dir, samples, pops, problems)
+        from .regate import (
+            recompute_workspace,  # optional extra: FlowKit only when asked for
+        )
+
+        pops, concordance, problems = recompute_workspace(path, fcs_dir, samples, pops, problems)
     samples = _map_samples(samples, keywords, source, sample_map=sample_map, pattern=pattern,
                            patient_keyword=patient_keyword, timepoint_keyword=timepoint_keyword,
                            timepoint=timepoint)

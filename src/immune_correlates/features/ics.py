@@ -254,7 +254,7 @@ def ics_functions(counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | No
     wide.loc[wide["degree"] == 0, ["p_value", "pct_background_subtracted"]] = np.nan
     wide["q_value"] = wide["p_value"]
     if adjust:
-        for _, idx in wide.loc[wide["degree"] > 0].groupby(SAMPLE).groups.items():
+        for idx in wide.loc[wide["degree"] > 0].groupby(SAMPLE).groups.values():
             wide.loc[idx, "q_value"] = adjust_pvalues(wide.loc[idx, "p_value"].to_numpy(), method=adjust)
     wide["positive"] = (wide["q_value"] < alpha) & (wide["degree"] > 0)
     wide["subset"] = [" ".join(f"{f}{s}" for f, s in zip(functions, key)) for key in wide["key"]]
