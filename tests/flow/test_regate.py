@@ -86,3 +86,15 @@ def test_gatingml_truth_files_event_by_event():
         else:
             got = members[name]
         assert np.array_equal(got.to_numpy(), want), name
+
+
+def test_synthetic_set_regates_to_the_bundled_counts(tmp_path):
+    from immune_correlates.datasets.make_flow_example import ROOT_IN_WORKSPACE, write_flow_example
+    paths = write_flow_example(tmp_path, ["OL001", "OL002"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        stored = read_flowjo_workspace(paths["workspace"], paths["sample_map"], root=ROOT_IN_WORKSPACE)
+        ws = read_flowjo_workspace(paths["workspace"], paths["sample_map"], root=ROOT_IN_WORKSPACE,
+                                   fcs_dir=paths["fcs_dir"])
+    assert set(ws.concordance["status"]) == {"agree"} and len(ws.concordance) == 24
+    assert ws.immunophenotype.equals(stored.immunophenotype)
