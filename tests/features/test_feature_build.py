@@ -74,8 +74,10 @@ def test_quality_table_has_events_poisson_cv_and_low_event_flags(cohort):
     assert row["events"] == 6000 and row["poisson_cv"] == pytest.approx(1 / 6000 ** 0.5, rel=1e-12)
     assert not row["low_events"] and row["method"] == "dual"
     bright = q.loc[("P2", "nk_cd56bright_per_ul")]
-    # 90 events < 100: flagged, CV = 1/sqrt(90) = 0.1054
-    assert bright["low_events"] and bright["poisson_cv"] == pytest.approx(90 ** -0.5, rel=1e-12)
+    # 90 events < 100: flagged; P2 is counted with beads (5000 bead events), so the CV adds both
+    # Poisson errors: sqrt(1/90 + 1/5000) = 0.1064
+    assert bright["method"] == "bead"
+    assert bright["low_events"] and bright["poisson_cv"] == pytest.approx((1 / 90 + 1 / 5000) ** 0.5, rel=1e-12)
     assert "90 events < 100" in bright["flags"]
     # ratio: events of the smaller gate (CD8 3000 for P1)
     assert q.loc[("P1", "cd4_cd8_ratio"), "events"] == 3000

@@ -84,3 +84,14 @@ def test_percent_above_100_in_the_export_is_an_input_error():
     frame.loc[0, "Lymphocytes/CD3+ | Freq. of Parent"] = "160"
     with pytest.raises(InputError, match="'P01'.*freq_of_parent = 160.0"):
         read_flowjo(frame, SAMPLE_MAP)
+
+
+def test_bead_count_quality_row_adds_the_bead_counting_error():
+    from immune_correlates.features.quality import quality_rows
+    table = GateTable(read_flowjo(EXPORT, SAMPLE_MAP), "baseline")
+    clinical = pd.DataFrame({"alc": [float("nan"), float("nan")]},
+                            index=pd.Index(["P01", "P02"], name="patient_id"))
+    rows, _, _ = quality_rows("cd4_per_ul", absolute_count(table, clinical, "Lymphocytes/CD3+/CD4+"), 100, False)
+    # P01: 2970 cell events over 4500 bead events; P02: 1200 over 6000 (two independent Poisson counts)
+    assert rows["poisson_cv"].tolist() == pytest.approx([(1 / 2970 + 1 / 4500) ** 0.5,
+                                                          (1 / 1200 + 1 / 6000) ** 0.5], rel=1e-12)

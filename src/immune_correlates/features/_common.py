@@ -31,6 +31,8 @@ class Computed:
     events : Series of float, events in the gate behind the value (NaN if not a gate count)
     flags : Series of str, ``"; "``-separated quality notes (``""`` if none)
     reasons : Series of str, why a value is missing (``""`` where present)
+    bead_events : Series of float or None, counting-bead events behind a bead-based count
+        (their Poisson error adds to that of ``events``)
     """
 
     values: pd.Series
@@ -38,6 +40,7 @@ class Computed:
     events: pd.Series
     flags: pd.Series
     reasons: pd.Series
+    bead_events: pd.Series | None = None
 
     @classmethod
     def empty(cls, patients: Sequence[str], reason: str) -> "Computed":

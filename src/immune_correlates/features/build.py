@@ -38,7 +38,7 @@ class FeatureSet(ResultDisplay):
         column per feature; NaN where not computable.
     quality : DataFrame
         One row per patient and feature: ``value``, ``method``, ``events`` (in
-        the gate), ``poisson_cv`` (1/sqrt(events)), ``low_events`` (events <
+        the gate), ``poisson_cv`` (1/sqrt(events), plus 1/bead events for bead counts), ``low_events`` (events <
         ``min_events``), ``flags`` (text), ``excluded``.
     catalogue : DataFrame
         One row per feature (see :func:`feature_catalogue`).

@@ -18,6 +18,8 @@ cell subsets in blood. Cytometry 2000;42:327-346.
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 
@@ -164,4 +166,6 @@ def absolute_count(
         "bead method requested but event_count or bead_events/beads_per_tube/sample_volume_ul "
         "missing (or ambiguous across rows) for this sample",
     )
-    return Computed.build(patients, value.where(reason == ""), reason, meth, events=events)
+    built = Computed.build(patients, value.where(reason == ""), reason, meth, events=events)
+    bead_events = beads["bead_events"].where(use_bead).reindex(built.values.index).astype(float)
+    return dataclasses.replace(built, bead_events=bead_events)

@@ -2,7 +2,9 @@
 
 Counting ``n`` events of a rare population is a Poisson process, so the
 coefficient of variation of the count is ``1 / sqrt(n)``: 100 events give a
-10 % CV, 25 events 20 %.  A value whose gate holds fewer than ``min_events``
+10 % CV, 25 events 20 %.  A single-platform (bead) count divides ``n`` cell
+events by ``b`` bead events, two independent Poisson counts, so its CV is
+``sqrt(1/n + 1/b)`` (delta method).  A value whose gate holds fewer than ``min_events``
 events (default 100) is flagged ``low_events``.
 
 References
@@ -25,19 +27,27 @@ QUALITY_COLUMNS = ["patient_id", "feature", "value", "method", "events", "poisso
                    "low_events", "flags", "excluded"]
 
 
-def poisson_cv(events):
+def poisson_cv(events, bead_events=None):
     """Poisson coefficient of variation of a count, ``1 / sqrt(events)``.
 
-    Zero events give ``inf``; NaN stays NaN.
+    With ``bead_events`` (a bead-based absolute count, cells / beads x beads per
+    tube / volume), ``sqrt(1 / events + 1 / bead_events)``; NaN bead events
+    leave the plain count's CV.  Zero events give ``inf``; NaN stays NaN.
 
     Examples
     --------
     >>> poisson_cv([100, 25, 0])
     array([0.1, 0.2, inf])
+    >>> poisson_cv([100], bead_events=[100])   # sqrt(0.01 + 0.01)
+    array([0.14142136])
     """
     n = np.asarray(events, dtype=float)
     with np.errstate(divide="ignore"):
-        return 1.0 / np.sqrt(n)
+        var = 1.0 / n
+        if bead_events is not None:
+            b = np.asarray(bead_events, dtype=float)
+            var = var + np.where(np.isnan(b), 0.0, 1.0 / b)
+        return np.sqrt(var)
 
 
 def quality_rows(name: str, comp: Computed, min_events: float,
@@ -68,10 +78,12 @@ def quality_rows(name: str, comp: Computed, min_events: float,
         "value": comp.values.to_numpy(),
         "method": comp.method.to_numpy(),
         "events": events.to_numpy(),
-        "poisson_cv": poisson_cv(events.to_numpy()),
+        "poisson_cv": poisson_cv(events.to_numpy(),
+                                 None if comp.bead_events is None else comp.bead_events.to_numpy()),
         "low_events": low.to_numpy(),
         "flags": flags.to_numpy(),
         "excluded": excluded.to_numpy(),
     }, columns=QUALITY_COLUMNS)
-    new = Computed(values=values, method=method, events=events, flags=flags, reasons=reasons)
+    new = Computed(values=values, method=method, events=events, flags=flags, reasons=reasons,
+                   bead_events=comp.bead_events)
     return rows, new, int(excluded.sum())
