@@ -98,3 +98,28 @@ def test_synthetic_set_regates_to_the_bundled_counts(tmp_path):
                                    fcs_dir=paths["fcs_dir"])
     assert set(ws.concordance["status"]) == {"agree"} and len(ws.concordance) == 24
     assert ws.immunophenotype.equals(stored.immunophenotype)
+
+
+def test_boolean_subsets_counted_from_fcs_feed_ics_functions(tmp_path):
+    from immune_correlates import ics_functions
+    from immune_correlates.datasets.make_flow_example import ICS_PARENT, write_ics_example
+    from immune_correlates.features.regate import boolean_subset_counts
+    paths = write_ics_example(tmp_path, ["OL001", "OL003"], responders=["OL001"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = boolean_subset_counts(paths["workspace"], paths["fcs_dir"], paths["sample_map"],
+                                    parent=ICS_PARENT, functions=["CD107a+", "IFNg+", "TNFa+"])
+        stored = read_flowjo_workspace(paths["workspace"])  # ICS tubes: two per patient, not phenotype rows
+    keys = ["patient_id", "condition", "subset"]
+    truth = paths["truth"].sort_values(keys).reset_index(drop=True)
+    got = got.sort_values(keys).reset_index(drop=True)
+    assert got[keys + ["count", "parent_count"]].equals(truth[keys + ["count", "parent_count"]])
+    # the stored single-function counts are the marginals of the subsets
+    marg = stored.populations.set_index(["sample", "gating_path"])["event_count"]
+    fname = "OL001_baseline_ICS_stimulated.fcs"
+    stim = got.loc[(got["patient_id"] == "OL001") & (got["condition"] == "stimulated")]
+    assert marg[(fname, f"{ICS_PARENT}/IFNg+")] == stim.loc[stim["subset"].str.contains("IFNg\\+"), "count"].sum()
+    res = ics_functions(got.assign(cell_type="CD8 T"), adjust="fdr_bh")
+    # (unadjusted, OL003's CD107a+ IFNg- TNFa+ subset has p = 0.049 by chance: adjust within the sample)
+    assert res.polyfunctionality.set_index("patient_id")["positive"].to_dict() == {"OL001": True, "OL003": False}
+    assert res.summary().equals(ics_functions(paths["truth"], adjust="fdr_bh").summary())

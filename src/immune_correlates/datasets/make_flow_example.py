@@ -32,7 +32,8 @@ import pandas as pd
 
 from . import ofa_len_paths
 
-__all__ = ["write_flow_example", "GATES", "CHANNELS", "ROOT_IN_WORKSPACE"]
+__all__ = ["write_flow_example", "write_ics_example", "GATES", "CHANNELS", "ROOT_IN_WORKSPACE",
+           "ICS_FUNCTIONS", "ICS_PARENT"]
 
 CHANNELS = ("FSC-A", "SSC-A", "CD45", "CD3", "CD4", "CD8", "CD25", "CD127", "PD-1", "CD19", "CD5",
             "CD56", "CD16")
@@ -71,8 +72,9 @@ def _counts(imm: pd.DataFrame, patient: str) -> dict[str, int]:
     return counts
 
 
-def _children(path: str) -> list[str]:
-    return [p for p in GATES if p.rsplit("/", 1)[0] == path and p != path]
+def _children(path: str, gates=GATES) -> list[str]:
+    """Gates directly under ``path`` ("" for the top-level gates)."""
+    return [p for p in gates if (p.rsplit("/", 1)[0] if "/" in p else "") == path]
 
 
 def _events(counts: dict[str, int], rng: np.random.Generator) -> np.ndarray:
@@ -99,21 +101,22 @@ def _events(counts: dict[str, int], rng: np.random.Generator) -> np.ndarray:
     return events[rng.permutation(len(events))]
 
 
-def _box(n: int, box: dict[str, tuple[float, float]], rng: np.random.Generator) -> np.ndarray:
-    out = np.empty((n, len(CHANNELS)))
-    for j, ch in enumerate(CHANNELS):
+def _box(n: int, box: dict[str, tuple[float, float]], rng: np.random.Generator,
+         channels=CHANNELS) -> np.ndarray:
+    out = np.empty((n, len(channels)))
+    for j, ch in enumerate(channels):
         lo, hi = box.get(ch, LO)
         out[:, j] = rng.uniform(lo + 1.0, hi - 1.0, n)  # never on a gate boundary
     return np.round(out, 1).astype(np.float32)
 
 
-def _gate_xml(path: str, counts: dict[str, int], indent: str) -> str:
+def _gate_xml(path: str, counts: dict[str, int], indent: str, gates=GATES) -> str:
     name = path.rsplit("/", 1)[-1]
     dims = "".join(
         f'{indent}      <gating:dimension gating:min="{lo:g}" gating:max="{hi:g}">'
         f'<data-type:fcs-dimension data-type:name={quoteattr(ch)}/></gating:dimension>\n'
-        for ch, (lo, hi) in GATES[path].items())
-    kids = "".join(_gate_xml(k, counts, indent + "    ") for k in _children(path))
+        for ch, (lo, hi) in gates[path].items())
+    kids = "".join(_gate_xml(k, counts, indent + "    ", gates) for k in _children(path, gates))
     sub = f"{indent}  <Subpopulations>\n{kids}{indent}  </Subpopulations>\n" if kids else ""
     return (f'{indent}<Population name={quoteattr(name)} owningGroup="" count="{counts[path]}">\n'
             f'{indent}  <Gate gating:id="ID{zlib.crc32(path.encode())}">\n'
@@ -121,7 +124,7 @@ def _gate_xml(path: str, counts: dict[str, int], indent: str) -> str:
             f'{indent}    </gating:RectangleGate>\n{indent}  </Gate>\n{sub}{indent}</Population>\n')
 
 
-def _workspace(samples: list[tuple[str, int, dict[str, int], int]]) -> str:
+def _workspace(samples: list[tuple[str, int, dict[str, int], int]], gates=GATES, channels=CHANNELS) -> str:
     ns = ('xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" '
           'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" '
           'xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"')
@@ -130,13 +133,13 @@ def _workspace(samples: list[tuple[str, int, dict[str, int], int]]) -> str:
     for i, fname, counts, n_events in samples:
         xforms = "".join(f'<transforms:linear transforms:minRange="0" transforms:maxRange="{TOP:g}">'
                          f'<data-type:parameter data-type:name={quoteattr(ch)}/></transforms:linear>'
-                         for ch in CHANNELS)
+                         for ch in channels)
         keywords = f'<Keyword name="$FIL" value={quoteattr(fname)}/><Keyword name="$TOT" value="{n_events}"/>'
         body.append(
             f'    <Sample>\n      <DataSet uri={quoteattr("file:" + fname)} sampleID="{i}"/>\n'
             f'      <Transformations>{xforms}</Transformations>\n      <Keywords>{keywords}</Keywords>\n'
             f'      <SampleNode name={quoteattr(fname)} owningGroup="" count="{n_events}" sampleID="{i}">\n'
-            f'        <Subpopulations>\n{_gate_xml("Leukocytes", counts, "          ")}'
+            f'        <Subpopulations>\n{"".join(_gate_xml(top, counts, "          ", gates) for top in _children("", gates))}'
             f'        </Subpopulations>\n      </SampleNode>\n    </Sample>\n')
     return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Workspace version="20.0" flowJoVersion="10.8.1" {ns}>\n'
             f'  <Groups><GroupNode name="All Samples" count="-1"><Group name="All Samples">'
@@ -186,6 +189,84 @@ def write_flow_example(out, patients=("OL001", "OL002", "OL003"), *, seed: int =
     sample_map = out / "sample_sheet.csv"
     pd.DataFrame(sheet).to_csv(sample_map, index=False)
     return {"workspace": workspace, "fcs_dir": fcs_dir, "sample_map": sample_map}
+
+
+#: intracellular cytokine tube: CD8 T cells and three functions (overlapping sibling gates)
+ICS_CHANNELS = ("FSC-A", "SSC-A", "CD3", "CD8", "CD107a", "IFNg", "TNFa")
+ICS_FUNCTIONS = ("CD107a", "IFNg", "TNFa")
+ICS_PARENT = "Lymphocytes/CD3+/CD8+"
+ICS_GATES: dict[str, dict[str, tuple[float, float]]] = {
+    "Lymphocytes": {"FSC-A": LO, "SSC-A": LO},
+    "Lymphocytes/CD3+": {"CD3": HI},
+    ICS_PARENT: {"CD8": HI},
+    **{f"{ICS_PARENT}/{f}+": {f: HI} for f in ICS_FUNCTIONS},
+}
+
+
+def _ics_well(rng: np.random.Generator, stimulated: bool, responder: bool):
+    """Events of one well and the Boolean subset counts of its CD8 T cells (the truth)."""
+    signs = [tuple(bool(int(b)) for b in f"{i:03b}") for i in range(8)]
+    counts = {}
+    for sg in signs:
+        degree = sum(sg)
+        mean = 4 + (40 * degree if stimulated and responder and degree else 0)
+        counts[sg] = int(rng.poisson(mean)) if degree else 0
+    n_cd8 = int(rng.integers(4000, 6000))
+    counts[(False,) * 3] = n_cd8 - sum(counts.values())
+    lymph = {"FSC-A": LO, "SSC-A": LO}
+    blocks = [_box(int(rng.integers(500, 1500)), {"FSC-A": HI}, rng, ICS_CHANNELS),      # not lymphocytes
+              _box(int(rng.integers(3000, 5000)), {**lymph, "CD3": LO}, rng, ICS_CHANNELS),  # CD3-
+              _box(int(rng.integers(2000, 4000)), {**lymph, "CD3": HI}, rng, ICS_CHANNELS)]  # CD3+ CD8-
+    for sg, n in counts.items():
+        box = {**lymph, "CD3": HI, "CD8": HI, **{f: (HI if on else LO) for f, on in zip(ICS_FUNCTIONS, sg)}}
+        blocks.append(_box(n, box, rng, ICS_CHANNELS))
+    events = np.vstack(blocks)
+    events = events[rng.permutation(len(events))]
+    gate_counts = {"Lymphocytes": len(events) - len(blocks[0]),
+                   "Lymphocytes/CD3+": len(events) - len(blocks[0]) - len(blocks[1]), ICS_PARENT: n_cd8}
+    for i, f in enumerate(ICS_FUNCTIONS):
+        gate_counts[f"{ICS_PARENT}/{f}+"] = sum(n for sg, n in counts.items() if sg[i])
+    truth = [{"subset": " ".join(f"{f}{'+' if on else '-'}" for f, on in zip(ICS_FUNCTIONS, sg)),
+              "count": n, "parent_count": n_cd8} for sg, n in counts.items()]
+    return events, gate_counts, truth
+
+
+def write_ics_example(out, patients=("OL001", "OL002", "OL003"), *, responders=("OL001", "OL002"),
+                      seed: int = 20161126) -> dict[str, Path]:
+    """Write a stimulated and an unstimulated ICS tube per patient, their workspace and sample sheet.
+
+    Each tube holds CD8 T cells whose CD107a / IFN-gamma / TNF Boolean subsets have
+    known counts (``truth``; responders respond to stimulation), gated in the
+    workspace by three overlapping rectangle gates under ``CD8+``.
+
+    Returns
+    -------
+    dict with ``workspace``, ``fcs_dir``, ``sample_map`` (with ``condition`` and
+    ``cell_type`` columns) and ``truth`` (the Boolean subset counts, in the layout
+    of :func:`immune_correlates.ics_functions`).
+    """
+    import flowio
+
+    out = Path(out)
+    fcs_dir = out / "fcs"
+    fcs_dir.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    samples, sheet, truth = [], [], []
+    for patient in patients:
+        for condition in ("unstimulated", "stimulated"):
+            events, gate_counts, subsets = _ics_well(rng, condition == "stimulated", patient in responders)
+            fname = f"{patient}_baseline_ICS_{condition}.fcs"
+            with open(fcs_dir / fname, "wb") as fh:
+                flowio.create_fcs(fh, events.ravel().tolist(), list(ICS_CHANNELS))
+            samples.append((len(samples) + 1, fname, gate_counts, len(events)))
+            row = {"patient_id": patient, "timepoint": "baseline", "cell_type": "CD8 T", "condition": condition}
+            sheet.append({"sample": fname, **row})
+            truth += [{**row, **t} for t in subsets]
+    workspace = out / "ofa_len_ics_example.wsp"
+    workspace.write_text(_workspace(samples, ICS_GATES, ICS_CHANNELS), encoding="utf-8")
+    sample_map = out / "ics_sample_sheet.csv"
+    pd.DataFrame(sheet).to_csv(sample_map, index=False)
+    return {"workspace": workspace, "fcs_dir": fcs_dir, "sample_map": sample_map, "truth": pd.DataFrame(truth)}
 
 
 def main(argv=None) -> None:  # pragma: no cover - thin command-line wrapper

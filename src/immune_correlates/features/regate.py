@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["gatingml_membership", "recompute_counts", "recompute_workspace"]
+__all__ = ["boolean_subset_counts", "gatingml_membership", "recompute_counts", "recompute_workspace"]
 
 def _flowkit():
     try:
@@ -104,6 +104,67 @@ def recompute_workspace(path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.Dat
                            for s, pp in zip(new["sample"], new["parent_path"])]
     new["freq_of_parent"] = 100 * new["event_count"] / new["parent_count"].where(new["parent_count"] > 0)
     return new, conc, kept
+
+
+def boolean_subset_counts(path, fcs_dir, sample_map, *, parent: str, functions) -> pd.DataFrame:
+    """Counts of every Boolean subset of function gates under ``parent``, from the FCS events.
+
+    FlowJo stores counts of single-function gates (and of whatever Boolean gates
+    someone drew); the ``2**k`` disjoint subsets that polyfunctionality needs
+    are counted here event by event.
+
+    Parameters
+    ----------
+    path : str or Path
+        The FlowJo workspace.
+    fcs_dir : str or Path
+        Folder with its FCS files.
+    sample_map : path, DataFrame or dict
+        Sample sheet with ``sample``, ``patient_id``, ``timepoint``, ``condition``
+        (``stimulated``/``unstimulated``) and optionally ``cell_type`` (default:
+        the parent gate's name).
+    parent : str
+        Full gating path of the parent population, e.g. ``"Lymphocytes/CD3+/CD8+"``.
+    functions : sequence of str
+        Names of the function gates directly under ``parent``, e.g.
+        ``["CD107a+", "IFNg+", "TNFa+"]``.
+
+    Returns
+    -------
+    DataFrame in the layout of :func:`immune_correlates.ics_functions`.
+    """
+    from .flowjo import read_sample_map
+
+    fk = _flowkit()
+    sheet = read_sample_map(sample_map, Path(path).name)
+    missing = [c for c in ("condition",) if any(c not in row for row in sheet.values())]
+    if missing:
+        raise InputError("the sample sheet needs a 'condition' column (stimulated / unstimulated)",
+                         source=Path(path).name)
+    ws = fk.Workspace(str(path), fcs_samples=str(fcs_dir))
+    ws.analyze_samples()
+    parent_path = ("root",) + tuple(parent.split("/")[:-1])
+    parent_name = parent.split("/")[-1]
+    names = [f[:-1] if f.endswith("+") else f for f in functions]
+    rows = []
+    for sample_id in ws.get_sample_ids():
+        info = sheet.get(sample_id)
+        if info is None:
+            continue
+        inside = np.asarray(ws.get_gate_membership(sample_id, parent_name, gate_path=parent_path), bool)
+        member = np.column_stack([
+            np.asarray(ws.get_gate_membership(sample_id, f, gate_path=("root", *parent.split("/"))), bool)
+            for f in functions])[inside]
+        codes = member.astype(int) @ (1 << np.arange(len(functions))[::-1])
+        tally = np.bincount(codes, minlength=2 ** len(functions))
+        for code, n in enumerate(tally):
+            signs = [(code >> (len(functions) - 1 - i)) & 1 for i in range(len(functions))]
+            rows.append({"patient_id": str(info["patient_id"]).strip(), "timepoint": str(info["timepoint"]).strip(),
+                         "cell_type": str(info.get("cell_type", parent_name)).strip(),
+                         "condition": str(info["condition"]).strip(),
+                         "subset": " ".join(f"{m}{'+' if s_ else '-'}" for m, s_ in zip(names, signs)),
+                         "count": int(n), "parent_count": int(inside.sum())})
+    return pd.DataFrame(rows)
 
 
 def gatingml_membership(gating_ml, fcs) -> pd.DataFrame:
