@@ -147,7 +147,10 @@ def combine_input_errors(problems: Iterable[InputError]) -> InputError:
     lines = [f"{len(problems)} problems in the input tables; nothing was computed. Fix them all, then run again."]
     for source, group in files.items():
         lines.append(f"file {source!r}:" if source else "(no file):")
-        for p in sorted(group, key=lambda q: (q.column is not None, str(q.column or ""))):
+        columns: dict = {}
+        for p in group:  # the columns in the order their first problem was found
+            columns.setdefault(p.column, []).append(p)
+        for p in (q for same in columns.values() for q in same):
             body = str(p).splitlines() or [""]
             head = body[0]
             for prefix in (f"file {source!r}, ", f"file {source!r}: "):

@@ -104,7 +104,7 @@ def _read_path(path: Path, label: str) -> tuple[list, pd.DataFrame]:
         import pyarrow.parquet as pq
 
         header = list(pq.read_schema(path).names)
-        table = pq.read_table(path)
+        table = pq.ParquetFile(path).read()  # not the dataset reader, which refuses duplicated names
         frame = pd.DataFrame({i: table.column(i).to_pandas() for i in range(table.num_columns)})
         keep = [i for i, name in enumerate(header) if not re.fullmatch(r"__index_level_\d+__", str(name))]
         return [header[i] for i in keep], frame[keep].set_axis(range(len(keep)), axis=1)

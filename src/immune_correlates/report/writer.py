@@ -14,6 +14,7 @@ and text cells that are plain numbers are written unchanged.
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -111,7 +112,12 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
         (tmp / "tables").mkdir()
         (tmp / "figures").mkdir()
         for name, frame in tables.items():
-            spreadsheet_safe(frame).to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n")
+            safe = spreadsheet_safe(frame)
+            # pandas does not quote a carriage return inside a cell when lines end in "\n": quote text then
+            has_cr = any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
+                         for c in safe.columns if safe[c].dtype == object)
+            safe.to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n",
+                        quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
         for name, png in figures.items():
             (tmp / "figures" / f"{name}.png").write_bytes(png)
         (tmp / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False) + "\n",
