@@ -129,6 +129,9 @@ def _simulate(args, argv) -> int:
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, InputError):
+        if exc.problems:  # one validation pass found several: one line each
+            return f"{len(exc.problems)} problems in the input; nothing was computed:\n" + "\n".join(
+                f"  {p.first_line}" for p in exc.problems)
         return exc.first_line
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 

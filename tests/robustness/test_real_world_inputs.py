@@ -237,6 +237,26 @@ def test_one_pass_reports_every_problem_of_every_file(raw):
     assert err.first_line.endswith("(+5 more problems; see the full message)")
 
 
+def test_command_line_prints_one_line_per_problem(tmp_path, raw, capsys):
+    from immune_correlates.cli import main
+
+    clinical = raw["clinical"].copy()
+    clinical.loc[0, "sex"] = "male"
+    clinical.loc[1, "treatment_start"] = "05/09/2011"
+    clinical.to_csv(tmp_path / "clin.csv", index=False)
+    gates = raw["immunophenotype"].copy()
+    gates.loc[5, "freq_of_parent"] = "12%"
+    gates.to_csv(tmp_path / "gates.csv", index=False)
+    code = main(["analyze", "--clinical", str(tmp_path / "clin.csv"), "--immunophenotype",
+                 str(tmp_path / "gates.csv"), "--out", str(tmp_path / "o")])
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and not (tmp_path / "o").exists()
+    assert lines[0] == "immune-correlates: error: 3 problems in the input; nothing was computed:"
+    assert "'treatment_start'" in lines[1] and "'05/09/2011'" in lines[1]
+    assert "'sex'" in lines[2] and "'male'" in lines[2]
+    assert "gates.csv" in lines[3] and "'12%'" in lines[3] and len(lines) == 4
+
+
 def test_problems_in_several_files_are_all_reported_even_when_one_is_unreadable(tmp_path, raw):
     missing = tmp_path / "no_such_file.csv"
     clinical = raw["clinical"].assign(sex="X")
