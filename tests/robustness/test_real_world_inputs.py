@@ -400,3 +400,21 @@ def test_full_analysis_is_unchanged_by_an_excel_round_trip(tmp_path, raw):
     assert sorted(got.tables) == sorted(want.tables)
     for name, table in want.tables.items():
         pd.testing.assert_frame_equal(got.tables[name], table, check_dtype=False, rtol=1e-12, obj=name)
+
+
+def test_missing_columns_and_bad_cells_of_several_tables_are_reported_together(raw):
+    assays = raw["function_assays"].drop(columns=["assay", "condition"])
+    assays.loc[0, "value"] = "150"  # would need assay and condition to be reported by unit range
+    gates = raw["immunophenotype"].drop(columns="timepoint")
+    err = _error(lambda: ic.read_cohort(raw["clinical"], immunophenotype=gates, function_assays=assays))
+    assert [(p.source, p.column) for p in err.problems] == [
+        ("<immunophenotype DataFrame>", "timepoint"), ("<function_assays DataFrame>", "assay")]
+    assert "['assay', 'condition']" in str(err)
+
+
+def test_blank_header_cells_from_stray_delimiters_are_ignored(tmp_path, raw):
+    path = tmp_path / "clinical.csv"
+    text = ofa_len_paths()["clinical"].read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join([text[0] + ",,"] + [line + ",," for line in text[1:]]) + "\n", encoding="utf-8")
+    cohort = ic.read_cohort(path)
+    pd.testing.assert_frame_equal(cohort.clinical.iloc[:, :-2], ic.read_cohort(raw["clinical"]).clinical)

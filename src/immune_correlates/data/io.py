@@ -46,14 +46,18 @@ def _delimited(path: Path, sep: str, label: str) -> tuple[list[str], list[list[s
     except UnicodeDecodeError as exc:
         raise InputError(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}).", source=label,
                          hint="Save it as UTF-8 CSV and try again.") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
-        records = [r for r in csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True) if r]
+        records = [r for r in reader if r]
     except csv.Error as exc:
-        raise InputError(f"could not be read as {'CSV' if sep == ',' else 'tab-separated text'}: {exc}.",
-                         source=label, hint="Check the quoting of the line named; export the table again.") from None
+        raise InputError(f"could not be read as {'CSV' if sep == ',' else 'tab-separated text'}: line "
+                         f"{reader.line_num}: {exc}.", source=label,
+                         hint="Check the quotes on that line (a quoted cell must end with a quote followed by the "
+                              "delimiter); export the table again.") from exc
     if not records:
         raise InputError("the file has no header row.", source=label)
     header, body = records[0], records[1:]
+    header = [name if name.strip() else f"unnamed: {i}" for i, name in enumerate(header)]
     if len(header) == 1:
         found = [name for d, name in _DELIMITERS.items() if d != sep and d in header[0]]
         if found:
