@@ -195,4 +195,3 @@ def read_cohort(
         exclusions=exclusions,
         notes=tuple(notes),
     )
-

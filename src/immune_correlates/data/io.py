@@ -183,7 +183,7 @@ def read_table(obj: str | os.PathLike | pd.DataFrame, table: str, *,
     if used is not None:
         used.update(normalise_name(c) for c in raw if normalise_name(c) in mapping)
     by_name: dict[str, list] = {}
-    for original, name in zip(raw, names):
+    for original, name in zip(raw, names, strict=True):
         by_name.setdefault(name, []).append(original)
     dupes = {n: orig for n, orig in by_name.items() if len(orig) > 1}
     if dupes:
@@ -193,7 +193,7 @@ def read_table(obj: str | os.PathLike | pd.DataFrame, table: str, *,
             f"after the columns= mapping): {listed}.",
             source=source, hint="Rename or remove the duplicate columns; keep the one in the documented unit.",
         )
-    mangled = [(o, m.group("base")) for o, n in zip(raw, names) if (m := _MANGLED.match(n))
+    mangled = [(o, m.group("base")) for o, n in zip(raw, names, strict=True) if (m := _MANGLED.match(n))
                and m.group("base") in _KNOWN and m.group("base") in by_name]
     if mangled:
         listed = ", ".join(f"{str(o)!r} next to {b!r}" for o, b in mangled)

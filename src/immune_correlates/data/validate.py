@@ -24,8 +24,8 @@ from .parsers import (
 )
 from .schema import TableSpec
 
-__all__ = ["validate_table", "check_table", "unify_timepoints", "check_date_order", "check_known_patients", "check_assay_units", "empty_table",
-           "check_gate_events", "check_not_future", "raise_problems"]
+__all__ = ["validate_table", "check_table", "unify_timepoints", "check_date_order", "check_known_patients",
+           "check_assay_units", "empty_table", "check_gate_events", "check_not_future", "raise_problems"]
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
@@ -169,7 +169,7 @@ def unify_timepoints(values: pd.Series, source: str, notes: list | None = None) 
     out = tidy_values.map(lambda v: canon[v.casefold()] if isinstance(v, str) else v)
     changed = values.notna() & (out != values)
     if notes is not None and changed.any():
-        pairs = sorted({(repr(a), b) for a, b in zip(values[changed], out[changed])})
+        pairs = sorted({(repr(a), b) for a, b in zip(values[changed], out[changed], strict=True)})
         notes.append(f"{source}: timepoint spellings unified ({int(changed.sum())} rows): "
                      + "; ".join(f"{a} -> {b!r}" for a, b in pairs) + ".")
     return out.astype(object)
