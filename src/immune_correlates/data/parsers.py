@@ -115,7 +115,8 @@ def parse_number(
         ctx.fail(column, np.isinf(arr), "values are infinite", "Replace them with finite numbers or leave them empty.")
     finite = np.isfinite(arr)  # the range checks below judge the finite values only
     if integer:
-        frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
+        safe = np.where(finite, arr, 0.0)
+        frac = finite & (np.abs(safe - np.round(safe)) > 1e-9)
         if frac.any():
             ctx.fail(column, frac, "values must be whole numbers")
     if minimum is not None:
