@@ -109,7 +109,7 @@ def _analyze(args, argv) -> int:
     files = {name: getattr(args, name) or config.inputs.get(name) for name in _TABLES}
     if files["clinical"] is None:
         raise InputError("no clinical table: give --clinical or [inputs] clinical in the configuration.")
-    cohort = read_cohort(**files)
+    cohort = read_cohort(**files, columns=config.columns or None)
     out = make_report(cohort, args.out, config=config, inputs=files, command=["immune-correlates", *argv],
                       pseudonymize=args.pseudonymize)
     print(f"report written to {out / 'report.html'}")
@@ -129,6 +129,9 @@ def _simulate(args, argv) -> int:
 
 def _one_line(exc: Exception) -> str:
     if isinstance(exc, InputError):
+        if exc.problems:  # one validation pass found several: one line each
+            return f"{len(exc.problems)} problems in the input; nothing was computed:\n" + "\n".join(
+                f"  {p.first_line}" for p in exc.problems)
         return exc.first_line
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
@@ -139,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     handlers = {"demo": _demo, "analyze": _analyze, "simulate": _simulate, "power": _power}
     try:
+        out = getattr(args, "out", None)
+        if out is not None and out.exists() and not out.is_dir():  # before any analysis, not after it
+            raise ImmuneCorrelatesError(f"--out {str(out)!r} is an existing file; give a directory (new or existing).")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # warnings are collected into the report, not sprayed on the terminal
             return handlers[args.command](args, argv)

@@ -23,6 +23,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataQualityWarning",
     "format_offenders",
+    "combine_input_errors",
     "plain",
     "warn",
 ]
@@ -71,7 +72,13 @@ class InputError(ImmuneCorrelatesError):
         The offending column, when one column is at fault.
     rows : list of dict
         Every offending row (patient id, value, ...), not only the first.
+    problems : tuple of InputError
+        When one validation pass found several problems (see
+        :func:`combine_input_errors`): each of them, with its own ``source``,
+        ``column`` and ``rows``; empty for a single problem.
     """
+
+    problems: tuple = ()
 
     def __init__(
         self,
@@ -102,6 +109,9 @@ class InputError(ImmuneCorrelatesError):
     @property
     def first_line(self) -> str:
         """The message's first line, for one-line command-line errors."""
+        if self.problems:
+            rest = len(self.problems) - 1
+            return f"{self.problems[0].first_line} (+{rest} more problem{'s' if rest > 1 else ''}; see the full message)"
         text = str(self)
         first = text.splitlines()[0] if text else ""
         if self.rows:
@@ -110,6 +120,53 @@ class InputError(ImmuneCorrelatesError):
             more = f" (+{len(self.rows) - 1} more)" if len(self.rows) > 1 else ""
             return f"{first} {extra}{more}"
         return first
+
+
+def combine_input_errors(problems: Iterable[InputError]) -> InputError:
+    """One :class:`InputError` reporting every problem of one validation pass.
+
+    Problems are grouped by file, then by column, each listing up to
+    :data:`MAX_LISTED` rows and then a count. A single problem is returned
+    unchanged. The combined error keeps ``problems``; its ``rows`` are every
+    offending row with ``file`` and ``column`` added; its ``source`` and
+    ``column`` are set only when all problems share them.
+
+    Examples
+    --------
+    >>> a = InputError("values are not numbers", source="clinical.csv", column="alc", rows=[{"value": "n/a"}])
+    >>> b = InputError("values are not one of M, F", source="clinical.csv", column="sex", rows=[{"value": "X"}])
+    >>> print(combine_input_errors([a, b]).first_line)  # doctest: +ELLIPSIS
+    file 'clinical.csv', column 'alc': values are not numbers value='n/a' (+1 more problem; ...)
+    """
+    problems = list(problems)
+    if len(problems) == 1:
+        return problems[0]
+    files: dict = {}
+    for p in problems:
+        files.setdefault(p.source, []).append(p)
+    lines = [f"{len(problems)} problems in the input tables; nothing was computed. Fix them all, then run again."]
+    for source, group in files.items():
+        lines.append(f"file {source!r}:" if source else "(no file):")
+        columns: dict = {}
+        for p in group:  # the columns in the order their first problem was found
+            columns.setdefault(p.column, []).append(p)
+        for p in (q for same in columns.values() for q in same):
+            body = str(p).splitlines() or [""]
+            head = body[0]
+            for prefix in (f"file {source!r}, ", f"file {source!r}: "):
+                if source and head.startswith(prefix):
+                    head = head[len(prefix):]
+                    break
+            lines.append("  " + head)
+            lines.extend("  " + line for line in body[1:])
+    combined = InputError("\n".join(lines))
+    sources = {p.source for p in problems}
+    columns = {p.column for p in problems}
+    combined.source = sources.pop() if len(sources) == 1 else None
+    combined.column = columns.pop() if len(columns) == 1 else None
+    combined.rows = [{"file": p.source, "column": p.column, **r} for p in problems for r in p.rows]
+    combined.problems = tuple(problems)
+    return combined
 
 
 class MissingDataError(ImmuneCorrelatesError):

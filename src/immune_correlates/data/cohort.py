@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import pandas as pd
 
 from .._results import ResultDisplay
-from .io import read_table
+from ..errors import InputError
+from .io import check_column_map, read_table
 from .schema import ADVERSE_EVENTS, CLINICAL, FUNCTION_ASSAYS, IMMUNOPHENOTYPE
 from .validate import (
     check_assay_units,
     check_date_order,
+    check_gate_events,
     check_known_patients,
+    check_not_future,
+    check_table,
     empty_table,
-    validate_table,
+    raise_problems,
 )
 
 __all__ = ["Cohort", "read_cohort"]
@@ -87,8 +92,15 @@ def read_cohort(
     immunophenotype: TableLike = None,
     function_assays: TableLike = None,
     adverse_events: TableLike = None,
+    *,
+    columns: Mapping[str, str] | None = None,
 ) -> Cohort:
     """Read and validate a trial's tables.
+
+    Every table is read and checked before anything is computed, and every
+    problem of every file is reported at once: an :class:`InputError` grouped
+    by file and column, listing up to 20 rows each and then a count (its
+    ``problems`` attribute holds one error per problem).
 
     Parameters
     ----------
@@ -96,6 +108,10 @@ def read_cohort(
         One row per patient (see ``docs/data-format.md``).
     immunophenotype, function_assays, adverse_events : path or DataFrame, optional
         Long tables keyed by ``patient_id``.
+    columns : mapping, optional
+        The site's column names to ours, applied to every table and matched
+        ignoring case and surrounding spaces, e.g. ``{"Patient ID": "patient_id",
+        "ALC (10^9/L)": "alc"}``. Each name must occur in at least one table.
 
     Returns
     -------
@@ -105,36 +121,65 @@ def read_cohort(
     Raises
     ------
     InputError
-        On any invalid cell, missing column, duplicate, date-order violation or
-        unknown patient, naming file, column, patients and values.
+        On any unreadable file, invalid cell, missing or duplicated column,
+        duplicate row, date-order violation, future date, gate with more events
+        than its parent, or unknown patient, naming file, column, patients and values.
 
     Examples
     --------
     >>> import immune_correlates as ic
     >>> cohort = ic.read_cohort("data/ofa_len/clinical.csv",
-    ...                         immunophenotype="data/ofa_len/immunophenotype.csv")  # doctest: +SKIP
+    ...                         immunophenotype="data/ofa_len/immunophenotype.csv",
+    ...                         columns={"Patient ID": "patient_id"})  # doctest: +SKIP
     >>> cohort.n_patients  # doctest: +SKIP
     34
     """
-    raw, src = read_table(clinical, "clinical")
-    clin = validate_table(raw, CLINICAL, src)
-    check_date_order(clin, src)
+    mapping = check_column_map(columns)
+    problems: list = []
+    notes: list[str] = []
+    given = [(spec, obj) for spec, obj in ((CLINICAL, clinical), (IMMUNOPHENOTYPE, immunophenotype),
+                                           (FUNCTION_ASSAYS, function_assays), (ADVERSE_EVENTS, adverse_events))
+             if obj is not None or spec is CLINICAL]
+    checked: dict[str, tuple] = {}
+    used: set[str] = set()
+    for spec, obj in given:
+        try:
+            raw, src = read_table(obj, spec.name, columns=columns, used=used)
+        except InputError as exc:
+            problems.append(exc)
+            continue
+        table, failed = check_table(raw, spec, src, problems, notes)
+        checked[spec.name] = (table, failed, src)
+    unused = [site for site in mapping if site not in used]
+    if unused and len(checked) == len(given):
+        problems.append(InputError(f"columns= names {unused}, which no table has.",
+                                   hint="Check the spelling of the site's column names (case and surrounding "
+                                        "spaces are ignored)."))
+    clin, clin_failed, src = checked.get("clinical", (None, {"patient_id"}, "clinical"))
+    if clin is not None:
+        check_date_order(clin, src, problems=problems, skip=clin_failed)
+        check_not_future(clin, CLINICAL, src, problems=problems, skip=clin_failed)
+    known = None if clin is None or "patient_id" in clin_failed else pd.Index(clin["patient_id"])
+    for name, (table, failed, src_t) in checked.items():
+        if name == "clinical" or table is None:
+            continue
+        if known is not None and "patient_id" not in failed:
+            check_known_patients(table, known, src_t, src, problems=problems)
+        if name == "function_assays":
+            check_assay_units(table, src_t, problems=problems, skip=failed)
+        if name == "immunophenotype":
+            check_gate_events(table, src_t, problems=problems, skip=failed)
+    raise_problems(problems)
     sources = {"clinical": src}
     clin = clin.set_index("patient_id", drop=True)
     tables = {}
-    notes = []
     gaps = []
-    for spec, obj in ((IMMUNOPHENOTYPE, immunophenotype), (FUNCTION_ASSAYS, function_assays),
-                      (ADVERSE_EVENTS, adverse_events)):
-        if obj is None:
+    for spec in (IMMUNOPHENOTYPE, FUNCTION_ASSAYS, ADVERSE_EVENTS):
+        if spec.name not in checked:
             tables[spec.name] = empty_table(spec)
             notes.append(f"No {spec.name} table was given.")
             continue
-        raw_t, src_t = read_table(obj, spec.name)
-        table = validate_table(raw_t, spec, src_t)
-        check_known_patients(table, clin.index, src_t, src)
-        if spec.name == "function_assays":
-            check_assay_units(table, src_t)
+        table, _, src_t = checked[spec.name]
         tables[spec.name] = table
         sources[spec.name] = src_t
         if spec.name != "adverse_events":  # no adverse event is a valid observation

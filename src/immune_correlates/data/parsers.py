@@ -3,7 +3,9 @@
 Each parser takes a column as read (text from CSV, objects from XLSX, typed
 values from Parquet or a DataFrame) and returns the typed column, or raises an
 :class:`~immune_correlates.errors.InputError` listing *every* offending cell
-with its row number, patient id and value.
+with its row number, patient id and value.  When the :class:`CellContext`
+carries a ``problems`` list, the errors are appended to it instead and the
+parser carries on, so that one validation pass reports every problem.
 """
 
 from __future__ import annotations
@@ -19,17 +21,21 @@ from ..errors import InputError
 
 __all__ = ["CellContext", "parse_text", "parse_number", "parse_binary", "parse_date", "parse_code", "is_blank"]
 
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$")
 _TRUE = {"1", "yes", "y", "true", "t", "1.0"}
 _FALSE = {"0", "no", "n", "false", "f", "0.0"}
 
 
 @dataclass(frozen=True)
 class CellContext:
-    """Where a column comes from: the file label and the rows' patient ids."""
+    """Where a column comes from: the file label and the rows' patient ids.
+
+    With ``problems`` (a list), :meth:`fail` appends its error there instead of raising.
+    """
 
     source: str
     ids: pd.Series
+    problems: list | None = None
 
     def offenders(self, column: pd.Series, mask: np.ndarray | pd.Series) -> list[dict]:
         mask = np.asarray(mask, dtype=bool)
@@ -39,10 +45,13 @@ class CellContext:
         ]
 
     def fail(self, column: pd.Series, mask, message: str, hint: str | None = None) -> None:
-        raise InputError(
+        error = InputError(
             message + " (rows are numbered from 1 after the header):",
             source=self.source, column=str(column.name), rows=self.offenders(column, mask), hint=hint,
         )
+        if self.problems is None:
+            raise error
+        self.problems.append(error)
 
 
 def is_blank(column: pd.Series) -> np.ndarray:
@@ -77,7 +86,7 @@ def parse_text(column: pd.Series, ctx: CellContext, *, required: bool) -> pd.Ser
 def parse_number(
     column: pd.Series, ctx: CellContext, *, required: bool = False, integer: bool = False,
     minimum: float | None = None, maximum: float | None = None, strict_min: bool = False,
-    what: str = "a number",
+    what: str = "a number", hint: str | None = None,
 ) -> pd.Series:
     """Numeric cells; text that is not a plain number (``n/a``, ``<0.1``, ``12%``) is an error."""
     blank = _blanks(column, ctx, required)
@@ -104,19 +113,21 @@ def parse_number(
     finite = ~np.isnan(arr)
     if np.isinf(arr[finite]).any():
         ctx.fail(column, np.isinf(arr), "values are infinite", "Replace them with finite numbers or leave them empty.")
+    finite = np.isfinite(arr)  # the range checks below judge the finite values only
     if integer:
-        frac = finite & (np.abs(arr - np.round(arr)) > 1e-9)
+        safe = np.where(finite, arr, 0.0)
+        frac = finite & (np.abs(safe - np.round(safe)) > 1e-9)
         if frac.any():
             ctx.fail(column, frac, "values must be whole numbers")
     if minimum is not None:
         low = finite & ((arr <= minimum) if strict_min else (arr < minimum))
         if low.any():
             bound = f"> {minimum:g}" if strict_min else f">= {minimum:g}"
-            ctx.fail(column, low, f"values must be {bound}")
+            ctx.fail(column, low, f"values must be {bound}", hint)
     if maximum is not None:
         high = finite & (arr > maximum)
         if high.any():
-            ctx.fail(column, high, f"values must be <= {maximum:g}")
+            ctx.fail(column, high, f"values must be <= {maximum:g}", hint)
     return values
 
 
@@ -143,31 +154,51 @@ def parse_binary(column: pd.Series, ctx: CellContext, *, required: bool = False)
     if bad.any():
         ctx.fail(column, bad, "values are not a yes/no code",
                  "Use 0/1, yes/no or true/false (R-style 1/2 codes must be recoded to 0/1).")
-    values[blank] = np.nan
+    values[blank | bad] = np.nan
     return values
 
 
 def parse_date(column: pd.Series, ctx: CellContext, *, required: bool = False) -> pd.Series:
-    """ISO 8601 dates (``YYYY-MM-DD``) or date objects to ``datetime64[ns]``."""
+    """ISO 8601 dates (``YYYY-MM-DD``) or date objects to ``datetime64[us]``.
+
+    A timestamp at midnight (``2011-09-05 00:00:00``, as pandas and Excel
+    export dates, or a ``datetime64`` value) is that date; a timestamp with any
+    other time of day is an error, because which day it belongs to is a
+    judgement the data owner must make. Missing values (``NaT``, blank) are missing.
+    """
     blank = _blanks(column, ctx, required, "dates")
 
     def conv(v):
+        if v is None or (not isinstance(v, str) and pd.isna(v)):
+            return pd.NaT, False
         if isinstance(v, (pd.Timestamp, _dt.datetime, _dt.date, np.datetime64)):
             ts = pd.Timestamp(v)
-            return ts.normalize() if ts == ts.normalize() else pd.NaT
-        if isinstance(v, str) and _ISO_DATE.match(v.strip()):
+            if ts.tzinfo is not None:
+                ts = ts.tz_localize(None)
+            return (ts, False) if ts == ts.normalize() else (pd.NaT, True)
+        if isinstance(v, str):
+            m = _ISO_DATE.match(v.strip())
+            if m is None:
+                return pd.NaT, False
+            if any(g and int(g) != 0 for g in m.groups()[1:]):
+                return pd.NaT, True
             try:
-                return pd.Timestamp(v.strip())
+                return pd.Timestamp(m.group(1)), False
             except ValueError:
-                return pd.NaT
-        return pd.NaT
+                return pd.NaT, False
+        return pd.NaT, False
 
-    values = pd.to_datetime(column.map(conv))
-    bad = values.isna().to_numpy() & ~blank
+    pairs = [conv(v) for v in column.tolist()]
+    values = pd.Series(pd.to_datetime([p[0] for p in pairs]), index=column.index, name=column.name)
+    timed = np.array([p[1] for p in pairs], dtype=bool) & ~blank
+    bad = values.isna().to_numpy() & ~blank & ~timed
     if bad.any():
         ctx.fail(column, bad, "values are not ISO dates (YYYY-MM-DD)",
                  "Write dates as YYYY-MM-DD; Excel serial numbers and day/month orders are not guessed.")
-    return values
+    if timed.any():
+        ctx.fail(column, timed, "values have a time of day other than midnight; a date is expected",
+                 "Give the calendar date (YYYY-MM-DD); timestamps are accepted only at 00:00:00.")
+    return values.astype("datetime64[us]")
 
 
 def parse_code(column: pd.Series, ctx: CellContext, allowed: tuple[str, ...], *, required: bool = False) -> pd.Series:

@@ -11,6 +11,11 @@ __all__ = ["Column", "TableSpec", "CLINICAL", "IMMUNOPHENOTYPE", "FUNCTION_ASSAY
 RESPONSES = ("CR", "CRi", "nPR", "PR", "SD", "PD", "NE")
 ASSAYS = ("cd107a", "ifng", "tnf", "proliferation", "cytotoxicity", "adcc", "synapse")
 UNITS = ("%", "% lysis", "index")
+#: Plausibility limits: values above them are typing or unit errors, not measurements.
+MAX_ALC = 2000.0  # 10^9/L; the highest lymphocyte counts reported in CLL are of the order of 1000
+MAX_EVENTS = 1e9  # events or beads in one tube; cytometers acquire at most ~10^7
+MAX_VOLUME_UL = 1e5
+_EVENTS_HINT = "No tube holds more than 10^9 events or beads; check the cell for a typing or export error."
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,7 @@ class Column:
     maximum: float | None = None
     strict_min: bool = False
     description: str = ""
+    hint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,7 +57,9 @@ CLINICAL = TableSpec(
         Column("progression_date", "date"),
         Column("death_date", "date"),
         Column("mrd_negative", "binary"),
-        Column("alc", "number", minimum=0),
+        Column("alc", "number", minimum=0, maximum=MAX_ALC,
+               hint=f"alc is the absolute lymphocyte count in 10^9/L (x 1000 cells/uL); values above {MAX_ALC:g} "
+                    "are not physiological. A count in cells/uL must be divided by 1000."),
         Column("age", "number", minimum=0, maximum=120),
         Column("sex", "code", allowed=("M", "F")),
         Column("del17p", "binary"),
@@ -69,10 +77,11 @@ IMMUNOPHENOTYPE = TableSpec(
         Column("timepoint", "text", True),
         Column("gating_path", "text", True),
         Column("freq_of_parent", "number", True, minimum=0, maximum=100),
-        Column("event_count", "integer", minimum=0),
-        Column("bead_events", "integer", minimum=0, strict_min=True),
-        Column("beads_per_tube", "number", minimum=0, strict_min=True),
-        Column("sample_volume_ul", "number", minimum=0, strict_min=True),
+        Column("event_count", "integer", minimum=0, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
+        Column("bead_events", "integer", minimum=0, strict_min=True, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
+        Column("beads_per_tube", "number", minimum=0, strict_min=True, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
+        Column("sample_volume_ul", "number", minimum=0, strict_min=True, maximum=MAX_VOLUME_UL,
+               hint=f"The volume of blood stained, in uL; above {MAX_VOLUME_UL:g} uL (100 mL) is not a stained sample."),
     ),
     key=("patient_id", "timepoint", "gating_path"),
 )

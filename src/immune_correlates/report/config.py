@@ -31,6 +31,10 @@ Example
     ci = "profile"                # "wald" or "profile"
     covariates = []
 
+    [columns]                     # optional: the site's column names -> ours (every table)
+    "Patient ID" = "patient_id"
+    "ALC (10^9/L)" = "alc"
+
     [analysis]
     adjust = "fdr_bh"             # "fdr_bh", "holm", "bonferroni", "none"
     alpha = 0.05
@@ -59,6 +63,8 @@ _CHOICES = {
     ("analysis", "adjust"): ("fdr_bh", "holm", "bonferroni", "none"),
 }
 _INPUTS = ("clinical", "immunophenotype", "function_assays", "adverse_events")
+#: The model name that ``screen`` and ``permutation_test`` take for each documented ``[models]`` value.
+SCREEN_MODELS = {"logistic": {"ml": "logistic", "firth": "firth"}, "cox": {"ml": "cox", "firth": "firth_cox"}}
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,13 @@ class AnalysisConfig:
     km_feature: str = "nk_function_score"
     n_perm: int = 2000
     inputs: dict = field(default_factory=dict)
+    columns: dict = field(default_factory=dict)
+
+    @property
+    def screen_models(self) -> tuple[str, str]:
+        """``(logistic, cox)`` as ``screen`` names them (``"ml"`` -> ``"logistic"``/``"cox"``, ``"firth"`` ->
+        ``"firth"``/``"firth_cox"``)."""
+        return SCREEN_MODELS["logistic"][self.logistic], SCREEN_MODELS["cox"][self.cox]
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -107,6 +120,21 @@ def _inside(base: Path, value: str, where: str) -> Path:
         raise ConfigError(f"{where}: path {value!r} leaves the configuration's directory {str(base)!r}; "
                           "put the input files next to analysis.toml or give them on the command line.")
     return path
+
+
+def _column_map(body: dict, label: str) -> dict:
+    """``[columns]``: the site's column names to ours, each value one of the documented columns."""
+    from ..data.io import check_column_map
+    from ..errors import InputError
+
+    for site, ours in body.items():
+        if not isinstance(ours, str):
+            raise ConfigError(f"{label}: [columns] {site!r} must map to a column name (a string), got {ours!r}.")
+    try:
+        check_column_map(body)
+    except InputError as exc:
+        raise ConfigError(f"{label}: [columns] {exc}") from exc
+    return dict(body)
 
 
 def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
@@ -140,8 +168,11 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
             raise ConfigError(f"{label}: not valid TOML ({exc}).") from None
     values: dict = {}
     for section, body in raw.items():
+        if section == "columns" and isinstance(body, dict):
+            values["columns"] = _column_map(body, label)
+            continue
         if section not in _SCHEMA:
-            raise ConfigError(f"{label}: unknown section [{section}]; sections are {sorted(_SCHEMA)}.")
+            raise ConfigError(f"{label}: unknown section [{section}]; sections are {sorted([*_SCHEMA, 'columns'])}.")
         if not isinstance(body, dict):
             raise ConfigError(f"{label}: [{section}] must be a table of keys.")
         for key, value in body.items():

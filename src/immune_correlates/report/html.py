@@ -2,7 +2,9 @@
 
 Rendered by Jinja2 with autoescaping on: every value taken from the data
 (patient ids, column names, feature names, notes) is escaped, so an id such as
-``<script>`` is shown as text.  Figures are embedded as base64 PNG.
+``<script>`` is shown as text, and control, bidirectional and invisible
+characters are shown as ``[U+202E]`` instead of reordering the page.  Figures
+are embedded as base64 PNG.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import math
 import jinja2
 import numpy as np
 import pandas as pd
+
+from .._text import show_hidden
 
 __all__ = ["render_report", "METHODS"]
 
@@ -74,6 +78,7 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 </body></html>
 """,
     autoescape=True,
+    finalize=lambda v: show_hidden(v) if isinstance(v, str) else v,
 )
 
 

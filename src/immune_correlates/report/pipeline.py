@@ -107,9 +107,8 @@ def _screens(frame, fs, config: AnalysisConfig):
     data = frame.drop(columns=[c for c in panel if c in frame.columns]).join(mf)
     covs = tuple(config.covariates)
     out = []
-    for kwargs, model in (({"outcome": config.binary}, config.logistic),
-                          ({"duration": config.duration, "event": config.event},
-                           "cox" if config.cox == "ml" else "firth_cox")):
+    for kwargs, model in (({"outcome": config.binary}, config.screen_models[0]),
+                          ({"duration": config.duration, "event": config.event}, config.screen_models[1])):
         table = screen(data, panel, model=model, covariates=covs, adjust=config.adjust, alpha=config.alpha, **kwargs)
         if config.n_perm > 0:
             perm = permutation_test(data, panel, model=model, covariates=covs, n_perm=config.n_perm,

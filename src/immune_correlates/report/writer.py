@@ -4,10 +4,17 @@ Everything is written to a hidden sibling directory first and moved into place
 only when complete, so an interrupted run leaves no half-written report; only
 the entries we write (``report.html``, ``results.json``, ``tables/``,
 ``figures/``) are replaced in the target directory.
+
+Tables are written so that they open safely in a spreadsheet: a text cell
+(from the data or our own, such as the feature catalogue's ``+cd8_ifng_pct``)
+that starts with ``= + - @``, a tab or a carriage return is prefixed with a
+single quote, as the OWASP "CSV injection" guidance advises; numeric columns
+and text cells that are plain numbers are written unchanged.
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import math
@@ -19,7 +26,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-__all__ = ["write_outputs", "to_jsonable"]
+from .._text import neutralise_formula
+
+__all__ = ["write_outputs", "to_jsonable", "spreadsheet_safe"]
 
 OUTPUTS = ("tables", "figures", "results.json", "provenance.json", "report.html")
 
@@ -48,6 +57,26 @@ def to_jsonable(value):
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     return str(value)
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` whose text cells and column names cannot run as spreadsheet formulas.
+
+    Only text (``str``) cells change; numbers, dates and missing values keep
+    their type, so a numeric column is written exactly as before.
+
+    Examples
+    --------
+    >>> spreadsheet_safe(pd.DataFrame({"id": ["=1+1", "OL001"], "x": [-1.5, 2.0]})).to_dict("list")
+    {'id': ["'=1+1", 'OL001'], 'x': [-1.5, 2.0]}
+    """
+    out = frame.copy()
+    for i in range(out.shape[1]):
+        col = out.iloc[:, i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype) or isinstance(col.dtype, pd.CategoricalDtype):
+            out.isetitem(i, col.map(lambda v: neutralise_formula(v) if isinstance(v, str) else v).astype(object))
+    out.columns = [neutralise_formula(c) if isinstance(c, str) else c for c in out.columns]
+    return out
 
 
 def figure_png(fig, provenance: dict | None = None) -> bytes:
@@ -83,7 +112,12 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
         (tmp / "tables").mkdir()
         (tmp / "figures").mkdir()
         for name, frame in tables.items():
-            frame.to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n")
+            safe = spreadsheet_safe(frame)
+            # pandas does not quote a carriage return inside a cell when lines end in "\n": quote text then
+            has_cr = any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
+                         for c in safe.columns if safe[c].dtype == object)
+            safe.to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n",
+                        quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
         for name, png in figures.items():
             (tmp / "figures" / f"{name}.png").write_bytes(png)
         (tmp / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False) + "\n",

@@ -1,0 +1,85 @@
+"""Characters that must not hide in identifiers, and how text is shown safely.
+
+One place for the character classes used by the input validators (which reject
+them in ids and other key text) and by the report writers (which make them
+visible in HTML and neutralise spreadsheet formulas in CSV tables).
+
+- *control characters*: Unicode category ``Cc`` (NUL, tab, line breaks, DEL,
+  the C1 range);
+- *bidirectional formatting characters* (Unicode Standard Annex #9): the
+  embeddings, overrides and isolates U+202A-U+202E, U+2066-U+2069, and the
+  marks U+200E, U+200F, U+061C; they reorder how text is displayed, so an id
+  can look like another one ("Trojan Source", Boucher & Anderson 2021);
+- *invisible characters*: zero-width space, joiners, word joiner and the byte
+  order mark (U+200B-U+200D, U+2060, U+FEFF), which make two ids look equal.
+"""
+
+from __future__ import annotations
+
+import math
+import unicodedata
+
+__all__ = ["hidden_characters", "show_hidden", "neutralise_formula", "FORMULA_PREFIXES"]
+
+_BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+#: Leading characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_hidden(ch: str) -> bool:
+    return ch in _BIDI or ch in _INVISIBLE or unicodedata.category(ch) == "Cc"
+
+
+def hidden_characters(text: str) -> list[str]:
+    """The control, bidirectional and invisible characters in ``text``, as ``U+XXXX`` names, in order.
+
+    Examples
+    --------
+    >>> hidden_characters("OL\\x00001")
+    ['U+0000']
+    >>> hidden_characters("OL001")
+    []
+    """
+    return [f"U+{ord(ch):04X}" for ch in text if _is_hidden(ch)]
+
+
+def show_hidden(text: str, *, keep: str = "\n") -> str:
+    """``text`` with each hidden character replaced by a visible ``[U+XXXX]`` (characters in ``keep`` stay).
+
+    Examples
+    --------
+    >>> show_hidden("OL\\u202e100")
+    'OL[U+202E]100'
+    """
+    if not any(_is_hidden(ch) for ch in text):
+        return text
+    return "".join(f"[U+{ord(ch):04X}]" if _is_hidden(ch) and ch not in keep else ch for ch in text)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
+
+
+def neutralise_formula(text: str) -> str:
+    """A text cell made safe to open in a spreadsheet (OWASP "CSV injection").
+
+    A cell starting with ``= + - @``, a tab or a carriage return is prefixed
+    with a single quote, so Excel, LibreOffice and Google Sheets show it as text
+    instead of evaluating it. A cell that is a plain finite number (``-3.5``,
+    ``+1e3``) is left alone: spreadsheets read it as that number, not a formula.
+
+    Examples
+    --------
+    >>> neutralise_formula("=HYPERLINK(\\"http://x\\")")
+    '\\'=HYPERLINK("http://x")'
+    >>> neutralise_formula("-3.5")
+    '-3.5'
+    """
+    if text.startswith(FORMULA_PREFIXES) and not _is_number(text):
+        return "'" + text
+    return text
