@@ -55,6 +55,13 @@ from .stats import (
     ph_test,
     screen,
 )
+from .stats.competing_risks import (
+    CumulativeIncidenceResult,
+    GrayTestResult,
+    cumulative_incidence,
+    gray_test,
+)
+from .stats.fine_gray import FineGrayResult, fit_fine_gray
 
 __version__ = "0.1.0"
 
@@ -69,3 +76,5 @@ __all__ = [
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
 ]
+__all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
+            "gray_test"]
