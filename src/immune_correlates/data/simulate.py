@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..design import model
+from ..design.model import driver_covariance  # noqa: F401  (public here before the model moved to design/)
 from ..errors import ConfigError
 from .design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
 from .endpoints import DAYS_PER_MONTH
@@ -80,14 +82,6 @@ class SimulatedTrial:
         return written
 
 
-def driver_covariance(design: TrialDesign) -> np.ndarray:
-    """Covariance (= correlation) matrix of the four drivers, ordered like ``DRIVERS``."""
-    # Within a lineage, count and function correlate 0.5; across lineages, design.driver_correlation.
-    r = design.driver_correlation
-    cov = np.array([[1.0, r, 0.5, r], [r, 1.0, r, 0.5], [0.5, r, 1.0, r], [r, 0.5, r, 1.0]])
-    return cov
-
-
 def _rank_assign(score: np.ndarray, counts: list[int], labels: list[str]) -> np.ndarray:
     """Assign ``labels`` (best first) to the highest scores in the given counts."""
     order = np.argsort(-score, kind="stable")
@@ -107,7 +101,7 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     exactly the design's proportions.
     """
     n = int(design.n_patients)
-    z = rng.multivariate_normal(np.zeros(4), driver_covariance(design), size=n, method="cholesky")
+    z = model.draw_drivers(design, rng, (n,))
     eta = z @ design.coefficients("or_cr")
     latent = eta + rng.logistic(size=n)
     if exact:
@@ -115,9 +109,7 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
         n_pr = int(round(n * design.p_pr))
         group = _rank_assign(latent, [n_cr, n_pr, n - n_cr - n_pr], ["CR", "PR", "NR"])
     else:
-        c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
-        c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
-        group = np.where(latent > c_cr, "CR", np.where(latent > c_pr, "PR", "NR")).astype(object)
+        group = np.array(model.GROUPS, dtype=object)[model.response_groups(design, latent)]
     best = np.empty(n, dtype=object)
     sub = {"CR": (["CRi", "CR"], design.p_cri_given_cr), "PR": (["nPR", "PR"], design.p_npr_given_pr)}
     for g, (labels, p_first) in sub.items():
@@ -141,14 +133,14 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     mrd[np.flatnonzero(group != "NR")] = 0.0
     mrd[neg] = 1.0
 
-    lp = z @ design.coefficients("hr_pfs") + np.array([design.hr_response.get(g, 0.0) for g in group], dtype=float)
-    k = design.weibull_shape
-    scale = design.median_pfs_months / np.log(2) ** (1 / k)
-    t_prog = scale * (rng.exponential(size=n) * np.exp(-lp)) ** (1 / k)
-    t_death_free = rng.exponential(1 / design.death_free_rate_per_month, size=n) if design.death_free_rate_per_month > 0 else np.full(n, np.inf)
-    post = rng.exponential(design.median_post_progression_months / np.log(2), size=n)
+    codes = np.array([model.GROUPS.index(g) for g in group])
+    lp = model.progression_linear_predictor(design, z, codes)
+    t_prog = model.progression_times(design, lp, rng.exponential(size=n))
+    t_death_free = (model.death_free_times(design, rng.exponential(size=n)) if design.death_free_rate_per_month > 0
+                    else np.full(n, np.inf))
+    post = model.post_progression_times(design, rng.exponential(size=n))
     enrol = rng.uniform(0, design.accrual_months, size=n)
-    censor = design.accrual_months + design.followup_months - enrol
+    censor = model.censoring_times(design, enrol)
     truth = pd.DataFrame(z, columns=list(DRIVERS))
     truth["eta_response"] = eta
     truth["latent_response"] = latent

@@ -17,8 +17,8 @@ from scipy import optimize, stats
 from scipy.special import expit
 
 from ..data.design import TrialDesign
-from ..data.simulate import driver_covariance
 from ..errors import ConfigError
+from .model import driver_covariance
 
 __all__ = ["marginal_response_rates", "match_response_rates"]
 
