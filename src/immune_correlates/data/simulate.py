@@ -43,6 +43,12 @@ class SimulatedTrial:
         times in months.
     design : TrialDesign
     seed : int or None
+    features : DataFrame
+        The measured features as the power simulations see them (one row per
+        patient): each driver with the design's measurement error (the
+        immunophenotype and assay tables read these out), then the null
+        features ``null_1 ..`` (which no table carries; join them to
+        :func:`~immune_correlates.analysis_frame` to screen them).
     """
 
     tables: dict
@@ -50,6 +56,7 @@ class SimulatedTrial:
     design: TrialDesign
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+    features: pd.DataFrame | None = None
 
     @property
     def cohort(self):
@@ -199,6 +206,16 @@ def adjust_total(cycles: np.ndarray, room: np.ndarray, target: int, rng: np.rand
     return cycles
 
 
+def response_days(truth: pd.DataFrame, days: pd.DataFrame) -> np.ndarray:
+    """Whole days from treatment start to first documented response (NaN for non-responders).
+
+    At least day 1 and never after the end of progression-free survival.
+    """
+    t = truth["t_response"].to_numpy(dtype=float)
+    d = np.clip(np.round(t * DAYS_PER_MONTH), 1.0, days["pfs_day"].to_numpy())
+    return np.where(np.isnan(t), np.nan, d)
+
+
 def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     n = len(truth)
     start = _START + pd.to_timedelta(np.round(truth["enrol_months"].to_numpy() * DAYS_PER_MONTH), unit="D")
@@ -217,6 +234,7 @@ def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray,
         "prior_therapies": np.minimum(1 + rng.poisson(1.3, n), 8),
         "treatment_start": [s.date().isoformat() for s in start],
         "best_response": truth["best_response"].to_numpy(),
+        "response_date": date(response_days(truth, days)),
         "mrd_negative": ["" if np.isnan(m) else str(int(m)) for m in truth["mrd_negative"]],
         "progression_date": date(days["progression_day"].to_numpy()),
         "death_date": date(days["death_day"].to_numpy()),
@@ -280,7 +298,16 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     Returns
     -------
     SimulatedTrial
-        ``.tables`` (the four input tables), ``.truth``, ``.cohort`` and ``.write(dir)``.
+        ``.tables`` (the four input tables), ``.truth``, ``.features``,
+        ``.cohort`` and ``.write(dir)``.
+
+    Notes
+    -----
+    The model is :mod:`immune_correlates.design.model`, the same as the power
+    simulations' (:func:`immune_correlates.design.simulate_trials`):
+    ``driver_distribution``, ``measurement_sd`` and ``n_null_features`` act
+    here as there.  Responders get a ``response_date`` (first documented
+    response).
 
     Examples
     --------
@@ -293,9 +320,15 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     if not isinstance(design, TrialDesign):
         raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
     rng = np.random.default_rng(seed)
+    # measurement error, null features and response times come from child streams,
+    # so the main stream (and every table drawn from it) does not depend on them
+    feature_rng, response_rng = rng.spawn(2)
     truth = draw_patients(design, rng, exact=exact)
     if _calibrate is not None:
         truth = _calibrate(truth)
+    first = np.minimum(truth["t_progression"].to_numpy(), truth["t_death_free"].to_numpy())
+    codes = np.array([model.GROUPS.index(g) for g in truth["response_group"]])
+    truth["t_response"] = model.response_times(design, codes, first, truth["t_censor"].to_numpy(), response_rng)
     days = event_days(truth)
     cycles = _cycles(days, design, rng)
     if exact and total_cycles is not None:
@@ -304,8 +337,12 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     clinical = _clinical_table(truth, days, cycles, rng)
     ae = _adverse_events(cycles, truth.index, rng, neutropenia_cycles, pneumonia_patients,
                          febrile_neutropenia_patients)
-    immuno, counts = simulate_immunophenotype(truth, clinical["alc"].to_numpy(), rng)
-    assays = simulate_function_assays(truth, rng)
+    measured = model.measured_features(design, truth[list(DRIVERS)].to_numpy(), feature_rng)
+    features = pd.DataFrame(measured, index=truth.index, columns=list(model.feature_names(design)))
+    readout = truth.copy()
+    readout[list(DRIVERS)] = measured[:, :len(DRIVERS)]
+    immuno, counts = simulate_immunophenotype(readout, clinical["alc"].to_numpy(), rng)
+    assays = simulate_function_assays(readout, rng)
     tables = {"clinical": clinical, "immunophenotype": immuno, "function_assays": assays, "adverse_events": ae}
     truth = truth.join(counts)
-    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed)
+    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed, features=features)

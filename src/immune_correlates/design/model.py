@@ -150,5 +150,5 @@ def response_times(design: TrialDesign, group: np.ndarray, first_event: np.ndarr
 def pfs_cause(t_progression: np.ndarray, t_death_free: np.ndarray, censor: np.ndarray) -> np.ndarray:
     """``0`` censored, ``1`` progression, ``2`` death without progression (continuous times)."""
     first = np.minimum(t_progression, t_death_free)
-    cause = np.where(t_progression <= t_death_free, 1, 2)
+    cause = np.where(t_progression < t_death_free, 1, 2)
     return np.where(first <= censor, cause, 0).astype(np.int8)
