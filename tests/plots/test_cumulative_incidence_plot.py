@@ -1,6 +1,7 @@
 """ic.plots.cumulative_incidence against the estimates of ic.cumulative_incidence, hand-counted numbers at
 risk, Gray's p in the legend, and matplotlib state left as found."""
 
+import itertools
 from pathlib import Path
 
 import matplotlib as mpl
@@ -55,9 +56,9 @@ def test_at_risk_rows_do_not_overlap_and_stay_under_the_axis(frame):
     axis_bottom = ax.get_window_extent(renderer).y0
     boxes = {g: [t.get_window_extent(renderer) for t in by_gid(ax, f"at_risk:{g}", "texts")]
              for g in ["NR", "PR", "CR"]}
-    for g, row in boxes.items():
+    for row in boxes.values():
         assert all(b.y1 < axis_bottom for b in row)
-        assert all(a.x1 < b.x0 for a, b in zip(row, row[1:]))  # numbers of one row apart
+        assert all(a.x1 < b.x0 for a, b in itertools.pairwise(row))  # numbers of one row apart
     assert max(b.y1 for b in boxes["PR"]) <= min(b.y0 for b in boxes["NR"]) + 1e-6  # rows stacked
 
 

@@ -35,9 +35,9 @@ import numpy as np
 from ..data.design import DRIVERS, TrialDesign
 
 __all__ = [
-    "GROUPS", "RESPONSE_LOG_SD", "driver_covariance", "draw_drivers", "response_thresholds", "response_groups",
-    "progression_linear_predictor", "progression_times", "death_free_times", "post_progression_times",
-    "censoring_times", "measured_features", "feature_names", "response_times", "pfs_cause",
+    "GROUPS", "RESPONSE_LOG_SD", "censoring_times", "death_free_times", "draw_drivers", "driver_covariance",
+    "feature_names", "measured_features", "pfs_cause", "post_progression_times", "progression_linear_predictor",
+    "progression_times", "response_groups", "response_thresholds", "response_times",
 ]
 
 #: Response-group codes: ``0`` NR, ``1`` PR (nPR/PR), ``2`` CR (CR/CRi).
