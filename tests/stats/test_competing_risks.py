@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import immune_correlates as ic
-from immune_correlates.errors import ImmuneCorrelatesError
+from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-8
@@ -96,7 +96,11 @@ def test_fine_gray_matches_crr(sim, mgus, data, model, cause):
     ref = ref[(ref["data"] == data) & (ref["model"] == model) & (ref["cause"] == cause)]
     frame = _data(data, sim, mgus)
     covs = {"x": ["x"], "x+group": ["x", "group"], "age+sex+hgb": ["age", "sex", "hgb"]}[model]
-    fit = ic.fit_fine_gray(frame, "time", "event", covs, cause=cause)
+    if data == "mgus2":  # hgb is missing for 13 patients: announced and listed, not silently dropped
+        with pytest.warns(MissingDataWarning, match="left out 13 of 1384"):
+            fit = ic.fit_fine_gray(frame, "time", "event", covs, cause=cause)
+    else:
+        fit = ic.fit_fine_gray(frame, "time", "event", covs, cause=cause)
     names = {"groupb": "C(group)[T.b]", "groupc": "C(group)[T.c]", "sexM": "C(sex)[T.M]"}
     terms = [names.get(t, t) for t in ref["term"]]
     assert list(fit.params.index) == terms

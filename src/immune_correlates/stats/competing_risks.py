@@ -30,7 +30,8 @@ from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError, plain
 from ._survival_checks import MAX_LISTED, check_durations
 
-__all__ = ["CumulativeIncidenceResult", "GrayTestResult", "cause_codes", "cumulative_incidence", "gray_test"]
+__all__ = ["CumulativeIncidenceResult", "GrayTestResult", "cause_codes", "check_cause", "cumulative_incidence",
+           "gray_test"]
 
 
 def cause_codes(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
@@ -47,7 +48,8 @@ def cause_codes(values: pd.Series, column: str, caller: str, ids: pd.Series) -> 
     return arr.astype(np.int64)
 
 
-def _check_cause(cause, codes: np.ndarray, column: str, caller: str) -> int:
+def check_cause(cause, caller: str) -> int:
+    """The cause of interest as an int >= 1, or an error naming the caller."""
     if isinstance(cause, bool) or not isinstance(cause, (int, np.integer)) or cause < 1:
         raise ImmuneCorrelatesError(f"{caller}: cause must be a whole number >= 1, got {cause!r}.")
     return int(cause)
@@ -240,7 +242,7 @@ def cumulative_incidence(data: pd.DataFrame, duration: str, event: str, group: s
     """
     caller = "cumulative_incidence"
     kept, excluded, time, codes = _prepare(data, duration, event, group, None, missing, caller)
-    cause = _check_cause(cause, codes, event, caller)
+    cause = check_cause(cause, caller)
     labels, levels = _group_labels(kept, group)
     parts = []
     for i, g in enumerate(levels):
@@ -409,7 +411,7 @@ def gray_test(data: pd.DataFrame, duration: str, event: str, group: str, cause: 
     """
     caller = "gray_test"
     kept, excluded, time, codes = _prepare(data, duration, event, group, strata, missing, caller)
-    cause = _check_cause(cause, codes, event, caller)
+    cause = check_cause(cause, caller)
     labels, levels = _group_labels(kept, group)
     ng = len(levels)
     if ng < 2:

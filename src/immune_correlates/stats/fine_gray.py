@@ -22,7 +22,7 @@ from .._missing import complete_cases, row_ids
 from ..errors import ConvergenceWarning, ImmuneCorrelatesError, warn
 from ._model import RegressionResult, wald_table
 from ._survival_checks import check_durations
-from .competing_risks import _check_cause, cause_codes
+from .competing_risks import cause_codes, check_cause
 
 __all__ = ["FineGrayResult", "fit_fine_gray", "treatment_coding"]
 
@@ -212,7 +212,7 @@ def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Seq
     time = pd.to_numeric(kept[duration]).to_numpy(float)
     check_durations(time, duration, caller, ids)
     codes = cause_codes(kept[event], event, caller, ids)
-    cause = _check_cause(cause, codes, event, caller)
+    cause = check_cause(cause, caller)
     x, names = treatment_coding(kept, covariates)
     n_events = int(np.sum(codes == cause))
     if n_events == 0:
