@@ -55,13 +55,9 @@ from .stats import (
     ph_test,
     screen,
 )
-from .stats.competing_risks import (
-    CumulativeIncidenceResult,
-    GrayTestResult,
-    cumulative_incidence,
-    gray_test,
-)
+from .stats.competing_risks import CumulativeIncidenceResult, cumulative_incidence
 from .stats.fine_gray import FineGrayResult, fit_fine_gray
+from .stats.gray_test import GrayTestResult, gray_test
 
 __version__ = "0.1.0"
 
