@@ -58,6 +58,9 @@ from .stats import (
     ph_test,
     screen,
 )
+from .stats.competing_risks import CumulativeIncidenceResult, cumulative_incidence
+from .stats.fine_gray import FineGrayResult, fit_fine_gray
+from .stats.gray_test import GrayTestResult, gray_test
 
 __version__ = "0.1.0"
 
@@ -73,3 +76,5 @@ __all__ = [
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
 ]
+__all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
+            "gray_test"]

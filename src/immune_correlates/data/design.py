@@ -21,6 +21,9 @@ The generative model (all effects per standard deviation of a *driver*):
   response group (PR, CR against NR); deaths before progression follow a
   small constant hazard; survival after progression is exponential.
 - Censoring is administrative: uniform accrual, then a fixed follow-up.
+- A responder's first documented response comes a log-normal time after
+  the start of treatment (median ``median_response_months``), before half the
+  time to progression or death.
 - Measured features (used by the power simulations of
   :mod:`immune_correlates.design`): each driver is read out with independent
   normal measurement error of SD ``measurement_sd[driver]`` and rescaled to
@@ -29,6 +32,10 @@ The generative model (all effects per standard deviation of a *driver*):
   exchangeable correlation ``null_feature_correlation`` among themselves.
   With ``driver_distribution="binary"`` each driver is the sign of its normal
   draw (values -1 and +1, still unit variance): a two-group comparison.
+
+The formulas live in :mod:`immune_correlates.design.model`, used alike by
+:func:`immune_correlates.simulate` (one trial, input tables) and
+:func:`immune_correlates.power` (many trials, arrays).
 """
 
 from __future__ import annotations
@@ -86,10 +93,13 @@ class TrialDesign:
         Extra features with no effect on any outcome (for screens).
     null_feature_correlation : float
         Exchangeable correlation among the null features, in [0, 1).
+    median_response_months : float
+        Median time from treatment start to the first documented response
+        of a responder (log-normal; see :mod:`immune_correlates.design.model`).
 
-    The last four parameters only matter to the power simulations; a design
-    that leaves them at their defaults serialises (``to_dict``) exactly as
-    before they existed.
+    The last five parameters were added after the bundled cohort was drawn; a
+    design that leaves them at their defaults serialises (``to_dict``) exactly
+    as before they existed.
     """
 
     n_patients: int = 34
@@ -113,6 +123,7 @@ class TrialDesign:
     driver_distribution: str = "normal"
     n_null_features: int = 0
     null_feature_correlation: float = 0.0
+    median_response_months: float = 3.0
 
     def __post_init__(self) -> None:
         if int(self.n_patients) != self.n_patients or self.n_patients < 2:
@@ -128,7 +139,7 @@ class TrialDesign:
             if unknown:
                 raise ConfigError(f"{name} has unknown drivers {sorted(unknown)}; use {list(DRIVERS)}.")
         for name in ("median_pfs_months", "weibull_shape", "median_post_progression_months",
-                     "accrual_months", "followup_months"):
+                     "accrual_months", "followup_months", "median_response_months"):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}.")
         if not -1 < self.driver_correlation < 1:
@@ -177,7 +188,7 @@ class TrialDesign:
 
 
 _MEASUREMENT_DEFAULTS = {"measurement_sd": {}, "driver_distribution": "normal", "n_null_features": 0,
-                         "null_feature_correlation": 0.0}
+                         "null_feature_correlation": 0.0, "median_response_months": 3.0}
 
 #: The design of the bundled cohort, calibrated to Vitale et al. (Clin Cancer Res 2016).
 OFA_LEN_DESIGN = TrialDesign()

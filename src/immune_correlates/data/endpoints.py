@@ -6,6 +6,10 @@ Definitions (iwCLL 2008 categories; Hallek et al., Blood 2008):
 - ``response_group``: ordered NR < PR < CR (CR = CR/CRi, PR = nPR/PR, NR = SD/PD/NE);
 - PFS: treatment start to progression or death, whichever first (event), else
   to last follow-up (censored);
+- ``pfs_cause``: what ended PFS: 0 censored, 1 progression (also when death
+  falls on the same day), 2 death without progression (the competing risk);
+- ``response_months``: treatment start to the first documented response
+  (``response_date``, optional; NaN for non-responders);
 - OS: treatment start to death (event), else to last follow-up (censored);
 - months are days / 30.4375 (365.25 / 12).
 """
@@ -22,7 +26,7 @@ RESPONSE_GROUPS = pd.CategoricalDtype(["NR", "PR", "CR"], ordered=True)
 _GROUP = {"CR": "CR", "CRi": "CR", "nPR": "PR", "PR": "PR", "SD": "NR", "PD": "NR", "NE": "NR"}
 ENDPOINT_COLUMNS = [
     "best_response", "cr", "responder", "response_group", "mrd_negative",
-    "pfs_months", "pfs_event", "os_months", "os_event",
+    "pfs_months", "pfs_event", "os_months", "os_event", "pfs_cause",
 ]
 
 
@@ -37,7 +41,8 @@ def derive_endpoints(clinical: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Columns of :data:`ENDPOINT_COLUMNS` (plus ``pfs_days`` and ``os_days``).
+        Columns of :data:`ENDPOINT_COLUMNS` (plus ``pfs_days`` and ``os_days``,
+        and ``response_months`` when the table has ``response_date``).
 
     Examples
     --------
@@ -63,8 +68,12 @@ def derive_endpoints(clinical: pd.DataFrame) -> pd.DataFrame:
     os_end = death.where(death.notna(), last)
     out["pfs_days"] = (pfs_end - start).dt.days.astype(float)
     out["pfs_event"] = first_event.notna().astype(int)
+    progressed = prog.notna() & ~(prog > death)
+    out["pfs_cause"] = np.where(first_event.notna(), np.where(progressed, 1, 2), 0)
     out["os_days"] = (os_end - start).dt.days.astype(float)
     out["os_event"] = death.notna().astype(int)
     out["pfs_months"] = out["pfs_days"] / DAYS_PER_MONTH
     out["os_months"] = out["os_days"] / DAYS_PER_MONTH
+    if "response_date" in clinical:
+        out["response_months"] = (clinical["response_date"] - start).dt.days.astype(float) / DAYS_PER_MONTH
     return out

@@ -33,7 +33,9 @@ def analysis_frame(cohort, features: pd.DataFrame | Sequence[str] | None = None,
     DataFrame
         Indexed by ``patient_id`` in the clinical table's order, with every
         patient of the cohort (a patient without features has NaN there; the
-        models report such rows when they leave them out).
+        models report such rows when they leave them out).  Endpoints include
+        ``pfs_cause`` (0 censored, 1 progression, 2 death without progression)
+        and, when the clinical table has ``response_date``, ``response_months``.
 
     Examples
     --------
@@ -44,7 +46,8 @@ def analysis_frame(cohort, features: pd.DataFrame | Sequence[str] | None = None,
     """
     ep = derive_endpoints(cohort.clinical)
     covs = cohort.clinical[[c for c in CLINICAL_COVARIATES if c in cohort.clinical.columns]]
-    frame = ep[ENDPOINT_COLUMNS + ["pfs_days", "os_days"]].join(covs)
+    extra = [c for c in ("response_months",) if c in ep.columns]
+    frame = ep[ENDPOINT_COLUMNS + extra + ["pfs_days", "os_days"]].join(covs)
     if features is None:
         has_data = len(cohort.immunophenotype) or len(cohort.function_assays)
         if not has_data:

@@ -66,6 +66,7 @@ CLINICAL = TableSpec(
         Column("ighv_unmutated", "binary"),
         Column("prior_therapies", "integer", minimum=0),
         Column("cycles_received", "integer", minimum=0),
+        Column("response_date", "date", description="first documented response (responders only)"),
     ),
     key=("patient_id",),
 )

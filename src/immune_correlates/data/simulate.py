@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..design import model
+from ..design.model import driver_covariance  # noqa: F401  (public here before the model moved to design/)
 from ..errors import ConfigError
 from .design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
 from .endpoints import DAYS_PER_MONTH
@@ -41,6 +43,12 @@ class SimulatedTrial:
         times in months.
     design : TrialDesign
     seed : int or None
+    features : DataFrame
+        The measured features as the power simulations see them (one row per
+        patient): each driver with the design's measurement error (the
+        immunophenotype and assay tables read these out), then the null
+        features ``null_1 ..`` (which no table carries; join them to
+        :func:`~immune_correlates.analysis_frame` to screen them).
     """
 
     tables: dict
@@ -48,6 +56,7 @@ class SimulatedTrial:
     design: TrialDesign
     seed: int | None
     notes: tuple[str, ...] = field(default=())
+    features: pd.DataFrame | None = None
 
     @property
     def cohort(self):
@@ -80,14 +89,6 @@ class SimulatedTrial:
         return written
 
 
-def driver_covariance(design: TrialDesign) -> np.ndarray:
-    """Covariance (= correlation) matrix of the four drivers, ordered like ``DRIVERS``."""
-    # Within a lineage, count and function correlate 0.5; across lineages, design.driver_correlation.
-    r = design.driver_correlation
-    cov = np.array([[1.0, r, 0.5, r], [r, 1.0, r, 0.5], [0.5, r, 1.0, r], [r, 0.5, r, 1.0]])
-    return cov
-
-
 def _rank_assign(score: np.ndarray, counts: list[int], labels: list[str]) -> np.ndarray:
     """Assign ``labels`` (best first) to the highest scores in the given counts."""
     order = np.argsort(-score, kind="stable")
@@ -107,7 +108,7 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     exactly the design's proportions.
     """
     n = int(design.n_patients)
-    z = rng.multivariate_normal(np.zeros(4), driver_covariance(design), size=n, method="cholesky")
+    z = model.draw_drivers(design, rng, (n,))
     eta = z @ design.coefficients("or_cr")
     latent = eta + rng.logistic(size=n)
     if exact:
@@ -115,9 +116,7 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
         n_pr = int(round(n * design.p_pr))
         group = _rank_assign(latent, [n_cr, n_pr, n - n_cr - n_pr], ["CR", "PR", "NR"])
     else:
-        c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
-        c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
-        group = np.where(latent > c_cr, "CR", np.where(latent > c_pr, "PR", "NR")).astype(object)
+        group = np.array(model.GROUPS, dtype=object)[model.response_groups(design, latent)]
     best = np.empty(n, dtype=object)
     sub = {"CR": (["CRi", "CR"], design.p_cri_given_cr), "PR": (["nPR", "PR"], design.p_npr_given_pr)}
     for g, (labels, p_first) in sub.items():
@@ -141,14 +140,14 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     mrd[np.flatnonzero(group != "NR")] = 0.0
     mrd[neg] = 1.0
 
-    lp = z @ design.coefficients("hr_pfs") + np.array([design.hr_response.get(g, 0.0) for g in group], dtype=float)
-    k = design.weibull_shape
-    scale = design.median_pfs_months / np.log(2) ** (1 / k)
-    t_prog = scale * (rng.exponential(size=n) * np.exp(-lp)) ** (1 / k)
-    t_death_free = rng.exponential(1 / design.death_free_rate_per_month, size=n) if design.death_free_rate_per_month > 0 else np.full(n, np.inf)
-    post = rng.exponential(design.median_post_progression_months / np.log(2), size=n)
+    codes = np.array([model.GROUPS.index(g) for g in group])
+    lp = model.progression_linear_predictor(design, z, codes)
+    t_prog = model.progression_times(design, lp, rng.exponential(size=n))
+    t_death_free = (model.death_free_times(design, rng.exponential(size=n)) if design.death_free_rate_per_month > 0
+                    else np.full(n, np.inf))
+    post = model.post_progression_times(design, rng.exponential(size=n))
     enrol = rng.uniform(0, design.accrual_months, size=n)
-    censor = design.accrual_months + design.followup_months - enrol
+    censor = model.censoring_times(design, enrol)
     truth = pd.DataFrame(z, columns=list(DRIVERS))
     truth["eta_response"] = eta
     truth["latent_response"] = latent
@@ -207,6 +206,16 @@ def adjust_total(cycles: np.ndarray, room: np.ndarray, target: int, rng: np.rand
     return cycles
 
 
+def response_days(truth: pd.DataFrame, days: pd.DataFrame) -> np.ndarray:
+    """Whole days from treatment start to first documented response (NaN for non-responders).
+
+    At least day 1 and never after the end of progression-free survival.
+    """
+    t = truth["t_response"].to_numpy(dtype=float)
+    d = np.clip(np.round(t * DAYS_PER_MONTH), 1.0, days["pfs_day"].to_numpy())
+    return np.where(np.isnan(t), np.nan, d)
+
+
 def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
     n = len(truth)
     start = _START + pd.to_timedelta(np.round(truth["enrol_months"].to_numpy() * DAYS_PER_MONTH), unit="D")
@@ -225,6 +234,7 @@ def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray,
         "prior_therapies": np.minimum(1 + rng.poisson(1.3, n), 8),
         "treatment_start": [s.date().isoformat() for s in start],
         "best_response": truth["best_response"].to_numpy(),
+        "response_date": date(response_days(truth, days)),
         "mrd_negative": ["" if np.isnan(m) else str(int(m)) for m in truth["mrd_negative"]],
         "progression_date": date(days["progression_day"].to_numpy()),
         "death_date": date(days["death_day"].to_numpy()),
@@ -288,7 +298,16 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     Returns
     -------
     SimulatedTrial
-        ``.tables`` (the four input tables), ``.truth``, ``.cohort`` and ``.write(dir)``.
+        ``.tables`` (the four input tables), ``.truth``, ``.features``,
+        ``.cohort`` and ``.write(dir)``.
+
+    Notes
+    -----
+    The model is :mod:`immune_correlates.design.model`, the same as the power
+    simulations' (:func:`immune_correlates.design.simulate_trials`):
+    ``driver_distribution``, ``measurement_sd`` and ``n_null_features`` act
+    here as there.  Responders get a ``response_date`` (first documented
+    response).
 
     Examples
     --------
@@ -301,9 +320,15 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     if not isinstance(design, TrialDesign):
         raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
     rng = np.random.default_rng(seed)
+    # measurement error, null features and response times come from child streams,
+    # so the main stream (and every table drawn from it) does not depend on them
+    feature_rng, response_rng = rng.spawn(2)
     truth = draw_patients(design, rng, exact=exact)
     if _calibrate is not None:
         truth = _calibrate(truth)
+    first = np.minimum(truth["t_progression"].to_numpy(), truth["t_death_free"].to_numpy())
+    codes = np.array([model.GROUPS.index(g) for g in truth["response_group"]])
+    truth["t_response"] = model.response_times(design, codes, first, truth["t_censor"].to_numpy(), response_rng)
     days = event_days(truth)
     cycles = _cycles(days, design, rng)
     if exact and total_cycles is not None:
@@ -312,8 +337,12 @@ def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exac
     clinical = _clinical_table(truth, days, cycles, rng)
     ae = _adverse_events(cycles, truth.index, rng, neutropenia_cycles, pneumonia_patients,
                          febrile_neutropenia_patients)
-    immuno, counts = simulate_immunophenotype(truth, clinical["alc"].to_numpy(), rng)
-    assays = simulate_function_assays(truth, rng)
+    measured = model.measured_features(design, truth[list(DRIVERS)].to_numpy(), feature_rng)
+    features = pd.DataFrame(measured, index=truth.index, columns=list(model.feature_names(design)))
+    readout = truth.copy()
+    readout[list(DRIVERS)] = measured[:, :len(DRIVERS)]
+    immuno, counts = simulate_immunophenotype(readout, clinical["alc"].to_numpy(), rng)
+    assays = simulate_function_assays(readout, rng)
     tables = {"clinical": clinical, "immunophenotype": immuno, "function_assays": assays, "adverse_events": ae}
     truth = truth.join(counts)
-    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed)
+    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed, features=features)

@@ -24,7 +24,8 @@ from .parsers import (
 )
 from .schema import TableSpec
 
-__all__ = ["validate_table", "check_table", "unify_timepoints", "check_date_order", "check_known_patients",
+__all__ = ["validate_table", "check_table", "unify_timepoints", "check_date_order", "check_response_dates",
+           "check_known_patients",
            "check_assay_units", "empty_table", "check_gate_events", "check_not_future", "raise_problems"]
 
 
@@ -230,6 +231,36 @@ def check_date_order(clinical: pd.DataFrame, source: str, *, problems: list | No
             _report(problems, InputError(message, source=source, column=col, rows=rows,
                                          hint="Correct the dates; an event cannot precede the start of treatment "
                                               "and nothing follows death."))
+    if "response_date" in clinical.columns and "response_date" not in skip:
+        check_response_dates(clinical, source, problems=problems)
+
+
+_RESPONDERS = ("CR", "CRi", "nPR", "PR")
+
+
+def check_response_dates(clinical: pd.DataFrame, source: str, *, problems: list | None = None) -> None:
+    """``response_date`` (optional): only for responders, after treatment start, not after progression or death."""
+    resp = clinical["response_date"]
+    has = resp.notna()
+    checks = [
+        (has & ~clinical["best_response"].isin(_RESPONDERS),
+         "response_date is given for a patient whose best_response is not a response (CR, CRi, nPR, PR)",
+         "Leave response_date empty for SD, PD and NE, or correct best_response."),
+        (has & (resp <= clinical["treatment_start"]), "response_date is not after treatment_start",
+         "A response is documented after treatment starts; correct the date."),
+    ]
+    for col in ("progression_date", "death_date", "last_followup"):
+        if col in clinical.columns:
+            checks.append((has & (resp > clinical[col]), f"response_date is after {col}",
+                           "A response is documented before progression, death and the last follow-up; "
+                           "correct the dates."))
+    for mask, message, hint in checks:
+        mask = mask.fillna(False).to_numpy(dtype=bool)
+        if mask.any():
+            rows = [{"row": int(i) + 1, "patient_id": clinical["patient_id"].iloc[i],
+                     "value": _day(resp.iloc[i]), "best_response": clinical["best_response"].iloc[i]}
+                    for i in np.flatnonzero(mask)]
+            _report(problems, InputError(message, source=source, column="response_date", rows=rows, hint=hint))
 
 
 def check_not_future(table: pd.DataFrame, spec: TableSpec, source: str, *, today: pd.Timestamp | None = None,

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.design import DRIVERS, TrialDesign
-from ..data.simulate import driver_covariance
 from ..errors import ConfigError
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
+from .model import driver_covariance
 from .simulate_batch import TrialBatch
 
 __all__ = ["Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis",

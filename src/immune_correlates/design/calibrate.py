@@ -17,8 +17,8 @@ from scipy import optimize, stats
 from scipy.special import expit
 
 from ..data.design import TrialDesign
-from ..data.simulate import driver_covariance
 from ..errors import ConfigError
+from .model import driver_covariance, response_thresholds
 
 __all__ = ["marginal_response_rates", "match_response_rates"]
 
@@ -76,8 +76,7 @@ def marginal_response_rates(design: TrialDesign) -> dict:
     0.307
     """
     s = _eta_distribution(design)
-    c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
-    c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
+    c_cr, c_pr = response_thresholds(design)
     cr = _p_above(c_cr, s) if np.isfinite(c_cr) else 0.0
     either = _p_above(c_pr, s)
     return {"cr": cr, "pr": either - cr, "nr": 1.0 - either}

@@ -7,7 +7,8 @@ measurement error, plus null features), the response group and progression-
 free survival in months.  It follows the generative model of
 :func:`immune_correlates.data.simulate.draw_patients` (proportional-odds
 response, Weibull proportional-hazards progression, competing death without
-progression, uniform accrual and fixed follow-up) but keeps times continuous
+progression, uniform accrual and fixed follow-up; every formula is in
+:mod:`immune_correlates.design.model`, shared with :func:`immune_correlates.simulate`) but keeps times continuous
 (no rounding to whole days, so no tied times) and skips the input tables,
 which makes 10,000 trials a matter of milliseconds.
 
@@ -27,16 +28,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
-from ..data.simulate import driver_covariance
+from ..data.design import OFA_LEN_DESIGN, TrialDesign
 from ..errors import ConfigError
+from . import model
 
 __all__ = ["TrialBatch", "simulate_trials", "BLOCK", "GROUPS"]
 
 #: Trials drawn per generator.
 BLOCK = 256
 #: Response-group codes of :attr:`TrialBatch.group`.
-GROUPS = ("NR", "PR", "CR")
+GROUPS = model.GROUPS
 
 
 @dataclass(frozen=True, eq=False)
@@ -59,6 +60,11 @@ class TrialBatch:
         indicator (progression or death, 1; censored, 0).
     design : TrialDesign
     seed : int or None
+    cause : (n_sim, n) int array
+        What ended progression-free survival: ``0`` censored, ``1``
+        progression, ``2`` death without progression.
+    response_time : (n_sim, n) array
+        Months to first documented response (NaN for non-responders).
     """
 
     drivers: np.ndarray
@@ -69,6 +75,8 @@ class TrialBatch:
     event: np.ndarray
     design: TrialDesign
     seed: int | None
+    cause: np.ndarray | None = None
+    response_time: np.ndarray | None = None
 
     @property
     def n_sim(self) -> int:
@@ -90,10 +98,18 @@ class TrialBatch:
         return self.features[:, :, self.feature_names.index(name)]
 
     def trial(self, b: int) -> pd.DataFrame:
-        """Trial ``b`` as an analysis frame (``cr``, ``response_group``, ``pfs_months``, ``pfs_event``, features)."""
+        """Trial ``b`` as an analysis frame (``cr``, ``response_group``, ``pfs_months``, ``pfs_event``, features).
+
+        With the batch's causes and response times, also ``pfs_cause`` and
+        ``response_months`` (as :func:`immune_correlates.analysis_frame`).
+        """
         ids = pd.Index([f"SIM{i + 1:04d}" for i in range(self.n)], name="patient_id")
         frame = pd.DataFrame(self.features[b], columns=list(self.feature_names), index=ids)
         groups = pd.Categorical.from_codes(self.group[b], categories=list(GROUPS), ordered=True)
+        if self.response_time is not None:
+            frame.insert(0, "response_months", self.response_time[b])
+        if self.cause is not None:
+            frame.insert(0, "pfs_cause", self.cause[b].astype(int))
         frame.insert(0, "pfs_event", self.event[b].astype(int))
         frame.insert(0, "pfs_months", self.time[b])
         frame.insert(0, "response_group", groups)
@@ -102,37 +118,22 @@ class TrialBatch:
 
 
 def _draw_block(design: TrialDesign, n: int, rng: np.random.Generator, c: int) -> dict:
-    L = np.linalg.cholesky(driver_covariance(design))
-    z = rng.standard_normal((c, n, 4)) @ L.T
-    if design.driver_distribution == "binary":
-        z = np.where(z > 0, 1.0, -1.0)
+    z = model.draw_drivers(design, rng, (c, n))
     latent = z @ design.coefficients("or_cr") + rng.logistic(size=(c, n))
-    c_cr = np.log((1 - design.p_cr) / design.p_cr) if design.p_cr > 0 else np.inf
-    c_pr = np.log((1 - design.p_cr - design.p_pr) / (design.p_cr + design.p_pr))
-    group = np.where(latent > c_cr, 2, np.where(latent > c_pr, 1, 0)).astype(np.int8)
-    resp = np.array([0.0, design.hr_response.get("PR", 0.0), design.hr_response.get("CR", 0.0)])
-    lp = z @ design.coefficients("hr_pfs") + resp[group]
-    k = design.weibull_shape
-    scale = design.median_pfs_months / np.log(2) ** (1 / k)
-    t_prog = scale * (rng.exponential(size=(c, n)) * np.exp(-lp)) ** (1 / k)
-    e_death = rng.exponential(size=(c, n))
-    rate = design.death_free_rate_per_month
-    t_death = e_death / rate if rate > 0 else np.full((c, n), np.inf)
+    group = model.response_groups(design, latent)
+    lp = model.progression_linear_predictor(design, z, group)
+    t_prog = model.progression_times(design, lp, rng.exponential(size=(c, n)))
+    t_death = model.death_free_times(design, rng.exponential(size=(c, n)))
     enrol = rng.uniform(0, design.accrual_months, size=(c, n))
-    censor = design.accrual_months + design.followup_months - enrol
+    censor = model.censoring_times(design, enrol)
     first = np.minimum(t_prog, t_death)
     event = (first <= censor).astype(float)
     time = np.minimum(first, censor)
-    noise = rng.standard_normal((c, n, 4))
-    sd = np.array([float(design.measurement_sd.get(d, 0.0)) for d in DRIVERS])
-    x = (z + sd * noise) / np.sqrt(1.0 + sd**2)
-    k0 = int(design.n_null_features)
-    if k0:
-        r = design.null_feature_correlation
-        common = rng.standard_normal((c, n, 1))
-        own = rng.standard_normal((c, n, k0))
-        x = np.concatenate([x, np.sqrt(r) * common + np.sqrt(1 - r) * own], axis=2)
-    return {"drivers": z, "features": x, "group": group, "time": time, "event": event}
+    x = model.measured_features(design, z, rng)
+    cause = model.pfs_cause(t_prog, t_death, censor)
+    response = model.response_times(design, group, first, censor, rng)
+    return {"drivers": z, "features": x, "group": group, "time": time, "event": event, "cause": cause,
+            "response_time": response}
 
 
 def simulate_trials(design: TrialDesign | None = None, n_sim: int = 1000, seed: int | None = None, *,
@@ -187,5 +188,4 @@ def simulate_trials(design: TrialDesign | None = None, n_sim: int = 1000, seed: 
     sizes = [min(BLOCK, n_sim - j * BLOCK) for j in range(blocks)]
     parts = [_draw_block(design, n, np.random.default_rng(ss), c) for ss, c in zip(children, sizes)]
     arrays = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-    names = DRIVERS + tuple(f"null_{j + 1}" for j in range(int(design.n_null_features)))
-    return TrialBatch(feature_names=names, design=design, seed=seed, **arrays)
+    return TrialBatch(feature_names=model.feature_names(design), design=design, seed=seed, **arrays)

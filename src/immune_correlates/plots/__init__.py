@@ -17,6 +17,7 @@ from ._style import (
     house_style,
     save_figure,
 )
+from .cumulative_incidence import cumulative_incidence
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
 from .power import plot_power
@@ -30,3 +31,4 @@ __all__ = [
     "at_risk_counts", "volcano", "fdr_threshold", "roc", "correlation_heatmap", "correlation_order",
     "plot_power", "save_figure", "house_style", "group_colors", "format_p", "OKABE_ITO", "PALETTE", "RESPONSE_COLORS",
 ]
+__all__ += ["cumulative_incidence"]

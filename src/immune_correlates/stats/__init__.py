@@ -8,9 +8,12 @@ comparisons: :func:`compare_groups` and the rank tests behind it.
 """
 
 from .compare import compare_groups
+from .competing_risks import CumulativeIncidenceResult, cumulative_incidence
 from .concordance import ConcordanceResult, concordance_index
 from .cox import CoxResult, fit_cox
 from .cutpoint import CutpointResult, optimal_cutpoint
+from .fine_gray import FineGrayResult, fit_fine_gray
+from .gray_test import GrayTestResult, gray_test
 from .kaplan_meier import KaplanMeierResult, kaplan_meier
 from .logistic import LogisticResult, fit_logistic
 from .logrank import LogrankResult, logrank_test
@@ -38,3 +41,5 @@ __all__ = [
     "separation_from_arrays", "RocResult", "roc_curve", "screen", "bca_interval", "bootstrap_discrimination",
     "maxt_stepdown", "optimism_corrected", "percentile_interval", "permutation_test",
 ]
+__all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
+            "gray_test"]
