@@ -232,25 +232,30 @@ def check_date_order(clinical: pd.DataFrame, source: str, *, problems: list | No
                                          hint="Correct the dates; an event cannot precede the start of treatment "
                                               "and nothing follows death."))
     if "response_date" in clinical.columns and "response_date" not in skip:
-        check_response_dates(clinical, source, problems=problems)
+        check_response_dates(clinical, source, problems=problems, skip=skip)
 
 
 _RESPONDERS = ("CR", "CRi", "nPR", "PR")
 
 
-def check_response_dates(clinical: pd.DataFrame, source: str, *, problems: list | None = None) -> None:
-    """``response_date`` (optional): only for responders, after treatment start, not after progression or death."""
+def check_response_dates(clinical: pd.DataFrame, source: str, *, problems: list | None = None,
+                         skip: set | frozenset = frozenset()) -> None:
+    """``response_date`` (optional): only for responders, after treatment start, not after progression or death.
+
+    Columns in ``skip`` already failed their own checks and are not compared.
+    """
     resp = clinical["response_date"]
     has = resp.notna()
-    checks = [
-        (has & ~clinical["best_response"].isin(_RESPONDERS),
-         "response_date is given for a patient whose best_response is not a response (CR, CRi, nPR, PR)",
-         "Leave response_date empty for SD, PD and NE, or correct best_response."),
-        (has & (resp <= clinical["treatment_start"]), "response_date is not after treatment_start",
-         "A response is documented after treatment starts; correct the date."),
-    ]
+    checks = []
+    if "best_response" not in skip:
+        checks.append((has & ~clinical["best_response"].isin(_RESPONDERS),
+                       "response_date is given for a patient whose best_response is not a response (CR, CRi, nPR, PR)",
+                       "Leave response_date empty for SD, PD and NE, or correct best_response."))
+    if "treatment_start" not in skip:
+        checks.append((has & (resp <= clinical["treatment_start"]), "response_date is not after treatment_start",
+                       "A response is documented after treatment starts; correct the date."))
     for col in ("progression_date", "death_date", "last_followup"):
-        if col in clinical.columns:
+        if col in clinical.columns and col not in skip:
             checks.append((has & (resp > clinical[col]), f"response_date is after {col}",
                            "A response is documented before progression, death and the last follow-up; "
                            "correct the dates."))
