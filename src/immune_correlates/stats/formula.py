@@ -1,0 +1,512 @@
+"""Model formulas and design matrices for the regression models.
+
+A formula such as ``"cr ~ nk_per_ul + C(sex, Treatment('F')) + np.log2(cd8_per_ul)"``
+is parsed by formulaic (Wilkinson & Rogers 1973 notation, as statsmodels and R
+users know it) and turned into a design matrix with R's conventions:
+treatment contrasts, the first level the reference (a pandas categorical
+keeps its category order; other columns sort their values in Python's
+code-point order, R's C locale), boolean columns as 0/1 columns named as the
+column.  Cox formulas have ``Surv(duration, event)`` (or ``Surv(entry,
+duration, event)``) on the left and may hold ``strata(x)`` and ``cluster(x)``
+terms on the right, as ``survival::coxph``.
+
+A formula is *data*, never code: every factor is parsed with :mod:`ast` and
+refused unless it uses only column names, numbers, strings, arithmetic and the
+documented transforms (``C``, ``I``, ``Q``, ``bs``, ``cr``, ``cc``, ``poly``,
+``center``, ``scale``, ``standardize``, contrasts, and ``np.<f>`` for the
+functions in :data:`NUMPY_FUNCTIONS`).  It is then evaluated by formulaic in a
+namespace that holds nothing else.
+
+Notes on splines: ``bs(x, df=k)`` is the basis of R's ``splines::bs``;
+formulaic's natural cubic ``cr()`` is *not* R's ``ns()`` and contains the
+intercept unless constrained, so write ``cr(x, df=k, constraints="center")``.
+"""
+
+from __future__ import annotations
+
+import ast
+import types
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from .._missing import complete_cases, row_ids
+from ..errors import FormulaError, InputError
+
+__all__ = [
+    "ALLOWED_CALLS",
+    "NUMPY_FUNCTIONS",
+    "Design",
+    "ModelSpec",
+    "ModelData",
+    "check_expression",
+    "parse_formula",
+    "model_data",
+]
+
+#: Functions a formula may call (formulaic's transforms and contrasts).
+ALLOWED_CALLS = frozenset(
+    {"C", "I", "Q", "bs", "cr", "cc", "poly", "center", "scale", "standardize",
+     "Treatment", "Sum", "Helmert", "Diff", "Poly", "TreatmentContrasts"}
+)
+#: ``np.<name>`` functions a formula may call.
+NUMPY_FUNCTIONS = frozenset(
+    {"log", "log2", "log10", "log1p", "exp", "expm1", "sqrt", "cbrt", "abs", "square", "arcsinh"}
+)
+_SPECIAL = frozenset({"Surv", "strata", "cluster"})
+_BINOPS = (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow, ast.FloorDiv, ast.Mod)
+_CMPOPS = (ast.Gt, ast.GtE, ast.Lt, ast.LtE, ast.Eq, ast.NotEq)
+_NUMPY = types.SimpleNamespace(**{name: getattr(np, name) for name in NUMPY_FUNCTIONS})
+
+
+def _refuse(expr: str, what: str, caller: str) -> FormulaError:
+    return FormulaError(
+        f"{caller}: the formula term {expr!r} {what}. A formula is data, not code: it may use column "
+        f"names, numbers, strings, + - * / ** and comparisons, and the transforms "
+        f"{sorted(ALLOWED_CALLS)} and np.<f> for f in {sorted(NUMPY_FUNCTIONS)}.",
+        hint="Compute anything else as a column of the data first, then name that column in the formula.",
+    )
+
+
+def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formula",
+                     special: frozenset[str] = frozenset()) -> set[str]:
+    """Refuse a formula factor that is not plain data; return the columns it names.
+
+    Parameters
+    ----------
+    expr : str
+        One factor of a formula, e.g. ``"np.log2(cd8_per_ul)"``.
+    columns : sequence of str
+        Column names of the data; any other bare name is refused.
+    special : set of str
+        Extra function names allowed here (``Surv``, ``strata``, ``cluster``).
+
+    Examples
+    --------
+    >>> sorted(check_expression("np.log2(x) ", ["x"]))
+    ['x']
+    >>> check_expression("__import__('os')", ["x"])  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    FormulaError: ...
+    """
+    try:
+        tree = ast.parse(expr.strip(), mode="eval")
+    except SyntaxError as e:
+        raise _refuse(expr, "is not a valid expression", caller) from e
+    used: set[str] = set()
+    calls = ALLOWED_CALLS | special
+    columns = set(columns)
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.Expression):
+            visit(node.body)
+        elif isinstance(node, ast.Constant):
+            if not isinstance(node.value, (int, float, str, bool, type(None))):
+                raise _refuse(expr, f"holds a constant of type {type(node.value).__name__}", caller)
+        elif isinstance(node, ast.Name):
+            if node.id not in columns:
+                raise _refuse(expr, f"names {node.id!r}, which is not a column of the data", caller)
+            used.add(node.id)
+        elif isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Name) and func.id in calls:
+                if func.id == "Q":
+                    if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant) \
+                            or node.args[0].value not in columns:
+                        raise _refuse(expr, "uses Q() on something other than a quoted column name", caller)
+                    used.add(node.args[0].value)
+                    return
+            elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+                  and func.value.id == "np" and func.attr in NUMPY_FUNCTIONS):
+                pass
+            else:
+                what = ast.unparse(func)
+                raise _refuse(expr, f"calls {what!r}, which is not an allowed transform", caller)
+            for arg in node.args:
+                visit(arg)
+            for kw in node.keywords:
+                if kw.arg is None or kw.arg.startswith("_"):
+                    raise _refuse(expr, "passes keyword arguments that are not allowed", caller)
+                visit(kw.value)
+        elif isinstance(node, ast.BinOp) and isinstance(node.op, _BINOPS):
+            visit(node.left)
+            visit(node.right)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd, ast.Not)):
+            visit(node.operand)
+        elif isinstance(node, ast.Compare) and all(isinstance(op, _CMPOPS) for op in node.ops):
+            visit(node.left)
+            for c in node.comparators:
+                visit(c)
+        elif isinstance(node, (ast.List, ast.Tuple)):
+            for elt in node.elts:
+                visit(elt)
+        elif isinstance(node, ast.Attribute):
+            raise _refuse(expr, f"accesses the attribute {node.attr!r}", caller)
+        else:
+            raise _refuse(expr, f"uses {type(node).__name__} syntax", caller)
+
+    visit(tree)
+    return used
+
+
+def _special_args(expr: str, name: str, columns, caller: str) -> list[str] | None:
+    """Column arguments of ``name(a, b, ...)`` if ``expr`` is such a call, else None."""
+    tree = ast.parse(expr.strip(), mode="eval").body
+    if not (isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == name):
+        return None
+    out = []
+    for arg in tree.args:
+        if isinstance(arg, ast.Name):
+            out.append(arg.id)
+        elif (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "Q"
+              and len(arg.args) == 1 and isinstance(arg.args[0], ast.Constant)):
+            out.append(arg.args[0].value)
+        else:
+            raise _refuse(expr, f"has {ast.unparse(arg)!r} inside {name}(); give column names only", caller)
+    missing = [c for c in out if c not in columns]
+    if missing or tree.keywords or not out:
+        raise _refuse(expr, f"needs column names of the data inside {name}() (not found: {missing})", caller)
+    return out
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A parsed formula: response columns, the model terms, strata and cluster columns."""
+
+    formula: str
+    response: tuple[str, ...]  # (outcome,) or (duration, event) or (entry, duration, event)
+    rhs: str  # formulaic formula of the model terms (no strata/cluster)
+    variables: tuple[str, ...]  # data columns the model terms use
+    factor_only: tuple[str, ...]  # columns used only inside C(): kept as categories
+    strata: tuple[str, ...] = ()
+    cluster: str | None = None
+
+
+def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: str) -> ModelSpec:
+    """Parse and vet a formula (``kind`` ``"logistic"`` or ``"cox"``) without evaluating it."""
+    from formulaic import Formula
+    from formulaic.errors import FormulaicError
+
+    if not isinstance(formula, str) or "~" not in formula:
+        raise FormulaError(
+            f"{caller}: formula must be a string with '~' between the outcome and the covariates, "
+            f"got {formula!r}.",
+            hint='Example: "cr ~ nk_per_ul + C(sex)" or "Surv(pfs_months, pfs_event) ~ nk_per_ul".',
+        )
+    columns = [str(c) for c in columns]
+    try:
+        parsed = Formula(formula)
+        lhs, rhs = parsed.lhs, parsed.rhs
+        terms = list(rhs)
+        lhs_terms = list(lhs)
+        for t in terms + lhs_terms:
+            t.factors  # noqa: B018 - a structured (|) formula has no factors here
+    except (FormulaicError, AttributeError, SyntaxError, ValueError) as e:
+        raise FormulaError(f"{caller}: cannot parse the formula {formula!r} ({e}).",
+                           hint="Use formulaic's grammar: + : * -1, C(x), np.log2(x), I(...).") from e
+    if len(lhs_terms) != 1 or len(lhs_terms[0].factors) != 1:
+        raise FormulaError(f"{caller}: the left side of {formula!r} must be one outcome "
+                           + ("(Surv(duration, event))." if kind == "cox" else "column."))
+    left = lhs_terms[0].factors[0]
+    if kind == "cox":
+        check_expression(left.expr, columns, caller=caller, special=frozenset({"Surv"}))
+        response = _special_args(left.expr, "Surv", columns, caller)
+        if response is None or len(response) not in (2, 3):
+            raise FormulaError(f"{caller}: a Cox formula needs Surv(duration, event) or "
+                               f"Surv(entry, duration, event) on the left, got {left.expr!r}.")
+    else:
+        if left.eval_method.value == "lookup":
+            response = [left.expr]
+        else:
+            response = _special_args(left.expr, "Q", columns, caller) or []
+        if len(response) != 1 or response[0] not in columns:
+            raise FormulaError(f"{caller}: the left side of {formula!r} must be a 0/1 column of the data, "
+                               f"got {left.expr!r}.", hint=f"Columns: {columns}.")
+    kept, strata, cluster = [], [], None
+    used: list[str] = []
+    in_c: set[str] = set()
+    plain_use: set[str] = set()
+    for term in terms:
+        exprs = [f.expr for f in term.factors]
+        if len(exprs) == 1 and exprs[0] != "1" and term.factors[0].eval_method.value != "lookup":
+            for name in ("strata", "cluster"):
+                args = _special_args(exprs[0], name, columns, caller) if name + "(" in exprs[0] else None
+                if args is not None:
+                    if kind != "cox":
+                        raise FormulaError(f"{caller}: {name}() terms belong to Cox formulas only.")
+                    if name == "strata":
+                        strata.extend(args)
+                    elif cluster is not None or len(args) != 1:
+                        raise FormulaError(f"{caller}: give one cluster(column) term.")
+                    else:
+                        cluster = args[0]
+                    break
+            else:
+                args = None
+            if args is not None:
+                continue
+        for factor in term.factors:
+            if factor.expr == "1":
+                continue
+            if factor.eval_method.value == "lookup":
+                if factor.expr not in columns:
+                    raise FormulaError(f"{caller}: the formula names {factor.expr!r}, which is not a column "
+                                       "of the data.", hint=f"Columns: {columns}.")
+                names = {factor.expr}
+                plain_use.add(factor.expr)
+            else:
+                names = check_expression(factor.expr, columns, caller=caller)
+                tree = ast.parse(factor.expr.strip(), mode="eval").body
+                wrapped = isinstance(tree, ast.Call) and isinstance(tree.func, ast.Name) and tree.func.id == "C"
+                (in_c if wrapped else plain_use).update(names)
+            used.extend(n for n in names if n not in used)
+        kept.append(str(term))
+    if kind == "cox" and "1" not in kept:
+        kept.insert(0, "1")  # coxph codes factors as with an intercept, then drops it
+    rhs_text = " + ".join(kept) if "1" in kept else " + ".join(["0", *kept])
+    return ModelSpec(formula, tuple(response), rhs_text, tuple(used), tuple(sorted(in_c - plain_use)),
+                     tuple(strata), cluster)
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """A design matrix with the term structure R's ``drop1`` and summaries need.
+
+    Attributes
+    ----------
+    X : ndarray
+        The model matrix of the rows used (intercept column first if any).
+    names : tuple of str
+        Column names (formulaic's: ``C(sex)[T.M]``; a numeric or boolean
+        column keeps its name).
+    terms : tuple of str
+        Model terms other than the intercept, in column order.
+    term_columns : tuple of tuple of int
+        Columns of ``X`` belonging to each term.
+    term_factors : tuple of frozenset
+        The factors of each term (``x:C(sex)`` -> ``{x, C(sex)}``); a term
+        contained in a higher-order term is not dropped by ``anova()``.
+    references : dict
+        Reference level of each dummy column (``{"C(sex)[T.M]": "F"}``).
+    spec : formulaic ModelSpec
+        Turns new data into the same columns (``predict``).
+    aliases : tuple of (alias, column) pairs
+        Internal names the ``covariates=`` path gave to columns.
+    """
+
+    X: np.ndarray
+    names: tuple[str, ...]
+    terms: tuple[str, ...]
+    term_columns: tuple[tuple[int, ...], ...]
+    term_factors: tuple[frozenset, ...]
+    references: dict
+    spec: object
+    aliases: tuple[tuple[str, str], ...] = ()
+    numeric: tuple[str, ...] = ()  # data columns used as numbers (alias names)
+
+    def droppable(self) -> list[int]:
+        """Indices of terms R's ``drop1`` would test (not inside a higher-order term)."""
+        return [i for i, f in enumerate(self.term_factors)
+                if not any(f < other for j, other in enumerate(self.term_factors) if j != i)]
+
+    def describe(self, column: str) -> str:
+        """``"level 'M' of C(sex) (reference 'F')"`` for a dummy column, else the name."""
+        ref = self.references.get(column)
+        if ref is None or "[T." not in column:
+            return repr(column)
+        head, level = column.rsplit("[T.", 1)
+        return f"level {level[:-1]!r} of {head} (reference {ref!r})"
+
+    def frame(self, data: pd.DataFrame) -> np.ndarray:
+        """The model matrix of new rows (same columns as ``X``; NaN where a value is missing)."""
+        renamed = data.rename(columns={c: a for a, c in self.aliases})
+        back, ids = dict(self.aliases), row_ids(data)
+        for col in self.numeric:
+            if col not in renamed.columns:
+                continue
+            series = renamed[col]
+            if pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
+                series = series.astype(float)
+            values = pd.to_numeric(series, errors="coerce")
+            bad = values.isna() & series.notna()
+            if bad.any():
+                raise InputError("predict: covariate values must be numeric", column=back.get(col, col),
+                                 rows=[{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]])
+            renamed[col] = values.astype(float)
+        mm = self.spec.get_model_matrix(renamed, context=_context(), na_action="ignore")
+        return np.asarray(mm, dtype=float)
+
+    def without_intercept(self) -> Design:
+        """The same design without its intercept column (Cox models)."""
+        if not self.names or self.names[0] != "Intercept":
+            return self
+        return replace(self, X=self.X[:, 1:], names=self.names[1:],
+                       term_columns=tuple(tuple(c - 1 for c in cols) for cols in self.term_columns))
+
+
+def _context() -> dict:
+    from formulaic.transforms import TRANSFORMS
+
+    ctx = {name: TRANSFORMS[name] for name in ALLOWED_CALLS if name in TRANSFORMS}
+    ctx["np"] = _NUMPY
+    return ctx
+
+
+def _coerce(rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[str], caller: str,
+            back: dict | None = None) -> pd.DataFrame:
+    """Booleans as 0/1, numbers written as text as numbers, unused categories dropped."""
+    back = back or {}
+    out = rows.copy()
+    ids = row_ids(rows)
+    for col in variables:
+        if col not in out.columns:
+            continue
+        s = out[col]
+        if pd.api.types.is_bool_dtype(s) or str(s.dtype) == "boolean":
+            out[col] = s.astype(float)
+        elif isinstance(s.dtype, pd.CategoricalDtype):
+            out[col] = s.cat.remove_unused_categories()
+        elif not pd.api.types.is_numeric_dtype(s) and col not in factor_only:
+            values = s.dropna()
+            parsed = pd.to_numeric(values, errors="coerce")
+            if len(values) and parsed.notna().all():
+                out[col] = pd.to_numeric(s, errors="coerce")
+            elif parsed.notna().sum() > parsed.isna().sum():
+                bad = parsed.index[parsed.isna()]
+                name = back.get(col, col)
+                raise InputError(
+                    f"{caller}: the column is mostly numbers but has values that are not",
+                    column=name, rows=[{"patient_id": ids[i], "value": s[i]} for i in bad],
+                    hint="Recode them as numbers (or empty for missing); to treat the column as categories "
+                         f"write C({name}) in a formula.")
+            else:
+                levels = sorted(values.astype(str).unique())
+                out[col] = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=levels)
+    return out
+
+
+def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
+    from formulaic import model_matrix
+    from formulaic.errors import FormulaicError
+
+    frame = _coerce(rows, spec.variables, spec.factor_only, caller, dict(aliases))
+    try:
+        mm = model_matrix(spec.rhs, frame, context=_context(), na_action="ignore")
+    except (FormulaicError, ValueError, TypeError, KeyError) as e:
+        raise FormulaError(f"{caller}: cannot build the design matrix of {spec.formula!r}: {e}") from e
+    mspec = mm.model_spec
+    back = dict(aliases)
+
+    def rename(text: str) -> str:
+        for alias, col in back.items():
+            if text == alias or text.startswith(alias + "["):
+                return col + text[len(alias):]
+        return text
+
+    names = tuple(rename(c) for c in mm.columns)
+    X = np.asarray(mm, dtype=float)
+    ids = row_ids(rows)
+    for j, name in enumerate(names):
+        bad = ~np.isfinite(X[:, j])
+        if bad.any():
+            raise InputError(
+                f"{caller}: the model column {name!r} is not finite for these patients",
+                column=name, rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],
+                hint="A transform such as np.log of 0 or of a negative value gives this; "
+                     "transform a shifted value or leave those patients out first.")
+    references = {}
+    for factor, state in mspec.factor_contrasts.items():
+        base = getattr(state.contrasts, "base", None)
+        ref = state.levels[0] if base is None or type(base).__name__ == "Sentinel" else base
+        for name, raw in zip(names, mm.columns):
+            if any(part.startswith(f"{factor.expr}[T.") for part in raw.split(":")):
+                references[name] = str(ref)
+    terms, cols, factors = [], [], []
+    for term, sl in mspec.term_slices.items():
+        if str(term) == "1":
+            continue
+        terms.append(rename(str(term)))
+        cols.append(tuple(range(sl.start, sl.stop)))
+        factors.append(frozenset(rename(f.expr) for f in term.factors))
+    numeric = tuple(c for c in spec.variables if c in frame.columns and pd.api.types.is_numeric_dtype(frame[c]))
+    return Design(X, names, tuple(terms), tuple(cols), tuple(factors), references, mspec, tuple(aliases), numeric)
+
+
+@dataclass(frozen=True, eq=False)
+class ModelData:
+    """Complete rows of a model's columns, their design matrix and the rows left out."""
+
+    rows: pd.DataFrame
+    excluded: pd.DataFrame
+    design: Design
+    response: tuple[str, ...]
+    strata: tuple[str, ...]
+    cluster: str | None
+
+
+def model_data(
+    data: pd.DataFrame,
+    *,
+    formula: str | None,
+    response: Sequence[str | None],
+    covariates: Sequence[str],
+    kind: str,
+    missing: str,
+    caller: str,
+    strata: Sequence[str] = (),
+    cluster: str | None = None,
+    extra: Sequence[str] = (),
+    numeric: Sequence[str] = (),
+) -> ModelData:
+    """Rows used, exclusions and design matrix, from a formula or from column names.
+
+    ``response`` are the outcome columns (ignored with a formula, which gives
+    its own); ``extra`` further columns that must be complete (weights);
+    ``numeric`` columns that must be numbers (weights).
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    if formula is not None:
+        if any(r is not None for r in response) or len(covariates):
+            raise FormulaError(f"{caller}: give either formula= or the outcome and covariate columns, not both.")
+        spec = parse_formula(formula, list(data.columns), kind=kind, caller=caller)
+        aliases: list[tuple[str, str]] = []
+        frame = data
+    else:
+        missing_args = [r for r in response if r is None]
+        if missing_args:
+            raise InputError(f"{caller}: name the outcome column(s) or give formula=.")
+        covs = list(covariates)
+        dupes = sorted({c for c in covs if covs.count(c) > 1})
+        if dupes:
+            raise InputError(f"{caller}: covariates {dupes} are listed more than once; list each once.")
+        absent = [c for c in [*response, *covs] if c not in data.columns]
+        if absent:
+            raise InputError(f"{caller}: column(s) {absent} not found in data. Available columns: "
+                             f"{list(data.columns)}.")
+        aliases = [(f"_v{i}", c) for i, c in enumerate(covs)]
+        rhs = " + ".join(["1", *[a for a, _ in aliases]])
+        spec = ModelSpec("", tuple(response), rhs, tuple(a for a, _ in aliases), ())
+        frame = data.rename(columns={c: a for a, c in aliases}) if aliases else data
+        # a data column that happens to be called like an alias would be shadowed
+        clash = [a for a, _ in aliases if a in data.columns and a not in dict(aliases).values()]
+        if clash:
+            raise InputError(f"{caller}: rename the column(s) {clash}; those names are reserved.")
+    strata = [*spec.strata, *strata]
+    if spec.cluster is not None and cluster is not None:
+        raise FormulaError(f"{caller}: give the cluster in the formula or as cluster=, not both.")
+    cluster = spec.cluster or cluster
+    back = dict(aliases)
+    used = [*spec.response, *spec.variables, *strata, *([cluster] if cluster else []), *extra]
+    rows, excluded = complete_cases(
+        frame, used, missing=missing, numeric=list(numeric), caller=caller
+    )
+    if aliases and len(excluded):
+        excluded = excluded.copy()
+        for alias, col in aliases:
+            excluded["reason"] = excluded["reason"].str.replace(rf"\b{alias}\b", col, regex=True)
+    design = _build(rows, spec, aliases, caller)
+    rows = rows.rename(columns=back) if aliases else rows
+    return ModelData(rows, excluded, design, spec.response, tuple(strata), cluster)
