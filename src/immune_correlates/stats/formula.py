@@ -44,6 +44,7 @@ __all__ = [
     "check_expression",
     "parse_formula",
     "model_data",
+    "screen_terms",
 ]
 
 #: Functions a formula may call (formulaic's transforms and contrasts).
@@ -459,12 +460,14 @@ def model_data(
     cluster: str | None = None,
     extra: Sequence[str] = (),
     numeric: Sequence[str] = (),
+    numeric_response: bool = False,
 ) -> ModelData:
     """Rows used, exclusions and design matrix, from a formula or from column names.
 
     ``response`` are the outcome columns (ignored with a formula, which gives
     its own); ``extra`` further columns that must be complete (weights);
-    ``numeric`` columns that must be numbers (weights).
+    ``numeric`` columns that must be numbers (weights); ``numeric_response``
+    adds the response columns to them (survival times and events).
     """
     if not isinstance(data, pd.DataFrame):
         raise InputError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
@@ -501,7 +504,8 @@ def model_data(
     back = dict(aliases)
     used = [*spec.response, *spec.variables, *strata, *([cluster] if cluster else []), *extra]
     rows, excluded = complete_cases(
-        frame, used, missing=missing, numeric=list(numeric), caller=caller
+        frame, used, missing=missing, numeric=[*(spec.response if numeric_response else ()), *numeric],
+        caller=caller
     )
     if aliases and len(excluded):
         excluded = excluded.copy()
@@ -510,3 +514,40 @@ def model_data(
     design = _build(rows, spec, aliases, caller)
     rows = rows.rename(columns=back) if aliases else rows
     return ModelData(rows, excluded, design, spec.response, tuple(strata), cluster)
+
+
+def screen_terms(data: pd.DataFrame, formula: str, *, given: Sequence, caller: str = "screen"):
+    """Translate ``screen(formula=)`` into ``(data, outcome, duration, event, covariates)``.
+
+    The left side (``cr`` or ``Surv(duration, event)``) gives the outcome
+    columns, the right side the adjustment covariates: their model-matrix
+    columns (``C(sex)[T.M]``, ``np.log2(age)``) are added to a copy of
+    ``data`` (missing where a patient lacks a value the formula uses, so the
+    screen leaves that patient out and lists it) and named as covariates.
+    """
+    if any(g not in (None, (), []) for g in given):
+        raise FormulaError(f"{caller}: give formula= or outcome/duration/event/covariates, not both.")
+    if not isinstance(data, pd.DataFrame):
+        raise InputError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    left = formula.split("~", 1)[0] if isinstance(formula, str) else ""
+    kind = "cox" if left.strip().startswith("Surv(") else "logistic"
+    spec = parse_formula(formula, list(data.columns), kind=kind, caller=caller)
+    if spec.strata or spec.cluster:
+        raise FormulaError(f"{caller}: strata() and cluster() terms are not available in screen formulas.")
+    if len(spec.response) == 3:
+        raise FormulaError(f"{caller}: Surv(entry, duration, event) is not yet supported by screen.")
+    complete = data[list(spec.variables)].notna().all(axis=1) if spec.variables else pd.Series(True, data.index)
+    out = data.copy()
+    covariates: list[str] = []
+    if complete.any():
+        design = _build(data[complete], spec, (), caller)
+        keep = [j for j, n in enumerate(design.names) if n != "Intercept"]
+        for j in keep:
+            column = pd.Series(np.nan, index=data.index)
+            column[complete.to_numpy()] = design.X[:, j]
+            out[design.names[j]] = column.to_numpy()
+            covariates.append(design.names[j])
+    response = list(spec.response)
+    if kind == "cox":
+        return out, None, response[0], response[1], covariates
+    return out, response[0], None, None, covariates
