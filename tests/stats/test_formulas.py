@@ -14,7 +14,6 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import MissingDataWarning
-
 from immune_correlates.stats.cox import fit_cox
 from immune_correlates.stats.logistic import fit_logistic
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ast
 import types
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .._missing import complete_cases, row_ids
-from ..errors import FormulaError, InputError
+from ..errors import FormulaError, InputError, ModelError
 
 __all__ = [
     "ALLOWED_CALLS",
@@ -394,7 +395,9 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
 
     frame = _coerce(rows, spec.variables, spec.factor_only, caller, dict(aliases))
     try:
-        mm = model_matrix(spec.rhs, frame, context=_context(), na_action="ignore")
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # non-finite results are reported below, by patient
+            mm = model_matrix(spec.rhs, frame, context=_context(), na_action="ignore")
     except (FormulaicError, ValueError, TypeError, KeyError) as e:
         raise FormulaError(f"{caller}: cannot build the design matrix of {spec.formula!r}: {e}") from e
     mspec = mm.model_spec
@@ -428,6 +431,11 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
     for term, sl in mspec.term_slices.items():
         if str(term) == "1":
             continue
+        if sl.stop == sl.start:
+            raise ModelError(
+                f"{caller}: the term {rename(str(term))!r} has no column: its factor takes a single level among "
+                f"the {len(rows)} rows used, so it has no effect to estimate (R: 'contrasts can be applied "
+                "only to factors with 2 or more levels'). Drop it or check the rows left out.")
         terms.append(rename(str(term)))
         cols.append(tuple(range(sl.start, sl.stop)))
         factors.append(frozenset(rename(f.expr) for f in term.factors))
