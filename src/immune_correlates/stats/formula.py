@@ -43,6 +43,7 @@ __all__ = [
     "ModelSpec",
     "ModelData",
     "check_expression",
+    "check_formula",
     "parse_formula",
     "model_data",
     "screen_terms",
@@ -72,7 +73,7 @@ def _refuse(expr: str, what: str, caller: str) -> FormulaError:
     )
 
 
-def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formula",
+def check_expression(expr: str, columns: Sequence[str] | None, *, caller: str = "formula",
                      special: frozenset[str] = frozenset()) -> set[str]:
     """Refuse a formula factor that is not plain data; return the columns it names.
 
@@ -80,8 +81,9 @@ def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formul
     ----------
     expr : str
         One factor of a formula, e.g. ``"np.log2(cd8_per_ul)"``.
-    columns : sequence of str
-        Column names of the data; any other bare name is refused.
+    columns : sequence of str or None
+        Column names of the data; any other bare name is refused (None:
+        check the structure only, any name allowed).
     special : set of str
         Extra function names allowed here (``Surv``, ``strata``, ``cluster``).
 
@@ -99,7 +101,8 @@ def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formul
         raise _refuse(expr, "is not a valid expression", caller) from e
     used: set[str] = set()
     calls = ALLOWED_CALLS | special
-    columns = set(columns)
+    any_name = columns is None
+    columns = set(columns or ())
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.Expression):
@@ -108,7 +111,7 @@ def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formul
             if not isinstance(node.value, (int, float, str, bool, type(None))):
                 raise _refuse(expr, f"holds a constant of type {type(node.value).__name__}", caller)
         elif isinstance(node, ast.Name):
-            if node.id not in columns:
+            if node.id not in columns and not any_name:
                 raise _refuse(expr, f"names {node.id!r}, which is not a column of the data", caller)
             used.add(node.id)
         elif isinstance(node, ast.Call):
@@ -116,7 +119,7 @@ def check_expression(expr: str, columns: Sequence[str], *, caller: str = "formul
             if isinstance(func, ast.Name) and func.id in calls:
                 if func.id == "Q":
                     if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant) \
-                            or node.args[0].value not in columns:
+                            or (node.args[0].value not in columns and not any_name):
                         raise _refuse(expr, "uses Q() on something other than a quoted column name", caller)
                     used.add(node.args[0].value)
                     return
@@ -270,6 +273,32 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
     rhs_text = " + ".join(kept) if "1" in kept else " + ".join(["0", *kept])
     return ModelSpec(formula, tuple(response), rhs_text, tuple(used), tuple(sorted(in_c - plain_use)),
                      tuple(strata), cluster)
+
+
+def check_formula(formula: str, *, caller: str = "formula") -> None:
+    """Vet a formula's structure before any data is seen (a configuration file's formula).
+
+    Every factor must be plain data (:func:`check_expression` with any column
+    name allowed); column names are checked when the model is fitted.
+
+    Examples
+    --------
+    >>> check_formula("cr ~ age + C(sex)")
+    >>> check_formula("cr ~ __import__('os')")  # doctest: +IGNORE_EXCEPTION_DETAIL
+    Traceback (most recent call last):
+    FormulaError: ...
+    """
+    from formulaic import Formula
+    from formulaic.errors import FormulaicError
+
+    try:
+        parsed = Formula(formula)
+        factors = [f for part in (parsed.lhs, parsed.rhs) for t in part for f in t.factors]
+    except (FormulaicError, AttributeError, SyntaxError, ValueError) as e:
+        raise FormulaError(f"{caller}: cannot parse the formula {formula!r} ({e}).") from e
+    for factor in factors:
+        if factor.eval_method.value == "python":
+            check_expression(factor.expr, None, caller=caller, special=_SPECIAL)
 
 
 @dataclass(frozen=True, eq=False)
