@@ -194,3 +194,23 @@ def test_screen_formula_equals_hand_made_adjustment_columns(frame):
     assert cox["estimate"].iloc[0] == pytest.approx(direct.params["nk"], rel=1e-8)
     with pytest.raises(FormulaError, match="not both"):
         screen(frame, features, formula="cr ~ age", outcome="cr")
+
+
+def test_forest_plot_names_the_reference_level_of_each_factor_row(frame):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from immune_correlates.plots import forest
+
+    res = fit_logistic(frame, formula="cr ~ nk + C(stage, Treatment('b'))", method="firth")
+    fig, ax = plt.subplots()
+    forest(res, ax=ax)
+    fig.canvas.draw()
+    texts = [t.get_text() for t in ax.get_yticklabels()] + [t.get_text() for t in ax.texts]
+    shown = " | ".join(texts)
+    assert "C(stage, Treatment('b'))[T.X-linked] (vs b)" in shown
+    assert "C(stage, Treatment('b'))[T.autosomal] (vs b)" in shown
+    assert "nk (vs" not in shown
+    plt.close(fig)
