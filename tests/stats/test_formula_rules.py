@@ -214,3 +214,15 @@ def test_forest_plot_names_the_reference_level_of_each_factor_row(frame):
     assert "C(stage, Treatment('b'))[T.autosomal] (vs b)" in shown
     assert "nk (vs" not in shown
     plt.close(fig)
+
+
+def test_screen_dummy_codes_text_covariates_as_the_models_do(frame):
+    frame.loc[[2, 7], "stage"] = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = screen(frame, ["nk"], outcome="cr", covariates=["age", "stage"], model="logistic")
+        direct = fit_logistic(frame, "cr", ["nk", "age", "stage"])
+    assert table["n"].iloc[0] == direct.nobs == len(frame) - 2
+    assert table["estimate"].iloc[0] == pytest.approx(direct.params["nk"], rel=1e-8)
+    assert table["std_error"].iloc[0] == pytest.approx(direct.bse["nk"], rel=1e-6)
+    assert {"P002", "P007"} <= set(str(table["excluded"].iloc[0]).replace(",", " ").split())

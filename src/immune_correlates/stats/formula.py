@@ -47,6 +47,7 @@ __all__ = [
     "parse_formula",
     "model_data",
     "screen_terms",
+    "expand_covariates",
 ]
 
 #: Functions a formula may call (formulaic's transforms and contrasts).
@@ -526,20 +527,24 @@ def model_data(
         if absent:
             raise InputError(f"{caller}: column(s) {absent} not found in data. Available columns: "
                              f"{list(data.columns)}.")
-        aliases = [(f"_v{i}", c) for i, c in enumerate(covs)]
+        aliases = [(f"_ic_covariate_{i}", c) for i, c in enumerate(covs)]
         rhs = " + ".join(["1", *[a for a, _ in aliases]])
         spec = ModelSpec("", tuple(response), rhs, tuple(a for a, _ in aliases), ())
-        frame = data.rename(columns={c: a for a, c in aliases}) if aliases else data
-        # a data column that happens to be called like an alias would be shadowed
-        clash = [a for a, _ in aliases if a in data.columns and a not in dict(aliases).values()]
-        if clash:
-            raise InputError(f"{caller}: rename the column(s) {clash}; those names are reserved.")
+        frame = data
     strata = [*spec.strata, *strata]
     if spec.cluster is not None and cluster is not None:
         raise FormulaError(f"{caller}: give the cluster in the formula or as cluster=, not both.")
     cluster = spec.cluster or cluster
     back = dict(aliases)
     used = [*spec.response, *spec.variables, *strata, *([cluster] if cluster else []), *extra]
+    needed = list(dict.fromkeys(back.get(c, c) for c in used))
+    absent = [c for c in needed if c not in frame.columns]
+    if absent:
+        raise InputError(f"{caller}: column(s) {absent} not found in data. Available columns: {list(frame.columns)}.")
+    # only the model's columns (and the patient ids) travel on: renaming a wide frame is slow
+    frame = frame[needed + (["patient_id"] if "patient_id" in frame.columns and "patient_id" not in needed else [])]
+    if aliases:
+        frame = frame.rename(columns={c: a for a, c in aliases})
     rows, excluded = complete_cases(
         frame, used, missing=missing, numeric=[*(spec.response if numeric_response else ()), *numeric],
         caller=caller
@@ -573,18 +578,46 @@ def screen_terms(data: pd.DataFrame, formula: str, *, given: Sequence, caller: s
         raise FormulaError(f"{caller}: strata() and cluster() terms are not available in screen formulas.")
     if len(spec.response) == 3:
         raise FormulaError(f"{caller}: Surv(entry, duration, event) is not yet supported by screen.")
-    complete = data[list(spec.variables)].notna().all(axis=1) if spec.variables else pd.Series(True, data.index)
-    out = data.copy()
-    covariates: list[str] = []
-    if complete.any():
-        design = _build(data[complete], spec, (), caller)
-        keep = [j for j, n in enumerate(design.names) if n != "Intercept"]
-        for j in keep:
-            column = pd.Series(np.nan, index=data.index)
-            column[complete.to_numpy()] = design.X[:, j]
-            out[design.names[j]] = column.to_numpy()
-            covariates.append(design.names[j])
+    out, covariates = _add_model_columns(data, spec, (), caller)
     response = list(spec.response)
     if kind == "cox":
         return out, None, response[0], response[1], covariates
     return out, response[0], None, None, covariates
+
+
+def _add_model_columns(data: pd.DataFrame, spec: ModelSpec, aliases, caller: str):
+    """``data`` plus the model-matrix columns of ``spec`` (NaN for rows missing a value they use)."""
+    back = dict(aliases)
+    originals = [back.get(v, v) for v in spec.variables]
+    complete = data[originals].notna().all(axis=1) if originals else pd.Series(True, index=data.index)
+    out = data.copy()
+    names: list[str] = []
+    if complete.any():
+        rows = data.loc[complete, originals + (["patient_id"] if "patient_id" in data.columns else [])]
+        design = _build(rows.rename(columns={c: a for a, c in aliases}), spec, aliases, caller)
+        for j, name in enumerate(design.names):
+            if name == "Intercept":
+                continue
+            if name not in data.columns:
+                column = np.full(len(data), np.nan)
+                column[complete.to_numpy()] = design.X[:, j]
+                out[name] = column
+            names.append(name)
+    return out, names
+
+
+def expand_covariates(data: pd.DataFrame, covariates: Sequence[str], *, caller: str = "screen"):
+    """Dummy-code the text and categorical columns among ``covariates`` (as the models do).
+
+    Returns ``(data, covariates)`` unchanged when every covariate is numeric or
+    boolean; otherwise a copy of ``data`` with the dummy columns added
+    (``sex[T.M]``) and the covariate list with each factor replaced by them.
+    """
+    covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    if not isinstance(data, pd.DataFrame) or not all(c in data.columns for c in covs):
+        return data, covs
+    if all(pd.api.types.is_numeric_dtype(data[c]) or pd.api.types.is_bool_dtype(data[c]) for c in covs):
+        return data, covs
+    aliases = [(f"_ic_covariate_{i}", c) for i, c in enumerate(covs)]
+    spec = ModelSpec("", (), " + ".join(["1", *[a for a, _ in aliases]]), tuple(a for a, _ in aliases), ())
+    return _add_model_columns(data, spec, aliases, caller)

@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
-from .formula import screen_terms
+from .formula import expand_covariates, screen_terms
 from .multiplicity import adjust_pvalues
 
 __all__ = ["screen", "MODELS"]
@@ -239,6 +239,8 @@ def screen(
     if formula is not None:
         data, outcome, duration, event, covariates = screen_terms(
             data, formula, given=(outcome, duration, event, covariates))
+    else:  # text and categorical covariates are dummy-coded as in fit_logistic / fit_cox
+        data, covariates = expand_covariates(data, covariates)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     design, features, ids, excluded, rows, family = prepare_screen(
         data, features, outcome=outcome, duration=duration, event=event, model=model,
