@@ -25,7 +25,7 @@ from ..features import build_features, log2_transform, scale_per_sd
 from ..stats.compare import compare_groups
 from ..stats.cox import fit_cox
 from ..stats.cutpoint import optimal_cutpoint
-from ..stats.formula import screen_terms
+from ..stats.design_matrix import screen_terms
 from ..stats.kaplan_meier import kaplan_meier
 from ..stats.logistic import fit_logistic
 from ..stats.logrank import logrank_test

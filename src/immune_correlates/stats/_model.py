@@ -15,7 +15,7 @@ from scipy import stats
 
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
-from .formula import Design
+from .design_matrix import Design
 
 __all__ = ["RegressionResult", "wald_table"]
 
@@ -53,7 +53,7 @@ class RegressionResult(ResultDisplay):
         robust sandwich when asked).
     design : Design
         The model matrix with its terms and reference levels (see
-        :class:`~immune_correlates.stats.formula.Design`).
+        :class:`~immune_correlates.stats.design_matrix.Design`).
     converged : bool
     n_iter : int
     notes : tuple of str

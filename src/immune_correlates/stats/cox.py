@@ -32,7 +32,7 @@ from ._profile import lr_pvalue, profile_bounds
 from ._survival_checks import check_durations, event_indicator
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
-from .formula import model_data
+from .design_matrix import model_data
 from .ph_test import PHTestResult, ph_test
 
 __all__ = ["fit_cox", "CoxResult"]

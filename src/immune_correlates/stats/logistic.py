@@ -33,7 +33,7 @@ from ..errors import (
 from ._logistic_result import LogisticModel, LogisticResult, Profiler
 from ._model import wald_table
 from ._profile import lr_pvalue
-from .formula import Design, model_data
+from .design_matrix import Design, model_data
 from .separation import SeparationResult, separation_from_arrays
 
 __all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc", "binary_outcome_values"]

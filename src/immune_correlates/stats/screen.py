@@ -26,7 +26,7 @@ from ..errors import (
 )
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
-from .formula import expand_covariates, screen_terms
+from .design_matrix import expand_covariates, screen_terms
 from .multiplicity import adjust_pvalues
 
 __all__ = ["screen", "MODELS"]
