@@ -111,7 +111,7 @@ class RegressionResult(ResultDisplay):
         return self._profile_intervals(alpha)
 
     def _profile_intervals(self, alpha: float) -> pd.DataFrame:
-        """Profile intervals at ``alpha`` (models override this; no closures, so results pickle)."""
+        """Profile intervals at ``alpha`` (models override this; no closures, so results can be saved and reloaded)."""
         if self._interval_fn is None:
             return wald_table(self.params, self.bse, alpha)
         return self._interval_fn(alpha)
