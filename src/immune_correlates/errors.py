@@ -22,6 +22,7 @@ __all__ = [
     "MissingDataWarning",
     "ConvergenceWarning",
     "DataQualityWarning",
+    "FormulaError",
     "format_offenders",
     "combine_input_errors",
     "plain",
@@ -222,3 +223,7 @@ def warn(message: str, category: type[Warning]) -> None:
         frame = frame.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
+
+
+class FormulaError(InputError):
+    """A model formula cannot be used: bad syntax, unknown column, or something other than data."""

@@ -109,6 +109,9 @@ def forest_table(
             vals = np.exp(vals)
     out = pd.DataFrame({"label": frame[label].astype(str).to_numpy(), "ratio": vals[:, 0],
                         "lower": vals[:, 1], "upper": vals[:, 2]})
+    if "reference" in frame.columns:  # a factor level's row names the level it is compared with
+        refs = frame["reference"].to_numpy()
+        out["label"] = [f"{lab} (vs {r})" if pd.notna(r) else lab for lab, r in zip(out["label"], refs)]
     for col in ("p_value", "q_value", "n", "n_events"):
         if col in frame.columns:
             out[col] = frame[col].to_numpy()

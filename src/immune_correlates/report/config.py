@@ -30,6 +30,8 @@ Example
     cox = "ml"                    # "ml" or "firth"
     ci = "profile"                # "wald" or "profile"
     covariates = []
+    # adjustment = "age + C(sex)"  # or: the right side of a formula adjusting every model
+    #                              # (parsed, never run; instead of covariates)
 
     [columns]                     # optional: the site's column names -> ours (every table)
     "Patient ID" = "patient_id"
@@ -84,6 +86,7 @@ class AnalysisConfig:
     cox: str = "ml"
     ci: str = "profile"
     covariates: tuple[str, ...] = ()
+    adjustment: str | None = None  # right side of a formula, e.g. "age + C(sex)"
     adjust: str = "fdr_bh"
     alpha: float = 0.05
     seed: int = 20160617
@@ -108,7 +111,7 @@ _SCHEMA = {
     "inputs": {k: str for k in _INPUTS},
     "endpoints": {"binary": str, "duration": str, "event": str, "group": str},
     "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool, "exclude_flagged": bool},
-    "models": {"logistic": str, "cox": str, "ci": str, "covariates": list},
+    "models": {"logistic": str, "cox": str, "ci": str, "covariates": list, "adjustment": str},
     "analysis": {"adjust": str, "alpha": float, "seed": int, "km_feature": str, "n_perm": int},
 }
 _TARGET = {("features", "names"): "features"}
@@ -135,6 +138,21 @@ def _column_map(body: dict, label: str) -> dict:
     except InputError as exc:
         raise ConfigError(f"{label}: [columns] {exc}") from exc
     return dict(body)
+
+
+def _adjustment(text: str, with_covariates: bool, label: str) -> str:
+    """The ``[models] adjustment`` formula's right side, vetted as data (see :mod:`..stats.formula`)."""
+    from ..errors import FormulaError
+    from ..stats.formula import check_formula
+
+    rhs = text.strip().removeprefix("~").strip()
+    if with_covariates:
+        raise ConfigError(f"{label}: [models] give covariates or adjustment, not both.")
+    try:
+        check_formula(f"_outcome ~ {rhs}")
+    except FormulaError as exc:
+        raise ConfigError(f"{label}: [models] adjustment: {exc}") from None
+    return rhs
 
 
 def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
@@ -198,4 +216,6 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
         raise ConfigError(f"{label}: [analysis] alpha must lie in (0, 1), got {values['alpha']!r}.")
     if "n_perm" in values and values["n_perm"] < 0:
         raise ConfigError(f"{label}: [analysis] n_perm must be >= 0.")
+    if values.get("adjustment") is not None:
+        values["adjustment"] = _adjustment(values["adjustment"], bool(values.get("covariates")), label)
     return AnalysisConfig(**values)

@@ -25,6 +25,7 @@ from ..features import build_features, log2_transform, scale_per_sd
 from ..stats.compare import compare_groups
 from ..stats.cox import fit_cox
 from ..stats.cutpoint import optimal_cutpoint
+from ..stats.design_matrix import screen_terms
 from ..stats.kaplan_meier import kaplan_meier
 from ..stats.logistic import fit_logistic
 from ..stats.logrank import logrank_test
@@ -106,6 +107,8 @@ def _screens(frame, fs, config: AnalysisConfig):
     mf, scales = model_features(frame, panel, fs.catalogue, log2_counts=config.log2_counts, per_sd=config.per_sd)
     data = frame.drop(columns=[c for c in panel if c in frame.columns]).join(mf)
     covs = tuple(config.covariates)
+    if config.adjustment:  # the [models] adjustment formula's model-matrix columns as covariates
+        data, _, _, _, covs = screen_terms(data, f"`{config.binary}` ~ {config.adjustment}", given=())
     out = []
     for kwargs, model in (({"outcome": config.binary}, config.screen_models[0]),
                           ({"duration": config.duration, "event": config.event}, config.screen_models[1])):
@@ -170,16 +173,21 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
         tables["cr_vs_nr"] = two
         tables["response_groups"] = compare_groups(frame, features, config.group, adjust=config.adjust)
 
-        covs = list(config.covariates)
+        covs, adj = list(config.covariates), config.adjustment
+        surv = f"Surv(Q({config.duration!r}), Q({config.event!r}))"
+        # the model of feature f: column names, or a formula with the [models] adjustment
+        logit_args = (lambda f: {"formula": f"`{config.binary}` ~ `{f}` + {adj}"}) if adj else (
+            lambda f: {"outcome": config.binary, "covariates": [f] + covs})
+        cox_args = (lambda f: {"formula": f"{surv} ~ `{f}` + {adj}"}) if adj else (
+            lambda f: {"duration": config.duration, "event": config.event, "covariates": [f] + covs})
         logit, objects["logistic"], ex = _per_feature(
-            lambda f: fit_logistic(model_frame, config.binary, [f] + covs, method=config.logistic, ci=config.ci,
+            lambda f: fit_logistic(model_frame, **logit_args(f), method=config.logistic, ci=config.ci,
                                    alpha=config.alpha),
             features, scales, "odds_ratio", config.adjust)
         tables["logistic_cr"] = logit
         excl.extend(ex)
         cox, objects["cox"], ex = _per_feature(
-            lambda f: fit_cox(model_frame, config.duration, config.event, [f] + covs, method=config.cox,
-                              ci=config.ci, alpha=config.alpha),
+            lambda f: fit_cox(model_frame, **cox_args(f), method=config.cox, ci=config.ci, alpha=config.alpha),
             features, scales, "hazard_ratio", config.adjust)
         tables["cox_pfs"] = cox
         excl.extend(ex)

@@ -15,7 +15,7 @@ from .cutpoint import CutpointResult, optimal_cutpoint
 from .fine_gray import FineGrayResult, fit_fine_gray
 from .gray_test import GrayTestResult, gray_test
 from .kaplan_meier import KaplanMeierResult, kaplan_meier
-from .logistic import LogisticResult, fit_logistic
+from .logistic import LogisticResult, detect_separation, fit_logistic
 from .logrank import LogrankResult, logrank_test
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
@@ -31,7 +31,7 @@ from .resampling import (
 )
 from .roc import RocResult, roc_curve
 from .screen import screen
-from .separation import SeparationResult, detect_separation, separation_from_arrays
+from .separation import SeparationResult, separation_from_arrays
 
 __all__ = [
     "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",

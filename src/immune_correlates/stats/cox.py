@@ -9,16 +9,17 @@ small cohorts with monotone likelihood.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._missing import complete_cases, row_ids
+from .._missing import row_ids
 from ..errors import (
     ConvergenceWarning,
+    FormulaError,
     ImmuneCorrelatesError,
     ModelError,
     MonotoneLikelihoodWarning,
@@ -31,6 +32,7 @@ from ._profile import lr_pvalue, profile_bounds
 from ._survival_checks import check_durations, event_indicator
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
+from .design_matrix import model_data
 from .ph_test import PHTestResult, ph_test
 
 __all__ = ["fit_cox", "CoxResult"]
@@ -59,6 +61,10 @@ class CoxResult(RegressionResult):
         The model-based covariance ``I^-1`` (equal to ``cov`` unless robust).
     linear_predictor : Series
         ``x'beta`` with covariates centred at their (weighted) means, as coxph.
+    formula : str or None
+        The formula fitted, if any.
+    anova() : DataFrame
+        Likelihood-ratio test of each term (R's ``drop1(fit, test="Chisq")``).
     """
 
     llf_null: float
@@ -68,6 +74,9 @@ class CoxResult(RegressionResult):
     robust: bool = False
     cov_naive: pd.DataFrame = None
     linear_predictor: pd.Series = None
+    formula: str | None = None
+    max_iter: int = 100
+    tol: float = 1e-10
     _core: core.CoxData = None
     _cluster: np.ndarray | None = None  # cluster labels in the sorted order of _core
 
@@ -75,6 +84,27 @@ class CoxResult(RegressionResult):
 
     def _title(self) -> str:
         return f"Cox proportional hazards ({self.method}, {self.ties} ties)"
+
+    def _profile_llf(self, k: int, value: float) -> float:
+        return constrained_llf(self._core, self.params.to_numpy(), k, value, firth=self.method == "firth",
+                               tol=self.tol, max_iter=self.max_iter)
+
+    def _profile_intervals(self, alpha: float) -> pd.DataFrame:
+        beta = self.params.to_numpy()
+        ends = [profile_bounds(lambda b, k=k: self._profile_llf(k, b), beta[k], self.bse.iloc[k], self.llf, alpha)
+                for k in range(len(beta))]
+        return pd.DataFrame(ends, index=self.params.index, columns=["lower", "upper"])
+
+    def _constrained_llf(self, columns: tuple[int, ...]) -> float:
+        free = np.ones(len(self.params), dtype=bool)
+        free[list(columns)] = False
+        start = np.where(free, self.params.to_numpy(), 0.0)
+        fit = newton(self._core, start, firth=self.method == "firth", free=free, tol=self.tol,
+                     max_iter=self.max_iter)
+        if not fit.converged:
+            warn("anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
+                 ConvergenceWarning)
+        return float(fit.obj.value)
 
     @cached_property
     def concordance(self) -> ConcordanceResult:
@@ -122,17 +152,18 @@ def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str,
     return time, status, w
 
 
-def _check_design(x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None) -> None:
+def _check_design(x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None,
+                  describe=repr) -> None:
     dead = status * (1.0 if w is None else w)
     if not np.any(dead > 0):
         raise ModelError(
             "fit_cox: there are no events among the rows used, so no Cox model can be fitted. "
             "Check the event coding (1 = event) or use a longer follow-up."
         )
-    const = [c for c, col in zip(covariates, x.T) if np.ptp(col) == 0]
+    const = [describe(c) for c, col in zip(covariates, x.T) if np.ptp(col) == 0]
     if const:
         raise ModelError(
-            f"fit_cox: covariate(s) {const} take a single value among the rows used; "
+            f"fit_cox: covariate(s) {', '.join(const)} take a single value among the rows used; "
             "a constant has no hazard ratio. Drop them from `covariates`."
         )
     xc = x - x.mean(axis=0)
@@ -156,10 +187,11 @@ def _monotone(fit, names, firth) -> list[str]:
 
 def fit_cox(
     data: pd.DataFrame,
-    duration: str,
-    event: str,
-    covariates: Sequence[str],
+    duration: str | None = None,
+    event: str | None = None,
+    covariates: str | Sequence[str] = (),
     *,
+    formula: str | None = None,
     ties: str = "efron",
     method: str = "ml",
     strata: str | Sequence[str] | None = None,
@@ -182,7 +214,14 @@ def fit_cox(
     duration, event : str
         Follow-up time (finite, >= 0) and event indicator (0/1 or bool).
     covariates : sequence of str
-        Numeric columns (dummy-code categories); the terms, in order.
+        Covariate columns, in order: numeric ones as they are, boolean ones
+        as 0/1, text and categorical ones dummy-coded as R (treatment
+        contrasts, the first category or sorted value the reference).
+    formula : str, optional
+        Instead of ``duration``, ``event`` and ``covariates``: a formula as
+        ``coxph``'s, ``"Surv(pfs_months, pfs_event) ~ nk_per_ul + C(sex) +
+        strata(site)"``, with ``strata(x)`` and ``cluster(x)`` terms allowed
+        on the right (the grammar of :func:`fit_logistic`'s formulas).
     ties : {"efron", "breslow"}
         Handling of tied event times, as ``coxph(ties=)``.
     method : {"ml", "firth"}
@@ -197,7 +236,9 @@ def fit_cox(
         implied by ``cluster``.  ML only.
     ci : {"wald", "profile"}
         Interval method of ``conf_int()``; profile uses the (penalized)
-        likelihood with the other coefficients re-maximised.
+        likelihood with the other coefficients re-maximised, and the p-values
+        are then likelihood-ratio tests (as ``fit_logistic``; Firth p-values
+        are penalized LR tests either way).
     alpha : float
         ``1 - level`` of the intervals.
     missing : {"drop", "raise"}
@@ -268,9 +309,22 @@ def fit_cox(
     if isinstance(covariates, str):
         covariates = [covariates]
     covariates = list(covariates)
-    if not covariates:
+    if formula is None and not covariates:
         raise ImmuneCorrelatesError("fit_cox: give at least one covariate.")
     strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
+    md = model_data(data, formula=formula, response=[duration, event], covariates=covariates, kind="cox",
+                    missing=missing, caller="fit_cox", strata=strata_cols, cluster=cluster,
+                    extra=[weights] if weights else [], numeric=[weights] if weights else [],
+                    numeric_response=True)
+    if len(md.response) == 3:
+        raise FormulaError("fit_cox: Surv(entry, duration, event) (delayed entry) is not yet supported by this "
+                           "version of fit_cox; use Surv(duration, event).")
+    duration, event = md.response
+    strata_cols, cluster, rows, excluded = list(md.strata), md.cluster, md.rows, md.excluded
+    design = md.design.without_intercept()
+    covariates = list(design.names)
+    if not covariates:
+        raise ImmuneCorrelatesError("fit_cox: the formula has no covariates; give at least one.")
     robust = bool(robust or cluster is not None)
     firth = method == "firth"
     if firth and robust:
@@ -278,16 +332,10 @@ def fit_cox(
             "fit_cox: robust/cluster variances are available for method='ml' only; "
             "drop robust=/cluster= or use method='ml'."
         )
-    extra = [c for c in (weights, cluster) if c is not None]
-    columns = [duration, event, *covariates, *strata_cols, *extra]
-    rows, excluded = complete_cases(
-        data, columns, missing=missing, numeric=[duration, event, *covariates, *([weights] if weights else [])],
-        caller="fit_cox",
-    )
     ids = row_ids(rows).reset_index(drop=True)
     time, status, w = validate_survival_columns(rows, ids, duration, event, weights)
-    x = rows[covariates].to_numpy(dtype=float)
-    _check_design(x, covariates, status, w)
+    x = design.X
+    _check_design(x, covariates, status, w, design.describe)
     cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,
                       frequency=frequency_weights)
     p = len(covariates)
@@ -300,7 +348,7 @@ def fit_cox(
         notes.append(msg)
     diverged = _monotone(fit, covariates, firth)
     if diverged:
-        names = ", ".join(repr(c) for c in diverged)
+        names = ", ".join(design.describe(c) for c in diverged)
         msg = (f"fit_cox: the partial likelihood is monotone in {names}: the estimate diverges "
                "(e.g. every event falls in one group), so its hazard ratio, Wald standard error, "
                "p-value and interval are meaningless (likelihood-ratio and score tests remain usable). "
@@ -337,21 +385,13 @@ def fit_cox(
     params = pd.Series(beta, index=names)
     bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
 
-    def prof(k: int, value: float) -> float:
-        return constrained_llf(cd, beta, k, value, firth=firth, tol=tol, max_iter=max_iter)
-
-    if firth:
-        pvalues = pd.Series([lr_pvalue(llf, prof(k, 0.0)) for k in range(p)], index=names)
+    if firth or ci == "profile":
+        pvalues = pd.Series([lr_pvalue(llf, constrained_llf(cd, beta, k, 0.0, firth=firth, tol=tol,
+                                                            max_iter=max_iter)) for k in range(p)], index=names)
         test = "lr"
     else:
         pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse.to_numpy())), index=names)
         test = "wald"
-
-    def intervals(a: float) -> pd.DataFrame:
-        if ci == "wald":
-            return wald_table(params, bse, a)
-        ends = [profile_bounds(lambda b, k=k: prof(k, b), beta[k], bse.iloc[k], llf, a) for k in range(p)]
-        return pd.DataFrame(ends, index=names, columns=["lower", "upper"])
 
     lp = np.empty(cd.n)
     lp[cd.order] = cd.x @ beta
@@ -359,16 +399,18 @@ def fit_cox(
         notes.append(f"stratified by {strata_cols} (separate baseline hazards)")
     if robust:
         notes.append("robust (sandwich) standard errors" + (f", clustered by {cluster!r}" if cluster else ""))
-    return CoxResult(
+    result = CoxResult(
         params=params, bse=bse, pvalues=pvalues, llf=llf, nobs=int(cd.n), n_events=int(status.sum()),
         excluded=excluded, method=method, ci_method=ci, test=test, alpha=alpha,
         cov=pd.DataFrame(cov, index=names, columns=names), converged=fit.converged, n_iter=fit.n_iter,
-        notes=tuple(notes), _intervals=intervals(alpha), _interval_fn=intervals, llf_null=llf_null,
+        notes=tuple(notes), design=design, llf_null=llf_null, formula=formula, max_iter=max_iter, tol=tol,
         model_tests=model_tests, ties=ties, strata=tuple(strata_cols), robust=robust,
         cov_naive=pd.DataFrame(cov_naive, index=names, columns=names),
         linear_predictor=pd.Series(lp, index=rows.index, name="linear_predictor"), _core=cd,
         _cluster=None if cluster is None else rows[cluster].to_numpy()[cd.order],
     )
+    intervals = wald_table(params, bse, alpha) if ci == "wald" else result._profile_intervals(alpha)
+    return replace(result, _intervals=intervals)
 
 
 def _robust(cd, ev, ev0, cov_naive, rows, cluster):

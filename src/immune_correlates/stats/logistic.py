@@ -6,13 +6,14 @@ non-responders.  :func:`fit_logistic` checks for separation first (Konis's
 linear programmes, :mod:`.separation`), warns when ML cannot give finite
 estimates, and offers Firth's bias-reduced estimates (Firth 1993; Heinze &
 Schemper 2002) with profile penalized-likelihood intervals as logistf
-reports them.
+reports them.  Models come from column names or a formula
+(:mod:`.formula`); ``anova()`` tests each term (R's ``drop1``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import NamedTuple
 
 import numpy as np
@@ -20,7 +21,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
-from .._missing import complete_cases, row_ids
+from .._missing import row_ids
 from ..errors import (
     ConvergenceWarning,
     ImmuneCorrelatesError,
@@ -29,12 +30,13 @@ from ..errors import (
     SeparationWarning,
     warn,
 )
-from ._logistic_core import newton_fit
-from ._model import RegressionResult, wald_table
-from ._profile import lr_pvalue, profile_bounds
+from ._logistic_result import LogisticModel, LogisticResult, Profiler
+from ._model import wald_table
+from ._profile import lr_pvalue
+from .design_matrix import Design, model_data
 from .separation import SeparationResult, separation_from_arrays
 
-__all__ = ["LogisticResult", "fit_logistic", "weighted_auc"]
+__all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc", "binary_outcome_values"]
 
 INTERCEPT = "Intercept"
 
@@ -46,19 +48,8 @@ class _Prepared(NamedTuple):
     names: list[str]
     index: pd.Index
     excluded: pd.DataFrame
-
-
-def _as_list(covariates: str | Sequence[str]) -> list[str]:
-    covs = [covariates] if isinstance(covariates, str) else list(covariates)
-    dupes = sorted({c for c in covs if covs.count(c) > 1})
-    if dupes:
-        raise ImmuneCorrelatesError(f"covariates {dupes} are listed more than once; list each once.")
-    if INTERCEPT in covs:
-        raise ImmuneCorrelatesError(
-            f"a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. "
-            "Rename that column."
-        )
-    return covs
+    design: Design
+    outcome: str
 
 
 def binary_outcome_values(series: pd.Series, ids: pd.Series, outcome: str, caller: str) -> np.ndarray:
@@ -78,14 +69,17 @@ def binary_outcome_values(series: pd.Series, ids: pd.Series, outcome: str, calle
     return values.to_numpy(dtype=float)
 
 
-def _check_design(X: np.ndarray, names: list[str], caller: str) -> None:
-    for j, name in enumerate(names[1:], start=1):
+def _check_design(X: np.ndarray, design: Design, caller: str) -> None:
+    names = design.names
+    for j, name in enumerate(names):
         col = X[:, j]
-        if np.ptp(col) == 0:
+        if name != INTERCEPT and np.ptp(col) == 0:
+            what = design.describe(name)
             raise ModelError(
-                f"{caller}: covariate {name!r} is constant (every used row has {col[0]:g}), so its "
+                f"{caller}: covariate {what} is constant (every used row has {col[0]:g}), so its "
                 "effect cannot be estimated and the design matrix is rank deficient. "
-                "Remove it from the covariates."
+                + ("Merge that level with another or leave it out." if what != repr(name)
+                   else "Remove it from the covariates.")
             )
     scaled = X / np.linalg.norm(X, axis=0)
     rank = np.linalg.matrix_rank(scaled)
@@ -100,20 +94,25 @@ def _check_design(X: np.ndarray, names: list[str], caller: str) -> None:
         )
 
 
-def _prepare(data, outcome, covariates, weights, missing, caller) -> _Prepared:
-    covs = _as_list(covariates)
-    extra = [weights] if weights is not None else []
-    kept, excluded = complete_cases(
-        data, [outcome, *covs, *extra], missing=missing, numeric=[*covs, *extra], caller=caller
-    )
+def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) -> _Prepared:
+    covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    if INTERCEPT in covs:
+        raise ImmuneCorrelatesError(
+            f"a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. "
+            "Rename that column."
+        )
+    md = model_data(data, formula=formula, response=[outcome], covariates=covs, kind="logistic",
+                    missing=missing, caller=caller, extra=[weights] if weights else [],
+                    numeric=[weights] if weights else [])
+    kept, outcome = md.rows, md.response[0]
     ids = row_ids(kept)
     y = binary_outcome_values(kept[outcome], ids, outcome, caller)
-    X = np.column_stack([np.ones(len(kept))] + [kept[c].to_numpy(dtype=float) for c in covs])
     w = np.ones(len(kept)) if weights is None else kept[weights].to_numpy(dtype=float)
     if np.any(w < 0):
         rows = [{"patient_id": ids.iloc[i], "value": w[i]} for i in np.flatnonzero(w < 0)]
         raise InputError(f"{caller}: case weights must be >= 0", column=weights, rows=rows)
-    return _Prepared(X, y, w, [INTERCEPT, *covs], kept.index, excluded)
+    design = md.design
+    return _Prepared(design.X, y, w, list(design.names), kept.index, md.excluded, design, outcome)
 
 
 def weighted_auc(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -127,102 +126,64 @@ def weighted_auc(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) 
     return float(np.sum(pos * (below + 0.5 * neg)) / total) if total > 0 else float("nan")
 
 
-@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class LogisticResult(RegressionResult):
-    """A fitted logistic regression (see :func:`fit_logistic`).
+def detect_separation(
+    data: pd.DataFrame,
+    outcome: str | None = None,
+    covariates: str | Sequence[str] = (),
+    *,
+    formula: str | None = None,
+    missing: str = "drop",
+) -> SeparationResult:
+    """Check whether logistic maximum likelihood estimates are infinite.
 
-    Besides :class:`RegressionResult`'s attributes: ``llf_null`` (intercept-only
-    fit, same method; for Firth, logistf's null model: every slope fixed at 0
-    while the penalty keeps the full model's information), ``lr_statistic``, ``lr_df``, ``lr_pvalue`` (likelihood-ratio
-    test of all covariates), ``fitted`` (probabilities of the rows used),
-    ``auc`` (C statistic of ``fitted``), ``separation`` (the
-    :class:`SeparationResult` found before fitting), ``outcome``, ``covariates``.
+    Parameters
+    ----------
+    data : DataFrame
+        One row per patient.
+    outcome : str
+        0/1 (or boolean) outcome column.
+    covariates : str or sequence of str
+        Covariate columns (text, categorical and boolean ones dummy-coded as
+        :func:`fit_logistic` does); the model has an intercept.
+    formula : str, optional
+        A model formula instead of ``outcome`` and ``covariates``; the check
+        is per model-matrix column, so a separated factor level is named.
+    missing : {"drop", "raise"}
+        What to do with incomplete rows (see :func:`fit_logistic`).
+
+    Returns
+    -------
+    SeparationResult
+
+    Notes
+    -----
+    Linear programmes of Konis (2007), *Linear programming algorithms for
+    detecting separated data in binary logistic regression models* (DPhil
+    thesis, Oxford); separation as defined by Albert & Anderson (1984),
+    Biometrika 71:1-10.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"cr": [0, 0, 0, 1, 1, 1], "nk": [1.0, 2, 3, 4, 5, 6]})
+    >>> res = detect_separation(df, "cr", "nk")
+    >>> res.kind, res.infinite_terms
+    ('complete', ('Intercept', 'nk'))
     """
-
-    llf_null: float = float("nan")
-    lr_statistic: float = float("nan")
-    lr_df: int = 0
-    lr_pvalue: float = float("nan")
-    fitted: pd.Series = None
-    auc: float = float("nan")
-    separation: SeparationResult = None
-    outcome: str = ""
-    covariates: tuple[str, ...] = ()
-
-    ratio_name = "odds_ratio"
-
-    def predict(self, data: pd.DataFrame) -> pd.Series:
-        """Predicted probabilities for the rows of ``data`` (NaN where a covariate is missing)."""
-        missing_cols = [c for c in self.covariates if c not in data.columns]
-        if missing_cols:
-            raise ImmuneCorrelatesError(f"predict: column(s) {missing_cols} not found in data.")
-        columns = [np.ones(len(data))]
-        for c in self.covariates:
-            values = pd.to_numeric(data[c], errors="coerce")
-            bad = values.isna() & data[c].notna()
-            if bad.any():
-                rows = [{"patient_id": p, "value": v} for p, v in zip(row_ids(data)[bad], data[c][bad])]
-                raise InputError("predict: covariate values must be numeric", column=c, rows=rows)
-            columns.append(values.to_numpy(dtype=float))
-        X = np.column_stack(columns)
-        return pd.Series(expit(X @ self.params.to_numpy()), index=data.index, name="probability")
-
-    def _title(self) -> str:
-        kind = "Firth-penalized" if self.method == "firth" else "maximum likelihood"
-        return f"Logistic regression ({kind}) of {self.outcome}"
-
-    def _notes(self) -> list[str]:
-        lines = super()._notes()
-        lines.append(
-            f"LR test of the model: chi2 = {self.lr_statistic:.4g} on {self.lr_df} df, p = {self.lr_pvalue:.4g}; "
-            f"AUC = {self.auc:.3f}"
-        )
-        return lines
-
-
-def _profile_machinery(X, y, w, firth, beta, llf, scale, names, max_iter, tol, flat_tol):
-    """Constrained (penalized) llf callbacks and an interval function, as logistf computes them."""
-    k_all = X.shape[1]
-    path: dict[int, list[tuple[float, np.ndarray]]] = {k: [(beta[k], beta)] for k in range(k_all)}
-
-    def constrained(k: int, value: float) -> float:
-        # path following: start from the line through the two solutions profiled
-        # nearest to this value (on a separated profile the other coefficients
-        # move linearly with this one, far beyond what a few capped steps reach)
-        near = sorted(path[k], key=lambda item: abs(item[0] - value))[:2]
-        start = near[0][1].copy()
-        if len(near) == 2 and near[0][0] != near[1][0]:
-            slope = (near[0][1] - near[1][1]) / (near[0][0] - near[1][0])
-            start = start + slope * (value - near[0][0])
-        start[k] = value
-        fixed = np.zeros(k_all, dtype=bool)
-        fixed[k] = True
-        fit = newton_fit(X, y, w, firth=firth, beta0=start, fixed=fixed, max_iter=max_iter, tol=tol, flat_tol=flat_tol)
-        if not fit.converged:
-            warn(
-                f"fit_logistic: the constrained fit with {names[k]} = {value:.6g} (profile likelihood) did "
-                f"not converge in {max_iter} iterations; that interval end may be inaccurate. "
-                "Increase max_iter.",
-                ConvergenceWarning)
-        path[k].append((value, fit.beta))
-        return float(fit.llf)
-
-    def intervals(alpha: float) -> pd.DataFrame:
-        ends = [profile_bounds(lambda b, k=k: constrained(k, b), beta[k], scale[k], llf, alpha) for k in range(k_all)]
-        return pd.DataFrame(ends, index=names, columns=["lower", "upper"])
-
-    return constrained, intervals
+    prepared = _prepare(data, outcome, covariates, None, missing, "detect_separation", formula)
+    return separation_from_arrays(prepared.X, prepared.y, prepared.names, prepared.w)
 
 
 def fit_logistic(
     data: pd.DataFrame,
-    outcome: str,
+    outcome: str | None = None,
     covariates: str | Sequence[str] = (),
     method: str = "ml",
     ci: str = "wald",
     alpha: float = 0.05,
     missing: str = "drop",
     *,
+    formula: str | None = None,
     weights: str | None = None,
     max_iter: int = 100,
     tol: float = 1e-10,
@@ -236,8 +197,12 @@ def fit_logistic(
     outcome : str
         Column coded 0/1 (or boolean); 1 is the event modelled (e.g. CR).
     covariates : str or sequence of str
-        Numeric covariate columns, in the order of the output; ``[]`` fits the
-        intercept-only model.
+        Covariate columns, in the order of the output; ``[]`` fits the
+        intercept-only model.  Numeric columns enter as they are, boolean
+        ones as 0/1 named as the column; text and categorical columns are
+        dummy-coded as R does (treatment contrasts; the reference is the
+        first category of a categorical, else the first value in sorted
+        order), with columns named ``sex[T.M]``.
     method : {"ml", "firth"}
         Maximum likelihood, or Firth's penalized likelihood
         ``l(b) + 0.5 log det I(b)`` (finite even under separation).
@@ -253,6 +218,13 @@ def fit_logistic(
     weights : str, optional
         Column of non-negative case weights (a weight of 2 counts the row
         twice; ``nobs`` and ``n_events`` then count weights).
+    formula : str, optional
+        A Wilkinson formula instead of ``outcome`` and ``covariates``, e.g.
+        ``"cr ~ nk_per_ul + C(sex, Treatment('F')) + np.log2(cd8_per_ul)"``:
+        formulaic's grammar (``+ : * -1``, ``C()``, ``I()``, ``bs()``,
+        ``cr(x, df=3, constraints="center")``, ``np.log2`` and the other
+        functions of :data:`.formula.NUMPY_FUNCTIONS`).  It is parsed, never
+        run as Python: anything else is refused with a ``FormulaError``.
     max_iter, tol : int, float
         Newton iterations allowed and convergence tolerance on the step.
 
@@ -263,7 +235,8 @@ def fit_logistic(
     Raises
     ------
     InputError
-        The outcome has values other than 0/1 (patients and values listed).
+        The outcome has values other than 0/1 (patients and values listed);
+        a formula that is not plain data (``FormulaError``).
     ModelError
         Only one outcome class; a constant or collinear covariate.
 
@@ -289,6 +262,12 @@ def fit_logistic(
     >>> df = pd.DataFrame({"cr": [0, 0, 0, 1, 0, 1, 1, 1], "nk": [1.0, 2, 3, 4, 5, 6, 7, 8]})
     >>> res = fit_logistic(df, "cr", "nk", method="firth", ci="profile")
     >>> res.summary()[["term", "estimate", "odds_ratio", "p_value"]]  # doctest: +SKIP
+    >>> df["arm"] = ["a", "b", "a", "b", "a", "b", "a", "b"]
+    >>> adj = fit_logistic(df, formula="cr ~ nk + C(arm)", method="firth")
+    >>> list(adj.params.index)
+    ['Intercept', 'nk', 'C(arm)[T.b]']
+    >>> adj.anova().index.tolist()
+    ['nk', 'C(arm)']
     """
     caller = "fit_logistic"
     if method not in ("ml", "firth"):
@@ -297,8 +276,8 @@ def fit_logistic(
         raise ImmuneCorrelatesError(f"{caller}: ci must be 'wald' or 'profile', got {ci!r}.")
     if not 0 < alpha < 1:
         raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
-    prep = _prepare(data, outcome, covariates, weights, missing, caller)
-    X, y, w, names = prep.X, prep.y, prep.w, prep.names
+    prep = _prepare(data, outcome, covariates, weights, missing, caller, formula)
+    X, y, w, names, outcome = prep.X, prep.y, prep.w, prep.names, prep.outcome
     n_events = float(np.sum(w * y))
     n_non = float(np.sum(w * (1 - y)))
     if n_events == 0 or n_non == 0:
@@ -308,15 +287,18 @@ def fit_logistic(
             "needs both outcomes (events and non-events) to estimate anything. Check the outcome "
             "coding or the rows selected."
         )
-    _check_design(X[w > 0], names, caller)
+    if INTERCEPT not in names:
+        raise ModelError(f"{caller}: the model needs an intercept; remove '-1' / '0 +' from the formula.")
+    _check_design(X[w > 0], prep.design, caller)
     firth = method == "firth"
     sep = separation_from_arrays(X, y, names, w)
     notes: list[str] = []
     flat_tol = None
+    which = ", ".join(prep.design.describe(t) if t != INTERCEPT else t for t in sep.infinite_terms)
     if sep.separated and not firth:
         flat_tol = 1e-10
         msg = (
-            f"{sep.kind} separation: the maximum likelihood estimates of {', '.join(sep.infinite_terms)} "
+            f"{sep.kind} separation: the maximum likelihood estimates of {which} "
             f"are infinite (the reported values only reflect where the iteration stopped). "
             f'Use method="firth" for finite, bias-reduced estimates.'
         )
@@ -324,10 +306,11 @@ def fit_logistic(
         notes.append(msg)
     elif sep.separated:
         notes.append(
-            f"{sep.kind} separation for {', '.join(sep.infinite_terms)}: maximum likelihood estimates "
+            f"{sep.kind} separation for {which}: maximum likelihood estimates "
             "would be infinite; Firth's penalized estimates are finite."
         )
-    fit = newton_fit(X, y, w, firth=firth, max_iter=max_iter, tol=tol, flat_tol=flat_tol)
+    model = LogisticModel(X, y, w, tuple(names), firth, max_iter, tol, flat_tol)
+    fit = model.fit()
     if not fit.converged:
         msg = f"the Newton iteration did not converge in {fit.n_iter} iterations (max_iter={max_iter})."
         warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning)
@@ -345,25 +328,22 @@ def fit_logistic(
     if k_all > 1:
         fixed = np.ones(k_all, dtype=bool)
         fixed[0] = False
-        null = newton_fit(X, y, w, firth=firth, fixed=fixed, max_iter=max_iter, tol=tol)
-        llf_null = float(null.llf)
+        llf_null = float(replace(model, flat_tol=None).fit(fixed=fixed).llf)
     else:
         llf_null = llf
     lr_stat = max(2.0 * (llf - llf_null), 0.0)
     lr_df = k_all - 1
     lr_p = float(stats.chi2.sf(lr_stat, lr_df)) if lr_df > 0 else float("nan")
+    # first bracket width of a profile: the Wald SE, except for an infinite ML estimate,
+    # whose SE only reflects where the iteration stopped
+    scale = np.where([t in sep.infinite_terms and not firth for t in names], 1.0 + np.abs(beta), bse)
     if ci == "wald":
         pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse)), index=names)
-        intervals, interval_fn, test = wald_table(params, bse_s, alpha), None, "wald"
+        intervals, test = wald_table(params, bse_s, alpha), "wald"
     else:
-        # first bracket width: the Wald SE, except for an infinite ML estimate,
-        # whose SE only reflects where the iteration stopped
-        scale = np.where([t in sep.infinite_terms and not firth for t in names], 1.0 + np.abs(beta), bse)
-        constrained, interval_fn = _profile_machinery(
-            X, y, w, firth, beta, llf, scale, names, max_iter, tol, flat_tol
-        )
-        pvalues = pd.Series([lr_pvalue(llf, constrained(k, 0.0)) for k in range(k_all)], index=names)
-        intervals, test = interval_fn(alpha), "lr"
+        profiler = Profiler(model, beta, llf, scale)
+        pvalues = pd.Series([lr_pvalue(llf, profiler.constrained(k, 0.0)) for k in range(k_all)], index=names)
+        intervals, test = profiler.intervals(alpha), "lr"
     prob = expit(X @ beta)
     return LogisticResult(
         params=params,
@@ -381,8 +361,8 @@ def fit_logistic(
         converged=bool(fit.converged),
         n_iter=int(fit.n_iter),
         notes=tuple(notes),
+        design=prep.design,
         _intervals=intervals,
-        _interval_fn=interval_fn,
         llf_null=llf_null,
         lr_statistic=lr_stat,
         lr_df=lr_df,
@@ -392,4 +372,7 @@ def fit_logistic(
         separation=sep,
         outcome=outcome,
         covariates=tuple(names[1:]),
+        formula=formula,
+        model=model,
+        scale=scale,
     )

@@ -26,6 +26,7 @@ from ..errors import (
 )
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
+from .design_matrix import expand_covariates, screen_terms
 from .multiplicity import adjust_pvalues
 
 __all__ = ["screen", "MODELS"]
@@ -153,6 +154,7 @@ def screen(
     progress: bool = False,
     missing: str = "drop",
     boot_ci: str = "percentile",
+    formula: str | None = None,
 ) -> pd.DataFrame:
     """Fit one (covariate-adjusted) model per feature and tabulate the feature's effect.
 
@@ -194,6 +196,11 @@ def screen(
         left-out patients listed per row, or refuse incomplete data.
     boot_ci : {"percentile", "bca"}
         Bootstrap interval type.
+    formula : str, optional
+        ``"cr ~ age + C(sex)"`` or ``"Surv(pfs_months, pfs_event) ~ age"``
+        instead of ``outcome``/``duration``/``event`` and ``covariates``: the
+        right side are the adjustment covariates of every model, with the
+        grammar and dummy coding of :func:`fit_logistic`'s formulas.
 
     Returns
     -------
@@ -229,6 +236,11 @@ def screen(
         raise ImmuneCorrelatesError(f"screen: boot_ci must be 'percentile' or 'bca', got {boot_ci!r}.")
     if int(n_boot) < 0:
         raise ImmuneCorrelatesError(f"screen: n_boot must be >= 0, got {n_boot!r}.")
+    if formula is not None:
+        data, outcome, duration, event, covariates = screen_terms(
+            data, formula, given=(outcome, duration, event, covariates))
+    else:  # text and categorical covariates are dummy-coded as in fit_logistic / fit_cox
+        data, covariates = expand_covariates(data, covariates)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     design, features, ids, excluded, rows, family = prepare_screen(
         data, features, outcome=outcome, duration=duration, event=event, model=model,

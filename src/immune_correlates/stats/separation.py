@@ -16,7 +16,8 @@ log-likelihood; Konis (2007) finds them by linear programming.  We solve, with
    means *complete* separation (every row is strictly on its side).
 
 This is the check of ``detectseparation::detect_separation`` (formerly
-``brglm2``), made exact about *which* coefficients diverge by solving one
+``brglm2``; the data-frame entry point, :func:`.logistic.detect_separation`,
+lives next to the logistic model it serves), made exact about *which* coefficients diverge by solving one
 programme per coefficient instead of reading the support of a single vertex.
 """
 
@@ -31,7 +32,7 @@ from scipy.optimize import linprog
 
 from .._results import ResultDisplay
 
-__all__ = ["SeparationResult", "detect_separation", "separation_from_arrays"]
+__all__ = ["SeparationResult", "separation_from_arrays"]
 
 #: An LP optimum above this (on unit-scaled columns) counts as positive.
 LP_TOL = 1e-7
@@ -143,48 +144,3 @@ def separation_from_arrays(
     kind = "complete" if t > LP_TOL else "quasi-complete"
     infinite = tuple(name for name, d in directions.items() if d != 0)
     return SeparationResult(True, kind, infinite, directions, n)
-
-
-def detect_separation(
-    data: pd.DataFrame,
-    outcome: str,
-    covariates: str | Sequence[str] = (),
-    *,
-    missing: str = "drop",
-) -> SeparationResult:
-    """Check whether logistic maximum likelihood estimates are infinite.
-
-    Parameters
-    ----------
-    data : DataFrame
-        One row per patient.
-    outcome : str
-        0/1 (or boolean) outcome column.
-    covariates : str or sequence of str
-        Covariate columns; the model has an intercept.
-    missing : {"drop", "raise"}
-        What to do with incomplete rows (see :func:`fit_logistic`).
-
-    Returns
-    -------
-    SeparationResult
-
-    Notes
-    -----
-    Linear programmes of Konis (2007), *Linear programming algorithms for
-    detecting separated data in binary logistic regression models* (DPhil
-    thesis, Oxford); separation as defined by Albert & Anderson (1984),
-    Biometrika 71:1-10.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> df = pd.DataFrame({"cr": [0, 0, 0, 1, 1, 1], "nk": [1.0, 2, 3, 4, 5, 6]})
-    >>> res = detect_separation(df, "cr", "nk")
-    >>> res.kind, res.infinite_terms
-    ('complete', ('Intercept', 'nk'))
-    """
-    from .logistic import _prepare  # local import: logistic imports this module
-
-    prepared = _prepare(data, outcome, covariates, None, missing, "detect_separation")
-    return separation_from_arrays(prepared.X, prepared.y, prepared.names, prepared.w)
