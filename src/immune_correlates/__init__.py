@@ -54,6 +54,7 @@ from .stats import (
     optimal_cutpoint,
     ph_test,
     screen,
+    table_one,
 )
 
 __version__ = "0.1.0"
@@ -68,4 +69,5 @@ __all__ = [
     "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
+    "table_one",
 ]
