@@ -153,7 +153,8 @@ def trial_summary(cohort, alpha: float = 0.05, landmark_months: float = 60.0) ->
     name = "os_5y" if landmark_months == 60 else f"os_{landmark_months:g}m"
     still = int((frame["os_months"] >= landmark_months).sum())
     put(name, value=at["survival"], ci_lower=at["ci_lower"], ci_upper=at["ci_upper"], unit="survival probability",
-        events=int(ep["os_event"].sum()), at_risk=still, method="km_survival",
+        events=int(((frame["os_event"] == 1) & (frame["os_months"] <= landmark_months)).sum()), at_risk=still,
+        method="km_survival",
         note="" if np.isfinite(at["survival"]) else f"no patient followed to {landmark_months:g} months")
 
     ae = cohort.adverse_events

@@ -105,7 +105,7 @@ class AnalysisConfig:
 
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["inputs"] = {k: str(v) for k, v in self.inputs.items()}
+        out["inputs"] = {k: Path(v).name for k, v in self.inputs.items()}  # file names only: no directories
         return out
 
 

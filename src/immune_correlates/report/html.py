@@ -101,12 +101,17 @@ def figure_payload(png: bytes, caption: str) -> dict:
     return {"data": base64.b64encode(png).decode("ascii"), "caption": caption}
 
 
-def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict) -> str:
-    """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``."""
+def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict, *, methods=None) -> str:
+    """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``.
+
+    ``methods`` is a list of ``(heading, text)`` (the run's own, see
+    :func:`.methods.methods_section`); default the generic :data:`METHODS`.
+    """
     flat = []
     for key, value in provenance.items():
         if isinstance(value, dict):
             flat.extend((f"{key}.{k}", v) for k, v in value.items())
         else:
             flat.append((key, value))
-    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS, provenance=flat)
+    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS if methods is None else methods,
+                            provenance=flat)

@@ -125,11 +125,7 @@ class _Run:
 def _step_trial_summary(run: _Run) -> None:
     ts = trial_summary(run.cohort, alpha=run.config.alpha)
     run.tables["trial_summary"] = ts.reset_index()
-    kinds = ts["kind"] if "kind" in ts else pd.Series(dtype=object)
-    assessed = ts["value"].notna()
-    run.add_record(*[{"proportion": "clopper_pearson", "median_survival": "km_median",
-                      "survival_probability": "km_survival",
-                      "clustered_proportion": "clustered_ratio"}.get(k) for k in kinds[assessed]])
+    run.add_record(*ts.loc[ts["value"].notna() | ts["ci_lower"].notna(), "method"])
 
 
 def _step_features(run: _Run) -> None:
@@ -163,22 +159,15 @@ def _step_features(run: _Run) -> None:
     mf, run.scales = model_features(run.frame, run.features, fs.catalogue, log2_counts=cfg.log2_counts,
                                     per_sd=cfg.per_sd)
     run.model_frame = run.frame.drop(columns=run.features).join(mf)
-    kinds = fs.catalogue.set_index("feature")["kind"]
-    used = {kinds.get(f) for f in run.features}
-    if cfg.log2_counts and "count" in used:
-        run.add_record("log2_count")
-    if cfg.log2_counts and "ratio" in used:
-        run.add_record("log2_ratio")
-    if cfg.per_sd:
-        run.add_record("per_sd")
-    if "composite" in used:
-        run.add_record("composite")
 
 
 def _record_tests(run: _Run, table: pd.DataFrame) -> None:
-    for t in table.get("test", pd.Series(dtype=object)).dropna().unique():
-        run.add_record({"wilcoxon_exact": "wilcoxon_exact", "wilcoxon_normal": "wilcoxon_normal",
-                        "fisher": "fisher", "fisher_exact": "fisher", "kruskal_wallis": "kruskal_wallis"}.get(t, t))
+    """Record the test of every row that produced a p-value (the table's own ``test`` column)."""
+    if "test" not in table:
+        return
+    done = table[pd.to_numeric(table["p_value"], errors="coerce").notna()]
+    for t in done["test"].unique():
+        run.add_record({"fisher": "fisher_exact"}.get(t, t))
 
 
 def _step_table_one(run: _Run) -> None:
@@ -230,7 +219,18 @@ def _check_events(run: _Run) -> None:
                                "and log-rank tests cannot be estimated.")
 
 
+def _record_transforms(run: _Run, features) -> None:
+    """Record the transforms of the features a model table used."""
+    cfg = run.config
+    kinds = run.catalogue.set_index("feature")["kind"] if len(run.catalogue) else pd.Series(dtype=object)
+    used = {kinds.get(f) for f in features}
+    run.add_record("log2_count" if cfg.log2_counts and "count" in used else None,
+                   "log2_ratio" if cfg.log2_counts and "ratio" in used else None,
+                   "per_sd" if cfg.per_sd else None, "composite" if "composite" in used else None)
+
+
 def _record_models(run: _Run, table: pd.DataFrame) -> None:
+    _record_transforms(run, table["feature"])
     for m in table["method"].dropna().unique():
         run.add_record({"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox",
                         "firth_cox": "firth_cox"}.get(m, m))
@@ -317,11 +317,6 @@ def _screen_one(run: _Run, family: str) -> pd.DataFrame:
         table = table.merge(perm[["feature", "p_perm", "p_maxt"]], on="feature", how="left")
         run.add_record("permutation", "maxt")
     table.insert(1, "scale", table["feature"].map(scales))
-    kinds = fs.catalogue.set_index("feature")["kind"]
-    if "composite" in {kinds.get(f) for f in panel}:
-        run.add_record("composite")
-    if cfg.log2_counts and "count" in {kinds.get(f) for f in panel}:
-        run.add_record("log2_count")
     return table.sort_values("p_value", kind="stable").reset_index(drop=True)
 
 
