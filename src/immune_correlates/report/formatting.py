@@ -89,6 +89,10 @@ def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _num(v: float) -> str:
+    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
 def _ratio(v, lo, hi) -> str:
     f = lambda x: (f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else "0"))  # noqa: E731
     return f"{f(v)} ({f(lo)}-{f(hi)})"
@@ -111,7 +115,7 @@ def format_comparison(table: pd.DataFrame, levels) -> pd.DataFrame:
     out = pd.DataFrame({"Feature": table["feature"]})
     for g in levels:
         out[f"{g}: median [Q1, Q3] (n)"] = [
-            f"{m:.3g} [{a:.3g}, {b:.3g}] ({int(k)})" if _finite(m) else f"- ({int(k)})"
+            f"{_num(m)} [{_num(a)}, {_num(b)}] ({int(k)})" if _finite(m) else f"- ({int(k)})"
             for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)]
     out["Test"] = table["test"]
     out["p"] = table["p_value"].map(lambda p: f"{p:.3g}")

@@ -46,7 +46,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; } td.text { text-align: left; }
+th { background: #f3f3f3; } td.text { text-align: left; } td { white-space: nowrap; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #555; font-size: 0.9rem; } code { font-size: 0.85rem; }

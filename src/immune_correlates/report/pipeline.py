@@ -244,9 +244,12 @@ def _model_table(run: _Run, table: pd.DataFrame, step: str) -> pd.DataFrame:
     table.insert(1, "scale", table["feature"].map(run.scales))
     for _, row in table.iterrows():
         ids = row.get("excluded")
+        if isinstance(ids, str):  # screen lists the ids left out as "A, B"
+            ids = [i.strip() for i in ids.split(",") if i.strip()]
         if isinstance(ids, (list, tuple)) and ids:
             run.exclude(f"{step}:{row['feature']}",
-                        pd.DataFrame({"patient_id": list(ids), "reason": "missing value in a model column"}))
+                        pd.DataFrame({"patient_id": list(ids),
+                                      "reason": f"missing {row['feature']}, the outcome or a covariate"}))
     return table
 
 
