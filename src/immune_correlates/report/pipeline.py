@@ -283,6 +283,9 @@ def _step_kaplan_meier(run: _Run) -> None:
     cfg = run.config
     kf = cfg.km_feature
     complete = run.frame[[cfg.duration, cfg.event, kf]].dropna()
+    if complete[kf].nunique() < 2:
+        raise ModelUnavailable(f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
+                               "data, so it cannot be split at its median (see the exclusions table).")
     cut = float(complete[kf].median())
     above = dichotomise(run.frame[kf], cut)
     labels = pd.Categorical(above.map({0.0: "at or below median", 1.0: "above median"}),
