@@ -82,17 +82,18 @@ def _key_findings(res, figs):
     return {"title": "Key findings", "text": key_findings(res), "tables": [], "figures": []}
 
 
-def _table_one_shown(t1: pd.DataFrame) -> pd.DataFrame:
-    """Table 1 as read: label, one column per group, overall, missing, test, p, SMD."""
-    groups = list(t1.columns[t1.columns.get_loc("summary") + 1:t1.columns.get_loc("overall") + 1])
-    shown = t1[["label", *groups, "n_missing", "test", "p_value", "smd"]].rename(
-        columns={"label": "", "n_missing": "missing", "p_value": "p", "smd": "SMD"})
+def _table_one_shown(t1: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Table 1 as read: label, one column per group (``cr = 1`` for a 0/1 group), overall, missing, test, p, SMD."""
+    groups = list(t1.columns[t1.columns.get_loc("summary") + 1:t1.columns.get_loc("overall")])
+    names = {g: f"{group} = {g}" for g in groups if g in ("0", "1")}
+    shown = t1[["label", *groups, "overall", "n_missing", "test", "p_value", "smd"]].rename(
+        columns={"label": "", "n_missing": "missing", "p_value": "p", "smd": "SMD", **names})
     shown["test"] = shown["test"].str.replace("_", " ")
     return shown
 
 
 def _table_one(res, figs):
-    shown = _table_one_shown(res.tables["table_one"]) if "table_one" in res.tables else None
+    shown = _table_one_shown(res.tables["table_one"], res.config.group) if "table_one" in res.tables else None
     return {"title": "Baseline characteristics", "text": _note(res, "table_one", "features"),
             "tables": _tab(res, "table_one", shown), "figures": []}
 
@@ -164,7 +165,7 @@ def report_tables(res: AnalysisResults) -> list[tuple[str, str, pd.DataFrame]]:
     t = res.tables
     out = []
     if "table_one" in t:
-        out.append(("Table 1", cap["table_one"], _table_one_shown(t["table_one"])))
+        out.append(("Table 1", cap["table_one"], _table_one_shown(t["table_one"], res.config.group)))
     if "trial_summary" in t:
         out.append(("Trial summary", cap["trial_summary"], format_summary(t["trial_summary"])))
     if "comparison" in t:

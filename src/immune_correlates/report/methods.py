@@ -186,9 +186,9 @@ def key_findings(res, q_max: float = 0.10) -> str:
                                                                           cfg.duration, q_max))
     elif "cox" in res.notes:
         sentences.append(f"{cfg.duration}: {res.notes['cox']}")
-    if "screen_cr" in t and "p_maxt" in t["screen_cr"]:
-        m = len(t["screen_cr"])
-        strong = int((t["screen_cr"]["p_maxt"] < 0.05).sum())
-        sentences.append(f"Across the whole panel ({m} features), {strong} association(s) with {cfg.binary} "
-                         "survived the family-wise Westfall-Young maxT adjustment at 0.05.")
+    for name, what in (("screen_cr", cfg.binary), ("screen_pfs", cfg.duration)):
+        if name in t and "p_maxt" in t[name]:
+            strong = int((t[name]["p_maxt"] < 0.05).sum())
+            sentences.append(f"Across the whole panel ({len(t[name])} features), {strong} association(s) with "
+                             f"{what} survived the family-wise Westfall-Young maxT adjustment at 0.05.")
     return " ".join(sentences)

@@ -128,7 +128,7 @@ def smd_continuous(x, y) -> float:
     if x.size < 2 or y.size < 2:
         return np.nan
     pooled = math.sqrt((x.var(ddof=1) + y.var(ddof=1)) / 2)
-    return abs(x.mean() - y.mean()) / pooled if pooled > 0 else (0.0 if x.mean() == y.mean() else np.inf)
+    return float(abs(x.mean() - y.mean()) / pooled) if pooled > 0 else (0.0 if x.mean() == y.mean() else np.inf)
 
 
 def smd_categorical(p, q) -> float:
