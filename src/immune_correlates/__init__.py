@@ -57,6 +57,7 @@ from .stats import (
     optimal_cutpoint,
     ph_test,
     screen,
+    table_one,
 )
 from .stats.competing_risks import CumulativeIncidenceResult, cumulative_incidence
 from .stats.fine_gray import FineGrayResult, fit_fine_gray
@@ -75,6 +76,7 @@ __all__ = [
     "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
+    "table_one",
 ]
 __all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
             "gray_test"]

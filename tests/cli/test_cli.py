@@ -26,7 +26,7 @@ def demo_dir(tmp_path_factory):
 def test_demo_writes_report_tables_figures_and_results(demo_dir):
     assert (demo_dir / "report.html").stat().st_size > 10_000
     tables = {p.stem for p in (demo_dir / "tables").glob("*.csv")}
-    assert {"trial_summary", "cr_vs_nr", "response_groups", "logistic_cr", "cox_pfs", "exclusions"} <= tables
+    assert {"trial_summary", "comparison", "all_groups", "logistic_cr", "cox_pfs", "exclusions"} <= tables
     figures = {p.stem for p in (demo_dir / "figures").glob("*.png")}
     assert {"response_panel", "forest_logistic", "forest_cox", "kaplan_meier", "volcano_cr", "volcano_pfs"} <= figures
     screen_cr = pd.read_csv(demo_dir / "tables" / "screen_cr.csv")
@@ -60,7 +60,7 @@ def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path)
     for name, path in ofa_len_paths().items():
         args += [f"--{name.replace('_', '-')}", str(path)]
     assert main(args) == 0
-    for table in ("trial_summary", "cr_vs_nr", "response_groups", "logistic_cr", "cox_pfs", "cutpoint", "exclusions"):
+    for table in ("trial_summary", "comparison", "all_groups", "logistic_cr", "cox_pfs", "cutpoint", "exclusions"):
         a = pd.read_csv(demo_dir / "tables" / f"{table}.csv")
         b = pd.read_csv(tmp_path / "out" / "tables" / f"{table}.csv")
         pd.testing.assert_frame_equal(a, b, obj=table)
@@ -77,7 +77,7 @@ def test_analyze_reads_inputs_from_the_config(tmp_path):
         '\n[models]\ncox = "firth"\n\n[analysis]\nadjust = "holm"\n')
     assert main(["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]) == 0
     cox = pd.read_csv(tmp_path / "o" / "tables" / "cox_pfs.csv")
-    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth"}
+    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth_cox"}
 
 
 def _run_cli(args, tmp_path):

@@ -50,4 +50,5 @@ def test_every_patient_gap_of_the_run_is_in_the_exclusions(results):
     assert set(excl.columns) == {"step", "patient_id", "reason"}
     for feature in ("t_function_score", "nk_function_score"):
         missing = set(results.frame.index[results.frame[feature].isna()])
-        assert missing and missing <= set(excl.loc[excl["step"] == feature, "patient_id"])
+        for model in ("logistic", "cox"):
+            assert missing and missing <= set(excl.loc[excl["step"] == f"{model}:{feature}", "patient_id"])

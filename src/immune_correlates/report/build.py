@@ -1,4 +1,11 @@
-"""From a cohort to a finished report directory."""
+"""From a cohort to a finished report directory.
+
+The report is a list of sections, each built by its own function from the
+analysis results (:data:`SECTIONS`); a section whose step could not be
+estimated says why instead of failing.  To add a section, write a function
+``(res, figures) -> dict | None`` (keys ``title``, ``text``, ``tables``,
+``figures``) and insert it into :data:`SECTIONS`.
+"""
 
 from __future__ import annotations
 
@@ -11,76 +18,171 @@ import pandas as pd
 from ..data.pseudonymize import pseudonymize as _pseudonymize
 from ..errors import MissingDataWarning
 from .config import AnalysisConfig
+from .docx import tables_docx
 from .figures import make_figures
+from .formatting import format_comparison, format_model_table, format_summary
 from .html import figure_payload, render_report, table_payload
-from .pipeline import AnalysisResults, run_analysis
+from .methods import covariate_phrase, key_findings, methods_section
+from .pipeline import STEPS, AnalysisResults, run_analysis
 from .provenance import provenance
 from .writer import figure_png, write_outputs
 
-__all__ = ["make_report"]
-
-_CAPTIONS = {
-    "trial_summary": "Efficacy and safety (proportions with exact 95% intervals; Kaplan-Meier estimates).",
-    "cr_vs_nr": "Baseline features of complete responders (CR/CRi) against non-responders.",
-    "response_groups": "Baseline features across the ordered response groups NR < PR < CR.",
-    "logistic_cr": "Univariable logistic models of complete remission, one per feature.",
-    "cox_pfs": "Univariable Cox models of progression-free survival, one per feature.",
-    "km_median_split": "Median progression-free survival by median split of the feature.",
-    "logrank_median_split": "Log-rank test of the median split.",
-    "cutpoint": "Maximally selected log-rank cutpoint with its corrected p-value.",
-    "exclusions": "Every patient left out of a step, with the reason.",
-    "screen_cr": "Every derived feature against complete remission: one model per feature, BH q-values and "
-                 "Westfall-Young maxT permutation-adjusted p-values (p_maxt).",
-    "screen_pfs": "Every derived feature against progression-free survival: one Cox model per feature, BH q-values "
-                  "and Westfall-Young maxT permutation-adjusted p-values (p_maxt).",
-}
+__all__ = ["make_report", "SECTIONS", "report_tables"]
 
 
-def _sections(res: AnalysisResults, pngs: dict, captions: dict) -> list[dict]:
-    t = res.tables
+def _ci_words(cfg) -> str:
+    return ("profile-likelihood 95% intervals and likelihood-ratio p-values" if cfg.ci == "profile"
+            else "Wald 95% intervals")
 
-    def tab(name, cols=None):
-        frame = t[name] if cols is None else t[name][[c for c in cols if c in t[name].columns]]
-        return table_payload(frame, _CAPTIONS.get(name, ""))
 
-    def fig(name):
-        return [figure_payload(pngs[name], captions[name])] if name in pngs else []
-
+def _captions(res: AnalysisResults) -> dict:
     cfg = res.config
-    ratio_cols = ["feature", "scale", "n", "n_events", "estimate", "std_error", "ci_lower", "ci_upper",
-                  "p_value", "q_value", "method", "test"]
-    return [
-        {"title": "Trial summary", "text": "", "tables": [tab("trial_summary")], "figures": []},
-        {"title": "Responders against non-responders",
-         "text": f"Features compared between groups of {cfg.group}; p-values adjusted across features by {cfg.adjust}.",
-         "tables": [tab("cr_vs_nr"), tab("response_groups")], "figures": fig("response_panel")},
-        {"title": "Complete remission: logistic models",
-         "text": f"Outcome {cfg.binary}; method {cfg.logistic}, {cfg.ci} intervals. Estimates are log odds ratios "
-                 "per unit of the scale shown.",
-         "tables": [tab("logistic_cr", ratio_cols[:8] + ["odds_ratio", "odds_ratio_ci_lower", "odds_ratio_ci_upper"] + ratio_cols[8:])],
-         "figures": fig("forest_logistic")},
-        {"title": "Progression-free survival",
-         "text": f"Duration {cfg.duration}, event {cfg.event}; Cox method {cfg.cox}.",
-         "tables": [tab("cox_pfs", ratio_cols[:8] + ["hazard_ratio", "hazard_ratio_ci_lower", "hazard_ratio_ci_upper"] + ratio_cols[8:]),
-                    tab("km_median_split"), tab("logrank_median_split"), tab("cutpoint")],
-         "figures": fig("forest_cox") + fig("kaplan_meier")},
-        {"title": "Screening the whole panel",
-         "text": f"{len(t['screen_cr'])} features, each scaled as in its row; {cfg.n_perm} permutations "
-                 f"(seed {cfg.seed}) for the family-wise maxT adjustment.",
-         "tables": [tab("screen_cr", ["feature", "scale", "n", "n_events", "odds_ratio", "odds_ratio_ci_lower",
-                                      "odds_ratio_ci_upper", "p_value", "q_value", "p_perm", "p_maxt", "method"]),
-                    tab("screen_pfs", ["feature", "scale", "n", "n_events", "hazard_ratio", "hazard_ratio_ci_lower",
-                                       "hazard_ratio_ci_upper", "p_value", "q_value", "p_perm", "p_maxt", "method"])],
-         "figures": fig("volcano_cr") + fig("volcano_pfs")},
-        {"title": "Exclusions and warnings",
-         "text": "; ".join(res.warnings) if res.warnings else "No warnings were raised.",
-         "tables": [tab("exclusions")], "figures": []},
-    ]
+    levels = res.objects.get("compare_levels", ["?", "?"])
+    adj = covariate_phrase(cfg.adjustment_terms)
+    return {
+        "table_one": f"Table 1. Baseline characteristics by {cfg.group}: n (%) of patients with a known value or "
+                     "median [Q1, Q3]; missing counts; Fisher exact, Wilcoxon rank-sum or Kruskal-Wallis p-values; "
+                     "absolute standardized mean differences (SMD).",
+        "trial_summary": "Efficacy and safety: proportions with exact (Clopper-Pearson) 95% intervals; Kaplan-Meier "
+                         "estimates for time to event, with their events and patients at risk.",
+        "comparison": f"Head to head: {cfg.group} = {levels[0]} against {cfg.group} = {levels[1]}; rank tests, "
+                      f"{cfg.adjust} q-values across features.",
+        "all_groups": f"All levels of {cfg.group}: Kruskal-Wallis (and Jonckheere-Terpstra trend when ordered).",
+        "logistic_cr": f"{adj.capitalize()} {cfg.logistic} logistic models of {cfg.binary}, one per feature, with "
+                       f"{_ci_words(cfg)}; {cfg.adjust} q-values.",
+        "cox_pfs": f"{adj.capitalize()} Cox models ({cfg.cox}) of {cfg.duration}, one per feature, with "
+                   f"{_ci_words(cfg)}; {cfg.adjust} q-values.",
+        "km_median_split": f"Median {cfg.duration} by median split of {cfg.km_feature} (Kaplan-Meier).",
+        "logrank_median_split": "Log-rank test of the median split.",
+        "cutpoint": "Maximally selected log-rank cutpoint with its Lausen-Schumacher corrected p-value.",
+        "screen_cr": f"Every derived feature against {cfg.binary}: {adj} models with the same convention as the "
+                     f"model tables ({_ci_words(cfg)}), {cfg.adjust} q-values and Westfall-Young maxT "
+                     "permutation-adjusted p-values (p_maxt).",
+        "screen_pfs": f"Every derived feature against {cfg.duration}: {adj} Cox models, {_ci_words(cfg)}, "
+                      f"{cfg.adjust} q-values and Westfall-Young maxT p-values (p_maxt).",
+        "exclusions": "Every patient left out of a step, with the reason.",
+    }
+
+
+def _note(res, *steps) -> str:
+    return " ".join(res.notes[s] for s in steps if s in res.notes)
+
+
+def _tab(res, name, frame=None):
+    if name not in res.tables:
+        return []
+    return [table_payload(res.tables[name] if frame is None else frame, _captions(res).get(name, ""))]
+
+
+def _fig(figs, name):
+    return [figs[name]] if name in figs else []
+
+
+def _key_findings(res, figs):
+    return {"title": "Key findings", "text": key_findings(res), "tables": [], "figures": []}
+
+
+def _table_one_shown(t1: pd.DataFrame, group: str) -> pd.DataFrame:
+    """Table 1 as read: label, one column per group (``cr = 1`` for a 0/1 group), overall, missing, test, p, SMD."""
+    groups = list(t1.columns[t1.columns.get_loc("summary") + 1:t1.columns.get_loc("overall")])
+    names = {g: f"{group} = {g}" for g in groups if g in ("0", "1")}
+    shown = t1[["label", *groups, "overall", "n_missing", "test", "p_value", "smd"]].rename(
+        columns={"label": "", "n_missing": "missing", "p_value": "p", "smd": "SMD", **names})
+    shown["test"] = shown["test"].str.replace("_", " ")
+    return shown
+
+
+def _table_one(res, figs):
+    shown = _table_one_shown(res.tables["table_one"], res.config.group) if "table_one" in res.tables else None
+    return {"title": "Baseline characteristics", "text": _note(res, "table_one", "features"),
+            "tables": _tab(res, "table_one", shown), "figures": []}
+
+
+def _trial_summary(res, figs):
+    ts = res.tables.get("trial_summary")
+    return {"title": "Trial summary", "text": _note(res, "trial_summary"),
+            "tables": _tab(res, "trial_summary", format_summary(ts) if ts is not None else None), "figures": []}
+
+
+def _comparison(res, figs):
+    cfg = res.config
+    levels = res.objects.get("compare_levels")
+    shown = format_comparison(res.tables["comparison"], levels) if levels else None
+    return {"title": f"Groups of {cfg.group} compared",
+            "text": _note(res, "comparison") or f"Features compared between groups of {cfg.group}; p-values "
+                                                 f"adjusted across features by {cfg.adjust}.",
+            "tables": _tab(res, "comparison", shown) + _tab(res, "all_groups"), "figures": _fig(figs, "response_panel")}
+
+
+def _logistic(res, figs):
+    cfg = res.config
+    shown = format_model_table(res.tables["logistic_cr"], "odds_ratio") if "logistic_cr" in res.tables else None
+    return {"title": f"{cfg.binary}: logistic models",
+            "text": _note(res, "logistic") or f"Outcome {cfg.binary}; {cfg.logistic} logistic regression, "
+                                               f"{covariate_phrase(cfg.adjustment_terms)}; {_ci_words(cfg)}.",
+            "tables": _tab(res, "logistic_cr", shown), "figures": _fig(figs, "forest_logistic")}
+
+
+def _survival(res, figs):
+    cfg = res.config
+    shown = format_model_table(res.tables["cox_pfs"], "hazard_ratio") if "cox_pfs" in res.tables else None
+    return {"title": f"{cfg.duration}: survival",
+            "text": _note(res, "cox", "kaplan_meier") or f"Duration {cfg.duration}, event {cfg.event}; Cox "
+                                                         f"{cfg.cox}, {covariate_phrase(cfg.adjustment_terms)}; "
+                                                         f"{_ci_words(cfg)}.",
+            "tables": _tab(res, "cox_pfs", shown) + _tab(res, "km_median_split") + _tab(res, "logrank_median_split")
+            + _tab(res, "cutpoint"),
+            "figures": _fig(figs, "forest_cox") + _fig(figs, "kaplan_meier")}
+
+
+def _screen(res, figs):
+    cfg = res.config
+    tables = []
+    for name, ratio in (("screen_cr", "odds_ratio"), ("screen_pfs", "hazard_ratio")):
+        if name in res.tables:
+            tables += _tab(res, name, format_model_table(res.tables[name], ratio))
+    n = len(res.tables.get("screen_cr", res.tables.get("screen_pfs", [])))
+    text = f"{n} features, each scaled as in its row; {cfg.n_perm} permutations (seed {cfg.seed}) for the " \
+           "family-wise maxT adjustment." if n else ""
+    return {"title": "Screening the whole panel", "text": " ".join(filter(None, [_note(res, "screen_cr", "screen_pfs"),
+                                                                                text])),
+            "tables": tables, "figures": _fig(figs, "volcano_cr") + _fig(figs, "volcano_pfs")}
+
+
+def _exclusions(res, figs):
+    notes = [f"{k}: {v}" for k, v in res.notes.items()]
+    text = "; ".join(notes + list(res.warnings)) or "No warnings were raised."
+    return {"title": "Exclusions and warnings", "text": text, "tables": _tab(res, "exclusions"), "figures": []}
+
+
+#: The report's sections, in order.  Each is ``(res, figures) -> dict | None``.
+SECTIONS = [_key_findings, _table_one, _trial_summary, _comparison, _logistic, _survival, _screen, _exclusions]
+
+
+def report_tables(res: AnalysisResults) -> list[tuple[str, str, pd.DataFrame]]:
+    """The tables of a report as people read them: ``(heading, caption, DataFrame)`` (for the ``.docx``)."""
+    cap = _captions(res)
+    t = res.tables
+    out = []
+    if "table_one" in t:
+        out.append(("Table 1", cap["table_one"], _table_one_shown(t["table_one"], res.config.group)))
+    if "trial_summary" in t:
+        out.append(("Trial summary", cap["trial_summary"], format_summary(t["trial_summary"])))
+    if "comparison" in t:
+        out.append(("Groups compared", cap["comparison"], format_comparison(t["comparison"],
+                                                                            res.objects["compare_levels"])))
+    for name, ratio, head in (("logistic_cr", "odds_ratio", "Logistic models"), ("cox_pfs", "hazard_ratio", "Cox models"),
+                              ("screen_cr", "odds_ratio", "Screen: binary endpoint"),
+                              ("screen_pfs", "hazard_ratio", "Screen: survival")):
+        if name in t:
+            out.append((head, cap[name], format_model_table(t[name], ratio)))
+    return out
 
 
 def make_report(cohort, out_dir: str | Path, *, config: AnalysisConfig | None = None, inputs: dict | None = None,
-                command: list[str] | None = None, pseudonymize: bool = False, title: str | None = None) -> Path:
-    """Analyse ``cohort`` and write ``report.html``, ``tables/``, ``figures/`` and ``results.json``.
+                command: list[str] | None = None, pseudonymize: bool = False, title: str | None = None,
+                progress=None) -> Path:
+    """Analyse ``cohort`` and write ``report.html``, ``report.docx``, ``tables/``, ``figures/`` and ``results.json``.
 
     Parameters
     ----------
@@ -88,36 +190,57 @@ def make_report(cohort, out_dir: str | Path, *, config: AnalysisConfig | None = 
     out_dir : path
     config : AnalysisConfig, optional
     inputs : dict, optional
-        Table name to input path (hashed into the provenance) or a label.
+        Table name to input path (its file name and SHA-256 go into the provenance) or a label.
     command : list of str, optional
-        Recorded in the provenance.
+        Recorded in the provenance (paths reduced to file names).
     pseudonymize : bool
         Replace patient ids by stable codes in every output.
     title : str, optional
+    progress : callable, optional
+        Called with the name of each finished step (``len(STEPS) + 2`` calls).
 
     Returns
     -------
     Path
         The output directory.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> make_report(ic.datasets.load_ofa_len(), "report/")  # doctest: +SKIP
     """
     config = config or AnalysisConfig()
     if pseudonymize:
         cohort, _ = _pseudonymize(cohort)
-    res = run_analysis(cohort, config)
+    res = run_analysis(cohort, config, progress=progress)
     prov = provenance(inputs or {}, seed=config.seed, command=command, config=config.to_dict())
     prov["pseudonymized"] = bool(pseudonymize)
     with warnings.catch_warnings():
         # The figures redraw what run_analysis computed; its exclusions table already lists these rows.
         warnings.simplefilter("ignore", MissingDataWarning)
         figures = make_figures(res)
+    if progress is not None:
+        progress("figures")
     pngs = {name: figure_png(f, prov) for name, (f, _) in figures.items()}
-    captions = {name: cap for name, (_, cap) in figures.items()}
+    figs = {name: figure_payload(pngs[name], cap) for name, (_, cap) in figures.items()}
     for f, _ in figures.values():
         plt.close(f)
     title = title or "Baseline T-cell and NK-cell correlates of response"
     subtitle = (f"{cohort.n_patients} patients. Generated by immune_correlates "
                 f"{prov['package']['immune_correlates']}.")
-    html = render_report(title, subtitle, _sections(res, pngs, captions), prov)
+    sections = [s for s in (section(res, figs) for section in SECTIONS) if s]
+    methods = methods_section(res)
+    html = render_report(title, subtitle, sections, prov, methods=[(m["heading"], m["text"]) for m in methods])
     results = {"provenance": prov, "config": config.to_dict(), "warnings": list(res.warnings),
+               "notes": dict(res.notes), "record": list(res.record), "methods": methods,
+               "key_findings": key_findings(res),
                "tables": {k: v for k, v in res.tables.items() if isinstance(v, pd.DataFrame)}}
-    return write_outputs(out_dir, tables=res.tables, figures=pngs, results=results, html=html)
+    docx = tables_docx(title, report_tables(res))
+    out = write_outputs(out_dir, tables=res.tables, figures=pngs, results=results, html=html, docx=docx)
+    if progress is not None:
+        progress("written")
+    return out
+
+
+#: Progress ticks of :func:`make_report`: one per analysis step, the figures and the writing.
+N_PROGRESS = len(STEPS) + 2

@@ -16,7 +16,8 @@ Example
     binary = "cr"                 # logistic outcome
     duration = "pfs_months"       # Cox / Kaplan-Meier
     event = "pfs_event"
-    group = "response_group"      # group comparisons
+    group = "response_group"      # any column of the analysis frame (responder, cr, ...)
+    compare = ["CR", "NR"]        # the two levels compared head to head ([1, 0] for a 0/1 column)
 
     [features]
     names = ["cd3_per_ul", "nk_per_ul", "t_function_score", "nk_function_score"]
@@ -77,6 +78,7 @@ class AnalysisConfig:
     duration: str = "pfs_months"
     event: str = "pfs_event"
     group: str = "response_group"
+    compare: tuple = ()
     features: tuple[str, ...] = DEFAULT_FEATURES
     timepoint: str = "baseline"
     exclude_flagged: bool = False
@@ -96,20 +98,43 @@ class AnalysisConfig:
     columns: dict = field(default_factory=dict)
 
     @property
+    def adjustment_terms(self) -> tuple[str, ...]:
+        """What every model is adjusted for, as written: the covariates, or the adjustment formula's terms."""
+        if self.covariates:
+            return tuple(self.covariates)
+        return tuple(t.strip() for t in (self.adjustment or "").split("+") if t.strip())
+
+    @property
     def screen_models(self) -> tuple[str, str]:
         """``(logistic, cox)`` as ``screen`` names them (``"ml"`` -> ``"logistic"``/``"cox"``, ``"firth"`` ->
         ``"firth"``/``"firth_cox"``)."""
         return SCREEN_MODELS["logistic"][self.logistic], SCREEN_MODELS["cox"][self.cox]
 
+    def compare_levels(self, column) -> list:
+        """The two levels compared head to head: ``compare``, else the defaults for ``column``.
+
+        ``["CR", "NR"]`` for ``response_group``, ``[1, 0]`` for a 0/1 column;
+        otherwise ``compare`` must be given.
+        """
+        if self.compare:
+            return list(self.compare)
+        if self.group == "response_group":
+            return ["CR", "NR"]
+        values = set(column.dropna().unique().tolist())
+        if values and values <= {0, 1}:
+            return [1, 0]
+        raise ConfigError(f"[endpoints] group {self.group!r} has levels {sorted(map(str, values))}: say which two "
+                          "to compare with compare = [a, b] (or --compare A B).")
+
     def to_dict(self) -> dict:
         out = asdict(self)
-        out["inputs"] = {k: str(v) for k, v in self.inputs.items()}
+        out["inputs"] = {k: Path(v).name for k, v in self.inputs.items()}  # file names only: no directories
         return out
 
 
 _SCHEMA = {
     "inputs": {k: str for k in _INPUTS},
-    "endpoints": {"binary": str, "duration": str, "event": str, "group": str},
+    "endpoints": {"binary": str, "duration": str, "event": str, "group": str, "compare": list},
     "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool, "exclude_flagged": bool},
     "models": {"logistic": str, "cox": str, "ci": str, "covariates": list, "adjustment": str},
     "analysis": {"adjust": str, "alpha": float, "seed": int, "km_feature": str, "n_perm": int},
@@ -202,7 +227,11 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
                 value, ok = float(value), True
             if not ok:
                 raise ConfigError(f"{label}: [{section}] {key} must be a {kind.__name__}, got {value!r}.")
-            if kind is list and not all(isinstance(v, str) for v in value):
+            if (section, key) == ("endpoints", "compare"):
+                if len(value) != 2 or not all(isinstance(v, (str, int)) for v in value):
+                    raise ConfigError(f"{label}: [endpoints] compare must name two levels of the group column, "
+                                      f"e.g. [\"CR\", \"NR\"] or [1, 0]; got {value!r}.")
+            elif kind is list and not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{label}: [{section}] {key} must be a list of column names (strings).")
             choices = _CHOICES.get((section, key))
             if choices and value not in choices:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 
 from .. import plots
+from .methods import covariate_phrase
 from .pipeline import AnalysisResults
 
 __all__ = ["make_figures"]
@@ -14,22 +15,31 @@ def make_figures(res: AnalysisResults) -> dict:
     """Figures by name, each with its caption: ``{name: (Figure, caption)}``."""
     cfg = res.config
     out = {}
-    counts = [f for f in cfg.features if f.endswith("_per_ul")]
-    fig = plots.response_panel(res.frame, list(cfg.features), group=cfg.group, log=counts, adjust=cfg.adjust)
-    out["response_panel"] = (fig, f"Baseline features by {cfg.group}: one dot per patient; Kruskal-Wallis and "
-                                  f"Jonckheere-Terpstra tests, {cfg.adjust} adjustment across features.")
-    for name, table, what in (("forest_logistic", res.tables["logistic_cr"], f"odds ratio of {cfg.binary}"),
-                              ("forest_cox", res.tables["cox_pfs"], f"hazard ratio of {cfg.event}")):
+    counts = [f for f in res.features if f.endswith("_per_ul")]
+    if "comparison" in res.tables:
+        fig = plots.response_panel(res.frame, list(res.features), group=cfg.group, log=counts, adjust=cfg.adjust)
+        out["response_panel"] = (fig, f"Baseline features by {cfg.group}: one dot per patient; rank tests, "
+                                      f"{cfg.adjust} adjustment across features.")
+    for name, key, what in (("forest_logistic", "logistic_cr", f"odds ratio of {cfg.binary}"),
+                            ("forest_cox", "cox_pfs", f"hazard ratio of {cfg.event}")):
+        if key not in res.tables:
+            continue
+        table = res.tables[key]
         fig, ax = plt.subplots(figsize=(7.5, 0.45 * len(table) + 1.6))
         plots.forest(table, ax=ax)
-        out[name] = (fig, f"Univariable models: {what} per SD of each feature (scales in the table) with "
+        out[name] = (fig, f"{covariate_phrase(cfg.adjustment_terms).capitalize()} models: {what} per SD of each feature (scales in the table) with "
                           f"{cfg.ci} intervals.")
-    for name, table, what in (("volcano_cr", res.tables["screen_cr"], f"log odds ratio of {cfg.binary}"),
-                              ("volcano_pfs", res.tables["screen_pfs"], f"log hazard ratio of {cfg.event}")):
+    for name, key, what in (("volcano_cr", "screen_cr", f"log odds ratio of {cfg.binary}"),
+                            ("volcano_pfs", "screen_pfs", f"log hazard ratio of {cfg.event}")):
+        if key not in res.tables:
+            continue
+        table = res.tables[key]
         fig, ax = plt.subplots(figsize=(6.5, 4.8))
         plots.volcano(table, effect="estimate", label="feature", ax=ax, fdr=0.10, annotate=8)
         out[name] = (fig, f"Screen of the whole panel: {what} per SD against -log10 p; the line marks BH q = 0.10.")
     kf = cfg.km_feature
+    if "km_frame" not in res.objects:
+        return out
     fig, ax = plt.subplots(figsize=(7.0, 5.2))
     plots.kaplan_meier(res.objects["km_frame"], cfg.duration, cfg.event, group=f"{kf}_group", ax=ax)
     out["kaplan_meier"] = (fig, f"Kaplan-Meier estimates of {cfg.duration} by median split of {kf} "

@@ -50,7 +50,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; } td.text { text-align: left; }
+th { background: #f3f3f3; } td.text { text-align: left; } td { white-space: nowrap; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #555; font-size: 0.9rem; } code { font-size: 0.85rem; }
@@ -106,12 +106,17 @@ def figure_payload(png: bytes, caption: str) -> dict:
     return {"data": base64.b64encode(png).decode("ascii"), "caption": caption}
 
 
-def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict) -> str:
-    """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``."""
+def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict, *, methods=None) -> str:
+    """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``.
+
+    ``methods`` is a list of ``(heading, text)`` (the run's own, see
+    :func:`.methods.methods_section`); default the generic :data:`METHODS`.
+    """
     flat = []
     for key, value in provenance.items():
         if isinstance(value, dict):
             flat.extend((f"{key}.{k}", v) for k, v in value.items())
         else:
             flat.append((key, value))
-    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS, provenance=flat)
+    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS if methods is None else methods,
+                            provenance=flat)

@@ -1,45 +1,61 @@
 """The whole correlative analysis of a cohort, as tables.
 
 :func:`run_analysis` reproduces the analysis of the ofatumumab + lenalidomide
-trial on any cohort: the trial summary; baseline features; complete responders
-against non-responders and the three ordered response groups; one Firth
-logistic model of complete remission and one Cox model of progression-free
-survival per feature (multiplicity-adjusted); Kaplan-Meier curves split at the
-median of a chosen feature with the log-rank test; and the maximally selected
-log-rank cutpoint with its corrected p-value.  Every patient left out of any
-step is listed with the step and the reason.
+trial on any cohort, one step at a time: the trial summary; Table 1 (baseline
+characteristics by group); the two compared groups head to head and all groups
+of the comparison column; one logistic model of the binary endpoint and one
+Cox model of progression-free survival per feature (both through
+:func:`~immune_correlates.screen`, multiplicity-adjusted); Kaplan-Meier curves
+split at the median of a chosen feature (:func:`~immune_correlates.features.dichotomise`)
+with the log-rank test and the maximally selected log-rank cutpoint; and the
+screen of the whole panel.
+
+Every patient left out of any step is listed with the step and the reason.  A
+step that cannot be estimated (no complete remission, no progression event,
+a feature that cannot be derived) does not stop the run: it is recorded in
+``notes`` and the report says so.  ``record`` lists every method that produced
+a number, read from the result tables themselves; the methods text is
+generated from it (:mod:`.methods`).
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from ..data.frame import analysis_frame
 from ..data.summary import trial_summary
-from ..errors import ImmuneCorrelatesError, ImmuneCorrelatesWarning
-from ..features import build_features, log2_transform, scale_per_sd
+from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning
+from ..features import build_features, dichotomise, log2_transform, scale_per_sd
 from ..stats.compare import compare_groups
-from ..stats.cox import fit_cox
 from ..stats.cutpoint import optimal_cutpoint
 from ..stats.design_matrix import screen_terms
 from ..stats.kaplan_meier import kaplan_meier
-from ..stats.logistic import fit_logistic
 from ..stats.logrank import logrank_test
-from ..stats.multiplicity import adjust_pvalues
 from ..stats.resampling import permutation_test
 from ..stats.screen import screen
+from ..stats.table_one import TABLE_ONE_CLINICAL, table_one
 from .config import AnalysisConfig
 
-__all__ = ["AnalysisResults", "run_analysis", "model_features"]
+__all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS"]
+
+_EMPTY_EXCL = ["step", "patient_id", "reason"]
 
 
 @dataclass(frozen=True, eq=False)
 class AnalysisResults:
-    """Everything an analysis produced: tables, fitted objects, methods and exclusions."""
+    """Everything an analysis produced.
+
+    ``tables`` (DataFrames by name), ``objects`` (fitted results), ``exclusions``
+    (``step``, ``patient_id``, ``reason``), ``warnings`` raised, ``notes`` (step
+    name -> why it could not be estimated, or what was dropped), ``record``
+    (method keys of :data:`.methods.METHODS` that produced numbers, in order),
+    ``features`` (the features actually analysed) and ``scales`` (feature ->
+    transform description).
+    """
 
     config: AnalysisConfig
     frame: pd.DataFrame
@@ -48,13 +64,19 @@ class AnalysisResults:
     objects: dict
     exclusions: pd.DataFrame
     warnings: tuple[str, ...] = field(default=())
+    notes: dict = field(default_factory=dict)
+    record: tuple[str, ...] = field(default=())
+    features: tuple[str, ...] = field(default=())
+    scales: dict = field(default_factory=dict)
+    n_patients: int = 0
 
 
 def model_features(frame: pd.DataFrame, features, catalogue: pd.DataFrame, *, log2_counts: bool, per_sd: bool):
     """Columns ready for modelling and a description of each transform.
 
-    Counts (cells/uL) become ``log2(x + 1)``; ratios ``log2(x)``; then each is
-    divided by its SD (and centred) when ``per_sd``.
+    Counts (cells/uL) become ``log2(x + 1)`` and ratios ``log2(x)``
+    (:func:`~immune_correlates.features.log2_transform`); then each is centred and
+    divided by its SD (:func:`~immune_correlates.features.scale_per_sd`) when ``per_sd``.
     """
     kinds = catalogue.set_index("feature")["kind"] if len(catalogue) else pd.Series(dtype=object)
     out = pd.DataFrame(index=frame.index)
@@ -76,53 +98,272 @@ def model_features(frame: pd.DataFrame, features, catalogue: pd.DataFrame, *, lo
     return out, scales
 
 
-def _exclusions(step: str, table: pd.DataFrame) -> pd.DataFrame:
-    if table is None or not len(table):
-        return pd.DataFrame(columns=["step", "patient_id", "reason"])
-    return table.assign(step=step)[["step", "patient_id", "reason"]]
+class ModelUnavailable(ImmuneCorrelatesError):
+    """A step of the report cannot be estimated on these data (recorded as a note, not raised to the user)."""
 
 
-def _per_feature(fit, features, scales, ratio_name, adjust):
-    rows, objects, excl = [], {}, []
-    for f in features:
-        res = fit(f)
-        objects[f] = res
-        s = res.summary().set_index("term").loc[f]
-        rows.append({"feature": f, "scale": scales[f], "estimate": s["estimate"], "std_error": s["std_error"],
-                     "ci_lower": s["ci_lower"], "ci_upper": s["ci_upper"], ratio_name: s[ratio_name],
-                     f"{ratio_name}_ci_lower": s[f"{ratio_name}_ci_lower"],
-                     f"{ratio_name}_ci_upper": s[f"{ratio_name}_ci_upper"], "p_value": s["p_value"],
-                     "method": res.method, "ci_method": res.ci_method, "test": res.test,
-                     "n": res.nobs, "n_events": res.n_events})
-        excl.append(_exclusions(f, res.excluded))
-    table = pd.DataFrame(rows)
-    table["q_value"] = adjust_pvalues(table["p_value"].to_numpy(), method=adjust)
-    return table, objects, excl
+class _Run:
+    """Mutable state of one run; the steps below add tables, objects, exclusions, notes and records."""
+
+    def __init__(self, cohort, config: AnalysisConfig):
+        self.cohort, self.config = cohort, config
+        self.tables, self.objects, self.excl, self.notes, self.record = {}, {}, [], {}, []
+        self.frame = self.model_frame = pd.DataFrame()
+        self.features: list[str] = []
+        self.scales: dict = {}
+        self.catalogue = pd.DataFrame(columns=["feature", "kind"])
+
+    def add_record(self, *keys) -> None:
+        for k in keys:
+            if k and k not in self.record:
+                self.record.append(k)
+
+    def exclude(self, step: str, table) -> None:
+        if table is not None and len(table):
+            self.excl.append(table.assign(step=step)[_EMPTY_EXCL])
 
 
-def _screens(frame, fs, config: AnalysisConfig):
-    """Every derived feature against both endpoints: BH q-values and Westfall-Young maxT p-values."""
+def _step_trial_summary(run: _Run) -> None:
+    ts = trial_summary(run.cohort, alpha=run.config.alpha)
+    run.tables["trial_summary"] = ts.reset_index()
+    run.add_record(*ts.loc[ts["value"].notna() | ts["ci_lower"].notna(), "method"])
+
+
+def _step_features(run: _Run) -> None:
+    cfg, cohort = run.config, run.cohort
+    fs = build_features(cohort, timepoint=cfg.timepoint, exclude_flagged=cfg.exclude_flagged, errors="missing")
+    run.objects["features"] = fs
+    run.catalogue = fs.catalogue
+    run.tables["features"] = fs.values.reset_index()
+    run.tables["feature_catalogue"] = fs.catalogue
+    run.tables["feature_quality"] = fs.quality
+    run.excl.append(fs.missing.assign(step="features", reason=fs.missing["feature"] + ": " + fs.missing["reason"])
+                    [_EMPTY_EXCL])
+    if len(cohort.exclusions):
+        run.exclude("read_cohort", cohort.exclusions)
+    run.frame = analysis_frame(cohort, features=fs.values)
+    unknown = [c for c in list(cfg.features) + list(cfg.covariates) + [cfg.km_feature, cfg.group, cfg.binary,
+                                                                        cfg.duration, cfg.event]
+               if c not in run.frame.columns]
+    if unknown:
+        raise ConfigError(f"run_analysis: unknown column(s) {unknown}; available: {list(run.frame.columns)}.")
+    dropped = []
+    for f in cfg.features:
+        x = pd.to_numeric(run.frame[f], errors="coerce")
+        if x.notna().sum() < 3 or x.nunique(dropna=True) < 2:
+            dropped.append(f"{f} ({x.notna().sum()} values, {x.nunique(dropna=True)} distinct)")
+        else:
+            run.features.append(f)
+    if dropped:
+        run.notes["features"] = ("Dropped because they could not be computed or do not vary: " + "; ".join(dropped)
+                                 + ". See the exclusions table for the patients and reasons.")
+    mf, run.scales = model_features(run.frame, run.features, fs.catalogue, log2_counts=cfg.log2_counts,
+                                    per_sd=cfg.per_sd)
+    run.model_frame = run.frame.drop(columns=run.features).join(mf)
+
+
+def _record_tests(run: _Run, table: pd.DataFrame) -> None:
+    """Record the test of every row that produced a p-value (the table's own ``test`` column)."""
+    if "test" not in table:
+        return
+    done = table[pd.to_numeric(table["p_value"], errors="coerce").notna()]
+    for t in done["test"].unique():
+        run.add_record({"fisher": "fisher_exact"}.get(t, t))
+
+
+def _step_table_one(run: _Run) -> None:
+    cfg = run.config
+    variables = [v for v in TABLE_ONE_CLINICAL if v in run.frame.columns and run.frame[v].notna().any()]
+    variables += [f for f in run.features if f not in variables]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ImmuneCorrelatesWarning)
+        tab = table_one(run.frame, cfg.group, variables)
+    run.tables["table_one"] = tab
+    _record_tests(run, tab)
+    run.add_record("smd")
+    missing_group = run.frame.index[run.frame[cfg.group].isna()]
+    run.exclude("table_one", pd.DataFrame({"patient_id": missing_group, "reason": f"{cfg.group} missing"}))
+
+
+def _step_comparison(run: _Run) -> None:
+    cfg = run.config
+    levels = cfg.compare_levels(run.frame[cfg.group])
+    present = set(run.frame[cfg.group].dropna().unique().tolist())
+    absent = [lv for lv in levels if lv not in present]
+    if absent:
+        raise ModelUnavailable(f"no patient has {cfg.group} = {absent[0]!r}, so {levels[0]!r} and {levels[1]!r} "
+                               f"cannot be compared (levels present: {sorted(map(str, present))}).")
+    two = compare_groups(run.frame, run.features, cfg.group, groups=levels, adjust=cfg.adjust, alpha=cfg.alpha)
+    run.tables["comparison"] = two
+    run.objects["compare_levels"] = levels
+    _record_tests(run, two)
+    run.add_record("hodges_lehmann" if "hodges_lehmann" in two else None, cfg.adjust)
+    if len(present) > 2:
+        every = compare_groups(run.frame, run.features, cfg.group, adjust=cfg.adjust, alpha=cfg.alpha)
+        run.tables["all_groups"] = every
+        _record_tests(run, every)
+        run.add_record("jonckheere" if "jt_p_value" in every else None)
+
+
+def _check_binary(run: _Run) -> None:
+    y = pd.to_numeric(run.frame[run.config.binary], errors="coerce").dropna()
+    if (y == 1).sum() == 0 or (y == 0).sum() == 0:
+        level = "1" if (y == 1).sum() == 0 else "0"
+        raise ModelUnavailable(f"no patient has {run.config.binary} = {level}, so the odds of "
+                               f"{run.config.binary} cannot be modelled.")
+
+
+def _check_events(run: _Run) -> None:
+    e = pd.to_numeric(run.frame[run.config.event], errors="coerce")
+    if (e == 1).sum() == 0:
+        raise ModelUnavailable(f"no patient has {run.config.event} = 1 (no events), so survival models, medians "
+                               "and log-rank tests cannot be estimated.")
+
+
+def _record_transforms(run: _Run, features) -> None:
+    """Record the transforms of the features a model table used."""
+    cfg = run.config
+    kinds = run.catalogue.set_index("feature")["kind"] if len(run.catalogue) else pd.Series(dtype=object)
+    used = {kinds.get(f) for f in features}
+    run.add_record("log2_count" if cfg.log2_counts and "count" in used else None,
+                   "log2_ratio" if cfg.log2_counts and "ratio" in used else None,
+                   "per_sd" if cfg.per_sd else None, "composite" if "composite" in used else None)
+
+
+def _record_models(run: _Run, table: pd.DataFrame) -> None:
+    _record_transforms(run, table["feature"])
+    for m in table["method"].dropna().unique():
+        run.add_record({"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox",
+                        "firth_cox": "firth_cox"}.get(m, m))
+    for t in table["test"].dropna().unique():
+        run.add_record({"lr": "lr_test", "wald": "wald_test"}.get(t, t))
+    run.add_record(f"{run.config.ci}_ci", "complete_case",
+                   "covariates" if run.config.covariates or run.config.adjustment else None,
+                   run.config.adjust)
+
+
+def _model_table(run: _Run, table: pd.DataFrame, step: str) -> pd.DataFrame:
+    table.insert(1, "scale", table["feature"].map(run.scales))
+    for _, row in table.iterrows():
+        ids = row.get("excluded")
+        if isinstance(ids, str):  # screen lists the ids left out as "A, B"
+            ids = [i.strip() for i in ids.split(",") if i.strip()]
+        if isinstance(ids, (list, tuple)) and ids:
+            run.exclude(f"{step}:{row['feature']}",
+                        pd.DataFrame({"patient_id": list(ids),
+                                      "reason": f"missing {row['feature']}, the outcome or a covariate"}))
+    return table
+
+
+def _screen_kwargs(run: _Run, family: str) -> dict:
+    cfg = run.config
+    logistic, cox = cfg.screen_models
+    if family == "logistic":
+        return {"outcome": cfg.binary, "model": logistic}
+    return {"duration": cfg.duration, "event": cfg.event, "model": cox}
+
+
+def _adjusted(run: _Run, data: pd.DataFrame) -> tuple[pd.DataFrame, list]:
+    """``data`` and the adjustment covariates: the configured columns, or the model-matrix columns of the
+    ``[models] adjustment`` formula (``age + C(sex)`` -> ``age``, ``C(sex)[T.M]``)."""
+    cfg = run.config
+    if not cfg.adjustment:
+        return data, list(cfg.covariates)
+    data, _, _, _, covs = screen_terms(data, f"`{cfg.binary}` ~ {cfg.adjustment}", given=(), caller="report")
+    return data, list(covs)
+
+
+def _step_logistic(run: _Run) -> None:
+    _check_binary(run)
+    cfg = run.config
+    data, covs = _adjusted(run, run.model_frame)
+    table = screen(data, run.features, covariates=covs, adjust=cfg.adjust,
+                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, "logistic"))
+    run.tables["logistic_cr"] = _model_table(run, table, "logistic")
+    _record_models(run, table)
+
+
+def _step_cox(run: _Run) -> None:
+    _check_events(run)
+    cfg = run.config
+    data, covs = _adjusted(run, run.model_frame)
+    table = screen(data, run.features, covariates=covs, adjust=cfg.adjust,
+                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, "cox"))
+    run.tables["cox_pfs"] = _model_table(run, table, "cox")
+    _record_models(run, table)
+
+
+def _step_kaplan_meier(run: _Run) -> None:
+    _check_events(run)
+    cfg = run.config
+    kf = cfg.km_feature
+    complete = run.frame[[cfg.duration, cfg.event, kf]].dropna()
+    if complete[kf].nunique() < 2:
+        raise ModelUnavailable(f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
+                               "data, so it cannot be split at its median (see the exclusions table).")
+    cut = float(complete[kf].median())
+    above = dichotomise(run.frame[kf], cut)
+    labels = pd.Categorical(above.map({0.0: "at or below median", 1.0: "above median"}),
+                            categories=["at or below median", "above median"])
+    km_frame = run.frame.assign(**{f"{kf}_group": labels})
+    km = kaplan_meier(km_frame, cfg.duration, cfg.event, group=f"{kf}_group", alpha=cfg.alpha)
+    run.objects.update(km=km, km_frame=km_frame, km_cut=cut)
+    run.tables["km_median_split"] = km.median().reset_index()
+    lr = logrank_test(km_frame, cfg.duration, cfg.event, f"{kf}_group")
+    run.objects["logrank"] = lr
+    run.tables["logrank_median_split"] = pd.DataFrame([{"feature": kf, "cut": cut, "statistic": lr.statistic,
+                                                        "df": lr.df, "p_value": lr.pvalue}])
+    run.exclude("kaplan_meier", km.excluded)
+    run.add_record("median_split", "km_median", "logrank")
+    cp = optimal_cutpoint(run.frame, kf, cfg.duration, cfg.event, pmethod="lausen92")
+    run.objects["cutpoint"] = cp
+    run.tables["cutpoint"] = cp.summary()
+    run.add_record("maxstat")
+
+
+def _screen_one(run: _Run, family: str) -> pd.DataFrame:
+    cfg = run.config
+    fs = run.objects["features"]
     panel = [f for f in fs.values.columns
-             if fs.values[f].notna().sum() >= 10 and fs.values[f].nunique(dropna=True) > 1]
-    mf, scales = model_features(frame, panel, fs.catalogue, log2_counts=config.log2_counts, per_sd=config.per_sd)
-    data = frame.drop(columns=[c for c in panel if c in frame.columns]).join(mf)
-    covs = tuple(config.covariates)
-    if config.adjustment:  # the [models] adjustment formula's model-matrix columns as covariates
-        data, _, _, _, covs = screen_terms(data, f"`{config.binary}` ~ {config.adjustment}", given=())
-    out = []
-    for kwargs, model in (({"outcome": config.binary}, config.screen_models[0]),
-                          ({"duration": config.duration, "event": config.event}, config.screen_models[1])):
-        table = screen(data, panel, model=model, covariates=covs, adjust=config.adjust, alpha=config.alpha, **kwargs)
-        if config.n_perm > 0:
-            perm = permutation_test(data, panel, model=model, covariates=covs, n_perm=config.n_perm,
-                                    seed=config.seed, **kwargs)
-            table = table.merge(perm[["feature", "p_perm", "p_maxt"]], on="feature", how="left")
-        table.insert(1, "scale", table["feature"].map(scales))
-        out.append(table.sort_values("p_value", kind="stable").reset_index(drop=True))
-    return out[0], out[1]
+             if run.frame[f].notna().sum() >= 10 and run.frame[f].nunique(dropna=True) > 1]
+    mf, scales = model_features(run.frame, panel, fs.catalogue, log2_counts=cfg.log2_counts, per_sd=cfg.per_sd)
+    data, covs = _adjusted(run, run.frame.drop(columns=panel).join(mf))
+    kwargs = _screen_kwargs(run, family)
+    table = screen(data, panel, covariates=covs, adjust=cfg.adjust, alpha=cfg.alpha, ci=cfg.ci, **kwargs)
+    _record_models(run, table)
+    if cfg.n_perm > 0:
+        perm = permutation_test(data, panel, covariates=covs, n_perm=cfg.n_perm, seed=cfg.seed, **kwargs)
+        table = table.merge(perm[["feature", "p_perm", "p_maxt"]], on="feature", how="left")
+        run.add_record("permutation", "maxt")
+    table.insert(1, "scale", table["feature"].map(scales))
+    return table.sort_values("p_value", kind="stable").reset_index(drop=True)
 
 
-def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResults:
+def _step_screen_cr(run: _Run) -> None:
+    _check_binary(run)
+    run.tables["screen_cr"] = _screen_one(run, "logistic")
+
+
+def _step_screen_pfs(run: _Run) -> None:
+    _check_events(run)
+    run.tables["screen_pfs"] = _screen_one(run, "cox")
+
+
+#: The steps of a run, in order: (name, function, what a user reads when it cannot be estimated).
+STEPS: list[tuple[str, Callable[[_Run], None]]] = [
+    ("trial_summary", _step_trial_summary),
+    ("features", _step_features),
+    ("table_one", _step_table_one),
+    ("comparison", _step_comparison),
+    ("logistic", _step_logistic),
+    ("cox", _step_cox),
+    ("kaplan_meier", _step_kaplan_meier),
+    ("screen_cr", _step_screen_cr),
+    ("screen_pfs", _step_screen_pfs),
+]
+
+
+def run_analysis(cohort, config: AnalysisConfig | None = None, *, progress=None) -> AnalysisResults:
     """Run the standard correlative analysis on a cohort.
 
     Parameters
@@ -130,12 +371,16 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
     cohort : Cohort
     config : AnalysisConfig, optional
         Defaults reproduce the analysis of the bundled cohort.
+    progress : callable, optional
+        Called as ``progress(step_name)`` after each step (the command line's bar).
 
     Returns
     -------
     AnalysisResults
-        ``tables`` (DataFrames by name), ``objects`` (fitted results),
-        ``exclusions`` (``step``, ``patient_id``, ``reason``) and the warnings raised.
+        A step that cannot be estimated on these data (no complete remission, no
+        events, a missing level of the compared groups) leaves its tables out and
+        says why in ``notes``; configuration errors (unknown columns) raise
+        :class:`~immune_correlates.errors.ConfigError`.
 
     Examples
     --------
@@ -145,74 +390,27 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
     >>> res.tables["logistic_cr"][["feature", "odds_ratio", "q_value"]]  # doctest: +SKIP
     """
     config = config or AnalysisConfig()
-    caught: list[str] = []
+    run = _Run(cohort, config)
     with warnings.catch_warnings(record=True) as record:
         warnings.simplefilter("always", ImmuneCorrelatesWarning)
-        tables, objects, excl = {}, {}, []
-        tables["trial_summary"] = trial_summary(cohort, alpha=config.alpha).reset_index()
-        fs = build_features(cohort, timepoint=config.timepoint, exclude_flagged=config.exclude_flagged)
-        objects["features"] = fs
-        tables["features"] = fs.values.reset_index()
-        tables["feature_catalogue"] = fs.catalogue
-        tables["feature_quality"] = fs.quality
-        excl.append(fs.missing.assign(step="features", reason=fs.missing["feature"] + ": " + fs.missing["reason"])
-                    [["step", "patient_id", "reason"]])
-        gaps = cohort.exclusions
-        if len(gaps):
-            excl.append(gaps.assign(step="read_cohort")[["step", "patient_id", "reason"]])
-        frame = analysis_frame(cohort, features=fs.values)
-        features = list(config.features)
-        unknown = [f for f in features + list(config.covariates) + [config.km_feature] if f not in frame.columns]
-        if unknown:
-            raise ImmuneCorrelatesError(
-                f"run_analysis: unknown column(s) {unknown}; available: {list(frame.columns)}.")
-        mf, scales = model_features(frame, features, fs.catalogue, log2_counts=config.log2_counts, per_sd=config.per_sd)
-        model_frame = frame.drop(columns=features).join(mf)
-
-        two = compare_groups(frame, features, config.group, groups=["CR", "NR"], adjust=config.adjust)
-        tables["cr_vs_nr"] = two
-        tables["response_groups"] = compare_groups(frame, features, config.group, adjust=config.adjust)
-
-        covs, adj = list(config.covariates), config.adjustment
-        surv = f"Surv(Q({config.duration!r}), Q({config.event!r}))"
-        # the model of feature f: column names, or a formula with the [models] adjustment
-        logit_args = (lambda f: {"formula": f"`{config.binary}` ~ `{f}` + {adj}"}) if adj else (
-            lambda f: {"outcome": config.binary, "covariates": [f] + covs})
-        cox_args = (lambda f: {"formula": f"{surv} ~ `{f}` + {adj}"}) if adj else (
-            lambda f: {"duration": config.duration, "event": config.event, "covariates": [f] + covs})
-        logit, objects["logistic"], ex = _per_feature(
-            lambda f: fit_logistic(model_frame, **logit_args(f), method=config.logistic, ci=config.ci,
-                                   alpha=config.alpha),
-            features, scales, "odds_ratio", config.adjust)
-        tables["logistic_cr"] = logit
-        excl.extend(ex)
-        cox, objects["cox"], ex = _per_feature(
-            lambda f: fit_cox(model_frame, **cox_args(f), method=config.cox, ci=config.ci, alpha=config.alpha),
-            features, scales, "hazard_ratio", config.adjust)
-        tables["cox_pfs"] = cox
-        excl.extend(ex)
-
-        kf = config.km_feature
-        sub = frame[[config.duration, config.event, kf]].dropna()
-        cut = float(sub[kf].median())
-        km_frame = frame.assign(**{f"{kf}_group": np.where(frame[kf].isna(), None,
-                                                           np.where(frame[kf] > cut, "above median", "at or below median"))})
-        km_frame[f"{kf}_group"] = pd.Categorical(km_frame[f"{kf}_group"], categories=["at or below median", "above median"])
-        km = kaplan_meier(km_frame, config.duration, config.event, group=f"{kf}_group", alpha=config.alpha)
-        objects["km"], objects["km_frame"], objects["km_cut"] = km, km_frame, cut
-        tables["km_median_split"] = km.median().reset_index()
-        lr = logrank_test(km_frame, config.duration, config.event, f"{kf}_group")
-        objects["logrank"] = lr
-        tables["logrank_median_split"] = pd.DataFrame([{"feature": kf, "cut": cut, "statistic": lr.statistic,
-                                                        "df": lr.df, "p_value": lr.pvalue}])
-        excl.append(_exclusions("kaplan_meier", km.excluded))
-        cp = optimal_cutpoint(frame, kf, config.duration, config.event, pmethod="lausen92")
-        objects["cutpoint"] = cp
-        tables["cutpoint"] = cp.summary()
-        tables["screen_cr"], tables["screen_pfs"] = _screens(frame, fs, config)
+        for name, step in STEPS:
+            try:
+                step(run)
+            except ConfigError:
+                raise
+            except ImmuneCorrelatesError as exc:
+                if name == "features":
+                    raise
+                run.notes[name] = f"Not estimated: {exc}"
+            if progress is not None:
+                progress(name)
         caught = [f"{w.category.__name__}: {w.message}" for w in record if issubclass(w.category, ImmuneCorrelatesWarning)]
-    exclusions = pd.concat([e for e in excl if len(e)], ignore_index=True) if any(len(e) for e in excl) \
-        else pd.DataFrame(columns=["step", "patient_id", "reason"])
-    tables["exclusions"] = exclusions
-    return AnalysisResults(config=config, frame=frame, model_frame=model_frame, tables=tables, objects=objects,
-                           exclusions=exclusions, warnings=tuple(dict.fromkeys(caught)))
+    excl = [e for e in run.excl if len(e)]
+    exclusions = pd.concat(excl, ignore_index=True) if excl else pd.DataFrame(columns=_EMPTY_EXCL)
+    run.tables["exclusions"] = exclusions
+    n = int(len(cohort.clinical))
+    return AnalysisResults(config=config, frame=run.frame, model_frame=run.model_frame, tables=run.tables,
+                           objects=run.objects, exclusions=exclusions, warnings=tuple(dict.fromkeys(caught)),
+                           notes=dict(run.notes), record=tuple(run.record), features=tuple(run.features),
+                           scales=dict(run.scales), n_patients=n)
+

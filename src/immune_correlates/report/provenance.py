@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["provenance", "sha256_file", "DEPENDENCIES"]
+__all__ = ["provenance", "sha256_file", "DEPENDENCIES", "public_command"]
 
 DEPENDENCIES = ("numpy", "scipy", "pandas", "statsmodels", "scikit-learn", "matplotlib", "seaborn", "jinja2", "joblib")
 
@@ -30,6 +30,24 @@ def _version(name: str) -> str:
         return "not installed"
 
 
+def public_command(command) -> list[str]:
+    """The command line with every path reduced to its file name (no directories leak into outputs).
+
+    Examples
+    --------
+    >>> public_command(["immune-correlates", "analyze", "--clinical", "/home/ana/trial/clinical.csv",
+    ...                 "--out=/home/ana/out"])
+    ['immune-correlates', 'analyze', '--clinical', 'clinical.csv', '--out=out']
+    """
+    out = []
+    for arg in map(str, command):
+        key, sep, value = arg.partition("=") if arg.startswith("--") else ("", "", arg)
+        if "/" in value or "\\" in value:
+            value = Path(value.replace("\\", "/")).name
+        out.append(f"{key}{sep}{value}")
+    return out
+
+
 def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = None, config: dict | None = None) -> dict:
     """A JSON-ready record of how an output was made.
 
@@ -39,7 +57,9 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
         Table name to path (hashed) or to a label such as ``"bundled ofa_len"``.
     seed : int or None
     command : list of str, optional
-        The command line (defaults to ``sys.argv``).
+        The command line (defaults to ``sys.argv``); paths are reduced to file
+        names (:func:`public_command`), as are inputs: only names and SHA-256
+        hashes are recorded, never directories.
     config : dict, optional
         The analysis configuration.
     """
@@ -48,7 +68,8 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
         if src is None:
             continue
         path = Path(src)
-        files[name] = {"file": path.name, "sha256": sha256_file(path)} if path.is_file() else {"source": str(src)}
+        files[name] = ({"file": path.name, "sha256": sha256_file(path)} if path.is_file()
+                       else {"source": public_command([src])[0]})
     return {
         "package": {"immune_correlates": _version("immune_correlates")},
         "dependencies": {name: _version(name) for name in DEPENDENCIES},
@@ -56,7 +77,7 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
         "platform": platform.platform(),
         "inputs": files,
         "seed": seed,
-        "command": list(sys.argv if command is None else command),
+        "command": public_command(sys.argv if command is None else command),
         "config": config or {},
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

@@ -30,7 +30,7 @@ from .._text import neutralise_formula
 
 __all__ = ["write_outputs", "to_jsonable", "spreadsheet_safe"]
 
-OUTPUTS = ("tables", "figures", "results.json", "provenance.json", "report.html")
+OUTPUTS = ("tables", "figures", "results.json", "provenance.json", "report.html", "report.docx")
 
 
 def to_jsonable(value):
@@ -90,7 +90,8 @@ def figure_png(fig, provenance: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: dict, html: str) -> Path:
+def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: dict, html: str,
+                  docx: bytes | None = None) -> Path:
     """Write tables (CSV), figures (PNG), ``results.json`` and ``report.html`` atomically.
 
     Parameters
@@ -103,6 +104,8 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
         JSON-ready content of ``results.json``.
     html : str
         The rendered report.
+    docx : bytes, optional
+        The report's tables as a Word document (``report.docx``).
     """
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -125,6 +128,8 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
         (tmp / "provenance.json").write_text(
             json.dumps(to_jsonable(results.get("provenance", {})), indent=2, allow_nan=False) + "\n", encoding="utf-8")
         (tmp / "report.html").write_text(html, encoding="utf-8")
+        if docx is not None:
+            (tmp / "report.docx").write_bytes(docx)
         out.mkdir(exist_ok=True)
         for item in OUTPUTS:
             target = out / item
@@ -132,7 +137,8 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
                 shutil.rmtree(target)
             elif target.exists() or target.is_symlink():
                 target.unlink()
-            os.replace(tmp / item, target)
+            if (tmp / item).exists():
+                os.replace(tmp / item, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out

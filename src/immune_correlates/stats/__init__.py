@@ -32,6 +32,7 @@ from .resampling import (
 from .roc import RocResult, roc_curve
 from .screen import screen
 from .separation import SeparationResult, separation_from_arrays
+from .table_one import table_one
 
 __all__ = [
     "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",
@@ -40,6 +41,7 @@ __all__ = [
     "jonckheere_terpstra", "kruskal_wallis", "wilcoxon_rank_sum", "SeparationResult", "detect_separation",
     "separation_from_arrays", "RocResult", "roc_curve", "screen", "bca_interval", "bootstrap_discrimination",
     "maxt_stepdown", "optimism_corrected", "percentile_interval", "permutation_test",
+    "table_one",
 ]
 __all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
             "gray_test"]
