@@ -30,14 +30,21 @@ def test_adjusted_report_models_are_the_formula_fits():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = run_analysis(ic.datasets.load_ofa_len(), config)
-    fit = results.objects["logistic"]["nk_per_ul"]
-    assert fit.formula == "`cr` ~ `nk_per_ul` + age + C(sex)"
-    assert list(fit.params.index) == ["Intercept", "nk_per_ul", "age", "C(sex)[T.M]"]
-    assert list(fit.anova().index) == ["nk_per_ul", "age", "C(sex)"]
+    # the model tables are the formula fits of each (log2, per-SD) feature with the adjustment terms
+    frame = results.frame.assign(z=_per_sd_log2(results.frame["nk_per_ul"]), w=_per_sd_log2(results.frame["cd8_per_ul"]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = ic.fit_logistic(frame, formula="cr ~ z + age + C(sex)", method=config.logistic, ci="profile")
+        cox = ic.fit_cox(frame, formula="Surv(pfs_months, pfs_event) ~ w + age + C(sex)", method=config.cox,
+                         ci="profile")
+    assert list(fit.params.index) == ["Intercept", "z", "age", "C(sex)[T.M]"]
+    assert list(fit.anova().index) == ["z", "age", "C(sex)"]
     row = results.tables["logistic_cr"].set_index("feature").loc["nk_per_ul"]
-    assert row["estimate"] == pytest.approx(fit.params["nk_per_ul"], rel=1e-12)
-    cox = results.objects["cox"]["cd8_per_ul"]
-    assert list(cox.params.index) == ["cd8_per_ul", "age", "C(sex)[T.M]"]
+    assert row["estimate"] == pytest.approx(fit.params["z"], rel=1e-8)
+    assert row["p_value"] == pytest.approx(fit.pvalues["z"], rel=1e-6)
+    assert list(cox.params.index) == ["w", "age", "C(sex)[T.M]"]
+    crow = results.tables["cox_pfs"].set_index("feature").loc["cd8_per_ul"]
+    assert crow["estimate"] == pytest.approx(cox.params["w"], rel=1e-8)
     # the screens adjust for the same model-matrix columns
     frame = results.frame.assign(z=_per_sd_log2(results.frame["cd8_per_ul"]))
     with warnings.catch_warnings():
