@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .labels import FEATURE_LABELS
 from .panel import FeatureSpec, Panel, load_panel
 
 __all__ = ["feature_catalogue", "CATALOGUE_COLUMNS"]
 
-CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources",
+CATALOGUE_COLUMNS = ["feature", "label", "lineage", "kind", "recipe", "unit", "formula", "sources",
                      "description"]
 _KIND = {"count": "count", "frequency": "frequency", "ratio": "ratio", "function": "function",
          "lysis_auc": "function", "lytic_units": "function", "functional_count": "count",
@@ -50,7 +51,7 @@ def _describe(spec: FeatureSpec, panel: Panel) -> tuple[str, str, str]:
     if k == "functional_count":
         return ("cells/uL", f"{o['readout']} / 100 x {o['count']}", f"{o['readout']}; {o['count']}")
     signs = ", ".join(("-" if r in o["inhibitory"] else "+") + r for r in o["readouts"])
-    return ("SD units",
+    return ("z-score",
             f"mean of signed z-scores (cohort or reference mean/SD), >= {o['min_readouts']} readouts",
             signs)
 
@@ -65,7 +66,9 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with columns ``feature``, ``lineage``, ``kind`` (count,
+    DataFrame with columns ``feature``, ``label`` (the name for people, e.g.
+    "NK cells"; the panel's description for features this package does not
+    know), ``lineage``, ``kind`` (count,
     frequency, ratio, function, composite), ``recipe`` (panel kind), ``unit``,
     ``formula``, ``sources`` (gating paths, assays or readouts; composite
     readouts prefixed with their sign) and ``description``.
@@ -73,14 +76,15 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
     Examples
     --------
     >>> cat = feature_catalogue()
-    >>> cat.set_index("feature").loc["cd3_per_ul", "unit"]
-    'cells/uL'
+    >>> cat.set_index("feature").loc["cd3_per_ul", ["label", "unit"]].tolist()
+    ['T cells', 'cells/uL']
     """
     panel = load_panel(panel)
     rows = []
     for spec in panel.features:
         unit, formula, sources = _describe(spec, panel)
-        rows.append({"feature": spec.name, "lineage": spec.lineage, "kind": _KIND[spec.kind],
+        label = FEATURE_LABELS.get(spec.name) or spec.description or spec.name
+        rows.append({"feature": spec.name, "label": label, "lineage": spec.lineage, "kind": _KIND[spec.kind],
                      "recipe": spec.kind, "unit": unit, "formula": formula, "sources": sources,
                      "description": spec.description})
     return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)
