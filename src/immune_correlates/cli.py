@@ -26,6 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="run the whole analysis on the bundled synthetic ofatumumab + lenalidomide cohort")
     demo.add_argument("--out", required=True, type=Path, help="output directory")
     demo.add_argument("--pseudonymize", action="store_true", help="replace patient ids with stable codes in every output")
+    demo.add_argument("--figure-format", default="png", dest="figure_format",
+                      help="figure formats, comma-separated (png,pdf,svg); vector files embed their fonts")
     an = sub.add_parser("analyze", help="run the analysis on your files")
     an.add_argument("--clinical", type=Path, help="clinical table (CSV, TSV, XLSX or Parquet)")
     an.add_argument("--immunophenotype", type=Path)
@@ -34,6 +36,7 @@ def _parser() -> argparse.ArgumentParser:
     an.add_argument("--config", type=Path, help="analysis.toml (data only: columns and options)")
     an.add_argument("--out", required=True, type=Path)
     an.add_argument("--pseudonymize", action="store_true")
+    an.add_argument("--figure-format", default="png", dest="figure_format", help="e.g. png,pdf")
     sim = sub.add_parser("simulate", help="write a synthetic cohort drawn from the default design")
     sim.add_argument("--out", required=True, type=Path)
     sim.add_argument("--seed", type=int, default=None)
@@ -86,11 +89,22 @@ def _demo(args, argv) -> int:
 
     cohort = load_ofa_len()
     out = make_report(cohort, args.out, inputs=ofa_len_paths(), command=["immune-correlates", *argv],
-                      pseudonymize=args.pseudonymize,
+                      pseudonymize=args.pseudonymize, figure_formats=_figure_formats(args.figure_format),
                       title="Demo: synthetic ofatumumab + lenalidomide cohort (Vitale et al. 2016)")
     _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
     return 0
+
+
+def _figure_formats(text: str) -> tuple[str, ...]:
+    from .plots._style import FIGURE_FORMATS
+
+    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise ImmuneCorrelatesError(f"--figure-format: unknown format(s) {bad or text!r}; use some of "
+                                    f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf).")
+    return formats
 
 
 def _print_summary(cohort) -> None:
@@ -111,7 +125,7 @@ def _analyze(args, argv) -> int:
         raise InputError("no clinical table: give --clinical or [inputs] clinical in the configuration.")
     cohort = read_cohort(**files)
     out = make_report(cohort, args.out, config=config, inputs=files, command=["immune-correlates", *argv],
-                      pseudonymize=args.pseudonymize)
+                      pseudonymize=args.pseudonymize, figure_formats=_figure_formats(args.figure_format))
     print(f"report written to {out / 'report.html'}")
     return 0
 

@@ -284,6 +284,8 @@ def despine(ax, left: bool = False) -> None:
 
 
 _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")
+#: Formats :func:`save_figure` writes.
+FIGURE_FORMATS = _FORMATS
 
 
 def save_figure(fig, path, formats: Iterable[str] = ("png", "pdf"), dpi: int = 300) -> list[Path]:
