@@ -276,7 +276,7 @@ def response_boxplot(
                        zorder=3, gid=f"points:{g}")
         width_in = _axes_width_in(ax)
         tick_size = 9 if n_groups <= 3 else 8
-        per_group = _text_chars(width_in / n_groups, tick_size)
+        per_group = max(6, int(0.8 * width_in / n_groups * 72.0 / (0.62 * tick_size)))  # after layout, wide glyphs
         ax.set_xticks(pos, [f"{wrap_label(names[g], per_group)}\n(n={s.size})" for g, s in zip(levels, samples)])
         ax.tick_params(axis="x", labelsize=tick_size)
         ax.set_xlim(-0.6, n_groups - 0.4)

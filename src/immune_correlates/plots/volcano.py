@@ -42,7 +42,7 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, fdr: float) -> tuple[float, bool
 
 
 #: Distances (points) and directions tried for a label around its point, nearest first.
-_RADII = (3.0, 9.0, 16.0, 24.0, 32.0, 42.0, 54.0, 68.0, 84.0, 102.0, 124.0, 150.0, 180.0)
+_RADII = (3.0, 9.0, 16.0, 24.0, 32.0, 42.0, 54.0, 68.0, 84.0, 102.0, 124.0, 150.0, 180.0, 215.0, 255.0)
 _ANGLES = np.deg2rad((0, 180, 30, 150, -30, -150, 90, -90, 60, 120, -60, -120, 15, 165, -15, -165, 45, 135, -45, -135,
                       75, 105, -75, -105))
 
@@ -54,15 +54,16 @@ def _box(x0, y0, w, h, dx, dy):
     return np.array([left, bottom, left + w, bottom + h])
 
 
-def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np.ndarray) -> list:
+def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np.ndarray) -> tuple[list, bool]:
     """Name points with no label on another label, a point or a reference line (greedy, deterministic).
 
     Each label, most significant first, takes the first free spot among
     positions ever further from its point (a leader line joins the far
-    ones), in the spirit of ggrepel but without randomness.
+    ones), in the spirit of ggrepel but without randomness.  Returns the
+    labels and whether each found a free spot.
     """
     if not len(texts):
-        return []
+        return [], True
     fig = ax.figure
     for _ in range(3):  # a layout engine settles over a few draws; the axes must be where they stay
         before = ax.get_position().bounds
@@ -80,7 +81,7 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
     obstacles += [np.array(t.get_window_extent(renderer).extents) for t in ax.texts if t.get_text()]
     obstacles = np.array(obstacles).reshape(-1, 4)
     anchors = ax.transData.transform(np.column_stack([x, y]))
-    made = []
+    made, clear = [], True
     for i in np.argsort(-y, kind="mergesort"):
         probe = ax.text(0, 0, texts[i], fontsize=SMALL)
         bb = probe.get_window_extent(renderer)
@@ -102,6 +103,7 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
             if best_cost == 0:
                 break
         dx, dy, box, r = best
+        clear = clear and best_cost == 0
         ha = "left" if dx > 0.3 else ("right" if dx < -0.3 else "center")
         va = "bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center")
         far = r > _RADII[1]
@@ -112,7 +114,7 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
                                             "shrinkB": 3} if far else None))
         made[-1].set_in_layout(False)  # inside the axes; a layout pass must not move the axes under it
         obstacles = np.vstack([obstacles, box])
-    return made
+    return made, clear
 
 
 def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -> str:
@@ -254,6 +256,14 @@ def volcano(
         title = title if title is not None else (column_label(endpoint) if endpoint else None)
         if title:
             ax.set_title(title)
-        _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels) for n in names[chosen]],
-                      np.column_stack([x, y]))
+        for _ in range(4):  # too crowded: give the labels more room above and at the sides, and place again
+            made, clear = _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels) for n in names[chosen]],
+                                        np.column_stack([x, y]))
+            if clear:
+                break
+            for t in made:
+                t.remove()
+            lo, hi = ax.get_xlim()
+            ax.set_xlim(lo * 1.15, hi * 1.15)
+            ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
     return ax
