@@ -9,8 +9,8 @@ from .panel import FeatureSpec, Panel, load_panel
 
 __all__ = ["feature_catalogue", "CATALOGUE_COLUMNS"]
 
-CATALOGUE_COLUMNS = ["feature", "label", "lineage", "kind", "recipe", "unit", "formula", "sources",
-                     "description"]
+CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources",
+                     "description", "label"]
 _KIND = {"count": "count", "frequency": "frequency", "ratio": "ratio", "function": "function",
          "lysis_auc": "function", "lytic_units": "function", "functional_count": "count",
          "composite": "composite"}
