@@ -53,9 +53,9 @@ def test_notebook_is_stripped_runs_and_shows_every_figure(path, tmp_path, monkey
 def test_figures_keep_displaying_after_package_plots(tmp_path, monkeypatch):
     """The user's own pyplot figure after ic.plots cells still displays (interactive mode survives)."""
     cells = [
-        "import warnings; warnings.simplefilter('ignore')\n"
-        "import matplotlib as mpl, matplotlib.pyplot as plt\nimport immune_correlates as ic\n"
-        "frame = ic.analysis_frame(ic.datasets.load_ofa_len())",
+        ("import warnings; warnings.simplefilter('ignore')\n"
+         "import matplotlib as mpl, matplotlib.pyplot as plt\nimport immune_correlates as ic\n"
+         "frame = ic.analysis_frame(ic.datasets.load_ofa_len())"),
         "ax = ic.plots.response_boxplot(frame, 'nk_per_ul', log=True)",
         "fig = ic.plots.response_panel(frame, ['cd3_per_ul', 'nk_per_ul'])",
         "ax = ic.plots.kaplan_meier(frame, 'pfs_months', 'pfs_event', group='cr')",

@@ -8,7 +8,11 @@ import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
 from immune_correlates.plots._style import format_p
-from immune_correlates.plots.response import comparison_text, response_boxplot, response_panel
+from immune_correlates.plots.response import (
+    comparison_text,
+    response_boxplot,
+    response_panel,
+)
 from immune_correlates.stats.compare import compare_groups
 
 from .conftest import by_gid

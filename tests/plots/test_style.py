@@ -7,7 +7,15 @@ from PIL import Image
 
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots._style import (
-    OKABE_ITO, PALETTE, RC_PARAMS, format_p, group_colors, house_style, new_axes, nice_log_ticks, save_figure,
+    OKABE_ITO,
+    PALETTE,
+    RC_PARAMS,
+    format_p,
+    group_colors,
+    house_style,
+    new_axes,
+    nice_log_ticks,
+    save_figure,
 )
 
 

@@ -12,6 +12,7 @@ from .composite import composite_score
 from .counts import bead_count, dual_platform_count
 from .flowjo import read_flowjo
 from .function import background_subtract
+from .labels import axis_label, column_label, column_unit
 from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
 from .populations import population_frequencies
@@ -19,6 +20,9 @@ from .quality import poisson_cv
 from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
 
 __all__ = [
+    "axis_label",
+    "column_label",
+    "column_unit",
     "FeatureSet",
     "FeatureSpec",
     "Panel",

@@ -10,41 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .catalogue import FEATURE_LABELS, feature_catalogue
+
 __all__ = ["FEATURE_LABELS", "ENDPOINT_LABELS", "GROUP_LEVEL_LABELS", "COVARIATE_LABELS", "column_label", "column_unit",
            "display_unit", "axis_label"]
-
-#: Label of each feature of the default CLL panel (units come from the catalogue).
-FEATURE_LABELS = {
-    "cd3_per_ul": "T cells",
-    "cd4_per_ul": "CD4 T cells",
-    "cd8_per_ul": "CD8 T cells",
-    "treg_per_ul": "Regulatory T cells",
-    "pd1_cd8_per_ul": "PD-1+ CD8 T cells",
-    "nk_per_ul": "NK cells",
-    "nk_cd56bright_per_ul": "CD56bright NK cells",
-    "nk_cd56dim_cd16_per_ul": "CD56dim CD16+ NK cells",
-    "cll_per_ul": "CLL cells",
-    "cd4_cd8_ratio": "CD4:CD8 ratio",
-    "treg_pct_of_cd4": "Tregs, % of CD4",
-    "pd1_pct_of_cd8": "PD-1+, % of CD8",
-    "nk_cd56bright_pct_of_nk": "CD56bright, % of NK",
-    "nk_cd107a_pct": "NK degranulation (CD107a+)",
-    "nk_ifng_pct": "IFN-γ+ NK cells",
-    "cd8_ifng_pct": "IFN-γ+ CD8 T cells",
-    "cd8_tnf_pct": "TNF+ CD8 T cells",
-    "cd8_cd107a_pct": "CD8 degranulation (CD107a+)",
-    "t_proliferation_pct": "T-cell proliferation",
-    "t_division_index": "T-cell division index",
-    "t_synapse_index": "T-cell synapse index",
-    "nk_cytotox_auc": "NK cytotoxicity (AUC)",
-    "nk_adcc_auc": "NK ADCC (AUC)",
-    "nk_cytotox_lu20": "NK cytotoxicity (LU20)",
-    "nk_adcc_lu20": "NK ADCC (LU20)",
-    "cd8_ifng_per_ul": "IFN-γ+ CD8 T cells",
-    "nk_cd107a_per_ul": "CD107a+ NK cells",
-    "t_function_score": "T-cell function score",
-    "nk_function_score": "NK function score",
-}
 
 #: (label, unit) of the endpoint columns of ``analysis_frame``; unit "" when it has none.
 ENDPOINT_LABELS = {
@@ -96,8 +65,7 @@ def display_unit(unit: str | None) -> str:
 
 
 def _catalogue_units() -> dict:
-    from .catalogue import feature_catalogue  # the default panel's units (cached below)
-
+    """Units of the default panel's features (read once)."""
     global _UNITS
     if _UNITS is None:
         cat = feature_catalogue()

@@ -21,30 +21,30 @@ def make_figures(res: AnalysisResults) -> dict:
     per = "SD" if cfg.per_sd else None
     counts = [f for f in cfg.features if f.endswith("_per_ul")]
     fig = plots.response_panel(res.frame, list(cfg.features), group=cfg.group, log=counts, adjust=cfg.adjust)
-    out["response_panel"] = (fig, f"Baseline features by {column_label(cfg.group).lower()}: one dot per patient; "
-                                  f"rank tests (Wilcoxon for two groups, Kruskal-Wallis with the Jonckheere-Terpstra "
-                                  f"trend test for more), {cfg.adjust} adjustment across features.")
+    out["response_panel"] = (fig, (f"Baseline features by {column_label(cfg.group).lower()}: one dot per patient; "
+                                   f"rank tests (Wilcoxon for two groups, Kruskal-Wallis with the Jonckheere-Terpstra "
+                                   f"trend test for more), {cfg.adjust} adjustment across features."))
     for name, table, endpoint, what in (
             ("forest_logistic", res.tables["logistic_cr"], cfg.binary, "odds ratio"),
             ("forest_cox", res.tables["cox_pfs"], cfg.duration, "hazard ratio")):
         fig, ax = plt.subplots(figsize=(8.6, 0.42 * len(table) + 1.9), layout="constrained")
         plots.forest(table, ax=ax, per=per, title=column_label(endpoint))
-        out[name] = (fig, f"Univariable models of {column_label(endpoint).lower()}: {what} per SD of each feature "
-                          f"(transforms in the table) with {cfg.ci} intervals.")
+        out[name] = (fig, (f"Univariable models of {column_label(endpoint).lower()}: {what} per SD of each feature "
+                           f"(transforms in the table) with {cfg.ci} intervals."))
     for name, table, endpoint, what in (
             ("volcano_cr", res.tables["screen_cr"], cfg.binary, "log odds ratio"),
             ("volcano_pfs", res.tables["screen_pfs"], cfg.duration, "log hazard ratio")):
         fig, ax = plt.subplots(figsize=(6.5, 4.8), layout="constrained")
         plots.volcano(table, effect="estimate", label="feature", ax=ax, fdr=0.10, annotate=8, endpoint=endpoint,
                       per=per)
-        out[name] = (fig, f"Screen of the whole panel against {column_label(endpoint).lower()}: {what} per SD "
-                          f"against -log10 p; the line marks BH q = 0.10.")
+        out[name] = (fig, (f"Screen of the whole panel against {column_label(endpoint).lower()}: {what} per SD "
+                           f"against -log10 p; the line marks BH q = 0.10."))
     kf = cfg.km_feature
     fig, ax = plt.subplots(figsize=(8.2, 5.2), layout="constrained")
     plots.kaplan_meier(res.frame, cfg.duration, cfg.event, group=kf, split="median", hazard_ratio=True, ax=ax)
-    out["kaplan_meier"] = (fig, f"Kaplan-Meier estimates of {column_label(cfg.duration).lower()} by median split of "
-                                f"{column_label(kf)} (cut at {res.objects['km_cut']:.3g}); numbers at risk under "
-                                f"the axis; log-rank p and Cox hazard ratio (Wald interval).")
+    out["kaplan_meier"] = (fig, (f"Kaplan-Meier estimates of {column_label(cfg.duration).lower()} by median split "
+                                 f"of {column_label(kf)} (cut at {res.objects['km_cut']:.3g}); numbers at risk under "
+                                 f"the axis; log-rank p and Cox hazard ratio (Wald interval)."))
     return out
 
 
