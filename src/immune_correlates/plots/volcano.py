@@ -81,7 +81,7 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
     obstacles += [np.array(t.get_window_extent(renderer).extents) for t in ax.texts if t.get_text()]
     obstacles = np.array(obstacles).reshape(-1, 4)
     anchors = ax.transData.transform(np.column_stack([x, y]))
-    made, clear = [], True
+    made, clear, labels_placed = [], True, []
     for i in np.argsort(-y, kind="mergesort"):
         probe = ax.text(0, 0, texts[i], fontsize=SMALL)
         bb = probe.get_window_extent(renderer)
@@ -95,15 +95,24 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
                 inside = (box[0] >= frame.x0 and box[2] <= frame.x1 and box[1] >= frame.y0 and box[3] <= frame.y1)
                 hit = ((box[0] < obstacles[:, 2]) & (box[2] > obstacles[:, 0])
                        & (box[1] < obstacles[:, 3]) & (box[3] > obstacles[:, 1]))
-                cost = hit.sum() + (0 if inside else 100)
+                hits = int(hit.sum()) + (0 if inside else 100)
+                crossings = 0
+                if r > _RADII[1] and labels_placed:  # a leader line should not cross a label either
+                    leader = _leader(anchors[i], box, px)
+                    lb = np.array(labels_placed)
+                    crossings = int(((leader[:, None, 0] > lb[None, :, 0]) & (leader[:, None, 0] < lb[None, :, 2])
+                                     & (leader[:, None, 1] > lb[None, :, 1])
+                                     & (leader[:, None, 1] < lb[None, :, 3])).any(axis=0).sum())
+                cost = 10 * hits + crossings
                 if cost < best_cost:
-                    best, best_cost = (dx, dy, box, r), cost
+                    best, best_cost, best_hits = (dx, dy, box, r), cost, hits
                 if cost == 0:
                     break
             if best_cost == 0:
                 break
         dx, dy, box, r = best
-        clear = clear and best_cost == 0
+        clear = clear and best_hits == 0
+        labels_placed.append(box)
         ha = "left" if dx > 0.3 else ("right" if dx < -0.3 else "center")
         va = "bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center")
         far = r > _RADII[1]
@@ -113,8 +122,19 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
                                 arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6, "shrinkA": 0,
                                             "shrinkB": 3} if far else None))
         made[-1].set_in_layout(False)  # inside the axes; a layout pass must not move the axes under it
-        obstacles = np.vstack([obstacles, box])
+        leader = _leader(anchors[i], box, px) if far else np.empty((0, 2))
+        obstacles = np.vstack([obstacles, box] + [np.r_[q - 1.5 * px, q + 1.5 * px] for q in leader])  # keep off lines
     return made, clear
+
+
+def _leader(anchor: np.ndarray, box: np.ndarray, px: float) -> np.ndarray:
+    """Points along the leader line from a point (beyond its marker) to the nearest edge of its label."""
+    end = np.clip(anchor, box[:2], box[2:])
+    length = np.hypot(*(end - anchor))
+    if length <= 6 * px:
+        return np.empty((0, 2)).reshape(0, 2)
+    t = np.linspace(6 * px / length, 1.0, 14)[:-1]
+    return anchor + t[:, None] * (end - anchor)
 
 
 def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -> str:
@@ -238,8 +258,8 @@ def volcano(
         ax.annotate(note, xy=(1.0, -np.log10(cut)), xycoords=("axes fraction", "data"), xytext=(-2, 2),
                     textcoords="offset points", ha="right", va="bottom", fontsize=SMALL,
                     color=OKABE_ITO["vermillion"], gid="fdr_label")
-        if annotate == "auto":  # the passing features (at most 10, smallest p), else the 3 smallest p
-            annotate = min(int(sig.sum()), 10) if sig.any() else 3
+        if annotate == "auto":  # the passing features (at most 8, smallest p), else the 3 smallest p
+            annotate = min(int(sig.sum()), 8) if sig.any() else 3
         if annotate is True:
             chosen = np.flatnonzero(sig)
         elif annotate is False or annotate is None:
@@ -256,10 +276,10 @@ def volcano(
         title = title if title is not None else (column_label(endpoint) if endpoint else None)
         if title:
             ax.set_title(title)
-        for _ in range(4):  # too crowded: give the labels more room above and at the sides, and place again
+        for attempt in range(4):  # too crowded: give the labels more room above and at the sides, and place again
             made, clear = _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels) for n in names[chosen]],
                                         np.column_stack([x, y]))
-            if clear:
+            if clear or attempt == 3:
                 break
             for t in made:
                 t.remove()
