@@ -192,8 +192,8 @@ def volcano(
         :func:`fdr_threshold`).
     annotate : "auto", bool or int
         Name the features that pass (``True``), the ``n`` smallest p (an
-        int), or nothing (``False``); ``"auto"`` names those that pass, or the
-        three smallest p when none does.
+        int), or nothing (``False``); ``"auto"`` names those that pass (at
+        most eight, smallest p first), or the three smallest p when none does.
     labels : mapping, optional
         Display names by feature (default: the feature catalogue's labels).
     endpoint : str, optional
