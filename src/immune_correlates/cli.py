@@ -26,6 +26,8 @@ def _report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--compare", nargs=2, default=None, metavar=("A", "B"),
                    help="the two levels of --group compared head to head (e.g. CR NR, or 1 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no printed summary")
+    p.add_argument("--figure-format", default="png", dest="figure_format",
+                   help="figure formats, comma-separated (png,pdf,svg); vector files embed their fonts")
 
 
 def _with_comparison(config, args):
@@ -66,7 +68,8 @@ def _report(cohort, out, *, config, args, **kwargs):
 
     bar = _Progress(args.quiet)
     try:
-        return make_report(cohort, out, config=config, progress=bar, **kwargs)
+        return make_report(cohort, out, config=config, progress=bar,
+                           figure_formats=_figure_formats(args.figure_format), **kwargs)
     finally:
         bar.close()
 
@@ -146,6 +149,17 @@ def _demo(args, argv) -> int:
         _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
     return 0
+
+
+def _figure_formats(text: str) -> tuple[str, ...]:
+    from .plots._style import FIGURE_FORMATS
+
+    formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
+    bad = [f for f in formats if f not in FIGURE_FORMATS]
+    if bad or not formats:
+        raise ImmuneCorrelatesError(f"--figure-format: unknown format(s) {bad or text!r}; use some of "
+                                    f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf).")
+    return formats
 
 
 def _print_summary(cohort) -> None:

@@ -79,7 +79,8 @@ def test_invalid_toml_file_is_a_config_error_naming_the_file(tmp_path):
 def test_catalogue_has_one_row_per_feature_with_kind_unit_and_sources():
     cat = feature_catalogue().set_index("feature")
     assert list(cat.columns) == ["lineage", "kind", "recipe", "unit", "formula", "sources",
-                                 "description"]
+                                 "description", "label"]
+    assert cat.at["nk_per_ul", "label"] == "NK cells" and cat.at["nk_function_score", "unit"] == "z-score"
     assert cat.at["cd3_per_ul", "kind"] == "count" and cat.at["cd3_per_ul", "unit"] == "cells/uL"
     assert cat.at["cd3_per_ul", "sources"] == "Lymphocytes/CD3+"
     assert cat.at["cd4_cd8_ratio", "kind"] == "ratio"

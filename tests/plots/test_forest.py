@@ -46,9 +46,12 @@ def test_points_and_intervals_are_exponentiated_and_sorted_largest_on_top(screen
     np.testing.assert_allclose([s[1][0] for s in segs], np.exp(screen["ci_upper"].to_numpy()[order]))
     np.testing.assert_allclose([s[0][1] for s in segs], ys)
     labels = {t.get_position()[1]: t.get_text() for t in ax.get_yticklabels()}
-    assert [labels[y] for y in ys] == [
-        f"{f}  (n={n}, {e} events)" for f, n, e in screen[["feature", "n", "n_events"]].to_numpy()[order]
-    ]
+    from immune_correlates.features.labels import column_label
+    assert [labels[y] for y in ys] == [column_label(f) for f in screen["feature"].to_numpy()[order]]
+    values = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
+    m = len(screen)  # columns: ratio (CI), p, q, N, events; one text per row each
+    assert values[-2 * m:] == [str(v) for v in screen["n"].to_numpy()[order]] + [
+        str(v) for v in screen["n_events"].to_numpy()[order]]
 
 
 def test_log_axis_line_at_one_and_hazard_ratio_label(screen):
@@ -56,7 +59,7 @@ def test_log_axis_line_at_one_and_hazard_ratio_label(screen):
     assert ax.get_xscale() == "log"
     (ref,) = by_gid(ax, "forest_reference", "lines")
     np.testing.assert_array_equal(ref.get_xdata(), [1, 1])
-    assert ax.get_xlabel() == "Hazard ratio (95% CI)"
+    assert ax.get_xlabel() == "Hazard ratio (95% CI, log scale)"
 
 
 def test_q_markers_are_filled_below_the_threshold_and_values_written(screen):
@@ -68,8 +71,10 @@ def test_q_markers_are_filled_below_the_threshold_and_values_written(screen):
     texts = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
     top = screen.iloc[order[0]]
     r, lo, hi = np.exp(top[["estimate", "ci_lower", "ci_upper"]].to_numpy(float))
-    assert texts[0] == f"{r:.2f} ({lo:.2f}–{hi:.2f})   q = {top.q_value:.2g}"
-    assert by_gid(ax, "forest_header", "texts")[0].get_text() == "HR (95% CI)"
+    assert texts[0] == f"{r:.2f} ({lo:.2f}–{hi:.2f})"
+    headers = [t.get_text() for t in by_gid(ax, "forest_header", "texts")]
+    assert headers[0] == "HR (95% CI)" and "q" in headers
+    assert texts[headers.index("q") * len(screen)] == f"{top.q_value:.2g}"
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["q < 0.05", "q ≥ 0.05"]
 
@@ -89,12 +94,11 @@ def test_logistic_model_result_draws_odds_ratios_without_intercept(frame):
     np.testing.assert_allclose(pts[:, 0], summ["odds_ratio"].to_numpy())
     segs = by_gid(ax, "forest_intervals", "collections")[0].get_segments()
     np.testing.assert_allclose([s[1][0] for s in segs], summ["odds_ratio_ci_upper"].to_numpy())
-    assert [t.get_text() for t in ax.get_yticklabels()] == [
-        f"{t}  (n={fit.nobs}, {fit.n_events} events)" for t in summ.index
-    ]
-    assert ax.get_xlabel() == "Odds ratio (95% CI)"
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["NK cells", "Age"]
+    assert ax.get_xlabel() == "Odds ratio (95% CI, log scale)"
     values = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
-    assert values[0].endswith(f"p = {summ['p_value'].iloc[0]:.2g}")
+    assert values[2] == f"{summ['p_value'].iloc[0]:.2g}"
+    assert values[-4:] == [str(fit.nobs)] * 2 + [str(fit.n_events)] * 2
 
 
 def test_cox_summary_frame_is_labelled_hazard_ratio_at_the_fitted_level(frame):
@@ -102,7 +106,7 @@ def test_cox_summary_frame_is_labelled_hazard_ratio_at_the_fitted_level(frame):
         warnings.simplefilter("ignore")
         fit = fit_cox(frame, "pfs_months", "pfs_event", ["nk_per_ul"], alpha=0.1)
     ax = forest(fit)
-    assert ax.get_xlabel() == "Hazard ratio (90% CI)"
+    assert ax.get_xlabel() == "Hazard ratio (90% CI, log scale)"
     np.testing.assert_allclose(by_gid(ax, "forest_points")[0].get_offsets()[0, 0],
                                fit.summary()["hazard_ratio"].iloc[0])
 
@@ -131,3 +135,14 @@ def test_table_is_accepted_as_data_or_results_keyword(screen):
     np.testing.assert_array_equal(a, b)
     with pytest.raises(ImmuneCorrelatesError, match="once"):
         forest(screen, results=screen)
+
+
+def test_factor_levels_are_grouped_under_their_variable():
+    t = pd.DataFrame({"term": ["C(sex)[T.M]", "nk_per_ul", "C(stage)[T.II]", "age", "C(stage)[T.III]"],
+                      "estimate": [0.5, 0.1, -0.3, 0.02, 0.4], "ci_lower": [-0.1, -0.2, -0.9, -0.01, -0.2],
+                      "ci_upper": [1.1, 0.4, 0.3, 0.05, 1.0], "p_value": 0.3, "method": "cox"})
+    ax = forest(t, sort=None)
+    ticks = [x.get_text().strip() for x in ax.get_yticklabels()]
+    assert ticks == ["Sex", "M", "NK cells", "stage", "II", "III", "Age"]
+    bold = [x.get_text().strip() for x in ax.get_yticklabels() if x.get_fontweight() == "bold"]
+    assert bold == ["Sex", "stage"]

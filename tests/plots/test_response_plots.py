@@ -2,12 +2,17 @@
 
 import warnings
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
 from immune_correlates.plots._style import format_p
-from immune_correlates.plots.response import comparison_text, response_boxplot, response_panel
+from immune_correlates.plots.response import (
+    comparison_text,
+    response_boxplot,
+    response_panel,
+)
 from immune_correlates.stats.compare import compare_groups
 
 from .conftest import by_gid
@@ -57,12 +62,40 @@ def test_two_group_annotation_gives_wilcoxon_effect_size_with_its_direction(fram
     with pytest.warns(MissingDataWarning, match="OL010"):
         ax = response_boxplot(frame, "t_function_score", "cr", group_labels={0: "no CR", 1: "CR"})
     sub = frame.dropna(subset=["t_function_score"])
-    row = compare_groups(sub, ["t_function_score"], "cr", groups=[0, 1]).iloc[0]
+    row = compare_groups(sub, ["t_function_score"], "cr", groups=[1, 0]).iloc[0]  # CR first: CR − no CR
     (text,) = by_gid(ax, "stats_annotation", "texts")
-    first, second = text.get_text().split("\n")
-    assert first == f"Wilcoxon rank-sum (exact): {format_p(row.p_value)}"
-    assert second.startswith(f"no CR vs CR: rank-biserial r = {row.rank_biserial:.3g}; HL {row.hodges_lehmann:.3g}")
+    flat = text.get_text().replace("\n", " ")
+    assert flat.startswith(f"Wilcoxon rank-sum (exact): {format_p(row.p_value)}")
+    assert f"CR \u2212 no CR: rank-biserial r = {row.rank_biserial:.3g}; HL {row.hodges_lehmann:.3g}" in flat
+    assert row.rank_biserial > 0  # complete responders have the higher T-cell function
     assert [t.get_text() for t in ax.get_xticklabels()] == ["no CR\n(n=24)", "CR\n(n=8)"]
+    boxes = {g: by_gid(ax, f"box:{g}", "patches")[0].get_edgecolor()[:3] for g in (0, 1)}
+    assert np.allclose(boxes[1], plt.matplotlib.colors.to_rgb("#0072B2"))  # responder colour for CR
+
+
+@pytest.mark.parametrize("order", [["Responder", "Non-responder"], ["Non-responder", "Responder"]])
+def test_responder_colour_and_direction_do_not_depend_on_label_order(frame, order):
+    import pandas as pd
+    two = frame.assign(resp=pd.Categorical(np.where(frame["responder"] == 1, "Responder", "Non-responder"),
+                                           categories=order))
+    ax = response_boxplot(two, "nk_per_ul", "resp", log=True)
+    (box,) = by_gid(ax, "box:Responder", "patches")
+    assert np.allclose(box.get_edgecolor()[:3], plt.matplotlib.colors.to_rgb("#0072B2"))
+    text = by_gid(ax, "stats_annotation", "texts")[0].get_text().replace("\n", " ")
+    assert "Responder \u2212 Non-responder" in text
+    row = compare_groups(two, ["nk_per_ul"], "resp", groups=["Responder", "Non-responder"]).iloc[0]
+    assert f"rank-biserial r = {row.rank_biserial:.3g}" in text
+
+
+def test_brackets_show_pairwise_p_and_q(frame):
+    from immune_correlates.stats.multiplicity import adjust_pvalues
+    ax = response_boxplot(frame, "nk_per_ul", log=True, comparisons=[("CR", "NR"), ("PR", "NR")])
+    ps = [compare_groups(frame, ["nk_per_ul"], "response_group", groups=list(p)).iloc[0].p_value
+          for p in (("CR", "NR"), ("PR", "NR"))]
+    qs = adjust_pvalues(np.array(ps), method="fdr_bh")
+    for (a, b), p, q in zip([("CR", "NR"), ("PR", "NR")], ps, qs):
+        (t,) = by_gid(ax, f"bracket_text:{a}|{b}", "texts")
+        assert t.get_text() == f"{format_p(p)}, {format_p(q, 'q')}"
 
 
 def test_q_value_from_a_screen_table_is_shown(frame):
@@ -107,11 +140,12 @@ def test_panel_has_one_axis_per_feature_with_q_adjusted_across_them(frame):
         warnings.simplefilter("ignore", MissingDataWarning)
         table = compare_groups(frame, FEATURES, "response_group").set_index("feature")
     for ax, feat in zip(fig.axes, FEATURES):
-        assert ax.get_title() == ("NK cells/µL" if feat == "nk_per_ul" else feat)
+        from immune_correlates.features.labels import column_label
+        assert ax.get_title() == ("NK cells/µL" if feat == "nk_per_ul" else column_label(feat))
         assert ax.get_yscale() == ("log" if feat in ("cd3_per_ul", "nk_per_ul") else "linear")
-        first = by_gid(ax, "stats_annotation", "texts")[0].get_text().split("\n")[0]
+        text = by_gid(ax, "stats_annotation", "texts")[0].get_text().replace("\n", " ")
         row = table.loc[feat]
-        assert first == f"Kruskal-Wallis: {format_p(row.p_value)}, {format_p(row.q_value, 'q')}"
+        assert text.startswith(f"Kruskal-Wallis: {format_p(row.p_value)}, {format_p(row.q_value, 'q')}")
     assert "Benjamini-Hochberg" in fig.get_supxlabel()
 
 

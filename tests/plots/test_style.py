@@ -7,7 +7,15 @@ from PIL import Image
 
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots._style import (
-    OKABE_ITO, PALETTE, RC_PARAMS, format_p, group_colors, house_style, new_axes, nice_log_ticks, save_figure,
+    OKABE_ITO,
+    PALETTE,
+    RC_PARAMS,
+    format_p,
+    group_colors,
+    house_style,
+    new_axes,
+    nice_log_ticks,
+    save_figure,
 )
 
 
@@ -44,7 +52,7 @@ def test_save_figure_writes_every_format_at_the_requested_dpi(tmp_path):
     fig, ax = plt.subplots(figsize=(2, 1.5))
     ax.plot([0, 1], [0, 1])
     ax.set_title("CR by NK count")
-    paths = save_figure(fig, tmp_path / "sub" / "km.png", dpi=150)
+    paths = save_figure(fig, tmp_path / "sub" / "km.png", formats=("png", "svg", "pdf"), dpi=150)
     assert [p.name for p in paths] == ["km.png", "km.svg", "km.pdf"]
     assert all(p.stat().st_size > 0 for p in paths)
     with Image.open(paths[0]) as im:

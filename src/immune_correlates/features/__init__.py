@@ -14,6 +14,7 @@ from .flowjo import read_flowjo
 from .flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .function import background_subtract
 from .ics import IcsResult, ics_functions
+from .labels import axis_label, column_label, column_unit
 from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
 from .populations import population_frequencies
@@ -21,6 +22,9 @@ from .quality import poisson_cv
 from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
 
 __all__ = [
+    "axis_label",
+    "column_label",
+    "column_unit",
     "FeatureSet",
     "FlowJoWorkspace",
     "IcsResult",

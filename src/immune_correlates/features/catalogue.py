@@ -6,10 +6,43 @@ import pandas as pd
 
 from .panel import FeatureSpec, Panel, load_panel
 
-__all__ = ["feature_catalogue", "CATALOGUE_COLUMNS"]
+__all__ = ["feature_catalogue", "CATALOGUE_COLUMNS", "FEATURE_LABELS"]
+
+#: Label of each feature of the default CLL panel (units come from the catalogue).
+FEATURE_LABELS = {
+    "cd3_per_ul": "T cells",
+    "cd4_per_ul": "CD4 T cells",
+    "cd8_per_ul": "CD8 T cells",
+    "treg_per_ul": "Regulatory T cells",
+    "pd1_cd8_per_ul": "PD-1+ CD8 T cells",
+    "nk_per_ul": "NK cells",
+    "nk_cd56bright_per_ul": "CD56bright NK cells",
+    "nk_cd56dim_cd16_per_ul": "CD56dim CD16+ NK cells",
+    "cll_per_ul": "CLL cells",
+    "cd4_cd8_ratio": "CD4:CD8 ratio",
+    "treg_pct_of_cd4": "Tregs, % of CD4",
+    "pd1_pct_of_cd8": "PD-1+, % of CD8",
+    "nk_cd56bright_pct_of_nk": "CD56bright, % of NK",
+    "nk_cd107a_pct": "NK degranulation (CD107a+)",
+    "nk_ifng_pct": "IFN-γ+ NK cells",
+    "cd8_ifng_pct": "IFN-γ+ CD8 T cells",
+    "cd8_tnf_pct": "TNF+ CD8 T cells",
+    "cd8_cd107a_pct": "CD8 degranulation (CD107a+)",
+    "t_proliferation_pct": "T-cell proliferation",
+    "t_division_index": "T-cell division index",
+    "t_synapse_index": "T-cell synapse index",
+    "nk_cytotox_auc": "NK cytotoxicity (AUC)",
+    "nk_adcc_auc": "NK ADCC (AUC)",
+    "nk_cytotox_lu20": "NK cytotoxicity (LU20)",
+    "nk_adcc_lu20": "NK ADCC (LU20)",
+    "cd8_ifng_per_ul": "IFN-γ+ CD8 T cells",
+    "nk_cd107a_per_ul": "CD107a+ NK cells",
+    "t_function_score": "T-cell function score",
+    "nk_function_score": "NK function score",
+}
 
 CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources",
-                     "description"]
+                     "description", "label"]
 _KIND = {"count": "count", "frequency": "frequency", "ratio": "ratio", "function": "function",
          "lysis_auc": "function", "lytic_units": "function", "functional_count": "count",
          "composite": "composite"}
@@ -50,7 +83,7 @@ def _describe(spec: FeatureSpec, panel: Panel) -> tuple[str, str, str]:
     if k == "functional_count":
         return ("cells/uL", f"{o['readout']} / 100 x {o['count']}", f"{o['readout']}; {o['count']}")
     signs = ", ".join(("-" if r in o["inhibitory"] else "+") + r for r in o["readouts"])
-    return ("SD units",
+    return ("z-score",
             f"mean of signed z-scores (cohort or reference mean/SD), >= {o['min_readouts']} readouts",
             signs)
 
@@ -65,7 +98,9 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
 
     Returns
     -------
-    DataFrame with columns ``feature``, ``lineage``, ``kind`` (count,
+    DataFrame with columns ``feature``, ``label`` (the name for people, e.g.
+    "NK cells"; the panel's description for features this package does not
+    know), ``lineage``, ``kind`` (count,
     frequency, ratio, function, composite), ``recipe`` (panel kind), ``unit``,
     ``formula``, ``sources`` (gating paths, assays or readouts; composite
     readouts prefixed with their sign) and ``description``.
@@ -73,14 +108,15 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
     Examples
     --------
     >>> cat = feature_catalogue()
-    >>> cat.set_index("feature").loc["cd3_per_ul", "unit"]
-    'cells/uL'
+    >>> cat.set_index("feature").loc["cd3_per_ul", ["label", "unit"]].tolist()
+    ['T cells', 'cells/uL']
     """
     panel = load_panel(panel)
     rows = []
     for spec in panel.features:
         unit, formula, sources = _describe(spec, panel)
-        rows.append({"feature": spec.name, "lineage": spec.lineage, "kind": _KIND[spec.kind],
+        label = FEATURE_LABELS.get(spec.name) or spec.description or spec.name
+        rows.append({"feature": spec.name, "label": label, "lineage": spec.lineage, "kind": _KIND[spec.kind],
                      "recipe": spec.kind, "unit": unit, "formula": formula, "sources": sources,
                      "description": spec.description})
     return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)

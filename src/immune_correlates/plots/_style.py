@@ -21,6 +21,7 @@ from ..errors import ImmuneCorrelatesError
 __all__ = [
     "OKABE_ITO", "PALETTE", "RESPONSE_COLORS", "RC_PARAMS", "house_style", "group_colors",
     "format_p", "save_figure", "new_axes", "plain_log_axis", "order_groups", "nice_log_ticks", "despine",
+    "response_role", "default_pair", "wrap_label", "difference_text",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe colours, by name.
@@ -77,6 +78,10 @@ SMALL = 8.5
 def house_style() -> Iterator[None]:
     """Context manager applying :data:`RC_PARAMS` (restores the old settings after).
 
+    Backend, interactive mode and every other rcParam are as before on exit
+    (interactive mode as the body left it: loading the notebook backend
+    inside the context switches it on, as it would outside).
+
     Examples
     --------
     >>> import matplotlib.pyplot as plt
@@ -84,28 +89,90 @@ def house_style() -> Iterator[None]:
     ...     fig, ax = plt.subplots()
     >>> plt.close(fig)
     """
-    with mpl.rc_context(RC_PARAMS):
-        yield
+    # matplotlib's rc_context puts every rcParam back on exit, "interactive" included.  When the
+    # first figure of a Jupyter session is made inside it, IPython loads the inline backend and
+    # switches interactive mode on; resetting it then would stop every later figure from
+    # displaying.  So the interactive state the body leaves is kept, everything else restored.
+    state = {}
+    try:
+        with mpl.rc_context(RC_PARAMS):
+            try:
+                yield
+            finally:
+                state["interactive"] = mpl.is_interactive()
+    finally:
+        if "interactive" in state and mpl.is_interactive() != state["interactive"]:
+            mpl.interactive(state["interactive"])
 
 
 RESPONSE_ORDER = ("NR", "PR", "CR")
 
+#: Group labels read as responding, partly responding or not responding (compared lower-case).
+_ROLE_WORDS = {
+    "responder": {"cr", "cri", "cr/cri", "cr or cri", "responder", "responders", "response", "responded",
+                  "complete remission", "complete response", "remission", "yes", "y", "true", "1", "1.0"},
+    "partial": {"pr", "npr", "partial response", "partial remission", "partial responder"},
+    "non": {"nr", "non-responder", "non-responders", "nonresponder", "non responder", "no response",
+            "not cr", "non-cr", "no cr", "no", "n", "false", "0", "0.0", "pd", "sd", "refractory"},
+}
+_ROLE_ORDER = ("non", "partial", "responder")
+
+
+def response_role(level) -> str | None:
+    """``"responder"``, ``"partial"``, ``"non"`` or None: what a group label says about response.
+
+    Examples
+    --------
+    >>> [response_role(g) for g in ("CR", "Non-responder", True, 0, "arm A")]
+    ['responder', 'non', 'responder', 'non', None]
+    """
+    text = str(level).strip().lower().replace("−", "-")
+    for role, words in _ROLE_WORDS.items():
+        if text in words:
+            return role
+    return None
+
+
+def _roles(levels: Sequence) -> list | None:
+    """The response role of every level, when each has one and they differ."""
+    roles = [response_role(g) for g in levels]
+    if len(levels) < 2 or None in roles or len(set(roles)) != len(roles):
+        return None
+    return roles
+
 
 def order_groups(levels: Sequence) -> list:
-    """Response labels in clinical order NR, PR, CR (whatever their dtype); others unchanged."""
+    """Groups in clinical order, not responding first (NR, PR, CR; False, True); others unchanged."""
     levels = list(levels)
-    if levels and all(str(g) in RESPONSE_ORDER for g in levels):
-        return sorted(levels, key=lambda g: RESPONSE_ORDER.index(str(g)))
+    roles = _roles(levels)
+    if roles is not None:
+        return [g for _, g in sorted(zip(roles, levels), key=lambda rg: _ROLE_ORDER.index(rg[0]))]
     return levels
+
+
+def default_pair(levels: Sequence) -> tuple:
+    """The two groups compared head to head, responding group first (its effect is "first − second").
+
+    With response labels: the responding group and the non-responding one
+    (``("CR", "NR")``, ``(True, False)``, ``("Responder", "Non-responder")``);
+    otherwise the first two levels in their order.
+    """
+    levels = list(levels)
+    roles = _roles(levels)
+    if roles is not None and "non" in roles and "responder" in roles:
+        return levels[roles.index("responder")], levels[roles.index("non")]
+    return tuple(levels[:2])
 
 
 def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> dict:
     """Colour of each group label.
 
-    Response groups (``NR``, ``PR``, ``CR``) always get the same colours, and
-    0/1 outcomes take NR's colour for 0 and CR's for 1; other labels take
-    :data:`PALETTE` in order.  ``colors`` overrides: a mapping
-    label -> colour or a list in the order of ``levels``.
+    Colours carry meaning: a responding group (``CR``, ``1``, ``True``,
+    "Responder", "yes") always gets the responder colour, a non-responding one
+    (``NR``, ``0``, ``False``, "Non-responder", "no") the non-responder colour
+    and partial responders (``PR``) their own, whatever the order of the
+    labels; other labels take :data:`PALETTE` in order.  ``colors``
+    overrides: a mapping label -> colour or a list in the order of ``levels``.
     """
     levels = list(levels)
     if colors is not None:
@@ -118,11 +185,26 @@ def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> 
         if len(colors) < len(levels):
             raise ImmuneCorrelatesError(f"colors: {len(colors)} colour(s) for {len(levels)} groups {levels}.")
         return dict(zip(levels, colors))
-    if levels and all(str(g) in RESPONSE_COLORS for g in levels):
-        return {g: RESPONSE_COLORS[str(g)] for g in levels}
-    if len(levels) == 2 and set(levels) <= {0, 1}:  # 0/1 outcomes (cr, responder): 1 like CR
-        return {g: RESPONSE_COLORS["CR"] if g == 1 else RESPONSE_COLORS["NR"] for g in levels}
+    roles = _roles(levels)
+    if roles is not None:
+        by_role = {"responder": RESPONSE_COLORS["CR"], "partial": RESPONSE_COLORS["PR"], "non": RESPONSE_COLORS["NR"]}
+        return {g: by_role[r] for g, r in zip(levels, roles)}
     return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(levels)}
+
+
+def wrap_label(text, width: int = 14) -> str:
+    """Break a long label into lines of at most ``width`` characters (words kept whole when possible)."""
+    import textwrap
+
+    text = str(text)
+    if len(text) <= width:
+        return text
+    return "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)) or text
+
+
+def difference_text(first, second) -> str:
+    """``"Responder − Non-responder"``: the direction of a two-group effect."""
+    return f"{first} \u2212 {second}"
 
 
 def format_p(p: float, name: str = "p") -> str:
@@ -202,15 +284,21 @@ def despine(ax, left: bool = False) -> None:
 
 
 _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")
+#: Formats :func:`save_figure` writes.
+FIGURE_FORMATS = _FORMATS
 
 
-def save_figure(fig, path_stem, formats: Iterable[str] = ("png", "svg", "pdf"), dpi: int = 300) -> list[Path]:
-    """Write a figure in several formats next to each other.
+def save_figure(fig, path, formats: Iterable[str] = ("png", "pdf"), dpi: int = 300) -> list[Path]:
+    """Write a figure in several formats next to each other, ready for a journal.
+
+    PNG (and other raster formats) at ``dpi`` (300 by default, what journals
+    ask for); PDF and EPS with embedded TrueType (Type 42) fonts; SVG with
+    text kept as text.  These font settings hold only while saving.
 
     Parameters
     ----------
     fig : matplotlib Figure (or an Axes, whose figure is saved)
-    path_stem : str or Path
+    path : str or Path
         Path without extension (``figures/km_pfs``); parent folders are made.
         An extension given here is replaced.
     formats : iterable of str
@@ -237,7 +325,7 @@ def save_figure(fig, path_stem, formats: Iterable[str] = ("png", "svg", "pdf"), 
     if unknown or not formats:
         raise ImmuneCorrelatesError(f"save_figure: unknown format(s) {unknown or formats}; use some of {_FORMATS}.")
     fig = getattr(fig, "figure", fig) if not isinstance(fig, mpl.figure.Figure) else fig
-    stem = Path(path_stem)
+    stem = Path(path)
     if stem.suffix.lstrip(".").lower() in _FORMATS:
         stem = stem.with_suffix("")
     stem.parent.mkdir(parents=True, exist_ok=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 import numpy as np
@@ -9,6 +10,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from ..errors import ImmuneCorrelatesError
+from ..features.labels import column_label
 from ._style import (
     GREY,
     OKABE_ITO,
@@ -154,6 +156,7 @@ def forest(
     show_values: bool = True,
     color: str = OKABE_ITO["blue"],
     level: float | None = None,
+    per: str | None = None,
     xlabel: str | None = None,
     title: str | None = None,
 ):
@@ -190,7 +193,17 @@ def forest(
     level : float, optional
         Confidence level of the intervals, for the labels (default: the model
         result's ``1 - alpha``, else 0.95).
+    per : str, optional
+        What one unit of each term is ("SD"), written on the axis ("Odds
+        ratio per SD"); default "SD" when the table's ``scale`` column says
+        every feature is per SD.
     color, xlabel, title : optional
+
+    Notes
+    -----
+    Terms of one factor (formula terms such as ``C(sex)[T.M]``) are drawn
+    together under a bold row naming the variable.  The columns at the right
+    give the ratio with its interval, p, q, N and events where known.
 
     Returns
     -------
@@ -208,7 +221,7 @@ def forest(
     ...                        "n": [34, 34], "n_events": [8, 8], "method": ["cox", "cox"]})
     >>> ax = forest(screen)
     >>> ax.get_xlabel()
-    'Hazard ratio (95% CI)'
+    'Hazard ratio (95% CI, log scale)'
     """
     if (data is None) == (results is None):
         raise ImmuneCorrelatesError("forest: give the table or model result once, as data= (or results=).")
@@ -218,12 +231,16 @@ def forest(
     if rows.empty:
         raise ImmuneCorrelatesError("forest: nothing to draw (no rows besides the intercept).")
     kind = rows.attrs["ratio_kind"]
+    rows = _group_factor_levels(rows)
     if level is None:
         level = 1 - getattr(results, "alpha", 0.05) if not isinstance(results, pd.DataFrame) else 0.95
     ci_text = f"{100 * level:g}% CI"
-    m = len(rows)
-    y = np.arange(m)[::-1].astype(float)
-    ratio_v, lo, hi = rows["ratio"].to_numpy(), rows["lower"].to_numpy(), rows["upper"].to_numpy()
+    entries = _entries(rows, labels)  # (text, row index or None for a variable's header)
+    m = len(entries)
+    y_of = np.arange(m)[::-1].astype(float)
+    idx = np.array([i for _, i in entries if i is not None])
+    y = np.array([yy for yy, (_, i) in zip(y_of, entries) if i is not None])
+    ratio_v, lo, hi = (rows[c].to_numpy(dtype=float)[idx] for c in ("ratio", "lower", "upper"))
     finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in (ratio_v, lo, hi)] + [np.array([1.0])])
     span = np.log10(finite.max()) - np.log10(finite.min())
     pad = max(0.08 * span, 0.08)
@@ -231,9 +248,9 @@ def forest(
     lo_c = np.where(np.isfinite(lo) & (lo > 0), lo, xmin)
     hi_c = np.where(np.isfinite(hi), hi, xmax)
     has_q = "q_value" in rows
-    sig = (rows["q_value"].to_numpy(dtype=float) < q_threshold) if has_q else np.ones(m, bool)
+    sig = (rows["q_value"].to_numpy(dtype=float)[idx] < q_threshold) if has_q else np.ones(idx.size, bool)
 
-    ax = new_axes(ax, figsize=(6.4, 0.34 * m + 1.3))
+    ax = new_axes(ax, figsize=(8.4, 0.3 * m + 1.5))
     with house_style():
         ok = np.isfinite(ratio_v)
         ax.hlines(y[ok], lo_c[ok], hi_c[ok], color=color, linewidth=1.4, gid="forest_intervals")
@@ -249,37 +266,92 @@ def forest(
         ax.set_xlim(xmin, xmax)
         plain_log_axis(ax.xaxis, xmin, xmax)
         ax.set_ylim(-0.7, m - 0.3)
-        names = [(labels or {}).get(s, s) for s in rows["label"]]
-        if "n" in rows and rows["n"].notna().any():
-            ev = rows["n_events"] if "n_events" in rows else pd.Series([np.nan] * m)
-            names = [
-                f"{nm}  (n={int(n)}" + (f", {int(e)} events)" if pd.notna(e) else ")") if pd.notna(n) else nm
-                for nm, n, e in zip(names, rows["n"], ev)
-            ]
-        ax.set_yticks(y, names)
+        ax.set_yticks(y_of, [text for text, _ in entries])
+        for tick, (_, i) in zip(ax.get_yticklabels(), entries):
+            if i is None:
+                tick.set_fontweight("bold")
         ax.tick_params(axis="y", length=0)
         ax.spines["left"].set_visible(False)
-        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)} ({ci_text})")
+        per = per or _per_from_scale(results)
+        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)}{f' per {per}' if per else ''} ({ci_text}, log scale)")
         if show_values:
-            pcol = "q_value" if has_q else ("p_value" if "p_value" in rows else None)
-            short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(kind, "Ratio")
-            ax.annotate(f"{short} ({ci_text})", xy=(1.0, 1.0),
-                        xycoords="axes fraction", xytext=(8, 2), textcoords="offset points", va="bottom",
-                        ha="left", fontsize=SMALL, fontweight="bold", gid="forest_header")
-            for yi, r, a, b, pv in zip(y, ratio_v, lo, hi, rows[pcol] if pcol else [None] * m):
-                text = "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}–{_fmt(b)})"
-                if pv is not None:
-                    text += f"   {format_p(pv, 'q' if has_q else 'p')}"
-                ax.annotate(text, xy=(1.0, yi), xycoords=("axes fraction", "data"), xytext=(8, 0),
-                            textcoords="offset points", va="center", ha="left", fontsize=SMALL,
-                            gid="forest_value")
+            _value_columns(ax, rows.iloc[idx].reset_index(drop=True), y, kind, ci_text)
         if has_q:
             handles = [Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor=color,
                               label=f"q < {q_threshold:g}"),
                        Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor="white",
                               label=f"q ≥ {q_threshold:g}")]
-            ax.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2,
-                      fontsize=SMALL, handletextpad=0.3)
+            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2,
+                      fontsize=SMALL, handletextpad=0.3, borderaxespad=0.0)
         if title:
-            ax.set_title(title, pad=22 if has_q else 6)
+            ax.set_title(title, pad=16)
     return ax
+
+
+_FACTOR = re.compile(r"^(?:C\((?P<cvar>[^,)]+)[^)]*\)|(?P<var>[^\[]+))\[T\.(?P<level>.+)\]$")
+
+
+def _factor(label: str):
+    """(variable, level) of a dummy term such as ``C(sex)[T.M]`` or ``sex[T.M]``; None otherwise."""
+    m = _FACTOR.match(str(label))
+    if not m:
+        return None
+    return (m.group("cvar") or m.group("var")).strip(), m.group("level")
+
+
+def _group_factor_levels(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows with the levels of each factor next to each other, at the place of its first level."""
+    keys = [(_factor(lab) or (lab, None))[0] for lab in rows["label"]]
+    first = {}
+    for i, k in enumerate(keys):
+        first.setdefault(k, i)
+    order = sorted(range(len(rows)), key=lambda i: (first[keys[i]], i))
+    return rows.iloc[order].reset_index(drop=True)
+
+
+def _entries(rows: pd.DataFrame, labels) -> list:
+    """Display rows: a bold header per factor, its levels indented under it; other terms as they are."""
+    out, seen = [], set()
+    for i, lab in enumerate(rows["label"]):
+        f = _factor(lab)
+        if f is None:
+            out.append((column_label(lab, labels), i))
+            continue
+        var, level = f
+        if var not in seen:
+            seen.add(var)
+            out.append((column_label(var, labels), None))
+        out.append((f"   {labels.get(lab, level) if labels else level}", i))
+    return out
+
+
+def _per_from_scale(results) -> str | None:
+    if isinstance(results, pd.DataFrame) and "scale" in results.columns:
+        scales = results["scale"].dropna().astype(str)
+        if len(scales) and scales.str.startswith("per SD").all():
+            return "SD"
+    return None
+
+
+def _value_columns(ax, rows: pd.DataFrame, y: np.ndarray, kind: str, ci_text: str) -> None:
+    """Estimate (CI), p, q, N and events as aligned text columns to the right of the axes."""
+    short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(kind, "Ratio")
+    ratio, lo, hi = rows["ratio"].to_numpy(float), rows["lower"].to_numpy(float), rows["upper"].to_numpy(float)
+    columns = [(f"{short} ({ci_text})", [
+        "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}\u2013{_fmt(b)})"
+        for r, a, b in zip(ratio, lo, hi)], 92)]
+    for col, head, width in (("p_value", "p", 40), ("q_value", "q", 40)):
+        if col in rows:
+            columns.append((head, [format_p(v, "").replace(" = ", "").replace(" < ", "<").strip()
+                                   for v in rows[col].to_numpy(float)], width))
+    for col, head, width in (("n", "N", 26), ("n_events", "Events", 36)):
+        if col in rows and rows[col].notna().any():
+            columns.append((head, ["" if pd.isna(v) else f"{int(v)}" for v in rows[col]], width))
+    x = 10.0
+    for head, values, width in columns:
+        ax.annotate(head, xy=(1.0, 1.0), xycoords="axes fraction", xytext=(x, 4), textcoords="offset points",
+                    va="bottom", ha="left", fontsize=SMALL, fontweight="bold", gid="forest_header")
+        for yi, text in zip(y, values):
+            ax.annotate(text, xy=(1.0, yi), xycoords=("axes fraction", "data"), xytext=(x, 0),
+                        textcoords="offset points", va="center", ha="left", fontsize=SMALL, gid="forest_value")
+        x += width

@@ -71,8 +71,9 @@ def plot_power(curve, ax=None, *, x: str = "n", estimand: str | None = None, tar
         if target is not None and estimand.startswith("power"):
             ax.axhline(target, color=GREY, linestyle="--", linewidth=0.8)
             ax.text(ax.get_xlim()[0], target, f" {target:.0%}", va="bottom", ha="left", fontsize=SMALL, color=GREY)
-        ax.set_xlabel("patients" if x == "n" else f"{ratio} per SD of {curve.analysis.feature or 'feature'}")
-        ax.set_ylabel(estimand.replace("_", " "))
+        ax.set_xlabel("Patients" if x == "n" else f"{ratio} per SD of {curve.analysis.feature or 'feature'}")
+        name = estimand.replace("_", " ")
+        ax.set_ylabel(name[:1].upper() + name[1:])
         if estimand.startswith("power") or estimand in ("type1_error", "fdr", "fwer"):
             ax.set_ylim(0, 1)
         ax.set_title(curve.analysis.label, fontsize=SMALL + 1)

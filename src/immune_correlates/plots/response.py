@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Collection, Mapping, Sequence
 
@@ -12,19 +13,24 @@ import pandas as pd
 
 from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
+from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit
 from ..stats.compare import compare_groups
 from ..stats.kaplan_meier import group_levels
 from ._style import (
     SMALL,
+    default_pair,
+    difference_text,
     format_p,
     group_colors,
     house_style,
     new_axes,
     order_groups,
     plain_log_axis,
+    wrap_label,
 )
+from .brackets import draw_brackets
 
-__all__ = ["response_boxplot", "response_panel", "comparison_text"]
+__all__ = ["response_boxplot", "response_panel", "comparison_text", "group_names"]
 
 TEST_NAMES = {
     "wilcoxon_exact": "Wilcoxon rank-sum (exact)",
@@ -40,21 +46,23 @@ EFFECT_SIZES = (("rank_biserial", "rank-biserial r"), ("epsilon_squared", "epsil
 
 
 def _num(v: float) -> str:
-    return "NA" if v is None or not np.isfinite(v) else f"{v:.3g}"
+    if v is None or not np.isfinite(v):
+        return "NA"
+    return f"{v:.0f}" if abs(v) >= 1000 else f"{v:.3g}"  # 1090, not 1.09e+03
 
 
 def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = None) -> str:
     """Annotation of one ``compare_groups`` row: test, p, q, effect size (and trend test).
 
-    ``contrast`` (first, second group names) labels the direction of a
-    two-group effect size (first minus second, as ``compare_groups``).
+    ``contrast`` (first, second group names) writes out the direction of a
+    two-group effect size ("CR − NR": first minus second, as ``compare_groups``).
 
     Examples
     --------
     >>> comparison_text({"test": "wilcoxon_exact", "p_value": 0.0123, "q_value": 0.04,
     ...                  "rank_biserial": 0.52, "hodges_lehmann": 110.0,
     ...                  "hl_ci_lower": 20.0, "hl_ci_upper": 240.0}, contrast=("CR", "NR"))
-    'Wilcoxon rank-sum (exact): p = 0.012, q = 0.04\\nCR vs NR: rank-biserial r = 0.52; HL 110 (20 to 240)'
+    'Wilcoxon rank-sum (exact): p = 0.012, q = 0.04\\nCR − NR: rank-biserial r = 0.52; HL 110 (20 to 240)'
     """
     test = TEST_NAMES.get(row.get("test"), str(row.get("test")))
     first = f"{test}: {format_p(row.get('p_value'))}"
@@ -66,7 +74,7 @@ def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = 
         if v is not None and not (isinstance(v, float) and np.isnan(v)):
             part = f"{name} = {_num(v)}"
             if contrast is not None:
-                part = f"{contrast[0]} vs {contrast[1]}: {part}"
+                part = f"{difference_text(*contrast)}: {part}"
             if col == "rank_biserial" and "hodges_lehmann" in row and np.isfinite(row["hodges_lehmann"]):
                 lo, hi = _num(row.get("hl_ci_lower")), _num(row.get("hl_ci_upper"))
                 part += f"; HL {_num(row['hodges_lehmann'])} ({lo} to {hi})"
@@ -103,6 +111,32 @@ def _check_positive(kept: pd.DataFrame, feature: str, caller: str) -> None:
         )
 
 
+def _text_chars(width_in: float, fontsize: float) -> int:
+    """How many characters of a ``fontsize`` text fit in ``width_in`` inches (a safe average width)."""
+    return max(8, int(width_in * 72.0 / (0.5 * fontsize)))
+
+
+def _wrap_lines(text: str, width: int) -> str:
+    """Wrap each line at its natural breaks (after ``;``, ``,`` and ``:``), words whole where possible."""
+    out = []
+    for line in text.split("\n"):
+        current = ""
+        for token in re.split(r"(?<=[;,:]) ", line):
+            joined = f"{current} {token}" if current else token
+            if len(joined) <= width or not current:
+                current = joined
+            else:
+                out.append(current)
+                current = token
+        out.extend(wrap_label(current, width).split("\n"))
+    return "\n".join(out)
+
+
+def _axes_width_in(ax) -> float:
+    fig = ax.figure
+    return ax.get_position().width * fig.get_figwidth()
+
+
 def response_boxplot(
     data: pd.DataFrame,
     feature: str,
@@ -112,11 +146,13 @@ def response_boxplot(
     ax=None,
     log: bool = False,
     annotate: bool = True,
+    comparisons: Sequence[tuple] | None = None,
     comparison: pd.DataFrame | None = None,
     method: str = "auto",
     adjust: str = "fdr_bh",
     show_q: bool | str = "auto",
     group_labels: Mapping | None = None,
+    labels: Mapping[str, str] | None = None,
     colors: Mapping | Sequence | None = None,
     ylabel: str | None = None,
     title: str | None = None,
@@ -134,16 +170,25 @@ def response_boxplot(
     feature : str
         Numeric feature column (y axis).
     group : str
-        Group column; groups are drawn in category order (``NR < PR < CR``
-        for ``response_group``), else sorted.
+        Group column of any type: text, categorical, bool or 0/1.  Groups are
+        drawn in clinical order when their labels say response (NR, PR, CR;
+        False, True; "Non-responder", "Responder"), else in category order or
+        sorted.  Colours follow the meaning: a responding group always gets
+        the responder colour.
     groups : sequence, optional
-        Which groups to draw and compare, in this order (e.g. ``["NR", "CR"]``).
+        Which groups to draw, in this order.  With two groups they are the
+        compared pair and every effect is "first − second" (written out on
+        the plot).  Default: all groups; with two, the responding group first.
     ax : matplotlib Axes, optional
         Where to draw; a new figure otherwise.
     log : bool
         Logarithmic y axis (absolute counts); every value must be positive.
     annotate : bool
         Write the test, ``p`` (and ``q``) and the effect size above the axes.
+    comparisons : sequence of (group, group), optional
+        Pairs compared head to head with brackets above the boxes showing
+        the Wilcoxon rank-sum ``p`` and the ``q`` adjusted (``adjust``) over
+        the pairs drawn, as ggpubr's ``stat_compare_means``.
     comparison : DataFrame, optional
         A :func:`~immune_correlates.stats.compare.compare_groups` table that
         includes ``feature`` (e.g. from a screen of many features, so that
@@ -155,11 +200,13 @@ def response_boxplot(
         Show ``q``; ``"auto"`` shows it when ``comparison`` covers several
         features (for one feature ``q`` equals ``p``).
     group_labels : mapping, optional
-        Display names of the groups (``{0: "no CR", 1: "CR"}``).
+        Display names of the groups (``{0: "no CR", 1: "CR"}``); long names wrap.
+    labels : mapping, optional
+        Display names of columns (default: the feature catalogue's label and unit).
     colors : mapping or list, optional
-        Group colours (default: the house palette, fixed for NR/PR/CR).
+        Group colours (default: the house palette, fixed for response groups).
     ylabel, title : str, optional
-        Axis label (default: ``feature``) and title.
+        Axis label (default: the feature's label, unit and scale) and title.
     jitter : float
         Half-width of the horizontal spread of the dots (reproducible, ``seed``).
     point_size : float
@@ -175,29 +222,42 @@ def response_boxplot(
         ``compare_groups``' ``q1_``/``q3_``), medians lines ``"median:<group>"``,
         whiskers ``"whisker:<group>"`` (1.5 IQR rule); each group's dots are
         the collection ``"points:<group>"``; the annotation has gid
-        ``"stats_annotation"``.
+        ``"stats_annotation"``; brackets are lines ``"bracket:<a>|<b>"`` with
+        texts ``"bracket_text:<a>|<b>"``.
+
+    Notes
+    -----
+    Tests from :func:`~immune_correlates.stats.compare.compare_groups`
+    (Wilcoxon rank-sum, Kruskal-Wallis with the Jonckheere-Terpstra trend
+    test); the boxes follow Tukey's (1977) 1.5 IQR whiskers.
 
     Examples
     --------
     >>> import immune_correlates as ic
     >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
-    >>> ax = response_boxplot(frame, "nk_per_ul", log=True)
+    >>> ax = response_boxplot(frame, "nk_per_ul", log=True, comparisons=[("CR", "NR")])
     """
     caller = "response_boxplot"
     kept, _ = complete_cases(data, [feature, group], missing=missing, numeric=[feature], caller=caller)
-    levels = _levels(kept, group, groups, caller)
+    if groups is None:
+        levels = _levels(kept, group, None, caller)
+        pair = default_pair(levels) if len(levels) == 2 else None
+    else:
+        levels = _levels(kept, group, groups, caller)
+        pair = tuple(levels) if len(levels) == 2 else None
     kept = kept[kept[group].isin(levels)]
     if log:
         _check_positive(kept, feature, caller)
     values = pd.to_numeric(kept[feature]).to_numpy(dtype=float)
-    labels = kept[group].to_numpy()
-    samples = [values[labels == g] for g in levels]
+    labels_of = kept[group].to_numpy()
+    samples = [values[labels_of == g] for g in levels]
     palette = group_colors(levels, colors)
-    names = {g: (group_labels or {}).get(g, g) for g in levels}
+    names = group_names(group, levels, group_labels)
+    n_groups = len(levels)
 
-    ax = new_axes(ax, figsize=(max(3.4, 1.0 + 0.9 * len(levels)), 3.6))
+    ax = new_axes(ax, figsize=(max(3.4, 1.3 + 0.85 * n_groups), 3.8))
     with house_style():
-        pos = np.arange(len(levels), dtype=float)
+        pos = np.arange(n_groups, dtype=float)
         drawn = [i for i, s in enumerate(samples) if s.size]
         bp = ax.boxplot([samples[i] for i in drawn], positions=pos[drawn], widths=0.55, showfliers=False,
                         patch_artist=True, manage_ticks=False, whis=1.5)
@@ -216,37 +276,61 @@ def response_boxplot(
             x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
             ax.scatter(x, samples[i], s=point_size, color=palette[g], edgecolor="white", linewidth=0.5,
                        zorder=3, gid=f"points:{g}")
-        ax.set_xticks(pos, [f"{names[g]}\n(n={s.size})" for g, s in zip(levels, samples)])
-        ax.set_xlim(-0.6, len(levels) - 0.4)
+        width_in = _axes_width_in(ax)
+        tick_size = 9 if n_groups <= 3 else 8
+        per_group = max(6, int(0.8 * width_in / n_groups * 72.0 / (0.62 * tick_size)))  # after layout, wide glyphs
+        ax.set_xticks(pos, [f"{wrap_label(names[g], per_group)}\n(n={s.size})" for g, s in zip(levels, samples)])
+        ax.tick_params(axis="x", labelsize=tick_size)
+        ax.set_xlim(-0.6, n_groups - 0.4)
         if log:
             ax.set_yscale("log")
             plain_log_axis(ax.yaxis, *ax.get_ylim())
-        ax.set_ylabel(feature if ylabel is None else ylabel)
+        ax.set_ylabel(axis_label(feature, labels, log=log) if ylabel is None else ylabel)
         ax.set_xlabel("")
+        if comparisons:
+            draw_brackets(ax, kept, feature, group, [tuple(c) for c in comparisons], levels, names,
+                          adjust=adjust, log=log)
         n_lines = 0
         if annotate:
-            if comparison is None:
-                row = compare_groups(kept, [feature], group, groups=levels, method=method, adjust=adjust).iloc[0]
-                several = False
-            else:
-                match = comparison[comparison["feature"] == feature]
-                if match.empty:
-                    raise ImmuneCorrelatesError(
-                        f"{caller}: comparison table has no row for feature {feature!r}; "
-                        f"it has {comparison['feature'].tolist()}."
-                    )
-                row = match.iloc[0]
-                several = len(comparison) > 1
+            row, several = _comparison_row(kept, feature, group, levels, pair, comparison, method, adjust, caller)
             q = several if show_q == "auto" else bool(show_q)
-            contrast = (names[levels[0]], names[levels[1]]) if len(levels) == 2 else None
-            text = comparison_text(row.to_dict(), show_q=q, contrast=contrast)
+            contrast = (names[pair[0]], names[pair[1]]) if pair is not None else None
+            text = _wrap_lines(comparison_text(row.to_dict(), show_q=q, contrast=contrast),
+                               _text_chars(width_in, SMALL - 1))
             n_lines = text.count("\n") + 1
             ax.annotate(text, xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
                         textcoords="offset points", ha="center", va="bottom", fontsize=SMALL - 1,
                         color="#333333", gid="stats_annotation")
         if title is not None:
-            ax.set_title(title, pad=6 + n_lines * (SMALL - 1) * 1.3)
+            ax.set_title(_wrap_lines(title, _text_chars(width_in, 11)), pad=8 + n_lines * (SMALL - 1) * 1.25)
     return ax
+
+
+def group_names(group: str, levels: Sequence, group_labels: Mapping | None = None) -> dict:
+    """Display name of each group: ``group_labels``, else a known name (``cr``: 1 -> "CR/CRi"), else the label."""
+    known = GROUP_LEVEL_LABELS.get(group, {})
+    out = {}
+    for g in levels:
+        if group_labels and g in group_labels:
+            out[g] = str(group_labels[g])
+        elif g in known and not isinstance(g, float | np.floating):
+            out[g] = known[g]
+        else:
+            out[g] = str(g)
+    return out
+
+
+def _comparison_row(kept, feature, group, levels, pair, comparison, method, adjust, caller):
+    if comparison is None:
+        compared = list(pair) if pair is not None else levels
+        return compare_groups(kept, [feature], group, groups=compared, method=method, adjust=adjust).iloc[0], False
+    match = comparison[comparison["feature"] == feature]
+    if match.empty:
+        raise ImmuneCorrelatesError(
+            f"{caller}: comparison table has no row for feature {feature!r}; "
+            f"it has {comparison['feature'].tolist()}."
+        )
+    return match.iloc[0], len(comparison) > 1
 
 
 def response_panel(
@@ -262,7 +346,8 @@ def response_panel(
     adjust: str = "fdr_bh",
     group_labels: Mapping | None = None,
     colors: Mapping | Sequence | None = None,
-    panel_size: tuple[float, float] = (2.7, 3.1),
+    comparisons: Sequence[tuple] | None = None,
+    panel_size: tuple[float, float] | None = None,
     title: str | None = None,
     missing: str = "drop",
 ):
@@ -278,16 +363,17 @@ def response_panel(
         One row per patient.
     features : sequence of str
         Feature columns, one panel each, in reading order.
-    group, groups, method, adjust, group_labels, colors, missing
+    group, groups, method, adjust, group_labels, colors, comparisons, missing
         As :func:`response_boxplot`.
     ncols : int
         Panels per row.
     log : bool or collection of str
         Log y axis for every panel, or for the features listed.
     labels : mapping, optional
-        Panel titles by feature (default: the column name).
-    panel_size : (float, float)
-        Width and height of one panel in inches.
+        Panel titles by feature (default: the catalogue's label; the unit
+        and scale are on the y axis).
+    panel_size : (float, float), optional
+        Width and height of one panel in inches (default: wider with more groups).
     title : str, optional
         Figure title.
 
@@ -309,20 +395,27 @@ def response_panel(
         raise ImmuneCorrelatesError(f"response_panel: ncols must be at least 1, got {ncols}.")
     kept, _ = complete_cases(data, [group], missing=missing, caller="response_panel")
     levels = _levels(kept, group, groups, "response_panel")
-    table = compare_groups(data, features, group, groups=levels, method=method, adjust=adjust, missing=missing)
+    pair = (default_pair(levels) if groups is None else tuple(levels)) if len(levels) == 2 else None
+    compared = list(pair) if pair is not None else levels
+    table = compare_groups(data, features, group, groups=compared, method=method, adjust=adjust, missing=missing)
     logged = set(features) if log is True else (set() if log is False else set(log))
     ncols = min(ncols, len(features))
     nrows = math.ceil(len(features) / ncols)
+    if panel_size is None:
+        panel_size = (max(2.8, 1.2 + 0.62 * len(levels)), 3.3 + 0.25 * bool(comparisons))
     with house_style():
         fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
                                  layout="constrained", squeeze=False)
     flat = axes.ravel()
     for ax, feat in zip(flat, features):
+        unit = column_unit(feat)
+        scale = ", ".join(p for p in (unit, "log scale" if feat in logged else "") if p)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MissingDataWarning)  # compare_groups already named them
-            response_boxplot(data, feat, group, groups=levels, ax=ax, log=feat in logged, comparison=table,
-                             show_q=True, group_labels=group_labels, colors=colors, ylabel="",
-                             title=(labels or {}).get(feat, feat), missing=missing)
+            response_boxplot(data, feat, group, groups=levels if groups is not None else None, ax=ax,
+                             log=feat in logged, comparison=table, show_q=True, group_labels=group_labels,
+                             colors=colors, comparisons=comparisons, ylabel=scale,
+                             title=column_label(feat, labels), missing=missing)
     for ax in flat[len(features):]:
         fig.delaxes(ax)
     with house_style():

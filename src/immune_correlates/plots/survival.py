@@ -10,6 +10,8 @@ import pandas as pd
 from matplotlib import ticker
 
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
+from ..features.labels import ENDPOINT_LABELS, column_label, column_unit
+from ..stats.cox import fit_cox
 from ..stats.kaplan_meier import KaplanMeierResult
 from ..stats.kaplan_meier import kaplan_meier as km_estimate
 from ..stats.logrank import logrank_test
@@ -22,6 +24,7 @@ from ._style import (
     new_axes,
     order_groups,
 )
+from .response import group_names
 
 __all__ = ["kaplan_meier", "at_risk_table", "at_risk_counts", "default_times"]
 
@@ -105,13 +108,58 @@ def at_risk_table(
     return at_risk_counts(km, times)
 
 
+def _split_groups(data: pd.DataFrame, duration: str, event: str, feature: str, split, labels, caller: str):
+    """``data`` with a two-level column splitting ``feature`` at its median (or a given cut), and its names."""
+    if feature not in data.columns:
+        raise ImmuneCorrelatesError(f"{caller}: split needs a feature column; {feature!r} is not in the data.")
+    values = pd.to_numeric(data[feature], errors="coerce")
+    complete = values.notna() & data[duration].notna() & data[event].notna()
+    if split == "median":
+        cut, how = float(values[complete].median()), "median"
+    elif isinstance(split, int | float) and not isinstance(split, bool) and np.isfinite(split):
+        cut, how = float(split), None
+    else:
+        raise ImmuneCorrelatesError(f"{caller}: split must be 'median' or a number, got {split!r}.")
+    name, unit = column_label(feature, labels), column_unit(feature)
+    value = f"{cut:.3g}" + (f" {unit}" if unit and unit not in ("z-score", "index", "ratio") else "")
+    low = f"{name} \u2264 {how} ({value})" if how else f"{name} \u2264 {value}"
+    high = f"{name} > {how} ({value})" if how else f"{name} > {value}"
+    column = f"{feature} split"
+    grouped = data.assign(**{column: pd.Categorical(np.where(values.isna(), None, np.where(values > cut, high, low)),
+                                                    categories=[low, high])})
+    short = {low: f"\u2264 {cut:.3g}", high: f"> {cut:.3g}"}  # at-risk row labels
+    return grouped, column, short
+
+
+def _hazard_ratios(data, duration, event, group, levels, names, alpha, missing) -> str:
+    """Cox hazard ratio of every group against the first, as text lines ("B vs A: HR 0.45 (0.20–0.98)")."""
+    ref = levels[0]
+    frame = data[[duration, event]].copy()
+    dummies = []
+    for i, g in enumerate(levels[1:]):
+        col = f"_hr_group_{i}"
+        frame[col] = np.where(data[group].isna(), np.nan, (data[group] == g).astype(float))
+        dummies.append(col)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        fit = fit_cox(frame, duration, event, dummies, alpha=alpha, missing=missing)
+    ci = fit.conf_int()
+    lines = []
+    for col, g in zip(dummies, levels[1:]):
+        hr, lo, hi = np.exp([fit.params[col], ci.loc[col, "lower"], ci.loc[col, "upper"]])
+        prefix = f"{names[g]} vs {names[ref]}: " if len(levels) > 2 else ""
+        lines.append(f"{prefix}HR {hr:.2f} ({100 * (1 - alpha):g}% CI {lo:.2f}\u2013{hi:.2f})")
+    return "\n".join(lines)
+
+
 def kaplan_meier(
-    data: pd.DataFrame,
-    duration: str,
-    event: str,
+    data,
+    duration: str | None = None,
+    event: str | None = None,
     group: str | None = None,
     *,
     ax=None,
+    split: str | float | None = None,
     conf_int: bool = True,
     conf_type: str = "log",
     alpha: float = 0.05,
@@ -119,11 +167,13 @@ def kaplan_meier(
     at_risk: bool = True,
     times: Sequence[float] | None = None,
     logrank: bool = True,
+    hazard_ratio: bool = False,
     median_lines: bool = False,
     group_labels: Mapping | None = None,
+    labels: Mapping[str, str] | None = None,
     colors: Mapping | Sequence | None = None,
     xlabel: str | None = None,
-    ylabel: str = "Survival probability",
+    ylabel: str | None = None,
     title: str | None = None,
     missing: str = "drop",
 ):
@@ -131,13 +181,22 @@ def kaplan_meier(
 
     Parameters
     ----------
-    data : DataFrame
-        One row per patient (e.g. ``ic.analysis_frame(cohort)``).
+    data : DataFrame or KaplanMeierResult
+        One row per patient (e.g. ``ic.analysis_frame(cohort)``), or a fitted
+        :class:`~immune_correlates.stats.kaplan_meier.KaplanMeierResult`
+        (then the log-rank test and hazard ratio, which need the patients,
+        are not drawn).
     duration, event : str
         Follow-up time and event indicator (``pfs_months``, ``pfs_event``).
     group : str, optional
-        One curve per group (category order, else sorted).
+        One curve per group, any dtype (text, categorical, bool, 0/1), in
+        clinical order when the labels say response, else category order or
+        sorted.  With ``split``, a numeric feature split into two groups.
     ax : matplotlib Axes, optional
+    split : "median" or float, optional
+        Split the numeric ``group`` column at its median (over patients with
+        follow-up) or at this value; the legend names the feature and the
+        split ("NK cells > median (523 cells/µL)").
     conf_int : bool
         Shade the pointwise confidence band.
     conf_type, alpha
@@ -145,18 +204,24 @@ def kaplan_meier(
     censor_marks : bool
         A tick on the curve at every censoring time.
     at_risk : bool
-        Numbers at risk under the axis, one row per group, at the x ticks.
+        Numbers at risk under the axis, one labelled row per group, at the x ticks.
     times : sequence of float, optional
         The x ticks and at-risk times (default: round times up to the last
         follow-up, see :func:`default_times`).
     logrank : bool
         Write the log-rank p (two or more groups).
+    hazard_ratio : bool
+        Add the Cox hazard ratio (and its Wald interval) of each group against
+        the first to the legend's title.
     median_lines : bool
         Dotted lines to each curve's median, and the median in the legend.
     group_labels, colors : mapping, optional
         Display names and colours of the groups.
+    labels : mapping, optional
+        Display names of columns (default: the catalogue's and endpoints' labels).
     xlabel, ylabel, title : str, optional
-        ``xlabel`` defaults to ``duration``.
+        Default: the unit of ``duration`` ("Months from start of treatment")
+        and its endpoint ("Progression-free survival probability").
     missing : {"drop", "raise"}
 
     Returns
@@ -165,48 +230,65 @@ def kaplan_meier(
         Curves are lines with gid ``"km:<group>"`` (x = 0 then the table's
         times, y = 1 then its survival), bands ``"band:<group>"``, censor
         marks ``"censor:<group>"``, medians ``"median:<group>"``, numbers at
-        risk annotations ``"at_risk:<group>"`` at x = the tick times; the
-        log-rank p is the legend's title (gid ``"logrank"``).
+        risk annotations ``"at_risk:<group>"`` at x = the tick times, their
+        row labels ``"at_risk_label:<group>"``; the log-rank p (and hazard
+        ratios) are the legend's title (gid ``"logrank"``).
 
     Notes
     -----
     Estimates from :func:`immune_correlates.stats.kaplan_meier.kaplan_meier`
-    and :func:`immune_correlates.stats.logrank.logrank_test`; the numbers at
+    (Kaplan & Meier 1958), :func:`immune_correlates.stats.logrank.logrank_test`
+    and :func:`immune_correlates.stats.cox.fit_cox` (Cox 1972); the numbers at
     risk from :func:`at_risk_counts` of the same fit.
 
     Examples
     --------
     >>> import immune_correlates as ic
     >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
-    >>> ax = kaplan_meier(frame, "pfs_months", "pfs_event", group="response_group")
+    >>> ax = kaplan_meier(frame, "pfs_months", "pfs_event", group="nk_per_ul", split="median",
+    ...                   hazard_ratio=True)
     """
-    km = km_estimate(data, duration, event, group=group, conf_type=conf_type, alpha=alpha, missing=missing)
+    caller = "kaplan_meier"
+    from_result = isinstance(data, KaplanMeierResult)
+    risk_names = {}
+    if from_result:
+        km = data
+        group = km.group_column
+    else:
+        if duration is None or event is None:
+            raise ImmuneCorrelatesError(f"{caller}: give duration= and event= columns (or a KaplanMeierResult).")
+        if split is not None:
+            if group is None:
+                raise ImmuneCorrelatesError(f"{caller}: split= needs group= naming the numeric feature to split.")
+            data, group, risk_names = _split_groups(data, duration, event, group, split, labels, caller)
+        km = km_estimate(data, duration, event, group=group, conf_type=conf_type, alpha=alpha, missing=missing)
+    grouped = group is not None and km.groups != ["all"]
     levels = order_groups(km.groups)
-    palette = group_colors(levels, colors) if group is not None else {"all": "#000000"}
-    names = {g: str((group_labels or {}).get(g, g)) for g in levels}
+    palette = group_colors(levels, colors) if grouped else {g: "#000000" for g in levels}
+    names = group_names(group, levels, group_labels) if grouped else {g: str(g) for g in levels}
     t_max = float(km.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)
     if ticks.size and (ticks < 0).any():
-        raise ImmuneCorrelatesError(f"kaplan_meier: times must be non-negative, got {ticks.tolist()}.")
+        raise ImmuneCorrelatesError(f"{caller}: times must be non-negative, got {ticks.tolist()}.")
     medians = km.median()
     k = len(levels)
-    ax = new_axes(ax, figsize=(5.6, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
+    ax = new_axes(ax, figsize=(7.6 if k > 1 else 5.6, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
     with house_style():
         for g in levels:
             r = km.table[km.table["group"] == g]
             t = np.r_[0.0, r["time"].to_numpy()]
             s = np.r_[1.0, r["survival"].to_numpy()]
             c = palette[g]
-            label = names[g] if group is not None else None
-            if median_lines and group is not None:
+            label = names[g] if grouped else None
+            if median_lines and grouped:
                 med = medians.loc[g, "median"]
                 label += f" (median {med:.1f})" if np.isfinite(med) else " (median not reached)"
             ax.plot(t, s, drawstyle="steps-post", color=c, label=label, gid=f"km:{g}")
             if conf_int:
                 lo = np.r_[1.0, r["ci_lower"].to_numpy()]
                 hi = np.r_[1.0, r["ci_upper"].to_numpy()]
-                ax.fill_between(t, lo, hi, step="post", color=c, alpha=0.12 if k > 1 else 0.18, linewidth=0,
-                                gid=f"band:{g}")
+                ax.fill_between(t, lo, hi, step="post", color=c, alpha={1: 0.18, 2: 0.14}.get(k, 0.09),
+                                linewidth=0, gid=f"band:{g}")
             if censor_marks:
                 cens = r["n_censor"].to_numpy() > 0
                 ax.plot(r["time"].to_numpy()[cens], r["survival"].to_numpy()[cens], linestyle="", marker="|",
@@ -221,15 +303,22 @@ def kaplan_meier(
         ax.set_xticks(ticks)
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
-        ax.set_xlabel(duration if xlabel is None else xlabel)
-        ax.set_ylabel(ylabel)
-        test_text = None
-        if logrank and group is not None and k >= 2:
+        dur = duration or ""
+        unit = column_unit(dur) if dur else ""
+        ax.set_xlabel(xlabel if xlabel is not None else (unit[:1].upper() + unit[1:] if unit else
+                                                          column_label(dur, labels) or "Time"))
+        endpoint = column_label(dur, labels) if dur in ENDPOINT_LABELS or (labels and dur in labels) else ""
+        ax.set_ylabel(ylabel if ylabel is not None else
+                      (f"{endpoint} probability" if endpoint else "Survival probability"))
+        legend_title = []
+        if logrank and grouped and k >= 2 and not from_result:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingDataWarning)  # kaplan_meier above already warned
                 lr = logrank_test(data, duration, event, group, missing=missing)
-            test_text = f"Log-rank {format_p(lr.pvalue)}"
-        if median_lines and group is None:
+            legend_title.append(f"Log-rank {format_p(lr.pvalue)}")
+        if hazard_ratio and grouped and k >= 2 and not from_result:
+            legend_title.append(_hazard_ratios(data, duration, event, group, levels, names, alpha, missing))
+        if median_lines and not grouped:
             m = medians.iloc[0]
             text = "Median not reached" if not np.isfinite(m["median"]) else (
                 f"Median {m['median']:.1f} ({100 * (1 - alpha):g}% CI {m['ci_lower']:.1f}–"
@@ -237,13 +326,15 @@ def kaplan_meier(
             )
             ax.annotate(text, xy=(0.97, 0.96), xycoords="axes fraction", ha="right", va="top",
                         fontsize=SMALL + 0.5, gid="median_text")
-        if group is not None:
-            leg = ax.legend(loc="best", title=test_text, handlelength=1.5, alignment="left")
-            if test_text:
+        if grouped:
+            # Outside the axes, right of the curves: it never hides a curve, band or censor mark.
+            leg = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="\n".join(legend_title) or None,
+                            handlelength=1.5, alignment="left", borderaxespad=0.0)
+            if legend_title:
                 leg.get_title().set(fontsize=SMALL + 0.5, gid="logrank")
         if at_risk and ticks.size:
-            table = at_risk_counts(km, ticks).loc[levels]
-            _draw_at_risk(ax, table, palette, names)
+            row_names = {g: risk_names.get(g, names[g]) for g in levels} if grouped else {levels[0]: ""}
+            _draw_at_risk(ax, at_risk_counts(km, ticks), palette, row_names)
         if title:
             ax.set_title(title)
     return ax
@@ -259,8 +350,8 @@ def _draw_at_risk(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> 
     xform = ax.get_xaxis_transform()
     for i, (g, row) in enumerate(table.iterrows()):
         y = -(base + step * (i + 1))
-        color = palette[g] if len(table) > 1 else "#000000"
-        ax.annotate(names[g] if len(table) > 1 else "", xy=(0.0, 0.0), xycoords="axes fraction",
+        color = palette[g]
+        ax.annotate(names[g], xy=(0.0, 0.0), xycoords="axes fraction",
                     xytext=(-16, y), textcoords="offset points", ha="right", va="top", fontsize=SMALL,
                     color=color, annotation_clip=False, gid=f"at_risk_label:{g}")
         for t, n in row.items():
