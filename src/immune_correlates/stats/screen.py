@@ -24,6 +24,7 @@ from ..errors import (
     SeparationWarning,
     warn,
 )
+from ._bootstrap import bootstrap_coefficients
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .multiplicity import adjust_pvalues
@@ -315,8 +316,6 @@ def screen(
     out["converged"] = conv
     out["note"] = ["; ".join(n) for n in notes]
     if n_boot > 0 and vi.size:
-        from .resampling import bootstrap_coefficients
-
         boot = bootstrap_coefficients(design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci,
                                       n_jobs=n_jobs, progress=progress)
         for col in ("boot_se", "boot_ci_lower", "boot_ci_upper"):
