@@ -63,11 +63,13 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
     check, which names the column, patients and values.
     """
     cols = data.columns
-    if any(f not in cols for f in features):
+    if not cols.is_unique and set(cols[cols.duplicated()]) & set(features):
         return None
-    if cols.has_duplicates and set(cols[cols.duplicated()]) & set(features):
+    pos = cols.get_indexer_for(features) if cols.is_unique else np.array([cols.get_loc(f) if f in cols else -1
+                                                                           for f in features])
+    if np.any(pos < 0):
         return None
-    block = data[features]
+    block = data.iloc[:, pos]
     kinds = {t: (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
              and not isinstance(t, pd.CategoricalDtype) for t in set(block.dtypes)}
     if all(kinds.values()):
@@ -101,9 +103,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if not features:
         raise ImmuneCorrelatesError("screen: give at least one feature column.")
-    fidx = pd.Index(features)
-    if fidx.has_duplicates:
-        dupes = sorted(set(fidx[fidx.duplicated()]))
+    if len(set(features)) < len(features):
+        dupes = sorted({f for f in features if features.count(f) > 1})
         raise ImmuneCorrelatesError(f"screen: feature(s) {dupes} are listed more than once; list each once.")
     ends = [outcome] if family == "logistic" else [duration, event]
     clash = sorted(set(features) & set(covariates + ends))
@@ -112,19 +113,20 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
             f"screen: {clash} are both screened features and outcome/covariate columns; remove them from features.")
     base_cols = ends + covariates
     numeric = base_cols if family == "cox" else covariates
-    with warnings.catch_warnings():  # the outcome and covariates: numeric, finite; missing values handled below
-        warnings.simplefilter("ignore", MissingDataWarning)
-        complete_cases(data, base_cols, missing="drop", numeric=numeric, caller="screen")
+    with warnings.catch_warnings(record=True) as held:  # outcome and covariates: numeric, finite (warned below)
+        warnings.simplefilter("always", MissingDataWarning)
+        rows, base_excl = complete_cases(data, base_cols, missing="drop", numeric=numeric, caller="screen")
     F_all = _feature_block(data, features)
     if F_all is None:  # column by column, for the message naming column, patients and values
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MissingDataWarning)
             complete_cases(data, base_cols + features, missing="drop", numeric=numeric + features, caller="screen")
         raise ImmuneCorrelatesError("screen: the feature columns could not be read as numbers.")  # not reached
-    keep = ~data[base_cols].isna().to_numpy().any(axis=1)
+    keep = np.ones(len(data), dtype=bool) if base_excl.empty else ~data[base_cols].isna().to_numpy().any(axis=1)
     if missing == "raise" and (not keep.all() or np.isnan(F_all).any()):
         complete_cases(data, base_cols + features, missing="raise", caller="screen")
-    rows, base_excl = complete_cases(data, base_cols, missing=missing, numeric=numeric, caller="screen")
+    for w in held:
+        warn(str(w.message), w.category)
     ids = row_ids(rows).reset_index(drop=True)
     F = F_all[keep]
     C = rows[covariates].to_numpy(dtype=float) if covariates else None
