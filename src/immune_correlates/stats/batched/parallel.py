@@ -31,6 +31,9 @@ per worker at the end of the run.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -42,17 +45,23 @@ from joblib import Parallel, delayed, effective_n_jobs
 #: tight and every temporary of a block small.
 MODELS_PER_CHUNK = 512
 
-#: Rows x coefficients x models of one block (float64: 128 KiB): below glibc's mmap threshold,
-#: so blocks allocate from the heap even where the dynamic threshold is off (dask sets
-#: ``MALLOC_TRIM_THRESHOLD_``, which otherwise turns every large temporary into a fresh mapping).
+#: Rows x coefficients x models of one block: a few hundred small models, so a block's
+#: temporaries stay in the CPU caches and the Python overhead per block stays small.
 BLOCK_ELEMENTS = 16_384
+
+#: glibc ``mallopt`` parameters and the values used while a block runs in a process started
+#: with ``MALLOC_TRIM_THRESHOLD_`` (dask workers): that variable switches off glibc's dynamic
+#: mmap threshold, so every temporary of 128 KiB or more would be a fresh, zero-filled mapping.
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
+_HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest (64-bit)
+_GLIBC_MMAP_DEFAULT = 128 * 1024
 
 #: Tasks per worker: enough to balance uneven workers, few enough that per-task costs vanish.
 TASKS_PER_WORKER = 4
 
 __all__ = ["MODELS_PER_CHUNK", "BLOCK_ELEMENTS", "TASKS_PER_WORKER", "replicates_per_chunk", "replicate_seeds",
            "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges", "run_blocks", "model_blocks",
-           "group_blocks"]
+           "group_blocks", "heap_temporaries"]
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:
@@ -111,8 +120,64 @@ def group_blocks(n_blocks: int, n_tasks: int) -> list[range]:
     return [range(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
+@functools.cache
+def _trim_threshold_at_start() -> int | None:
+    """``MALLOC_TRIM_THRESHOLD_`` of this process's *initial* environment (what glibc read), else None."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        with open("/proc/self/environ", "rb") as fh:
+            env = fh.read().split(b"\0")
+    except OSError:
+        return None
+    for item in env:
+        if item.startswith(b"MALLOC_TRIM_THRESHOLD_="):
+            try:
+                return int(item.split(b"=", 1)[1])
+            except ValueError:
+                return None
+    return None
+
+
+@functools.cache
+def _libc():
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        libc.mallopt, libc.malloc_trim  # noqa: B018  (glibc only)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+@contextlib.contextmanager
+def heap_temporaries():
+    """Let large temporaries come from the heap while blocks run, in a process started with
+    ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers); elsewhere nothing changes.
+
+    Inside, glibc's mmap threshold is raised to its maximum and the trim threshold
+    with it; on leaving, both return to the values the variable implies and free
+    memory is handed back to the system (``malloc_trim``), as dask intends.
+    """
+    trim = _trim_threshold_at_start()
+    libc = _libc() if trim is not None else None
+    if libc is None:
+        yield
+        return
+    libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_MMAP_THRESHOLD)
+    libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_MMAP_THRESHOLD)
+    try:
+        yield
+    finally:
+        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
+        libc.mallopt(_M_TRIM_THRESHOLD, trim)
+        libc.malloc_trim(0)
+
+
 def _task(fn: Callable, job, blocks: list) -> list:
-    return [fn(job, b) for b in blocks]
+    with heap_temporaries():
+        return [fn(job, b) for b in blocks]
 
 
 def _workers(n_jobs: int) -> int:
@@ -163,10 +228,11 @@ def run_blocks(fn: Callable, job, blocks: Sequence, *, n_jobs: int = 1, progress
     try:
         if workers == 1:
             out = []
-            for b in blocks:
-                out.append(fn(job, b))
-                if bar is not None:
-                    bar.update()
+            with heap_temporaries():
+                for b in blocks:
+                    out.append(fn(job, b))
+                    if bar is not None:
+                        bar.update()
             return out
         groups = group_blocks(len(blocks), tasks_per_worker * workers)
         tasks = (delayed(_task)(fn, job, [blocks[i] for i in g]) for g in groups)
