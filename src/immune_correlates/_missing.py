@@ -50,7 +50,8 @@ def _check_columns(data: pd.DataFrame, columns: Sequence[str], caller: str) -> N
             f"{caller}: column(s) {missing_cols} not found in data. "
             f"Available columns: {list(data.columns)}."
         )
-    dupes = sorted({c for c in columns if list(data.columns).count(c) > 1})
+    repeated = set(data.columns[data.columns.duplicated()]) if data.columns.has_duplicates else set()
+    dupes = sorted({c for c in columns if c in repeated})
     if dupes:
         raise ImmuneCorrelatesError(f"{caller}: column(s) {dupes} appear more than once in data.")
 

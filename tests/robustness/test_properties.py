@@ -140,7 +140,8 @@ def test_analyze_never_crashes_on_odd_but_valid_data(data, tmp_path_factory):
     out = tmp_path_factory.mktemp("fuzz")
     for name, frame in raw.items():
         frame.to_csv(out / f"{name}.csv", index=False)
-    args = ["analyze", "--out", str(out / "report")]
+    (out / "analysis.toml").write_text("[analysis]\nn_perm = 199\n")  # the odd data is the test, not the resampling
+    args = ["analyze", "--out", str(out / "report"), "--config", str(out / "analysis.toml")]
     for name in raw:
         args += [f"--{name.replace('_', '-')}", str(out / f"{name}.csv")]
     code = main(args)

@@ -24,6 +24,7 @@ from ..errors import (
     SeparationWarning,
     warn,
 )
+from ._bootstrap import bootstrap_coefficients
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .design_matrix import expand_covariates, screen_terms
@@ -55,8 +56,46 @@ def _family(model, outcome, duration, event):
     return family
 
 
+def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None:
+    """Every feature column as one ``(rows, features)`` float array, converted once.
+
+    ``None`` when a column is missing or duplicated, holds a value that is not
+    a number, or an infinite value: the caller then runs the column-by-column
+    check, which names the column, patients and values.
+    """
+    cols = data.columns
+    if not cols.is_unique and set(cols[cols.duplicated()]) & set(features):
+        return None
+    pos = cols.get_indexer_for(features) if cols.is_unique else np.array([cols.get_loc(f) if f in cols else -1
+                                                                           for f in features])
+    if np.any(pos < 0):
+        return None
+    block = data.iloc[:, pos]
+    kinds = {t: (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+             and not isinstance(t, pd.CategoricalDtype) for t in set(block.dtypes)}
+    if all(kinds.values()):
+        F = block.to_numpy(dtype=float, na_value=np.nan)
+    else:  # text or categorical columns: numbers written as text are fine, anything else is an error
+        F = np.empty(block.shape)
+        for j, (f, t) in enumerate(zip(features, block.dtypes)):
+            col = block.iloc[:, j]
+            if kinds[t]:
+                F[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
+                continue
+            conv = pd.to_numeric(col, errors="coerce")
+            if (conv.isna() & col.notna()).any():
+                return None
+            F[:, j] = conv.to_numpy(dtype=float, na_value=np.nan)
+    return None if np.isinf(F).any() else F
+
+
 def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing):
     """Validate, select complete cases per feature and build the batched :class:`Design`.
+
+    The feature panel is checked as one block (one conversion to a float
+    array, 2-D missing and infinite-value masks); only when something is
+    wrong are the columns examined one by one, so that the error names the
+    column, the patients and the values.
 
     Returns ``(design, features, ids, excluded_per_feature, base_rows, family)``.
     """
@@ -65,8 +104,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if not features:
         raise ImmuneCorrelatesError("screen: give at least one feature column.")
-    dupes = sorted({f for f in features if features.count(f) > 1})
-    if dupes:
+    if len(set(features)) < len(features):
+        dupes = sorted({f for f in features if features.count(f) > 1})
         raise ImmuneCorrelatesError(f"screen: feature(s) {dupes} are listed more than once; list each once.")
     ends = [outcome] if family == "logistic" else [duration, event]
     clash = sorted(set(features) & set(covariates + ends))
@@ -75,14 +114,22 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
             f"screen: {clash} are both screened features and outcome/covariate columns; remove them from features.")
     base_cols = ends + covariates
     numeric = base_cols if family == "cox" else covariates
-    with warnings.catch_warnings():  # validation of every column (numeric, finite); missing values handled below
-        warnings.simplefilter("ignore", MissingDataWarning)
-        complete_cases(data, base_cols + features, missing="drop", numeric=numeric + features, caller="screen")
-    if missing == "raise":
+    with warnings.catch_warnings(record=True) as held:  # outcome and covariates: numeric, finite (warned below)
+        warnings.simplefilter("always", MissingDataWarning)
+        rows, base_excl = complete_cases(data, base_cols, missing="drop", numeric=numeric, caller="screen")
+    F_all = _feature_block(data, features)
+    if F_all is None:  # column by column, for the message naming column, patients and values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", MissingDataWarning)
+            complete_cases(data, base_cols + features, missing="drop", numeric=numeric + features, caller="screen")
+        raise ImmuneCorrelatesError("screen: the feature columns could not be read as numbers.")  # not reached
+    keep = np.ones(len(data), dtype=bool) if base_excl.empty else ~data[base_cols].isna().to_numpy().any(axis=1)
+    if missing == "raise" and (not keep.all() or np.isnan(F_all).any()):
         complete_cases(data, base_cols + features, missing="raise", caller="screen")
-    rows, base_excl = complete_cases(data, base_cols, missing=missing, numeric=numeric, caller="screen")
+    for w in held:
+        warn(str(w.message), w.category)
     ids = row_ids(rows).reset_index(drop=True)
-    F = np.column_stack([pd.to_numeric(rows[f], errors="coerce").to_numpy(float) for f in features])
+    F = F_all[keep]
     C = rows[covariates].to_numpy(dtype=float) if covariates else None
     if family == "logistic":
         from .logistic import binary_outcome_values
@@ -96,8 +143,10 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
         design = make_design("cox", F, C, time=time, event=status)
     base_ids = list(base_excl["patient_id"])
     nan = np.isnan(F)
-    excluded = [base_ids + list(ids[nan[:, j]]) for j in range(len(features))]
-    partial = [f"{f} ({int(nan[:, j].sum())})" for j, f in enumerate(features) if nan[:, j].any()]
+    n_nan = nan.sum(axis=0)
+    id_arr = ids.to_numpy(dtype=object)
+    excluded = [base_ids + id_arr[nan[:, j]].tolist() if n_nan[j] else list(base_ids) for j in range(len(features))]
+    partial = [f"{features[j]} ({int(n_nan[j])})" for j in np.flatnonzero(n_nan)]
     if partial:
         warn(
             f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete "
@@ -107,11 +156,11 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
 
 
 def _invalid(design: Design) -> list[str]:
-    """Per feature: why no model can be fitted ('' when it can)."""
+    """Per feature: why no model can be fitted ('' when it can); every check on the whole panel at once."""
     W = design.avail
     X = design.X
     used = W > 0
-    out = []
+    n_used = used.sum(axis=1)
     if design.family == "logistic":
         ev = (W * design.y).sum(axis=1)
         nonev = (W * (1 - design.y)).sum(axis=1)
@@ -121,19 +170,26 @@ def _invalid(design: Design) -> list[str]:
     feat = X[:, :, design.coef]
     lo = np.min(np.where(used, feat, np.inf), axis=1)
     hi = np.max(np.where(used, feat, -np.inf), axis=1)
-    for j in range(X.shape[0]):
-        if ev[j] == 0 or nonev[j] == 0:
-            out.append("no events among the rows used" if ev[j] == 0 else "every row used is an event")
-        elif not lo[j] < hi[j]:
-            out.append("the feature takes a single value among the rows used")
+    out = np.full(X.shape[0], "", dtype=object)
+    out[~(lo < hi)] = "the feature takes a single value among the rows used"
+    out[nonev == 0] = "every row used is an event"
+    out[ev == 0] = "no events among the rows used"
+    out[n_used == 0] = "no patient has a value of this feature (with complete outcome and covariates)"
+    p = design.p
+    cand = np.flatnonzero(out == "")
+    if cand.size and p > (2 if design.family == "logistic" else 1):  # with covariates: rank of the design
+        u = used[cand][..., None]
+        Xu = np.where(u, X[cand], 0.0)
+        if design.family == "cox":
+            Xu = np.where(u, Xu - Xu.sum(axis=1, keepdims=True) / n_used[cand][:, None, None], 0.0)
         else:
-            Xu = X[j][used[j]]
-            if design.family == "cox":
-                Xu = Xu - Xu.mean(axis=0)
-            else:
-                Xu = Xu / np.linalg.norm(Xu, axis=0)
-            out.append("" if np.linalg.matrix_rank(Xu) == X.shape[2] else "collinear with the covariates")
-    return out
+            norm = np.linalg.norm(Xu, axis=1, keepdims=True)
+            Xu = Xu / np.where(norm > 0, norm, 1.0)
+        S = np.linalg.svd(Xu, compute_uv=False)  # rows outside the model are 0: same singular values
+        tol = S.max(axis=-1) * np.maximum(n_used[cand], p) * np.finfo(float).eps  # as numpy's matrix_rank
+        deficient = (S > tol[:, None]).sum(axis=-1) < p
+        out[cand[deficient]] = "collinear with the covariates"
+    return out.tolist()
 
 
 def screen(
@@ -311,32 +367,31 @@ def screen(
     n_used = W.sum(axis=1).astype(int)
     n_ev = (W @ (design.y if family == "logistic" else design.event)).astype(int)
     ratio = "odds_ratio" if family == "logistic" else "hazard_ratio"
-    out = pd.DataFrame({"feature": features, "estimate": est, "std_error": se, "ci_lower": lower, "ci_upper": upper})
+    cols = {"feature": features, "estimate": est, "std_error": se, "ci_lower": lower, "ci_upper": upper}
     with np.errstate(over="ignore", invalid="ignore"):
-        out[ratio] = np.exp(est)
-        out[f"{ratio}_ci_lower"] = np.exp(lower)
-        out[f"{ratio}_ci_upper"] = np.exp(upper)
-    out["p_value"] = pval
-    out["q_value"] = adjust_pvalues(pval, adjust)
-    out["method"] = method
-    out["test"] = test
-    out["n"] = n_used
-    out["n_events"] = n_ev
-    out["n_excluded"] = [len(e) for e in excluded]
-    out["excluded"] = [", ".join(map(str, e)) for e in excluded]
-    out["converged"] = conv
-    out["note"] = ["; ".join(n) for n in notes]
+        cols[ratio] = np.exp(est)
+        cols[f"{ratio}_ci_lower"] = np.exp(lower)
+        cols[f"{ratio}_ci_upper"] = np.exp(upper)
+    cols["p_value"] = pval
+    cols["q_value"] = adjust_pvalues(pval, adjust)
+    cols["method"] = method
+    cols["test"] = test
+    cols["n"] = n_used
+    cols["n_events"] = n_ev
+    cols["n_excluded"] = [len(e) for e in excluded]
+    cols["excluded"] = [", ".join(map(str, e)) for e in excluded]
+    cols["converged"] = conv
+    cols["note"] = ["; ".join(n) for n in notes]
     if n_boot > 0 and vi.size:
-        from .resampling import bootstrap_coefficients
-
         boot = bootstrap_coefficients(design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci,
                                       n_jobs=n_jobs, progress=progress)
         for col in ("boot_se", "boot_ci_lower", "boot_ci_upper"):
-            out[col] = np.nan
-            out.loc[vi, col] = boot[col]
+            cols[col] = np.full(m, np.nan)
+            cols[col][vi] = boot[col]
         with np.errstate(over="ignore", invalid="ignore"):
-            out[f"{ratio}_boot_ci_lower"] = np.exp(out["boot_ci_lower"])
-            out[f"{ratio}_boot_ci_upper"] = np.exp(out["boot_ci_upper"])
-        out["n_boot_failed"] = 0
-        out.loc[vi, "n_boot_failed"] = boot["n_failed"]
+            cols[f"{ratio}_boot_ci_lower"] = np.exp(cols["boot_ci_lower"])
+            cols[f"{ratio}_boot_ci_upper"] = np.exp(cols["boot_ci_upper"])
+        cols["n_boot_failed"] = np.zeros(m, dtype=np.int64)
+        cols["n_boot_failed"][vi] = boot["n_failed"]
+    out = pd.DataFrame(cols)
     return out
