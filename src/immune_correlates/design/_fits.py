@@ -29,7 +29,7 @@ from scipy import stats
 from ..stats.batched import cox as bcox
 from ..stats.batched import logistic as blog
 from ..stats.rank_tests import mann_whitney_pmf
-from ._profile_batch import profile_intervals
+from ..stats._profile import profile_intervals
 
 __all__ = ["FitSummary", "logistic_trials", "cox_trials", "wilcoxon_trials", "logrank_trials", "bh_reject"]
 
