@@ -30,6 +30,8 @@ from .errors import (
     ModelError,
     MonotoneLikelihoodWarning,
     SeparationWarning,
+    ParameterError,
+    SingularInformationWarning,
 )
 from .features import (
     FeatureSet,
@@ -68,4 +70,5 @@ __all__ = [
     "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
+    "ParameterError", "SingularInformationWarning",
 ]

@@ -16,12 +16,14 @@ __all__ = [
     "MissingDataError",
     "ModelError",
     "ConfigError",
+    "ParameterError",
     "ImmuneCorrelatesWarning",
     "SeparationWarning",
     "MonotoneLikelihoodWarning",
     "MissingDataWarning",
     "ConvergenceWarning",
     "DataQualityWarning",
+    "SingularInformationWarning",
     "format_offenders",
     "plain",
     "warn",
@@ -124,6 +126,13 @@ class ConfigError(ImmuneCorrelatesError):
     """An analysis configuration (TOML file or dict) is invalid."""
 
 
+class ParameterError(ImmuneCorrelatesError):
+    """A function argument (not the data) is invalid: it names the parameter, the value and what is allowed.
+
+    Bad data (a column, a patient's value) raise :class:`InputError` instead.
+    """
+
+
 class ImmuneCorrelatesWarning(UserWarning):
     """Base class of every warning issued by immune_correlates."""
 
@@ -146,6 +155,10 @@ class ConvergenceWarning(ImmuneCorrelatesWarning):
 
 class DataQualityWarning(ImmuneCorrelatesWarning):
     """Values were flagged by a quality rule (too few events, background above signal, ...)."""
+
+
+class SingularInformationWarning(ImmuneCorrelatesWarning):
+    """An information matrix is singular: some terms are aliased; their standard errors are NaN."""
 
 
 def warn(message: str, category: type[Warning]) -> None:

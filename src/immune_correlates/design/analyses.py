@@ -20,6 +20,7 @@ import numpy as np
 from ..data.design import DRIVERS, TrialDesign
 from ..data.simulate import driver_covariance
 from ..errors import ConfigError
+from ..stats.batched.discrimination import auc_batch
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
 from .simulate_batch import TrialBatch
@@ -190,10 +191,10 @@ class WilcoxonAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         y = _outcome(batch, self.outcome)
-        W, p = _fits.wilcoxon_trials(batch.feature(self.feature), y)
+        x = batch.feature(self.feature)
+        _, p = _fits.wilcoxon_trials(x, y)
         n1 = y.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            auc = W / (n1 * (batch.n - n1))
+        auc = auc_batch(x, y)
         return {"n_events": n1, "pvalue": p, "reject": p < self.alpha, "auc": auc}
 
 

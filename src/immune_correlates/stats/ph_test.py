@@ -27,6 +27,7 @@ from scipy import stats
 
 from .._results import ResultDisplay
 from . import _cox_core as core
+from ._linalg import covariance
 
 __all__ = ["ph_test", "PHTestResult"]
 
@@ -139,7 +140,7 @@ def ph_test(result) -> PHTestResult:
     sres = core.schoenfeld(cd, ev)[dead]
     strat = cd.stratum[dead]
     vmean = i11 / dead.sum()
-    scaled = sres @ np.linalg.inv(vmean) + beta
+    scaled = sres @ covariance(vmean, terms, caller="ph_test") + beta
     resid = pd.DataFrame(scaled, columns=terms)
     resid.insert(0, "stratum", strat)
     resid.insert(0, "transformed_time", ttimes[dead])
