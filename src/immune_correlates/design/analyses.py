@@ -19,7 +19,8 @@ import numpy as np
 
 from ..data.design import DRIVERS, TrialDesign
 from ..data.simulate import driver_covariance
-from ..errors import ConfigError
+from .._params import ALPHA, Instance, Options, check_params, validate
+from ..errors import ConfigError, ParameterError
 from ..stats.batched.discrimination import auc_batch
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
@@ -37,9 +38,8 @@ def _outcome(batch: TrialBatch, outcome: str) -> np.ndarray:
     raise ConfigError(f"outcome must be 'cr' or 'responder', got {outcome!r}.")
 
 
-def _check(value, allowed, name):
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+def _check(value, allowed, name, owner="Analysis"):
+    validate(owner, name, value, Options(*allowed))
 
 
 def _ml_and_firth(analysis, fit_trials, n_events, flag: str) -> dict:
@@ -77,8 +77,7 @@ class Analysis:
     ratio_name = "odds_ratio"
 
     def __post_init__(self):
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
+        validate(type(self).__name__, "alpha", self.alpha, ALPHA)
 
     @property
     def label(self) -> str:
@@ -268,7 +267,7 @@ class LogrankAnalysis(Analysis):
     def __post_init__(self):
         super().__post_init__()
         if not (self.cut == "median" or isinstance(self.cut, (int, float))):
-            raise ConfigError(f"cut must be 'median' or a number, got {self.cut!r}.")
+            raise ParameterError(f"{type(self).__name__}: cut={self.cut!r} is not allowed; cut must be 'median' or a number.")
 
     @property
     def label(self) -> str:
@@ -320,8 +319,7 @@ class ScreenAnalysis(Analysis):
         _check(self.model, ("firth", "logistic", "cox", "firth_cox"), "model")
         _check(self.test, ("lr", "wald"), "test")
         _check(self.outcome, ("cr", "responder"), "outcome")
-        if not 0 < self.fdr < 1:
-            raise ConfigError(f"fdr must lie in (0, 1), got {self.fdr!r}.")
+        validate(type(self).__name__, "fdr", self.fdr, ALPHA)
 
     @property
     def effect_on(self):  # noqa: D401 - overrides the class attribute
@@ -398,7 +396,8 @@ ANALYSES = {
 }
 
 
-def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: float = 0.05) -> Analysis:
+@check_params(feature=Instance(str, name="a feature name"), alpha=ALPHA)
+def make_analysis(name: str | Analysis, *, feature: str = "nk_function", alpha: float = 0.05) -> Analysis:
     """An analysis by name: one of :data:`ANALYSES` (an :class:`Analysis` passes through).
 
     Examples
@@ -408,6 +407,5 @@ def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: flo
     """
     if isinstance(name, Analysis):
         return name
-    if name not in ANALYSES:
-        raise ConfigError(f"unknown analysis {name!r}; choose one of {sorted(ANALYSES)}.")
+    validate("make_analysis", "analysis", name, Options(*sorted(ANALYSES)))
     return ANALYSES[name](feature, alpha)

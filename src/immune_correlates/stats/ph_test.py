@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import HasAttributes, check_params
 from .._results import ResultDisplay
 from . import _cox_core as core
 from ._linalg import covariance
@@ -71,6 +72,7 @@ def _km_transform(time: np.ndarray, status: np.ndarray) -> np.ndarray:
     return 1.0 - before[inv]
 
 
+@check_params(result=HasAttributes("_core", "params", name="a CoxResult from fit_cox"))
 def ph_test(result) -> PHTestResult:
     """Score test of proportional hazards, as ``cox.zph(fit, transform="km", terms=TRUE)``.
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special, stats
 
+from .._params import ALPHA, check_params
 from ..errors import ImmuneCorrelatesError
 
 __all__ = ["binomial_ci", "fisher_exact", "FisherResult", "r_uniroot"]
@@ -79,6 +80,7 @@ def r_uniroot(
     return b
 
 
+@check_params(alpha=ALPHA)
 def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
     """Clopper-Pearson exact confidence interval for a binomial proportion.
 
@@ -110,8 +112,6 @@ def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
         raise ImmuneCorrelatesError(
             f"binomial_ci: need whole numbers 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}."
         )
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"binomial_ci: alpha must lie in (0, 1), got {alpha!r}.")
     lower = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
     upper = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
     return lower, upper
@@ -127,6 +127,7 @@ class FisherResult:
     ci_upper: float
 
 
+@check_params(alpha=ALPHA)
 def fisher_exact(table, alpha: float = 0.05) -> FisherResult:
     """Two-sided Fisher exact test with R's conditional maximum-likelihood odds ratio.
 

@@ -17,6 +17,7 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
+from .._params import ALPHA, MISSING, Instance, Options, check_params
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .batched.discrimination import auc_batch
@@ -140,6 +141,8 @@ class RocResult(ResultDisplay):
         return notes
 
 
+@check_params(ci=Options(*CI_METHODS), alpha=ALPHA, higher_is_positive=Instance(bool, name="True or False"),
+              missing=MISSING)
 def roc_curve(
     data: pd.DataFrame,
     outcome: str,
@@ -194,10 +197,6 @@ def roc_curve(
     0.75
     """
     caller = "roc_curve"
-    if ci not in CI_METHODS:
-        raise ImmuneCorrelatesError(f"{caller}: ci must be one of {CI_METHODS}, got {ci!r}.")
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
     kept, excluded = complete_cases(data, [outcome, score], missing=missing, numeric=[outcome, score], caller=caller)
     ids = row_ids(kept)
     y = pd.to_numeric(kept[outcome]).to_numpy(dtype=float)
