@@ -309,7 +309,7 @@ def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "f
     return PowerCurve(pd.concat(parts, ignore_index=True), analysis, design, seed)
 
 
-def run_power_cli(n, effect=None, n_sim: int = 1000, seed: int | None = None, analysis: str = "firth",
+def run_power_cli(n, effect=None, *, n_sim: int = 1000, seed: int | None = None, analysis: str = "firth",
                   feature: str = "nk_function", alpha: float = 0.05, design: TrialDesign | None = None,
                   null: bool = True) -> pd.DataFrame:
     """Entry point of the ``power`` command: the power table over ``n`` x ``effect``.

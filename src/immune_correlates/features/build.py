@@ -242,7 +242,7 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
         readouts = list(spec["readouts"])
         frame = pd.DataFrame({r: done[r].values for r in readouts})
         score, n_used, why, std = composite_score(
-            frame, readouts, {r: -1 for r in spec["inhibitory"]}, reference=reference,
+            frame, readouts, signs={r: -1 for r in spec["inhibitory"]}, reference=reference,
             min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts)
         standard.append(std.reset_index().assign(composite=spec.name))
         method = "reference_z_mean" if (std["source"] == "reference").any() else "cohort_z_mean"

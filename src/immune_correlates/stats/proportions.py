@@ -81,7 +81,7 @@ def r_uniroot(
 
 
 @check_params(alpha=ALPHA)
-def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+def binomial_ci(k: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     """Clopper-Pearson exact confidence interval for a binomial proportion.
 
     Parameters
@@ -128,7 +128,7 @@ class FisherResult:
 
 
 @check_params(alpha=ALPHA)
-def fisher_exact(table, alpha: float = 0.05) -> FisherResult:
+def fisher_exact(table, *, alpha: float = 0.05) -> FisherResult:
     """Two-sided Fisher exact test with R's conditional maximum-likelihood odds ratio.
 
     Parameters
