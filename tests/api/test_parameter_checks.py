@@ -80,3 +80,15 @@ def test_kruskal_wallis_returns_a_result_object_that_still_unpacks():
     table = res.summary()
     assert list(table.columns) == ["statistic", "df", "p_value"] and table["df"].iloc[0] == 2
     assert "Kruskal" in res._repr_html_()
+
+
+@pytest.mark.parametrize("result", [
+    ic.stats.wilcoxon_rank_sum([1.0, 2.5, 3.0], [2.0, 5.0, 6.0]),
+    ic.stats.jonckheere_terpstra([[1, 2], [3, 4], [5, 7]]),
+    ic.stats.fisher_exact([[3, 4], [5, 1]]),
+    ic.stats.kruskal_wallis([[1, 2], [3, 5]]),
+])
+def test_every_test_result_has_a_one_row_summary_with_its_p_value(result):
+    table = result.summary()
+    assert len(table) == 1 and table.filter(regex="^p_?value$").iloc[0, 0] == result.pvalue
+    assert "<table" in result._repr_html_()

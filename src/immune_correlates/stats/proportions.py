@@ -10,12 +10,14 @@ same iterates, and hence the same numbers, come out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
 from .._params import ALPHA, check_params
+from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 
 __all__ = ["binomial_ci", "fisher_exact", "FisherResult", "r_uniroot"]
@@ -118,13 +120,17 @@ def binomial_ci(k: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
 
 
 @dataclass(frozen=True)
-class FisherResult:
+class FisherResult(ResultDisplay):
     """Fisher's exact test on a 2x2 table: p-value, conditional MLE odds ratio and CI."""
 
     pvalue: float
     odds_ratio: float
     ci_lower: float
     ci_upper: float
+
+    def summary(self) -> pd.DataFrame:
+        """One row: ``pvalue``, ``odds_ratio``, ``ci_lower``, ``ci_upper``."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Fisher exact"], name="test"))
 
 
 @check_params(alpha=ALPHA)

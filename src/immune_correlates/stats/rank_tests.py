@@ -9,7 +9,7 @@ simulated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
@@ -74,7 +74,7 @@ def _tie_term(ranks: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class WilcoxonResult:
+class WilcoxonResult(ResultDisplay):
     """Two-sample Wilcoxon rank-sum test with Hodges-Lehmann shift."""
 
     statistic: float  # R's W for x: sum of x ranks - n_x (n_x + 1) / 2
@@ -86,6 +86,10 @@ class WilcoxonResult:
     rank_biserial: float  # 2 W / (n_x n_y) - 1: positive when x tends to be larger
     n_x: int
     n_y: int
+
+    def summary(self) -> pd.DataFrame:
+        """One row with every field."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Wilcoxon rank-sum"], name="test"))
 
 
 @check_params(alpha=ALPHA, exact=(Options(None), Instance(bool, name="True or False")),
@@ -246,7 +250,7 @@ def kruskal_wallis(samples) -> KruskalResult:
 
 
 @dataclass(frozen=True)
-class JonckheereResult:
+class JonckheereResult(ResultDisplay):
     """Jonckheere-Terpstra trend test over ordered groups."""
 
     statistic: float  # J = sum over ordered pairs of groups of #(x_i < x_j) + ties / 2
@@ -255,6 +259,10 @@ class JonckheereResult:
     mean: float
     variance: float
     z: float
+
+    def summary(self) -> pd.DataFrame:
+        """One row with every field."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Jonckheere-Terpstra"], name="test"))
 
 
 @check_params(exact=(Options(None), Instance(bool, name="True or False")), max_exact=Interval(0, None, integer=True))
