@@ -94,7 +94,7 @@ def _median_table(result):
 def test_results_travel_to_and_from_a_dask_worker_process(frame):
     distributed = pytest.importorskip("distributed")
     local = ic.kaplan_meier(frame, "pfs_months", "pfs_event", "cr")
-    with distributed.LocalCluster(processes=True, n_workers=1, threads_per_worker=1, dashboard_address=None,
+    with distributed.LocalCluster(processes=True, n_workers=1, threads_per_worker=1, dashboard_address=":0",
                                   worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
         worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
         assert __import__("os").getpid() not in worker_pids  # a separate process: results really pickle
