@@ -5,7 +5,12 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import DataQualityWarning, InputError, ParameterError
-from immune_correlates.features import dichotomise, log2_features, log2_transform, scale_per_sd
+from immune_correlates.features import (
+    dichotomise,
+    log2_features,
+    log2_transform,
+    scale_per_sd,
+)
 
 
 def test_log2_adds_the_offset_and_keeps_nan():

@@ -4,7 +4,12 @@ import numpy as np
 import pytest
 
 from immune_correlates.errors import SingularInformationWarning
-from immune_correlates.stats._linalg import aliased_terms, covariance, covariance_batch, solver_inverse
+from immune_correlates.stats._linalg import (
+    aliased_terms,
+    covariance,
+    covariance_batch,
+    solver_inverse,
+)
 from immune_correlates.stats.batched.discrimination import auc_batch
 
 
@@ -62,3 +67,31 @@ def test_solver_inverse_falls_back_to_moore_penrose_per_slice():
     out = solver_inverse(m)
     np.testing.assert_array_equal(out[0], np.eye(2) / 4)
     np.testing.assert_allclose(out[1], np.linalg.pinv(np.ones((2, 2))))
+
+
+def test_one_profile_solver_single_fit_is_the_batch_of_one_and_ends_are_exact_roots():
+    from scipy import stats
+
+    from immune_correlates.stats._profile import profile_bounds, profile_intervals
+
+    # binomial log-likelihood in the log odds b (k events of n): skewed, not quadratic
+    def llf(b, k, n):
+        return k * b - n * np.logaddexp(0.0, b)
+
+    k = np.array([3.0, 10.0, 20.0])
+    n = np.array([20.0, 20.0, 20.0])  # the last one: every patient an event, the upper end is infinite
+    est = np.r_[np.log(k[:2] / (n[:2] - k[:2])), 30.0]
+    top = llf(est, k, n)
+    se = np.r_[np.sqrt(1 / (n[:2] * (k[:2] / n[:2]) * (1 - k[:2] / n[:2]))), 1.0]
+    lo, hi = profile_intervals(lambda idx, b: llf(b, k[idx], n[idx]), est, se, top, 0.05, xtol=1e-12)
+    target = stats.chi2.ppf(0.95, 1) / 2
+    for i in range(2):
+        for end in (lo[i], hi[i]):
+            assert top[i] - llf(end, k[i], n[i]) == pytest.approx(target, abs=1e-9)
+        single = profile_bounds(lambda b, i=i: llf(b, k[i], n[i]), est[i], se[i], top[i], 0.05, xtol=1e-12)
+        assert single == pytest.approx((lo[i], hi[i]), rel=1e-10)
+    assert hi[2] == np.inf and np.isfinite(lo[2])
+    # only the fits asked for are computed
+    lo_u, hi_u = profile_intervals(lambda idx, b: llf(b, k[idx], n[idx]), est, se, top, 0.05,
+                                   np.array([True, False, True]))
+    assert np.isnan(lo_u[1]) and np.isnan(hi_u[1]) and np.isfinite(lo_u[0])

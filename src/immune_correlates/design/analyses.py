@@ -38,8 +38,8 @@ def _outcome(batch: TrialBatch, outcome: str) -> np.ndarray:
     raise ConfigError(f"outcome must be 'cr' or 'responder', got {outcome!r}.")
 
 
-def _check(value, allowed, name, owner="Analysis"):
-    validate(owner, name, value, Options(*allowed))
+def _check(analysis, name, allowed):
+    validate(type(analysis).__name__, name, getattr(analysis, name), Options(*allowed))
 
 
 def _ml_and_firth(analysis, fit_trials, n_events, flag: str) -> dict:
@@ -151,10 +151,10 @@ class LogisticAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.method, ("firth", "ml"), "method")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.outcome, ("cr", "responder"), "outcome")
-        _check(self.ci, ("wald", "profile"), "ci")
+        _check(self, "method", ("firth", "ml"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "outcome", ("cr", "responder"))
+        _check(self, "ci", ("wald", "profile"))
 
     @property
     def label(self) -> str:
@@ -182,7 +182,7 @@ class WilcoxonAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.outcome, ("cr", "responder"), "outcome")
+        _check(self, "outcome", ("cr", "responder"))
 
     @property
     def label(self) -> str:
@@ -226,9 +226,9 @@ class CoxAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.method, ("firth", "ml"), "method")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.ci, ("wald", "profile"), "ci")
+        _check(self, "method", ("firth", "ml"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "ci", ("wald", "profile"))
 
     @property
     def label(self) -> str:
@@ -316,9 +316,9 @@ class ScreenAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.model, ("firth", "logistic", "cox", "firth_cox"), "model")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.outcome, ("cr", "responder"), "outcome")
+        _check(self, "model", ("firth", "logistic", "cox", "firth_cox"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "outcome", ("cr", "responder"))
         validate(type(self).__name__, "fdr", self.fdr, ALPHA)
 
     @property

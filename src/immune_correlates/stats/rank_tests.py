@@ -13,9 +13,8 @@ from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
-from scipy import stats
-
 import pandas as pd
+from scipy import stats
 
 from .._params import ALPHA, Instance, Interval, Options, check_params
 from .._results import ResultDisplay
