@@ -30,6 +30,8 @@ from .errors import (
     ModelError,
     MonotoneLikelihoodWarning,
     SeparationWarning,
+    ParameterError,
+    SingularInformationWarning,
 )
 from .features import (
     FeatureSet,
@@ -77,6 +79,7 @@ __all__ = [
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
     "table_one",
+    "ParameterError", "SingularInformationWarning",
 ]
 __all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
             "gray_test"]

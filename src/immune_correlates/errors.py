@@ -16,6 +16,7 @@ __all__ = [
     "MissingDataError",
     "ModelError",
     "ConfigError",
+    "ParameterError",
     "ImmuneCorrelatesWarning",
     "SeparationWarning",
     "MonotoneLikelihoodWarning",
@@ -23,6 +24,7 @@ __all__ = [
     "ConvergenceWarning",
     "DataQualityWarning",
     "FormulaError",
+    "SingularInformationWarning",
     "format_offenders",
     "combine_input_errors",
     "plain",
@@ -182,6 +184,13 @@ class ConfigError(ImmuneCorrelatesError):
     """An analysis configuration (TOML file or dict) is invalid."""
 
 
+class ParameterError(ImmuneCorrelatesError):
+    """A function argument (not the data) is invalid: it names the parameter, the value and what is allowed.
+
+    Bad data (a column, a patient's value) raise :class:`InputError` instead.
+    """
+
+
 class ImmuneCorrelatesWarning(UserWarning):
     """Base class of every warning issued by immune_correlates."""
 
@@ -204,6 +213,10 @@ class ConvergenceWarning(ImmuneCorrelatesWarning):
 
 class DataQualityWarning(ImmuneCorrelatesWarning):
     """Values were flagged by a quality rule (too few events, background above signal, ...)."""
+
+
+class SingularInformationWarning(ImmuneCorrelatesWarning):
+    """An information matrix is singular: some terms are aliased; their standard errors are NaN."""
 
 
 def warn(message: str, category: type[Warning]) -> None:

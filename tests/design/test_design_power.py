@@ -19,7 +19,7 @@ from immune_correlates.design import (
     power_curve,
     run_power_cli,
 )
-from immune_correlates.errors import ConfigError
+from immune_correlates.errors import ConfigError, ParameterError
 
 ALPHA = 0.05
 
@@ -138,10 +138,12 @@ def test_run_power_cli_returns_the_long_power_table():
     assert "type1_error" in set(out["estimand"])
 
 
-def test_bad_arguments_raise_config_errors():
-    with pytest.raises(ConfigError, match="unknown analysis"):
+def test_bad_arguments_raise_parameter_errors():
+    with pytest.raises(ParameterError, match="power: analysis='anova' is not allowed; analysis must be an Analysis or one of"):
         power(OFA_LEN_DESIGN, "anova", n_sim=10)
-    with pytest.raises(ConfigError, match="method"):
+    with pytest.raises(ParameterError, match="method='bayes' is not allowed"):
         LogisticAnalysis(method="bayes")
+    with pytest.raises(ParameterError, match="n_sim=0 is not allowed; n_sim must be an integer >= 1"):
+        power(OFA_LEN_DESIGN, "firth", n_sim=0)
     with pytest.raises(ConfigError, match="needs a driver"):
         LogisticAnalysis("null_1").with_effect(OFA_LEN_DESIGN, 1.0)

@@ -105,7 +105,7 @@ def trial_summary(cohort, alpha: float = 0.05, landmark_months: float = 60.0) ->
     Examples
     --------
     >>> import immune_correlates as ic
-    >>> ic.trial_summary(ic.datasets.load_ofa_len()).loc["orr", "value"].round(3)
+    >>> round(float(ic.trial_summary(ic.datasets.load_ofa_len()).loc["orr", "value"]), 3)
     0.706
     """
     from ..stats.kaplan_meier import kaplan_meier

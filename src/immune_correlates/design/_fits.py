@@ -29,7 +29,8 @@ from scipy import stats
 from ..stats.batched import cox as bcox
 from ..stats.batched import logistic as blog
 from ..stats.rank_tests import mann_whitney_pmf
-from ._profile_batch import profile_intervals
+from ..stats._linalg import covariance_batch
+from ..stats._profile import profile_intervals
 
 __all__ = ["FitSummary", "logistic_trials", "cox_trials", "wilcoxon_trials", "logrank_trials", "bh_reject"]
 
@@ -57,11 +58,7 @@ def _wald(beta, cov, coef, alpha):
 
 
 def _inv(m):
-    with np.errstate(all="ignore"):
-        try:
-            return np.linalg.inv(m)
-        except np.linalg.LinAlgError:
-            return np.linalg.pinv(m)
+    return covariance_batch(m)[0]
 
 
 def _chunked(fn, B: int, chunk: int, *arrays, **kw) -> FitSummary:

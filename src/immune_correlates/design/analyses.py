@@ -18,7 +18,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.design import DRIVERS, TrialDesign
-from ..errors import ConfigError
+from .._params import ALPHA, Instance, Options, check_params, validate
+from ..errors import ConfigError, ParameterError
+from ..stats.batched.discrimination import auc_batch
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
 from .model import driver_covariance
@@ -36,9 +38,8 @@ def _outcome(batch: TrialBatch, outcome: str) -> np.ndarray:
     raise ConfigError(f"outcome must be 'cr' or 'responder', got {outcome!r}.")
 
 
-def _check(value, allowed, name):
-    if value not in allowed:
-        raise ConfigError(f"{name} must be one of {list(allowed)}, got {value!r}.")
+def _check(analysis, name, allowed):
+    validate(type(analysis).__name__, name, getattr(analysis, name), Options(*allowed))
 
 
 def _ml_and_firth(analysis, fit_trials, n_events, flag: str) -> dict:
@@ -76,8 +77,7 @@ class Analysis:
     ratio_name = "odds_ratio"
 
     def __post_init__(self):
-        if not 0 < self.alpha < 1:
-            raise ConfigError(f"alpha must lie in (0, 1), got {self.alpha!r}.")
+        validate(type(self).__name__, "alpha", self.alpha, ALPHA)
 
     @property
     def label(self) -> str:
@@ -151,10 +151,10 @@ class LogisticAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.method, ("firth", "ml"), "method")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.outcome, ("cr", "responder"), "outcome")
-        _check(self.ci, ("wald", "profile"), "ci")
+        _check(self, "method", ("firth", "ml"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "outcome", ("cr", "responder"))
+        _check(self, "ci", ("wald", "profile"))
 
     @property
     def label(self) -> str:
@@ -182,7 +182,7 @@ class WilcoxonAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.outcome, ("cr", "responder"), "outcome")
+        _check(self, "outcome", ("cr", "responder"))
 
     @property
     def label(self) -> str:
@@ -190,10 +190,10 @@ class WilcoxonAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         y = _outcome(batch, self.outcome)
-        W, p = _fits.wilcoxon_trials(batch.feature(self.feature), y)
+        x = batch.feature(self.feature)
+        _, p = _fits.wilcoxon_trials(x, y)
         n1 = y.sum(axis=1)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            auc = W / (n1 * (batch.n - n1))
+        auc = auc_batch(x, y)
         return {"n_events": n1, "pvalue": p, "reject": p < self.alpha, "auc": auc}
 
 
@@ -226,9 +226,9 @@ class CoxAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.method, ("firth", "ml"), "method")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.ci, ("wald", "profile"), "ci")
+        _check(self, "method", ("firth", "ml"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "ci", ("wald", "profile"))
 
     @property
     def label(self) -> str:
@@ -267,7 +267,7 @@ class LogrankAnalysis(Analysis):
     def __post_init__(self):
         super().__post_init__()
         if not (self.cut == "median" or isinstance(self.cut, (int, float))):
-            raise ConfigError(f"cut must be 'median' or a number, got {self.cut!r}.")
+            raise ParameterError(f"{type(self).__name__}: cut={self.cut!r} is not allowed; cut must be 'median' or a number.")
 
     @property
     def label(self) -> str:
@@ -316,11 +316,10 @@ class ScreenAnalysis(Analysis):
 
     def __post_init__(self):
         super().__post_init__()
-        _check(self.model, ("firth", "logistic", "cox", "firth_cox"), "model")
-        _check(self.test, ("lr", "wald"), "test")
-        _check(self.outcome, ("cr", "responder"), "outcome")
-        if not 0 < self.fdr < 1:
-            raise ConfigError(f"fdr must lie in (0, 1), got {self.fdr!r}.")
+        _check(self, "model", ("firth", "logistic", "cox", "firth_cox"))
+        _check(self, "test", ("lr", "wald"))
+        _check(self, "outcome", ("cr", "responder"))
+        validate(type(self).__name__, "fdr", self.fdr, ALPHA)
 
     @property
     def effect_on(self):  # noqa: D401 - overrides the class attribute
@@ -397,7 +396,8 @@ ANALYSES = {
 }
 
 
-def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: float = 0.05) -> Analysis:
+@check_params(feature=Instance(str, name="a feature name"), alpha=ALPHA)
+def make_analysis(name: str | Analysis, *, feature: str = "nk_function", alpha: float = 0.05) -> Analysis:
     """An analysis by name: one of :data:`ANALYSES` (an :class:`Analysis` passes through).
 
     Examples
@@ -407,6 +407,5 @@ def make_analysis(name: str | Analysis, feature: str = "nk_function", alpha: flo
     """
     if isinstance(name, Analysis):
         return name
-    if name not in ANALYSES:
-        raise ConfigError(f"unknown analysis {name!r}; choose one of {sorted(ANALYSES)}.")
+    validate("make_analysis", "analysis", name, Options(*sorted(ANALYSES)))
     return ANALYSES[name](feature, alpha)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._params import ALPHA, SEED, Instance, Interval, Options, check_params
 from .._results import ResultDisplay
 from ..data.design import OFA_LEN_DESIGN, TrialDesign
-from ..errors import ConfigError
 from .analyses import (
+    ANALYSES,
     Analysis,
     CoxAnalysis,
     LogisticAnalysis,
@@ -152,8 +153,16 @@ def _trial_frame(out: dict) -> pd.DataFrame:
     return frame
 
 
-def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth", n_sim: int = 1000,
-          seed: int | None = None, *, n_patients: int | None = None, null: bool = True,
+_DESIGN = (Options(None), Instance(TrialDesign, name="a TrialDesign"))
+_ANALYSIS = (Instance(Analysis, name="an Analysis"), Options(*sorted(ANALYSES)))
+_BOOL = Instance(bool, name="True or False")
+
+
+@check_params(design=_DESIGN, analysis=_ANALYSIS, n_sim=Interval(1, None, integer=True), seed=SEED,
+              n_patients=(Options(None), Interval(2, None, integer=True)), null=_BOOL,
+              true_value=(Options(None), Interval()), feature=Instance(str, name="a feature name"), alpha=ALPHA)
+def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth", *, n_sim: int = 1000,
+          seed: int | None = None, n_patients: int | None = None, null: bool = True,
           true_value: float | None = None, feature: str = "nk_function", alpha: float = 0.05) -> PowerResult:
     """Simulate a design, run the planned analysis on every trial, report its operating characteristics.
 
@@ -207,8 +216,6 @@ def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth",
     >>> res.summary().set_index("estimand").loc["power", ["value", "mc_se"]]  # doctest: +SKIP
     """
     design = OFA_LEN_DESIGN if design is None else design
-    if not isinstance(design, TrialDesign):
-        raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
     analysis = make_analysis(analysis, feature=feature, alpha=alpha)
     n = int(design.n_patients if n_patients is None else n_patients)
     batch = simulate_trials(design, n_sim, seed, n_patients=n)
@@ -257,8 +264,10 @@ class PowerCurve(ResultDisplay):
         return f"Power curve: {self.analysis.label}"
 
 
+@check_params(design=_DESIGN, analysis=_ANALYSIS, n_sim=Interval(1, None, integer=True), seed=SEED, null=_BOOL,
+              feature=Instance(str, name="a feature name"), alpha=ALPHA)
 def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "firth", n=(34,),
-                effect=(None,), n_sim: int = 1000, seed: int | None = None, *, null: bool = False,
+                effect=(None,), *, n_sim: int = 1000, seed: int | None = None, null: bool = False,
                 feature: str = "nk_function", alpha: float = 0.05) -> PowerCurve:
     """:func:`power` over a grid of sample sizes ``n`` and effect sizes ``effect``.
 
@@ -291,7 +300,7 @@ def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "f
     for e in effects:
         d = design if e is None else analysis.with_effect(design, float(e))
         for k in ns:
-            res = power(d, analysis, n_sim, seed, n_patients=int(k), null=null)
+            res = power(d, analysis, n_sim=n_sim, seed=seed, n_patients=int(k), null=null)
             t = res.table.drop(columns="description")
             t.insert(0, "ratio", np.nan if e is None else float(np.exp(e)))
             t.insert(0, "effect", np.nan if e is None else float(e))
@@ -300,7 +309,7 @@ def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "f
     return PowerCurve(pd.concat(parts, ignore_index=True), analysis, design, seed)
 
 
-def run_power_cli(n, effect=None, n_sim: int = 1000, seed: int | None = None, analysis: str = "firth",
+def run_power_cli(n, effect=None, *, n_sim: int = 1000, seed: int | None = None, analysis: str = "firth",
                   feature: str = "nk_function", alpha: float = 0.05, design: TrialDesign | None = None,
                   null: bool = True) -> pd.DataFrame:
     """Entry point of the ``power`` command: the power table over ``n`` x ``effect``.

@@ -12,8 +12,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._params import Instance, Interval, Options, check_params
 from .._results import ResultDisplay
-from ..errors import ConfigError, DataQualityWarning, warn
+from ..errors import DataQualityWarning, warn
 from ._common import Computed
 from .catalogue import feature_catalogue
 from .composite import composite_score
@@ -169,6 +170,9 @@ def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
                           flags=read.flags)
 
 
+@check_params(timepoint=Instance(str, name="a timepoint name"), exclude_flagged=Instance(bool, name="True or False"),
+              min_events=Interval(0, None), min_readouts=(Options(None), Interval(1, None, integer=True)),
+              errors=Options("raise", "missing"))
 def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_flagged: bool = False,
                    min_events: int = DEFAULT_MIN_EVENTS, reference=None, min_readouts: int | None = None,
                    errors: str = "raise") -> FeatureSet:
@@ -208,10 +212,6 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
     >>> fs.values[["cd4_per_ul", "t_function_score"]]    # doctest: +SKIP
     >>> fs.missing                                       # doctest: +SKIP
     """
-    if errors not in ("raise", "missing"):
-        raise ConfigError(f"errors must be 'raise' or 'missing', got {errors!r}.")
-    if not (isinstance(min_events, (int, float)) and min_events >= 0):
-        raise ConfigError(f"min_events must be a number >= 0, got {min_events!r}.")
     panel = load_panel(panel)
     clinical = cohort.clinical.copy()
     clinical.index = clinical.index.astype(str)
@@ -242,7 +242,7 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
         readouts = list(spec["readouts"])
         frame = pd.DataFrame({r: done[r].values for r in readouts})
         score, n_used, why, std = composite_score(
-            frame, readouts, {r: -1 for r in spec["inhibitory"]}, reference=reference,
+            frame, readouts, signs={r: -1 for r in spec["inhibitory"]}, reference=reference,
             min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts)
         standard.append(std.reset_index().assign(composite=spec.name))
         method = "reference_z_mean" if (std["source"] == "reference").any() else "cohort_z_mean"

@@ -65,8 +65,8 @@ def reference_table(reference) -> pd.DataFrame:
 def composite_score(
     values: pd.DataFrame,
     readouts: Sequence[str],
-    signs: Mapping[str, int] | None = None,
     *,
+    signs: Mapping[str, int] | None = None,
     reference=None,
     min_readouts: int = 2,
 ) -> tuple[pd.Series, pd.Series, pd.Series, pd.DataFrame]:

@@ -39,6 +39,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .._params import Interval, check_params
 from ..errors import ConfigError
 from ._common import Computed, raise_bad_rows
 from .function import AssayTable
@@ -107,7 +108,9 @@ def lysis_auc(et_ratios, lysis) -> float:
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0))
 
 
-def lytic_units(et_ratios, lysis, percent: float = 20.0, targets_per_well: float = 1e4,
+@check_params(percent=Interval(0, 100, closed="neither"), targets_per_well=Interval(0, None, closed="neither"),
+              per_effectors=Interval(0, None, closed="neither"))
+def lytic_units(et_ratios, lysis, *, percent: float = 20.0, targets_per_well: float = 1e4,
                 per_effectors: float = 1e7) -> tuple[float, str]:
     """Lytic units LU_p per ``per_effectors`` effector cells, and why it is missing (if so).
 
@@ -189,8 +192,9 @@ def lysis_summary(table: AssayTable, patients, assay: str, cell_type: str, *,
             values[pid] = lysis_auc(grp["et"], grp["value"])
             reasons[pid] = "" if n >= 2 else f"fewer than 2 E:T ratios with {what} values ({n})"
         else:
-            values[pid], reasons[pid] = lytic_units(grp["et"], grp["value"], percent,
-                                                    targets_per_well, per_effectors)
+            values[pid], reasons[pid] = lytic_units(grp["et"], grp["value"], percent=percent,
+                                                    targets_per_well=targets_per_well,
+                                                    per_effectors=per_effectors)
     default = pd.Series(f"no {what} rows at timepoint {table.timepoint!r}", index=idx, dtype=object)
     reason = pd.Series(reasons, dtype=object).reindex(idx).fillna(default)
     method = "trapezoid_auc_log2_et" if summary == "auc" else f"lytic_units_{percent:g}"

@@ -74,6 +74,14 @@ class FeatureSpec:
     def __getitem__(self, key):
         return self.options[key]
 
+    def __reduce__(self):
+        # a read-only MappingProxyType does not pickle: send a plain dict and wrap it again on arrival
+        return (_feature_spec, (self.name, self.kind, self.lineage, self.description, dict(self.options)))
+
+
+def _feature_spec(name, kind, lineage, description, options) -> FeatureSpec:
+    return FeatureSpec(name, kind, lineage, description, MappingProxyType(dict(options)))
+
 
 @dataclass(frozen=True)
 class Panel:

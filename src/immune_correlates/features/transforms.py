@@ -22,7 +22,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError, DataQualityWarning, InputError, warn
+from .._params import Instance, Interval, Options, check_params
+from ..errors import DataQualityWarning, InputError, ParameterError, warn
 
 __all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features"]
 
@@ -33,7 +34,8 @@ def _series(x, name: str | None = None) -> pd.Series:
     return pd.Series(np.asarray(x, dtype=float), name=name)
 
 
-def log2_transform(x, offset: float = 1.0) -> pd.Series:
+@check_params(offset=Interval(0, None))
+def log2_transform(x, *, offset: float = 1.0) -> pd.Series:
     """``log2(x + offset)``, NaN-preserving.
 
     Examples
@@ -55,6 +57,7 @@ def log2_transform(x, offset: float = 1.0) -> pd.Series:
     return out
 
 
+@check_params(center=Instance(bool, name="True or False"))
 def scale_per_sd(x, *, center: bool = True) -> pd.Series:
     """``(x - mean) / sd`` with the sample SD (ddof = 1); only ``/ sd`` if ``center=False``.
 
@@ -78,6 +81,9 @@ def scale_per_sd(x, *, center: bool = True) -> pd.Series:
     return ((s - s.mean()) if center else s) / sd
 
 
+@check_params(method=(Options("median", "tertiles"), Interval(),
+                      Instance(list, tuple, np.ndarray, pd.Series, name="a sequence of cutpoints")),
+              labels=(Options(None), Instance(list, tuple, name="a list of labels")))
 def dichotomise(x, method: str | Sequence[float] | float = "median", *,
                 labels: Sequence[str] | None = None) -> pd.Series:
     """Split a feature at the median, at tertiles, or at user cutpoints.
@@ -111,12 +117,10 @@ def dichotomise(x, method: str | Sequence[float] | float = "median", *,
         elif method == "tertiles":
             cuts = [float(s.quantile(1 / 3)), float(s.quantile(2 / 3))]
             labels = labels or ["low", "mid", "high"]
-        else:
-            raise ConfigError(f"dichotomise: method {method!r}; use 'median', 'tertiles' or cutpoints.")
     else:
         cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]
     if not cuts or any(np.isnan(cuts)) or any(np.diff(cuts) <= 0):
-        raise ConfigError(f"dichotomise: cutpoints {cuts} must be finite and increasing "
+        raise ParameterError(f"dichotomise: cutpoints {cuts} must be finite and increasing "
                           "(too few values to split?).")
     if len(cuts) == 1:
         out = (s > cuts[0]).astype(float).where(s.notna())
@@ -124,12 +128,13 @@ def dichotomise(x, method: str | Sequence[float] | float = "median", *,
         return out
     labels = list(labels or [f"g{i + 1}" for i in range(len(cuts) + 1)])
     if len(labels) != len(cuts) + 1:
-        raise ConfigError(f"dichotomise: {len(cuts) + 1} groups need {len(cuts) + 1} labels, got {labels}.")
+        raise ParameterError(f"dichotomise: {len(cuts) + 1} groups need {len(cuts) + 1} labels, got {labels}.")
     codes = np.searchsorted(np.asarray(cuts), s.to_numpy(), side="left")
     cat = pd.Categorical.from_codes(np.where(s.isna(), -1, codes), categories=labels, ordered=True)
     return pd.Series(cat, index=s.index, name=s.name)
 
 
+@check_params(prefix=Instance(str, name="a string"))
 def log2_features(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
                   offset: float | dict = 1.0, prefix: str = "log2_") -> pd.DataFrame:
     """New DataFrame with ``log2_<column>`` for each column (offset per column via a dict).
@@ -144,5 +149,5 @@ def log2_features(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
     out = {}
     for col in columns:
         off = offset.get(col, 1.0) if isinstance(offset, dict) else offset
-        out[prefix + col] = log2_transform(frame[col], off)
+        out[prefix + col] = log2_transform(frame[col], offset=off)
     return pd.DataFrame(out, index=frame.index)

@@ -9,9 +9,10 @@ import numpy as np
 import pandas as pd
 
 from .._missing import complete_cases
+from .._params import ALPHA, MISSING, Instance, Options, check_params
 from ..errors import ImmuneCorrelatesError, MissingDataWarning, warn
 from .kaplan_meier import group_levels
-from .multiplicity import adjust_pvalues
+from .multiplicity import ADJUST_OPTIONS, adjust_pvalues
 from .proportions import fisher_exact
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 
@@ -49,10 +50,13 @@ def _two_group_row(a: np.ndarray, b: np.ndarray, method: str, alpha: float) -> d
     return row
 
 
+@check_params(method=Options(*METHODS), adjust=ADJUST_OPTIONS, alpha=ALPHA,
+              ordered=(Options(None), Instance(bool, name="True or False")), missing=MISSING)
 def compare_groups(
     data: pd.DataFrame,
     features: str | Sequence[str],
     group: str,
+    *,
     groups: Sequence | None = None,
     method: str = "auto",
     adjust: str = "fdr_bh",
@@ -120,8 +124,6 @@ def compare_groups(
     """
     caller = "compare_groups"
     features = [features] if isinstance(features, str) else list(features)
-    if method not in METHODS:
-        raise ImmuneCorrelatesError(f"{caller}: method must be one of {METHODS}, got {method!r}.")
     if not features:
         raise ImmuneCorrelatesError(f"{caller}: no features given.")
     with warnings.catch_warnings():

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import ALPHA, Instance, check_params
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 
@@ -97,6 +98,7 @@ def _pair_counts(time, event, score, w):
     return counts, infl
 
 
+@check_params(reverse=Instance(bool, name="True or False"), alpha=ALPHA)
 def concordance_index(
     time,
     event,

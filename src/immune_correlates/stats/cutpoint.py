@@ -17,8 +17,9 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
+from .._params import MISSING, SEED, Interval, Options, check_params
 from .._results import ResultDisplay
-from ..errors import ImmuneCorrelatesError, plain
+from ..errors import ImmuneCorrelatesError, ParameterError, plain
 from ._survival_checks import check_durations, event_indicator
 
 __all__ = ["optimal_cutpoint", "CutpointResult", "logrank_scores"]
@@ -181,11 +182,15 @@ class CutpointResult(ResultDisplay):
         return notes
 
 
+@check_params(method=Options("maxstat"), pmethod=Options(*PMETHODS), minprop=Interval(0, 0.5),
+              maxprop=(Options(None), Interval(0, 1)), n_perm=Interval(1, None, integer=True), seed=SEED,
+              missing=MISSING)
 def optimal_cutpoint(
     data: pd.DataFrame,
     feature: str,
     duration: str,
     event: str,
+    *,
     method: str = "maxstat",
     pmethod: str = "lausen92",
     minprop: float = 0.1,
@@ -245,17 +250,14 @@ def optimal_cutpoint(
     True
     """
     caller = "optimal_cutpoint"
-    if method != "maxstat":
-        raise ImmuneCorrelatesError(f"{caller}: method must be 'maxstat', got {method!r}.")
-    if pmethod not in PMETHODS:
-        raise ImmuneCorrelatesError(f"{caller}: pmethod must be one of {PMETHODS}, got {pmethod!r}.")
     maxprop = 1 - minprop if maxprop is None else maxprop
     if not (0 <= minprop <= maxprop <= 1):
-        raise ImmuneCorrelatesError(
+        raise ParameterError(
             f"{caller}: need 0 <= minprop <= maxprop <= 1, got minprop={minprop}, maxprop={maxprop}."
         )
     if pmethod == "lausen92" and not (0 < minprop and maxprop < 1):
-        raise ImmuneCorrelatesError(f"{caller}: pmethod='lausen92' needs 0 < minprop and maxprop < 1.")
+        raise ParameterError(f"{caller}: pmethod='lausen92' needs 0 < minprop and maxprop < 1; "
+                             f"got minprop={minprop}, maxprop={maxprop}. Use pmethod='exact' or 'permutation'.")
     kept, excluded = complete_cases(
         data, [feature, duration, event], missing=missing, numeric=[feature, duration, event], caller=caller
     )

@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
+from .._params import ALPHA, MISSING, Options, check_params
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from ._survival_checks import check_durations, event_indicator
@@ -227,11 +228,13 @@ class KaplanMeierResult(ResultDisplay):
         return notes
 
 
+@check_params(conf_type=Options(*CONF_TYPES), alpha=ALPHA, missing=MISSING)
 def kaplan_meier(
     data: pd.DataFrame,
     duration: str,
     event: str,
     group: str | None = None,
+    *,
     conf_type: str = "log",
     alpha: float = 0.05,
     missing: str = "drop",
@@ -272,12 +275,6 @@ def kaplan_meier(
     3.0
     """
     caller = "kaplan_meier"
-    if conf_type not in CONF_TYPES:
-        raise ImmuneCorrelatesError(
-            f"{caller}: conf_type must be one of {CONF_TYPES}, got {conf_type!r}."
-        )
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
     cols = [duration, event] + ([group] if group is not None else [])
     kept, excluded = complete_cases(
         data, cols, missing=missing, numeric=[duration, event], caller=caller

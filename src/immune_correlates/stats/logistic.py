@@ -34,6 +34,7 @@ from ._logistic_result import LogisticModel, LogisticResult, Profiler
 from ._model import wald_table
 from ._profile import lr_pvalue
 from .design_matrix import Design, model_data
+from .batched.discrimination import auc_batch
 from .separation import SeparationResult, separation_from_arrays
 
 __all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc", "binary_outcome_values"]
@@ -116,14 +117,8 @@ def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) 
 
 
 def weighted_auc(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
-    """C statistic: probability that an event scores above a non-event (ties count 1/2)."""
-    w = np.ones_like(score) if w is None else w
-    uniq, inv = np.unique(score, return_inverse=True)
-    pos = np.bincount(inv, weights=w * y, minlength=len(uniq))
-    neg = np.bincount(inv, weights=w * (1 - y), minlength=len(uniq))
-    below = np.cumsum(neg) - neg
-    total = pos.sum() * neg.sum()
-    return float(np.sum(pos * (below + 0.5 * neg)) / total) if total > 0 else float("nan")
+    """C statistic: probability that an event scores above a non-event (ties count 1/2); see ``auc_batch``."""
+    return float(auc_batch(score, y, w)[0])
 
 
 def detect_separation(

@@ -10,6 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
+from .._params import MISSING, Instance, Interval, check_params
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from ._survival_checks import check_durations, event_indicator
@@ -91,11 +92,13 @@ def _stratum_sums(time, event, labels, k, rho):
     return obs, exp.sum(axis=0), var
 
 
+@check_params(trend=Instance(bool, name="True or False"), rho=Interval(0, None), missing=MISSING)
 def logrank_test(
     data: pd.DataFrame,
     duration: str,
     event: str,
     group: str,
+    *,
     strata: str | Sequence[str] | None = None,
     trend: bool = False,
     scores: Sequence[float] | None = None,

@@ -5,12 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._params import Options, validate
 from ..errors import ImmuneCorrelatesError
 
-__all__ = ["adjust_pvalues", "ADJUST_METHODS"]
+__all__ = ["adjust_pvalues", "ADJUST_METHODS", "ADJUST_OPTIONS"]
 
 ADJUST_METHODS = ("fdr_bh", "holm", "bonferroni", "none")
 _ALIASES = {"bh": "fdr_bh", "fdr": "fdr_bh", "BH": "fdr_bh", None: "none"}
+#: What ``adjust=`` / ``method=`` may be, wherever p-values are adjusted.
+ADJUST_OPTIONS = Options(*ADJUST_METHODS, *_ALIASES)
 
 
 def adjust_pvalues(p, method: str = "fdr_bh"):
@@ -41,11 +44,8 @@ def adjust_pvalues(p, method: str = "fdr_bh"):
     >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03], "holm").round(3).tolist()
     [0.03, 0.06, nan, 0.06]
     """
+    validate("adjust_pvalues", "method", method, ADJUST_OPTIONS)
     method = _ALIASES.get(method, method)
-    if method not in ADJUST_METHODS:
-        raise ImmuneCorrelatesError(
-            f"adjust_pvalues: method must be one of {ADJUST_METHODS}, got {method!r}."
-        )
     series = p if isinstance(p, pd.Series) else None
     arr = np.asarray(p, dtype=float).ravel()
     bad = ~np.isnan(arr) & ((arr < 0) | (arr > 1))

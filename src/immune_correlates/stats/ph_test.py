@@ -25,8 +25,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .._params import HasAttributes, check_params
 from .._results import ResultDisplay
 from . import _cox_core as core
+from ._linalg import covariance
 
 __all__ = ["ph_test", "PHTestResult"]
 
@@ -70,6 +72,7 @@ def _km_transform(time: np.ndarray, status: np.ndarray) -> np.ndarray:
     return 1.0 - before[inv]
 
 
+@check_params(result=HasAttributes("_core", "params", name="a CoxResult from fit_cox"))
 def ph_test(result) -> PHTestResult:
     """Score test of proportional hazards, as ``cox.zph(fit, transform="km", terms=TRUE)``.
 
@@ -139,7 +142,7 @@ def ph_test(result) -> PHTestResult:
     sres = core.schoenfeld(cd, ev)[dead]
     strat = cd.stratum[dead]
     vmean = i11 / dead.sum()
-    scaled = sres @ np.linalg.inv(vmean) + beta
+    scaled = sres @ covariance(vmean, terms, caller="ph_test") + beta
     resid = pd.DataFrame(scaled, columns=terms)
     resid.insert(0, "stratum", strat)
     resid.insert(0, "transformed_time", ttimes[dead])

@@ -10,11 +10,14 @@ same iterates, and hence the same numbers, come out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import special, stats
 
+from .._params import ALPHA, check_params
+from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 
 __all__ = ["binomial_ci", "fisher_exact", "FisherResult", "r_uniroot"]
@@ -79,7 +82,8 @@ def r_uniroot(
     return b
 
 
-def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
+@check_params(alpha=ALPHA)
+def binomial_ci(k: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     """Clopper-Pearson exact confidence interval for a binomial proportion.
 
     Parameters
@@ -110,15 +114,13 @@ def binomial_ci(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
         raise ImmuneCorrelatesError(
             f"binomial_ci: need whole numbers 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}."
         )
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"binomial_ci: alpha must lie in (0, 1), got {alpha!r}.")
     lower = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
     upper = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
     return lower, upper
 
 
 @dataclass(frozen=True)
-class FisherResult:
+class FisherResult(ResultDisplay):
     """Fisher's exact test on a 2x2 table: p-value, conditional MLE odds ratio and CI."""
 
     pvalue: float
@@ -126,8 +128,13 @@ class FisherResult:
     ci_lower: float
     ci_upper: float
 
+    def summary(self) -> pd.DataFrame:
+        """One row: ``pvalue``, ``odds_ratio``, ``ci_lower``, ``ci_upper``."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Fisher exact"], name="test"))
 
-def fisher_exact(table, alpha: float = 0.05) -> FisherResult:
+
+@check_params(alpha=ALPHA)
+def fisher_exact(table, *, alpha: float = 0.05) -> FisherResult:
     """Two-sided Fisher exact test with R's conditional maximum-likelihood odds ratio.
 
     Parameters

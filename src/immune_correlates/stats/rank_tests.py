@@ -9,12 +9,15 @@ simulated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import numpy as np
+import pandas as pd
 from scipy import stats
 
+from .._params import ALPHA, Instance, Interval, Options, check_params
+from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .proportions import r_uniroot
 
@@ -22,6 +25,7 @@ __all__ = [
     "wilcoxon_rank_sum",
     "WilcoxonResult",
     "kruskal_wallis",
+    "KruskalResult",
     "jonckheere_terpstra",
     "mann_whitney_pmf",
 ]
@@ -69,7 +73,7 @@ def _tie_term(ranks: np.ndarray) -> float:
 
 
 @dataclass(frozen=True)
-class WilcoxonResult:
+class WilcoxonResult(ResultDisplay):
     """Two-sample Wilcoxon rank-sum test with Hodges-Lehmann shift."""
 
     statistic: float  # R's W for x: sum of x ranks - n_x (n_x + 1) / 2
@@ -82,8 +86,14 @@ class WilcoxonResult:
     n_x: int
     n_y: int
 
+    def summary(self) -> pd.DataFrame:
+        """One row with every field."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Wilcoxon rank-sum"], name="test"))
 
-def wilcoxon_rank_sum(x, y, alpha: float = 0.05, exact: bool | None = None, correct: bool = True) -> WilcoxonResult:
+
+@check_params(alpha=ALPHA, exact=(Options(None), Instance(bool, name="True or False")),
+              correct=Instance(bool, name="True or False"))
+def wilcoxon_rank_sum(x, y, *, alpha: float = 0.05, exact: bool | None = None, correct: bool = True) -> WilcoxonResult:
     """Wilcoxon rank-sum (Mann-Whitney) test, Hodges-Lehmann estimate and interval.
 
     Parameters
@@ -177,7 +187,28 @@ def wilcoxon_rank_sum(x, y, alpha: float = 0.05, exact: bool | None = None, corr
     return WilcoxonResult(w, pvalue, False, float(est), float(lo), float(hi), rb, nx, ny)
 
 
-def kruskal_wallis(samples) -> tuple[float, int, float]:
+@dataclass(frozen=True, repr=False)
+class KruskalResult(ResultDisplay):
+    """Kruskal-Wallis H test (see :func:`kruskal_wallis`).
+
+    ``statistic`` (H), ``df`` and ``pvalue``; unpacks as ``h, df, p = result``
+    (the tuple :func:`kruskal_wallis` returned before it returned this object).
+    """
+
+    statistic: float
+    df: int
+    pvalue: float
+
+    def __iter__(self):
+        return iter((self.statistic, self.df, self.pvalue))
+
+    def summary(self) -> pd.DataFrame:
+        """One row: ``statistic``, ``df``, ``p_value``."""
+        return pd.DataFrame({"statistic": [self.statistic], "df": [self.df], "p_value": [self.pvalue]},
+                            index=pd.Index(["Kruskal-Wallis"], name="test"))
+
+
+def kruskal_wallis(samples) -> KruskalResult:
     """Kruskal-Wallis H test with tie correction, as R ``kruskal.test``.
 
     Parameters
@@ -187,7 +218,8 @@ def kruskal_wallis(samples) -> tuple[float, int, float]:
 
     Returns
     -------
-    (H, df, pvalue)
+    KruskalResult
+        ``statistic`` (H), ``df``, ``pvalue``; ``h, df, p = kruskal_wallis(...)`` also works.
 
     Notes
     -----
@@ -195,9 +227,10 @@ def kruskal_wallis(samples) -> tuple[float, int, float]:
 
     Examples
     --------
-    >>> h, df, p = kruskal_wallis([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
-    >>> round(h, 3), df
+    >>> res = kruskal_wallis([[1, 2, 3], [4, 5, 6], [7, 8, 9]])
+    >>> round(res.statistic, 3), res.df
     (7.2, 2)
+    >>> h, df, p = res
     """
     samples = [np.asarray(s, dtype=float) for s in samples if len(s)]
     k = len(samples)
@@ -210,13 +243,13 @@ def kruskal_wallis(samples) -> tuple[float, int, float]:
     sums = np.add.reduceat(r, np.concatenate([[0], np.cumsum(sizes)[:-1]]))
     denom = 1 - _tie_term(r) / (n**3 - n)
     if denom == 0:
-        return np.nan, k - 1, np.nan
+        return KruskalResult(float("nan"), k - 1, float("nan"))
     h = (12 * np.sum(sums**2 / sizes) / (n * (n + 1)) - 3 * (n + 1)) / denom
-    return float(h), k - 1, float(stats.chi2.sf(h, k - 1))
+    return KruskalResult(float(h), k - 1, float(stats.chi2.sf(h, k - 1)))
 
 
 @dataclass(frozen=True)
-class JonckheereResult:
+class JonckheereResult(ResultDisplay):
     """Jonckheere-Terpstra trend test over ordered groups."""
 
     statistic: float  # J = sum over ordered pairs of groups of #(x_i < x_j) + ties / 2
@@ -226,8 +259,13 @@ class JonckheereResult:
     variance: float
     z: float
 
+    def summary(self) -> pd.DataFrame:
+        """One row with every field."""
+        return pd.DataFrame([asdict(self)], index=pd.Index(["Jonckheere-Terpstra"], name="test"))
 
-def jonckheere_terpstra(samples, exact: bool | None = None, max_exact: int = 100) -> JonckheereResult:
+
+@check_params(exact=(Options(None), Instance(bool, name="True or False")), max_exact=Interval(0, None, integer=True))
+def jonckheere_terpstra(samples, *, exact: bool | None = None, max_exact: int = 100) -> JonckheereResult:
     """Jonckheere-Terpstra test for an ordered alternative (two-sided).
 
     Parameters

@@ -17,8 +17,10 @@ import pandas as pd
 from scipy import stats
 
 from .._missing import complete_cases, row_ids
+from .._params import ALPHA, MISSING, Instance, Options, check_params
 from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
+from .batched.discrimination import auc_batch
 
 __all__ = ["roc_curve", "RocResult", "delong_placements", "hanley_mcneil_se"]
 
@@ -34,7 +36,9 @@ def delong_placements(pos: np.ndarray, neg: np.ndarray) -> tuple[float, np.ndarr
 
     ``V10[i]`` is the fraction of negatives that positive ``i`` scores above
     (ties 1/2); ``V01[j]`` the fraction of positives scoring above negative
-    ``j``.  Computed from mid-ranks (Sun & Xu 2014) in O(n log n).
+    ``j``.  Computed from mid-ranks (Sun & Xu 2014) in O(n log n).  The AUC
+    (the mean of ``V10``) comes from :func:`~immune_correlates.stats.batched.discrimination.auc_batch`,
+    the package's one AUC.
 
     Returns
     -------
@@ -44,7 +48,8 @@ def delong_placements(pos: np.ndarray, neg: np.ndarray) -> tuple[float, np.ndarr
     r_all = _midranks(np.concatenate([pos, neg]))
     v10 = (r_all[:m] - _midranks(pos)) / n
     v01 = 1.0 - (r_all[m:] - _midranks(neg)) / m
-    return float(v10.mean()), v10, v01
+    auc = auc_batch(np.concatenate([pos, neg]), np.r_[np.ones(m), np.zeros(n)])[0]
+    return float(auc), v10, v01
 
 
 def hanley_mcneil_se(auc: float, n_pos: int, n_neg: int) -> float:
@@ -136,6 +141,8 @@ class RocResult(ResultDisplay):
         return notes
 
 
+@check_params(ci=Options(*CI_METHODS), alpha=ALPHA, higher_is_positive=Instance(bool, name="True or False"),
+              missing=MISSING)
 def roc_curve(
     data: pd.DataFrame,
     outcome: str,
@@ -190,10 +197,6 @@ def roc_curve(
     0.75
     """
     caller = "roc_curve"
-    if ci not in CI_METHODS:
-        raise ImmuneCorrelatesError(f"{caller}: ci must be one of {CI_METHODS}, got {ci!r}.")
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
     kept, excluded = complete_cases(data, [outcome, score], missing=missing, numeric=[outcome, score], caller=caller)
     ids = row_ids(kept)
     y = pd.to_numeric(kept[outcome]).to_numpy(dtype=float)

@@ -1,0 +1,212 @@
+"""Declared argument checks: one mechanism for every public function.
+
+Each public function declares what its options may be, next to its
+signature, instead of hand-written ``if ... raise`` blocks (the idea of
+scikit-learn's ``_parameter_constraints``)::
+
+    @check_params(conf_type=Options("log", "log-log", "plain"), alpha=Interval(0, 1, closed="neither"))
+    def kaplan_meier(data, duration, event, group=None, *, conf_type="log", alpha=0.05): ...
+
+A call with a value that satisfies none of a parameter's constraints raises
+:class:`~immune_correlates.errors.ParameterError` naming the function, the
+parameter, the value given and what is allowed.  Checks are about the
+arguments themselves; problems in the data (a column, a patient's value)
+remain :class:`~immune_correlates.errors.InputError`.  The declared
+constraints are kept on the function as ``__parameter_constraints__``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import numbers
+from collections.abc import Callable
+
+from .errors import ParameterError, plain
+
+__all__ = ["Constraint", "Options", "Interval", "Instance", "HasAttributes", "check_params", "validate", "ALPHA", "MISSING", "SEED"]
+
+
+class Constraint:
+    """One allowed kind of value: ``accepts(value)`` and a description for messages."""
+
+    def accepts(self, value) -> bool:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    def describe(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+
+class Options(Constraint):
+    """One of a fixed set of values (compared with ``==``; ``None`` may be one of them).
+
+    >>> Options("ml", "firth").describe()
+    "one of 'ml', 'firth'"
+    """
+
+    def __init__(self, *values) -> None:
+        self.values = values
+
+    def accepts(self, value) -> bool:
+        try:
+            return any(value is v or (v is not None and type(value) is not bool and value == v)
+                       for v in self.values)
+        except (TypeError, ValueError):
+            return False
+
+    def describe(self) -> str:
+        return "one of " + ", ".join(repr(v) for v in self.values)
+
+
+class Interval(Constraint):
+    """A real (or, with ``integer=True``, an integer) number in an interval; booleans are refused.
+
+    ``closed`` is ``"both"``, ``"left"``, ``"right"`` or ``"neither"``; a bound of ``None`` is unbounded.
+
+    >>> Interval(0, 1, closed="neither").accepts(0.05), Interval(0, 1, closed="neither").accepts(1)
+    (True, False)
+    >>> Interval(1, None, integer=True).describe()
+    'an integer >= 1'
+    """
+
+    def __init__(self, low=None, high=None, *, closed: str = "both", integer: bool = False) -> None:
+        if closed not in ("both", "left", "right", "neither"):
+            raise ValueError(f"Interval: closed must be 'both', 'left', 'right' or 'neither', got {closed!r}")
+        self.low, self.high, self.closed, self.integer = low, high, closed, integer
+
+    def accepts(self, value) -> bool:
+        kind = numbers.Integral if self.integer else numbers.Real
+        if isinstance(value, bool) or not isinstance(value, kind):
+            return False
+        if value != value:  # NaN
+            return False
+        if self.low is not None:
+            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
+                return False
+        if self.high is not None:
+            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
+                return False
+        return True
+
+    def describe(self) -> str:
+        what = "an integer" if self.integer else "a number"
+        lo_in = self.closed in ("both", "left")
+        hi_in = self.closed in ("both", "right")
+        if self.low is not None and self.high is not None:
+            return f"{what} in {'[' if lo_in else '('}{self.low}, {self.high}{']' if hi_in else ')'}"
+        if self.low is not None:
+            return f"{what} {'>=' if lo_in else '>'} {self.low}"
+        if self.high is not None:
+            return f"{what} {'<=' if hi_in else '<'} {self.high}"
+        return what
+
+
+class Instance(Constraint):
+    """An instance of one of the given types (``bool`` is never taken for a number).
+
+    >>> Instance(bool).accepts(True), Instance(int).accepts(True)
+    (True, False)
+    """
+
+    def __init__(self, *types: type, name: str | None = None) -> None:
+        self.types, self.name = types, name
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, bool) and bool not in self.types:
+            return False
+        return isinstance(value, self.types)
+
+    def describe(self) -> str:
+        return self.name or ("an instance of " + " or ".join(t.__name__ for t in self.types))
+
+
+class HasAttributes(Constraint):
+    """An object with the given attributes (duck typing where importing the class would make a cycle).
+
+    >>> HasAttributes("params", name="a fitted model").accepts(3)
+    False
+    """
+
+    def __init__(self, *attributes: str, name: str) -> None:
+        self.attributes, self.name = attributes, name
+
+    def accepts(self, value) -> bool:
+        return all(hasattr(value, a) for a in self.attributes)
+
+    def describe(self) -> str:
+        return self.name
+
+
+def _as_constraints(spec) -> tuple[Constraint, ...]:
+    if isinstance(spec, Constraint):
+        return (spec,)
+    if isinstance(spec, tuple) and all(isinstance(c, Constraint) for c in spec):
+        return spec
+    raise TypeError(f"check_params: a constraint must be a Constraint or a tuple of them, got {spec!r}")
+
+
+def validate(caller: str, name: str, value, spec) -> None:
+    """Raise :class:`ParameterError` unless ``value`` satisfies one of ``spec``'s constraints.
+
+    >>> validate("f", "alpha", 2, Interval(0, 1, closed="neither"))
+    Traceback (most recent call last):
+    ...
+    immune_correlates.errors.ParameterError: f: alpha=2 is not allowed; alpha must be a number in (0, 1).
+    """
+    constraints = _as_constraints(spec)
+    if any(c.accepts(value) for c in constraints):
+        return
+    allowed = " or ".join(c.describe() for c in constraints)
+    raise ParameterError(f"{caller}: {name}={plain(value)!r} is not allowed; {name} must be {allowed}.")
+
+
+def check_params(**constraints) -> Callable:
+    """Decorator: check the named arguments of every call against their declared constraints.
+
+    Parameters
+    ----------
+    **constraints
+        ``parameter=Constraint`` or ``parameter=(Constraint, Constraint, ...)``
+        (a value must satisfy at least one).
+
+    Examples
+    --------
+    >>> @check_params(method=Options("ml", "firth"), alpha=Interval(0, 1, closed="neither"))
+    ... def fit(data, *, method="ml", alpha=0.05):
+    ...     return method
+    >>> fit(None, method="firth")
+    'firth'
+    >>> fit(None, method="bayes")
+    Traceback (most recent call last):
+    ...
+    immune_correlates.errors.ParameterError: fit: method='bayes' is not allowed; method must be one of 'ml', 'firth'.
+    """
+    specs = {name: _as_constraints(spec) for name, spec in constraints.items()}
+
+    def decorate(func: Callable) -> Callable:
+        sig = inspect.signature(func)
+        unknown = set(specs) - set(sig.parameters)
+        if unknown:
+            raise TypeError(f"check_params: {func.__name__} has no parameter(s) {sorted(unknown)}")
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            bound = sig.bind(*args, **kwargs)
+            bound.apply_defaults()
+            for name, spec in specs.items():
+                validate(func.__name__, name, bound.arguments[name], spec)
+            return func(*args, **kwargs)
+
+        wrapper.__parameter_constraints__ = dict(specs)
+        return wrapper
+
+    return decorate
+
+
+#: ``alpha`` of every test and interval: one minus the confidence level.
+ALPHA = Interval(0, 1, closed="neither")
+#: ``missing=`` of every function reading a data frame.
+MISSING = Options("drop", "raise")
+#: ``seed=``: None, a non-negative integer or a numpy Generator.
+SEED = (Options(None), Interval(0, None, integer=True), Instance(__import__("numpy").random.Generator,
+                                                                   name="a numpy Generator"))

@@ -1,0 +1,105 @@
+"""Every result type pickles (save, cache, send to a worker), LogisticResult/CoxResult aside (formula engineer).
+
+A round trip must give an object that shows the same table and the same
+numbers, so each case compares ``repr`` (which prints ``summary()`` for the
+result classes) and, where there is one, ``summary()`` itself.
+"""
+
+from __future__ import annotations
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import immune_correlates as ic
+from immune_correlates import stats as st
+
+
+@pytest.fixture(scope="module")
+def cohort():
+    return ic.datasets.load_ofa_len()
+
+
+@pytest.fixture(scope="module")
+def frame(cohort):
+    return ic.analysis_frame(cohort)
+
+
+def _cox(frame):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ic.MissingDataWarning)
+        return ic.fit_cox(frame, "pfs_months", "pfs_event", ["nk_per_ul"])
+
+
+CASES = {
+    "Cohort": lambda c, f: c,
+    "FeatureSet": lambda c, f: ic.build_features(c),
+    "KaplanMeierResult": lambda c, f: ic.kaplan_meier(f, "pfs_months", "pfs_event", "cr"),
+    "LogrankResult": lambda c, f: ic.logrank_test(f, "pfs_months", "pfs_event", "cr"),
+    "CutpointResult": lambda c, f: ic.optimal_cutpoint(f, "nk_per_ul", "pfs_months", "pfs_event"),
+    "compare_groups": lambda c, f: ic.compare_groups(f, ["nk_per_ul", "cd8_per_ul"], "cr"),
+    "RocResult": lambda c, f: st.roc_curve(f, "cr", "nk_per_ul"),
+    "ConcordanceResult": lambda c, f: ic.concordance_index(f["pfs_months"], f["pfs_event"], f["nk_per_ul"]),
+    "WilcoxonResult": lambda c, f: st.wilcoxon_rank_sum([1.0, 2.5, 3.0], [2.0, 5.0, 6.0]),
+    "KruskalResult": lambda c, f: st.kruskal_wallis([[1, 2, 3], [4, 5, 6], [7, 8, 9]]),
+    "JonckheereResult": lambda c, f: st.jonckheere_terpstra([[1, 2], [3, 4], [5, 7]]),
+    "FisherResult": lambda c, f: st.fisher_exact([[3, 4], [5, 1]]),
+    "SeparationResult": lambda c, f: ic.detect_separation(f, "cr", ["nk_per_ul"]),
+    "PHTestResult": lambda c, f: ic.ph_test(_cox(f)),
+    "DiscriminationBootstrap": lambda c, f: st.bootstrap_discrimination(f, "nk_per_ul", outcome="cr", n_boot=20,
+                                                                        seed=1),
+    "PowerResult": lambda c, f: ic.power(analysis="wilcoxon", n_sim=20, seed=1),
+    "PowerCurve": lambda c, f: ic.power_curve(analysis="wilcoxon", n=(20,), n_sim=20, seed=1),
+    "TrialDesign": lambda c, f: ic.TrialDesign(),
+    "SimulatedTrial": lambda c, f: ic.simulate(seed=1),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_result_round_trips_through_pickle(name, cohort, frame):
+    obj = CASES[name](cohort, frame)
+    back = pickle.loads(pickle.dumps(obj))
+    assert type(back) is type(obj)
+    if isinstance(obj, pd.DataFrame):
+        pd.testing.assert_frame_equal(back, obj)
+        return
+    assert repr(back) == repr(obj)
+    if hasattr(obj, "summary"):
+        pd.testing.assert_frame_equal(back.summary(), obj.summary())
+
+
+def test_feature_set_keeps_its_read_only_panel_options_after_a_round_trip(cohort):
+    fs = ic.build_features(cohort)
+    back = pickle.loads(pickle.dumps(fs))
+    pd.testing.assert_frame_equal(back.values, fs.values)
+    spec = next(s for s in back.panel.features if s.options)
+    assert spec == next(s for s in fs.panel.features if s.name == spec.name)
+    with pytest.raises(TypeError):
+        spec.options["x"] = 1  # still a read-only mapping
+
+
+def _km_on_worker(data):
+    import immune_correlates as ic
+
+    return ic.kaplan_meier(data, "pfs_months", "pfs_event", "cr")
+
+
+def _median_table(result):
+    return result.median()
+
+
+def test_results_travel_to_and_from_a_dask_worker_process(frame):
+    distributed = pytest.importorskip("distributed")
+    local = ic.kaplan_meier(frame, "pfs_months", "pfs_event", "cr")
+    with distributed.LocalCluster(processes=True, n_workers=1, threads_per_worker=1, dashboard_address=":0",
+                                  worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
+        assert __import__("os").getpid() not in worker_pids  # a separate process: results really pickle
+        remote = client.submit(_km_on_worker, frame, pure=False).result()  # result computed there, sent back
+        medians = client.submit(_median_table, local, pure=False).result()  # result sent there
+    pd.testing.assert_frame_equal(remote.table, local.table)
+    pd.testing.assert_frame_equal(medians, local.median())
+    assert np.isfinite(remote.median()["median"]).any()

@@ -1,0 +1,100 @@
+"""The API pass: options after the column arguments are keyword-only, in every public function.
+
+A public function may take positionally only what it works on: the data
+(``data``, ``cohort``, a result, arrays of values) and the names of the columns
+it uses.  Everything else (method, alpha, missing, seed, ...) comes after the
+``*`` so that ``kaplan_meier(df, "t", "e", "g", "log-log")`` cannot silently
+mean something else when an option is added.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+
+import immune_correlates as ic
+
+#: Parameter names that are data, results or column names: the only ones allowed before ``*``.
+COLUMN_ARGUMENTS = {
+    # data and results
+    "data", "cohort", "clinical", "immunophenotype", "function_assays", "adverse_events", "frame", "table",
+    "result", "results", "km", "curve", "fig", "corr", "design", "analysis", "panel", "samples", "values",
+    "x", "y", "p", "q", "k", "n", "time", "stimulated", "unstimulated", "alc", "fraction_of_lymphocytes",
+    "cell_events", "bead_events", "beads_per_tube", "sample_volume_ul", "et_ratios", "lysis", "text", "events",
+    "export", "sample_map", "theta", "boot", "jack", "t_obs", "t_perm", "levels", "name", "X", "names",
+    "timepoint", "effect", "path_stem", "times",
+    # column names
+    "duration", "event", "group", "outcome", "covariates", "features", "feature", "score", "readouts",
+    "columns", "paths", "label", "estimate", "lower", "upper",
+}
+
+#: Functions owned by other engineers in this round, not yet converted.  The integrator empties this
+#: list when their branches are merged (the test below fails for an entry that has become compliant,
+#: so a stale entry cannot linger).
+PENDING = {
+    # stats/logistic.py (formula engineer): method, ci, alpha, missing are positional
+    "fit_logistic": "method, ci, alpha, missing before '*'",
+    # data/simulate.py, design/simulate_batch.py (generative-model engineer)
+    "simulate": "seed before '*'",
+    "simulate_trials": "n_sim, seed before '*'",
+    # stats/separation.py (formula engineer)
+    "separation_from_arrays": "weights before '*'",
+    # stats/resampling.py (scale engineer)
+    "bca_interval": "alpha before '*'",
+    "percentile_interval": "alpha before '*'",
+    # stats/multiplicity.py: method stays positional until screen.py (scale engineer), which calls
+    # adjust_pvalues(p, adjust), is merged; then make it keyword-only and update that call
+    "adjust_pvalues": "method before '*'",
+    # data/summary.py (data layer, API.md lists trial_summary(cohort) only)
+    "trial_summary": "alpha, landmark_months before '*'",
+    # plots/** (plots engineer)
+    "plots.plot_power": "ax before '*'",
+    "plots.save_figure": "formats, dpi before '*'",
+    "plots.group_colors": "colors before '*'",
+    "plots.correlation_order": "linkage before '*'",
+    "plots.fdr_threshold": "fdr before '*'",
+}
+
+#: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.
+EXCEPTIONS = {"dichotomise": {"method"}}
+
+
+def _public_functions():
+    seen = {}
+    for prefix, module in (("", ic), ("", ic.stats), ("plots.", ic.plots), ("", ic.features), ("", ic.design)):
+        for name in module.__all__:
+            obj = getattr(module, name)
+            if inspect.isfunction(obj):
+                key = prefix + name
+                seen.setdefault(key, obj)
+    return seen
+
+
+def _positional_options(func) -> list[str]:
+    sig = inspect.signature(func)
+    return [p.name for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in COLUMN_ARGUMENTS]
+
+
+FUNCTIONS = _public_functions()
+
+
+def test_the_walk_covers_the_api():
+    for name in ("kaplan_meier", "logrank_test", "compare_groups", "optimal_cutpoint", "power", "fit_logistic",
+                 "plots.kaplan_meier", "plots.roc", "roc_curve", "dichotomise"):
+        assert name in FUNCTIONS
+
+
+@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - set(PENDING)))
+def test_options_after_the_column_arguments_are_keyword_only(name):
+    offending = [o for o in _positional_options(FUNCTIONS[name]) if o not in EXCEPTIONS.get(name, ())]
+    assert not offending, (f"{name}{inspect.signature(FUNCTIONS[name])}: {offending} should come after '*' "
+                           "(or, if they are data/column arguments, be named in COLUMN_ARGUMENTS)")
+
+
+@pytest.mark.parametrize("name", sorted(PENDING))
+def test_pending_entries_still_need_the_change(name):
+    if name not in FUNCTIONS:
+        pytest.fail(f"{name} is no longer public: remove it from PENDING")
+    assert _positional_options(FUNCTIONS[name]), f"{name} is now keyword-only: remove it from PENDING"
