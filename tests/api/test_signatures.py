@@ -33,10 +33,7 @@ COLUMN_ARGUMENTS = {
 #: list when their branches are merged (the test below fails for an entry that has become compliant,
 #: so a stale entry cannot linger).
 PENDING = {
-    # stats/logistic.py (formula engineer): method, ci, alpha, missing are positional
-    "fit_logistic": "method, ci, alpha, missing before '*'",
-    # data/simulate.py, design/simulate_batch.py (generative-model engineer)
-    "simulate": "seed before '*'",
+    # design/simulate_batch.py: called positionally across design/ and its tests
     "simulate_trials": "n_sim, seed before '*'",
     # stats/separation.py (formula engineer)
     "separation_from_arrays": "weights before '*'",
@@ -46,11 +43,7 @@ PENDING = {
     # stats/multiplicity.py: method stays positional until screen.py (scale engineer), which calls
     # adjust_pvalues(p, adjust), is merged; then make it keyword-only and update that call
     "adjust_pvalues": "method before '*'",
-    # data/summary.py (data layer, API.md lists trial_summary(cohort) only)
-    "trial_summary": "alpha, landmark_months before '*'",
     # plots/** (plots engineer)
-    "plots.plot_power": "ax before '*'",
-    "plots.save_figure": "formats, dpi before '*'",
     "plots.group_colors": "colors before '*'",
     "plots.correlation_order": "linkage before '*'",
     "plots.fdr_threshold": "fdr before '*'",

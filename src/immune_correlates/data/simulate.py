@@ -1,6 +1,6 @@
 """Simulated trials: the four input tables of a cohort from a design and a seed.
 
-``simulate(design, seed)`` draws patients from the model of
+``simulate(design, seed=seed)`` draws patients from the model of
 :class:`~immune_correlates.data.design.TrialDesign` and writes them in the
 documented input formats (ISO dates, long assay tables), so a simulated trial
 goes through exactly the same reading, validation and feature derivation as a
@@ -275,7 +275,7 @@ def _adverse_events(cycles: np.ndarray, ids: pd.Index, rng: np.random.Generator,
     return ae.sort_values(["patient_id", "cycle", "term"], kind="stable").reset_index(drop=True)
 
 
-def simulate(design: TrialDesign | None = None, seed: int | None = None, *, exact: bool = False,
+def simulate(design: TrialDesign | None = None, *, seed: int | None = None, exact: bool = False,
              total_cycles: int | None = None, neutropenia_cycles: int | None = None,
              pneumonia_patients: int | None = None, febrile_neutropenia_patients: int | None = None,
              _calibrate=None) -> SimulatedTrial:

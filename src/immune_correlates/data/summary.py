@@ -64,7 +64,7 @@ def _assessed(cohort, table: str) -> bool:
     return len(getattr(cohort, table)) > 0
 
 
-def trial_summary(cohort, alpha: float = 0.05, landmark_months: float = 60.0) -> pd.DataFrame:
+def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0) -> pd.DataFrame:
     """Efficacy and safety figures of a cohort, as a trial report's first table.
 
     Parameters

@@ -288,7 +288,7 @@ _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")
 FIGURE_FORMATS = _FORMATS
 
 
-def save_figure(fig, path, formats: Iterable[str] = ("png", "pdf"), dpi: int = 300) -> list[Path]:
+def save_figure(fig, path, *, formats: Iterable[str] = ("png", "pdf"), dpi: int = 300) -> list[Path]:
     """Write a figure in several formats next to each other, ready for a journal.
 
     PNG (and other raster formats) at ``dpi`` (300 by default, what journals

@@ -12,7 +12,7 @@ __all__ = ["plot_power"]
 _RATIO_LABEL = {"odds_ratio": "OR", "hazard_ratio": "HR"}
 
 
-def plot_power(curve, ax=None, *, x: str = "n", estimand: str | None = None, target: float | None = 0.8,
+def plot_power(curve, *, ax=None, x: str = "n", estimand: str | None = None, target: float | None = 0.8,
                band: bool = True):
     """Plot power (or another estimand) of a :class:`~immune_correlates.design.PowerCurve`.
 

@@ -173,6 +173,7 @@ def fit_logistic(
     data: pd.DataFrame,
     outcome: str | None = None,
     covariates: str | Sequence[str] = (),
+    *,
     method: str = "ml",
     ci: str = "wald",
     alpha: float = 0.05,
