@@ -85,6 +85,15 @@ def _parser() -> argparse.ArgumentParser:
     an = sub.add_parser("analyze", help="run the analysis on your files")
     an.add_argument("--clinical", type=Path, help="clinical table (CSV, TSV, XLSX or Parquet)")
     an.add_argument("--immunophenotype", type=Path)
+    an.add_argument("--flowjo-workspace", type=Path, dest="flowjo_workspace",
+                    help="FlowJo 10 workspace (.wsp) instead of --immunophenotype: FlowJo's stored counts")
+    an.add_argument("--sample-map", type=Path, dest="sample_map",
+                    help="sample sheet of the workspace: sample, patient_id, timepoint (beads_per_tube, sample_volume_ul)")
+    an.add_argument("--workspace-root", dest="workspace_root", default=None,
+                    help="gating path, in the workspace, of the panels' Lymphocytes gate (e.g. Time/Singlets/Lymphocytes)")
+    an.add_argument("--bead-gate", dest="bead_gate", default=None, help="gating path of the counting-bead gate")
+    an.add_argument("--fcs-dir", type=Path, dest="fcs_dir", default=None,
+                    help="recompute every gate from these FCS files (needs immune_correlates[flow])")
     an.add_argument("--function-assays", type=Path, dest="function_assays")
     an.add_argument("--adverse-events", type=Path, dest="adverse_events")
     an.add_argument("--config", type=Path, help="analysis.toml (data only: columns and options)")
@@ -178,13 +187,32 @@ def _analyze(args, argv) -> int:
     files = {name: getattr(args, name) or config.inputs.get(name) for name in _TABLES}
     if files["clinical"] is None:
         raise InputError("no clinical table: give --clinical or [inputs] clinical in the configuration.")
-    cohort = read_cohort(**files, columns=config.columns or None)
+    tables = dict(files)
+    if args.flowjo_workspace is not None:
+        tables["immunophenotype"], files = _from_workspace(args, files)
+    cohort = read_cohort(**tables, columns=config.columns or None)
     out = _report(cohort, args.out, config=config, args=args, inputs=files, command=["immune-correlates", *argv],
                   pseudonymize=args.pseudonymize)
     if not args.quiet:
         _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
     return 0
+
+
+def _from_workspace(args, files: dict):
+    """The immunophenotype table read from a FlowJo workspace, and the inputs to record (hashed)."""
+    from .features.flowjo_workspace import read_flowjo_workspace
+
+    if files["immunophenotype"] is not None:
+        raise InputError("give --immunophenotype or --flowjo-workspace, not both.")
+    ws = read_flowjo_workspace(args.flowjo_workspace, args.sample_map, root=args.workspace_root,
+                               bead_gate=args.bead_gate, fcs_dir=args.fcs_dir, on_problem="raise")
+    if ws.immunophenotype is None:
+        raise InputError("no sample of the workspace is mapped to a patient: give --sample-map "
+                         "(sample, patient_id, timepoint).", source=args.flowjo_workspace.name)
+    recorded = {k: v for k, v in files.items() if k != "immunophenotype"}
+    recorded.update(flowjo_workspace=args.flowjo_workspace, sample_map=args.sample_map)
+    return ws.immunophenotype, recorded
 
 
 def _simulate(args, argv) -> int:

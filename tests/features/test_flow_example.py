@@ -73,3 +73,26 @@ def test_same_seed_same_bytes(example, tmp_path):
     for f in sorted(example["fcs_dir"].glob("*.fcs")):
         assert hashlib.sha256(f.read_bytes()).digest() == \
             hashlib.sha256((again["fcs_dir"] / f.name).read_bytes()).digest()
+
+
+def test_analyze_from_the_workspace_gives_the_tables_features(example, bundled, tmp_path):
+    """`immune-correlates analyze --flowjo-workspace` runs to the same features as the tables it was made from."""
+    from immune_correlates.cli import main
+
+    clinical, imm = bundled
+    clinical.to_csv(tmp_path / "clinical.csv", index=False)
+    imm.to_csv(tmp_path / "immunophenotype.csv", index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert main(["analyze", "--clinical", str(tmp_path / "clinical.csv"), "--flowjo-workspace",
+                     str(example["workspace"]), "--sample-map", str(example["sample_map"]), "--workspace-root",
+                     ROOT_IN_WORKSPACE, "--out", str(tmp_path / "ws"), "--quiet"]) == 0
+        assert main(["analyze", "--clinical", str(tmp_path / "clinical.csv"), "--immunophenotype",
+                     str(tmp_path / "immunophenotype.csv"), "--out", str(tmp_path / "csv"), "--quiet"]) == 0
+    a = pd.read_csv(tmp_path / "ws" / "tables" / "features.csv", index_col="patient_id")
+    b = pd.read_csv(tmp_path / "csv" / "tables" / "features.csv", index_col="patient_id")
+    counted = [c for c in a.columns if a[c].notna().any()]
+    assert "nk_per_ul" in counted
+    np.testing.assert_allclose(a[counted], b[counted], rtol=2e-3)  # the CSV's percentages are rounded
+    prov = (tmp_path / "ws" / "provenance.json").read_text()
+    assert "ofa_len_example.wsp" in prov and str(tmp_path) not in prov

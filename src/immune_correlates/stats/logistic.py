@@ -178,7 +178,6 @@ def fit_logistic(
     ci: str = "wald",
     alpha: float = 0.05,
     missing: str = "drop",
-    *,
     formula: str | None = None,
     weights: str | None = None,
     max_iter: int = 100,
