@@ -50,10 +50,15 @@ from .stats import (
     fit_cox,
     fit_logistic,
     kaplan_meier,
+    landmark,
+    landmark_sweep,
     logrank_test,
+    mantel_byar,
     optimal_cutpoint,
     ph_test,
     screen,
+    simon_makuch,
+    split_at,
 )
 
 __version__ = "0.1.0"
@@ -69,3 +74,4 @@ __all__ = [
     "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
     "SeparationWarning",
 ]
+__all__ += ["landmark", "landmark_sweep", "mantel_byar", "simon_makuch", "split_at"]

@@ -14,6 +14,7 @@ from .cutpoint import CutpointResult, optimal_cutpoint
 from .kaplan_meier import KaplanMeierResult, kaplan_meier
 from .logistic import LogisticResult, fit_logistic
 from .logrank import LogrankResult, logrank_test
+from .mantel_byar import MantelByarResult, mantel_byar, simon_makuch
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
 from .proportions import binomial_ci, fisher_exact
@@ -29,6 +30,7 @@ from .resampling import (
 from .roc import RocResult, roc_curve
 from .screen import screen
 from .separation import SeparationResult, detect_separation, separation_from_arrays
+from .time_dependent import landmark, landmark_sweep, split_at
 
 __all__ = [
     "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",
@@ -38,3 +40,4 @@ __all__ = [
     "separation_from_arrays", "RocResult", "roc_curve", "screen", "bca_interval", "bootstrap_discrimination",
     "maxt_stepdown", "optimism_corrected", "percentile_interval", "permutation_test",
 ]
+__all__ += ["MantelByarResult", "mantel_byar", "simon_makuch", "landmark", "landmark_sweep", "split_at"]

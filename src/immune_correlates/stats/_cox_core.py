@@ -10,6 +10,15 @@ with fraction 0 for Breslow).  All steps are handled at once, so one
 evaluation costs ``O(n p^2)`` with no Python loop over patients or event times
 (only over strata).
 
+Counting-process rows ``(entry, time]`` (left truncation, time-varying
+covariates; ``coxph(Surv(start, stop, event) ~ .)``) are at risk at the event
+times ``t`` with ``entry < t <= time``: a row entering exactly at an event
+time is not in that risk set.  Each row gets the first tied-time group of its
+stratum after its entry (``lo``); the sums over rows that have not entered yet
+are reverse cumulative sums of per-group totals subtracted from the
+right-censored ones, and a row's sum over the event times it was at risk for
+is a difference of two forward cumulative sums, so the cost stays ``O(n p^2)``.
+
 Case weights follow ``survival::coxph``: with Efron ties a group of ``d``
 tied deaths of total weight ``D`` has ``d`` steps each weighted ``D / d``.
 With ``frequency=True`` integer weights are read as row counts instead (``D``
@@ -51,6 +60,9 @@ class CoxData:
     step_first: np.ndarray  # first step of each group that has steps
     step_owner: np.ndarray  # the groups that have steps
     wx_dead: np.ndarray  # (p,) sum of w * x over deaths
+    lo: np.ndarray | None = None  # (n,) first group of its stratum after the row's entry (None: no entry)
+    lo_prev: np.ndarray | None = None  # (n,) lo - 1 where that group is in the row's stratum, else -1
+    entry: np.ndarray | None = None  # (n,) entry times, sorted as the rows
 
     @property
     def n(self) -> int:
@@ -70,6 +82,7 @@ def prepare(
     strata: np.ndarray | None = None,
     ties: str = "efron",
     frequency: bool = False,
+    entry: np.ndarray | None = None,
 ) -> CoxData:
     """Sort rows and lay out tied-time groups and Efron steps.
 
@@ -85,6 +98,10 @@ def prepare(
     ties : {"efron", "breslow"}
     frequency : bool
         Read integer weights as row counts in the Efron correction.
+    entry : (n,) array, optional
+        Entry times of counting-process rows ``(entry, time]`` (each
+        ``entry < time``; the caller checks).  ``None``: every row is at risk
+        from time 0, events at time 0 included.
     """
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
@@ -96,6 +113,8 @@ def prepare(
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
     order = np.lexsort((time, strata))
     x, time, status, w, strata = x[order], time[order], status[order], w[order], strata[order]
+    if entry is not None:
+        entry = np.asarray(entry, dtype=float)[order]
     means = (w @ x) / w.sum() if w.sum() > 0 else x.mean(axis=0)
     x = x - means
     new_seg = np.r_[True, strata[1:] != strata[:-1]]
@@ -117,11 +136,20 @@ def prepare(
     k = np.arange(step_grp.size) - first_step[step_grp]
     step_frac = k / g_n_steps[step_grp] if ties != "breslow" else np.zeros(step_grp.size)
     step_wt = d_weight[step_grp] / g_n_steps[step_grp]
+    lo = lo_prev = None
+    if entry is not None:
+        g_time = time[g_start]
+        lo = np.empty(n, dtype=np.int64)
+        for s in range(seg.size - 1):
+            a, b = g_seg[s], g_seg[s + 1]
+            lo[seg[s]:seg[s + 1]] = a + np.searchsorted(g_time[a:b], entry[seg[s]:seg[s + 1]], side="right")
+        lo_prev = np.where(lo > g_seg[:-1][np.cumsum(new_seg) - 1], lo - 1, -1)
     return CoxData(
         x=x, means=means, w=w, status=status, time=time, order=order, stratum=strata, seg=seg,
         grp=grp, g_start=g_start, g_seg=g_seg, g_n_steps=g_n_steps, step_grp=step_grp,
         step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
-        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x,
+        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
+        entry=entry,
     )
 
 
@@ -138,6 +166,29 @@ def _cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     out = np.empty_like(a)
     for lo, hi in zip(seg[:-1], seg[1:]):
         out[lo:hi] = np.cumsum(a[lo:hi], axis=0)
+    return out
+
+
+def _not_entered(cd: CoxData, a: np.ndarray) -> np.ndarray | float:
+    """Per group, the sum of row values over the rows of its stratum entering at or after its time."""
+    if cd.lo is None:
+        return 0.0
+    G = cd.g_start.size
+    if a.ndim == 1:
+        tot = np.bincount(cd.lo, weights=a, minlength=G)
+    else:
+        tot = np.column_stack([np.bincount(cd.lo, weights=col, minlength=G) for col in a.T])
+    return _sum_after(tot, cd.g_seg)
+
+
+def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
+    """Per row, the sum of group values over the groups of its stratum it is at risk at (up to its own)."""
+    cum = _cumsum(c_g, cd.g_seg)
+    out = cum[cd.grp]
+    if cd.lo is not None:
+        before = cum[np.maximum(cd.lo_prev, 0)]
+        before[cd.lo_prev < 0] = 0.0
+        out = out - before
     return out
 
 
@@ -196,16 +247,15 @@ def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) 
     g0 = _group_sum(cd, r)
     g1 = _group_sum(cd, rx)
     # at risk after t_g: censored at t_g plus every later group of the stratum
-    q0 = (g0 - e0) + _sum_after(g0, cd.g_seg)
-    q1 = (g1 - e1) + _sum_after(g1, cd.g_seg)
+    q0 = (g0 - e0) + _sum_after(g0, cd.g_seg) - _not_entered(cd, r)
+    q1 = (g1 - e1) + _sum_after(g1, cd.g_seg) - _not_entered(cd, rx)
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
     s0 = (1.0 - f) * e0[sg] + q0[sg]
     loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
     inv = a / s0
     score = cd.wx_dead - _step_sum(cd, inv * (1.0 - f)) @ e1 - _step_sum(cd, inv) @ q1
-    c_g = _cumsum(_step_sum(cd, inv), cd.g_seg)
     e_g = _step_sum(cd, inv * f)
-    c_row = c_g[cd.grp] - cd.status * e_g[cd.grp]
+    c_row = _at_risk_sum(cd, _step_sum(cd, inv)) - cd.status * e_g[cd.grp]
     return Eval(beta=beta, loglik=loglik, score=score, eta=eta, r=r, s0=s0, e1=e1, q1=q1, c_row=c_row)
 
 
@@ -228,9 +278,8 @@ def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> 
     if group_mult is None:
         v = ev.r * ev.c_row
     else:
-        c_g = _cumsum(_step_sum(cd, aq / ev.s0), cd.g_seg)
         e_g = _step_sum(cd, aq * f / ev.s0)
-        v = ev.r * (c_g[cd.grp] - cd.status * e_g[cd.grp])
+        v = ev.r * (_at_risk_sum(cd, _step_sum(cd, aq / ev.s0)) - cd.status * e_g[cd.grp])
     own = cd.step_owner
     k = aq / ev.s0**2
     alpha = _step_sum(cd, k * (1.0 - f) ** 2)[own]
@@ -258,8 +307,8 @@ def score_residuals(cd: CoxData, ev: Eval) -> np.ndarray:
     f, a = cd.step_frac, cd.step_wt
     h = a / ev.s0
     hm = h[:, None] * step_mean(cd, ev)
-    cum_h = _cumsum(_step_sum(cd, h), cd.g_seg)[cd.grp]
-    cum_hm = _cumsum(_step_sum(cd, hm), cd.g_seg)[cd.grp]
+    cum_h = _at_risk_sum(cd, _step_sum(cd, h))
+    cum_hm = _at_risk_sum(cd, _step_sum(cd, hm))
     hf = _step_sum(cd, h * f)[cd.grp]
     hmf = _step_sum(cd, hm * f[:, None])[cd.grp]
     with np.errstate(over="ignore", under="ignore"):
@@ -286,13 +335,13 @@ def firth_score(cd: CoxData, ev: Eval, info: np.ndarray, inv: np.ndarray) -> np.
     rq = ev.r * q
     gq = _group_sum(cd, rq)
     eq = _group_sum(cd, rq * cd.status)
-    qq = (gq - eq) + _sum_after(gq, cd.g_seg)
+    qq = (gq - eq) + _sum_after(gq, cd.g_seg) - _not_entered(cd, rq)
     tr_ja = ((1.0 - f) * eq[sg] + qq[sg]) / ev.s0
     t2 = (a * tr_ja) @ m
     # 2 (J m)^T V_s[:, k]
     u = m @ inv
     ug = _step_sum(cd, (a / ev.s0)[:, None] * u)
     ugf = _step_sum(cd, (a * f / ev.s0)[:, None] * u)
-    w_row = _cumsum(ug, cd.g_seg)[cd.grp] - cd.status[:, None] * ugf[cd.grp]
+    w_row = _at_risk_sum(cd, ug) - cd.status[:, None] * ugf[cd.grp]
     t3 = (ev.r * np.einsum("ij,ij->i", x, w_row)) @ x - (a * np.einsum("ij,ij->i", m, u)) @ m
     return 0.5 * (t1 - t2 - 2.0 * t3)

@@ -28,6 +28,7 @@ from ..errors import (
 from . import _cox_core as core
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
+from ._entry import entry_times
 from ._survival_checks import check_durations, event_indicator
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
@@ -172,6 +173,7 @@ def fit_cox(
     frequency_weights: bool = False,
     max_iter: int = 100,
     tol: float = 1e-10,
+    entry: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
@@ -215,6 +217,13 @@ def fit_cox(
     max_iter, tol : int, float
         Newton-Raphson limits; convergence when the relative change of the
         (penalized) log-likelihood is at most ``tol`` (coxph: ``eps=1e-9``).
+    entry : str, optional
+        Column of entry times: rows are counting-process intervals
+        ``(entry, duration]`` (left truncation, time-varying covariates from
+        :func:`~immune_correlates.stats.counting.split_at`), at risk at event
+        times ``t`` with ``entry < t <= duration``, as
+        ``coxph(Surv(entry, duration, event) ~ .)``.  ``nobs`` counts rows; pass
+        ``cluster=`` (the patient id) for a robust variance over a patient's rows.
 
     Returns
     -------
@@ -279,17 +288,19 @@ def fit_cox(
             "drop robust=/cluster= or use method='ml'."
         )
     extra = [c for c in (weights, cluster) if c is not None]
-    columns = [duration, event, *covariates, *strata_cols, *extra]
+    columns = [duration, event, *covariates, *strata_cols, *extra, *([entry] if entry else [])]
     rows, excluded = complete_cases(
-        data, columns, missing=missing, numeric=[duration, event, *covariates, *([weights] if weights else [])],
+        data, columns, missing=missing,
+        numeric=[duration, event, *covariates, *([weights] if weights else []), *([entry] if entry else [])],
         caller="fit_cox",
     )
     ids = row_ids(rows).reset_index(drop=True)
     time, status, w = validate_survival_columns(rows, ids, duration, event, weights)
+    t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "fit_cox", ids)
     x = rows[covariates].to_numpy(dtype=float)
     _check_design(x, covariates, status, w)
     cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,
-                      frequency=frequency_weights)
+                      frequency=frequency_weights, entry=t_entry)
     p = len(covariates)
     fit = newton(cd, np.zeros(p), firth=firth, tol=tol, max_iter=max_iter)
     notes: list[str] = []

@@ -24,6 +24,7 @@ from ..errors import (
     SeparationWarning,
     warn,
 )
+from ._entry import entry_times
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .multiplicity import adjust_pvalues
@@ -54,7 +55,7 @@ def _family(model, outcome, duration, event):
     return family
 
 
-def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing):
+def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing, entry=None):
     """Validate, select complete cases per feature and build the batched :class:`Design`.
 
     Returns ``(design, features, ids, excluded_per_feature, base_rows, family)``.
@@ -67,7 +68,7 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     dupes = sorted({f for f in features if features.count(f) > 1})
     if dupes:
         raise ImmuneCorrelatesError(f"screen: feature(s) {dupes} are listed more than once; list each once.")
-    ends = [outcome] if family == "logistic" else [duration, event]
+    ends = [outcome] if family == "logistic" else [duration, event, *([entry] if entry else [])]
     clash = sorted(set(features) & set(covariates + ends))
     if clash:
         raise ImmuneCorrelatesError(
@@ -92,7 +93,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
         from .cox import validate_survival_columns
 
         time, status, _ = validate_survival_columns(rows, ids, duration, event, None, caller="screen")
-        design = make_design("cox", F, C, time=time, event=status)
+        t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "screen", ids)
+        design = make_design("cox", F, C, time=time, event=status, entry=t_entry)
     base_ids = list(base_excl["patient_id"])
     nan = np.isnan(F)
     excluded = [base_ids + list(ids[nan[:, j]]) for j in range(len(features))]
@@ -153,6 +155,7 @@ def screen(
     progress: bool = False,
     missing: str = "drop",
     boot_ci: str = "percentile",
+    entry: str | None = None,
 ) -> pd.DataFrame:
     """Fit one (covariate-adjusted) model per feature and tabulate the feature's effect.
 
@@ -194,6 +197,10 @@ def screen(
         left-out patients listed per row, or refuse incomplete data.
     boot_ci : {"percentile", "bca"}
         Bootstrap interval type.
+    entry : str, optional
+        Cox models on counting-process rows ``(entry, duration]``, as
+        ``fit_cox(entry=)`` (Wald intervals; the bootstrap and profile
+        intervals resample or refit rows, not patients, so they are refused).
 
     Returns
     -------
@@ -230,9 +237,15 @@ def screen(
     if int(n_boot) < 0:
         raise ImmuneCorrelatesError(f"screen: n_boot must be >= 0, got {n_boot!r}.")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    if entry is not None and duration is None:
+        raise ImmuneCorrelatesError("screen: entry= applies to Cox screens; give duration= and event= too.")
+    if entry is not None and (int(n_boot) > 0 or ci == "profile"):
+        raise ImmuneCorrelatesError(
+            "screen: with entry= (counting-process rows) only Wald intervals are available: a patient's rows "
+            "must be resampled together. Use n_boot=0 and ci='wald', or fit_cox(entry=, cluster=) per feature.")
     design, features, ids, excluded, rows, family = prepare_screen(
         data, features, outcome=outcome, duration=duration, event=event, model=model,
-        covariates=covariates, missing=missing)
+        covariates=covariates, missing=missing, entry=entry)
     m, k = len(features), design.coef
     why = _invalid(design)
     valid = np.array([not r for r in why])

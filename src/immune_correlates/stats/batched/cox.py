@@ -21,9 +21,9 @@ from typing import NamedTuple
 import numpy as np
 
 from ..cox_firth import BatchObjective, newton_iterate
-from ._cox_eval import CoxBatch, objective, prepare_batch, sort_times
+from ._cox_eval import CoxBatch, entry_groups, objective, prepare_batch, sort_times
 
-__all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times"]
+__all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times", "entry_groups"]
 
 
 class CoxBatchFit(NamedTuple):
@@ -89,7 +89,8 @@ def monotone(fit: CoxBatchFit) -> np.ndarray:
     return ~np.isfinite(step) | ((step > 1e-4 * np.maximum(1.0, np.abs(fit.beta))) & (step > 1e-6))
 
 
-def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100) -> CoxBatchFit:
+def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100,
+                  entry=None) -> CoxBatchFit:
     """Fit ``B`` Cox models sharing follow-up times and events (Efron ties).
 
     Parameters
@@ -101,6 +102,8 @@ def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e
         Case weights (bootstrap counts, 0 for left-out rows).
     firth, frequency, tol, max_iter
         See :func:`newton` and :func:`prepare_batch`.
+    entry : (n,) array, optional
+        Entry times of counting-process rows ``(entry, time]`` (each below its time).
     """
     x = np.asarray(x, dtype=float)
     if x.ndim == 2:
@@ -112,5 +115,6 @@ def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
     order, grp, g_start = sort_times(time, event)
-    cb = prepare_batch(x[:, order], w[:, order], event[order], grp, g_start, frequency=frequency)
+    lo = None if entry is None else entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
+    cb = prepare_batch(x[:, order], w[:, order], event[order], grp, g_start, frequency=frequency, lo=lo)
     return newton(cb, firth=firth, tol=tol, max_iter=max_iter)
