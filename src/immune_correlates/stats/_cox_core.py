@@ -63,6 +63,10 @@ class CoxData:
     lo: np.ndarray | None = None  # (n,) first group of its stratum after the row's entry (None: no entry)
     lo_prev: np.ndarray | None = None  # (n,) lo - 1 where that group is in the row's stratum, else -1
     entry: np.ndarray | None = None  # (n,) entry times, sorted as the rows
+    b_start: np.ndarray | None = None  # first row of each block (a group's deaths, then its censorings)
+    b_dead_grp: np.ndarray | None = None  # group of each death block
+    b_cens_grp: np.ndarray | None = None  # group of each censoring block
+    b_dead: np.ndarray | None = None  # (blocks,) block holds deaths
 
     @property
     def n(self) -> int:
@@ -111,7 +115,9 @@ def prepare(
     status = np.asarray(status, dtype=float)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    order = np.lexsort((time, strata))
+    # deaths first within a tied time: each group is a block of deaths then a block of censorings,
+    # so one reduceat gives both sums of every group
+    order = np.lexsort((-status, time, strata))
     x, time, status, w, strata = x[order], time[order], status[order], w[order], strata[order]
     if entry is not None:
         entry = np.asarray(entry, dtype=float)[order]
@@ -136,6 +142,9 @@ def prepare(
     k = np.arange(step_grp.size) - first_step[step_grp]
     step_frac = k / g_n_steps[step_grp] if ties != "breslow" else np.zeros(step_grp.size)
     step_wt = d_weight[step_grp] / g_n_steps[step_grp]
+    new_blk = new_grp | np.r_[True, status[1:] != status[:-1]]
+    b_start = np.flatnonzero(new_blk)
+    b_dead = status[b_start] > 0
     lo = lo_prev = None
     if entry is not None:
         g_time = time[g_start]
@@ -149,7 +158,8 @@ def prepare(
         grp=grp, g_start=g_start, g_seg=g_seg, g_n_steps=g_n_steps, step_grp=step_grp,
         step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
         step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
-        entry=entry,
+        entry=entry, b_start=b_start, b_dead_grp=grp[b_start[b_dead]], b_cens_grp=grp[b_start[~b_dead]],
+        b_dead=b_dead,
     )
 
 
@@ -192,9 +202,14 @@ def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
-    """Sum of row values over each tied-time group (groups are contiguous)."""
-    return np.add.reduceat(a, cd.g_start, axis=0)
+def _dead_and_all(cd: CoxData, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the sums of row values over its deaths and over all its rows (one reduceat)."""
+    blk = np.add.reduceat(a, cd.b_start, axis=0)
+    dead = np.zeros((cd.g_start.size,) + a.shape[1:])
+    dead[cd.b_dead_grp] = blk[cd.b_dead]
+    tot = dead.copy()
+    tot[cd.b_cens_grp] += blk[~cd.b_dead]
+    return dead, tot
 
 
 def _step_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
@@ -241,11 +256,8 @@ def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
 def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) -> Eval:
     r = cd.w * risk
     rx = r[:, None] * cd.x
-    rd = r * cd.status
-    e0 = _group_sum(cd, rd)
-    e1 = _group_sum(cd, rx * cd.status[:, None])
-    g0 = _group_sum(cd, r)
-    g1 = _group_sum(cd, rx)
+    e0, g0 = _dead_and_all(cd, r)
+    e1, g1 = _dead_and_all(cd, rx)
     # at risk after t_g: censored at t_g plus every later group of the stratum
     q0 = (g0 - e0) + _sum_after(g0, cd.g_seg) - _not_entered(cd, r)
     q1 = (g1 - e1) + _sum_after(g1, cd.g_seg) - _not_entered(cd, rx)
@@ -333,8 +345,7 @@ def firth_score(cd: CoxData, ev: Eval, info: np.ndarray, inv: np.ndarray) -> np.
     t1 = (ev.r * ev.c_row * q) @ x
     # m_k tr(J A_s)
     rq = ev.r * q
-    gq = _group_sum(cd, rq)
-    eq = _group_sum(cd, rq * cd.status)
+    eq, gq = _dead_and_all(cd, rq)
     qq = (gq - eq) + _sum_after(gq, cd.g_seg) - _not_entered(cd, rq)
     tr_ja = ((1.0 - f) * eq[sg] + qq[sg]) / ev.s0
     t2 = (a * tr_ja) @ m
