@@ -22,6 +22,7 @@ from .heatmap import correlation_heatmap, correlation_order
 from .power import plot_power
 from .response import response_boxplot, response_panel
 from .roc import roc
+from .simon_makuch import simon_makuch
 from .survival import at_risk_counts, at_risk_table, kaplan_meier
 from .volcano import fdr_threshold, volcano
 
@@ -30,3 +31,4 @@ __all__ = [
     "at_risk_counts", "volcano", "fdr_threshold", "roc", "correlation_heatmap", "correlation_order",
     "plot_power", "save_figure", "house_style", "group_colors", "format_p", "OKABE_ITO", "PALETTE", "RESPONSE_COLORS",
 ]
+__all__ += ["simon_makuch"]

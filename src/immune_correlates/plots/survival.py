@@ -267,3 +267,7 @@ def _draw_at_risk(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> 
             ax.annotate(str(n), xy=(t, 0.0), xycoords=xform, xytext=(0, y), textcoords="offset points",
                         ha="center", va="top", fontsize=SMALL, color=color, annotation_clip=False,
                         gid=f"at_risk:{g}")
+
+
+#: Public name of the numbers-at-risk drawing, shared with :mod:`.simon_makuch`.
+draw_at_risk = _draw_at_risk

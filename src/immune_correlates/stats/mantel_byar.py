@@ -31,7 +31,7 @@ from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .time_dependent import split_at
 
-__all__ = ["mantel_byar", "MantelByarResult", "simon_makuch", "risk_table"]
+__all__ = ["mantel_byar", "MantelByarResult", "simon_makuch", "risk_table", "group_at_risk", "counting_rows"]
 
 
 def risk_table(start: np.ndarray, stop: np.ndarray, event: np.ndarray, group: np.ndarray) -> pd.DataFrame:
@@ -51,6 +51,19 @@ def risk_table(start: np.ndarray, stop: np.ndarray, event: np.ndarray, group: np
         d = stop[sel & (event > 0)]
         out[f"d{g}"] = np.searchsorted(np.sort(d), times, side="right") - np.searchsorted(np.sort(d), times, side="left")
     return pd.DataFrame(out)[["time", "n0", "d0", "n1", "d1"]]
+
+
+def group_at_risk(start: np.ndarray, stop: np.ndarray, group: np.ndarray, times, origin: float = 0.0) -> np.ndarray:
+    """(2, len(times)) patients in group 0 / 1 at each time: ``start < t <= stop`` (``start <= t < stop`` at ``origin``)."""
+    times = np.asarray(times, dtype=float)
+    out = np.zeros((2, times.size), dtype=np.int64)
+    for g in (0, 1):
+        sel = group == g
+        st, sp = start[sel][:, None], stop[sel][:, None]
+        later = (st < times) & (times <= sp)
+        at0 = (st <= times) & (times < sp)
+        out[g] = np.where(times <= origin, at0.sum(axis=0), later.sum(axis=0))
+    return out
 
 
 @dataclass(frozen=True, repr=False)
@@ -97,7 +110,7 @@ class MantelByarResult(ResultDisplay):
         return ["Patients count in the group only from the time they join it (Mantel & Byar 1974)."]
 
 
-def _counting_rows(data, duration, event, switch, id, entry, group):
+def counting_rows(data, duration, event, switch, id, entry, group):
     """Counting-process arrays ``start, stop, event, group`` from per-patient or split data."""
     if entry is not None:
         for col in (entry, duration, event, group):
@@ -162,7 +175,7 @@ def mantel_byar(
     >>> round(res.statistic, 4), res.df
     (0.3124, 1)
     """
-    start, stop, ev, grp, excluded = _counting_rows(data, duration, event, switch, id, entry, group)
+    start, stop, ev, grp, excluded = counting_rows(data, duration, event, switch, id, entry, group)
     if not np.isin(grp, (0.0, 1.0)).all():
         raise ImmuneCorrelatesError(f"mantel_byar: group column {group!r} must be 0/1.")
     tab = risk_table(start, stop, ev, grp)
@@ -224,7 +237,7 @@ def simon_makuch(
     >>> simon_makuch(df, "pfs_months", "pfs_event").query("group == 1")["survival"].round(3).tolist()
     [1.0, 1.0, 0.667, 0.667, 0.333]
     """
-    start, stop, ev, grp, _ = _counting_rows(data, duration, event, switch, id, None, group)
+    start, stop, ev, grp, _ = counting_rows(data, duration, event, switch, id, None, group)
     tab = risk_table(start, stop, ev, grp)
     tab = tab[tab["time"] > start_at]
     parts = []
