@@ -156,3 +156,10 @@ def test_screen_with_entry_equals_single_fits(model):
         assert tab.loc[f, "p_value"] == pytest.approx(s.pvalues[f], rel=1e-8)
     with pytest.raises(ImmuneCorrelatesError, match="only Wald intervals"):
         ic.screen(df, ["f1"], duration="stop", event="event", entry="start", model=model, n_boot=10)
+
+
+def test_split_at_keeps_ids_from_the_index():
+    df = pd.DataFrame({"t": [10.0, 5], "e": [1, 0], "r": [3.0, np.nan]},
+                      index=pd.Index(["P1", "P2"], name="patient_id"))
+    rows = ic.split_at(df, "t", "e", {"resp": "r"})
+    assert rows["patient_id"].tolist() == ["P1", "P1", "P2"]

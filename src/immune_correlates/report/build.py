@@ -29,6 +29,11 @@ _CAPTIONS = {
     "logrank_median_split": "Log-rank test of the median split.",
     "cutpoint": "Maximally selected log-rank cutpoint with its corrected p-value.",
     "exclusions": "Every patient left out of a step, with the reason.",
+    "response_landmark": "Landmark analysis: PFS from the landmark of patients progression-free at it, by response "
+                         "by then (Cox hazard ratio, responded vs not).",
+    "response_landmark_sweep": "The landmark analysis repeated at other landmarks, with numbers at risk.",
+    "response_time_dependent": "Response as a time-dependent covariate (counting-process Cox, robust SE by patient) "
+                               "and the Mantel-Byar test.",
     "screen_cr": "Every derived feature against complete remission: one model per feature, BH q-values and "
                  "Westfall-Young maxT permutation-adjusted p-values (p_maxt).",
     "screen_pfs": "Every derived feature against progression-free survival: one Cox model per feature, BH q-values "
@@ -64,6 +69,10 @@ def _sections(res: AnalysisResults, pngs: dict, captions: dict) -> list[dict]:
          "tables": [tab("cox_pfs", ratio_cols[:8] + ["hazard_ratio", "hazard_ratio_ci_lower", "hazard_ratio_ci_upper"] + ratio_cols[8:]),
                     tab("km_median_split"), tab("logrank_median_split"), tab("cutpoint")],
          "figures": fig("forest_cox") + fig("kaplan_meier")},
+        {"title": "Response and survival",
+         "text": res.objects.get("response_survival_text", ""),
+         "tables": [tab(n) for n in ("response_landmark", "response_landmark_sweep", "response_time_dependent")
+                    if n in t], "figures": []},
         {"title": "Screening the whole panel",
          "text": f"{len(t['screen_cr'])} features, each scaled as in its row; {cfg.n_perm} permutations "
                  f"(seed {cfg.seed}) for the family-wise maxT adjustment.",

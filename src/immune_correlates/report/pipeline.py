@@ -32,6 +32,7 @@ from ..stats.multiplicity import adjust_pvalues
 from ..stats.resampling import permutation_test
 from ..stats.screen import screen
 from .config import AnalysisConfig
+from .response_time import response_and_survival
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features"]
 
@@ -203,6 +204,9 @@ def run_analysis(cohort, config: AnalysisConfig | None = None) -> AnalysisResult
         objects["cutpoint"] = cp
         tables["cutpoint"] = cp.summary()
         tables["screen_cr"], tables["screen_pfs"] = _screens(frame, fs, config)
+        response = response_and_survival(frame, config.duration, config.event)  # landmark + time-dependent
+        tables.update(response["tables"])
+        objects["response_survival_text"] = response["text"]
         caught = [f"{w.category.__name__}: {w.message}" for w in record if issubclass(w.category, ImmuneCorrelatesWarning)]
     exclusions = pd.concat([e for e in excl if len(e)], ignore_index=True) if any(len(e) for e in excl) \
         else pd.DataFrame(columns=["step", "patient_id", "reason"])

@@ -67,6 +67,7 @@ class CoxData:
     b_dead_grp: np.ndarray | None = None  # group of each death block
     b_cens_grp: np.ndarray | None = None  # group of each censoring block
     b_dead: np.ndarray | None = None  # (blocks,) block holds deaths
+    xt: np.ndarray | None = None  # (p, n) x transposed, C-ordered: row-wise reductions run ~3x faster on it
 
     @property
     def n(self) -> int:
@@ -117,8 +118,14 @@ def prepare(
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
     # deaths first within a tied time: each group is a block of deaths then a block of censorings,
     # so one reduceat gives both sums of every group
-    order = np.lexsort((-status, time, strata))
-    x, time, status, w, strata = x[order], time[order], status[order], w[order], strata[order]
+    if np.all(strata == strata[0]):  # one stratum: a stable sort by time of the deaths-then-censorings order
+        pre = np.r_[np.flatnonzero(status > 0), np.flatnonzero(status <= 0)]
+        order = pre[np.argsort(time[pre], kind="stable")]
+    else:
+        order = np.lexsort((-status, time, strata))
+    # np.take of C-ordered rows is several times faster than fancy indexing of a column-major frame's values
+    x = np.take(np.ascontiguousarray(x), order, axis=0)
+    time, status, w, strata = time[order], status[order], w[order], strata[order]
     if entry is not None:
         entry = np.asarray(entry, dtype=float)[order]
     means = (w @ x) / w.sum() if w.sum() > 0 else x.mean(axis=0)
@@ -159,7 +166,7 @@ def prepare(
         step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
         step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
         entry=entry, b_start=b_start, b_dead_grp=grp[b_start[b_dead]], b_cens_grp=grp[b_start[~b_dead]],
-        b_dead=b_dead,
+        b_dead=b_dead, xt=np.ascontiguousarray(x.T),
     )
 
 
@@ -180,14 +187,17 @@ def _cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
 
 
 def _not_entered(cd: CoxData, a: np.ndarray) -> np.ndarray | float:
-    """Per group, the sum of row values over the rows of its stratum entering at or after its time."""
+    """Per group, the sum of row values over the rows of its stratum entering at or after its time.
+
+    ``a`` is ``(n,)`` or transposed, ``(p, n)``; the result is ``(G,)`` or ``(G, p)``.
+    """
     if cd.lo is None:
         return 0.0
     G = cd.g_start.size
     if a.ndim == 1:
         tot = np.bincount(cd.lo, weights=a, minlength=G)
     else:
-        tot = np.column_stack([np.bincount(cd.lo, weights=col, minlength=G) for col in a.T])
+        tot = np.column_stack([np.bincount(cd.lo, weights=row, minlength=G) for row in a])
     return _sum_after(tot, cd.g_seg)
 
 
@@ -203,9 +213,12 @@ def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
 
 
 def _dead_and_all(cd: CoxData, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per group, the sums of row values over its deaths and over all its rows (one reduceat)."""
-    blk = np.add.reduceat(a, cd.b_start, axis=0)
-    dead = np.zeros((cd.g_start.size,) + a.shape[1:])
+    """Per group, the sums of row values over its deaths and over all its rows (one reduceat).
+
+    ``a`` is ``(n,)`` or transposed, ``(p, n)``; the sums are ``(G,)`` or ``(G, p)``.
+    """
+    blk = np.add.reduceat(a, cd.b_start, axis=-1).T
+    dead = np.zeros((cd.g_start.size,) + blk.shape[1:])
     dead[cd.b_dead_grp] = blk[cd.b_dead]
     tot = dead.copy()
     tot[cd.b_cens_grp] += blk[~cd.b_dead]
@@ -243,7 +256,7 @@ class Eval:
 def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
     """Log partial likelihood and score at ``beta``; keeps what the information needs."""
     beta = np.asarray(beta, dtype=float)
-    eta = cd.x @ beta
+    eta = beta @ cd.xt
     shift = np.maximum.reduceat(eta, cd.seg[:-1])
     eta = eta - np.repeat(shift, np.diff(cd.seg))
     with np.errstate(over="ignore", under="ignore"):
@@ -255,7 +268,7 @@ def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
 
 def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) -> Eval:
     r = cd.w * risk
-    rx = r[:, None] * cd.x
+    rx = cd.xt * r  # (p, n)
     e0, g0 = _dead_and_all(cd, r)
     e1, g1 = _dead_and_all(cd, rx)
     # at risk after t_g: censored at t_g plus every later group of the stratum
@@ -300,7 +313,10 @@ def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> 
     e1, q1 = ev.e1[own], ev.q1[own]
     cross = (e1 * beta_[:, None]).T @ q1
     outer = (e1 * alpha[:, None]).T @ e1 + cross + cross.T + (q1 * gamma[:, None]).T @ q1
-    return (cd.x * v[:, None]).T @ cd.x - outer
+    if group_mult is None:  # v >= 0: one symmetric rank-k product (syrk) on sqrt(v) x
+        s = cd.xt * np.sqrt(np.maximum(v, 0.0))
+        return s @ s.T - outer
+    return (cd.xt * v) @ cd.x - outer
 
 
 def group_mean(cd: CoxData, ev: Eval) -> np.ndarray:

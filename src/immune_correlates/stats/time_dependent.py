@@ -106,7 +106,9 @@ def split_at(
         New column name -> column holding the time it switches on, e.g.
         ``{"responded": "response_months"}``.
     id : str, optional
-        Patient id column (must be unique); default ``"patient_id"``.
+        Patient id column (must be unique); default ``"patient_id"``.  When
+        the ids are the index (as in ``analysis_frame``), the rows get them
+        as a column of this name.
     start, stop : str
         Names of the interval columns.
     missing : {"drop", "raise"}
@@ -166,6 +168,8 @@ def split_at(
     k = np.arange(who.size) - np.repeat(np.cumsum(rep) - rep, rep)
     lo, hi = bounds[who, k], bounds[who, k + 1]
     out = rows.drop(columns=[duration]).iloc[who].reset_index(drop=True)
+    if id is not None and id not in out.columns:  # ids from the index (analysis_frame): keep them as a column
+        out.insert(0, id, ids.to_numpy()[who])
     ev = np.where(k == n_cut[who], status[who], 0.0)
     out[event] = ev.astype(rows[event].dtype) if rows[event].dtype.kind in "iub" else ev
     out.insert(out.columns.get_loc(event), start, lo)
