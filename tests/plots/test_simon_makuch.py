@@ -3,17 +3,15 @@ Mantel-Byar p is shown, and nothing overlaps (renderer text extents)."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pytest  # noqa: E402
-
-import immune_correlates as ic  # noqa: E402
+import immune_correlates as ic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 
@@ -51,6 +49,6 @@ def test_simon_makuch_plot(jasa, start_at):
     # no two at-risk numbers of a row overlap, and they sit below the axis
     r = fig.canvas.get_renderer()
     boxes = [t.get_window_extent(r) for t in ax.texts if t.get_gid() == "at_risk:0"]
-    assert all(a.x1 < b.x0 for a, b in zip(boxes, boxes[1:]))
+    assert all(a.x1 < b.x0 for a, b in itertools.pairwise(boxes))
     assert all(b.y1 < ax.get_window_extent(r).y0 for b in boxes)
     plt.close(fig)

@@ -30,7 +30,7 @@ from ..stats.cox import fit_cox
 from ..stats.mantel_byar import mantel_byar
 from ..stats.time_dependent import landmark, landmark_sweep, split_at
 
-__all__ = ["response_and_survival", "DEFAULT_LANDMARK", "SWEEP"]
+__all__ = ["DEFAULT_LANDMARK", "SWEEP", "response_and_survival"]
 
 #: Landmark of the report's main analysis (months from treatment start), stated in the text.
 DEFAULT_LANDMARK = 3.0

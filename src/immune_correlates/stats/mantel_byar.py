@@ -31,7 +31,7 @@ from .._results import ResultDisplay
 from ..errors import ImmuneCorrelatesError
 from .time_dependent import split_at
 
-__all__ = ["mantel_byar", "MantelByarResult", "simon_makuch", "risk_table", "group_at_risk", "counting_rows"]
+__all__ = ["MantelByarResult", "counting_rows", "group_at_risk", "mantel_byar", "risk_table", "simon_makuch"]
 
 
 def risk_table(start: np.ndarray, stop: np.ndarray, event: np.ndarray, group: np.ndarray) -> pd.DataFrame:

@@ -33,7 +33,7 @@ from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, plain
 from ._survival_checks import MAX_LISTED, check_durations, event_indicator
 
-__all__ = ["split_at", "landmark", "landmark_sweep"]
+__all__ = ["landmark", "landmark_sweep", "split_at"]
 
 
 def _times(rows: pd.DataFrame, times: Mapping[str, str], caller: str, ids: pd.Series) -> dict[str, np.ndarray]:
