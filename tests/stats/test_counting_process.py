@@ -119,3 +119,13 @@ def test_entry_not_before_stop_is_refused_naming_the_patient():
                        "event": [1, 0, 1], "x": [0.1, 0.5, 0.2]})
     with pytest.raises(ImmuneCorrelatesError, match=r"B: start=3\.0, stop=3\.0"):
         fit_cox(df, "stop", "event", ["x"], entry="start")
+
+
+def test_concordance_and_ph_test_refuse_counting_process_fits():
+    from immune_correlates.errors import ModelError
+
+    res = fit_cox(_data("trunc"), "stop", "event", ["x", "g"], entry="start")
+    with pytest.raises(ModelError, match="counting-process"):
+        res.concordance  # noqa: B018
+    with pytest.raises(ModelError, match="counting-process"):
+        res.ph_test()

@@ -86,6 +86,9 @@ class CoxResult(RegressionResult):
         within strata, weighted by the case weights.
         """
         cd = self._core
+        if cd.entry is not None:
+            raise ModelError("concordance: not available for counting-process fits (entry=) yet: pairs must be "
+                             "compared within (start, stop] risk sets, as survival::concordance does.")
         return concordance_index(
             cd.time, cd.status, self.linear_predictor.to_numpy()[cd.order], strata=cd.stratum,
             weights=cd.w, cluster=self._cluster, reverse=True, alpha=self.alpha,
