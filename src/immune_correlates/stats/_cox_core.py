@@ -123,13 +123,15 @@ def prepare(
         order = pre[np.argsort(time[pre], kind="stable")]
     else:
         order = np.lexsort((-status, time, strata))
-    # np.take of C-ordered rows is several times faster than fancy indexing of a column-major frame's values
-    x = np.take(np.ascontiguousarray(x), order, axis=0)
+    # covariates are kept transposed, (p, n) C-ordered: gathering and every row-wise reduction run along
+    # contiguous memory (a DataFrame's values are column-major, so x.T needs no copy); x is a view of it
+    xt = np.take(np.ascontiguousarray(x.T), order, axis=1)
     time, status, w, strata = time[order], status[order], w[order], strata[order]
     if entry is not None:
         entry = np.asarray(entry, dtype=float)[order]
-    means = (w @ x) / w.sum() if w.sum() > 0 else x.mean(axis=0)
-    x = x - means
+    means = (xt @ w) / w.sum() if w.sum() > 0 else xt.mean(axis=1)
+    xt -= means[:, None]
+    x = xt.T
     new_seg = np.r_[True, strata[1:] != strata[:-1]]
     new_grp = new_seg | np.r_[True, time[1:] != time[:-1]]
     seg = np.r_[np.flatnonzero(new_seg), n]
@@ -166,7 +168,7 @@ def prepare(
         step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
         step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
         entry=entry, b_start=b_start, b_dead_grp=grp[b_start[b_dead]], b_cens_grp=grp[b_start[~b_dead]],
-        b_dead=b_dead, xt=np.ascontiguousarray(x.T),
+        b_dead=b_dead, xt=xt,
     )
 
 
