@@ -55,11 +55,16 @@ from .stats import (
     fit_cox,
     fit_logistic,
     kaplan_meier,
+    landmark,
+    landmark_sweep,
     logrank_test,
+    mantel_byar,
     optimal_cutpoint,
     ph_test,
     screen,
     table_one,
+    simon_makuch,
+    split_at,
 )
 from .stats.competing_risks import CumulativeIncidenceResult, cumulative_incidence
 from .stats.fine_gray import FineGrayResult, fit_fine_gray
@@ -83,3 +88,4 @@ __all__ = [
 ]
 __all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
             "gray_test"]
+__all__ += ["landmark", "landmark_sweep", "mantel_byar", "simon_makuch", "split_at"]

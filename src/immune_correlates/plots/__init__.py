@@ -23,6 +23,7 @@ from .heatmap import correlation_heatmap, correlation_order
 from .power import plot_power
 from .response import response_boxplot, response_panel
 from .roc import roc
+from .simon_makuch import simon_makuch
 from .survival import at_risk_counts, at_risk_table, kaplan_meier
 from .swimmer import swimmer
 from .volcano import fdr_threshold, volcano
@@ -34,3 +35,4 @@ __all__ = [
     "swimmer",
 ]
 __all__ += ["cumulative_incidence"]
+__all__ += ["simon_makuch"]

@@ -360,5 +360,5 @@ def _draw_at_risk(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> 
                         gid=f"at_risk:{g}")
 
 
-#: Public name of the at-risk rows under the axis (shared with the cumulative-incidence plot).
+#: Public name of the numbers-at-risk drawing, shared with the cumulative-incidence and Simon-Makuch plots.
 draw_at_risk = _draw_at_risk

@@ -61,6 +61,11 @@ def _captions(res: AnalysisResults) -> dict:
         "screen_pfs": f"Every derived feature against {cfg.duration}: {adj} Cox models, {_ci_words(cfg)}, "
                       f"{cfg.adjust} q-values and Westfall-Young maxT p-values (p_maxt).",
         "exclusions": "Every patient left out of a step, with the reason.",
+        "response_landmark": f"Landmark analysis: {cfg.duration} from the landmark of patients event-free at it, "
+                             "by response by then (Firth Cox hazard ratio, responded vs not, profile interval).",
+        "response_landmark_sweep": "The landmark analysis repeated at other landmarks, with numbers at risk.",
+        "response_time_dependent": "Response as a time-dependent covariate (counting-process Cox, robust SE "
+                                   "clustered by patient) and the Mantel-Byar test.",
     }
 
 
@@ -135,6 +140,15 @@ def _survival(res, figs):
             "figures": _fig(figs, "forest_cox") + _fig(figs, "kaplan_meier")}
 
 
+def _response_survival(res, figs):
+    tables = []
+    for name in ("response_landmark", "response_landmark_sweep", "response_time_dependent"):
+        tables += _tab(res, name)
+    return {"title": "Response and survival", "text": " ".join(filter(None, [
+        res.objects.get("response_survival_text", ""), _note(res, "response_survival")])),
+            "tables": tables, "figures": []}
+
+
 def _screen(res, figs):
     cfg = res.config
     tables = []
@@ -156,7 +170,8 @@ def _exclusions(res, figs):
 
 
 #: The report's sections, in order.  Each is ``(res, figures) -> dict | None``.
-SECTIONS = [_key_findings, _table_one, _trial_summary, _comparison, _logistic, _survival, _screen, _exclusions]
+SECTIONS = [_key_findings, _table_one, _trial_summary, _comparison, _logistic, _survival, _response_survival, _screen,
+            _exclusions]
 
 
 def report_tables(res: AnalysisResults) -> list[tuple[str, str, pd.DataFrame]]:

@@ -87,6 +87,15 @@ METHODS: dict[str, tuple[str, str]] = {
     "logrank": ("Log-rank test", "Log-rank test of the median split (Mantel, Cancer Chemother Rep 1966)."),
     "maxstat": ("Maximally selected cutpoint", "Maximally selected log-rank statistic with the Lausen & Schumacher "
                 "(Biometrics 1992) corrected p-value, as R's maxstat."),
+    "landmark": ("Landmark analysis", "Because response is only known after it happens, survival was not compared "
+                 "by response as if it were known at baseline (guarantee-time bias; Anderson, Cain & Gelber, J Clin "
+                 "Oncol 1983). Patients still event-free at the landmark were grouped by response by then, with "
+                 "time counted from the landmark (Firth Cox model), repeated at other landmarks."),
+    "time_dependent_cox": ("Time-dependent Cox model", "Response entered a Cox model as a covariate switching from "
+                           "0 to 1 at the response date (counting-process rows, as R's tmerge and "
+                           "coxph(Surv(start, stop, event)); robust variance clustered by patient)."),
+    "mantel_byar": ("Mantel-Byar test", "Score (log-rank) test of the time-dependent response indicator "
+                    "(Mantel & Byar, JASA 1974)."),
 }
 
 

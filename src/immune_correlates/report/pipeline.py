@@ -39,6 +39,7 @@ from ..stats.resampling import permutation_test
 from ..stats.screen import screen
 from ..stats.table_one import TABLE_ONE_CLINICAL, table_one
 from .config import AnalysisConfig
+from .response_time import response_and_survival
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS"]
 
@@ -349,6 +350,16 @@ def _step_screen_pfs(run: _Run) -> None:
     run.tables["screen_pfs"] = _screen_one(run, "cox")
 
 
+def _step_response_survival(run: _Run) -> None:
+    """Survival by response treated as a later event: landmark and time-dependent Cox (see .response_time)."""
+    cfg = run.config
+    out = response_and_survival(run.frame.reset_index(), cfg.duration, cfg.event)
+    run.tables.update(out["tables"])
+    run.objects["response_survival_text"] = out["text"]
+    if out["tables"]:
+        run.add_record("landmark", "time_dependent_cox", "mantel_byar")
+
+
 #: The steps of a run, in order: (name, function, what a user reads when it cannot be estimated).
 STEPS: list[tuple[str, Callable[[_Run], None]]] = [
     ("trial_summary", _step_trial_summary),
@@ -360,6 +371,7 @@ STEPS: list[tuple[str, Callable[[_Run], None]]] = [
     ("kaplan_meier", _step_kaplan_meier),
     ("screen_cr", _step_screen_cr),
     ("screen_pfs", _step_screen_pfs),
+    ("response_survival", _step_response_survival),
 ]
 
 

@@ -17,6 +17,7 @@ from .gray_test import GrayTestResult, gray_test
 from .kaplan_meier import KaplanMeierResult, kaplan_meier
 from .logistic import LogisticResult, detect_separation, fit_logistic
 from .logrank import LogrankResult, logrank_test
+from .mantel_byar import MantelByarResult, mantel_byar, simon_makuch
 from .multiplicity import adjust_pvalues
 from .ph_test import PHTestResult, ph_test
 from .proportions import binomial_ci, fisher_exact
@@ -33,6 +34,7 @@ from .roc import RocResult, roc_curve
 from .screen import screen
 from .separation import SeparationResult, separation_from_arrays
 from .table_one import table_one
+from .time_dependent import landmark, landmark_sweep, split_at
 
 __all__ = [
     "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",
@@ -45,3 +47,4 @@ __all__ = [
 ]
 __all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
             "gray_test"]
+__all__ += ["MantelByarResult", "mantel_byar", "simon_makuch", "landmark", "landmark_sweep", "split_at"]

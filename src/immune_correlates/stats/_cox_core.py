@@ -10,6 +10,15 @@ with fraction 0 for Breslow).  All steps are handled at once, so one
 evaluation costs ``O(n p^2)`` with no Python loop over patients or event times
 (only over strata).
 
+Counting-process rows ``(entry, time]`` (left truncation, time-varying
+covariates; ``coxph(Surv(start, stop, event) ~ .)``) are at risk at the event
+times ``t`` with ``entry < t <= time``: a row entering exactly at an event
+time is not in that risk set.  Each row gets the first tied-time group of its
+stratum after its entry (``lo``); the sums over rows that have not entered yet
+are reverse cumulative sums of per-group totals subtracted from the
+right-censored ones, and a row's sum over the event times it was at risk for
+is a difference of two forward cumulative sums, so the cost stays ``O(n p^2)``.
+
 Case weights follow ``survival::coxph``: with Efron ties a group of ``d``
 tied deaths of total weight ``D`` has ``d`` steps each weighted ``D / d``.
 With ``frequency=True`` integer weights are read as row counts instead (``D``
@@ -51,6 +60,14 @@ class CoxData:
     step_first: np.ndarray  # first step of each group that has steps
     step_owner: np.ndarray  # the groups that have steps
     wx_dead: np.ndarray  # (p,) sum of w * x over deaths
+    lo: np.ndarray | None = None  # (n,) first group of its stratum after the row's entry (None: no entry)
+    lo_prev: np.ndarray | None = None  # (n,) lo - 1 where that group is in the row's stratum, else -1
+    entry: np.ndarray | None = None  # (n,) entry times, sorted as the rows
+    b_start: np.ndarray | None = None  # first row of each block (a group's deaths, then its censorings)
+    b_dead_grp: np.ndarray | None = None  # group of each death block
+    b_cens_grp: np.ndarray | None = None  # group of each censoring block
+    b_dead: np.ndarray | None = None  # (blocks,) block holds deaths
+    xt: np.ndarray | None = None  # (p, n) x transposed, C-ordered: row-wise reductions run ~3x faster on it
 
     @property
     def n(self) -> int:
@@ -70,6 +87,7 @@ def prepare(
     strata: np.ndarray | None = None,
     ties: str = "efron",
     frequency: bool = False,
+    entry: np.ndarray | None = None,
 ) -> CoxData:
     """Sort rows and lay out tied-time groups and Efron steps.
 
@@ -85,6 +103,10 @@ def prepare(
     ties : {"efron", "breslow"}
     frequency : bool
         Read integer weights as row counts in the Efron correction.
+    entry : (n,) array, optional
+        Entry times of counting-process rows ``(entry, time]`` (each
+        ``entry < time``; the caller checks).  ``None``: every row is at risk
+        from time 0, events at time 0 included.
     """
     x = np.asarray(x, dtype=float)
     if x.ndim == 1:
@@ -94,10 +116,22 @@ def prepare(
     status = np.asarray(status, dtype=float)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
     strata = np.zeros(n, dtype=np.int64) if strata is None else np.asarray(strata, dtype=np.int64)
-    order = np.lexsort((time, strata))
-    x, time, status, w, strata = x[order], time[order], status[order], w[order], strata[order]
-    means = (w @ x) / w.sum() if w.sum() > 0 else x.mean(axis=0)
-    x = x - means
+    # deaths first within a tied time: each group is a block of deaths then a block of censorings,
+    # so one reduceat gives both sums of every group
+    if np.all(strata == strata[0]):  # one stratum: a stable sort by time of the deaths-then-censorings order
+        pre = np.r_[np.flatnonzero(status > 0), np.flatnonzero(status <= 0)]
+        order = pre[np.argsort(time[pre], kind="stable")]
+    else:
+        order = np.lexsort((-status, time, strata))
+    # covariates are kept transposed, (p, n) C-ordered: gathering and every row-wise reduction run along
+    # contiguous memory (a DataFrame's values are column-major, so x.T needs no copy); x is a view of it
+    xt = np.take(np.ascontiguousarray(x.T), order, axis=1)
+    time, status, w, strata = time[order], status[order], w[order], strata[order]
+    if entry is not None:
+        entry = np.asarray(entry, dtype=float)[order]
+    means = (xt @ w) / w.sum() if w.sum() > 0 else xt.mean(axis=1)
+    xt -= means[:, None]
+    x = xt.T
     new_seg = np.r_[True, strata[1:] != strata[:-1]]
     new_grp = new_seg | np.r_[True, time[1:] != time[:-1]]
     seg = np.r_[np.flatnonzero(new_seg), n]
@@ -117,11 +151,24 @@ def prepare(
     k = np.arange(step_grp.size) - first_step[step_grp]
     step_frac = k / g_n_steps[step_grp] if ties != "breslow" else np.zeros(step_grp.size)
     step_wt = d_weight[step_grp] / g_n_steps[step_grp]
+    new_blk = new_grp | np.r_[True, status[1:] != status[:-1]]
+    b_start = np.flatnonzero(new_blk)
+    b_dead = status[b_start] > 0
+    lo = lo_prev = None
+    if entry is not None:
+        g_time = time[g_start]
+        lo = np.empty(n, dtype=np.int64)
+        for s in range(seg.size - 1):
+            a, b = g_seg[s], g_seg[s + 1]
+            lo[seg[s]:seg[s + 1]] = a + np.searchsorted(g_time[a:b], entry[seg[s]:seg[s + 1]], side="right")
+        lo_prev = np.where(lo > g_seg[:-1][np.cumsum(new_seg) - 1], lo - 1, -1)
     return CoxData(
         x=x, means=means, w=w, status=status, time=time, order=order, stratum=strata, seg=seg,
         grp=grp, g_start=g_start, g_seg=g_seg, g_n_steps=g_n_steps, step_grp=step_grp,
         step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
-        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x,
+        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
+        entry=entry, b_start=b_start, b_dead_grp=grp[b_start[b_dead]], b_cens_grp=grp[b_start[~b_dead]],
+        b_dead=b_dead, xt=xt,
     )
 
 
@@ -141,9 +188,43 @@ def _cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     return out
 
 
-def _group_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
-    """Sum of row values over each tied-time group (groups are contiguous)."""
-    return np.add.reduceat(a, cd.g_start, axis=0)
+def _not_entered(cd: CoxData, a: np.ndarray) -> np.ndarray | float:
+    """Per group, the sum of row values over the rows of its stratum entering at or after its time.
+
+    ``a`` is ``(n,)`` or transposed, ``(p, n)``; the result is ``(G,)`` or ``(G, p)``.
+    """
+    if cd.lo is None:
+        return 0.0
+    G = cd.g_start.size
+    if a.ndim == 1:
+        tot = np.bincount(cd.lo, weights=a, minlength=G)
+    else:
+        tot = np.column_stack([np.bincount(cd.lo, weights=row, minlength=G) for row in a])
+    return _sum_after(tot, cd.g_seg)
+
+
+def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
+    """Per row, the sum of group values over the groups of its stratum it is at risk at (up to its own)."""
+    cum = _cumsum(c_g, cd.g_seg)
+    out = cum[cd.grp]
+    if cd.lo is not None:
+        before = cum[np.maximum(cd.lo_prev, 0)]
+        before[cd.lo_prev < 0] = 0.0
+        out = out - before
+    return out
+
+
+def _dead_and_all(cd: CoxData, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group, the sums of row values over its deaths and over all its rows (one reduceat).
+
+    ``a`` is ``(n,)`` or transposed, ``(p, n)``; the sums are ``(G,)`` or ``(G, p)``.
+    """
+    blk = np.add.reduceat(a, cd.b_start, axis=-1).T
+    dead = np.zeros((cd.g_start.size,) + blk.shape[1:])
+    dead[cd.b_dead_grp] = blk[cd.b_dead]
+    tot = dead.copy()
+    tot[cd.b_cens_grp] += blk[~cd.b_dead]
+    return dead, tot
 
 
 def _step_sum(cd: CoxData, a: np.ndarray) -> np.ndarray:
@@ -177,7 +258,7 @@ class Eval:
 def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
     """Log partial likelihood and score at ``beta``; keeps what the information needs."""
     beta = np.asarray(beta, dtype=float)
-    eta = cd.x @ beta
+    eta = beta @ cd.xt
     shift = np.maximum.reduceat(eta, cd.seg[:-1])
     eta = eta - np.repeat(shift, np.diff(cd.seg))
     with np.errstate(over="ignore", under="ignore"):
@@ -189,23 +270,19 @@ def evaluate(cd: CoxData, beta: np.ndarray) -> Eval:
 
 def _evaluate(cd: CoxData, beta: np.ndarray, eta: np.ndarray, risk: np.ndarray) -> Eval:
     r = cd.w * risk
-    rx = r[:, None] * cd.x
-    rd = r * cd.status
-    e0 = _group_sum(cd, rd)
-    e1 = _group_sum(cd, rx * cd.status[:, None])
-    g0 = _group_sum(cd, r)
-    g1 = _group_sum(cd, rx)
+    rx = cd.xt * r  # (p, n)
+    e0, g0 = _dead_and_all(cd, r)
+    e1, g1 = _dead_and_all(cd, rx)
     # at risk after t_g: censored at t_g plus every later group of the stratum
-    q0 = (g0 - e0) + _sum_after(g0, cd.g_seg)
-    q1 = (g1 - e1) + _sum_after(g1, cd.g_seg)
+    q0 = (g0 - e0) + _sum_after(g0, cd.g_seg) - _not_entered(cd, r)
+    q1 = (g1 - e1) + _sum_after(g1, cd.g_seg) - _not_entered(cd, rx)
     sg, f, a = cd.step_grp, cd.step_frac, cd.step_wt
     s0 = (1.0 - f) * e0[sg] + q0[sg]
     loglik = float(np.dot(cd.w * cd.status, eta) - np.dot(a, np.log(s0)))
     inv = a / s0
     score = cd.wx_dead - _step_sum(cd, inv * (1.0 - f)) @ e1 - _step_sum(cd, inv) @ q1
-    c_g = _cumsum(_step_sum(cd, inv), cd.g_seg)
     e_g = _step_sum(cd, inv * f)
-    c_row = c_g[cd.grp] - cd.status * e_g[cd.grp]
+    c_row = _at_risk_sum(cd, _step_sum(cd, inv)) - cd.status * e_g[cd.grp]
     return Eval(beta=beta, loglik=loglik, score=score, eta=eta, r=r, s0=s0, e1=e1, q1=q1, c_row=c_row)
 
 
@@ -228,9 +305,8 @@ def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> 
     if group_mult is None:
         v = ev.r * ev.c_row
     else:
-        c_g = _cumsum(_step_sum(cd, aq / ev.s0), cd.g_seg)
         e_g = _step_sum(cd, aq * f / ev.s0)
-        v = ev.r * (c_g[cd.grp] - cd.status * e_g[cd.grp])
+        v = ev.r * (_at_risk_sum(cd, _step_sum(cd, aq / ev.s0)) - cd.status * e_g[cd.grp])
     own = cd.step_owner
     k = aq / ev.s0**2
     alpha = _step_sum(cd, k * (1.0 - f) ** 2)[own]
@@ -239,7 +315,10 @@ def information(cd: CoxData, ev: Eval, group_mult: np.ndarray | None = None) -> 
     e1, q1 = ev.e1[own], ev.q1[own]
     cross = (e1 * beta_[:, None]).T @ q1
     outer = (e1 * alpha[:, None]).T @ e1 + cross + cross.T + (q1 * gamma[:, None]).T @ q1
-    return (cd.x * v[:, None]).T @ cd.x - outer
+    if group_mult is None:  # v >= 0: one symmetric rank-k product (syrk) on sqrt(v) x
+        s = cd.xt * np.sqrt(np.maximum(v, 0.0))
+        return s @ s.T - outer
+    return (cd.xt * v) @ cd.x - outer
 
 
 def group_mean(cd: CoxData, ev: Eval) -> np.ndarray:
@@ -258,8 +337,8 @@ def score_residuals(cd: CoxData, ev: Eval) -> np.ndarray:
     f, a = cd.step_frac, cd.step_wt
     h = a / ev.s0
     hm = h[:, None] * step_mean(cd, ev)
-    cum_h = _cumsum(_step_sum(cd, h), cd.g_seg)[cd.grp]
-    cum_hm = _cumsum(_step_sum(cd, hm), cd.g_seg)[cd.grp]
+    cum_h = _at_risk_sum(cd, _step_sum(cd, h))
+    cum_hm = _at_risk_sum(cd, _step_sum(cd, hm))
     hf = _step_sum(cd, h * f)[cd.grp]
     hmf = _step_sum(cd, hm * f[:, None])[cd.grp]
     with np.errstate(over="ignore", under="ignore"):
@@ -284,15 +363,14 @@ def firth_score(cd: CoxData, ev: Eval, info: np.ndarray, inv: np.ndarray) -> np.
     t1 = (ev.r * ev.c_row * q) @ x
     # m_k tr(J A_s)
     rq = ev.r * q
-    gq = _group_sum(cd, rq)
-    eq = _group_sum(cd, rq * cd.status)
-    qq = (gq - eq) + _sum_after(gq, cd.g_seg)
+    eq, gq = _dead_and_all(cd, rq)
+    qq = (gq - eq) + _sum_after(gq, cd.g_seg) - _not_entered(cd, rq)
     tr_ja = ((1.0 - f) * eq[sg] + qq[sg]) / ev.s0
     t2 = (a * tr_ja) @ m
     # 2 (J m)^T V_s[:, k]
     u = m @ inv
     ug = _step_sum(cd, (a / ev.s0)[:, None] * u)
     ugf = _step_sum(cd, (a * f / ev.s0)[:, None] * u)
-    w_row = _cumsum(ug, cd.g_seg)[cd.grp] - cd.status[:, None] * ugf[cd.grp]
+    w_row = _at_risk_sum(cd, ug) - cd.status[:, None] * ugf[cd.grp]
     t3 = (ev.r * np.einsum("ij,ij->i", x, w_row)) @ x - (a * np.einsum("ij,ij->i", m, u)) @ m
     return 0.5 * (t1 - t2 - 2.0 * t3)

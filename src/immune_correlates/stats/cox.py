@@ -29,6 +29,7 @@ from ..errors import (
 from . import _cox_core as core
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
+from ._entry import entry_times
 from ._survival_checks import check_durations, event_indicator
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
@@ -115,6 +116,9 @@ class CoxResult(RegressionResult):
         within strata, weighted by the case weights.
         """
         cd = self._core
+        if cd.entry is not None:
+            raise ModelError("concordance: not available for counting-process fits (entry=) yet: pairs must be "
+                             "compared within (start, stop] risk sets, as survival::concordance does.")
         return concordance_index(
             cd.time, cd.status, self.linear_predictor.to_numpy()[cd.order], strata=cd.stratum,
             weights=cd.w, cluster=self._cluster, reverse=True, alpha=self.alpha,
@@ -204,6 +208,7 @@ def fit_cox(
     frequency_weights: bool = False,
     max_iter: int = 100,
     tol: float = 1e-10,
+    entry: str | None = None,
 ) -> CoxResult:
     """Fit a Cox proportional-hazards model.
 
@@ -256,6 +261,13 @@ def fit_cox(
     max_iter, tol : int, float
         Newton-Raphson limits; convergence when the relative change of the
         (penalized) log-likelihood is at most ``tol`` (coxph: ``eps=1e-9``).
+    entry : str, optional
+        Column of entry times: rows are counting-process intervals
+        ``(entry, duration]`` (left truncation, time-varying covariates from
+        :func:`~immune_correlates.stats.counting.split_at`), at risk at event
+        times ``t`` with ``entry < t <= duration``, as
+        ``coxph(Surv(entry, duration, event) ~ .)``.  ``nobs`` counts rows; pass
+        ``cluster=`` (the patient id) for a robust variance over a patient's rows.
 
     Returns
     -------
@@ -314,12 +326,14 @@ def fit_cox(
     strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
     md = model_data(data, formula=formula, response=[duration, event], covariates=covariates, kind="cox",
                     missing=missing, caller="fit_cox", strata=strata_cols, cluster=cluster,
-                    extra=[weights] if weights else [], numeric=[weights] if weights else [],
+                    extra=[c for c in (weights, entry) if c], numeric=[c for c in (weights, entry) if c],
                     numeric_response=True)
     if len(md.response) == 3:
-        raise FormulaError("fit_cox: Surv(entry, duration, event) (delayed entry) is not yet supported by this "
-                           "version of fit_cox; use Surv(duration, event).")
-    duration, event = md.response
+        if entry is not None:
+            raise FormulaError("fit_cox: give entry= or Surv(entry, duration, event), not both.")
+        entry, duration, event = md.response
+    else:
+        duration, event = md.response
     strata_cols, cluster, rows, excluded = list(md.strata), md.cluster, md.rows, md.excluded
     design = md.design.without_intercept()
     covariates = list(design.names)
@@ -334,10 +348,11 @@ def fit_cox(
         )
     ids = row_ids(rows).reset_index(drop=True)
     time, status, w = validate_survival_columns(rows, ids, duration, event, weights)
+    t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "fit_cox", ids)
     x = design.X
     _check_design(x, covariates, status, w, design.describe)
     cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,
-                      frequency=frequency_weights)
+                      frequency=frequency_weights, entry=t_entry)
     p = len(covariates)
     fit = newton(cd, np.zeros(p), firth=firth, tol=tol, max_iter=max_iter)
     notes: list[str] = []

@@ -26,12 +26,13 @@ Firth D (1993). Bias reduction of maximum likelihood estimates.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _cox_core as core
 
-__all__ = ["Objective", "objective", "newton", "constrained_llf"]
+__all__ = ["Objective", "objective", "newton", "newton_iterate", "BatchObjective", "constrained_llf"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,6 +65,128 @@ def objective(cd: core.CoxData, beta: np.ndarray, firth: bool) -> Objective:
     return Objective(ev.loglik + 0.5 * logdet, grad, info, ev)
 
 
+class BatchObjective(NamedTuple):
+    """Objective of ``B`` models at once, as the solver sees it."""
+
+    value: np.ndarray  # (B,) (penalized) log partial likelihood
+    grad: np.ndarray  # (B, p)
+    info: np.ndarray  # (B, p, p) information of the unpenalized partial likelihood
+    payload: list | None = None  # per-model extras kept with the accepted point (single fits: the Objective)
+
+
+class IterationResult(NamedTuple):
+    """Outcome of :func:`newton_iterate` (leading axis = batch)."""
+
+    beta: np.ndarray  # (B, p)
+    value: np.ndarray  # (B,)
+    grad: np.ndarray  # (B, p)
+    info: np.ndarray  # (B, p, p)
+    converged: np.ndarray  # (B,)
+    n_iter: np.ndarray  # (B,)
+    last_step: np.ndarray  # (B, p_free) Newton step still available at the end (inf if singular)
+    payload: list | None
+    start: BatchObjective  # the objective at beta0
+
+
+def _solve(m: np.ndarray, g: np.ndarray, lstsq: bool = True) -> np.ndarray:
+    """Batched ``m^-1 g``; singular models fall back to least squares (or ``inf``)."""
+    try:
+        return np.linalg.solve(m, g[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        out = np.empty_like(g)
+        for i in range(g.shape[0]):
+            try:
+                out[i] = np.linalg.solve(m[i], g[i])
+            except np.linalg.LinAlgError:
+                out[i] = np.linalg.lstsq(m[i], g[i], rcond=None)[0] if lstsq else np.inf
+        return out
+
+
+def newton_iterate(
+    evaluate,
+    beta0: np.ndarray,
+    *,
+    firth: bool = False,
+    free: np.ndarray | None = None,
+    tol: float = 1e-10,
+    max_iter: int = 100,
+    max_halving: int = 60,
+) -> IterationResult:
+    """The Cox Newton-Raphson iteration, for one model or a batch sharing a layout.
+
+    ``evaluate(beta, rows) -> BatchObjective`` gives the objective of the
+    models ``rows`` (an index array into the batch) at ``beta`` (``(len(rows),
+    p)``).  Single fits (:func:`newton`) and the batched engine
+    (:func:`immune_correlates.stats.batched.cox.newton`) pass their own
+    evaluator and share this loop, so both stop by the same rule:
+
+    * Newton step ``I_free^-1 grad_free`` with the information of the
+      unpenalized partial likelihood as curvature (coxph; coxphf for Firth);
+    * halve the step (up to ``max_halving`` times) while the objective
+      decreases; if no uphill point is found the model is at its numerical
+      optimum and stops (converged);
+    * converged when the relative change of the objective is at most ``tol``
+      after a full (unhalved) step and, for Firth (linear convergence), the
+      step is negligible in standard-error units (``step' I step <= 1e-18``).
+
+    Each model keeps its own iteration count and halvings.
+    """
+    beta = np.array(beta0, dtype=float, copy=True)
+    B, p = beta.shape
+    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    start = evaluate(beta, np.arange(B))
+    value, grad, info = start.value.copy(), start.grad.copy(), start.info.copy()
+    payload = None if start.payload is None else list(start.payload)
+    converged = np.zeros(B, dtype=bool)
+    n_iter = np.zeros(B, dtype=np.int64)
+    fi = np.flatnonzero(free)
+    if fi.size == 0:
+        return IterationResult(beta, value, grad, info, np.ones(B, dtype=bool), n_iter, np.zeros((B, 0)),
+                               payload, start)
+    done = np.zeros(B, dtype=bool)
+    for it in range(1, max_iter + 1):
+        act = np.flatnonzero(~done)
+        if act.size == 0:
+            break
+        n_iter[act] = it
+        sub = info[act][:, fi][:, :, fi]
+        step = _solve(sub, grad[act][:, fi])
+        halved = np.zeros(act.size, dtype=bool)
+        pending = np.arange(act.size)
+        cv = value[act]
+        for _ in range(max_halving):
+            cand = beta[act[pending]].copy()
+            cand[:, fi] += step[pending]
+            new = evaluate(cand, act[pending])
+            ok = np.isfinite(new.value) & (new.value >= cv[pending] - 1e-12 * np.abs(cv[pending]))
+            acc = pending[ok]
+            if acc.size:
+                rows = act[acc]
+                change = np.abs(new.value[ok] - cv[acc]) / np.maximum(np.abs(new.value[ok]), 1e-300)
+                small = np.ones(acc.size, dtype=bool)
+                if firth:
+                    stp = step[acc]
+                    small = np.einsum("bi,bij,bj->b", stp, sub[acc], stp) <= 1e-18
+                beta[rows] = cand[ok]
+                value[rows], grad[rows], info[rows] = new.value[ok], new.grad[ok], new.info[ok]
+                if payload is not None:
+                    for r, k in zip(rows, np.flatnonzero(ok)):
+                        payload[r] = new.payload[k]
+                conv = (change <= tol) & ~halved[acc] & small
+                converged[rows[conv]] = True
+                done[rows[conv]] = True
+            pending = pending[~ok]
+            if pending.size == 0:
+                break
+            step[pending] = step[pending] / 2.0
+            halved[pending] = True
+        else:  # no increase found along the step: at the numerical optimum
+            converged[act[pending]] = True
+            done[act[pending]] = True
+    last = _solve(info[:, fi][:, :, fi], grad[:, fi], lstsq=False)
+    return IterationResult(beta, value, grad, info, converged, n_iter, last, payload, start)
+
+
 @dataclass(frozen=True, eq=False)
 class NewtonFit:
     beta: np.ndarray
@@ -85,48 +208,19 @@ def newton(
 ) -> NewtonFit:
     """Maximise the (penalized) log partial likelihood over the ``free`` coefficients.
 
-    Coefficients outside ``free`` stay at their ``beta0`` values (profile fits).
+    Coefficients outside ``free`` stay at their ``beta0`` values (profile
+    fits).  The iteration is :func:`newton_iterate` with this module's
+    single-model evaluator.
     """
-    beta = np.array(beta0, dtype=float)
-    free = np.ones(beta.size, dtype=bool) if free is None else np.asarray(free, dtype=bool)
-    cur = start = objective(cd, beta, firth)
-    step = np.zeros(int(free.sum()))
-    if not free.any():
-        return NewtonFit(beta, cur, 0, True, step, start)
-    converged = False
-    it = 0
-    for it in range(1, max_iter + 1):
-        sub = cur.info[np.ix_(free, free)]
-        try:
-            step = np.linalg.solve(sub, cur.grad[free])
-        except np.linalg.LinAlgError:
-            step = np.linalg.lstsq(sub, cur.grad[free], rcond=None)[0]
-        halved = False
-        for _ in range(60):
-            cand = beta.copy()
-            cand[free] += step
-            new = objective(cd, cand, firth)
-            if np.isfinite(new.value) and new.value >= cur.value - 1e-12 * abs(cur.value):
-                break
-            step = step / 2.0
-            halved = True
-        else:  # no increase found: at the numerical optimum
-            converged = True
-            break
-        change = abs(new.value - cur.value) / max(abs(new.value), 1e-300)
-        beta, cur = cand, new
-        # The Firth iteration uses I, not the Hessian of l*, so it converges linearly:
-        # also ask for a negligible step, in standard-error units (scale-free).
-        small = not firth or float(step @ sub @ step) <= 1e-18
-        if change <= tol and not halved and small:
-            converged = True
-            break
-    sub = cur.info[np.ix_(free, free)]
-    try:
-        last = np.linalg.solve(sub, cur.grad[free])
-    except np.linalg.LinAlgError:
-        last = np.full(int(free.sum()), np.inf)
-    return NewtonFit(beta, cur, it, converged, last, start)
+
+    def evaluate(beta, rows):
+        obj = objective(cd, beta[0], firth)
+        return BatchObjective(np.array([obj.value]), obj.grad[None], obj.info[None], [obj])
+
+    it = newton_iterate(evaluate, np.asarray(beta0, dtype=float)[None], firth=firth, free=free, tol=tol,
+                        max_iter=max_iter)
+    return NewtonFit(it.beta[0], it.payload[0], int(it.n_iter[0]), bool(it.converged[0]), it.last_step[0],
+                     it.start.payload[0])
 
 
 def constrained_llf(

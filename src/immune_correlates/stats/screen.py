@@ -25,6 +25,7 @@ from ..errors import (
     warn,
 )
 from ._bootstrap import bootstrap_coefficients
+from ._entry import entry_times
 from ._profile import lr_pvalue
 from .batched.engine import Design, fit_models, make_design, separated
 from .design_matrix import expand_covariates, screen_terms
@@ -89,7 +90,7 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
     return None if np.isinf(F).any() else F
 
 
-def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing):
+def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing, entry=None):
     """Validate, select complete cases per feature and build the batched :class:`Design`.
 
     The feature panel is checked as one block (one conversion to a float
@@ -107,7 +108,7 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     if len(set(features)) < len(features):
         dupes = sorted({f for f in features if features.count(f) > 1})
         raise ImmuneCorrelatesError(f"screen: feature(s) {dupes} are listed more than once; list each once.")
-    ends = [outcome] if family == "logistic" else [duration, event]
+    ends = [outcome] if family == "logistic" else [duration, event, *([entry] if entry else [])]
     clash = sorted(set(features) & set(covariates + ends))
     if clash:
         raise ImmuneCorrelatesError(
@@ -140,7 +141,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
         from .cox import validate_survival_columns
 
         time, status, _ = validate_survival_columns(rows, ids, duration, event, None, caller="screen")
-        design = make_design("cox", F, C, time=time, event=status)
+        t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "screen", ids)
+        design = make_design("cox", F, C, time=time, event=status, entry=t_entry)
     base_ids = list(base_excl["patient_id"])
     nan = np.isnan(F)
     n_nan = nan.sum(axis=0)
@@ -211,6 +213,7 @@ def screen(
     missing: str = "drop",
     boot_ci: str = "percentile",
     formula: str | None = None,
+    entry: str | None = None,
 ) -> pd.DataFrame:
     """Fit one (covariate-adjusted) model per feature and tabulate the feature's effect.
 
@@ -257,6 +260,10 @@ def screen(
         instead of ``outcome``/``duration``/``event`` and ``covariates``: the
         right side are the adjustment covariates of every model, with the
         grammar and dummy coding of :func:`fit_logistic`'s formulas.
+    entry : str, optional
+        Cox models on counting-process rows ``(entry, duration]``, as
+        ``fit_cox(entry=)`` (Wald intervals; the bootstrap and profile
+        intervals resample or refit rows, not patients, so they are refused).
 
     Returns
     -------
@@ -298,9 +305,15 @@ def screen(
     else:  # text and categorical covariates are dummy-coded as in fit_logistic / fit_cox
         data, covariates = expand_covariates(data, covariates)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    if entry is not None and duration is None:
+        raise ImmuneCorrelatesError("screen: entry= applies to Cox screens; give duration= and event= too.")
+    if entry is not None and (int(n_boot) > 0 or ci == "profile"):
+        raise ImmuneCorrelatesError(
+            "screen: with entry= (counting-process rows) only Wald intervals are available: a patient's rows "
+            "must be resampled together. Use n_boot=0 and ci='wald', or fit_cox(entry=, cluster=) per feature.")
     design, features, ids, excluded, rows, family = prepare_screen(
         data, features, outcome=outcome, duration=duration, event=event, model=model,
-        covariates=covariates, missing=missing)
+        covariates=covariates, missing=missing, entry=entry)
     m, k = len(features), design.coef
     why = _invalid(design)
     valid = np.array([not r for r in why])

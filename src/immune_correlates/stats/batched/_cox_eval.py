@@ -29,7 +29,7 @@ import numpy as np
 
 from ._risk_ops import make_ops
 
-__all__ = ["CoxBatch", "prepare_batch", "objective"]
+__all__ = ["CoxBatch", "prepare_batch", "objective", "entry_groups"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,7 +64,12 @@ def sort_times(time: np.ndarray, event: np.ndarray):
     return order, np.cumsum(new) - 1, np.flatnonzero(new)
 
 
-def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True) -> CoxBatch:
+def entry_groups(time_sorted: np.ndarray, g_start: np.ndarray, entry_sorted: np.ndarray) -> np.ndarray:
+    """First tied-time group after each row's entry: the row is at risk from that group on."""
+    return np.searchsorted(time_sorted[g_start], entry_sorted, side="right")
+
+
+def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True, lo: np.ndarray | None = None) -> CoxBatch:
     """Lay out a batch whose rows are already sorted by time (see :func:`sort_times`).
 
     Parameters
@@ -74,6 +79,9 @@ def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True) -> CoxBatch:
     d : (n,) 0/1 events
     grp, g_start : the tied-time groups of the sorted rows
     frequency : read integer weights as row counts in Efron's correction
+    lo : (n,) int array, optional
+        Counting-process rows ``(entry, stop]``: :func:`entry_groups` of the
+        sorted rows (a row is at risk at event times ``entry < t <= stop``).
     """
     x = np.asarray(x, dtype=float)
     w = np.asarray(w, dtype=float)
@@ -101,7 +109,7 @@ def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True) -> CoxBatch:
     f = np.where(mask, k / safe, 0.0)
     a = np.where(mask, d_weight[:, sg] / safe, 0.0)
     wx_dead = (wd[:, None, :] @ x)[:, 0]
-    ops = make_ops(d, grp, g_start, dg, sg, s_first, G_all)
+    ops = make_ops(d, grp, g_start, dg, sg, s_first, G_all, lo)
     return CoxBatch(x, w, d, grp, g_start, dg, G_all, f, a, sg, s_first, wx_dead, ops)
 
 

@@ -1,8 +1,9 @@
 """Batched Newton-Raphson for Cox models (ML or Firth), identical to the single fit.
 
-:func:`newton` runs, for every model of a batch at once, the iteration of
-:func:`immune_correlates.stats.cox_firth.newton` (the one behind
-:func:`~immune_correlates.stats.cox.fit_cox`): Newton steps with the
+:func:`newton` runs, for every model of a batch at once, the one Cox iteration
+:func:`immune_correlates.stats.cox_firth.newton_iterate`, which also drives
+:func:`~immune_correlates.stats.cox.fit_cox` (single fits pass their own
+evaluator): Newton steps with the
 information of the unpenalized partial likelihood as curvature, step-halving
 while the objective decreases, convergence on a relative change of the
 objective below ``tol`` (and, for Firth, a negligible step).  Each model keeps
@@ -19,9 +20,10 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ._cox_eval import CoxBatch, objective, prepare_batch, sort_times
+from ..cox_firth import BatchObjective, newton_iterate
+from ._cox_eval import CoxBatch, entry_groups, objective, prepare_batch, sort_times
 
-__all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times"]
+__all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times", "entry_groups"]
 
 
 class CoxBatchFit(NamedTuple):
@@ -33,19 +35,6 @@ class CoxBatchFit(NamedTuple):
     converged: np.ndarray  # (B,)
     n_iter: np.ndarray  # (B,)
     last_step: np.ndarray  # (B, p_free) Newton step still available at the end
-
-
-def _solve(m: np.ndarray, g: np.ndarray, lstsq: bool = True) -> np.ndarray:
-    try:
-        return np.linalg.solve(m, g[..., None])[..., 0]
-    except np.linalg.LinAlgError:
-        out = np.empty_like(g)
-        for i in range(g.shape[0]):
-            try:
-                out[i] = np.linalg.solve(m[i], g[i])
-            except np.linalg.LinAlgError:
-                out[i] = np.linalg.lstsq(m[i], g[i], rcond=None)[0] if lstsq else np.inf
-        return out
 
 
 def newton(
@@ -60,6 +49,10 @@ def newton(
 ) -> CoxBatchFit:
     """Maximise the (penalized) log partial likelihood of every model of the batch.
 
+    The iteration and its stopping rule are
+    :func:`~immune_correlates.stats.cox_firth.newton_iterate`, shared with
+    the single fit; only the evaluation at each point is this package's.
+
     Parameters
     ----------
     cb : CoxBatch
@@ -71,58 +64,19 @@ def newton(
     free : (p,) bool array, optional
         Coefficients to maximise over (the same for every model).
     tol, max_iter, max_halving : float, int, int
-        As :func:`~immune_correlates.stats.cox_firth.newton`.
+        As :func:`~immune_correlates.stats.cox_firth.newton_iterate`.
     """
     B, _, p = cb.x.shape
-    beta = np.zeros((B, p)) if beta0 is None else np.array(beta0, dtype=float, copy=True)
-    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
-    cur = objective(cb, beta, firth)
-    value, grad, info = cur.value.copy(), cur.grad.copy(), cur.info.copy()
-    converged = np.zeros(B, dtype=bool)
-    n_iter = np.zeros(B, dtype=np.int64)
-    fi = np.flatnonzero(free)
-    if fi.size == 0:
-        return CoxBatchFit(beta, value, info, np.ones(B, dtype=bool), n_iter, np.zeros((B, 0)))
-    done = np.zeros(B, dtype=bool)
-    for it in range(1, max_iter + 1):
-        act = np.flatnonzero(~done)
-        if act.size == 0:
-            break
-        n_iter[act] = it
-        sub_cb = cb if act.size == B else cb.take(act)
-        sub = info[act][:, fi][:, :, fi]
-        step = _solve(sub, grad[act][:, fi])
-        halved = np.zeros(act.size, dtype=bool)
-        pending = np.arange(act.size)
-        cv = value[act]
-        for _ in range(max_halving):
-            cand = beta[act[pending]].copy()
-            cand[:, fi] += step[pending]
-            new = objective(sub_cb if pending.size == act.size else sub_cb.take(pending), cand, firth)
-            ok = np.isfinite(new.value) & (new.value >= cv[pending] - 1e-12 * np.abs(cv[pending]))
-            acc = pending[ok]
-            if acc.size:
-                rows = act[acc]
-                change = np.abs(new.value[ok] - cv[acc]) / np.maximum(np.abs(new.value[ok]), 1e-300)
-                small = np.ones(acc.size, dtype=bool)
-                if firth:
-                    stp = step[acc]
-                    small = np.einsum("bi,bij,bj->b", stp, sub[acc], stp) <= 1e-18
-                beta[rows] = cand[ok]
-                value[rows], grad[rows], info[rows] = new.value[ok], new.grad[ok], new.info[ok]
-                conv = (change <= tol) & ~halved[acc] & small
-                converged[rows[conv]] = True
-                done[rows[conv]] = True
-            pending = pending[~ok]
-            if pending.size == 0:
-                break
-            step[pending] = step[pending] / 2.0
-            halved[pending] = True
-        else:  # no increase found along the step: at the numerical optimum
-            converged[act[pending]] = True
-            done[act[pending]] = True
-    last = _solve(info[:, fi][:, :, fi], grad[:, fi], lstsq=False)
-    return CoxBatchFit(beta, value, info, converged, n_iter, last)
+    beta = np.zeros((B, p)) if beta0 is None else np.asarray(beta0, dtype=float)
+
+    def evaluate(b, rows):
+        sub = cb if rows.size == B else cb.take(rows)
+        ob = objective(sub, b, firth)
+        return BatchObjective(ob.value, ob.grad, ob.info)
+
+    it = newton_iterate(evaluate, beta, firth=firth, free=free, tol=tol, max_iter=max_iter,
+                        max_halving=max_halving)
+    return CoxBatchFit(it.beta, it.value, it.info, it.converged, it.n_iter, it.last_step)
 
 
 def monotone(fit: CoxBatchFit) -> np.ndarray:
@@ -135,7 +89,8 @@ def monotone(fit: CoxBatchFit) -> np.ndarray:
     return ~np.isfinite(step) | ((step > 1e-4 * np.maximum(1.0, np.abs(fit.beta))) & (step > 1e-6))
 
 
-def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100) -> CoxBatchFit:
+def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100,
+                  entry=None) -> CoxBatchFit:
     """Fit ``B`` Cox models sharing follow-up times and events (Efron ties).
 
     Parameters
@@ -147,6 +102,8 @@ def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e
         Case weights (bootstrap counts, 0 for left-out rows).
     firth, frequency, tol, max_iter
         See :func:`newton` and :func:`prepare_batch`.
+    entry : (n,) array, optional
+        Entry times of counting-process rows ``(entry, time]`` (each below its time).
     """
     x = np.asarray(x, dtype=float)
     if x.ndim == 2:
@@ -158,5 +115,6 @@ def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
     order, grp, g_start = sort_times(time, event)
-    cb = prepare_batch(x[:, order], w[:, order], event[order], grp, g_start, frequency=frequency)
+    lo = None if entry is None else entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
+    cb = prepare_batch(x[:, order], w[:, order], event[order], grp, g_start, frequency=frequency, lo=lo)
     return newton(cb, firth=firth, tol=tol, max_iter=max_iter)

@@ -38,6 +38,7 @@ class Design:
     g_start: np.ndarray | None
     coef: int  # index of the screened feature's coefficient
     names: tuple[str, ...]  # term names, the feature's as "{feature}"
+    lo: np.ndarray | None = None  # Cox counting-process rows: first tied-time group after entry (sorted)
 
     @property
     def n(self) -> int:
@@ -48,7 +49,7 @@ class Design:
         return self.X.shape[2]
 
 
-def make_design(family, features, covariates=None, *, y=None, time=None, event=None) -> Design:
+def make_design(family, features, covariates=None, *, y=None, time=None, event=None, entry=None) -> Design:
     """Stack ``[1,] feature, covariates`` designs; NaN feature values become weight-0 rows.
 
     Parameters
@@ -57,6 +58,8 @@ def make_design(family, features, covariates=None, *, y=None, time=None, event=N
     features : (n, m) array, may hold NaN
     covariates : (n, q) array without NaN, optional
     y : (n,) 0/1 (logistic); time, event : (n,) arrays (Cox)
+    entry : (n,) array, optional
+        Cox counting-process rows ``(entry, time]``.
     """
     F = np.asarray(features, dtype=float)
     n, m = F.shape
@@ -72,8 +75,9 @@ def make_design(family, features, covariates=None, *, y=None, time=None, event=N
     event = np.asarray(event, dtype=float)
     order, grp, g_start = bcox.sort_times(time, event)
     X = np.concatenate([Fz, Cb], axis=2)[:, order]
+    lo = None if entry is None else bcox.entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
     return Design("cox", X, avail[:, order], None, event[order], order, grp, g_start, 0,
-                  ("{feature}",) + tuple(f"c{j}" for j in range(C.shape[1])))
+                  ("{feature}",) + tuple(f"c{j}" for j in range(C.shape[1])), lo)
 
 
 class FitArrays(NamedTuple):
@@ -118,7 +122,7 @@ def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
     if design.family == "logistic":
         fit = blog.newton(X, design.y, w, firth=firth, flat_tol=1e-10 if flat else None, tol=tol, max_iter=max_iter)
         return FitArrays(fit.beta, _inv(fit.info), fit.llf, fit.converged, fit.n_iter, np.zeros(B, bool), llf0)
-    cb = bcox.prepare_batch(X, w, design.event, design.grp, design.g_start, frequency=True)
+    cb = bcox.prepare_batch(X, w, design.event, design.grp, design.g_start, frequency=True, lo=design.lo)
     fit = bcox.newton(cb, firth=firth, tol=tol, max_iter=max_iter)
     mono = np.zeros(B, bool) if firth else bcox.monotone(fit).any(axis=1)
     cov = np.full((B, p, p), np.nan)
