@@ -23,7 +23,8 @@ COLUMN_ARGUMENTS = {
     "x", "y", "p", "q", "k", "n", "time", "stimulated", "unstimulated", "alc", "fraction_of_lymphocytes",
     "cell_events", "bead_events", "beads_per_tube", "sample_volume_ul", "et_ratios", "lysis", "text", "events",
     "export", "sample_map", "theta", "boot", "jack", "t_obs", "t_perm", "levels", "name", "X", "names",
-    "timepoint", "effect", "path_stem", "times",
+    "timepoint", "effect", "path_stem", "times", "column",
+    "counts", "path", "landmark", "landmarks", "status", "switch", "variables",
     # column names
     "duration", "event", "group", "outcome", "covariates", "features", "feature", "score", "readouts",
     "columns", "paths", "label", "estimate", "lower", "upper",

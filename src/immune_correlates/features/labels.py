@@ -76,12 +76,12 @@ def _catalogue_units() -> dict:
 _UNITS: dict | None = None
 
 
-def column_label(column: str, labels: Mapping | None = None) -> str:
+def column_label(column: str, *, labels: Mapping | None = None) -> str:
     """The name shown for a column: ``labels[column]``, else a known label, else the column itself.
 
     Examples
     --------
-    >>> column_label("nk_per_ul"), column_label("pfs_months"), column_label("x", {"x": "My x"})
+    >>> column_label("nk_per_ul"), column_label("pfs_months"), column_label("x", labels={"x": "My x"})
     ('NK cells', 'Progression-free survival', 'My x')
     """
     column = str(column)
@@ -95,7 +95,7 @@ def column_label(column: str, labels: Mapping | None = None) -> str:
     return column
 
 
-def column_unit(column: str, units: Mapping | None = None) -> str:
+def column_unit(column: str, *, units: Mapping | None = None) -> str:
     """The unit shown for a column (``"cells/µL"``, ``"z-score"``, ``"months from start of treatment"``)."""
     column = str(column)
     if units and column in units:
@@ -106,7 +106,7 @@ def column_unit(column: str, units: Mapping | None = None) -> str:
     return display_unit(_catalogue_units().get(column, ""))
 
 
-def axis_label(column: str, labels: Mapping | None = None, *, log: bool = False, unit: bool = True) -> str:
+def axis_label(column: str, *, labels: Mapping | None = None, log: bool = False, unit: bool = True) -> str:
     """``"NK cells (cells/µL, log scale)"``: label, unit and scale of an axis.
 
     A label given in ``labels`` is taken as complete (no unit appended).

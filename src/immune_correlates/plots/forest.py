@@ -315,12 +315,12 @@ def _entries(rows: pd.DataFrame, labels) -> list:
     for i, lab in enumerate(rows["label"]):
         f = _factor(lab)
         if f is None:
-            out.append((column_label(lab, labels), i))
+            out.append((column_label(lab, labels=labels), i))
             continue
         var, level = f
         if var not in seen:
             seen.add(var)
-            out.append((column_label(var, labels), None))
+            out.append((column_label(var, labels=labels), None))
         out.append((f"   {labels.get(lab, level) if labels else level}", i))
     return out
 

@@ -285,7 +285,7 @@ def response_boxplot(
         if log:
             ax.set_yscale("log")
             plain_log_axis(ax.yaxis, *ax.get_ylim())
-        ax.set_ylabel(axis_label(feature, labels, log=log) if ylabel is None else ylabel)
+        ax.set_ylabel(axis_label(feature, labels=labels, log=log) if ylabel is None else ylabel)
         ax.set_xlabel("")
         if comparisons:
             draw_brackets(ax, kept, feature, group, [tuple(c) for c in comparisons], levels, names,
@@ -415,7 +415,7 @@ def response_panel(
             response_boxplot(data, feat, group, groups=levels if groups is not None else None, ax=ax,
                              log=feat in logged, comparison=table, show_q=True, group_labels=group_labels,
                              colors=colors, comparisons=comparisons, ylabel=scale,
-                             title=column_label(feat, labels), missing=missing)
+                             title=column_label(feat, labels=labels), missing=missing)
     for ax in flat[len(features):]:
         fig.delaxes(ax)
     with house_style():

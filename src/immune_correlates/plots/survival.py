@@ -120,7 +120,7 @@ def _split_groups(data: pd.DataFrame, duration: str, event: str, feature: str, s
         cut, how = float(split), None
     else:
         raise ImmuneCorrelatesError(f"{caller}: split must be 'median' or a number, got {split!r}.")
-    name, unit = column_label(feature, labels), column_unit(feature)
+    name, unit = column_label(feature, labels=labels), column_unit(feature)
     value = f"{cut:.3g}" + (f" {unit}" if unit and unit not in ("z-score", "index", "ratio") else "")
     low = f"{name} \u2264 {how} ({value})" if how else f"{name} \u2264 {value}"
     high = f"{name} > {how} ({value})" if how else f"{name} > {value}"
@@ -306,8 +306,8 @@ def kaplan_meier(
         dur = duration or ""
         unit = column_unit(dur) if dur else ""
         ax.set_xlabel(xlabel if xlabel is not None else (unit[:1].upper() + unit[1:] if unit else
-                                                          column_label(dur, labels) or "Time"))
-        endpoint = column_label(dur, labels) if dur in ENDPOINT_LABELS or (labels and dur in labels) else ""
+                                                          column_label(dur, labels=labels) or "Time"))
+        endpoint = column_label(dur, labels=labels) if dur in ENDPOINT_LABELS or (labels and dur in labels) else ""
         ax.set_ylabel(ylabel if ylabel is not None else
                       (f"{endpoint} probability" if endpoint else "Survival probability"))
         legend_title = []

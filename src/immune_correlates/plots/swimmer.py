@@ -143,9 +143,9 @@ def swimmer(
         ax.tick_params(axis="y", length=0, labelsize=max(5.0, min(SMALL, 260.0 / max(n, 1))))
         ax.set_ylabel("Patient")
         unit = column_unit(duration)
-        ax.set_xlabel(f"{column_label(duration, labels)}: {unit}" if unit else column_label(duration, labels))
+        ax.set_xlabel(f"{column_label(duration, labels=labels)}: {unit}" if unit else column_label(duration, labels=labels))
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                  fontsize=SMALL, title=column_label(group, labels) if group else None,
+                  fontsize=SMALL, title=column_label(group, labels=labels) if group else None,
                   title_fontsize=SMALL, alignment="left")
         if title:
             ax.set_title(title)

@@ -277,7 +277,7 @@ def volcano(
         if title:
             ax.set_title(title)
         for attempt in range(4):  # too crowded: give the labels more room above and at the sides, and place again
-            made, clear = _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels) for n in names[chosen]],
+            made, clear = _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels=labels) for n in names[chosen]],
                                         np.column_stack([x, y]))
             if clear or attempt == 3:
                 break

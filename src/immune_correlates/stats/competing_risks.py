@@ -203,8 +203,8 @@ class CumulativeIncidenceResult(ResultDisplay):
         return []
 
 
-def cumulative_incidence(data: pd.DataFrame, duration: str, event: str, group: str | None = None, cause: int = 1,
-                         *, missing: str = "drop") -> CumulativeIncidenceResult:
+def cumulative_incidence(data: pd.DataFrame, duration: str, event: str, group: str | None = None, *, cause: int = 1,
+                         missing: str = "drop") -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence of one cause in the presence of competing causes.
 
     Parameters

@@ -27,6 +27,7 @@ from ..errors import (
     warn,
 )
 from . import _cox_core as core
+from ._linalg import covariance
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
 from ._entry import entry_times
@@ -372,10 +373,7 @@ def fit_cox(
         notes.append(msg)
     beta = fit.beta
     info = fit.obj.info
-    try:
-        cov_naive = np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        cov_naive = np.linalg.pinv(info)
+    cov_naive = covariance(info, [design.describe(c) for c in covariates], caller="fit_cox")
     ev0 = fit.start  # the objective at beta = 0
     llf_null = ev0.value
     llf = fit.obj.value

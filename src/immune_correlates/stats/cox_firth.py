@@ -30,6 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from ._linalg import solver_inverse
+
 from . import _cox_core as core
 
 __all__ = ["Objective", "objective", "newton", "newton_iterate", "BatchObjective", "constrained_llf"]
@@ -46,10 +48,7 @@ class Objective:
 
 
 def _inverse(info: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(info)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(info)
+    return solver_inverse(info)  # inside the iteration only (see _linalg's policy)
 
 
 def objective(cd: core.CoxData, beta: np.ndarray, firth: bool) -> Objective:

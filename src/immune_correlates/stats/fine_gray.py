@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ._linalg import covariance
 from .._missing import complete_cases, row_ids
 from ..errors import ConvergenceWarning, ImmuneCorrelatesError, warn
 from ._model import RegressionResult, wald_table
@@ -151,7 +152,7 @@ class FineGrayResult(RegressionResult):
         return f"Fine-Gray subdistribution hazards model, cause {self.cause}"
 
 
-def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Sequence[str], cause: int = 1, *,
+def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Sequence[str], *, cause: int = 1,
                   alpha: float = 0.05, missing: str = "drop", max_iter: int = 50,
                   tol: float = 1e-12) -> FineGrayResult:
     """Fit the Fine-Gray proportional subdistribution hazards model.
@@ -250,7 +251,7 @@ def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Seq
     if not converged:
         warn(f"{caller}: Newton-Raphson did not converge in {max_iter} iterations; estimates may be unreliable.",
              ConvergenceWarning)
-    inv = np.linalg.inv(hess)
+    inv = covariance(hess, names, caller=caller)
     cov = inv @ model.sandwich_meat(b) @ inv
     params = pd.Series(b, index=names)
     bse = pd.Series(np.sqrt(np.diag(cov)), index=names)

@@ -135,7 +135,7 @@ class GrayTestResult(ResultDisplay):
         return "Gray's test of equal cumulative incidence"
 
 
-def gray_test(data: pd.DataFrame, duration: str, event: str, group: str, cause: int = 1, *,
+def gray_test(data: pd.DataFrame, duration: str, event: str, group: str, *, cause: int = 1,
               strata: str | None = None, rho: float = 0.0, missing: str = "drop") -> GrayTestResult:
     """Gray's test that the cumulative incidence of one cause is equal across groups.
 

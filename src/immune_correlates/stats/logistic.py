@@ -31,6 +31,7 @@ from ..errors import (
     warn,
 )
 from ._logistic_result import LogisticModel, LogisticResult, Profiler
+from ._linalg import covariance
 from ._model import wald_table
 from ._profile import lr_pvalue
 from .design_matrix import Design, model_data
@@ -311,11 +312,7 @@ def fit_logistic(
         warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning)
         notes.append(msg)
     beta, llf = fit.beta, float(fit.llf)
-    with np.errstate(all="ignore"):
-        try:
-            cov = np.linalg.inv(fit.info)
-        except np.linalg.LinAlgError:
-            cov = np.full_like(fit.info, np.nan)
+    cov = covariance(fit.info, names, caller=caller)
     bse = np.sqrt(np.diag(cov))
     params = pd.Series(beta, index=names)
     bse_s = pd.Series(bse, index=names)

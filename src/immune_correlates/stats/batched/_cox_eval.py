@@ -27,6 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._linalg import solver_inverse
+
 from ._risk_ops import make_ops
 
 __all__ = ["CoxBatch", "prepare_batch", "objective", "entry_groups"]
@@ -182,7 +184,4 @@ def _gram(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _inverse(m: np.ndarray) -> np.ndarray:
-    try:
-        return np.linalg.inv(m)
-    except np.linalg.LinAlgError:
-        return np.linalg.pinv(m)
+    return solver_inverse(m)  # inside the iteration only (see _linalg's policy)

@@ -14,6 +14,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .._linalg import covariance_batch
+
 from ..separation import separation_from_arrays
 from . import cox as bcox
 from . import logistic as blog
@@ -102,17 +104,8 @@ def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _inv(info: np.ndarray) -> np.ndarray:
-    with np.errstate(all="ignore"):
-        try:
-            return np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            out = np.full_like(info, np.nan)
-            for b in range(info.shape[0]):
-                try:
-                    out[b] = np.linalg.inv(info[b])
-                except np.linalg.LinAlgError:
-                    out[b] = np.linalg.pinv(info[b]) if info.shape[1] else out[b]
-            return out
+    """Covariances of a batch: NaN for singular information (the policy of :mod:`.._linalg`)."""
+    return covariance_batch(info)[0]
 
 
 def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
