@@ -157,6 +157,8 @@ def _expected_methods(res) -> set:
         keys |= {"median_split", "km_median", "logrank"}
     if "cutpoint" in t:
         keys.add("maxstat")
+    if "response_landmark" in t:  # the response-and-survival tables
+        keys |= {"landmark", "time_dependent_cox", "mantel_byar"}
     return keys
 
 
