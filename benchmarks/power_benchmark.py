@@ -44,7 +44,7 @@ def _timed(fn):
 
 def main(n_sim: int = 10_000, n_loop: int = 200) -> None:
     print(f"# {n_sim} simulated trials of {OFA_LEN_DESIGN.n_patients} patients; {machine_note()}")
-    t_sim, batch = _timed(lambda: simulate_trials(OFA_LEN_DESIGN, n_sim, seed=1))
+    t_sim, batch = _timed(lambda: simulate_trials(OFA_LEN_DESIGN, n_sim=n_sim, seed=1))
     x, y = batch.feature("nk_function"), batch.cr
     X = np.stack([np.ones_like(x), x], axis=2)
     t_log, flog = _timed(lambda: logistic_trials(X, y, firth=True, test="lr"))

@@ -57,7 +57,7 @@ def test_check_params_names_function_parameter_value_and_allowed_values():
     (lambda d: ic.optimal_cutpoint(d, "x", "t", "e", minprop=0.6), r"optimal_cutpoint: minprop=0.6"),
     (lambda d: ic.stats.roc_curve(d, "y", "x", ci="bootstrap"), r"roc_curve: ci='bootstrap'"),
     (lambda d: ic.concordance_index(d["t"], d["e"], d["x"], alpha=0), r"concordance_index: alpha=0"),
-    (lambda d: ic.adjust_pvalues([0.1, 0.2], "sidak"), r"adjust_pvalues: method='sidak'"),
+    (lambda d: ic.adjust_pvalues([0.1, 0.2], method="sidak"), r"adjust_pvalues: method='sidak'"),
     (lambda d: ic.binomial_ci(3, 10, alpha=1.5), r"binomial_ci: alpha=1.5"),
     (lambda d: ic.stats.wilcoxon_rank_sum([1, 2], [3, 4], exact="yes"), r"wilcoxon_rank_sum: exact='yes'"),
     (lambda d: ic.ph_test(object()), r"ph_test: result=<object .*> is not allowed; result must be a CoxResult"),

@@ -30,24 +30,10 @@ COLUMN_ARGUMENTS = {
     "columns", "paths", "label", "estimate", "lower", "upper",
 }
 
-#: Functions owned by other engineers in this round, not yet converted.  The integrator empties this
-#: list when their branches are merged (the test below fails for an entry that has become compliant,
-#: so a stale entry cannot linger).
-PENDING = {
-    # design/simulate_batch.py: called positionally across design/ and its tests
-    "simulate_trials": "n_sim, seed before '*'",
-    # stats/separation.py (formula engineer)
-    "separation_from_arrays": "weights before '*'",
-    # stats/resampling.py (scale engineer)
-    "bca_interval": "alpha before '*'",
-    "percentile_interval": "alpha before '*'",
-    # stats/multiplicity.py: method stays positional until screen.py (scale engineer), which calls
-    # adjust_pvalues(p, adjust), is merged; then make it keyword-only and update that call
-    "adjust_pvalues": "method before '*'",
-    # plots/** (plots engineer)
-    "plots.group_colors": "colors before '*'",
-    "plots.correlation_order": "linkage before '*'",
-    "plots.fdr_threshold": "fdr before '*'",
+#: Public functions whose options are still positional (the test below fails for an entry that has become
+#: compliant, so a stale entry cannot linger).  Add one only with the reason, and empty it again.
+PENDING: dict[str, str] = {
+    # functions whose options still need to move after '*' (none left)
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.

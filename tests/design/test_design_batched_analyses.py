@@ -23,7 +23,7 @@ N_CHECK = 6
 def batch():
     # 20-patient trials with a strong effect: some separation among the first trials
     design = OFA_LEN_DESIGN.replace(n_patients=20, or_cr={"nk_function": 2.5})
-    return simulate_trials(design, 40, seed=31)
+    return simulate_trials(design, n_sim=40, seed=31)
 
 
 def _single(fn, *args, **kw):
@@ -117,7 +117,7 @@ def test_bh_rejections_equal_adjust_pvalues():
     rng = np.random.default_rng(0)
     p = np.concatenate([rng.uniform(size=(200, 8)) ** 3, rng.uniform(size=(200, 8))], axis=1)
     got = bh_reject(p, 0.1)
-    ref = np.stack([np.asarray(adjust_pvalues(row, "fdr_bh")) <= 0.1 for row in p])
+    ref = np.stack([np.asarray(adjust_pvalues(row, method="fdr_bh")) <= 0.1 for row in p])
     np.testing.assert_array_equal(got, ref)
     assert got.any() and not got.all()
 

@@ -13,24 +13,24 @@ from immune_correlates.errors import ConfigError
 
 
 def test_same_seed_gives_identical_trials_and_another_seed_does_not():
-    a = simulate_trials(OFA_LEN_DESIGN, 300, seed=11)
-    b = simulate_trials(OFA_LEN_DESIGN, 300, seed=11)
-    c = simulate_trials(OFA_LEN_DESIGN, 300, seed=12)
+    a = simulate_trials(OFA_LEN_DESIGN, n_sim=300, seed=11)
+    b = simulate_trials(OFA_LEN_DESIGN, n_sim=300, seed=11)
+    c = simulate_trials(OFA_LEN_DESIGN, n_sim=300, seed=12)
     for name in ("drivers", "features", "group", "time", "event"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert not np.array_equal(a.time, c.time)
 
 
 def test_designs_differing_in_effects_share_random_numbers():
-    a = simulate_trials(OFA_LEN_DESIGN, 50, seed=3)
-    b = simulate_trials(OFA_LEN_DESIGN.replace(or_cr={"nk_function": 1.5}), 50, seed=3)
+    a = simulate_trials(OFA_LEN_DESIGN, n_sim=50, seed=3)
+    b = simulate_trials(OFA_LEN_DESIGN.replace(or_cr={"nk_function": 1.5}), n_sim=50, seed=3)
     np.testing.assert_array_equal(a.drivers, b.drivers)
     assert not np.array_equal(a.group, b.group)
 
 
 def test_logistic_on_drivers_recovers_or_cr_at_n_5000():
     design = OFA_LEN_DESIGN.replace(n_patients=5000)
-    batch = simulate_trials(design, 3, seed=2024)
+    batch = simulate_trials(design, n_sim=3, seed=2024)
     X = np.concatenate([np.ones((3, 5000, 1)), batch.drivers], axis=2)
     truth = design.coefficients("or_cr")
     for firth in (False, True):
@@ -45,7 +45,7 @@ def test_logistic_on_drivers_recovers_or_cr_at_n_5000():
 def test_cox_given_response_group_recovers_hr_pfs_at_n_5000():
     # without deaths before progression the PFS hazard is exactly the Weibull PH model
     design = OFA_LEN_DESIGN.replace(n_patients=5000, death_free_rate_per_month=0.0)
-    batch = simulate_trials(design, 2, seed=7)
+    batch = simulate_trials(design, n_sim=2, seed=7)
     x = np.concatenate([batch.drivers, (batch.group == 1)[..., None], (batch.group == 2)[..., None]], axis=2)
     truth = np.r_[design.coefficients("hr_pfs"), design.hr_response["PR"], design.hr_response["CR"]]
     for k, t in enumerate(truth):
@@ -55,7 +55,7 @@ def test_cox_given_response_group_recovers_hr_pfs_at_n_5000():
 
 
 def test_response_rates_match_the_quadrature_of_the_response_model():
-    batch = simulate_trials(OFA_LEN_DESIGN, 4000, seed=5)
+    batch = simulate_trials(OFA_LEN_DESIGN, n_sim=4000, seed=5)
     rates = marginal_response_rates(OFA_LEN_DESIGN)
     m = batch.n_sim * batch.n
     for code, key in ((2, "cr"), (1, "pr"), (0, "nr")):
@@ -74,7 +74,7 @@ def test_match_response_rates_gives_eight_crs_in_34_on_average():
 def test_measured_features_have_unit_variance_and_the_stated_reliability():
     design = OFA_LEN_DESIGN.replace(n_patients=200, measurement_sd={"nk_function": 1.0}, n_null_features=3,
                                     null_feature_correlation=0.4)
-    batch = simulate_trials(design, 200, seed=9)
+    batch = simulate_trials(design, n_sim=200, seed=9)
     x = batch.feature("nk_function").ravel()
     z = batch.drivers[:, :, DRIVERS.index("nk_function")].ravel()
     assert np.var(x) == pytest.approx(1.0, abs=0.02)
@@ -86,7 +86,7 @@ def test_measured_features_have_unit_variance_and_the_stated_reliability():
 
 
 def test_binary_drivers_take_values_minus_one_and_one():
-    batch = simulate_trials(OFA_LEN_DESIGN.replace(driver_distribution="binary"), 20, seed=1)
+    batch = simulate_trials(OFA_LEN_DESIGN.replace(driver_distribution="binary"), n_sim=20, seed=1)
     assert set(np.unique(batch.drivers)) == {-1.0, 1.0}
 
 
@@ -98,11 +98,11 @@ def test_new_design_fields_are_validated_and_left_out_of_to_dict_at_defaults():
     with pytest.raises(ConfigError, match="driver_distribution"):
         TrialDesign(driver_distribution="uniform")
     with pytest.raises(ConfigError, match="n_sim"):
-        simulate_trials(OFA_LEN_DESIGN, 0)
+        simulate_trials(OFA_LEN_DESIGN, n_sim=0)
 
 
 def test_trial_frame_holds_the_endpoints_and_features_of_one_trial():
-    batch = simulate_trials(OFA_LEN_DESIGN, 3, seed=1)
+    batch = simulate_trials(OFA_LEN_DESIGN, n_sim=3, seed=1)
     frame = batch.trial(2)
     assert list(frame.columns[:4]) == ["cr", "response_group", "pfs_months", "pfs_event"]
     np.testing.assert_array_equal(frame["pfs_months"].to_numpy(), batch.time[2])
@@ -112,7 +112,7 @@ def test_trial_frame_holds_the_endpoints_and_features_of_one_trial():
 def test_binary_driver_response_rates_match_simulation():
     design = OFA_LEN_DESIGN.replace(driver_distribution="binary")
     rates = marginal_response_rates(design)
-    batch = simulate_trials(design, 3000, seed=8)
+    batch = simulate_trials(design, n_sim=3000, seed=8)
     m = batch.n_sim * batch.n
     assert abs(batch.cr.mean() - rates["cr"]) < 4 * np.sqrt(rates["cr"] * (1 - rates["cr"]) / m) * 3
     matched = match_response_rates(design, cr=0.2, pr=0.3)

@@ -29,9 +29,9 @@ def test_response_groups_get_fixed_colours_and_binary_outcomes_follow_them():
     assert group_colors(["CR", "NR"]) == {"CR": "#0072B2", "NR": "#D55E00"}
     assert group_colors([0, 1]) == {0: "#D55E00", 1: "#0072B2"}
     assert group_colors(["a", "b"]) == {"a": PALETTE[0], "b": PALETTE[1]}
-    assert group_colors(["a", "b"], ["red", "green"]) == {"a": "red", "b": "green"}
+    assert group_colors(["a", "b"], colors=["red", "green"]) == {"a": "red", "b": "green"}
     with pytest.raises(ImmuneCorrelatesError, match=r"no colour given for group\(s\) \['b'\]"):
-        group_colors(["a", "b"], {"a": "red"})
+        group_colors(["a", "b"], colors={"a": "red"})
 
 
 @pytest.mark.parametrize("p, text", [(0.0321, "p = 0.032"), (0.5, "p = 0.5"), (0.00099, "p < 0.001"),

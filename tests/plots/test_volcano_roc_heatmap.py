@@ -26,7 +26,7 @@ COUNTS = ["cd3_per_ul", "cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio"
 def screen():
     p = np.array([0.0002, 0.004, 0.03, 0.2, 0.5, 0.9])
     return pd.DataFrame({"feature": list("abcdef"), "estimate": [-1.0, 0.8, 0.3, -0.2, 0.1, 0.05],
-                         "p_value": p, "q_value": adjust_pvalues(p, "fdr_bh")})
+                         "p_value": p, "q_value": adjust_pvalues(p, method="fdr_bh")})
 
 
 def test_volcano_points_are_effect_against_minus_log10_p(screen):
@@ -53,7 +53,7 @@ def test_volcano_without_passing_features_draws_the_first_step_and_names_the_top
     screen["q_value"] = 0.5
     ax = volcano(screen)
     np.testing.assert_allclose(by_gid(ax, "fdr_threshold")[0].get_ydata(), -np.log10(0.05 / 6))
-    assert fdr_threshold(screen["p_value"].to_numpy(), screen["q_value"].to_numpy(), 0.05) == (0.05 / 6, False)
+    assert fdr_threshold(screen["p_value"].to_numpy(), screen["q_value"].to_numpy(), fdr=0.05) == (0.05 / 6, False)
     assert [t.get_text() for t in by_gid(ax, "volcano_label", "texts")] == ["a", "b", "c"]
     assert by_gid(ax, "fdr_label", "texts")[0].get_text() == "FDR 5% (none pass)"
 

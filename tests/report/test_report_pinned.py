@@ -99,7 +99,7 @@ def test_model_rows_are_single_profile_fits_on_the_documented_scale(run, table, 
                                    err_msg=f"{table} {feature}")
         assert row["n"] == fit.nobs and row["n_events"] == fit.n_events
         p.append(fit.pvalues["z"])
-    np.testing.assert_allclose(rows["q_value"], ic.adjust_pvalues(np.array(p), cfg.adjust), rtol=RTOL)
+    np.testing.assert_allclose(rows["q_value"], ic.adjust_pvalues(np.array(p), method=cfg.adjust), rtol=RTOL)
 
 
 def test_screen_rows_use_the_same_convention_as_the_model_tables(run):

@@ -74,7 +74,7 @@ def test_screen_bootstrap_replicates_are_single_fits_and_do_not_depend_on_chunks
     for r in (0, 17):
         ref = fit_cox(_resampled(df, counts[r]), "time", "status", ["f2"], method="firth")
         assert runs[0]["replicates"][r, 2] == pytest.approx(ref.params["f2"], rel=1e-8)
-    lo, hi = percentile_interval(runs[0]["replicates"], 0.05)
+    lo, hi = percentile_interval(runs[0]["replicates"], alpha=0.05)
     np.testing.assert_array_equal(tab["boot_ci_lower"], lo)
     np.testing.assert_array_equal(tab["boot_ci_upper"], hi)
 
@@ -173,7 +173,7 @@ def test_percentile_and_bca_intervals_match_boot_ci_on_lung():
     for row in ref.itertuples():
         a = 1 - row.conf
         if row.type == "percentile":
-            lo, hi = percentile_interval(t[:, None], a)
+            lo, hi = percentile_interval(t[:, None], alpha=a)
         else:
-            lo, hi = bca_interval(np.array([t0]), t[:, None], jack[:, None], a)
+            lo, hi = bca_interval(np.array([t0]), t[:, None], jack[:, None], alpha=a)
         assert lo[0] == pytest.approx(row.lower, rel=1e-9) and hi[0] == pytest.approx(row.upper, rel=1e-9)

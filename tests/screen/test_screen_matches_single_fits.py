@@ -125,7 +125,7 @@ def test_q_values_are_benjamini_hochberg_of_the_p_values(frame, panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
         tab = screen(frame, panel, duration="pfs_months", event="pfs_event", model="cox", adjust="holm")
-    np.testing.assert_allclose(tab["q_value"], adjust_pvalues(tab["p_value"].to_numpy(), "holm"), rtol=0, atol=0)
+    np.testing.assert_allclose(tab["q_value"], adjust_pvalues(tab["p_value"].to_numpy(), method="holm"), rtol=0, atol=0)
     np.testing.assert_allclose(tab["hazard_ratio"], np.exp(tab["estimate"]))
 
 

@@ -91,7 +91,7 @@ def test_zero_weight_rows_are_ignored_and_weights_do_not_change_the_answer():
     y = np.array([0, 0, 0, 1, 1, 1, 1.0])  # the last row breaks the separation
     assert separation_from_arrays(X, y, ["Intercept", "x"]).kind == "none"
     w = np.array([2, 1, 3, 1, 1, 2, 0.0])
-    assert separation_from_arrays(X, y, ["Intercept", "x"], w).kind == "complete"
+    assert separation_from_arrays(X, y, ["Intercept", "x"], weights=w).kind == "complete"
 
 
 def test_separation_check_runs_before_the_ml_fit_and_is_kept_on_the_result():

@@ -149,7 +149,7 @@ def _separated_any(X, y):
     from ..stats.separation import separation_from_arrays
 
     names = [f"x{j}" for j in range(X.shape[2])]
-    return np.array([separation_from_arrays(X[b], y[b], names, np.ones(X.shape[1])).separated
+    return np.array([separation_from_arrays(X[b], y[b], names, weights=np.ones(X.shape[1])).separated
                      for b in range(X.shape[0])], dtype=bool)
 
 

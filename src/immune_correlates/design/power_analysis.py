@@ -218,11 +218,11 @@ def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth",
     design = OFA_LEN_DESIGN if design is None else design
     analysis = make_analysis(analysis, feature=feature, alpha=alpha)
     n = int(design.n_patients if n_patients is None else n_patients)
-    batch = simulate_trials(design, n_sim, seed, n_patients=n)
+    batch = simulate_trials(design, n_sim=n_sim, seed=seed, n_patients=n)
     out = analysis.evaluate(batch)
     out0 = None
     if null:
-        out0 = analysis.evaluate(simulate_trials(analysis.null_design(design), n_sim, seed, n_patients=n))
+        out0 = analysis.evaluate(simulate_trials(analysis.null_design(design), n_sim=n_sim, seed=seed, n_patients=n))
     truth = analysis.true_value(design) if true_value is None else float(true_value)
     rows = _rows(analysis, out, out0, truth)
     table = pd.DataFrame(rows, columns=_COLUMNS)

@@ -136,7 +136,7 @@ def _draw_block(design: TrialDesign, n: int, rng: np.random.Generator, c: int) -
             "response_time": response}
 
 
-def simulate_trials(design: TrialDesign | None = None, n_sim: int = 1000, seed: int | None = None, *,
+def simulate_trials(design: TrialDesign | None = None, *, n_sim: int = 1000, seed: int | None = None,
                     n_patients: int | None = None) -> TrialBatch:
     """Draw ``n_sim`` trials of a design as patient-level arrays.
 

@@ -39,7 +39,7 @@ def large_sample_value(analysis, design: TrialDesign, family: str) -> float:
         return 0.0
     key = (repr(sorted(design.to_dict().items())), repr(dataclasses.replace(analysis, alpha=0.05)))
     if key not in _CACHE:
-        batch = simulate_trials(design, 1, seed=_TRUTH_SEED, n_patients=TRUTH_N[family])
+        batch = simulate_trials(design, n_sim=1, seed=_TRUTH_SEED, n_patients=TRUTH_N[family])
         if family == "logistic":
             X, y = analysis._design_matrix(batch)
             fit = _fits.logistic_trials(X, y, firth=False)

@@ -164,7 +164,7 @@ def default_pair(levels: Sequence) -> tuple:
     return tuple(levels[:2])
 
 
-def group_colors(levels: Sequence, colors: Mapping | Sequence | None = None) -> dict:
+def group_colors(levels: Sequence, *, colors: Mapping | Sequence | None = None) -> dict:
     """Colour of each group label.
 
     Colours carry meaning: a responding group (``CR``, ``1``, ``True``,

@@ -98,7 +98,7 @@ def cumulative_incidence(
             raise ImmuneCorrelatesError("cumulative_incidence: give duration and event columns with a DataFrame.")
         ci = ci_estimate(data, duration, event, group=group, cause=cause, missing=missing)
     levels = order_groups(ci.groups)
-    palette = group_colors(levels, colors) if group is not None else {levels[0]: "#000000"}
+    palette = group_colors(levels, colors=colors) if group is not None else {levels[0]: "#000000"}
     names = {g: str((group_labels or {}).get(g, g)) for g in levels}
     t_max = float(ci.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)

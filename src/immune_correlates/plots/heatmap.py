@@ -19,7 +19,7 @@ __all__ = ["correlation_heatmap", "correlation_order"]
 METHODS = ("spearman", "pearson", "kendall")
 
 
-def correlation_order(corr: pd.DataFrame, linkage: str = "average") -> list[int]:
+def correlation_order(corr: pd.DataFrame, *, linkage: str = "average") -> list[int]:
     """Leaf order of a hierarchical clustering on the distance ``1 - r``.
 
     Average linkage with optimal leaf ordering (Bar-Joseph et al. 2001), so
@@ -110,7 +110,7 @@ def correlation_heatmap(
     if corr.isna().to_numpy().any():
         pairs = [(a, b) for a in features for b in features if a < b and np.isnan(corr.loc[a, b])]
         raise ImmuneCorrelatesError(f"{caller}: too few patients with both values for {pairs[:5]}.")
-    order = correlation_order(corr, linkage) if cluster else list(range(len(features)))
+    order = correlation_order(corr, linkage=linkage) if cluster else list(range(len(features)))
     ordered = corr.iloc[order, order]
     names = [(labels or {}).get(f, f) for f in ordered.index]
     annotate = len(features) <= 12 if annotate is None else annotate

@@ -251,7 +251,7 @@ def response_boxplot(
     values = pd.to_numeric(kept[feature]).to_numpy(dtype=float)
     labels_of = kept[group].to_numpy()
     samples = [values[labels_of == g] for g in levels]
-    palette = group_colors(levels, colors)
+    palette = group_colors(levels, colors=colors)
     names = group_names(group, levels, group_labels)
     n_groups = len(levels)
 

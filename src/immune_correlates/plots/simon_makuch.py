@@ -96,7 +96,7 @@ def simon_makuch(
     ticks = ticks[ticks >= start_at] if start_at > 0 and times is None else ticks
     if start_at > 0 and times is None:
         ticks = np.unique(np.r_[start_at, ticks])
-    palette = group_colors([0, 1], colors)
+    palette = group_colors([0, 1], colors=colors)
     names = {0: labels[0], 1: labels[1]}
     ax = new_axes(ax, figsize=(5.6, 4.0 + (0.6 if at_risk else 0)))
     with house_style():

@@ -264,7 +264,7 @@ def kaplan_meier(
         km = km_estimate(data, duration, event, group=group, conf_type=conf_type, alpha=alpha, missing=missing)
     grouped = group is not None and km.groups != ["all"]
     levels = order_groups(km.groups)
-    palette = group_colors(levels, colors) if grouped else {g: "#000000" for g in levels}
+    palette = group_colors(levels, colors=colors) if grouped else {g: "#000000" for g in levels}
     names = group_names(group, levels, group_labels) if grouped else {g: str(g) for g in levels}
     t_max = float(km.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)

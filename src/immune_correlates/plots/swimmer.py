@@ -98,7 +98,7 @@ def swimmer(
     y = np.arange(n, dtype=float)
     died = kept[event].to_numpy(float) == 1
     levels = order_groups(group_levels(kept[group])) if group else []
-    palette = group_colors(levels, colors) if group else {}
+    palette = group_colors(levels, colors=colors) if group else {}
     names = group_names(group, levels, group_labels) if group else {}
     bar_color = [palette[g] for g in kept[group]] if group else ["#7F7F7F"] * n
 

@@ -20,7 +20,7 @@ EFFECT_COLUMNS = {
 }
 
 
-def fdr_threshold(p: np.ndarray, q: np.ndarray, fdr: float) -> tuple[float, bool]:
+def fdr_threshold(p: np.ndarray, q: np.ndarray, *, fdr: float) -> tuple[float, bool]:
     """The p-value cut that matches ``q <= fdr``, and whether any feature passes.
 
     With adjusted p-values monotone in p (Benjamini-Hochberg, Holm,
@@ -31,7 +31,7 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, fdr: float) -> tuple[float, bool
     Examples
     --------
     >>> import numpy as np
-    >>> fdr_threshold(np.array([0.001, 0.02, 0.4]), np.array([0.003, 0.03, 0.4]), 0.05)
+    >>> fdr_threshold(np.array([0.001, 0.02, 0.4]), np.array([0.003, 0.03, 0.4]), fdr=0.05)
     (0.02, True)
     """
     ok = np.isfinite(p) & np.isfinite(q)
@@ -244,7 +244,7 @@ def volcano(
     qv = rows[q].to_numpy(dtype=float)
     y = -np.log10(np.clip(pv, np.finfo(float).tiny, 1.0))
     sig = np.isfinite(qv) & (qv <= fdr)
-    cut, any_pass = fdr_threshold(pv, qv, fdr)
+    cut, any_pass = fdr_threshold(pv, qv, fdr=fdr)
 
     ax = new_axes(ax, figsize=(4.8, 4.0))
     with house_style():

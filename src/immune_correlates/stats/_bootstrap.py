@@ -68,7 +68,7 @@ def norm_inter(t: np.ndarray, probs) -> np.ndarray:
     return out
 
 
-def percentile_interval(boot: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+def percentile_interval(boot: np.ndarray, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of each column of ``boot`` (``(R, m)``, NaN = failed replicate).
 
     The ``alpha/2`` and ``1 - alpha/2`` quantiles by :func:`norm_inter`, as
@@ -80,7 +80,7 @@ def percentile_interval(boot: np.ndarray, alpha: float = 0.05) -> tuple[np.ndarr
     return ends[:, 0], ends[:, 1]
 
 
-def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, alpha: float = 0.05):
+def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha: float = 0.05):
     """Bias-corrected and accelerated interval, as ``boot.ci(type = "bca", L = jackknife influence)``.
 
     ``z0 = qnorm(mean(boot < theta))``, acceleration
@@ -190,7 +190,7 @@ def bootstrap_coefficients(design: Design, idx, firth, n_boot: int, *, seed=None
         warnings.simplefilter("ignore", RuntimeWarning)
         se = np.nanstd(boot, axis=0, ddof=1)
     if kind == "percentile":
-        lo, hi = percentile_interval(boot, alpha)
+        lo, hi = percentile_interval(boot, alpha=alpha)
     else:
         theta, _ = fit_weighted(design, idx, firth, np.ones((idx.size, n)))
         jack = np.full((n, idx.size), np.nan)
@@ -199,6 +199,6 @@ def bootstrap_coefficients(design: Design, idx, firth, n_boot: int, *, seed=None
         used = design.avail[models][:, np.argsort(design.order)] * (1.0 - W) > 0
         est, _ = fit_weighted(design, models, np.tile(firth, n), W)
         jack[:] = np.where(used.any(axis=1), est, np.nan).reshape(n, idx.size)
-        lo, hi = bca_interval(theta, boot, jack, alpha)
+        lo, hi = bca_interval(theta, boot, jack, alpha=alpha)
     return {"boot_se": se, "boot_ci_lower": lo, "boot_ci_upper": hi,
             "n_failed": np.sum(np.isnan(boot), axis=0), "replicates": boot}

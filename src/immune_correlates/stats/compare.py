@@ -192,7 +192,7 @@ def compare_groups(
             notes.append(f"{feat}: {', '.join(map(str, ids))}")
         rows.append(row)
     out = pd.DataFrame(rows)
-    out.insert(out.columns.get_loc("p_value") + 1, "q_value", adjust_pvalues(out["p_value"].to_numpy(), adjust))
+    out.insert(out.columns.get_loc("p_value") + 1, "q_value", adjust_pvalues(out["p_value"].to_numpy(), method=adjust))
     if len(excluded_group):
         notes.insert(0, f"{group}: {', '.join(map(str, excluded_group['patient_id']))}")
     if notes:

@@ -167,7 +167,7 @@ def detect_separation(
     ('complete', ('Intercept', 'nk'))
     """
     prepared = _prepare(data, outcome, covariates, None, missing, "detect_separation", formula)
-    return separation_from_arrays(prepared.X, prepared.y, prepared.names, prepared.w)
+    return separation_from_arrays(prepared.X, prepared.y, prepared.names, weights=prepared.w)
 
 
 def fit_logistic(
@@ -287,7 +287,7 @@ def fit_logistic(
         raise ModelError(f"{caller}: the model needs an intercept; remove '-1' / '0 +' from the formula.")
     _check_design(X[w > 0], prep.design, caller)
     firth = method == "firth"
-    sep = separation_from_arrays(X, y, names, w)
+    sep = separation_from_arrays(X, y, names, weights=w)
     notes: list[str] = []
     flat_tol = None
     which = ", ".join(prep.design.describe(t) if t != INTERCEPT else t for t in sep.infinite_terms)

@@ -16,7 +16,7 @@ _ALIASES = {"bh": "fdr_bh", "fdr": "fdr_bh", "BH": "fdr_bh", None: "none"}
 ADJUST_OPTIONS = Options(*ADJUST_METHODS, *_ALIASES)
 
 
-def adjust_pvalues(p, method: str = "fdr_bh"):
+def adjust_pvalues(p, *, method: str = "fdr_bh"):
     """Adjust p-values for multiple testing; missing p-values stay missing.
 
     Parameters
@@ -41,7 +41,7 @@ def adjust_pvalues(p, method: str = "fdr_bh"):
 
     Examples
     --------
-    >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03], "holm").round(3).tolist()
+    >>> adjust_pvalues([0.01, 0.04, float("nan"), 0.03], method="holm").round(3).tolist()
     [0.03, 0.06, nan, 0.06]
     """
     validate("adjust_pvalues", "method", method, ADJUST_OPTIONS)

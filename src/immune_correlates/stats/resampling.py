@@ -127,10 +127,10 @@ def bootstrap_discrimination(data, score, *, outcome=None, duration=None, event=
     theta = float(_measure(s[None] * sgn, None, ep, reverse)[0])
     W = bootstrap_counts(replicate_seeds(seed, n_boot), n)
     boot = _measure(np.broadcast_to(s * sgn, W.shape), W, ep, reverse)
-    lo, hi = percentile_interval(boot[:, None], alpha)
+    lo, hi = percentile_interval(boot[:, None], alpha=alpha)
     if ci == "bca":
         jack = _measure(np.broadcast_to(s * sgn, (n, n)), 1.0 - np.eye(n), ep, reverse)
-        lo, hi = bca_interval(np.array([theta]), boot[:, None], jack[:, None], alpha)
+        lo, hi = bca_interval(np.array([theta]), boot[:, None], jack[:, None], alpha=alpha)
     return DiscriminationBootstrap("auc" if "y" in ep else "c_index", theta, float(lo[0]), float(hi[0]),
                                    float(np.nanstd(boot, ddof=1)), n_boot, ci, alpha, boot)
 

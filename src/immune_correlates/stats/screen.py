@@ -386,7 +386,7 @@ def screen(
         cols[f"{ratio}_ci_lower"] = np.exp(lower)
         cols[f"{ratio}_ci_upper"] = np.exp(upper)
     cols["p_value"] = pval
-    cols["q_value"] = adjust_pvalues(pval, adjust)
+    cols["q_value"] = adjust_pvalues(pval, method=adjust)
     cols["method"] = method
     cols["test"] = test
     cols["n"] = n_used

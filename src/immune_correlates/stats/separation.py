@@ -97,7 +97,7 @@ def _lp_max(c: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray, bounds) -> float:
 
 
 def separation_from_arrays(
-    X: np.ndarray, y: np.ndarray, names: Sequence[str], weights: np.ndarray | None = None
+    X: np.ndarray, y: np.ndarray, names: Sequence[str], *, weights: np.ndarray | None = None
 ) -> SeparationResult:
     """Separation check on a design matrix (intercept column included).
 

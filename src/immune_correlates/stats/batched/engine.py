@@ -99,7 +99,7 @@ def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
     X = design.X[idx]
     if design.p == 2:
         return blog.separated_univariable(X[:, :, 1], design.y, w)
-    return np.array([separation_from_arrays(X[b], design.y, design.names, w[b]).separated
+    return np.array([separation_from_arrays(X[b], design.y, design.names, weights=w[b]).separated
                      for b in range(len(idx))], dtype=bool)
 
 
