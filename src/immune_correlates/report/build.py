@@ -17,6 +17,7 @@ import pandas as pd
 
 from ..data.pseudonymize import pseudonymize as _pseudonymize
 from ..errors import MissingDataWarning
+from ..features.labels import column_label
 from .config import AnalysisConfig
 from .docx import tables_docx
 from .figures import export_figures, make_figures
@@ -113,7 +114,7 @@ def _comparison(res, figs):
     cfg = res.config
     levels = res.objects.get("compare_levels")
     shown = format_comparison(res.tables["comparison"], levels) if levels else None
-    return {"title": f"Groups of {cfg.group} compared",
+    return {"title": f"Groups of {column_label(cfg.group).lower()} compared",
             "text": _note(res, "comparison") or f"Features compared between groups of {cfg.group}; p-values "
                                                  f"adjusted across features by {cfg.adjust}.",
             "tables": _tab(res, "comparison", shown) + _tab(res, "all_groups"), "figures": _fig(figs, "response_panel")}
@@ -122,7 +123,7 @@ def _comparison(res, figs):
 def _logistic(res, figs):
     cfg = res.config
     shown = format_model_table(res.tables["logistic_cr"], "odds_ratio") if "logistic_cr" in res.tables else None
-    return {"title": f"{cfg.binary}: logistic models",
+    return {"title": f"{column_label(cfg.binary)}: logistic models",
             "text": _note(res, "logistic") or f"Outcome {cfg.binary}; {cfg.logistic} logistic regression, "
                                                f"{covariate_phrase(cfg.adjustment_terms)}; {_ci_words(cfg)}.",
             "tables": _tab(res, "logistic_cr", shown), "figures": _fig(figs, "forest_logistic")}
@@ -131,7 +132,7 @@ def _logistic(res, figs):
 def _survival(res, figs):
     cfg = res.config
     shown = format_model_table(res.tables["cox_pfs"], "hazard_ratio") if "cox_pfs" in res.tables else None
-    return {"title": f"{cfg.duration}: survival",
+    return {"title": f"{column_label(cfg.duration)}: survival",
             "text": _note(res, "cox", "kaplan_meier") or f"Duration {cfg.duration}, event {cfg.event}; Cox "
                                                          f"{cfg.cox}, {covariate_phrase(cfg.adjustment_terms)}; "
                                                          f"{_ci_words(cfg)}.",

@@ -11,6 +11,8 @@ import math
 
 import pandas as pd
 
+from ..features.labels import column_label
+
 __all__ = ["SUMMARY_LABELS", "format_summary", "format_model_table", "format_comparison"]
 
 SUMMARY_LABELS = {
@@ -102,7 +104,7 @@ def format_model_table(table: pd.DataFrame, ratio: str) -> pd.DataFrame:
     """One model row per feature: ``Feature``, ``Scale``, ``n``, ``Events``, ratio with CI, ``p``, ``q``."""
     name = "Odds ratio (95% CI)" if ratio == "odds_ratio" else "Hazard ratio (95% CI)"
     out = pd.DataFrame({
-        "Feature": table["feature"], "Scale": table.get("scale", ""), "n": table["n"], "Events": table["n_events"],
+        "Feature": table["feature"].map(column_label), "Scale": table.get("scale", ""), "n": table["n"], "Events": table["n_events"],
         name: [_ratio(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)],
         "p": table["p_value"].map(lambda p: f"{p:.3g}"), "q": table["q_value"].map(lambda p: f"{p:.3g}")})
     if "p_maxt" in table:
@@ -112,7 +114,7 @@ def format_model_table(table: pd.DataFrame, ratio: str) -> pd.DataFrame:
 
 def format_comparison(table: pd.DataFrame, levels) -> pd.DataFrame:
     """Head-to-head rows: ``Feature``, median [Q1, Q3] per group, test, ``p``, ``q``."""
-    out = pd.DataFrame({"Feature": table["feature"]})
+    out = pd.DataFrame({"Feature": table["feature"].map(column_label)})
     for g in levels:
         out[f"{g}: median [Q1, Q3] (n)"] = [
             f"{_num(m)} [{_num(a)}, {_num(b)}] ({int(k)})" if _finite(m) else f"- ({int(k)})"

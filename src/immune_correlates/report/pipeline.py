@@ -30,6 +30,7 @@ from ..data.frame import analysis_frame
 from ..data.summary import trial_summary
 from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning
 from ..features import build_features, dichotomise, log2_transform, scale_per_sd
+from ..features.labels import column_label
 from ..stats.compare import compare_groups
 from ..stats.cutpoint import optimal_cutpoint
 from ..stats.design_matrix import screen_terms
@@ -178,7 +179,8 @@ def _step_table_one(run: _Run) -> None:
     variables += [f for f in run.features if f not in variables]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImmuneCorrelatesWarning)
-        tab = table_one(run.frame, cfg.group, variables)
+        tab = table_one(run.frame, cfg.group, variables,
+                        labels={f: column_label(f) for f in run.features})
     run.tables["table_one"] = tab
     _record_tests(run, tab)
     run.add_record("smd")
@@ -274,24 +276,24 @@ def _adjusted(run: _Run, data: pd.DataFrame) -> tuple[pd.DataFrame, list]:
     return data, list(covs)
 
 
-def _step_logistic(run: _Run) -> None:
-    _check_binary(run)
+def _model_step(run: _Run, family: str, key: str) -> None:
+    """One model per configured feature (the model tables), with the report's inference convention."""
     cfg = run.config
     data, covs = _adjusted(run, run.model_frame)
     table = screen(data, run.features, covariates=covs, adjust=cfg.adjust,
-                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, "logistic"))
-    run.tables["logistic_cr"] = _model_table(run, table, "logistic")
+                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, family))
+    run.tables[key] = _model_table(run, table, family)
     _record_models(run, table)
+
+
+def _step_logistic(run: _Run) -> None:
+    _check_binary(run)
+    _model_step(run, "logistic", "logistic_cr")
 
 
 def _step_cox(run: _Run) -> None:
     _check_events(run)
-    cfg = run.config
-    data, covs = _adjusted(run, run.model_frame)
-    table = screen(data, run.features, covariates=covs, adjust=cfg.adjust,
-                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, "cox"))
-    run.tables["cox_pfs"] = _model_table(run, table, "cox")
-    _record_models(run, table)
+    _model_step(run, "cox", "cox_pfs")
 
 
 def _step_kaplan_meier(run: _Run) -> None:
