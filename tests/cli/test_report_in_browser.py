@@ -46,7 +46,7 @@ def test_report_renders_without_console_errors_and_figures_load(browser, tmp_pat
     severe = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert severe == []
     headings = [h.text for h in browser.find_elements("tag name", "h2")]
-    assert headings[:4] == ["Key findings", "Baseline characteristics", "Trial summary", "Groups of response_group compared"]
+    assert headings[:4] == ["Key findings", "Baseline characteristics", "Trial summary", "Response groups compared"]
     assert "Exploratory analysis of 34 patients" in browser.find_element("tag name", "section").text
     shot = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
     assert browser.save_screenshot(str(shot))

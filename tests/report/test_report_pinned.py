@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import immune_correlates as ic
+from immune_correlates.features.labels import column_label
 from immune_correlates.features import dichotomise
 from immune_correlates.report import AnalysisConfig, run_analysis
 from immune_correlates.report.methods import METHODS, methods_section
@@ -67,8 +68,11 @@ def test_levels_compared_are_the_configured_or_default_ones(run):
 def test_table_one_and_trial_summary_are_the_api(run, cohort):
     t1 = run.tables["table_one"]
     variables = list(t1.loc[t1["level"] == "", "variable"])
-    direct = _quiet(ic.table_one, run.frame, run.config.group, variables)
+    # the report labels its features for people (the catalogue's labels)
+    labels = {f: column_label(f) for f in run.features}
+    direct = _quiet(ic.table_one, run.frame, run.config.group, variables, labels=labels)
     pd.testing.assert_frame_equal(t1, direct, rtol=RTOL)
+    assert "NK cells" in set(t1["label"])
     assert variables[:6] == ["age", "sex", "del17p", "ighv_unmutated", "prior_therapies", "alc"]
     pd.testing.assert_frame_equal(run.tables["trial_summary"].set_index("metric"), ic.trial_summary(cohort),
                                   rtol=RTOL)

@@ -114,7 +114,7 @@ def _comparison(res, figs):
     cfg = res.config
     levels = res.objects.get("compare_levels")
     shown = format_comparison(res.tables["comparison"], levels) if levels else None
-    return {"title": f"Groups of {column_label(cfg.group).lower()} compared",
+    return {"title": f"{column_label(cfg.group)} groups compared",
             "text": _note(res, "comparison") or f"Features compared between groups of {cfg.group}; p-values "
                                                  f"adjusted across features by {cfg.adjust}.",
             "tables": _tab(res, "comparison", shown) + _tab(res, "all_groups"), "figures": _fig(figs, "response_panel")}
