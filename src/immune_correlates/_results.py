@@ -6,7 +6,7 @@ import html
 
 import pandas as pd
 
-__all__ = ["ResultDisplay"]
+__all__ = ["ResultDisplay", "TabledTestDisplay"]
 
 
 class ResultDisplay:
@@ -40,3 +40,15 @@ class ResultDisplay:
             + (f"<ul>{notes}</ul>" if notes else "")
             + "</div>"
         )
+
+
+class TabledTestDisplay(ResultDisplay):
+    """Mixin for a test result with a per-group ``table`` and ``statistic``, ``df``, ``pvalue``."""
+
+    def summary(self) -> pd.DataFrame:
+        """Per-group table with the test's statistic, df and p-value."""
+        out = self.table.copy()
+        out["statistic"] = self.statistic
+        out["df"] = self.df
+        out["p_value"] = self.pvalue
+        return out

@@ -11,7 +11,7 @@ from scipy import stats
 
 from .._missing import complete_cases, row_ids
 from .._params import MISSING, Instance, Interval, check_params
-from .._results import ResultDisplay
+from .._results import TabledTestDisplay
 from ..errors import ImmuneCorrelatesError
 from ._survival_checks import check_durations, event_indicator
 from .kaplan_meier import group_levels
@@ -20,7 +20,7 @@ __all__ = ["logrank_test", "LogrankResult"]
 
 
 @dataclass(frozen=True, repr=False)
-class LogrankResult(ResultDisplay):
+class LogrankResult(TabledTestDisplay):
     """Result of :func:`logrank_test`.
 
     Attributes
@@ -48,14 +48,6 @@ class LogrankResult(ResultDisplay):
     scores: tuple = ()
     strata: str | None = None
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def summary(self) -> pd.DataFrame:
-        """Per-group table with the test's statistic, df and p-value."""
-        out = self.table.copy()
-        out["statistic"] = self.statistic
-        out["df"] = self.df
-        out["p_value"] = self.pvalue
-        return out
 
     def _title(self) -> str:
         kind = "trend test" if self.trend else ("log-rank test" if self.rho == 0 else f"G-rho test (rho={self.rho:g})")

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._results import ResultDisplay
+from .._results import TabledTestDisplay
 from ..errors import ImmuneCorrelatesError
 from .time_dependent import split_at
 
@@ -67,7 +67,7 @@ def group_at_risk(start: np.ndarray, stop: np.ndarray, group: np.ndarray, times,
 
 
 @dataclass(frozen=True, repr=False)
-class MantelByarResult(ResultDisplay):
+class MantelByarResult(TabledTestDisplay):
     """Result of :func:`mantel_byar`.
 
     Attributes
@@ -94,13 +94,6 @@ class MantelByarResult(ResultDisplay):
     risk: pd.DataFrame
     group: str = "responded"
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
-
-    def summary(self) -> pd.DataFrame:
-        out = self.table.copy()
-        out["statistic"] = self.statistic
-        out["df"] = self.df
-        out["p_value"] = self.pvalue
-        return out
 
     def _title(self) -> str:
         return (f"Mantel-Byar test of time-dependent {self.group!r}: chi2 = {self.statistic:.4g} on 1 df, "
