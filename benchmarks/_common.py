@@ -29,6 +29,24 @@ def best_of(fn, repeat=3):
     return best, out
 
 
+def interleaved(fn_a, fn_b, repeat=30):
+    """Time ``fn_a`` and ``fn_b`` back to back ``repeat`` times.
+
+    Returns the best time of each and the median of the per-pair ratios
+    ``a / b``: on a shared machine whose speed drifts, a pair run within a
+    few milliseconds sees the same conditions, so the median ratio is the
+    steadier comparison of the two.
+    """
+    ta, tb = [], []
+    for _ in range(repeat):
+        for fn, out in ((fn_a, ta), (fn_b, tb)):
+            t0 = time.perf_counter()
+            fn()
+            out.append(time.perf_counter() - t0)
+    ta, tb = np.array(ta), np.array(tb)
+    return float(ta.min()), float(tb.min()), float(np.median(ta / tb))
+
+
 def peak_rss_gb() -> float:
     """Peak resident memory of this process so far (GB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2

@@ -5,7 +5,7 @@ Run by hand: ``python benchmarks/bench_parallel.py [n_features] [n_boot] [worker
 of ``n_features`` random features on the bundled cohort's PFS (n = 34), i.e.
 ``n_features x (n_boot + 1)`` Cox fits.  Every worker runs one BLAS thread
 (loky and dask both set it); the parent is limited to one as well.  Each
-configuration is timed twice after a warm-up that starts the workers, and
+configuration is timed three times (best kept) after a warm-up that starts the workers, and
 the bootstrap columns of every run are checked bit for bit against the
 serial run.  Also printed: the same serial run with ``MALLOC_TRIM_THRESHOLD_``
 set as dask sets it in its workers (in a fresh interpreter), to show that
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 import immune_correlates as ic
-from _common import machine_note
+from _common import best_of, machine_note
 
 warnings.simplefilter("ignore")
 M = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
@@ -45,13 +45,9 @@ def run(df, feats, n_jobs):
     return ic.screen(df, feats, duration="t", event="e", model="cox", n_boot=R, seed=7, n_jobs=n_jobs)
 
 
-def timed(fn, repeat=2):
-    best, out = np.inf, None
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = fn()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+def timed(fn, repeat=3):
+    """Best wall time of ``repeat`` calls (after the warm-up), and the last result."""
+    return best_of(fn, repeat)
 
 
 def serial_with_dask_malloc_setting() -> float:

@@ -27,9 +27,12 @@ __all__ = ["complete_cases", "row_ids", "empty_exclusions", "EXCLUSION_COLUMNS"]
 EXCLUSION_COLUMNS = ["patient_id", "reason"]
 
 
+_EMPTY_EXCLUSIONS = pd.DataFrame({"patient_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+
+
 def empty_exclusions() -> pd.DataFrame:
-    """An exclusion table with no rows."""
-    return pd.DataFrame({"patient_id": pd.Series(dtype=object), "reason": pd.Series(dtype=object)})
+    """An exclusion table with no rows (a fresh copy: callers may add to it)."""
+    return _EMPTY_EXCLUSIONS.copy()
 
 
 def row_ids(data: pd.DataFrame) -> pd.Series:
@@ -100,7 +103,6 @@ def complete_cases(
         raise ImmuneCorrelatesError(f"{caller}: missing must be 'drop' or 'raise', got {missing!r}.")
     columns = list(dict.fromkeys(columns))
     _check_columns(data, columns, caller)
-    ids = row_ids(data)
     for col in numeric:
         series = data[col]
         if isinstance(series.dtype, pd.CategoricalDtype) or not (
@@ -109,9 +111,8 @@ def complete_cases(
             converted = pd.to_numeric(series, errors="coerce")
             bad = converted.isna() & series.notna()
             if bad.any():
-                rows = [
-                    {"patient_id": ids[i], "value": series[i]} for i in series.index[bad]
-                ]
+                ids = row_ids(data)
+                rows = [{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]]
                 raise ImmuneCorrelatesError(
                     f"{caller}: column {col!r} must be numeric; these values are not:\n"
                     + format_offenders(rows)
@@ -120,22 +121,24 @@ def complete_cases(
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
         inf = np.isinf(values)
         if inf.any():
+            ids = row_ids(data)  # built only when rows are reported (boxing 10^6 ids takes ~40 ms)
             rows = [{"patient_id": ids.iloc[i], "value": values[i]} for i in np.flatnonzero(inf)]
             raise ImmuneCorrelatesError(
                 f"{caller}: column {col!r} has infinite values:\n"
                 + format_offenders(rows)
                 + "\nReplace them with finite values or leave them empty (missing)."
             )
-    na = data[columns].isna()
+    na = np.column_stack([data[c].isna().to_numpy(dtype=bool) for c in columns]) if columns else (
+        np.zeros((len(data), 0), dtype=bool))
     incomplete = na.any(axis=1)
     if not incomplete.any():
         return data, empty_exclusions()
     reasons = [
-        "missing " + ", ".join(c for c in columns if na.at[idx, c])
-        for idx in na.index[incomplete]
+        "missing " + ", ".join(c for c, gone in zip(columns, row) if gone)
+        for row in na[incomplete]
     ]
     excluded = pd.DataFrame(
-        {"patient_id": ids[incomplete].to_list(), "reason": reasons}
+        {"patient_id": row_ids(data)[incomplete].to_list(), "reason": reasons}
     )
     listing = "; ".join(f"{p} ({r})" for p, r in zip(excluded["patient_id"], excluded["reason"]))
     if incomplete.all():

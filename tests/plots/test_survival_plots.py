@@ -130,3 +130,27 @@ def test_plain_string_response_groups_are_drawn_nr_pr_cr(frame):
     assert at_risk_table(plain, "pfs_months", "pfs_event", "response_group", times=[0]).index.tolist() == GROUPS
     ys = [by_gid(ax, f"at_risk:{g}", "texts")[0].xyann[1] for g in GROUPS]
     assert ys[0] > ys[1] > ys[2]
+
+
+def test_a_computed_curve_log_rank_and_hazard_ratio_draw_the_same_figure_as_the_data(frame):
+    """Computing and drawing are separate: the KM result, the log-rank result and the hazard-ratio table
+    drawn as given show exactly what the one-call median split computes itself."""
+    from immune_correlates.features import split_groups
+    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+
+    def shown(ax):
+        leg = ax.get_legend()
+        return ([leg.get_title().get_text()] + [t.get_text() for t in leg.get_texts()]
+                + sorted(t.get_text() for t in ax.texts), [ln.get_xydata().tolist() for ln in ax.lines])
+
+    direct = kaplan_meier(frame, "pfs_months", "pfs_event", group="nk_per_ul", split="median", hazard_ratio=True)
+    sg = split_groups(frame, "nk_per_ul", among=["pfs_months", "pfs_event"])
+    km = km_fit(sg.frame, "pfs_months", "pfs_event", group=sg.column)
+    lr = logrank_test(sg.frame, "pfs_months", "pfs_event", sg.column)
+    hr = group_hazard_ratios(sg.frame, "pfs_months", "pfs_event", sg.column, levels=sg.levels)
+    drawn = kaplan_meier(km, "pfs_months", logrank=lr, hazard_ratio=hr, risk_labels=sg.short)
+    assert shown(drawn) == shown(direct)
+    title = direct.get_legend().get_title().get_text()
+    assert title.startswith(f"Log-rank {format_p(lr.pvalue)}\nHR {hr['hazard_ratio'].iloc[0]:.2f} (95% CI ")
+    bare = kaplan_meier(km, "pfs_months")  # a result alone: the curves, no test it cannot compute
+    assert bare.get_legend().get_title().get_text() == ""

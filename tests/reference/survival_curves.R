@@ -100,3 +100,12 @@ trend <- function(sd, s) {
 tr <- rbind(ecog_1k = trend(sde, 1:4), ecog_scores = trend(sde, c(0, 1, 2, 5)),
             ecog_strata_1k = trend(sds, 1:4))
 w(data.frame(case = rownames(tr), tr), "logrank_trend.csv")
+
+# Hazard ratio of each ECOG group against ECOG 0 (immune_correlates.stats.hazard_ratios):
+# coxph(Surv(time, event) ~ factor(ph_ecog)), Efron ties, Wald intervals and p-values.
+hr_fit <- coxph(Surv(time, event) ~ factor(ph_ecog), data = lung_df)
+hr_ci <- exp(confint(hr_fit))
+w(data.frame(group = sub("^factor\\(ph_ecog\\)", "", names(coef(hr_fit))), hazard_ratio = exp(coef(hr_fit)),
+             ci_lower = hr_ci[, 1], ci_upper = hr_ci[, 2],
+             p_value = summary(hr_fit)$coefficients[, "Pr(>|z|)"], n = hr_fit$n, n_events = hr_fit$nevent),
+  "hr_lung_ecog.csv")

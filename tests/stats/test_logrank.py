@@ -80,3 +80,17 @@ def test_two_stratification_columns_match_survdiff_with_strata_of_both(lung):
         res = logrank_test(data, "time", "event", "ph_ecog", strata=["sex", "old"])
     _check(res, pd.read_csv(FIX / "logrank_lung_ecog_strata_sex_old.csv"))
     assert res.strata == "sex, old"
+
+
+def test_group_hazard_ratios_match_coxph_with_factor_groups(lung):
+    """coxph(Surv(time, event) ~ factor(ph_ecog)): every ECOG group against ECOG 0."""
+    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+
+    ref = pd.read_csv(FIX / "hr_lung_ecog.csv")
+    with pytest.warns(MissingDataWarning, match="L014"):  # the one patient without ECOG is named
+        res = group_hazard_ratios(lung, "time", "event", "ph_ecog")
+    assert res.attrs["excluded"]["patient_id"].tolist() == ["L014"]
+    assert res["reference"].tolist() == [0.0] * 3 and res["group"].tolist() == [1.0, 2.0, 3.0]
+    for col in ("hazard_ratio", "ci_lower", "ci_upper", "p_value"):
+        np.testing.assert_allclose(res[col], ref[col], rtol=RTOL)
+    assert res["n"].tolist() == ref["n"].tolist() and res["n_events"].tolist() == ref["n_events"].tolist()

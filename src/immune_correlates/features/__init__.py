@@ -19,7 +19,7 @@ from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
 from .populations import population_frequencies
 from .quality import poisson_cv
-from .transforms import dichotomise, log2_features, log2_transform, scale_per_sd
+from .transforms import SplitGroups, dichotomise, log2_features, log2_transform, scale_per_sd, split_groups
 
 __all__ = [
     "axis_label",
@@ -51,4 +51,6 @@ __all__ = [
     "read_flowjo",
     "read_flowjo_workspace",
     "scale_per_sd",
+    "split_groups",
+    "SplitGroups",
 ]

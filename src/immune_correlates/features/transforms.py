@@ -13,19 +13,24 @@ All functions are pure: they return new Series/DataFrames and keep NaN as NaN.
 * ``dichotomise(x, "median" | "tertiles" | cutpoints)``: ``x <= cut`` is the
   lower group (as in maxstat); the median split gives 0/1, tertiles and two
   or more cutpoints give an ordered categorical.
+* ``split_groups(data, feature)``: the same median (or given) split as a
+  labelled two-level column ("NK cells > median (523 cells/µL)"), the
+  grouping that Kaplan-Meier curves, log-rank tests and the report share.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from .._params import Instance, Interval, Options, check_params
 from ..errors import DataQualityWarning, InputError, ParameterError, warn
+from .labels import column_label, column_unit
 
-__all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features"]
+__all__ = ["log2_transform", "scale_per_sd", "dichotomise", "log2_features", "split_groups", "SplitGroups"]
 
 
 def _series(x, name: str | None = None) -> pd.Series:
@@ -151,3 +156,77 @@ def log2_features(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
         off = offset.get(col, 1.0) if isinstance(offset, dict) else offset
         out[prefix + col] = log2_transform(frame[col], offset=off)
     return pd.DataFrame(out, index=frame.index)
+
+
+@dataclass(frozen=True)
+class SplitGroups:
+    """A feature split into two labelled groups (from :func:`split_groups`)."""
+
+    frame: pd.DataFrame = field(repr=False)  #: the data with the group column added
+    column: str  #: name of the group column: ``"<feature> split"``
+    feature: str
+    cut: float  #: values ``<= cut`` form the lower group
+    how: str  #: "median" or "given"
+    levels: tuple[str, str]  #: (lower, upper) group labels, the column's category order
+    short: Mapping[str, str] = field(repr=False)  #: short labels ("≤ 523", "> 523"), e.g. for numbers at risk
+
+
+@check_params(split=(Options("median"), Interval()))
+def split_groups(data: pd.DataFrame, feature: str, *, split="median", among: Sequence[str] = (),
+                 labels: Mapping[str, str] | None = None) -> SplitGroups:
+    """Split a numeric feature at its median (or at a given value) into two labelled groups.
+
+    The cut is :func:`dichotomise`'s (``value <= cut`` is the lower group);
+    the median is taken over the patients complete in ``feature`` and every
+    column of ``among`` (for a survival split: the duration and event
+    columns), so both groups hold patients who enter the analysis.
+
+    Parameters
+    ----------
+    data : DataFrame
+    feature : str
+        Numeric column to split.
+    split : "median" or float
+    among : sequence of str
+        Columns a patient must have for the median.
+    labels : mapping, optional
+        Display names of columns (default: the feature catalogue's).
+
+    Returns
+    -------
+    SplitGroups
+        ``frame`` (``data`` plus the categorical ``column``; patients without
+        a value stay missing), ``cut``, ``levels`` (lower, upper) and
+        ``short`` labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"nk_per_ul": [100.0, 200.0, 300.0, 400.0, None]})
+    >>> sg = split_groups(df, "nk_per_ul")
+    >>> sg.cut, sg.levels[1]
+    (250.0, 'NK cells > median (250 cells/µL)')
+    >>> sg.frame[sg.column].isna().tolist()
+    [False, False, False, False, True]
+    """
+    missing = [c for c in [feature, *among] if c not in data.columns]
+    if missing:
+        raise InputError(f"split_groups: column(s) {missing} are not in the data.", column=missing[0])
+    values = pd.to_numeric(data[feature], errors="coerce")
+    complete = values.notna() & data[list(among)].notna().all(axis=1) if among else values.notna()
+    if split == "median":
+        cut, how = float(values[complete].median()), "median"
+    else:
+        cut, how = float(split), "given"
+    if not np.isfinite(cut):
+        raise InputError(f"split_groups: {feature} has no value to split (every patient is missing it).",
+                         column=feature, hint="Check the column, or give the cut as a number.")
+    name, unit = column_label(feature, labels=labels), column_unit(feature)
+    value = f"{cut:.3g}" + (f" {unit}" if unit and unit not in ("z-score", "index", "ratio") else "")
+    low, high = ((f"{name} \u2264 median ({value})", f"{name} > median ({value})") if how == "median"
+                 else (f"{name} \u2264 {value}", f"{name} > {value}"))
+    upper = dichotomise(values, cut)
+    column = f"{feature} split"
+    groups = pd.Categorical(np.where(upper.isna(), None, np.where(upper == 1.0, high, low)), categories=[low, high])
+    return SplitGroups(data.assign(**{column: groups}), column, feature, cut, how, (low, high),
+                       {low: f"\u2264 {cut:.3g}", high: f"> {cut:.3g}"})

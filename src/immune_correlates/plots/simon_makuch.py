@@ -82,10 +82,9 @@ def simon_makuch(
 
     Examples
     --------
-    >>> import numpy as np, pandas as pd
-    >>> df = pd.DataFrame({"patient_id": range(6), "pfs_months": [2.0, 4, 6, 8, 10, 12],
-    ...                    "pfs_event": [1, 1, 0, 1, 1, 0], "response_months": [np.nan, 1, 2, np.nan, 3, 5]})
-    >>> ax = simon_makuch(df, "pfs_months", "pfs_event")
+    >>> import immune_correlates as ic
+    >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())  # response_months: time of response
+    >>> ax = simon_makuch(frame, "pfs_months", "pfs_event")
     >>> [line.get_gid() for line in ax.get_lines()]
     ['sm:0', 'sm:1']
     """

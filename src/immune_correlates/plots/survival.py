@@ -11,10 +11,11 @@ from matplotlib import ticker
 
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import ENDPOINT_LABELS, column_label, column_unit
-from ..stats.cox import fit_cox
+from ..features.transforms import split_groups
+from ..stats.hazard_ratios import group_hazard_ratios
 from ..stats.kaplan_meier import KaplanMeierResult
 from ..stats.kaplan_meier import kaplan_meier as km_estimate
-from ..stats.logrank import logrank_test
+from ..stats.logrank import LogrankResult, logrank_test
 from ._style import (
     GREY,
     SMALL,
@@ -108,47 +109,14 @@ def at_risk_table(
     return at_risk_counts(km, times)
 
 
-def _split_groups(data: pd.DataFrame, duration: str, event: str, feature: str, split, labels, caller: str):
-    """``data`` with a two-level column splitting ``feature`` at its median (or a given cut), and its names."""
-    if feature not in data.columns:
-        raise ImmuneCorrelatesError(f"{caller}: split needs a feature column; {feature!r} is not in the data.")
-    values = pd.to_numeric(data[feature], errors="coerce")
-    complete = values.notna() & data[duration].notna() & data[event].notna()
-    if split == "median":
-        cut, how = float(values[complete].median()), "median"
-    elif isinstance(split, int | float) and not isinstance(split, bool) and np.isfinite(split):
-        cut, how = float(split), None
-    else:
-        raise ImmuneCorrelatesError(f"{caller}: split must be 'median' or a number, got {split!r}.")
-    name, unit = column_label(feature, labels=labels), column_unit(feature)
-    value = f"{cut:.3g}" + (f" {unit}" if unit and unit not in ("z-score", "index", "ratio") else "")
-    low = f"{name} \u2264 {how} ({value})" if how else f"{name} \u2264 {value}"
-    high = f"{name} > {how} ({value})" if how else f"{name} > {value}"
-    column = f"{feature} split"
-    grouped = data.assign(**{column: pd.Categorical(np.where(values.isna(), None, np.where(values > cut, high, low)),
-                                                    categories=[low, high])})
-    short = {low: f"\u2264 {cut:.3g}", high: f"> {cut:.3g}"}  # at-risk row labels
-    return grouped, column, short
-
-
-def _hazard_ratios(data, duration, event, group, levels, names, alpha, missing) -> str:
-    """Cox hazard ratio of every group against the first, as text lines ("B vs A: HR 0.45 (0.20–0.98)")."""
-    ref = levels[0]
-    frame = data[[duration, event]].copy()
-    dummies = []
-    for i, g in enumerate(levels[1:]):
-        col = f"_hr_group_{i}"
-        frame[col] = np.where(data[group].isna(), np.nan, (data[group] == g).astype(float))
-        dummies.append(col)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingDataWarning)
-        fit = fit_cox(frame, duration, event, dummies, alpha=alpha, missing=missing)
-    ci = fit.conf_int()
+def _hazard_ratio_text(table: pd.DataFrame, names: Mapping, alpha: float) -> str:
+    """Lines "B vs A: HR 0.45 (95% CI 0.20–0.98)" from :func:`group_hazard_ratios`' table."""
     lines = []
-    for col, g in zip(dummies, levels[1:]):
-        hr, lo, hi = np.exp([fit.params[col], ci.loc[col, "lower"], ci.loc[col, "upper"]])
-        prefix = f"{names[g]} vs {names[ref]}: " if len(levels) > 2 else ""
-        lines.append(f"{prefix}HR {hr:.2f} ({100 * (1 - alpha):g}% CI {lo:.2f}\u2013{hi:.2f})")
+    for _, row in table.iterrows():
+        prefix = f"{names.get(row['group'], row['group'])} vs {names.get(row['reference'], row['reference'])}: " \
+            if len(table) > 1 else ""
+        lines.append(f"{prefix}HR {row['hazard_ratio']:.2f} ({100 * (1 - alpha):g}% CI {row['ci_lower']:.2f}"
+                     f"\u2013{row['ci_upper']:.2f})")
     return "\n".join(lines)
 
 
@@ -166,10 +134,11 @@ def kaplan_meier(
     censor_marks: bool = True,
     at_risk: bool = True,
     times: Sequence[float] | None = None,
-    logrank: bool = True,
-    hazard_ratio: bool = False,
+    logrank: bool | LogrankResult = True,
+    hazard_ratio: bool | pd.DataFrame = False,
     median_lines: bool = False,
     group_labels: Mapping | None = None,
+    risk_labels: Mapping | None = None,
     labels: Mapping[str, str] | None = None,
     colors: Mapping | Sequence | None = None,
     xlabel: str | None = None,
@@ -183,9 +152,10 @@ def kaplan_meier(
     ----------
     data : DataFrame or KaplanMeierResult
         One row per patient (e.g. ``ic.analysis_frame(cohort)``), or a fitted
-        :class:`~immune_correlates.stats.kaplan_meier.KaplanMeierResult`
-        (then the log-rank test and hazard ratio, which need the patients,
-        are not drawn).
+        :class:`~immune_correlates.stats.kaplan_meier.KaplanMeierResult`,
+        drawn as it is (pass the log-rank result and hazard-ratio table you
+        computed as ``logrank=`` and ``hazard_ratio=``: the curves alone do
+        not hold the patients to compute them).
     duration, event : str
         Follow-up time and event indicator (``pfs_months``, ``pfs_event``).
     group : str, optional
@@ -208,15 +178,21 @@ def kaplan_meier(
     times : sequence of float, optional
         The x ticks and at-risk times (default: round times up to the last
         follow-up, see :func:`default_times`).
-    logrank : bool
-        Write the log-rank p (two or more groups).
-    hazard_ratio : bool
+    logrank : bool or LogrankResult
+        Write the log-rank p (two or more groups): computed from ``data``
+        (True), or this result of
+        :func:`~immune_correlates.stats.logrank.logrank_test`.
+    hazard_ratio : bool or DataFrame
         Add the Cox hazard ratio (and its Wald interval) of each group against
-        the first to the legend's title.
+        the first to the legend's title: computed from ``data`` (True), or this
+        table of :func:`~immune_correlates.stats.hazard_ratios.group_hazard_ratios`.
     median_lines : bool
         Dotted lines to each curve's median, and the median in the legend.
     group_labels, colors : mapping, optional
         Display names and colours of the groups.
+    risk_labels : mapping, optional
+        Row labels of the numbers at risk (default: the group names; with
+        ``split``, the short "≤ cut" / "> cut").
     labels : mapping, optional
         Display names of columns (default: the catalogue's and endpoints' labels).
     xlabel, ylabel, title : str, optional
@@ -260,8 +236,12 @@ def kaplan_meier(
         if split is not None:
             if group is None:
                 raise ImmuneCorrelatesError(f"{caller}: split= needs group= naming the numeric feature to split.")
-            data, group, risk_names = _split_groups(data, duration, event, group, split, labels, caller)
+            if split != "median" and not (isinstance(split, int | float) and not isinstance(split, bool)):
+                raise ImmuneCorrelatesError(f"{caller}: split must be 'median' or a number, got {split!r}.")
+            sg = split_groups(data, group, split=split, among=[duration, event], labels=labels)
+            data, group, risk_names = sg.frame, sg.column, dict(sg.short)
         km = km_estimate(data, duration, event, group=group, conf_type=conf_type, alpha=alpha, missing=missing)
+    risk_names.update(risk_labels or {})
     grouped = group is not None and km.groups != ["all"]
     levels = order_groups(km.groups)
     palette = group_colors(levels, colors=colors) if grouped else {g: "#000000" for g in levels}
@@ -311,13 +291,21 @@ def kaplan_meier(
         ax.set_ylabel(ylabel if ylabel is not None else
                       (f"{endpoint} probability" if endpoint else "Survival probability"))
         legend_title = []
-        if logrank and grouped and k >= 2 and not from_result:
+        if isinstance(logrank, LogrankResult) and grouped and k >= 2:
+            legend_title.append(f"Log-rank {format_p(logrank.pvalue)}")
+        elif not isinstance(logrank, LogrankResult) and logrank and grouped and k >= 2 and not from_result:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingDataWarning)  # kaplan_meier above already warned
                 lr = logrank_test(data, duration, event, group, missing=missing)
             legend_title.append(f"Log-rank {format_p(lr.pvalue)}")
-        if hazard_ratio and grouped and k >= 2 and not from_result:
-            legend_title.append(_hazard_ratios(data, duration, event, group, levels, names, alpha, missing))
+        if isinstance(hazard_ratio, pd.DataFrame) and grouped and k >= 2:
+            legend_title.append(_hazard_ratio_text(hazard_ratio, names, hazard_ratio.attrs.get("alpha", alpha)))
+        elif not isinstance(hazard_ratio, pd.DataFrame) and hazard_ratio and grouped and k >= 2 and not from_result:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", MissingDataWarning)  # kaplan_meier above already warned
+                table = group_hazard_ratios(data, duration, event, group, levels=levels, alpha=alpha,
+                                            missing=missing)
+            legend_title.append(_hazard_ratio_text(table, names, alpha))
         if median_lines and not grouped:
             m = medians.iloc[0]
             text = "Median not reached" if not np.isfinite(m["median"]) else (

@@ -46,11 +46,11 @@ def make_figures(res: AnalysisResults) -> dict:
         out[name] = (fig, (f"Screen of the whole panel against {column_label(endpoint).lower()}: {what} per SD "
                            f"against -log10 p; the line marks BH q = 0.10."))
     kf = cfg.km_feature
-    if "km_frame" not in res.objects:
+    if "km" not in res.objects:
         return out
     fig, ax = plt.subplots(figsize=(8.2, 5.2), layout="constrained")
-    plots.kaplan_meier(res.frame, cfg.duration, cfg.event, group=kf, split="median", hazard_ratio=True,
-                       ax=ax)
+    plots.kaplan_meier(res.objects["km"], cfg.duration, ax=ax, logrank=res.objects["logrank"],
+                       hazard_ratio=res.objects["km_hazard_ratio"], risk_labels=res.objects["km_split"].short)
     out["kaplan_meier"] = (fig, (f"Kaplan-Meier estimates of {column_label(cfg.duration).lower()} by median split "
                                  f"of {column_label(kf)} (cut at {res.objects['km_cut']:.3g}); numbers at risk under "
                                  f"the axis; log-rank p and Cox hazard ratio (Wald interval)."))

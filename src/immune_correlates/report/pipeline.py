@@ -6,7 +6,7 @@ characteristics by group); the two compared groups head to head and all groups
 of the comparison column; one logistic model of the binary endpoint and one
 Cox model of progression-free survival per feature (both through
 :func:`~immune_correlates.screen`, multiplicity-adjusted); Kaplan-Meier curves
-split at the median of a chosen feature (:func:`~immune_correlates.features.dichotomise`)
+split at the median of a chosen feature (:func:`~immune_correlates.features.split_groups`)
 with the log-rank test and the maximally selected log-rank cutpoint; and the
 screen of the whole panel.
 
@@ -28,12 +28,13 @@ import pandas as pd
 
 from ..data.frame import analysis_frame
 from ..data.summary import trial_summary
-from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning
-from ..features import build_features, dichotomise, log2_transform, scale_per_sd
+from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning, MissingDataWarning
+from ..features import build_features, log2_transform, scale_per_sd, split_groups
 from ..features.labels import column_label
 from ..stats.compare import compare_groups
 from ..stats.cutpoint import optimal_cutpoint
 from ..stats.design_matrix import screen_terms
+from ..stats.hazard_ratios import group_hazard_ratios
 from ..stats.kaplan_meier import kaplan_meier
 from ..stats.logrank import logrank_test
 from ..stats.resampling import permutation_test
@@ -304,17 +305,17 @@ def _step_kaplan_meier(run: _Run) -> None:
     if complete[kf].nunique() < 2:
         raise ModelUnavailable(f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
                                "data, so it cannot be split at its median (see the exclusions table).")
-    cut = float(complete[kf].median())
-    above = dichotomise(run.frame[kf], cut)
-    labels = pd.Categorical(above.map({0.0: "at or below median", 1.0: "above median"}),
-                            categories=["at or below median", "above median"])
-    km_frame = run.frame.assign(**{f"{kf}_group": labels})
-    km = kaplan_meier(km_frame, cfg.duration, cfg.event, group=f"{kf}_group", alpha=cfg.alpha)
-    run.objects.update(km=km, km_frame=km_frame, km_cut=cut)
+    split = split_groups(run.frame, kf, among=[cfg.duration, cfg.event])
+    km = kaplan_meier(split.frame, cfg.duration, cfg.event, group=split.column, alpha=cfg.alpha)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)  # the same patients as the curves' exclusions
+        hr = group_hazard_ratios(split.frame, cfg.duration, cfg.event, split.column, levels=split.levels,
+                                 alpha=cfg.alpha)
+    run.objects.update(km=km, km_split=split, km_cut=split.cut, km_hazard_ratio=hr)
     run.tables["km_median_split"] = km.median().reset_index()
-    lr = logrank_test(km_frame, cfg.duration, cfg.event, f"{kf}_group")
+    lr = logrank_test(split.frame, cfg.duration, cfg.event, split.column)
     run.objects["logrank"] = lr
-    run.tables["logrank_median_split"] = pd.DataFrame([{"feature": kf, "cut": cut, "statistic": lr.statistic,
+    run.tables["logrank_median_split"] = pd.DataFrame([{"feature": kf, "cut": split.cut, "statistic": lr.statistic,
                                                         "df": lr.df, "p_value": lr.pvalue}])
     run.exclude("kaplan_meier", km.excluded)
     run.add_record("median_split", "km_median", "logrank")

@@ -108,7 +108,6 @@ def _coerce(rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[
     """Booleans as 0/1, numbers written as text as numbers, unused categories dropped."""
     back = back or {}
     out = rows.copy()
-    ids = row_ids(rows)
     for col in variables:
         if col not in out.columns:
             continue
@@ -125,6 +124,7 @@ def _coerce(rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[
             elif parsed.notna().sum() > parsed.isna().sum():
                 bad = parsed.index[parsed.isna()]
                 name = back.get(col, col)
+                ids = row_ids(rows)
                 raise InputError(
                     f"{caller}: the column is mostly numbers but has values that are not",
                     column=name, rows=[{"patient_id": ids[i], "value": s[i]} for i in bad],
@@ -158,10 +158,10 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
 
     names = tuple(rename(c) for c in mm.columns)
     X = np.asarray(mm, dtype=float)
-    ids = row_ids(rows)
     for j, name in enumerate(names):
         bad = ~np.isfinite(X[:, j])
         if bad.any():
+            ids = row_ids(rows)
             raise InputError(
                 f"{caller}: the model column {name!r} is not finite for these patients",
                 column=name, rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],

@@ -49,11 +49,13 @@ MODELS_PER_CHUNK = 512
 #: temporaries stay in the CPU caches and the Python overhead per block stays small.
 BLOCK_ELEMENTS = 16_384
 
-#: glibc ``mallopt`` parameters and the values used while a block runs in a process started
-#: with ``MALLOC_TRIM_THRESHOLD_`` (dask workers): that variable switches off glibc's dynamic
-#: mmap threshold, so every temporary of 128 KiB or more would be a fresh, zero-filled mapping.
+#: glibc ``mallopt`` parameters and the values used while blocks run.  A batched fit makes
+#: thousands of temporaries of a few MB; below glibc's mmap threshold they are reused from the
+#: heap, above it every one is a fresh, zero-filled mapping (page faults on every element).
+#: glibc's dynamic threshold learns this only slowly (a first call ran ~1.5x slower than the
+#: next), and ``MALLOC_TRIM_THRESHOLD_`` (set by dask for its workers) switches it off.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3
-_HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest (64-bit)
+_HEAP_MMAP_THRESHOLD = 32 * 1024 * 1024  # glibc's largest dynamic value (64-bit)
 _GLIBC_MMAP_DEFAULT = 128 * 1024
 
 #: Tasks per worker: enough to balance uneven workers, few enough that per-task costs vanish.
@@ -151,28 +153,39 @@ def _libc():
     return libc
 
 
+_heap_raised = False
+
+
 @contextlib.contextmanager
 def heap_temporaries():
-    """Let large temporaries come from the heap while blocks run, in a process started with
-    ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers); elsewhere nothing changes.
+    """Let large temporaries come from the heap while blocks run (glibc only).
 
-    Inside, glibc's mmap threshold is raised to its maximum and the trim threshold
-    with it; on leaving, both return to the values the variable implies and free
-    memory is handed back to the system (``malloc_trim``), as dask intends.
+    Inside, glibc's mmap threshold is raised to its dynamic maximum (32 MB) and
+    the trim threshold to twice that.  In a process started with
+    ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers) both return, on
+    leaving, to the values that variable implies and free memory is handed
+    back to the system (``malloc_trim``), as dask intends.  In any other
+    process they stay raised: that is where glibc's own dynamic threshold
+    ends after freeing one 32 MB array, reached at once instead of after a
+    slow first call (at most 64 MB of freed memory is kept for reuse).
     """
+    global _heap_raised
     trim = _trim_threshold_at_start()
-    libc = _libc() if trim is not None else None
-    if libc is None:
+    libc = _libc()
+    if libc is None or (trim is None and _heap_raised):
         yield
         return
     libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_MMAP_THRESHOLD)
     libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_MMAP_THRESHOLD)
+    _heap_raised = True
     try:
         yield
     finally:
-        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
-        libc.mallopt(_M_TRIM_THRESHOLD, trim)
-        libc.malloc_trim(0)
+        if trim is not None:
+            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
+            libc.mallopt(_M_TRIM_THRESHOLD, trim)
+            libc.malloc_trim(0)
+            _heap_raised = False
 
 
 def _task(fn: Callable, job, blocks: list) -> list:
