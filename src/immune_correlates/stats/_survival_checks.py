@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..errors import ImmuneCorrelatesError, plain
 
-__all__ = ["event_indicator", "check_durations", "MAX_LISTED"]
+__all__ = ["event_indicator", "check_durations", "numeric_values", "MAX_LISTED"]
 
 MAX_LISTED = 20
 
@@ -24,10 +24,17 @@ def _listing(ids: pd.Series, values, bad: np.ndarray) -> str:
     return text + (f" and {idx.size - MAX_LISTED} more" if idx.size > MAX_LISTED else "")
 
 
+def numeric_values(values: pd.Series) -> np.ndarray:
+    """Numbers (or booleans) as floats, anything else through ``pd.to_numeric`` (non-numbers become NaN)."""
+    if values.dtype.kind in "fiub":
+        return values.to_numpy(dtype=float, na_value=np.nan)
+    return pd.to_numeric(values, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+
+
 def event_indicator(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
     """Event column as 0/1 floats (booleans accepted); anything else is an error naming patients and values."""
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isin(arr, (0.0, 1.0))
+    arr = numeric_values(values)
+    bad = ~((arr == 0.0) | (arr == 1.0))
     if bad.any():
         raise ImmuneCorrelatesError(
             f"{caller}: event column {column!r} must be 0/1 (0 censored, 1 event); got "

@@ -31,7 +31,7 @@ from ._linalg import covariance
 from ._model import RegressionResult, wald_table
 from ._profile import lr_pvalue, profile_bounds
 from ._entry import entry_times
-from ._survival_checks import check_durations, event_indicator
+from ._survival_checks import check_durations, event_indicator, numeric_values
 from .concordance import ConcordanceResult, concordance_index
 from .cox_firth import constrained_llf, newton
 from .design_matrix import model_data
@@ -143,7 +143,7 @@ def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str,
     Shared by :func:`fit_cox` and the batched screen so both refuse the same inputs.
     """
     status = event_indicator(rows[event], event, caller, ids)
-    time = pd.to_numeric(rows[duration], errors="coerce").to_numpy(float)
+    time = numeric_values(rows[duration])
     check_durations(time, duration, caller, ids)
     w = None
     if weights is not None:

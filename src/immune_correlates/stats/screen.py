@@ -71,7 +71,7 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
     pos = np.array([where.get(f, -1) for f in features], dtype=np.int64)
     if np.any(pos < 0):
         return None
-    block = data.iloc[:, pos]
+    block = data.take(pos, axis=1)
     kinds = {t: (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
              and not isinstance(t, pd.CategoricalDtype) for t in set(block.dtypes)}
     if all(kinds.values()):
@@ -157,8 +157,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     return design, features, ids, excluded, rows, family
 
 
-def _invalid(design: Design) -> list[str]:
-    """Per feature: why no model can be fitted ('' when it can); every check on the whole panel at once."""
+def _invalid(design: Design) -> np.ndarray:
+    """Per feature (object array): why no model can be fitted ("" when it can); all checks on the panel at once."""
     W = design.avail
     X = design.X
     used = W > 0
@@ -191,7 +191,7 @@ def _invalid(design: Design) -> list[str]:
         tol = S.max(axis=-1) * np.maximum(n_used[cand], p) * np.finfo(float).eps  # as numpy's matrix_rank
         deficient = (S > tol[:, None]).sum(axis=-1) < p
         out[cand[deficient]] = "collinear with the covariates"
-    return out.tolist()
+    return out
 
 
 def screen(
@@ -316,8 +316,8 @@ def screen(
         covariates=covariates, missing=missing, entry=entry)
     m, k = len(features), design.coef
     why = _invalid(design)
-    valid = np.array([not r for r in why])
-    notes = [[r] if r else [] for r in why]
+    valid = why == ""
+    notes = {int(j): [why[j]] for j in np.flatnonzero(~valid)}  # feature -> notes; most features have none
     firth = np.full(m, MODELS[model][1] is True)
     flat = np.zeros(m, dtype=bool)
     vi = np.flatnonzero(valid)
@@ -325,7 +325,7 @@ def screen(
         sep = np.zeros(m, dtype=bool)
         sep[vi] = separated(design, vi, design.avail[vi])
         for j in np.flatnonzero(sep):
-            notes[j].append("separation: ML estimates are infinite; " + (
+            notes.setdefault(j, []).append("separation: ML estimates are infinite; " + (
                 "switched to Firth's penalized likelihood" if model == "auto"
                 else 'the ML values only reflect where the iteration stopped (use model="firth")'))
         if model == "auto":
@@ -340,7 +340,7 @@ def screen(
         mono = np.zeros(m, dtype=bool)
         mono[vi] = fit.monotone
         for j in np.flatnonzero(mono):
-            notes[j].append("monotone likelihood: the ML estimate diverges; " + (
+            notes.setdefault(j, []).append("monotone likelihood: the ML estimate diverges; " + (
                 "switched to Firth's penalized partial likelihood" if model == "auto"
                 else 'its value and standard error are meaningless (use model="firth_cox")'))
         if model == "auto" and mono.any():
@@ -373,7 +373,7 @@ def screen(
         for j, (lo_, up_, p_) in zip(vi, prof):
             lower[j], upper[j], pval[j], test[j] = lo_, up_, p_, "lr"
     for j in vi[~conv[vi]]:
-        notes[j].append("the Newton iteration did not converge")
+        notes.setdefault(j, []).append("the Newton iteration did not converge")
     names = ("logistic", "firth") if family == "logistic" else ("cox", "firth_cox")
     method = [names[bool(f)] for f in firth]
     W = design.avail
@@ -391,10 +391,13 @@ def screen(
     cols["test"] = test.tolist()
     cols["n"] = n_used
     cols["n_events"] = n_ev
-    cols["n_excluded"] = [len(e) for e in excluded]
-    cols["excluded"] = [", ".join(map(str, e)) for e in excluded]
+    cols["n_excluded"] = np.array([len(e) for e in excluded], dtype=np.int64)
+    cols["excluded"] = [", ".join(map(str, e)) if e else "" for e in excluded]
     cols["converged"] = conv
-    cols["note"] = ["; ".join(n) for n in notes]
+    note = [""] * m
+    for j, lines in notes.items():
+        note[j] = "; ".join(lines)
+    cols["note"] = note
     if n_boot > 0 and vi.size:
         boot = bootstrap_coefficients(design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci,
                                       n_jobs=n_jobs, progress=progress)

@@ -22,6 +22,7 @@ import numpy as np
 
 from ..cox_firth import BatchObjective, newton_iterate
 from ._cox_eval import CoxBatch, entry_groups, objective, prepare_batch, sort_times
+from .parallel import heap_temporaries
 
 __all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times", "entry_groups"]
 
@@ -89,6 +90,7 @@ def monotone(fit: CoxBatchFit) -> np.ndarray:
     return ~np.isfinite(step) | ((step > 1e-4 * np.maximum(1.0, np.abs(fit.beta))) & (step > 1e-6))
 
 
+@heap_temporaries()
 def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100,
                   entry=None) -> CoxBatchFit:
     """Fit ``B`` Cox models sharing follow-up times and events (Efron ties).

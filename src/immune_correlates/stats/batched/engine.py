@@ -19,6 +19,7 @@ from .._linalg import covariance_batch
 from ..separation import separation_from_arrays
 from . import cox as bcox
 from . import logistic as blog
+from .parallel import heap_temporaries
 
 __all__ = ["Design", "make_design", "FitArrays", "fit_models", "separated", "ELEMENT_BUDGET"]
 
@@ -130,6 +131,7 @@ def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
     return FitArrays(fit.beta, cov, fit.value, fit.converged, fit.n_iter, mono, llf0)
 
 
+@heap_temporaries()
 def fit_models(design: Design, idx, w=None, *, firth=False, flat=False, want_lr=False, tol=1e-10,
                max_iter=100, budget=ELEMENT_BUDGET) -> FitArrays:
     """Fit models ``idx`` (feature indices, with repeats) with case weights ``w`` (``(B, n)``, original order).

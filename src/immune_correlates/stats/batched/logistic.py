@@ -29,6 +29,7 @@ import numpy as np
 from scipy.special import expit
 
 from .._logistic_core import newton_fit
+from .parallel import heap_temporaries
 
 __all__ = ["LogisticBatchFit", "newton", "separated_univariable"]
 
@@ -82,6 +83,7 @@ def _state(beta, X, y, w, firth, Z=None):
     return ll, score, info, newton_m
 
 
+@heap_temporaries()
 def newton(X, y, w=None, *, firth=False, beta0=None, fixed=None, max_iter=100, tol=1e-10, max_step=5.0,
            max_halving=60, flat_tol=None) -> LogisticBatchFit:
     """Maximise the (penalized) log-likelihood of every model of the batch.

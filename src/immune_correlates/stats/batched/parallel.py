@@ -154,33 +154,37 @@ def _libc():
 
 
 _heap_raised = False
+_heap_depth = 0
 
 
 @contextlib.contextmanager
 def heap_temporaries():
-    """Let large temporaries come from the heap while blocks run (glibc only).
+    """Let large temporaries come from the heap while batched fits run (glibc only).
 
     Inside, glibc's mmap threshold is raised to its dynamic maximum (32 MB) and
     the trim threshold to twice that.  In a process started with
     ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers) both return, on
-    leaving, to the values that variable implies and free memory is handed
-    back to the system (``malloc_trim``), as dask intends.  In any other
-    process they stay raised: that is where glibc's own dynamic threshold
-    ends after freeing one 32 MB array, reached at once instead of after a
-    slow first call (at most 64 MB of freed memory is kept for reuse).
+    leaving the outermost block, to the values that variable implies and free
+    memory is handed back to the system (``malloc_trim``), as dask intends.
+    In any other process they stay raised: that is where glibc's own dynamic
+    threshold ends after freeing one 32 MB array, reached at once instead of
+    after a slow first call (at most 64 MB of freed memory is kept for reuse).
+    Nested uses act once, at the outermost level.
     """
-    global _heap_raised
+    global _heap_raised, _heap_depth
     trim = _trim_threshold_at_start()
     libc = _libc()
-    if libc is None or (trim is None and _heap_raised):
+    if libc is None or _heap_depth or (trim is None and _heap_raised):
         yield
         return
     libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_MMAP_THRESHOLD)
     libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_MMAP_THRESHOLD)
     _heap_raised = True
+    _heap_depth += 1
     try:
         yield
     finally:
+        _heap_depth -= 1
         if trim is not None:
             libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
             libc.mallopt(_M_TRIM_THRESHOLD, trim)
