@@ -29,6 +29,8 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
+from ._linalg import solver_inverse
+
 __all__ = [
     "NewtonFit",
     "loglik",
@@ -237,7 +239,7 @@ def newton_fit(
         try:
             delta = np.linalg.solve(sub, sc[..., None])[..., 0]
         except np.linalg.LinAlgError:
-            delta = (np.linalg.pinv(sub) @ sc[..., None])[..., 0]
+            delta = (solver_inverse(sub) @ sc[..., None])[..., 0]  # per model: Moore-Penrose where singular
         # Cap the change of the linear predictor (not of the coefficients), so the iteration does not
         # depend on the units of a covariate: x -> c x gives the same path with beta -> beta / c.
         biggest = np.max(np.abs(np.einsum("bnp,bp->bn", X[idx], delta)), axis=-1, initial=0.0)

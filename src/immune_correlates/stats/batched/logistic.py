@@ -28,6 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
+from .._linalg import solver_inverse
 from .._logistic_core import newton_fit
 from .parallel import heap_temporaries
 
@@ -66,10 +67,7 @@ def _state(beta, X, y, w, firth, Z=None):
         sign, logdet = np.linalg.slogdet(info)
         logdet = np.where(sign > 0, logdet, -np.inf)
         ll = ll + 0.5 * logdet
-        try:
-            J = np.linalg.inv(info)
-        except np.linalg.LinAlgError:
-            J = np.linalg.pinv(info)
+        J = solver_inverse(info)  # Moore-Penrose for a singular model only, inside the iteration
         k = X.shape[-1]
         h = s2 * (Z @ J.reshape(-1, k * k, 1))[..., 0]  # s_i^2 x_i' J x_i
         resid = resid + h * (0.5 - p)
