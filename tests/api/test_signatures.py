@@ -30,12 +30,6 @@ COLUMN_ARGUMENTS = {
     "columns", "paths", "label", "estimate", "lower", "upper",
 }
 
-#: Public functions whose options are still positional (the test below fails for an entry that has become
-#: compliant, so a stale entry cannot linger).  Add one only with the reason, and empty it again.
-PENDING: dict[str, str] = {
-    # functions whose options still need to move after '*' (none left)
-}
-
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.
 EXCEPTIONS = {"dichotomise": {"method"}}
 
@@ -66,15 +60,8 @@ def test_the_walk_covers_the_api():
         assert name in FUNCTIONS
 
 
-@pytest.mark.parametrize("name", sorted(set(FUNCTIONS) - set(PENDING)))
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_options_after_the_column_arguments_are_keyword_only(name):
     offending = [o for o in _positional_options(FUNCTIONS[name]) if o not in EXCEPTIONS.get(name, ())]
     assert not offending, (f"{name}{inspect.signature(FUNCTIONS[name])}: {offending} should come after '*' "
                            "(or, if they are data/column arguments, be named in COLUMN_ARGUMENTS)")
-
-
-@pytest.mark.parametrize("name", sorted(PENDING))
-def test_pending_entries_still_need_the_change(name):
-    if name not in FUNCTIONS:
-        pytest.fail(f"{name} is no longer public: remove it from PENDING")
-    assert _positional_options(FUNCTIONS[name]), f"{name} is now keyword-only: remove it from PENDING"
