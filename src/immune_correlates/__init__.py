@@ -9,15 +9,14 @@ from . import datasets, plots
 from .data import (
     DAYS_PER_MONTH,
     Cohort,
-    SimulatedTrial,
     TrialDesign,
-    analysis_frame,
     derive_endpoints,
     read_cohort,
-    simulate,
-    trial_summary,
 )
 from .design import power, power_curve
+from .design.simulate_cohort import SimulatedTrial, simulate
+from .features.frame import analysis_frame
+from .stats.trial_summary import trial_summary
 from .errors import (
     ConfigError,
     ConvergenceWarning,

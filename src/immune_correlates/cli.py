@@ -173,7 +173,7 @@ def _figure_formats(text: str) -> tuple[str, ...]:
 
 def _print_summary(cohort) -> None:
     """The trial summary as people read it: 70.6% (52.5-84.9), 16.0 months (12.9-26.3)."""
-    from .data.summary import trial_summary
+    from .stats.trial_summary import trial_summary
     from .report.formatting import format_summary
 
     print(format_summary(trial_summary(cohort)).to_string(index=False))
@@ -217,7 +217,7 @@ def _from_workspace(args, files: dict):
 
 def _simulate(args, argv) -> int:
     from .data.design import OFA_LEN_DESIGN
-    from .data.simulate import simulate
+    from .design.simulate_cohort import simulate
 
     design = OFA_LEN_DESIGN if args.n_patients is None else OFA_LEN_DESIGN.replace(n_patients=args.n_patients)
     trial = simulate(design, seed=args.seed)

@@ -1,11 +1,13 @@
-"""Reading, validation, endpoints, simulation and the trial summary."""
+"""Reading and validating cohorts, trial designs and endpoints.
+
+The analysis frame (endpoints joined with features) is built in
+:mod:`immune_correlates.features.frame`, the trial summary estimated in
+:mod:`immune_correlates.stats.trial_summary`, and cohorts are simulated in
+:mod:`immune_correlates.design`.
+"""
 
 from .cohort import Cohort, read_cohort
 from .design import TrialDesign
 from .endpoints import DAYS_PER_MONTH, derive_endpoints
-from .frame import analysis_frame
-from .simulate import SimulatedTrial, simulate
-from .summary import trial_summary
 
-__all__ = ["Cohort", "read_cohort", "TrialDesign", "DAYS_PER_MONTH", "derive_endpoints", "analysis_frame",
-           "SimulatedTrial", "simulate", "trial_summary"]
+__all__ = ["Cohort", "read_cohort", "TrialDesign", "DAYS_PER_MONTH", "derive_endpoints"]

@@ -3,7 +3,7 @@
 ``load_ofa_len()`` returns the synthetic cohort calibrated to the phase 2 trial
 of ofatumumab plus lenalidomide in relapsed/refractory CLL (Vitale et al., Clin
 Cancer Res 2016).  The data are synthetic: made by :func:`immune_correlates.simulate`
-(see ``ofa_len/README.md`` and :mod:`immune_correlates.datasets.make_ofa_len`).
+(see ``ofa_len/README.md`` and :mod:`immune_correlates.design.make_ofa_len`).
 """
 
 from __future__ import annotations

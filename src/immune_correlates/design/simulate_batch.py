@@ -5,7 +5,7 @@
 trial axis: the drivers, the measured features (drivers read out with
 measurement error, plus null features), the response group and progression-
 free survival in months.  It follows the generative model of
-:func:`immune_correlates.data.simulate.draw_patients` (proportional-odds
+:func:`immune_correlates.design.simulate_cohort.draw_patients` (proportional-odds
 response, Weibull proportional-hazards progression, competing death without
 progression, uniform accrual and fixed follow-up; every formula is in
 :mod:`immune_correlates.design.model`, shared with :func:`immune_correlates.simulate`) but keeps times continuous

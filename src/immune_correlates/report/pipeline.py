@@ -26,8 +26,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..data.frame import analysis_frame
-from ..data.summary import trial_summary
+from ..features.frame import analysis_frame
 from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning, MissingDataWarning
 from ..features import build_features, log2_transform, scale_per_sd, split_groups
 from ..features.labels import column_label

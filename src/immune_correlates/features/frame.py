@@ -6,8 +6,9 @@ from collections.abc import Sequence
 
 import pandas as pd
 
+from ..data.endpoints import ENDPOINT_COLUMNS, derive_endpoints
 from ..errors import ImmuneCorrelatesError
-from .endpoints import ENDPOINT_COLUMNS, derive_endpoints
+from .build import derive_features
 
 __all__ = ["analysis_frame", "CLINICAL_COVARIATES"]
 
@@ -52,14 +53,10 @@ def analysis_frame(cohort, features: pd.DataFrame | Sequence[str] | None = None,
         has_data = len(cohort.immunophenotype) or len(cohort.function_assays)
         if not has_data:
             return frame
-        from ..features import derive_features
-
         feats = derive_features(cohort, **feature_options)
     elif isinstance(features, pd.DataFrame):
         feats = features
     else:
-        from ..features import derive_features
-
         names = [features] if isinstance(features, str) else list(features)
         derived = derive_features(cohort, **feature_options)
         unknown = [f for f in names if f not in derived.columns]

@@ -16,11 +16,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..design import model
-from ..design.model import driver_covariance  # noqa: F401  (public here before the model moved to design/)
+from ..data.cohort import read_cohort
+from ..data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
+from ..data.endpoints import DAYS_PER_MONTH
 from ..errors import ConfigError
-from .design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
-from .endpoints import DAYS_PER_MONTH
+from . import model
 from .simulate_immune import simulate_function_assays, simulate_immunophenotype
 
 __all__ = ["simulate", "SimulatedTrial", "draw_patients"]
@@ -61,8 +61,6 @@ class SimulatedTrial:
     @property
     def cohort(self):
         """The tables read and validated by :func:`immune_correlates.read_cohort`."""
-        from .cohort import read_cohort
-
         c = read_cohort(**self.tables)
         c.metadata.update({"design": self.design.to_dict(), "seed": self.seed, "synthetic": True})
         return c

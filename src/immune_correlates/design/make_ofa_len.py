@@ -1,6 +1,6 @@
 """Regenerate the bundled synthetic ofatumumab + lenalidomide cohort, byte for byte.
 
-Run ``python -m immune_correlates.datasets.make_ofa_len`` to rewrite the files
+Run ``python -m immune_correlates.design.make_ofa_len`` to rewrite the files
 in ``src/immune_correlates/datasets/ofa_len/`` (shown as ``data/ofa_len/`` at
 the top of the repository), or ``--check`` to verify that the shipped files are
 exactly what the code produces.
@@ -31,7 +31,8 @@ import pandas as pd
 
 from ..data.design import OFA_LEN_DESIGN
 from ..data.endpoints import DAYS_PER_MONTH
-from ..data.simulate import event_days, simulate
+from ..stats.kaplan_meier import kaplan_meier
+from .simulate_cohort import event_days, simulate
 
 SEED = 20160617
 TARGETS = {
@@ -42,11 +43,10 @@ TARGETS = {
     "median_pfs_days": 487,  # 16 months x 30.4375
     "os_5y": 0.53,
 }
-OUT_DIR = Path(__file__).with_name("ofa_len")
+OUT_DIR = Path(__file__).resolve().parents[1] / "datasets" / "ofa_len"
 
 
 def _km(days: np.ndarray, events: np.ndarray):
-    from ..stats.kaplan_meier import kaplan_meier
 
     frame = pd.DataFrame({"t": days / DAYS_PER_MONTH, "e": events})
     return kaplan_meier(frame, "t", "e")
@@ -104,7 +104,7 @@ def calibrate(truth: pd.DataFrame) -> pd.DataFrame:
 
 
 def build(seed: int = SEED):
-    """The calibrated :class:`~immune_correlates.data.simulate.SimulatedTrial`."""
+    """The calibrated :class:`~immune_correlates.design.simulate_cohort.SimulatedTrial`."""
     return simulate(
         OFA_LEN_DESIGN, seed=seed, exact=True, total_cycles=TARGETS["total_cycles"],
         neutropenia_cycles=TARGETS["neutropenia_cycles"], pneumonia_patients=TARGETS["pneumonia_patients"],

@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from .endpoints import derive_endpoints
+from ..data.endpoints import derive_endpoints
+from .kaplan_meier import kaplan_meier
+from .proportions import binomial_ci
 
 __all__ = ["trial_summary", "NEUTROPENIA_TERMS", "PNEUMONIA_TERMS", "FEBRILE_NEUTROPENIA_TERMS"]
 
@@ -34,9 +37,7 @@ def clustered_proportion_ci(events: np.ndarray, trials: np.ndarray, alpha: float
     logit scale (delta method), so it stays inside (0, 1).  With ``p`` of 0 or 1
     the logit is undefined and the Clopper-Pearson interval of ``K`` of ``M`` is returned.
     """
-    from scipy import stats
 
-    from ..stats.proportions import binomial_ci
 
     k = np.asarray(events, dtype=float)
     m = np.asarray(trials, dtype=float)
@@ -108,8 +109,6 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     >>> round(float(ic.trial_summary(ic.datasets.load_ofa_len()).loc["orr", "value"]), 3)
     0.706
     """
-    from ..stats.kaplan_meier import kaplan_meier
-    from ..stats.proportions import binomial_ci
 
     ep = derive_endpoints(cohort.clinical)
     n = len(ep)
