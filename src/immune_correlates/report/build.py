@@ -18,6 +18,7 @@ import pandas as pd
 from ..data.pseudonymize import pseudonymize as _pseudonymize
 from ..errors import MissingDataWarning
 from ..features.labels import column_label
+from ..plots.response import ADJUST_NAMES
 from .config import AnalysisConfig
 from .docx import tables_docx
 from .figures import export_figures, make_figures
@@ -32,8 +33,22 @@ __all__ = ["make_report", "SECTIONS", "report_tables"]
 
 
 def _ci_words(cfg) -> str:
-    return ("profile-likelihood 95% intervals and likelihood-ratio p-values" if cfg.ci == "profile"
-            else "Wald 95% intervals")
+    level = f"{100 * (1 - cfg.alpha):g}%"
+    return (f"profile-likelihood {level} intervals and likelihood-ratio p-values" if cfg.ci == "profile"
+            else f"Wald {level} intervals")
+
+
+_METHOD_WORDS = {"ml": "maximum-likelihood", "firth": "Firth-penalized"}
+
+
+def _q_words(cfg) -> str:
+    return "unadjusted p-values only" if cfg.adjust == "none" else f"{ADJUST_NAMES.get(cfg.adjust, cfg.adjust)} q-values"
+
+
+def _name(column: str) -> str:
+    """A column's label inside a sentence ("progression-free survival"), keeping acronyms ("NK", "CR")."""
+    label = column_label(column)
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _captions(res: AnalysisResults) -> dict:
@@ -47,22 +62,23 @@ def _captions(res: AnalysisResults) -> dict:
         "trial_summary": "Efficacy and safety: proportions with exact (Clopper-Pearson) 95% intervals; Kaplan-Meier "
                          "estimates for time to event, with their events and patients at risk.",
         "comparison": f"Head to head: {cfg.group} = {levels[0]} against {cfg.group} = {levels[1]}; rank tests, "
-                      f"{cfg.adjust} q-values across features.",
+                      f"{_q_words(cfg)} across features.",
         "all_groups": f"All levels of {cfg.group}: Kruskal-Wallis (and Jonckheere-Terpstra trend when ordered).",
-        "logistic_cr": f"{adj.capitalize()} {cfg.logistic} logistic models of {cfg.binary}, one per feature, with "
-                       f"{_ci_words(cfg)}; {cfg.adjust} q-values.",
-        "cox_pfs": f"{adj.capitalize()} Cox models ({cfg.cox}) of {cfg.duration}, one per feature, with "
-                   f"{_ci_words(cfg)}; {cfg.adjust} q-values.",
-        "km_median_split": f"Median {cfg.duration} by median split of {cfg.km_feature} (Kaplan-Meier).",
+        "logistic_cr": f"{adj.capitalize()} {_METHOD_WORDS.get(cfg.logistic, cfg.logistic)} logistic models of "
+                       f"{_name(cfg.binary)}, one per feature, with {_ci_words(cfg)}; {_q_words(cfg)}.",
+        "cox_pfs": f"{adj.capitalize()} {_METHOD_WORDS.get(cfg.cox, cfg.cox)} Cox models of {_name(cfg.duration)}, "
+                   f"one per feature, with {_ci_words(cfg)}; {_q_words(cfg)}.",
+        "km_median_split": f"Median {_name(cfg.duration)} by median split of {column_label(cfg.km_feature)} "
+                           "(Kaplan-Meier).",
         "logrank_median_split": "Log-rank test of the median split.",
         "cutpoint": "Maximally selected log-rank cutpoint with its Lausen-Schumacher corrected p-value.",
-        "screen_cr": f"Every derived feature against {cfg.binary}: {adj} models with the same convention as the "
-                     f"model tables ({_ci_words(cfg)}), {cfg.adjust} q-values and Westfall-Young maxT "
+        "screen_cr": f"Every derived feature against {_name(cfg.binary)}: {adj} models with the same convention as "
+                     f"the model tables ({_ci_words(cfg)}), {_q_words(cfg)} and Westfall-Young maxT "
                      "permutation-adjusted p-values (p_maxt).",
-        "screen_pfs": f"Every derived feature against {cfg.duration}: {adj} Cox models, {_ci_words(cfg)}, "
-                      f"{cfg.adjust} q-values and Westfall-Young maxT p-values (p_maxt).",
+        "screen_pfs": f"Every derived feature against {_name(cfg.duration)}: {adj} Cox models, {_ci_words(cfg)}, "
+                      f"{_q_words(cfg)} and Westfall-Young maxT p-values (p_maxt).",
         "exclusions": "Every patient left out of a step, with the reason.",
-        "response_landmark": f"Landmark analysis: {cfg.duration} from the landmark of patients event-free at it, "
+        "response_landmark": f"Landmark analysis: {_name(cfg.duration)} from the landmark of patients event-free at it, "
                              "by response by then (Firth Cox hazard ratio, responded vs not, profile interval).",
         "response_landmark_sweep": "The landmark analysis repeated at other landmarks, with numbers at risk.",
         "response_time_dependent": "Response as a time-dependent covariate (counting-process Cox, robust SE "

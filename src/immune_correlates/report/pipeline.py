@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from ..features.frame import analysis_frame
 from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning, MissingDataWarning
 from ..features import build_features, log2_transform, scale_per_sd, split_groups
+from ..features.frame import analysis_frame
 from ..features.labels import column_label
 from ..stats.compare import compare_groups
 from ..stats.cutpoint import optimal_cutpoint
@@ -39,6 +39,7 @@ from ..stats.logrank import logrank_test
 from ..stats.resampling import permutation_test
 from ..stats.screen import screen
 from ..stats.table_one import TABLE_ONE_CLINICAL, table_one
+from ..stats.trial_summary import trial_summary
 from .config import AnalysisConfig
 from .response_time import response_and_survival
 
