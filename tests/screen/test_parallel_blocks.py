@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from immune_correlates.stats import _bootstrap
-from immune_correlates.stats.batched import parallel
+from immune_correlates.stats.batched import fit_cox_batch, parallel
 from immune_correlates.stats.batched.engine import make_design
 from immune_correlates.stats.batched.parallel import group_blocks, model_blocks, run_blocks
 
@@ -89,3 +89,34 @@ def test_processes_started_with_dask_allocator_setting_get_heap_temporaries_and_
     d = make_design("cox", r.lognormal(size=(40, 3)), time=r.exponential(size=40), event=(r.random(40) < .8) * 1.0)
     here = _bootstrap.bootstrap_coefficients(d, [0, 1, 2], False, 30, seed=2)["replicates"]
     assert here.tobytes().hex() == hexed
+
+
+def test_heap_setting_is_made_once_in_ordinary_processes_and_per_outermost_block_under_dask(monkeypatch):
+    """Every batched fit runs under the heap setting: an ordinary process raises glibc's thresholds
+    once and keeps them; a process started as dask starts its workers restores them (and trims) only
+    when the outermost block ends, not after every nested fit."""
+    calls = []
+
+    class FakeLibc:
+        def mallopt(self, param, value):
+            calls.append(("mallopt", param, value))
+
+        def malloc_trim(self, pad):
+            calls.append(("trim", pad))
+
+    monkeypatch.setattr(parallel, "_libc", lambda: FakeLibc())
+    monkeypatch.setattr(parallel, "_heap_raised", False)
+    monkeypatch.setattr(parallel, "_heap_depth", 0)
+    monkeypatch.setattr(parallel, "_trim_threshold_at_start", lambda: None)
+    r = np.random.default_rng(3)
+    x, t, e = r.normal(size=(5, 30, 1)), r.exponential(size=30), np.ones(30)
+    fit_cox_batch(x, t, e)
+    fit_cox_batch(x, t, e)
+    assert calls == [("mallopt", -3, 32 * 1024 * 1024), ("mallopt", -1, 64 * 1024 * 1024)]  # once, never restored
+    calls.clear()
+    monkeypatch.setattr(parallel, "_heap_raised", False)
+    monkeypatch.setattr(parallel, "_trim_threshold_at_start", lambda: 65536)
+    with parallel.heap_temporaries():
+        fit_cox_batch(x, t, e)  # nested: no second setting, no restore inside
+        assert [c[0] for c in calls] == ["mallopt", "mallopt"]
+    assert calls[2:] == [("mallopt", -3, 128 * 1024), ("mallopt", -1, 65536), ("trim", 0)]
