@@ -94,3 +94,13 @@ def test_group_hazard_ratios_match_coxph_with_factor_groups(lung):
     for col in ("hazard_ratio", "ci_lower", "ci_upper", "p_value"):
         np.testing.assert_allclose(res[col], ref[col], rtol=RTOL)
     assert res["n"].tolist() == ref["n"].tolist() and res["n_events"].tolist() == ref["n_events"].tolist()
+
+
+def test_group_hazard_ratios_refuse_patients_outside_the_levels_instead_of_counting_them_as_reference(lung):
+    """A level left out of ``levels=`` would turn its patients into reference patients: an error names them."""
+    from immune_correlates.errors import InputError
+    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+
+    with pytest.warns(MissingDataWarning), pytest.raises(InputError, match="outside levels") as err:
+        group_hazard_ratios(lung, "time", "event", "ph_ecog", levels=[0.0, 1.0, 2.0])
+    assert "ph_ecog" in str(err.value) and err.value.rows == [{"patient_id": "L028", "value": 3.0}]  # the one ECOG 3 patient

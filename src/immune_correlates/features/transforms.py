@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._missing import row_ids
 from .._params import Instance, Interval, Options, check_params
 from ..errors import DataQualityWarning, InputError, ParameterError, warn
 from .labels import column_label, column_unit
@@ -213,6 +214,12 @@ def split_groups(data: pd.DataFrame, feature: str, *, split="median", among: Seq
     if missing:
         raise InputError(f"split_groups: column(s) {missing} are not in the data.", column=missing[0])
     values = pd.to_numeric(data[feature], errors="coerce")
+    text = values.isna() & data[feature].notna()
+    if text.any():  # a value that is not a number is an error, not a patient without a value
+        ids = row_ids(data)
+        raise InputError(f"split_groups: {feature} must be numeric to be split", column=feature,
+                         rows=[{"patient_id": ids[i], "value": data[feature][i]} for i in data.index[text]],
+                         hint="Recode these values as numbers (or leave them empty for missing) and split again.")
     complete = values.notna() & data[list(among)].notna().all(axis=1) if among else values.notna()
     if split == "median":
         cut, how = float(values[complete].median()), "median"

@@ -24,6 +24,7 @@ from ._style import (
     house_style,
     new_axes,
     order_groups,
+    wrap_label,
 )
 from .response import group_names
 
@@ -109,14 +110,22 @@ def at_risk_table(
     return at_risk_counts(km, times)
 
 
-def _hazard_ratio_text(table: pd.DataFrame, names: Mapping, alpha: float) -> str:
-    """Lines "B vs A: HR 0.45 (95% CI 0.20–0.98)" from :func:`group_hazard_ratios`' table."""
+def _short(name, width: int = 26) -> str:
+    """An at-risk row label: one line, cut with an ellipsis past ``width`` (the legend has the full name)."""
+    name = str(name)
+    return name if len(name) <= width else name[:width - 1].rstrip() + "\u2026"
+
+
+def _hazard_ratio_text(table: pd.DataFrame, names: Mapping, alpha: float, width: int = 48) -> str:
+    """Lines "B vs A: HR 0.45 (95% CI 0.20–0.98)" from :func:`group_hazard_ratios`' table, long group
+    names wrapped at ``width`` characters so the legend beside the axes stays narrow."""
     lines = []
     for _, row in table.iterrows():
-        prefix = f"{names.get(row['group'], row['group'])} vs {names.get(row['reference'], row['reference'])}: " \
-            if len(table) > 1 else ""
-        lines.append(f"{prefix}HR {row['hazard_ratio']:.2f} ({100 * (1 - alpha):g}% CI {row['ci_lower']:.2f}"
-                     f"\u2013{row['ci_upper']:.2f})")
+        hr = (f"HR {row['hazard_ratio']:.2f} ({100 * (1 - alpha):g}% CI {row['ci_lower']:.2f}"
+              f"\u2013{row['ci_upper']:.2f})")
+        if len(table) > 1:
+            hr = f"{names.get(row['group'], row['group'])} vs {names.get(row['reference'], row['reference'])}: {hr}"
+        lines.append(wrap_label(hr, width))
     return "\n".join(lines)
 
 
@@ -252,14 +261,20 @@ def kaplan_meier(
         raise ImmuneCorrelatesError(f"{caller}: times must be non-negative, got {ticks.tolist()}.")
     medians = km.median()
     k = len(levels)
-    ax = new_axes(ax, figsize=(7.6 if k > 1 else 5.6, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
+    width = 7.6 if k > 1 else 5.6
+    if grouped:  # a wide legend (long names, hazard ratios of 3+ groups) gets its own room, not the axes'
+        chars = max(len(line) for g in levels for line in wrap_label(names[g], 32).split("\n"))
+        if (isinstance(hazard_ratio, pd.DataFrame) or hazard_ratio) and k > 2:
+            chars = max(chars, min(48, max(len(str(names[g])) + len(str(names[levels[0]])) + 34 for g in levels)))
+        width += 0.07 * max(0, chars - 30)
+    ax = new_axes(ax, figsize=(width, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
     with house_style():
         for g in levels:
             r = km.table[km.table["group"] == g]
             t = np.r_[0.0, r["time"].to_numpy()]
             s = np.r_[1.0, r["survival"].to_numpy()]
             c = palette[g]
-            label = names[g] if grouped else None
+            label = wrap_label(names[g], 32) if grouped else None  # a narrow legend keeps the axes wide
             if median_lines and grouped:
                 med = medians.loc[g, "median"]
                 label += f" (median {med:.1f})" if np.isfinite(med) else " (median not reached)"
@@ -321,7 +336,8 @@ def kaplan_meier(
             if legend_title:
                 leg.get_title().set(fontsize=SMALL + 0.5, gid="logrank")
         if at_risk and ticks.size:
-            row_names = {g: risk_names.get(g, names[g]) for g in levels} if grouped else {levels[0]: ""}
+            row_names = ({g: risk_names.get(g, _short(names[g])) for g in levels} if grouped
+                         else {levels[0]: ""})
             _draw_at_risk(ax, at_risk_counts(km, ticks), palette, row_names)
         if title:
             ax.set_title(title)

@@ -128,16 +128,8 @@ def covariance_batch(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     ok = np.all(np.isfinite(info.reshape(B, -1)), axis=1)
     if info.shape[1] == 0:
         return cov, np.zeros(B, bool)
-    with np.errstate(all="ignore"):
-        idx = np.flatnonzero(ok)
-        try:
-            cov[idx] = np.linalg.inv(info[idx])
-        except np.linalg.LinAlgError:
-            for b in idx:
-                try:
-                    cov[b] = np.linalg.inv(info[b])
-                except np.linalg.LinAlgError:
-                    cov[b] = np.nan
+    idx = np.flatnonzero(ok)
+    cov[idx] = _invert_each(info[idx], singular=lambda m: np.full_like(m, np.nan))
     singular = ~np.all(np.isfinite(cov.reshape(B, -1)), axis=1)
     cov[singular] = np.nan
     return cov, singular
@@ -153,16 +145,22 @@ def solver_inverse(m: np.ndarray) -> np.ndarray:
            [0.25, 0.25]])
     """
     m = np.asarray(m, dtype=float)
+    if m.ndim == 2:
+        return _invert_each(m[None], singular=np.linalg.pinv)[0]
+    return _invert_each(m, singular=np.linalg.pinv)
+
+
+def _invert_each(m: np.ndarray, *, singular) -> np.ndarray:
+    """Inverse of each matrix of a ``(B, p, p)`` stack: one batched call, then one by one only when a
+    matrix is singular, ``singular(matrix)`` standing in for its inverse."""
     with np.errstate(all="ignore"):
         try:
             return np.linalg.inv(m)
         except np.linalg.LinAlgError:
-            if m.ndim == 2:
-                return np.linalg.pinv(m)
             out = np.empty_like(m)
             for b in range(m.shape[0]):
                 try:
                     out[b] = np.linalg.inv(m[b])
                 except np.linalg.LinAlgError:
-                    out[b] = np.linalg.pinv(m[b])
+                    out[b] = singular(m[b])
             return out

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._missing import complete_cases, row_ids
 from .._params import Interval, Options, check_params
-from .._missing import complete_cases
 from ..errors import InputError
 from .cox import fit_cox
 
@@ -67,6 +67,13 @@ def group_hazard_ratios(data: pd.DataFrame, duration: str, event: str, group: st
         levels = (list(present.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype)
                   else sorted(present.unique(), key=lambda v: (str(type(v)), v)))
     levels = list(levels)
+    other = ~values.isin(levels)
+    if other.any():  # such a patient would silently count as the reference group
+        ids = row_ids(rows)
+        raise InputError(f"group_hazard_ratios: {group} has values outside levels={levels}", column=group,
+                         rows=[{"patient_id": ids[i], "value": values[i]} for i in rows.index[other]],
+                         hint="List every group in levels= (the first is the reference), or leave these "
+                              "patients out of the data first.")
     if len(levels) < 2:
         raise InputError(f"group_hazard_ratios: {group} has {len(levels)} group(s); a hazard ratio needs two.",
                          column=group)

@@ -119,9 +119,7 @@ def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
     cb = bcox.prepare_batch(X, w, design.event, design.grp, design.g_start, frequency=True, lo=design.lo)
     fit = bcox.newton(cb, firth=firth, tol=tol, max_iter=max_iter)
     mono = np.zeros(B, bool) if firth else bcox.monotone(fit).any(axis=1)
-    cov = np.full((B, p, p), np.nan)
-    ok = np.all(np.isfinite(fit.info.reshape(B, -1)), axis=1)
-    cov[ok] = _inv(fit.info[ok])
+    cov = _inv(fit.info)  # NaN for non-finite or singular information
     if want_lr:
         free = np.ones(p, dtype=bool)
         free[design.coef] = False
