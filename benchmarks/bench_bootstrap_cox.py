@@ -16,9 +16,9 @@ import numpy as np
 
 import immune_correlates as ic
 from _common import machine_note, peak_rss_gb
-from immune_correlates.stats.batched.engine import make_design
-from immune_correlates.stats.batched.parallel import bootstrap_counts, replicate_seeds
-from immune_correlates.stats.resampling import bootstrap_coefficients
+from immune_correlates.stats.engine.models import make_design
+from immune_correlates.stats.engine.parallel import bootstrap_counts, replicate_seeds
+from immune_correlates.stats.screening.resampling import bootstrap_coefficients
 
 warnings.simplefilter("ignore")
 M, R, SUBSET = 500, 1000, 200

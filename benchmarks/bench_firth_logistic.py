@@ -13,7 +13,7 @@ import numpy as np
 
 import immune_correlates as ic
 from _common import best_of, machine_note
-from immune_correlates.stats.batched.logistic import newton
+from immune_correlates.stats.engine.logistic import newton
 
 warnings.simplefilter("ignore")
 M = 500

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from _common import machine_note, peak_rss_gb, r_coxph
-from immune_correlates.stats.cox import fit_cox
+from immune_correlates.stats.regression.cox import fit_cox
 
 warnings.simplefilter("ignore")
 P = 10

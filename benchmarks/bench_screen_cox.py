@@ -16,7 +16,7 @@ import pandas as pd
 
 import immune_correlates as ic
 from _common import best_of, interleaved, machine_note, r_coxph
-from immune_correlates.stats.batched.cox import fit_cox_batch
+from immune_correlates.stats.engine.cox import fit_cox_batch
 
 warnings.simplefilter("ignore")
 M = 500

@@ -8,10 +8,10 @@ engine (:mod:`immune_correlates.design._fits`): Firth logistic regression of
 CR on ``nk_function`` with the penalized likelihood-ratio test, and ML Cox
 regression of PFS on ``nk_function`` with the Wald test.
 
-Loop: the single-fit functions :func:`~immune_correlates.stats.logistic.fit_logistic`
+Loop: the single-fit functions :func:`~immune_correlates.stats.regression.logistic.fit_logistic`
 (``method="firth", ci="profile"``, which gives the same LR p-value; it also
 computes profile intervals, so a ``ci="wald"`` loop is timed too) and
-:func:`~immune_correlates.stats.cox.fit_cox` (``method="ml"``) on
+:func:`~immune_correlates.stats.regression.cox.fit_cox` (``method="ml"``) on
 ``n_loop`` trials (default 200) whose DataFrames are built before timing;
 the loop time for all trials is extrapolated linearly (x n_sim / n_loop).
 The end-to-end :func:`immune_correlates.design.power` calls (which also fit
@@ -30,8 +30,8 @@ from _common import machine_note
 from immune_correlates.data.design import OFA_LEN_DESIGN
 from immune_correlates.design import power, simulate_trials
 from immune_correlates.design._fits import cox_trials, logistic_trials
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.logistic import fit_logistic
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.logistic import fit_logistic
 
 warnings.simplefilter("ignore")
 

@@ -16,7 +16,7 @@ from .data import (
 from .design import power, power_curve
 from .design.simulate_cohort import SimulatedTrial, simulate
 from .features.frame import analysis_frame
-from .stats.trial_summary import trial_summary
+from .stats.groups.trial_summary import trial_summary
 from .errors import (
     ConfigError,
     ConvergenceWarning,
@@ -61,30 +61,40 @@ from .stats import (
     optimal_cutpoint,
     ph_test,
     screen,
+    CumulativeIncidenceResult,
+    FineGrayResult,
+    GrayTestResult,
+    cumulative_incidence,
+    fit_fine_gray,
+    gray_test,
     table_one,
     simon_makuch,
     split_at,
 )
-from .stats.competing_risks import CumulativeIncidenceResult, cumulative_incidence
-from .stats.fine_gray import FineGrayResult, fit_fine_gray
-from .stats.gray_test import GrayTestResult, gray_test
+from .stats.survival.competing_risks import CumulativeIncidenceResult, cumulative_incidence
+from .stats.survival.fine_gray import FineGrayResult, fit_fine_gray
+from .stats.survival.gray_test import GrayTestResult, gray_test
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "datasets", "plots", "Cohort", "SimulatedTrial", "TrialDesign", "DAYS_PER_MONTH", "analysis_frame", "derive_endpoints",
-    "read_cohort", "simulate", "trial_summary",
-    "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel",
+    # data
+    "Cohort", "DAYS_PER_MONTH", "TrialDesign", "read_cohort", "derive_endpoints", "datasets",
+    # features
+    "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel", "analysis_frame",
     "FlowJoWorkspace", "read_flowjo_workspace", "ics_functions",
-    "CoxResult", "KaplanMeierResult", "LogisticResult", "adjust_pvalues", "binomial_ci", "compare_groups",
-    "concordance_index", "detect_separation", "fit_cox", "fit_logistic", "kaplan_meier", "logrank_test",
-    "optimal_cutpoint", "ph_test", "power", "power_curve", "screen",
-    "ConfigError", "ConvergenceWarning", "DataQualityWarning", "ImmuneCorrelatesError", "ImmuneCorrelatesWarning",
-    "InputError", "MissingDataError", "MissingDataWarning", "ModelError", "MonotoneLikelihoodWarning",
-    "SeparationWarning",
-    "table_one",
-    "ParameterError", "SingularInformationWarning",
+    # statistics
+    "trial_summary", "fit_logistic", "LogisticResult", "detect_separation", "fit_cox", "CoxResult", "ph_test",
+    "concordance_index", "kaplan_meier", "KaplanMeierResult", "logrank_test", "optimal_cutpoint",
+    "split_at", "landmark", "landmark_sweep", "mantel_byar", "simon_makuch",
+    "cumulative_incidence", "CumulativeIncidenceResult", "gray_test", "GrayTestResult", "fit_fine_gray",
+    "FineGrayResult", "compare_groups", "binomial_ci", "table_one", "screen", "adjust_pvalues",
+    # design and simulation
+    "simulate", "SimulatedTrial", "power", "power_curve",
+    # plots
+    "plots",
+    # errors and warnings
+    "ImmuneCorrelatesError", "InputError", "MissingDataError", "ModelError", "ConfigError", "ParameterError",
+    "ImmuneCorrelatesWarning", "ConvergenceWarning", "DataQualityWarning", "MissingDataWarning",
+    "MonotoneLikelihoodWarning", "SeparationWarning", "SingularInformationWarning",
 ]
-__all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
-            "gray_test"]
-__all__ += ["landmark", "landmark_sweep", "mantel_byar", "simon_makuch", "split_at"]

@@ -207,6 +207,10 @@ def check_params(**constraints) -> Callable:
 ALPHA = Interval(0, 1, closed="neither")
 #: ``missing=`` of every function reading a data frame.
 MISSING = Options("drop", "raise")
-#: ``seed=``: None, a non-negative integer or a numpy Generator.
-SEED = (Options(None), Interval(0, None, integer=True), Instance(__import__("numpy").random.Generator,
-                                                                   name="a numpy Generator"))
+#: ``seed=``: None, a non-negative integer, a numpy SeedSequence or a numpy Generator (see ``_seeds``).
+SEED = (
+    Options(None),
+    Interval(0, None, integer=True),
+    Instance(__import__("numpy").random.SeedSequence, __import__("numpy").random.Generator,
+             name="a numpy SeedSequence or Generator"),
+)

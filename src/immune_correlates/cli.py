@@ -173,7 +173,7 @@ def _figure_formats(text: str) -> tuple[str, ...]:
 
 def _print_summary(cohort) -> None:
     """The trial summary as people read it: 70.6% (52.5-84.9), 16.0 months (12.9-26.3)."""
-    from .stats.trial_summary import trial_summary
+    from .stats.groups.trial_summary import trial_summary
     from .report.formatting import format_summary
 
     print(format_summary(trial_summary(cohort)).to_string(index=False))

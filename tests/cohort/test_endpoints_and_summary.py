@@ -105,7 +105,7 @@ def test_written_trial_reads_back_identically(tmp_path):
 
 
 def test_clustered_cycle_interval_matches_hand_computation():
-    from immune_correlates.stats.trial_summary import clustered_proportion_ci
+    from immune_correlates.stats.groups.trial_summary import clustered_proportion_ci
 
     # Three patients: 2 of 4, 0 of 4, 2 of 2 cycles. p = 4/10 = 0.4.
     # residuals k - p m: 2 - 1.6 = 0.4, 0 - 1.6 = -1.6, 2 - 0.8 = 1.2; squares sum 0.16 + 2.56 + 1.44 = 4.16.

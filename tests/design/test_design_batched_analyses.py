@@ -10,11 +10,11 @@ import pytest
 from immune_correlates.data.design import OFA_LEN_DESIGN
 from immune_correlates.design import simulate_trials
 from immune_correlates.design._fits import bh_reject, cox_trials, logistic_trials, logrank_trials, wilcoxon_trials
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.logistic import fit_logistic
-from immune_correlates.stats.logrank import logrank_test
-from immune_correlates.stats.multiplicity import adjust_pvalues
-from immune_correlates.stats.rank_tests import wilcoxon_rank_sum
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.logistic import fit_logistic
+from immune_correlates.stats.survival.logrank import logrank_test
+from immune_correlates.multiplicity import adjust_pvalues
+from immune_correlates.stats.groups.rank_tests import wilcoxon_rank_sum
 
 N_CHECK = 6
 

@@ -9,8 +9,8 @@ from matplotlib.colors import to_rgba
 
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots.forest import forest, forest_table
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.logistic import fit_logistic
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.logistic import fit_logistic
 
 from .conftest import by_gid
 

@@ -134,7 +134,7 @@ def test_volcano_and_forest(n_features, long):
     p = 2 * (1 - __import__("scipy").stats.norm.cdf(np.abs(est / se)))
     table = pd.DataFrame({"feature": names, "estimate": est, "ci_lower": est - 1.96 * se,
                           "ci_upper": est + 1.96 * se, "p_value": p,
-                          "q_value": ic.stats.multiplicity.adjust_pvalues(p, method="fdr_bh"),
+                          "q_value": ic.adjust_pvalues(p, method="fdr_bh"),
                           "n": 34, "n_events": 8, "method": "firth"})
     ax = ic.plots.volcano(table, endpoint="cr", per="SD", annotate=min(10, n_features))
     assert_legible(ax.figure)

@@ -13,7 +13,7 @@ from immune_correlates.plots.response import (
     response_boxplot,
     response_panel,
 )
-from immune_correlates.stats.compare import compare_groups
+from immune_correlates.stats.groups.compare import compare_groups
 
 from .conftest import by_gid
 
@@ -88,7 +88,7 @@ def test_responder_colour_and_direction_do_not_depend_on_label_order(frame, orde
 
 
 def test_brackets_show_pairwise_p_and_q(frame):
-    from immune_correlates.stats.multiplicity import adjust_pvalues
+    from immune_correlates.multiplicity import adjust_pvalues
     ax = response_boxplot(frame, "nk_per_ul", log=True, comparisons=[("CR", "NR"), ("PR", "NR")])
     ps = [compare_groups(frame, ["nk_per_ul"], "response_group", groups=list(p)).iloc[0].p_value
           for p in (("CR", "NR"), ("PR", "NR"))]

@@ -9,8 +9,8 @@ import pytest
 from immune_correlates.errors import MissingDataWarning
 from immune_correlates.plots._style import format_p
 from immune_correlates.plots.survival import at_risk_table, default_times, kaplan_meier
-from immune_correlates.stats.kaplan_meier import kaplan_meier as km_fit
-from immune_correlates.stats.logrank import logrank_test
+from immune_correlates.stats.survival.kaplan_meier import kaplan_meier as km_fit
+from immune_correlates.stats.survival.logrank import logrank_test
 
 from .conftest import by_gid
 
@@ -136,7 +136,7 @@ def test_a_computed_curve_log_rank_and_hazard_ratio_draw_the_same_figure_as_the_
     """Computing and drawing are separate: the KM result, the log-rank result and the hazard-ratio table
     drawn as given show exactly what the one-call median split computes itself."""
     from immune_correlates.features import split_groups
-    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+    from immune_correlates.stats.survival.hazard_ratios import group_hazard_ratios
 
     def shown(ax):
         leg = ax.get_legend()

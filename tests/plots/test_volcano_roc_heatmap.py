@@ -14,8 +14,8 @@ from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots.heatmap import correlation_heatmap
 from immune_correlates.plots.roc import roc
 from immune_correlates.plots.volcano import fdr_threshold, volcano
-from immune_correlates.stats.multiplicity import adjust_pvalues
-from immune_correlates.stats.roc import roc_curve
+from immune_correlates.multiplicity import adjust_pvalues
+from immune_correlates.stats.groups.roc import roc_curve
 
 from .conftest import by_gid
 

@@ -1,4 +1,4 @@
-# Reference bootstrap intervals for immune_correlates.stats.resampling
+# Reference bootstrap intervals for immune_correlates.stats.screening.resampling
 # (percentile_interval, bca_interval).
 #
 # Run from the repository root:  Rscript tests/reference/bootstrap.R

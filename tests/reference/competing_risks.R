@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.competing_risks and .fine_gray.
+# Reference values for immune_correlates.stats.survival.competing_risks and .fine_gray.
 #
 # Run from the repository root:  Rscript tests/reference/competing_risks.R
 # Writes CSV fixtures (17 significant digits) into tests/reference/fixtures/:

@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.cox (fit_cox), .concordance,
+# Reference values for immune_correlates.stats.regression.cox (fit_cox), .concordance,
 # .ph_test and .cox_firth.
 #
 # Run from the repository root:  Rscript tests/reference/cox.R

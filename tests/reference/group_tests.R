@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.rank_tests, .compare,
+# Reference values for immune_correlates.stats.groups.rank_tests, .compare,
 # .multiplicity and .proportions.
 #
 # Run from the repository root:  Rscript tests/reference/group_tests.R

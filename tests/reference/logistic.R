@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.logistic and .separation.
+# Reference values for immune_correlates.stats.regression.logistic and .separation.
 #
 # Run from the repository root:  Rscript tests/reference/logistic.R
 # Writes tests/reference/fixtures/logistic_*.csv (data sets and results, 17

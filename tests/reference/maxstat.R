@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.cutpoint (maximally selected
+# Reference values for immune_correlates.stats.survival.cutpoint (maximally selected
 # log-rank statistics, Lausen & Schumacher 1992; Hothorn & Lausen 2003).
 #
 # Run from the repository root:  Rscript tests/reference/maxstat.R

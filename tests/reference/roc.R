@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.roc (AUC, DeLong and
+# Reference values for immune_correlates.stats.groups.roc (AUC, DeLong and
 # Hanley-McNeil intervals, ROC operating points).
 #
 # Run from the repository root:  Rscript tests/reference/roc.R

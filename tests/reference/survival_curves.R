@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.kaplan_meier and .logrank.
+# Reference values for immune_correlates.stats.survival.kaplan_meier and .logrank.
 #
 # Run from the repository root:  Rscript tests/reference/survival_curves.R
 # Writes CSV fixtures (17 significant digits) into tests/reference/fixtures/:
@@ -101,7 +101,7 @@ tr <- rbind(ecog_1k = trend(sde, 1:4), ecog_scores = trend(sde, c(0, 1, 2, 5)),
             ecog_strata_1k = trend(sds, 1:4))
 w(data.frame(case = rownames(tr), tr), "logrank_trend.csv")
 
-# Hazard ratio of each ECOG group against ECOG 0 (immune_correlates.stats.hazard_ratios):
+# Hazard ratio of each ECOG group against ECOG 0 (immune_correlates.stats.survival.hazard_ratios):
 # coxph(Surv(time, event) ~ factor(ph_ecog)), Efron ties, Wald intervals and p-values.
 hr_fit <- coxph(Surv(time, event) ~ factor(ph_ecog), data = lung_df)
 hr_ci <- exp(confint(hr_fit))

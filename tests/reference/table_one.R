@@ -1,4 +1,4 @@
-# Reference values for immune_correlates.stats.table_one (ic.table_one).
+# Reference values for immune_correlates.stats.groups.table_one (ic.table_one).
 #
 # Run from the repository root:  Rscript tests/reference/table_one.R
 # Base R only (stats). Writes CSV fixtures (17 significant digits) into

@@ -10,8 +10,8 @@ import pytest
 
 from immune_correlates._missing import complete_cases
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning
-from immune_correlates.stats.batched.engine import make_design
-from immune_correlates.stats.screen import _invalid, screen
+from immune_correlates.stats.engine.models import make_design
+from immune_correlates.stats.screening.screen import _invalid, screen
 
 from .conftest import random_cohort
 

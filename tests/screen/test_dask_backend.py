@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 
 import immune_correlates as ic
-from immune_correlates.stats.permutation import permutation_test
-from immune_correlates.stats.screen import screen
+from immune_correlates.stats.screening.permutation import permutation_test
+from immune_correlates.stats.screening.screen import screen
 
 from .conftest import random_cohort
 

@@ -10,10 +10,10 @@ import joblib
 import numpy as np
 import pytest
 
-from immune_correlates.stats import _bootstrap
-from immune_correlates.stats.batched import fit_cox_batch, parallel
-from immune_correlates.stats.batched.engine import make_design
-from immune_correlates.stats.batched.parallel import group_blocks, model_blocks, run_blocks
+from immune_correlates.stats.screening import _bootstrap
+from immune_correlates.stats.engine import fit_cox_batch, parallel
+from immune_correlates.stats.engine.models import make_design
+from immune_correlates.stats.engine.parallel import group_blocks, model_blocks, run_blocks
 
 from .conftest import random_cohort
 
@@ -75,9 +75,9 @@ def test_bootstrap_is_bit_identical_across_jobs_grouping_and_backends(family, mo
 
 
 def test_processes_started_with_dask_allocator_setting_get_heap_temporaries_and_same_numbers():
-    code = ("import numpy as np; from immune_correlates.stats.batched import parallel as p; "
-            "from immune_correlates.stats._bootstrap import bootstrap_coefficients as b; "
-            "from immune_correlates.stats.batched.engine import make_design as m; "
+    code = ("import numpy as np; from immune_correlates.stats.engine import parallel as p; "
+            "from immune_correlates.stats.screening._bootstrap import bootstrap_coefficients as b; "
+            "from immune_correlates.stats.engine.models import make_design as m; "
             "r = np.random.default_rng(1); d = m('cox', r.lognormal(size=(40, 3)), time=r.exponential(size=40), "
             "event=(r.random(40) < .8) * 1.0); print(p._trim_threshold_at_start()); "
             "print(b(d, [0, 1, 2], False, 30, seed=2)['replicates'].tobytes().hex())")

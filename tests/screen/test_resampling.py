@@ -8,16 +8,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from immune_correlates.stats.batched.discrimination import auc_batch, cindex_batch
-from immune_correlates.stats.batched.engine import fit_models, make_design
-from immune_correlates.stats.batched.parallel import bootstrap_counts, replicate_seeds
-from immune_correlates.stats.concordance import concordance_index
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.cutpoint import optimal_cutpoint
-from immune_correlates.stats.logistic import fit_logistic, weighted_auc
-from immune_correlates.stats.resampling import (
+from immune_correlates.stats.engine.discrimination import auc_batch, cindex_batch
+from immune_correlates.stats.engine.models import fit_models, make_design
+from immune_correlates.stats.engine.parallel import bootstrap_counts, replicate_seeds
+from immune_correlates.stats.regression.concordance import concordance_index
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.survival.cutpoint import optimal_cutpoint
+from immune_correlates.stats.regression.logistic import fit_logistic, weighted_auc
+from immune_correlates.stats.screening.resampling import (
     bca_interval, bootstrap_coefficients, maxt_stepdown, optimism_corrected, percentile_interval, permutation_test)
-from immune_correlates.stats.screen import screen
+from immune_correlates.stats.screening.screen import screen
 
 from .conftest import random_cohort
 

@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import MissingDataError, MissingDataWarning, SeparationWarning
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.logistic import fit_logistic
-from immune_correlates.stats.screen import screen
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.logistic import fit_logistic
+from immune_correlates.stats.screening.screen import screen
 
 from .conftest import random_cohort
 
@@ -120,7 +120,7 @@ def test_profile_intervals_equal_fit_logistic_profile(frame):
 
 
 def test_q_values_are_benjamini_hochberg_of_the_p_values(frame, panel):
-    from immune_correlates.stats.multiplicity import adjust_pvalues
+    from immune_correlates.multiplicity import adjust_pvalues
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
@@ -151,8 +151,8 @@ def test_bad_arguments_are_refused_with_a_reason(frame):
 @pytest.mark.parametrize("firth", [False, True])
 def test_large_cohort_path_of_batched_cox_equals_fit_cox(monkeypatch, firth):
     """The segment-sum operators (used for large cohorts) give fit_cox's estimates, with heavy ties."""
-    from immune_correlates.stats.batched import _risk_ops
-    from immune_correlates.stats.batched.cox import fit_cox_batch
+    from immune_correlates.stats.engine import _risk_ops
+    from immune_correlates.stats.engine.cox import fit_cox_batch
 
     monkeypatch.setattr(_risk_ops, "DENSE_LIMIT", 0)
     rng = np.random.default_rng(31)
@@ -161,7 +161,7 @@ def test_large_cohort_path_of_batched_cox_equals_fit_cox(monkeypatch, firth):
     t = np.ceil(rng.exponential(np.exp(-X @ [0.5, -0.3, 0.2])) * 10)  # few distinct times
     e = (rng.random(n) < 0.7).astype(float)
     fit = fit_cox_batch(X, t, e, firth=firth)
-    from immune_correlates.stats.batched._cox_eval import prepare_batch, sort_times
+    from immune_correlates.stats.engine._cox_eval import prepare_batch, sort_times
 
     order, grp, g_start = sort_times(t, e)
     assert isinstance(prepare_batch(X[order][None], np.ones((1, n)), e[order], grp, g_start).ops, _risk_ops.SegmentOps)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning
-from immune_correlates.stats.compare import compare_groups
+from immune_correlates.stats.groups.compare import compare_groups
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6

@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError
-from immune_correlates.stats.cox import fit_cox
+from immune_correlates.stats.regression.cox import fit_cox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 TOL = 1e-8

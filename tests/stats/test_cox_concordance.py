@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError
-from immune_correlates.stats.concordance import ConcordanceResult, concordance_index
-from immune_correlates.stats.cox import fit_cox
+from immune_correlates.stats.regression.concordance import ConcordanceResult, concordance_index
+from immune_correlates.stats.regression.cox import fit_cox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 LUNG3 = ["age", "sex", "ph_ecog"]

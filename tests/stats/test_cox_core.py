@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from immune_correlates.stats import _cox_core as core
+from immune_correlates.stats.engine import cox_core as core
 
 
 def design(seed: int = 0, n: int = 80):

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import MonotoneLikelihoodWarning
-from immune_correlates.stats.cox import fit_cox
+from immune_correlates.stats.regression.cox import fit_cox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6

@@ -18,8 +18,8 @@ from immune_correlates.errors import (
     MissingDataWarning,
     ModelError,
 )
-from immune_correlates.stats._model import RegressionResult
-from immune_correlates.stats.cox import CoxResult, fit_cox
+from immune_correlates.stats.regression._model import RegressionResult
+from immune_correlates.stats.regression.cox import CoxResult, fit_cox
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6
@@ -124,7 +124,7 @@ def test_profile_intervals_bracket_estimate_and_are_near_wald_for_large_sample()
     assert (ci["lower"] < prof.params).all() and (prof.params < ci["upper"]).all()
     np.testing.assert_allclose(ci.to_numpy(), wald.to_numpy(), rtol=0.05, atol=1e-3)
     # each end is where the profile LR statistic crosses chi2_1(0.95)
-    from immune_correlates.stats.cox_firth import constrained_llf
+    from immune_correlates.stats.engine.newton import constrained_llf
 
     for k in range(3):
         for end in ci.iloc[k]:

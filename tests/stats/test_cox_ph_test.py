@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.ph_test import PHTestResult, ph_test
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.ph_test import PHTestResult, ph_test
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6

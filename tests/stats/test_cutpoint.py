@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
-from immune_correlates.stats.cutpoint import optimal_cutpoint
+from immune_correlates.stats.survival.cutpoint import optimal_cutpoint
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 CASES = [

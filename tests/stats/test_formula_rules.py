@@ -15,10 +15,10 @@ from immune_correlates.errors import (
     ModelError,
     SeparationWarning,
 )
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.formula import check_expression
-from immune_correlates.stats.logistic import detect_separation, fit_logistic
-from immune_correlates.stats.screen import screen
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.formula import check_expression
+from immune_correlates.stats.regression.logistic import detect_separation, fit_logistic
+from immune_correlates.stats.screening.screen import screen
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import MissingDataWarning
-from immune_correlates.stats.cox import fit_cox
-from immune_correlates.stats.logistic import fit_logistic
+from immune_correlates.stats.regression.cox import fit_cox
+from immune_correlates.stats.regression.logistic import fit_logistic
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 REF = pd.read_csv(FIX / "formulas_reference.csv", keep_default_na=False)

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
-from immune_correlates.stats.kaplan_meier import kaplan_meier
+from immune_correlates.stats.survival.kaplan_meier import kaplan_meier
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6

@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from immune_correlates.errors import SingularInformationWarning
-from immune_correlates.stats._linalg import (
+from immune_correlates.stats.engine.linalg import (
     aliased_terms,
     covariance,
     covariance_batch,
     solver_inverse,
 )
-from immune_correlates.stats.batched.discrimination import auc_batch
+from immune_correlates.stats.engine.discrimination import auc_batch
 
 
 def _pairwise_auc(s, y, w):
@@ -72,7 +72,7 @@ def test_solver_inverse_falls_back_to_moore_penrose_per_slice():
 def test_one_profile_solver_single_fit_is_the_batch_of_one_and_ends_are_exact_roots():
     from scipy import stats
 
-    from immune_correlates.stats._profile import profile_bounds, profile_intervals
+    from immune_correlates.stats.engine.profile import profile_bounds, profile_intervals
 
     # binomial log-likelihood in the log odds b (k events of n): skewed, not quadratic
     def llf(b, k, n):

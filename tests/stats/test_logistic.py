@@ -19,8 +19,8 @@ from immune_correlates.errors import (
     ModelError,
     SeparationWarning,
 )
-from immune_correlates.stats._logistic_core import modified_score, newton_fit, penalized_loglik
-from immune_correlates.stats.logistic import LogisticResult, fit_logistic
+from immune_correlates.stats.engine.logistic_core import modified_score, newton_fit, penalized_loglik
+from immune_correlates.stats.regression.logistic import LogisticResult, fit_logistic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
-from immune_correlates.stats.logrank import logrank_test
+from immune_correlates.stats.survival.logrank import logrank_test
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 RTOL = 1e-6
@@ -84,7 +84,7 @@ def test_two_stratification_columns_match_survdiff_with_strata_of_both(lung):
 
 def test_group_hazard_ratios_match_coxph_with_factor_groups(lung):
     """coxph(Surv(time, event) ~ factor(ph_ecog)): every ECOG group against ECOG 0."""
-    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+    from immune_correlates.stats.survival.hazard_ratios import group_hazard_ratios
 
     ref = pd.read_csv(FIX / "hr_lung_ecog.csv")
     with pytest.warns(MissingDataWarning, match="L014"):  # the one patient without ECOG is named
@@ -99,7 +99,7 @@ def test_group_hazard_ratios_match_coxph_with_factor_groups(lung):
 def test_group_hazard_ratios_refuse_patients_outside_the_levels_instead_of_counting_them_as_reference(lung):
     """A level left out of ``levels=`` would turn its patients into reference patients: an error names them."""
     from immune_correlates.errors import InputError
-    from immune_correlates.stats.hazard_ratios import group_hazard_ratios
+    from immune_correlates.stats.survival.hazard_ratios import group_hazard_ratios
 
     with pytest.warns(MissingDataWarning), pytest.raises(InputError, match="outside levels") as err:
         group_hazard_ratios(lung, "time", "event", "ph_ecog", levels=[0.0, 1.0, 2.0])

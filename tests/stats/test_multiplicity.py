@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError
-from immune_correlates.stats.multiplicity import adjust_pvalues
+from immune_correlates.multiplicity import adjust_pvalues
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 

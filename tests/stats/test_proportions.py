@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ImmuneCorrelatesError
-from immune_correlates.stats.proportions import binomial_ci, fisher_exact, r_uniroot
+from immune_correlates.stats.groups.proportions import binomial_ci, fisher_exact, r_uniroot
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 

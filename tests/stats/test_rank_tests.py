@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from immune_correlates.stats.rank_tests import (
+from immune_correlates.stats.groups.rank_tests import (
     jonckheere_terpstra,
     kruskal_wallis,
     mann_whitney_pmf,

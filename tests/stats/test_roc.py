@@ -9,7 +9,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.metrics import roc_curve as sk_roc_curve
 
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataWarning
-from immune_correlates.stats.roc import hanley_mcneil_se, roc_curve
+from immune_correlates.stats.groups.roc import hanley_mcneil_se, roc_curve
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 DATASETS = ["pima_glu", "infert_spont", "hand"]

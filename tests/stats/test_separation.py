@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ConvergenceWarning, SeparationWarning
-from immune_correlates.stats.logistic import fit_logistic
-from immune_correlates.stats.logistic import detect_separation
-from immune_correlates.stats.separation import SeparationResult, separation_from_arrays
+from immune_correlates.stats.regression.logistic import fit_logistic
+from immune_correlates.stats.regression.logistic import detect_separation
+from immune_correlates.stats.engine.separation import SeparationResult, separation_from_arrays
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 CASES = {

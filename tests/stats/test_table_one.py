@@ -11,7 +11,7 @@ import pytest
 
 import immune_correlates as ic
 from immune_correlates.errors import MissingDataWarning
-from immune_correlates.stats.table_one import fisher_exact_rxc, smd_categorical
+from immune_correlates.stats.groups.table_one import fisher_exact_rxc, smd_categorical
 
 FIX = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 

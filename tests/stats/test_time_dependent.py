@@ -14,8 +14,8 @@ import pytest
 
 import immune_correlates as ic
 from immune_correlates.errors import ImmuneCorrelatesError
-from immune_correlates.stats.batched import _risk_ops
-from immune_correlates.stats.batched.cox import fit_cox_batch
+from immune_correlates.stats.engine import _risk_ops
+from immune_correlates.stats.engine.cox import fit_cox_batch
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 

@@ -2,7 +2,7 @@
 
 The analysis frame (endpoints joined with features) is built in
 :mod:`immune_correlates.features.frame`, the trial summary estimated in
-:mod:`immune_correlates.stats.trial_summary`, and cohorts are simulated in
+:mod:`immune_correlates.stats.groups.trial_summary`, and cohorts are simulated in
 :mod:`immune_correlates.design`.
 """
 

@@ -2,12 +2,12 @@
 
 Every function takes arrays with a leading trial axis and returns per-trial
 arrays.  Logistic and Cox fits go through
-:mod:`immune_correlates.stats.batched` (the same Newton iterations as
-:func:`~immune_correlates.stats.logistic.fit_logistic` and
-:func:`~immune_correlates.stats.cox.fit_cox`); the rank and log-rank tests
+:mod:`immune_correlates.stats.engine` (the same Newton iterations as
+:func:`~immune_correlates.stats.regression.logistic.fit_logistic` and
+:func:`~immune_correlates.stats.regression.cox.fit_cox`); the rank and log-rank tests
 are closed-form array code equal to
-:func:`~immune_correlates.stats.rank_tests.wilcoxon_rank_sum` and
-:func:`~immune_correlates.stats.logrank.logrank_test` on untied data.
+:func:`~immune_correlates.stats.groups.rank_tests.wilcoxon_rank_sum` and
+:func:`~immune_correlates.stats.survival.logrank.logrank_test` on untied data.
 
 Each trial has its own follow-up times, while the batched Cox engine shares
 one time ordering across a batch.  :func:`cox_trials` therefore sorts each
@@ -26,11 +26,11 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-from ..stats.batched import cox as bcox
-from ..stats.batched import logistic as blog
-from ..stats.rank_tests import mann_whitney_pmf
-from ..stats._linalg import covariance_batch
-from ..stats._profile import profile_intervals
+from ..stats.engine import cox as bcox
+from ..stats.engine import logistic as blog
+from ..stats.groups.rank_tests import mann_whitney_pmf
+from ..stats.engine.linalg import covariance_batch
+from ..stats.engine.profile import profile_intervals
 
 __all__ = ["FitSummary", "logistic_trials", "cox_trials", "wilcoxon_trials", "logrank_trials", "bh_reject"]
 
@@ -146,7 +146,7 @@ def _logistic_block(X, y, *, firth, test, coef, alpha, ci) -> FitSummary:
 
 
 def _separated_any(X, y):
-    from ..stats.separation import separation_from_arrays
+    from ..stats.engine.separation import separation_from_arrays
 
     names = [f"x{j}" for j in range(X.shape[2])]
     return np.array([separation_from_arrays(X[b], y[b], names, weights=np.ones(X.shape[1])).separated

@@ -20,7 +20,7 @@ import numpy as np
 from ..data.design import DRIVERS, TrialDesign
 from .._params import ALPHA, Instance, Options, check_params, validate
 from ..errors import ConfigError, ParameterError
-from ..stats.batched.discrimination import auc_batch
+from ..stats.engine.discrimination import auc_batch
 from . import _fits
 from .calibrate import marginal_response_rates, match_response_rates
 from .model import driver_covariance

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..data.design import OFA_LEN_DESIGN
 from ..data.endpoints import DAYS_PER_MONTH
-from ..stats.kaplan_meier import kaplan_meier
+from ..stats.survival.kaplan_meier import kaplan_meier
 from .simulate_cohort import event_days, simulate
 
 SEED = 20160617

@@ -42,7 +42,7 @@ from scipy.stats import hypergeom
 
 from .._results import ResultDisplay
 from ..errors import InputError
-from ..stats.multiplicity import adjust_pvalues
+from ..multiplicity import adjust_pvalues
 
 __all__ = ["IcsResult", "ics_functions", "parse_subset"]
 

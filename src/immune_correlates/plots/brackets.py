@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
-from ..stats.compare import compare_groups
-from ..stats.multiplicity import adjust_pvalues
+from ..stats.groups.compare import compare_groups
+from ..multiplicity import adjust_pvalues
 from ._style import SMALL, format_p
 
 __all__ = ["draw_brackets"]

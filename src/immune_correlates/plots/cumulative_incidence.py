@@ -10,9 +10,9 @@ import pandas as pd
 from matplotlib import ticker
 
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
-from ..stats.competing_risks import CumulativeIncidenceResult
-from ..stats.competing_risks import cumulative_incidence as ci_estimate
-from ..stats.gray_test import gray_test
+from ..stats.survival.competing_risks import CumulativeIncidenceResult
+from ..stats.survival.competing_risks import cumulative_incidence as ci_estimate
+from ..stats.survival.gray_test import gray_test
 from ._style import format_p, group_colors, house_style, new_axes, order_groups
 from .survival import at_risk_counts, default_times, draw_at_risk
 

@@ -14,8 +14,8 @@ import pandas as pd
 from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit
-from ..stats.compare import compare_groups
-from ..stats.kaplan_meier import group_levels
+from ..stats.groups.compare import compare_groups
+from ..stats.survival.kaplan_meier import group_levels
 from ._style import (
     SMALL,
     default_pair,
@@ -190,7 +190,7 @@ def response_boxplot(
         the Wilcoxon rank-sum ``p`` and the ``q`` adjusted (``adjust``) over
         the pairs drawn, as ggpubr's ``stat_compare_means``.
     comparison : DataFrame, optional
-        A :func:`~immune_correlates.stats.compare.compare_groups` table that
+        A :func:`~immune_correlates.stats.groups.compare.compare_groups` table that
         includes ``feature`` (e.g. from a screen of many features, so that
         ``q_value`` is adjusted across them).  Default: computed here for
         this feature alone.
@@ -227,7 +227,7 @@ def response_boxplot(
 
     Notes
     -----
-    Tests from :func:`~immune_correlates.stats.compare.compare_groups`
+    Tests from :func:`~immune_correlates.stats.groups.compare.compare_groups`
     (Wilcoxon rank-sum, Kruskal-Wallis with the Jonckheere-Terpstra trend
     test); the boxes follow Tukey's (1977) 1.5 IQR whiskers.
 
@@ -354,7 +354,7 @@ def response_panel(
     """One small box-and-dots axis per feature, as a paper's multi-panel figure.
 
     The groups are compared once for all ``features`` with
-    :func:`~immune_correlates.stats.compare.compare_groups`, so each panel's
+    :func:`~immune_correlates.stats.groups.compare.compare_groups`, so each panel's
     ``q`` is adjusted across the features shown.
 
     Parameters

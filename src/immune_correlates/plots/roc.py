@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..stats.roc import roc_curve
+from ..stats.groups.roc import roc_curve
 from ._style import GREY, PALETTE, house_style, new_axes
 
 __all__ = ["roc", "auc_label"]
@@ -45,7 +45,7 @@ def roc(
         One curve per score column (a feature, or fitted probabilities).
     ax : matplotlib Axes, optional
     ci : {"delong", "hanley_mcneil"}
-        Interval of the AUC, see :func:`immune_correlates.stats.roc.roc_curve`.
+        Interval of the AUC, see :func:`immune_correlates.stats.groups.roc.roc_curve`.
     alpha : float
         One minus the interval's level.
     higher_is_positive : bool or mapping

@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
-from ..stats.mantel_byar import counting_rows, group_at_risk, mantel_byar
-from ..stats.mantel_byar import simon_makuch as sm_estimate
+from ..stats.survival.mantel_byar import counting_rows, group_at_risk, mantel_byar
+from ..stats.survival.mantel_byar import simon_makuch as sm_estimate
 from ._style import format_p, group_colors, house_style, new_axes
 from .survival import default_times, draw_at_risk
 

@@ -12,10 +12,10 @@ from matplotlib import ticker
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import ENDPOINT_LABELS, column_label, column_unit
 from ..features.transforms import split_groups
-from ..stats.hazard_ratios import group_hazard_ratios
-from ..stats.kaplan_meier import KaplanMeierResult
-from ..stats.kaplan_meier import kaplan_meier as km_estimate
-from ..stats.logrank import LogrankResult, logrank_test
+from ..stats.survival.hazard_ratios import group_hazard_ratios
+from ..stats.survival.kaplan_meier import KaplanMeierResult
+from ..stats.survival.kaplan_meier import kaplan_meier as km_estimate
+from ..stats.survival.logrank import LogrankResult, logrank_test
 from ._style import (
     GREY,
     SMALL,
@@ -50,7 +50,7 @@ def at_risk_counts(km: KaplanMeierResult, times: Sequence[float]) -> pd.DataFram
     Examples
     --------
     >>> import pandas as pd
-    >>> from immune_correlates.stats.kaplan_meier import kaplan_meier as fit
+    >>> from immune_correlates.stats.survival.kaplan_meier import kaplan_meier as fit
     >>> km = fit(pd.DataFrame({"t": [1, 2, 4, 5], "e": [1, 0, 1, 1]}), "t", "e")
     >>> at_risk_counts(km, [0, 3, 6]).loc["all"].tolist()
     [4, 2, 0]
@@ -161,7 +161,7 @@ def kaplan_meier(
     ----------
     data : DataFrame or KaplanMeierResult
         One row per patient (e.g. ``ic.analysis_frame(cohort)``), or a fitted
-        :class:`~immune_correlates.stats.kaplan_meier.KaplanMeierResult`,
+        :class:`~immune_correlates.stats.survival.kaplan_meier.KaplanMeierResult`,
         drawn as it is (pass the log-rank result and hazard-ratio table you
         computed as ``logrank=`` and ``hazard_ratio=``: the curves alone do
         not hold the patients to compute them).
@@ -179,7 +179,7 @@ def kaplan_meier(
     conf_int : bool
         Shade the pointwise confidence band.
     conf_type, alpha
-        Band as :func:`immune_correlates.stats.kaplan_meier.kaplan_meier`.
+        Band as :func:`immune_correlates.stats.survival.kaplan_meier.kaplan_meier`.
     censor_marks : bool
         A tick on the curve at every censoring time.
     at_risk : bool
@@ -190,11 +190,11 @@ def kaplan_meier(
     logrank : bool or LogrankResult
         Write the log-rank p (two or more groups): computed from ``data``
         (True), or this result of
-        :func:`~immune_correlates.stats.logrank.logrank_test`.
+        :func:`~immune_correlates.stats.survival.logrank.logrank_test`.
     hazard_ratio : bool or DataFrame
         Add the Cox hazard ratio (and its Wald interval) of each group against
         the first to the legend's title: computed from ``data`` (True), or this
-        table of :func:`~immune_correlates.stats.hazard_ratios.group_hazard_ratios`.
+        table of :func:`~immune_correlates.stats.survival.hazard_ratios.group_hazard_ratios`.
     median_lines : bool
         Dotted lines to each curve's median, and the median in the legend.
     group_labels, colors : mapping, optional
@@ -221,9 +221,9 @@ def kaplan_meier(
 
     Notes
     -----
-    Estimates from :func:`immune_correlates.stats.kaplan_meier.kaplan_meier`
-    (Kaplan & Meier 1958), :func:`immune_correlates.stats.logrank.logrank_test`
-    and :func:`immune_correlates.stats.cox.fit_cox` (Cox 1972); the numbers at
+    Estimates from :func:`immune_correlates.stats.survival.kaplan_meier.kaplan_meier`
+    (Kaplan & Meier 1958), :func:`immune_correlates.stats.survival.logrank.logrank_test`
+    and :func:`immune_correlates.stats.regression.cox.fit_cox` (Cox 1972); the numbers at
     risk from :func:`at_risk_counts` of the same fit.
 
     Examples

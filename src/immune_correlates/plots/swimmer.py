@@ -12,7 +12,7 @@ from matplotlib.patches import Patch
 from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label, column_unit
-from ..stats.kaplan_meier import group_levels
+from ..stats.survival.kaplan_meier import group_levels
 from ._style import OKABE_ITO, SMALL, group_colors, house_style, new_axes, order_groups
 from .response import group_names
 

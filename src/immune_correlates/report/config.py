@@ -168,7 +168,7 @@ def _column_map(body: dict, label: str) -> dict:
 def _adjustment(text: str, with_covariates: bool, label: str) -> str:
     """The ``[models] adjustment`` formula's right side, vetted as data (see :mod:`..stats.formula`)."""
     from ..errors import FormulaError
-    from ..stats.formula import check_formula
+    from ..stats.regression.formula import check_formula
 
     rhs = text.strip().removeprefix("~").strip()
     if with_covariates:

@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from ..stats.table_one import CLINICAL_LABELS
+from ..stats.groups.table_one import CLINICAL_LABELS
 
 __all__ = ["METHODS", "methods_section", "key_findings", "covariate_phrase"]
 

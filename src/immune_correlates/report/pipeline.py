@@ -30,16 +30,16 @@ from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning
 from ..features import build_features, log2_transform, scale_per_sd, split_groups
 from ..features.frame import analysis_frame
 from ..features.labels import column_label
-from ..stats.compare import compare_groups
-from ..stats.cutpoint import optimal_cutpoint
-from ..stats.design_matrix import screen_terms
-from ..stats.hazard_ratios import group_hazard_ratios
-from ..stats.kaplan_meier import kaplan_meier
-from ..stats.logrank import logrank_test
-from ..stats.resampling import permutation_test
-from ..stats.screen import screen
-from ..stats.table_one import TABLE_ONE_CLINICAL, table_one
-from ..stats.trial_summary import trial_summary
+from ..stats.groups.compare import compare_groups
+from ..stats.survival.cutpoint import optimal_cutpoint
+from ..stats.regression.design_matrix import screen_terms
+from ..stats.survival.hazard_ratios import group_hazard_ratios
+from ..stats.survival.kaplan_meier import kaplan_meier
+from ..stats.survival.logrank import logrank_test
+from ..stats.screening.resampling import permutation_test
+from ..stats.screening.screen import screen
+from ..stats.groups.table_one import TABLE_ONE_CLINICAL, table_one
+from ..stats.groups.trial_summary import trial_summary
 from .config import AnalysisConfig
 from .response_time import response_and_survival
 

@@ -26,9 +26,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ImmuneCorrelatesError, ModelError
-from ..stats.cox import fit_cox
-from ..stats.mantel_byar import mantel_byar
-from ..stats.time_dependent import landmark, landmark_sweep, split_at
+from ..stats.regression.cox import fit_cox
+from ..stats.survival.mantel_byar import mantel_byar
+from ..stats.survival.time_dependent import landmark, landmark_sweep, split_at
 
 __all__ = ["DEFAULT_LANDMARK", "SWEEP", "response_and_survival"]
 

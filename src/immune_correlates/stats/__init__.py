@@ -1,28 +1,33 @@
-"""Statistical models and tests, each checked against R (see docs/validation.md).
+"""Estimators: models, tests, curves, screens and resampling, each checked against R.
 
-Regression: :func:`fit_logistic` (ML, Firth), :func:`fit_cox` (ML, Firth;
-Efron/Breslow ties, strata, robust variance), :func:`ph_test`,
-:func:`concordance_index`, :func:`detect_separation`.  Survival curves:
-:func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`.  Group
-comparisons: :func:`compare_groups` and the rank tests behind it.
+The folder is grouped by family (bottom to top; a family imports only from those below it,
+pinned by ``tests/api/test_layers.py``):
+
+- :mod:`.engine`: shared numerics (covariance policy, profile likelihood, the Newton loop,
+  separation, AUC) and the batched solvers; no user-facing estimator.
+- :mod:`.regression`: :func:`fit_logistic`, :func:`fit_cox`, :func:`ph_test`,
+  :func:`concordance_index`, the design-matrix (formula) layer.
+- :mod:`.survival`: :func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`,
+  counting-process data and response over time, competing risks and Fine-Gray.
+- :mod:`.groups`: :func:`compare_groups` and the rank tests, exact proportions,
+  :func:`table_one`, :func:`roc_curve`, the trial summary.
+- :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
+
+See ``docs/validation.md`` for the R reference of every estimator.
 """
 
-from .compare import compare_groups
-from .competing_risks import CumulativeIncidenceResult, cumulative_incidence
-from .concordance import ConcordanceResult, concordance_index
-from .cox import CoxResult, fit_cox
-from .cutpoint import CutpointResult, optimal_cutpoint
-from .fine_gray import FineGrayResult, fit_fine_gray
-from .gray_test import GrayTestResult, gray_test
-from .kaplan_meier import KaplanMeierResult, kaplan_meier
-from .logistic import LogisticResult, detect_separation, fit_logistic
-from .logrank import LogrankResult, logrank_test
-from .mantel_byar import MantelByarResult, mantel_byar, simon_makuch
-from .multiplicity import adjust_pvalues
-from .ph_test import PHTestResult, ph_test
-from .proportions import binomial_ci, fisher_exact
-from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
-from .resampling import (
+from ..multiplicity import adjust_pvalues
+from .engine.separation import SeparationResult, separation_from_arrays
+from .groups.compare import compare_groups
+from .groups.proportions import binomial_ci, fisher_exact
+from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
+from .groups.roc import RocResult, roc_curve
+from .groups.table_one import table_one
+from .regression.concordance import ConcordanceResult, concordance_index
+from .regression.cox import CoxResult, fit_cox
+from .regression.logistic import LogisticResult, detect_separation, fit_logistic
+from .regression.ph_test import PHTestResult, ph_test
+from .screening.resampling import (
     bca_interval,
     bootstrap_discrimination,
     maxt_stepdown,
@@ -30,21 +35,29 @@ from .resampling import (
     percentile_interval,
     permutation_test,
 )
-from .roc import RocResult, roc_curve
-from .screen import screen
-from .separation import SeparationResult, separation_from_arrays
-from .table_one import table_one
-from .time_dependent import landmark, landmark_sweep, split_at
+from .screening.screen import screen
+from .survival.competing_risks import CumulativeIncidenceResult, cumulative_incidence
+from .survival.cutpoint import CutpointResult, optimal_cutpoint
+from .survival.fine_gray import FineGrayResult, fit_fine_gray
+from .survival.gray_test import GrayTestResult, gray_test
+from .survival.kaplan_meier import KaplanMeierResult, kaplan_meier
+from .survival.logrank import LogrankResult, logrank_test
+from .survival.mantel_byar import MantelByarResult, mantel_byar, simon_makuch
+from .survival.time_dependent import landmark, landmark_sweep, split_at
 
 __all__ = [
-    "compare_groups", "ConcordanceResult", "concordance_index", "CoxResult", "fit_cox", "CutpointResult",
-    "optimal_cutpoint", "KaplanMeierResult", "kaplan_meier", "LogisticResult", "fit_logistic", "LogrankResult",
-    "logrank_test", "adjust_pvalues", "PHTestResult", "ph_test", "binomial_ci", "fisher_exact",
-    "jonckheere_terpstra", "kruskal_wallis", "wilcoxon_rank_sum", "SeparationResult", "detect_separation",
-    "separation_from_arrays", "RocResult", "roc_curve", "screen", "bca_interval", "bootstrap_discrimination",
-    "maxt_stepdown", "optimism_corrected", "percentile_interval", "permutation_test",
-    "table_one",
+    # regression
+    "fit_logistic", "LogisticResult", "detect_separation", "SeparationResult", "separation_from_arrays",
+    "fit_cox", "CoxResult", "ph_test", "PHTestResult", "concordance_index", "ConcordanceResult",
+    # survival
+    "kaplan_meier", "KaplanMeierResult", "logrank_test", "LogrankResult", "optimal_cutpoint", "CutpointResult",
+    "split_at", "landmark", "landmark_sweep", "mantel_byar", "simon_makuch", "MantelByarResult",
+    "cumulative_incidence", "CumulativeIncidenceResult", "gray_test", "GrayTestResult",
+    "fit_fine_gray", "FineGrayResult",
+    # groups
+    "compare_groups", "wilcoxon_rank_sum", "kruskal_wallis", "jonckheere_terpstra", "binomial_ci", "fisher_exact",
+    "table_one", "roc_curve", "RocResult",
+    # many features, resampling, multiplicity
+    "screen", "adjust_pvalues", "bca_interval", "bootstrap_discrimination", "maxt_stepdown", "optimism_corrected",
+    "percentile_interval", "permutation_test",
 ]
-__all__ += ["CumulativeIncidenceResult", "FineGrayResult", "GrayTestResult", "cumulative_incidence", "fit_fine_gray",
-            "gray_test"]
-__all__ += ["MantelByarResult", "mantel_byar", "simon_makuch", "landmark", "landmark_sweep", "split_at"]

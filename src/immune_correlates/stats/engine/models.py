@@ -1,0 +1,158 @@
+"""One design, many models: features x resamples fitted in memory-bounded chunks.
+
+A :class:`Design` holds every feature's design matrix over the same rows
+(missing values become weight 0) and the shared outcome.  :func:`fit_models`
+fits any list of (feature, case-weight vector) pairs in one batched Newton
+run per kind of fit (ML, ML under separation, Firth), so a screen of 500
+features and its 1000 bootstrap resamples are all the same call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .linalg import covariance_batch
+
+from .separation import separation_from_arrays
+from . import cox as bcox
+from . import logistic as blog
+from .parallel import heap_temporaries
+
+__all__ = ["Design", "make_design", "FitArrays", "fit_models", "separated", "ELEMENT_BUDGET"]
+
+#: Rows x coefficients of the models fitted in one batch (bounds memory: ~40 arrays this size).
+ELEMENT_BUDGET = 2_000_000
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Designs of ``m`` models over ``n`` rows (Cox rows sorted by time once)."""
+
+    family: str  # "logistic" or "cox"
+    X: np.ndarray  # (m, n, p); for Cox sorted by time
+    avail: np.ndarray  # (m, n) 1. where the model may use the row
+    y: np.ndarray | None  # (n,) logistic outcome
+    event: np.ndarray | None  # (n,) Cox events (sorted)
+    order: np.ndarray  # sorted position k holds original row order[k] (identity for logistic)
+    grp: np.ndarray | None
+    g_start: np.ndarray | None
+    coef: int  # index of the screened feature's coefficient
+    names: tuple[str, ...]  # term names, the feature's as "{feature}"
+    lo: np.ndarray | None = None  # Cox counting-process rows: first tied-time group after entry (sorted)
+
+    @property
+    def n(self) -> int:
+        return self.X.shape[1]
+
+    @property
+    def p(self) -> int:
+        return self.X.shape[2]
+
+
+def make_design(family, features, covariates=None, *, y=None, time=None, event=None, entry=None) -> Design:
+    """Stack ``[1,] feature, covariates`` designs; NaN feature values become weight-0 rows.
+
+    Parameters
+    ----------
+    family : {"logistic", "cox"}
+    features : (n, m) array, may hold NaN
+    covariates : (n, q) array without NaN, optional
+    y : (n,) 0/1 (logistic); time, event : (n,) arrays (Cox)
+    entry : (n,) array, optional
+        Cox counting-process rows ``(entry, time]``.
+    """
+    F = np.asarray(features, dtype=float)
+    n, m = F.shape
+    C = np.zeros((n, 0)) if covariates is None else np.asarray(covariates, dtype=float).reshape(n, -1)
+    avail = (~np.isnan(F)).T.astype(float)
+    Fz = np.where(np.isnan(F), 0.0, F).T[..., None]  # (m, n, 1)
+    Cb = np.broadcast_to(C, (m,) + C.shape)
+    if family == "logistic":
+        X = np.concatenate([np.ones((m, n, 1)), Fz, Cb], axis=2)
+        return Design("logistic", X, avail, np.asarray(y, dtype=float), None, np.arange(n), None, None, 1,
+                      ("Intercept", "{feature}") + tuple(f"c{j}" for j in range(C.shape[1])))
+    time = np.asarray(time, dtype=float)
+    event = np.asarray(event, dtype=float)
+    order, grp, g_start = bcox.sort_times(time, event)
+    X = np.concatenate([Fz, Cb], axis=2)[:, order]
+    lo = None if entry is None else bcox.entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
+    return Design("cox", X, avail[:, order], None, event[order], order, grp, g_start, 0,
+                  ("{feature}",) + tuple(f"c{j}" for j in range(C.shape[1])), lo)
+
+
+class FitArrays(NamedTuple):
+    """Per-model results (leading axis = the models asked for)."""
+
+    beta: np.ndarray  # (B, p)
+    cov: np.ndarray  # (B, p, p)
+    llf: np.ndarray  # (B,)
+    converged: np.ndarray
+    n_iter: np.ndarray
+    monotone: np.ndarray  # (B,) Cox ML: some coefficient diverges
+    llf0: np.ndarray  # (B,) constrained llf with the feature's coefficient at 0 (NaN unless asked)
+
+
+def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Separation (infinite ML estimates) of logistic models ``idx`` with weights ``w``."""
+    X = design.X[idx]
+    if design.p == 2:
+        return blog.separated_univariable(X[:, :, 1], design.y, w)
+    return np.array([separation_from_arrays(X[b], design.y, design.names, weights=w[b]).separated
+                     for b in range(len(idx))], dtype=bool)
+
+
+def _inv(info: np.ndarray) -> np.ndarray:
+    """Covariances of a batch: NaN for singular information (the policy of :mod:`.._linalg`)."""
+    return covariance_batch(info)[0]
+
+
+def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
+    B = X.shape[0]
+    p = design.p
+    llf0 = np.full(B, np.nan)
+    if design.family == "logistic":
+        fit = blog.newton(X, design.y, w, firth=firth, flat_tol=1e-10 if flat else None, tol=tol, max_iter=max_iter)
+        return FitArrays(fit.beta, _inv(fit.info), fit.llf, fit.converged, fit.n_iter, np.zeros(B, bool), llf0)
+    cb = bcox.prepare_batch(X, w, design.event, design.grp, design.g_start, frequency=True, lo=design.lo)
+    fit = bcox.newton(cb, firth=firth, tol=tol, max_iter=max_iter)
+    mono = np.zeros(B, bool) if firth else bcox.monotone(fit).any(axis=1)
+    cov = _inv(fit.info)  # NaN for non-finite or singular information
+    if want_lr:
+        free = np.ones(p, dtype=bool)
+        free[design.coef] = False
+        start = fit.beta.copy()
+        start[:, design.coef] = 0.0
+        llf0 = bcox.newton(cb, start, firth=firth, free=free, tol=tol, max_iter=max_iter).value
+    return FitArrays(fit.beta, cov, fit.value, fit.converged, fit.n_iter, mono, llf0)
+
+
+@heap_temporaries()
+def fit_models(design: Design, idx, w=None, *, firth=False, flat=False, want_lr=False, tol=1e-10,
+               max_iter=100, budget=ELEMENT_BUDGET) -> FitArrays:
+    """Fit models ``idx`` (feature indices, with repeats) with case weights ``w`` (``(B, n)``, original order).
+
+    ``firth`` and ``flat`` (ML with the flat-likelihood stop, for separated
+    logistic data) are scalars or ``(B,)`` arrays; models of each kind are
+    fitted together, ``budget // (n p)`` at a time.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    B = idx.size
+    W = design.avail[idx] if w is None else np.asarray(w, dtype=float)[:, design.order] * design.avail[idx]
+    firth = np.broadcast_to(np.asarray(firth, bool), (B,))
+    flat = np.broadcast_to(np.asarray(flat, bool), (B,))
+    p = design.p
+    out = FitArrays(np.full((B, p), np.nan), np.full((B, p, p), np.nan), np.full(B, np.nan), np.zeros(B, bool),
+                    np.zeros(B, np.int64), np.zeros(B, bool), np.full(B, np.nan))
+    size = max(1, budget // max(design.n * p, 1))
+    for fv in (False, True):
+        for lv in (False, True):
+            sel = np.flatnonzero((firth == fv) & (flat == lv))
+            for lo in range(0, sel.size, size):
+                s = sel[lo:lo + size]
+                res = _fit_group(design, design.X[idx[s]], W[s], fv, lv and not fv, want_lr, tol, max_iter)
+                for name, arr in zip(FitArrays._fields, res):
+                    getattr(out, name)[s] = arr
+    return out
