@@ -13,9 +13,9 @@ import time
 import warnings
 
 import numpy as np
+from _common import machine_note, peak_rss_gb
 
 import immune_correlates as ic
-from _common import machine_note, peak_rss_gb
 from immune_correlates.stats.engine.models import make_design
 from immune_correlates.stats.engine.parallel import bootstrap_counts, replicate_seeds
 from immune_correlates.stats.screening.resampling import bootstrap_coefficients
@@ -35,8 +35,10 @@ def main():
     ours_t = time.perf_counter() - t0
     fits = M * (R + 1)
     print(f"# {M} features x {R} bootstrap resamples = {fits:,} Cox fits (n={n}); {machine_note()}")
-    print(f"immune_correlates batched : {ours_t:8.2f} s   peak RSS {peak_rss_gb():.2f} GB   "
-          f"failed resamples {int(boot['n_failed'].sum())}")
+    print(
+        f"immune_correlates batched : {ours_t:8.2f} s   peak RSS {peak_rss_gb():.2f} GB   "
+        f"failed resamples {int(boot['n_failed'].sum())}"
+    )
     from statsmodels.duration.hazard_regression import PHReg
 
     counts = bootstrap_counts(replicate_seeds(2024, R), n)
@@ -48,8 +50,10 @@ def main():
         sm.append(PHReg(t[rows], X[rows][:, [j]], status=e[rows], ties="efron").fit().params[0])
     sm_t = (time.perf_counter() - t0) * fits / SUBSET
     diff = np.max(np.abs(np.array(sm) - np.array([boot["replicates"][r, j] for r, j in pairs])))
-    print(f"statsmodels PHReg loop    : {sm_t:8.0f} s   ratio {sm_t / ours_t:7.1f}x   max |dbeta| {diff:.2e}  "
-          f"(extrapolated from {SUBSET} fits x {fits / SUBSET:.0f})")
+    print(
+        f"statsmodels PHReg loop    : {sm_t:8.0f} s   ratio {sm_t / ours_t:7.1f}x   max |dbeta| {diff:.2e}  "
+        f"(extrapolated from {SUBSET} fits x {fits / SUBSET:.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
 from _common import machine_note, peak_rss_gb, r_coxph
+
 from immune_correlates.stats.regression.cox import fit_cox
 
 warnings.simplefilter("ignore")
@@ -49,24 +49,32 @@ def main(n: int):
     base = peak_rss_gb()
     w, c, fit = timed(lambda: fit_cox(df, "t", "e", cols), 2)
     ours = fit.params.to_numpy()
-    print(f"immune_correlates fit_cox : wall {w:7.3f} s  cpu {c:7.3f} s  ({fit.n_iter} iterations)  "
-          f"peak RSS {peak_rss_gb():.2f} GB (data alone {base:.2f} GB)")
+    print(
+        f"immune_correlates fit_cox : wall {w:7.3f} s  cpu {c:7.3f} s  ({fit.n_iter} iterations)  "
+        f"peak RSS {peak_rss_gb():.2f} GB (data alone {base:.2f} GB)"
+    )
     from lifelines import CoxPHFitter
 
     lw, lc, ll = timed(lambda: CoxPHFitter().fit(df, "t", "e", fit_options={"precision": 1e-10}))
-    print(f"lifelines (tol 1e-10)     : wall {lw:7.3f} s  cpu {lc:7.3f} s  ratio wall {lw / w:5.1f}x  "
-          f"cpu {lc / c:5.1f}x  max |dbeta| {np.max(np.abs(ll.params_.to_numpy() - ours)):.2e}")
+    print(
+        f"lifelines (tol 1e-10)     : wall {lw:7.3f} s  cpu {lc:7.3f} s  ratio wall {lw / w:5.1f}x  "
+        f"cpu {lc / c:5.1f}x  max |dbeta| {np.max(np.abs(ll.params_.to_numpy() - ours)):.2e}"
+    )
     from statsmodels.duration.hazard_regression import PHReg
 
     sw, sc, sm = timed(lambda: PHReg(t, X, status=e, ties="efron").fit())
-    print(f"statsmodels PHReg (efron) : wall {sw:7.3f} s  cpu {sc:7.3f} s  ratio wall {sw / w:5.1f}x  "
-          f"cpu {sc / c:5.1f}x  max |dbeta| {np.max(np.abs(sm.params - ours)):.2e}  "
-          f"max rel {np.max(np.abs(sm.params - ours) / np.abs(sm.params)):.2e}")
+    print(
+        f"statsmodels PHReg (efron) : wall {sw:7.3f} s  cpu {sc:7.3f} s  ratio wall {sw / w:5.1f}x  "
+        f"cpu {sc / c:5.1f}x  max |dbeta| {np.max(np.abs(sm.params - ours)):.2e}  "
+        f"max rel {np.max(np.abs(sm.params - ours) / np.abs(sm.params)):.2e}"
+    )
     if n <= 200_000:
         r = r_coxph(t, e, X, "joint")
         if r is not None:
-            print(f"R coxph.fit (in R)        : wall {r[0]:7.3f} s  ratio {r[0] / w:6.2f}x  "
-                  f"max |dbeta| {np.max(np.abs(r[1] - ours)):.2e}")
+            print(
+                f"R coxph.fit (in R)        : wall {r[0]:7.3f} s  ratio {r[0] / w:6.2f}x  "
+                f"max |dbeta| {np.max(np.abs(r[1] - ours)):.2e}"
+            )
 
 
 if __name__ == "__main__":

@@ -17,14 +17,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 import warnings
 
 import numpy as np
 import pandas as pd
+from _common import best_of, machine_note
 
 import immune_correlates as ic
-from _common import best_of, machine_note
 
 warnings.simplefilter("ignore")
 M = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
@@ -52,41 +51,58 @@ def timed(fn, repeat=3):
 
 def serial_with_dask_malloc_setting() -> float:
     """The serial run in a fresh interpreter with MALLOC_TRIM_THRESHOLD_=65536 (dask's worker setting)."""
-    code = ("import sys; sys.argv = ['x', '%d', '%d']; import bench_parallel as b, time; df, f = b.data(); "
-            "b.run(df, f[:50], 1); t0 = time.perf_counter(); b.run(df, f, 1); print(time.perf_counter() - t0)"
-            % (M, R))
+    code = (
+        "import sys; sys.argv = ['x', '%d', '%d']; import bench_parallel as b, time; df, f = b.data(); "
+        "b.run(df, f[:50], 1); t0 = time.perf_counter(); b.run(df, f, 1); print(time.perf_counter() - t0)" % (M, R)
+    )
     env = dict(os.environ, MALLOC_TRIM_THRESHOLD_="65536", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True,
-                         cwd=os.path.dirname(os.path.abspath(__file__)))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=os.path.dirname(os.path.abspath(__file__)),
+    )
     return float(out.stdout.split()[-1])
 
 
 def main():
     df, feats = data()
-    print(f"# ic.screen Cox, {M} features x {R} bootstraps (n={len(df)}); {machine_note()}; "
-          f"{WORKERS} workers; uptime: {os.popen('uptime').read().strip()}")
+    print(
+        f"# ic.screen Cox, {M} features x {R} bootstraps (n={len(df)}); {machine_note()}; "
+        f"{WORKERS} workers; uptime: {os.popen('uptime').read().strip()}"
+    )
     run(df, feats[:50], 1)
     t1, ref = timed(lambda: run(df, feats, 1))
     print(f"n_jobs=1                     : {t1:7.2f} s")
     run(df, feats[:50], WORKERS)  # start the loky workers
     t2, par = timed(lambda: run(df, feats, WORKERS))
     same = all(np.array_equal(ref[c].to_numpy(), par[c].to_numpy(), equal_nan=True) for c in COLS)
-    print(f"n_jobs={WORKERS} (loky)              : {t2:7.2f} s  speedup {t1 / t2:5.2f}x (target >= 1.6x)  "
-          f"identical: {same}")
+    print(
+        f"n_jobs={WORKERS} (loky)              : {t2:7.2f} s  speedup {t1 / t2:5.2f}x (target >= 1.6x)  "
+        f"identical: {same}"
+    )
     try:
         import distributed
         import joblib
     except ImportError:
         print("dask.distributed not installed (pip install -e '.[distributed]')")
         return
-    with distributed.LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
-                                  dashboard_address=None) as cluster, distributed.Client(cluster):
+    with (
+        distributed.LocalCluster(
+            n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
         with joblib.parallel_config(backend="dask"):
             run(df, feats[:50], WORKERS)
             t3, dk = timed(lambda: run(df, feats, WORKERS))
     same = all(np.array_equal(ref[c].to_numpy(), dk[c].to_numpy(), equal_nan=True) for c in COLS)
-    print(f"dask LocalCluster {WORKERS} workers : {t3:7.2f} s  speedup {t1 / t3:5.2f}x (target >= 1.5x)  "
-          f"identical: {same}")
+    print(
+        f"dask LocalCluster {WORKERS} workers : {t3:7.2f} s  speedup {t1 / t3:5.2f}x (target >= 1.5x)  "
+        f"identical: {same}"
+    )
     tm = serial_with_dask_malloc_setting()
     print(f"n_jobs=1, MALLOC_TRIM_THRESHOLD_=65536 (fresh process): {tm:7.2f} s  = {tm / t1:.2f}x the serial run")
 

@@ -25,8 +25,8 @@ import time
 import warnings
 
 import numpy as np
-
 from _common import machine_note
+
 from immune_correlates.data.design import OFA_LEN_DESIGN
 from immune_correlates.design import power, simulate_trials
 from immune_correlates.design._fits import cox_trials, logistic_trials
@@ -66,20 +66,28 @@ def main(n_sim: int = 10_000, n_loop: int = 200) -> None:
     d_b = max(abs(r.params["nk_function"] - flog.estimate[b]) for b, r in enumerate(ref_lr))
     d_c = max(abs(r.params["nk_function"] - fcox.estimate[b]) for b, r in enumerate(ref_c))
     print(f"loop of {n_loop} single fits, extrapolated x{scale:g} to {n_sim} trials:")
-    print(f"  fit_logistic firth profile  : {t1:7.3f} s -> {t1 * scale:8.1f} s  ratio {t1 * scale / t_log:6.1f}x"
-          f"  (max |dp| {d_lr:.1e}, |dbeta| {d_b:.1e})")
+    print(
+        f"  fit_logistic firth profile  : {t1:7.3f} s -> {t1 * scale:8.1f} s  ratio {t1 * scale / t_log:6.1f}x"
+        f"  (max |dp| {d_lr:.1e}, |dbeta| {d_b:.1e})"
+    )
     print(f"  fit_logistic firth wald     : {t2:7.3f} s -> {t2 * scale:8.1f} s  ratio {t2 * scale / t_logw:6.1f}x")
-    print(f"  fit_cox ml                  : {t3:7.3f} s -> {t3 * scale:8.1f} s  ratio {t3 * scale / t_cox:6.1f}x"
-          f"  (max |dbeta| {d_c:.1e})")
+    print(
+        f"  fit_cox ml                  : {t3:7.3f} s -> {t3 * scale:8.1f} s  ratio {t3 * scale / t_cox:6.1f}x"
+        f"  (max |dbeta| {d_c:.1e})"
+    )
     loop = (t1 + t3) * scale
     print(f"  loop total (Firth LR + Cox) : {loop:8.1f} s  vs batched {batched:.2f} s: ratio {loop / batched:.1f}x")
 
     t_pf, rf = _timed(lambda: power(OFA_LEN_DESIGN, "firth", n_sim=n_sim, seed=1))
     t_pc, rc = _timed(lambda: power(OFA_LEN_DESIGN, "cox", n_sim=n_sim, seed=1))
-    print(f"power(design, 'firth', n_sim={n_sim}) end to end: {t_pf:6.2f} s  "
-          f"(power {rf.power:.3f}, type I {rf.type1_error:.3f})")
-    print(f"power(design, 'cox',   n_sim={n_sim}) end to end: {t_pc:6.2f} s  "
-          f"(power {rc.power:.3f}, type I {rc.type1_error:.3f})")
+    print(
+        f"power(design, 'firth', n_sim={n_sim}) end to end: {t_pf:6.2f} s  "
+        f"(power {rf.power:.3f}, type I {rf.type1_error:.3f})"
+    )
+    print(
+        f"power(design, 'cox',   n_sim={n_sim}) end to end: {t_pc:6.2f} s  "
+        f"(power {rc.power:.3f}, type I {rc.type1_error:.3f})"
+    )
 
 
 if __name__ == "__main__":

@@ -15,8 +15,6 @@ from .data import (
 )
 from .design import power, power_curve
 from .design.simulate_cohort import SimulatedTrial, simulate
-from .features.frame import analysis_frame
-from .stats.groups.trial_summary import trial_summary
 from .errors import (
     ConfigError,
     ConvergenceWarning,
@@ -28,8 +26,8 @@ from .errors import (
     MissingDataWarning,
     ModelError,
     MonotoneLikelihoodWarning,
-    SeparationWarning,
     ParameterError,
+    SeparationWarning,
     SingularInformationWarning,
 )
 from .features import (
@@ -38,21 +36,28 @@ from .features import (
     build_features,
     derive_features,
     feature_catalogue,
-    load_panel,
     ics_functions,
+    load_panel,
     read_flowjo_workspace,
 )
+from .features.frame import analysis_frame
 from .stats import (
     CoxResult,
+    CumulativeIncidenceResult,
+    FineGrayResult,
+    GrayTestResult,
     KaplanMeierResult,
     LogisticResult,
     adjust_pvalues,
     binomial_ci,
     compare_groups,
     concordance_index,
+    cumulative_incidence,
     detect_separation,
     fit_cox,
+    fit_fine_gray,
     fit_logistic,
+    gray_test,
     kaplan_meier,
     landmark,
     landmark_sweep,
@@ -61,16 +66,11 @@ from .stats import (
     optimal_cutpoint,
     ph_test,
     screen,
-    CumulativeIncidenceResult,
-    FineGrayResult,
-    GrayTestResult,
-    cumulative_incidence,
-    fit_fine_gray,
-    gray_test,
-    table_one,
     simon_makuch,
     split_at,
+    table_one,
 )
+from .stats.groups.trial_summary import trial_summary
 from .stats.survival.competing_risks import CumulativeIncidenceResult, cumulative_incidence
 from .stats.survival.fine_gray import FineGrayResult, fit_fine_gray
 from .stats.survival.gray_test import GrayTestResult, gray_test
@@ -79,22 +79,70 @@ __version__ = "0.1.0"
 
 __all__ = [
     # data
-    "Cohort", "DAYS_PER_MONTH", "TrialDesign", "read_cohort", "derive_endpoints", "datasets",
+    "Cohort",
+    "DAYS_PER_MONTH",
+    "TrialDesign",
+    "read_cohort",
+    "derive_endpoints",
+    "datasets",
     # features
-    "FeatureSet", "build_features", "derive_features", "feature_catalogue", "load_panel", "analysis_frame",
-    "FlowJoWorkspace", "read_flowjo_workspace", "ics_functions",
+    "FeatureSet",
+    "build_features",
+    "derive_features",
+    "feature_catalogue",
+    "load_panel",
+    "analysis_frame",
+    "FlowJoWorkspace",
+    "read_flowjo_workspace",
+    "ics_functions",
     # statistics
-    "trial_summary", "fit_logistic", "LogisticResult", "detect_separation", "fit_cox", "CoxResult", "ph_test",
-    "concordance_index", "kaplan_meier", "KaplanMeierResult", "logrank_test", "optimal_cutpoint",
-    "split_at", "landmark", "landmark_sweep", "mantel_byar", "simon_makuch",
-    "cumulative_incidence", "CumulativeIncidenceResult", "gray_test", "GrayTestResult", "fit_fine_gray",
-    "FineGrayResult", "compare_groups", "binomial_ci", "table_one", "screen", "adjust_pvalues",
+    "trial_summary",
+    "fit_logistic",
+    "LogisticResult",
+    "detect_separation",
+    "fit_cox",
+    "CoxResult",
+    "ph_test",
+    "concordance_index",
+    "kaplan_meier",
+    "KaplanMeierResult",
+    "logrank_test",
+    "optimal_cutpoint",
+    "split_at",
+    "landmark",
+    "landmark_sweep",
+    "mantel_byar",
+    "simon_makuch",
+    "cumulative_incidence",
+    "CumulativeIncidenceResult",
+    "gray_test",
+    "GrayTestResult",
+    "fit_fine_gray",
+    "FineGrayResult",
+    "compare_groups",
+    "binomial_ci",
+    "table_one",
+    "screen",
+    "adjust_pvalues",
     # design and simulation
-    "simulate", "SimulatedTrial", "power", "power_curve",
+    "simulate",
+    "SimulatedTrial",
+    "power",
+    "power_curve",
     # plots
     "plots",
     # errors and warnings
-    "ImmuneCorrelatesError", "InputError", "MissingDataError", "ModelError", "ConfigError", "ParameterError",
-    "ImmuneCorrelatesWarning", "ConvergenceWarning", "DataQualityWarning", "MissingDataWarning",
-    "MonotoneLikelihoodWarning", "SeparationWarning", "SingularInformationWarning",
+    "ImmuneCorrelatesError",
+    "InputError",
+    "MissingDataError",
+    "ModelError",
+    "ConfigError",
+    "ParameterError",
+    "ImmuneCorrelatesWarning",
+    "ConvergenceWarning",
+    "DataQualityWarning",
+    "MissingDataWarning",
+    "MonotoneLikelihoodWarning",
+    "SeparationWarning",
+    "SingularInformationWarning",
 ]

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .errors import ImmuneCorrelatesError, plain
 from ._survival_checks import MAX_LISTED
+from .errors import ImmuneCorrelatesError, plain
 
 __all__ = ["entry_times"]
 
 
-def entry_times(values: pd.Series, column: str, stop: np.ndarray, stop_column: str, caller: str,
-                ids: pd.Series) -> np.ndarray:
+def entry_times(
+    values: pd.Series, column: str, stop: np.ndarray, stop_column: str, caller: str, ids: pd.Series
+) -> np.ndarray:
     """Entry times as floats: finite and strictly before the row's stop time (as ``Surv`` requires).
 
     Offenders are named with patient id, entry and stop; a row with
@@ -22,8 +23,10 @@ def entry_times(values: pd.Series, column: str, stop: np.ndarray, stop_column: s
     bad = ~np.isfinite(arr) | ~(arr < stop)
     if bad.any():
         idx = np.flatnonzero(bad)
-        listing = ", ".join(f"{plain(ids.iloc[i])}: {column}={plain(arr[i])!r}, {stop_column}={plain(stop[i])!r}"
-                            for i in idx[:MAX_LISTED])
+        listing = ", ".join(
+            f"{plain(ids.iloc[i])}: {column}={plain(arr[i])!r}, {stop_column}={plain(stop[i])!r}"
+            for i in idx[:MAX_LISTED]
+        )
         more = f" and {idx.size - MAX_LISTED} more" if idx.size > MAX_LISTED else ""
         raise ImmuneCorrelatesError(
             f"{caller}: entry column {column!r} must be finite and strictly less than {stop_column!r} "

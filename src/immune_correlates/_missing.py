@@ -44,14 +44,11 @@ def row_ids(data: pd.DataFrame) -> pd.Series:
 
 def _check_columns(data: pd.DataFrame, columns: Sequence[str], caller: str) -> None:
     if not isinstance(data, pd.DataFrame):
-        raise ImmuneCorrelatesError(
-            f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}."
-        )
+        raise ImmuneCorrelatesError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
     missing_cols = [c for c in columns if c not in data.columns]
     if missing_cols:
         raise ImmuneCorrelatesError(
-            f"{caller}: column(s) {missing_cols} not found in data. "
-            f"Available columns: {list(data.columns)}."
+            f"{caller}: column(s) {missing_cols} not found in data. Available columns: {list(data.columns)}."
         )
     repeated = set(data.columns[data.columns.duplicated()]) if data.columns.has_duplicates else set()
     dupes = sorted({c for c in columns if c in repeated})
@@ -134,19 +131,16 @@ def complete_cases(
                 + format_offenders(rows)
                 + "\nReplace them with finite values or leave them empty (missing)."
             )
-    na = np.column_stack([na_of[c] if c in na_of else data[c].isna().to_numpy(dtype=bool)
-                          for c in columns]) if columns else (
-        np.zeros((len(data), 0), dtype=bool))
+    na = (
+        np.column_stack([na_of[c] if c in na_of else data[c].isna().to_numpy(dtype=bool) for c in columns])
+        if columns
+        else (np.zeros((len(data), 0), dtype=bool))
+    )
     incomplete = na.any(axis=1)
     if not incomplete.any():
         return data, empty_exclusions()
-    reasons = [
-        "missing " + ", ".join(c for c, gone in zip(columns, row) if gone)
-        for row in na[incomplete]
-    ]
-    excluded = pd.DataFrame(
-        {"patient_id": row_ids(data)[incomplete].to_list(), "reason": reasons}
-    )
+    reasons = ["missing " + ", ".join(c for c, gone in zip(columns, row) if gone) for row in na[incomplete]]
+    excluded = pd.DataFrame({"patient_id": row_ids(data)[incomplete].to_list(), "reason": reasons})
     listing = "; ".join(f"{p} ({r})" for p, r in zip(excluded["patient_id"], excluded["reason"]))
     if incomplete.all():
         raise MissingDataError(
@@ -161,5 +155,6 @@ def complete_cases(
     warn(
         f"{caller}: left out {len(excluded)} of {len(data)} row(s) with missing values: {listing}. "
         "They are listed in the result's `excluded` table.",
-        MissingDataWarning)
+        MissingDataWarning,
+    )
     return data.loc[~incomplete], excluded

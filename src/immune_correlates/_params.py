@@ -24,7 +24,18 @@ from collections.abc import Callable
 
 from .errors import ParameterError, plain
 
-__all__ = ["Constraint", "Options", "Interval", "Instance", "HasAttributes", "check_params", "validate", "ALPHA", "MISSING", "SEED"]
+__all__ = [
+    "Constraint",
+    "Options",
+    "Interval",
+    "Instance",
+    "HasAttributes",
+    "check_params",
+    "validate",
+    "ALPHA",
+    "MISSING",
+    "SEED",
+]
 
 
 class Constraint:
@@ -49,8 +60,7 @@ class Options(Constraint):
 
     def accepts(self, value) -> bool:
         try:
-            return any(value is v or (v is not None and type(value) is not bool and value == v)
-                       for v in self.values)
+            return any(value is v or (v is not None and type(value) is not bool and value == v) for v in self.values)
         except (TypeError, ValueError):
             return False
 
@@ -211,6 +221,9 @@ MISSING = Options("drop", "raise")
 SEED = (
     Options(None),
     Interval(0, None, integer=True),
-    Instance(__import__("numpy").random.SeedSequence, __import__("numpy").random.Generator,
-             name="a numpy SeedSequence or Generator"),
+    Instance(
+        __import__("numpy").random.SeedSequence,
+        __import__("numpy").random.Generator,
+        name="a numpy SeedSequence or Generator",
+    ),
 )

@@ -21,13 +21,25 @@ _TABLES = ("clinical", "immunophenotype", "function_assays", "adverse_events")
 
 def _report_options(p: argparse.ArgumentParser) -> None:
     """Options shared by ``demo`` and ``analyze``: the comparison and the terminal output."""
-    p.add_argument("--group", default=None,
-                   help="column of the analysis frame whose groups are compared (e.g. responder, cr, response_group)")
-    p.add_argument("--compare", nargs=2, default=None, metavar=("A", "B"),
-                   help="the two levels of --group compared head to head (e.g. CR NR, or 1 0)")
+    p.add_argument(
+        "--group",
+        default=None,
+        help="column of the analysis frame whose groups are compared (e.g. responder, cr, response_group)",
+    )
+    p.add_argument(
+        "--compare",
+        nargs=2,
+        default=None,
+        metavar=("A", "B"),
+        help="the two levels of --group compared head to head (e.g. CR NR, or 1 0)",
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar and no printed summary")
-    p.add_argument("--figure-format", default="png", dest="figure_format",
-                   help="figure formats, comma-separated (png,pdf,svg); vector files embed their fonts")
+    p.add_argument(
+        "--figure-format",
+        default="png",
+        dest="figure_format",
+        help="figure formats, comma-separated (png,pdf,svg); vector files embed their fonts",
+    )
 
 
 def _with_comparison(config, args):
@@ -52,8 +64,14 @@ class _Progress:
 
         from .report.build import N_PROGRESS
 
-        self.bar = tqdm(total=N_PROGRESS, file=sys.stderr, desc="report", unit="step", leave=False,
-                        disable=quiet or not sys.stderr.isatty())
+        self.bar = tqdm(
+            total=N_PROGRESS,
+            file=sys.stderr,
+            desc="report",
+            unit="step",
+            leave=False,
+            disable=quiet or not sys.stderr.isatty(),
+        )
 
     def __call__(self, step: str) -> None:
         self.bar.set_postfix_str(step)
@@ -68,32 +86,55 @@ def _report(cohort, out, *, config, args, **kwargs):
 
     bar = _Progress(args.quiet)
     try:
-        return make_report(cohort, out, config=config, progress=bar,
-                           figure_formats=_figure_formats(args.figure_format), **kwargs)
+        return make_report(
+            cohort, out, config=config, progress=bar, figure_formats=_figure_formats(args.figure_format), **kwargs
+        )
     finally:
         bar.close()
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="immune-correlates",
-                                description="Baseline T-cell and NK-cell correlates of response in clinical trials.")
+    p = argparse.ArgumentParser(
+        prog="immune-correlates", description="Baseline T-cell and NK-cell correlates of response in clinical trials."
+    )
     sub = p.add_subparsers(dest="command", required=True)
-    demo = sub.add_parser("demo", help="run the whole analysis on the bundled synthetic ofatumumab + lenalidomide cohort")
+    demo = sub.add_parser(
+        "demo", help="run the whole analysis on the bundled synthetic ofatumumab + lenalidomide cohort"
+    )
     demo.add_argument("--out", required=True, type=Path, help="output directory")
-    demo.add_argument("--pseudonymize", action="store_true", help="replace patient ids with stable codes in every output")
+    demo.add_argument(
+        "--pseudonymize", action="store_true", help="replace patient ids with stable codes in every output"
+    )
     _report_options(demo)
     an = sub.add_parser("analyze", help="run the analysis on your files")
     an.add_argument("--clinical", type=Path, help="clinical table (CSV, TSV, XLSX or Parquet)")
     an.add_argument("--immunophenotype", type=Path)
-    an.add_argument("--flowjo-workspace", type=Path, dest="flowjo_workspace",
-                    help="FlowJo 10 workspace (.wsp) instead of --immunophenotype: FlowJo's stored counts")
-    an.add_argument("--sample-map", type=Path, dest="sample_map",
-                    help="sample sheet of the workspace: sample, patient_id, timepoint (beads_per_tube, sample_volume_ul)")
-    an.add_argument("--workspace-root", dest="workspace_root", default=None,
-                    help="gating path, in the workspace, of the panels' Lymphocytes gate (e.g. Time/Singlets/Lymphocytes)")
+    an.add_argument(
+        "--flowjo-workspace",
+        type=Path,
+        dest="flowjo_workspace",
+        help="FlowJo 10 workspace (.wsp) instead of --immunophenotype: FlowJo's stored counts",
+    )
+    an.add_argument(
+        "--sample-map",
+        type=Path,
+        dest="sample_map",
+        help="sample sheet of the workspace: sample, patient_id, timepoint (beads_per_tube, sample_volume_ul)",
+    )
+    an.add_argument(
+        "--workspace-root",
+        dest="workspace_root",
+        default=None,
+        help="gating path, in the workspace, of the panels' Lymphocytes gate (e.g. Time/Singlets/Lymphocytes)",
+    )
     an.add_argument("--bead-gate", dest="bead_gate", default=None, help="gating path of the counting-bead gate")
-    an.add_argument("--fcs-dir", type=Path, dest="fcs_dir", default=None,
-                    help="recompute every gate from these FCS files (needs immune_correlates[flow])")
+    an.add_argument(
+        "--fcs-dir",
+        type=Path,
+        dest="fcs_dir",
+        default=None,
+        help="recompute every gate from these FCS files (needs immune_correlates[flow])",
+    )
     an.add_argument("--function-assays", type=Path, dest="function_assays")
     an.add_argument("--adverse-events", type=Path, dest="adverse_events")
     an.add_argument("--config", type=Path, help="analysis.toml (data only: columns and options)")
@@ -106,10 +147,18 @@ def _parser() -> argparse.ArgumentParser:
     sim.add_argument("--n-patients", type=int, default=None, dest="n_patients")
     pw = sub.add_parser("power", help="power by simulation of a planned analysis over sample sizes and effects")
     pw.add_argument("--n", type=int, nargs="+", default=[34], help="sample sizes (default 34)")
-    pw.add_argument("--effect", type=float, nargs="*", default=None,
-                    help="log odds (or hazard) ratios per SD of the feature (default: the design's)")
-    pw.add_argument("--analysis", default="firth",
-                    help="firth, firth_wald, logistic, logistic_lr, wilcoxon, cox, firth_cox, logrank, screen, screen_cox")
+    pw.add_argument(
+        "--effect",
+        type=float,
+        nargs="*",
+        default=None,
+        help="log odds (or hazard) ratios per SD of the feature (default: the design's)",
+    )
+    pw.add_argument(
+        "--analysis",
+        default="firth",
+        help="firth, firth_wald, logistic, logistic_lr, wilcoxon, cox, firth_cox, logrank, screen, screen_cox",
+    )
     pw.add_argument("--feature", default="nk_function", help="driver whose effect is varied (default nk_function)")
     pw.add_argument("--n-sim", type=int, default=1000, dest="n_sim")
     pw.add_argument("--seed", type=int, default=None)
@@ -127,8 +176,16 @@ def _power(args, argv) -> int:
 
     if args.n_sim < 1 or any(n < 4 for n in args.n):
         raise ImmuneCorrelatesError("power: --n-sim must be >= 1 and every --n at least 4.")
-    curve = power_curve(None, args.analysis, n=args.n, effect=args.effect, n_sim=args.n_sim, seed=args.seed,
-                        feature=args.feature, alpha=args.alpha)
+    curve = power_curve(
+        None,
+        args.analysis,
+        n=args.n,
+        effect=args.effect,
+        n_sim=args.n_sim,
+        seed=args.seed,
+        feature=args.feature,
+        alpha=args.alpha,
+    )
     table = curve.summary()
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out is not None:
@@ -151,9 +208,16 @@ def _demo(args, argv) -> int:
     from .report.config import AnalysisConfig
 
     cohort = load_ofa_len()
-    out = _report(cohort, args.out, config=_with_comparison(AnalysisConfig(), args), args=args,
-                  inputs=ofa_len_paths(), command=["immune-correlates", *argv], pseudonymize=args.pseudonymize,
-                  title="Demo: synthetic ofatumumab + lenalidomide cohort (Vitale et al. 2016)")
+    out = _report(
+        cohort,
+        args.out,
+        config=_with_comparison(AnalysisConfig(), args),
+        args=args,
+        inputs=ofa_len_paths(),
+        command=["immune-correlates", *argv],
+        pseudonymize=args.pseudonymize,
+        title="Demo: synthetic ofatumumab + lenalidomide cohort (Vitale et al. 2016)",
+    )
     if not args.quiet:
         _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
@@ -166,15 +230,17 @@ def _figure_formats(text: str) -> tuple[str, ...]:
     formats = tuple(f.strip().lower().lstrip(".") for f in text.split(",") if f.strip())
     bad = [f for f in formats if f not in FIGURE_FORMATS]
     if bad or not formats:
-        raise ImmuneCorrelatesError(f"--figure-format: unknown format(s) {bad or text!r}; use some of "
-                                    f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf).")
+        raise ImmuneCorrelatesError(
+            f"--figure-format: unknown format(s) {bad or text!r}; use some of "
+            f"{', '.join(FIGURE_FORMATS)}, comma-separated (e.g. png,pdf)."
+        )
     return formats
 
 
 def _print_summary(cohort) -> None:
     """The trial summary as people read it: 70.6% (52.5-84.9), 16.0 months (12.9-26.3)."""
-    from .stats.groups.trial_summary import trial_summary
     from .report.formatting import format_summary
+    from .stats.groups.trial_summary import trial_summary
 
     print(format_summary(trial_summary(cohort)).to_string(index=False))
 
@@ -191,8 +257,15 @@ def _analyze(args, argv) -> int:
     if args.flowjo_workspace is not None:
         tables["immunophenotype"], files = _from_workspace(args, files)
     cohort = read_cohort(**tables, columns=config.columns or None)
-    out = _report(cohort, args.out, config=config, args=args, inputs=files, command=["immune-correlates", *argv],
-                  pseudonymize=args.pseudonymize)
+    out = _report(
+        cohort,
+        args.out,
+        config=config,
+        args=args,
+        inputs=files,
+        command=["immune-correlates", *argv],
+        pseudonymize=args.pseudonymize,
+    )
     if not args.quiet:
         _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
@@ -205,11 +278,19 @@ def _from_workspace(args, files: dict):
 
     if files["immunophenotype"] is not None:
         raise InputError("give --immunophenotype or --flowjo-workspace, not both.")
-    ws = read_flowjo_workspace(args.flowjo_workspace, args.sample_map, root=args.workspace_root,
-                               bead_gate=args.bead_gate, fcs_dir=args.fcs_dir, on_problem="raise")
+    ws = read_flowjo_workspace(
+        args.flowjo_workspace,
+        args.sample_map,
+        root=args.workspace_root,
+        bead_gate=args.bead_gate,
+        fcs_dir=args.fcs_dir,
+        on_problem="raise",
+    )
     if ws.immunophenotype is None:
-        raise InputError("no sample of the workspace is mapped to a patient: give --sample-map "
-                         "(sample, patient_id, timepoint).", source=args.flowjo_workspace.name)
+        raise InputError(
+            "no sample of the workspace is mapped to a patient: give --sample-map (sample, patient_id, timepoint).",
+            source=args.flowjo_workspace.name,
+        )
     recorded = {k: v for k, v in files.items() if k != "immunophenotype"}
     recorded.update(flowjo_workspace=args.flowjo_workspace, sample_map=args.sample_map)
     return ws.immunophenotype, recorded
@@ -230,7 +311,8 @@ def _one_line(exc: Exception) -> str:
     if isinstance(exc, InputError):
         if exc.problems:  # one validation pass found several: one line each
             return f"{len(exc.problems)} problems in the input; nothing was computed:\n" + "\n".join(
-                f"  {p.first_line}" for p in exc.problems)
+                f"  {p.first_line}" for p in exc.problems
+            )
         return exc.first_line
     return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 

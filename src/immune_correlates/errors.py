@@ -52,9 +52,7 @@ def format_offenders(rows: Iterable[Mapping[str, Any]], limit: int = MAX_LISTED)
         How many rows to list before writing ``... and N more``.
     """
     rows = list(rows)
-    lines = [
-        "  - " + ", ".join(f"{k}={plain(v)!r}" for k, v in row.items()) for row in rows[:limit]
-    ]
+    lines = ["  - " + ", ".join(f"{k}={plain(v)!r}" for k, v in row.items()) for row in rows[:limit]]
     if len(rows) > limit:
         lines.append(f"  ... and {len(rows) - limit} more")
     return "\n".join(lines)
@@ -114,7 +112,9 @@ class InputError(ImmuneCorrelatesError):
         """The message's first line, for one-line command-line errors."""
         if self.problems:
             rest = len(self.problems) - 1
-            return f"{self.problems[0].first_line} (+{rest} more problem{'s' if rest > 1 else ''}; see the full message)"
+            return (
+                f"{self.problems[0].first_line} (+{rest} more problem{'s' if rest > 1 else ''}; see the full message)"
+            )
         text = str(self)
         first = text.splitlines()[0] if text else ""
         if self.rows:
@@ -158,7 +158,7 @@ def combine_input_errors(problems: Iterable[InputError]) -> InputError:
             head = body[0]
             for prefix in (f"file {source!r}, ", f"file {source!r}: "):
                 if source and head.startswith(prefix):
-                    head = head[len(prefix):]
+                    head = head[len(prefix) :]
                     break
             lines.append("  " + head)
             lines.extend("  " + line for line in body[1:])

@@ -49,8 +49,9 @@ CASES = {
     "FisherResult": lambda c, f: st.fisher_exact([[3, 4], [5, 1]]),
     "SeparationResult": lambda c, f: ic.detect_separation(f, "cr", ["nk_per_ul"]),
     "PHTestResult": lambda c, f: ic.ph_test(_cox(f)),
-    "DiscriminationBootstrap": lambda c, f: st.bootstrap_discrimination(f, "nk_per_ul", outcome="cr", n_boot=20,
-                                                                        seed=1),
+    "DiscriminationBootstrap": lambda c, f: st.bootstrap_discrimination(
+        f, "nk_per_ul", outcome="cr", n_boot=20, seed=1
+    ),
     "PowerResult": lambda c, f: ic.power(analysis="wilcoxon", n_sim=20, seed=1),
     "PowerCurve": lambda c, f: ic.power_curve(analysis="wilcoxon", n=(20,), n_sim=20, seed=1),
     "TrialDesign": lambda c, f: ic.TrialDesign(),
@@ -94,8 +95,12 @@ def _median_table(result):
 def test_results_travel_to_and_from_a_dask_worker_process(frame):
     distributed = pytest.importorskip("distributed")
     local = ic.kaplan_meier(frame, "pfs_months", "pfs_event", "cr")
-    with distributed.LocalCluster(processes=True, n_workers=1, threads_per_worker=1, dashboard_address=":0",
-                                  worker_dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(
+            processes=True, n_workers=1, threads_per_worker=1, dashboard_address=":0", worker_dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         worker_pids = set(client.run(lambda: __import__("os").getpid()).values())
         assert __import__("os").getpid() not in worker_pids  # a separate process: results really pickle
         remote = client.submit(_km_on_worker, frame, pure=False).result()  # result computed there, sent back

@@ -18,16 +18,83 @@ import immune_correlates as ic
 #: Parameter names that are data, results or column names: the only ones allowed before ``*``.
 COLUMN_ARGUMENTS = {
     # data and results
-    "data", "cohort", "clinical", "immunophenotype", "function_assays", "adverse_events", "frame", "table",
-    "result", "results", "km", "curve", "fig", "corr", "design", "analysis", "panel", "samples", "values",
-    "x", "y", "p", "q", "k", "n", "time", "stimulated", "unstimulated", "alc", "fraction_of_lymphocytes",
-    "cell_events", "bead_events", "beads_per_tube", "sample_volume_ul", "et_ratios", "lysis", "text", "events",
-    "export", "sample_map", "theta", "boot", "jack", "t_obs", "t_perm", "levels", "name", "X", "names",
-    "timepoint", "effect", "path_stem", "times", "column",
-    "counts", "path", "landmark", "landmarks", "status", "switch", "variables",
+    "data",
+    "cohort",
+    "clinical",
+    "immunophenotype",
+    "function_assays",
+    "adverse_events",
+    "frame",
+    "table",
+    "result",
+    "results",
+    "km",
+    "curve",
+    "fig",
+    "corr",
+    "design",
+    "analysis",
+    "panel",
+    "samples",
+    "values",
+    "x",
+    "y",
+    "p",
+    "q",
+    "k",
+    "n",
+    "time",
+    "stimulated",
+    "unstimulated",
+    "alc",
+    "fraction_of_lymphocytes",
+    "cell_events",
+    "bead_events",
+    "beads_per_tube",
+    "sample_volume_ul",
+    "et_ratios",
+    "lysis",
+    "text",
+    "events",
+    "export",
+    "sample_map",
+    "theta",
+    "boot",
+    "jack",
+    "t_obs",
+    "t_perm",
+    "levels",
+    "name",
+    "X",
+    "names",
+    "timepoint",
+    "effect",
+    "path_stem",
+    "times",
+    "column",
+    "counts",
+    "path",
+    "landmark",
+    "landmarks",
+    "status",
+    "switch",
+    "variables",
     # column names
-    "duration", "event", "group", "outcome", "covariates", "features", "feature", "score", "readouts",
-    "columns", "paths", "label", "estimate", "lower", "upper",
+    "duration",
+    "event",
+    "group",
+    "outcome",
+    "covariates",
+    "features",
+    "feature",
+    "score",
+    "readouts",
+    "columns",
+    "paths",
+    "label",
+    "estimate",
+    "lower",
+    "upper",
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.
@@ -47,21 +114,36 @@ def _public_functions():
 
 def _positional_options(func) -> list[str]:
     sig = inspect.signature(func)
-    return [p.name for p in sig.parameters.values()
-            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in COLUMN_ARGUMENTS]
+    return [
+        p.name
+        for p in sig.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD) and p.name not in COLUMN_ARGUMENTS
+    ]
 
 
 FUNCTIONS = _public_functions()
 
 
 def test_the_walk_covers_the_api():
-    for name in ("kaplan_meier", "logrank_test", "compare_groups", "optimal_cutpoint", "power", "fit_logistic",
-                 "plots.kaplan_meier", "plots.roc", "roc_curve", "dichotomise"):
+    for name in (
+        "kaplan_meier",
+        "logrank_test",
+        "compare_groups",
+        "optimal_cutpoint",
+        "power",
+        "fit_logistic",
+        "plots.kaplan_meier",
+        "plots.roc",
+        "roc_curve",
+        "dichotomise",
+    ):
         assert name in FUNCTIONS
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_options_after_the_column_arguments_are_keyword_only(name):
     offending = [o for o in _positional_options(FUNCTIONS[name]) if o not in EXCEPTIONS.get(name, ())]
-    assert not offending, (f"{name}{inspect.signature(FUNCTIONS[name])}: {offending} should come after '*' "
-                           "(or, if they are data/column arguments, be named in COLUMN_ARGUMENTS)")
+    assert not offending, (
+        f"{name}{inspect.signature(FUNCTIONS[name])}: {offending} should come after '*' "
+        "(or, if they are data/column arguments, be named in COLUMN_ARGUMENTS)"
+    )

@@ -74,15 +74,21 @@ def test_analyze_reads_inputs_from_the_config(tmp_path):
     (tmp_path / "analysis.toml").write_text(
         '[inputs]\nclinical = "clinical.csv"\nimmunophenotype = "immunophenotype.csv"\n'
         'function_assays = "function_assays.csv"\n\n[features]\nnames = ["nk_per_ul", "t_function_score"]\n'
-        '\n[models]\ncox = "firth"\n\n[analysis]\nadjust = "holm"\n')
+        '\n[models]\ncox = "firth"\n\n[analysis]\nadjust = "holm"\n'
+    )
     assert main(["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]) == 0
     cox = pd.read_csv(tmp_path / "o" / "tables" / "cox_pfs.csv")
     assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth_cox"}
 
 
 def _run_cli(args, tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "immune_correlates.cli", *args], capture_output=True, text=True,
-                          cwd=tmp_path, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-m", "immune_correlates.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
     return proc.returncode, proc.stdout, proc.stderr
 
 
@@ -97,17 +103,21 @@ def test_bad_input_exits_2_with_one_line_naming_file_column_patient_value(tmp_pa
     assert not (tmp_path / "o").exists()
 
 
-@pytest.mark.parametrize("config, expected", [
-    ('[models]\nlogistic = "exact"\n', "must be one of"),
-    ('[analysis]\nformula = "__import__(\'os\')"\n', "unknown key"),
-    ('[inputs]\nclinical = "../../etc/passwd"\n', "leaves the configuration's directory"),
-    ("[models\n", "not valid TOML"),
-    ('[features]\nnames = ["no_such_feature"]\n', "unknown column"),
-])
+@pytest.mark.parametrize(
+    "config, expected",
+    [
+        ('[models]\nlogistic = "exact"\n', "must be one of"),
+        ("[analysis]\nformula = \"__import__('os')\"\n", "unknown key"),
+        ('[inputs]\nclinical = "../../etc/passwd"\n', "leaves the configuration's directory"),
+        ("[models\n", "not valid TOML"),
+        ('[features]\nnames = ["no_such_feature"]\n', "unknown column"),
+    ],
+)
 def test_config_errors_exit_2(tmp_path, config, expected):
     (tmp_path / "analysis.toml").write_text(config)
-    code, _, err = _run_cli(["analyze", "--clinical", str(ofa_len_paths()["clinical"]), "--config", "analysis.toml",
-                             "--out", "o"], tmp_path)
+    code, _, err = _run_cli(
+        ["analyze", "--clinical", str(ofa_len_paths()["clinical"]), "--config", "analysis.toml", "--out", "o"], tmp_path
+    )
     assert code == 2 and expected in err and "Traceback" not in err
 
 
@@ -142,9 +152,12 @@ def test_report_escapes_patient_ids_from_the_data(tmp_path):
         t["patient_id"] = t["patient_id"].replace(first, evil)
     cohort = ic.read_cohort(**tables)
     # make sure the evil id lands in a reported table: its function assays are removed
-    cohort = ic.read_cohort(tables["clinical"], tables["immunophenotype"],
-                            tables["function_assays"][tables["function_assays"]["patient_id"] != evil],
-                            tables["adverse_events"])
+    cohort = ic.read_cohort(
+        tables["clinical"],
+        tables["immunophenotype"],
+        tables["function_assays"][tables["function_assays"]["patient_id"] != evil],
+        tables["adverse_events"],
+    )
     make_report(cohort, tmp_path / "r")
     html = (tmp_path / "r" / "report.html").read_text()
     assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -173,20 +186,43 @@ def test_simulate_writes_a_readable_cohort(tmp_path):
     import immune_correlates as ic
 
     assert main(["simulate", "--out", str(tmp_path / "s"), "--seed", "3", "--n-patients", "40"]) == 0
-    cohort = ic.read_cohort(*(tmp_path / "s" / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events")))
+    cohort = ic.read_cohort(
+        *(tmp_path / "s" / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events"))
+    )
     assert cohort.n_patients == 40
 
 
 def test_power_command_writes_table_and_figure(tmp_path, capsys):
-    assert main(["power", "--n", "20", "34", "--analysis", "wilcoxon", "--n-sim", "50", "--seed", "3",
-                 "--out", str(tmp_path / "pw")]) == 0
+    assert (
+        main(
+            [
+                "power",
+                "--n",
+                "20",
+                "34",
+                "--analysis",
+                "wilcoxon",
+                "--n-sim",
+                "50",
+                "--seed",
+                "3",
+                "--out",
+                str(tmp_path / "pw"),
+            ]
+        )
+        == 0
+    )
     table = pd.read_csv(tmp_path / "pw" / "power.csv")
     power = table[table["estimand"] == "power"]
     assert power["n"].tolist() == [20, 34] and power["value"].between(0, 1).all()
     assert (tmp_path / "pw" / "power.png").stat().st_size > 1000
     again = tmp_path / "again"
-    assert main(["power", "--n", "20", "34", "--analysis", "wilcoxon", "--n-sim", "50", "--seed", "3",
-                 "--out", str(again)]) == 0
+    assert (
+        main(
+            ["power", "--n", "20", "34", "--analysis", "wilcoxon", "--n-sim", "50", "--seed", "3", "--out", str(again)]
+        )
+        == 0
+    )
     assert (again / "power.csv").read_bytes() == (tmp_path / "pw" / "power.csv").read_bytes()
 
 

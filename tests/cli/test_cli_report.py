@@ -88,8 +88,20 @@ def test_outputs_hold_file_names_and_hashes_never_directories(responders):
 def test_quiet_prints_only_where_the_report_is(tmp_path, capsys):
     (tmp_path / "analysis.toml").write_text('[features]\nnames = ["nk_per_ul"]\n\n[analysis]\nn_perm = 0\n')
     paths = ofa_len_paths()
-    args = ["analyze", "--clinical", str(paths["clinical"]), "--immunophenotype", str(paths["immunophenotype"]),
-            "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o"), "--group", "cr", "--quiet"]
+    args = [
+        "analyze",
+        "--clinical",
+        str(paths["clinical"]),
+        "--immunophenotype",
+        str(paths["immunophenotype"]),
+        "--config",
+        str(tmp_path / "analysis.toml"),
+        "--out",
+        str(tmp_path / "o"),
+        "--group",
+        "cr",
+        "--quiet",
+    ]
     assert main(args) == 0
     captured = capsys.readouterr()
     assert captured.out.strip().splitlines() == [f"report written to {tmp_path / 'o' / 'report.html'}"]
@@ -99,8 +111,18 @@ def test_quiet_prints_only_where_the_report_is(tmp_path, capsys):
 
 
 def test_group_with_many_levels_needs_compare(tmp_path, capsys):
-    code = main(["analyze", "--clinical", str(ofa_len_paths()["clinical"]), "--out", str(tmp_path / "o"),
-                 "--group", "best_response", "--quiet"])
+    code = main(
+        [
+            "analyze",
+            "--clinical",
+            str(ofa_len_paths()["clinical"]),
+            "--out",
+            str(tmp_path / "o"),
+            "--group",
+            "best_response",
+            "--quiet",
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2 and "--compare" in err and "best_response" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()

@@ -99,19 +99,21 @@ def test_design_rejects_impossible_parameters():
 def test_written_trial_reads_back_identically(tmp_path):
     trial = ic.simulate(seed=11)
     trial.write(tmp_path)
-    again = ic.read_cohort(*(tmp_path / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events")))
+    again = ic.read_cohort(
+        *(tmp_path / f"{n}.csv" for n in ("clinical", "immunophenotype", "function_assays", "adverse_events"))
+    )
     pd.testing.assert_frame_equal(again.clinical, trial.cohort.clinical)
     assert not list(tmp_path.glob(".*.tmp"))
 
 
 def test_clustered_cycle_interval_matches_hand_computation():
-    from immune_correlates.stats.groups.trial_summary import clustered_proportion_ci
-
     # Three patients: 2 of 4, 0 of 4, 2 of 2 cycles. p = 4/10 = 0.4.
     # residuals k - p m: 2 - 1.6 = 0.4, 0 - 1.6 = -1.6, 2 - 0.8 = 1.2; squares sum 0.16 + 2.56 + 1.44 = 4.16.
     # var = 3/2 * 4.16 / 100 = 0.0624; se(logit) = sqrt(0.0624) / (0.4 * 0.6) = 1.040833...
     # interval: expit(logit(0.4) -/+ 1.959964 * 1.040833).
     import math
+
+    from immune_correlates.stats.groups.trial_summary import clustered_proportion_ci
 
     lo, hi = clustered_proportion_ci(np.array([2, 0, 2]), np.array([4, 4, 2]))
     se = math.sqrt(0.0624) / 0.24

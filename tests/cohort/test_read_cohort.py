@@ -106,7 +106,9 @@ def test_event_codes_other_than_yes_no_are_rejected(tiny_clinical):
 
 @pytest.mark.parametrize("value", ["03/27/2020", "2020-13-01", "43921", "27.03.2020"])
 def test_non_iso_dates_are_rejected(tiny_clinical, value):
-    msg = _error(lambda: ic.read_cohort(tiny_clinical.assign(last_followup=[value, "2021-01-01", "2020-08-01", "2022-03-01"])))
+    msg = _error(
+        lambda: ic.read_cohort(tiny_clinical.assign(last_followup=[value, "2021-01-01", "2020-08-01", "2022-03-01"]))
+    )
     assert "last_followup" in msg and f"value={value!r}" in msg and "patient_id='A'" in msg
 
 
@@ -117,7 +119,10 @@ def test_progression_before_treatment_start_is_an_error(tiny_clinical):
 
 
 def test_progression_after_death_is_an_error(tiny_clinical):
-    bad = tiny_clinical.assign(progression_date=["", "2020-07-01", "2020-09-01", ""], last_followup=["2021-01-01", "2020-12-01", "2020-10-01", "2022-03-01"])
+    bad = tiny_clinical.assign(
+        progression_date=["", "2020-07-01", "2020-09-01", ""],
+        last_followup=["2021-01-01", "2020-12-01", "2020-10-01", "2022-03-01"],
+    )
     msg = _error(lambda: ic.read_cohort(bad))
     assert "progression_date is after death_date" in msg and "patient_id='C'" in msg
 
@@ -136,9 +141,13 @@ def test_ids_differing_only_by_case_or_spaces_are_rejected(tiny_clinical):
 
 
 def _immuno(**overrides):
-    base = {"patient_id": ["A", "A"], "timepoint": ["baseline"] * 2,
-            "gating_path": ["Lymphocytes", "Lymphocytes/CD3+"], "freq_of_parent": ["90", "5.5"],
-            "event_count": ["50000", "2750"]}
+    base = {
+        "patient_id": ["A", "A"],
+        "timepoint": ["baseline"] * 2,
+        "gating_path": ["Lymphocytes", "Lymphocytes/CD3+"],
+        "freq_of_parent": ["90", "5.5"],
+        "event_count": ["50000", "2750"],
+    }
     base.update(overrides)
     return pd.DataFrame(base)
 
@@ -146,8 +155,17 @@ def _immuno(**overrides):
 def test_percent_outside_0_100_is_rejected(tiny_clinical):
     msg = _error(lambda: ic.read_cohort(tiny_clinical, immunophenotype=_immuno(freq_of_parent=["90", "120"])))
     assert "<immunophenotype DataFrame>" in msg and "freq_of_parent" in msg and "value='120'" in msg
-    assays = pd.DataFrame({"patient_id": ["A"], "timepoint": ["baseline"], "assay": ["cd107a"], "cell_type": ["NK"],
-                           "condition": ["stimulated"], "value": ["150"], "unit": ["%"]})
+    assays = pd.DataFrame(
+        {
+            "patient_id": ["A"],
+            "timepoint": ["baseline"],
+            "assay": ["cd107a"],
+            "cell_type": ["NK"],
+            "condition": ["stimulated"],
+            "value": ["150"],
+            "unit": ["%"],
+        }
+    )
     msg = _error(lambda: ic.read_cohort(tiny_clinical, function_assays=assays))
     assert "'value'" in msg and "patient_id='A'" in msg and "150" in msg
 
@@ -181,7 +199,8 @@ def test_patients_without_a_table_are_kept_and_reported(tiny_clinical):
 
 def test_error_lists_at_most_twenty_rows_then_a_count():
     ids = [f"P{i}" for i in range(30)]
-    frame = pd.DataFrame({"patient_id": ids, "treatment_start": "2020-01-01", "best_response": "XX",
-                          "last_followup": "2021-01-01"})
+    frame = pd.DataFrame(
+        {"patient_id": ids, "treatment_start": "2020-01-01", "best_response": "XX", "last_followup": "2021-01-01"}
+    )
     msg = _error(lambda: ic.read_cohort(frame))
     assert "... and 10 more" in msg and msg.count("value='XX'") == 20

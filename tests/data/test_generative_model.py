@@ -106,8 +106,11 @@ def test_pfs_cause_by_hand(tiny_clinical):
     # A censored, B progressed, C progressed (then died), D censored
     assert ep["pfs_cause"].tolist() == [0, 1, 1, 0]
     assert "response_months" not in ep
-    died = tiny_clinical.assign(progression_date=["", "", "", ""], death_date=["", "2020-06-01", "", ""],
-                                last_followup=["2021-01-01", "2020-06-01", "2020-08-01", "2022-03-01"])
+    died = tiny_clinical.assign(
+        progression_date=["", "", "", ""],
+        death_date=["", "2020-06-01", "", ""],
+        last_followup=["2021-01-01", "2020-06-01", "2020-08-01", "2022-03-01"],
+    )
     assert ic.derive_endpoints(ic.read_cohort(died).clinical)["pfs_cause"].tolist() == [0, 2, 0, 0]
 
 
@@ -118,12 +121,15 @@ def test_response_months_by_hand(tiny_clinical):
     assert np.isnan(ep["response_months"].iloc[2])
 
 
-@pytest.mark.parametrize("dates,message,patient,value", [
-    (["2020-04-01", "2020-03-02", "2020-04-01", ""], "best_response is not a response", "C", "2020-04-01"),
-    (["2020-01-01", "", "", ""], "not after treatment_start", "A", "2020-01-01"),
-    (["", "2020-07-02", "", ""], "after progression_date", "B", "2020-07-02"),
-    (["2021-02-01", "", "", ""], "after last_followup", "A", "2021-02-01"),
-])
+@pytest.mark.parametrize(
+    "dates,message,patient,value",
+    [
+        (["2020-04-01", "2020-03-02", "2020-04-01", ""], "best_response is not a response", "C", "2020-04-01"),
+        (["2020-01-01", "", "", ""], "not after treatment_start", "A", "2020-01-01"),
+        (["", "2020-07-02", "", ""], "after progression_date", "B", "2020-07-02"),
+        (["2021-02-01", "", "", ""], "after last_followup", "A", "2021-02-01"),
+    ],
+)
 def test_bad_response_dates_name_file_column_patient_value(tiny_clinical, dates, message, patient, value):
     with pytest.raises(InputError, match=message) as err:
         ic.read_cohort(tiny_clinical.assign(response_date=dates))

@@ -10,11 +10,11 @@ import pytest
 from immune_correlates.data.design import OFA_LEN_DESIGN
 from immune_correlates.design import simulate_trials
 from immune_correlates.design._fits import bh_reject, cox_trials, logistic_trials, logrank_trials, wilcoxon_trials
+from immune_correlates.multiplicity import adjust_pvalues
+from immune_correlates.stats.groups.rank_tests import wilcoxon_rank_sum
 from immune_correlates.stats.regression.cox import fit_cox
 from immune_correlates.stats.regression.logistic import fit_logistic
 from immune_correlates.stats.survival.logrank import logrank_test
-from immune_correlates.multiplicity import adjust_pvalues
-from immune_correlates.stats.groups.rank_tests import wilcoxon_rank_sum
 
 N_CHECK = 6
 
@@ -41,8 +41,14 @@ def test_batched_logistic_equals_fit_logistic_per_trial(batch, method, test):
     assert res.flagged.sum() >= 2  # the batch exercises separated trials too
     idx = list(range(N_CHECK)) + list(np.flatnonzero(res.flagged)[:2])
     for b in idx:
-        ref = _single(fit_logistic, batch.trial(b), "cr", ["nk_function"], method=method,
-                      ci="wald" if test == "wald" else "profile")
+        ref = _single(
+            fit_logistic,
+            batch.trial(b),
+            "cr",
+            ["nk_function"],
+            method=method,
+            ci="wald" if test == "wald" else "profile",
+        )
         if res.flagged[b] and method == "ml":  # infinite ML estimate: flagged, never used for bias
             assert not res.finite[b]
             assert ref.notes and "separation" in ref.notes[0]

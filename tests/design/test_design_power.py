@@ -44,8 +44,15 @@ def test_logrank_type_one_error_is_nominal_within_three_monte_carlo_se_at_200_pa
 
 def test_logrank_power_of_two_equal_groups_agrees_with_schoenfeld():
     # binary +-1 feature, log HR 0.125 per SD = 0.25 between the groups, no censoring: D = n = 400 events.
-    design = TrialDesign(n_patients=400, or_cr={}, hr_pfs={"nk_function": 0.125}, hr_response={},
-                         driver_distribution="binary", death_free_rate_per_month=0.0, followup_months=1e5)
+    design = TrialDesign(
+        n_patients=400,
+        or_cr={},
+        hr_pfs={"nk_function": 0.125},
+        hr_response={},
+        driver_distribution="binary",
+        death_free_rate_per_month=0.0,
+        followup_months=1e5,
+    )
     res = power(design, LogrankAnalysis("nk_function", cut=0.0), n_sim=2000, seed=8, null=False)
     d, log_hr = 400, 0.25
     schoenfeld = norm.cdf(np.sqrt(d / 4) * log_hr - norm.isf(ALPHA / 2))  # Schoenfeld (1981) Biometrika 68:316
@@ -119,8 +126,7 @@ def test_screen_controls_the_false_discovery_rate_with_null_features():
 
 
 def test_power_curve_grid_and_zero_effect_gives_the_type_one_error():
-    curve = power_curve(OFA_LEN_DESIGN.replace(or_cr={}), "wilcoxon", n=[20, 40], effect=[0.0, 1.0],
-                        n_sim=300, seed=1)
+    curve = power_curve(OFA_LEN_DESIGN.replace(or_cr={}), "wilcoxon", n=[20, 40], effect=[0.0, 1.0], n_sim=300, seed=1)
     table = curve.summary()
     assert set(table.columns) >= {"n", "effect", "ratio", "estimand", "value", "mc_se"}
     wide = curve.power_table()
@@ -139,7 +145,9 @@ def test_run_power_cli_returns_the_long_power_table():
 
 
 def test_bad_arguments_raise_parameter_errors():
-    with pytest.raises(ParameterError, match="power: analysis='anova' is not allowed; analysis must be an Analysis or one of"):
+    with pytest.raises(
+        ParameterError, match="power: analysis='anova' is not allowed; analysis must be an Analysis or one of"
+    ):
         power(OFA_LEN_DESIGN, "anova", n_sim=10)
     with pytest.raises(ParameterError, match="method='bayes' is not allowed"):
         LogisticAnalysis(method="bayes")

@@ -72,8 +72,9 @@ def test_match_response_rates_gives_eight_crs_in_34_on_average():
 
 
 def test_measured_features_have_unit_variance_and_the_stated_reliability():
-    design = OFA_LEN_DESIGN.replace(n_patients=200, measurement_sd={"nk_function": 1.0}, n_null_features=3,
-                                    null_feature_correlation=0.4)
+    design = OFA_LEN_DESIGN.replace(
+        n_patients=200, measurement_sd={"nk_function": 1.0}, n_null_features=3, null_feature_correlation=0.4
+    )
     batch = simulate_trials(design, n_sim=200, seed=9)
     x = batch.feature("nk_function").ravel()
     z = batch.drivers[:, :, DRIVERS.index("nk_function")].ravel()

@@ -33,37 +33,83 @@ GATES = {
 }
 
 # (gate key, freq_of_parent %, event_count) per patient
-P1 = [("lymph", 40, 20000), ("cd3", 50, 10000), ("cd4", 60, 6000), ("cd8", 30, 3000),
-      ("treg", 10, 600), ("pd1", 20, 600), ("cd3neg", 50, 10000), ("nk", 20, 2000),
-      ("bright", 10, 200), ("dim", 80, 1600), ("cll", 70, 7000)]
-P2 = [("lymph", 30, 30000), ("cd3", 40, 12000), ("cd4", 50, 6000), ("cd8", 40, 4800),
-      ("treg", 5, 300), ("pd1", 50, 2400), ("cd3neg", 60, 18000), ("nk", 10, 1800),
-      ("bright", 5, 90), ("dim", 90, 1620), ("cll", 80, 14400)]
-P3 = [("lymph", 50, 10000), ("cd3", 20, 2000), ("cd4", 50, 1000), ("treg", 8, 80),
-      ("cd3neg", 80, 8000), ("nk", 5, 400), ("bright", 20, 80), ("dim", 70, 280),
-      ("cll", 90, 7200)]
+P1 = [
+    ("lymph", 40, 20000),
+    ("cd3", 50, 10000),
+    ("cd4", 60, 6000),
+    ("cd8", 30, 3000),
+    ("treg", 10, 600),
+    ("pd1", 20, 600),
+    ("cd3neg", 50, 10000),
+    ("nk", 20, 2000),
+    ("bright", 10, 200),
+    ("dim", 80, 1600),
+    ("cll", 70, 7000),
+]
+P2 = [
+    ("lymph", 30, 30000),
+    ("cd3", 40, 12000),
+    ("cd4", 50, 6000),
+    ("cd8", 40, 4800),
+    ("treg", 5, 300),
+    ("pd1", 50, 2400),
+    ("cd3neg", 60, 18000),
+    ("nk", 10, 1800),
+    ("bright", 5, 90),
+    ("dim", 90, 1620),
+    ("cll", 80, 14400),
+]
+P3 = [
+    ("lymph", 50, 10000),
+    ("cd3", 20, 2000),
+    ("cd4", 50, 1000),
+    ("treg", 8, 80),
+    ("cd3neg", 80, 8000),
+    ("nk", 5, 400),
+    ("bright", 20, 80),
+    ("dim", 70, 280),
+    ("cll", 90, 7200),
+]
 
 
 def immunophenotype_rows() -> pd.DataFrame:
     rows = []
     for pid, gates in (("P1", P1), ("P2", P2), ("P3", P3)):
         for key, freq, events in gates:
-            row = {"patient_id": pid, "timepoint": "baseline", "gating_path": GATES[key],
-                   "freq_of_parent": float(freq), "event_count": float(events),
-                   "bead_events": NA, "beads_per_tube": NA, "sample_volume_ul": NA}
+            row = {
+                "patient_id": pid,
+                "timepoint": "baseline",
+                "gating_path": GATES[key],
+                "freq_of_parent": float(freq),
+                "event_count": float(events),
+                "bead_events": NA,
+                "beads_per_tube": NA,
+                "sample_volume_ul": NA,
+            }
             if pid == "P2":
                 row.update(bead_events=5000.0, beads_per_tube=50000.0, sample_volume_ul=50.0)
             rows.append(row)
     # a later timepoint that must not leak into baseline features
-    rows.append({"patient_id": "P1", "timepoint": "C3D1", "gating_path": GATES["cd3"],
-                 "freq_of_parent": 99.0, "event_count": 5.0, "bead_events": NA,
-                 "beads_per_tube": NA, "sample_volume_ul": NA})
+    rows.append(
+        {
+            "patient_id": "P1",
+            "timepoint": "C3D1",
+            "gating_path": GATES["cd3"],
+            "freq_of_parent": 99.0,
+            "event_count": 5.0,
+            "bead_events": NA,
+            "beads_per_tube": NA,
+            "sample_volume_ul": NA,
+        }
+    )
     return pd.DataFrame(rows)
 
 
 def _pair(pid, assay, cell, unstim, stim, unit="%"):
-    return [(pid, "baseline", assay, cell, "unstimulated", unstim, unit),
-            (pid, "baseline", assay, cell, "stimulated", stim, unit)]
+    return [
+        (pid, "baseline", assay, cell, "unstimulated", unstim, unit),
+        (pid, "baseline", assay, cell, "stimulated", stim, unit),
+    ]
 
 
 def function_rows() -> pd.DataFrame:
@@ -77,11 +123,13 @@ def function_rows() -> pd.DataFrame:
     rows += _pair("P1", "cd107a", "CD8 T", 1.0, 7.0) + _pair("P3", "cd107a", "CD8 T", 0.5, 3.5)
     rows += _pair("P1", "proliferation", "T", 5.0, 45.0) + _pair("P2", "proliferation", "T", 5.0, 25.0)
     rows += _pair("P3", "proliferation", "T", 2.0, 12.0)
-    rows += [("P1", "baseline", "proliferation", "T", "stimulated", 1.2, "index"),
-             ("P2", "baseline", "proliferation", "T", "stimulated", 0.8, "index"),
-             ("P1", "baseline", "synapse", "T", "stimulated", 2.0, "index")]
+    rows += [
+        ("P1", "baseline", "proliferation", "T", "stimulated", 1.2, "index"),
+        ("P2", "baseline", "proliferation", "T", "stimulated", 0.8, "index"),
+        ("P1", "baseline", "synapse", "T", "stimulated", 2.0, "index"),
+    ]
     et = ["E:T 5:1", "E:T 10:1", "E:T 20:1", "E:T 40:1"]
-    alt = ["5:1", "E:T=10:1", "E:T 20:1", "40:1"]   # the same ratios, written differently
+    alt = ["5:1", "E:T=10:1", "E:T 20:1", "40:1"]  # the same ratios, written differently
     for pid, assay, labels, lysis in (
         ("P1", "cytotoxicity", et, [8.0, 15.0, 28.0, 45.0]),
         ("P2", "cytotoxicity", alt, [2.0, 5.0, 9.0, 14.0]),
@@ -90,13 +138,11 @@ def function_rows() -> pd.DataFrame:
         ("P2", "adcc", alt, [5.0, 10.0, 15.0, 25.0]),
     ):
         rows += [(pid, "baseline", assay, "NK", c, v, "% lysis") for c, v in zip(labels, lysis)]
-    return pd.DataFrame(rows, columns=["patient_id", "timepoint", "assay", "cell_type", "condition",
-                                       "value", "unit"])
+    return pd.DataFrame(rows, columns=["patient_id", "timepoint", "assay", "cell_type", "condition", "value", "unit"])
 
 
 def clinical_rows() -> pd.DataFrame:
-    return pd.DataFrame({"alc": [2.0, 5.0, 1.0, 3.0]},
-                        index=pd.Index(["P1", "P2", "P3", "P4"], name="patient_id"))
+    return pd.DataFrame({"alc": [2.0, 5.0, 1.0, 3.0]}, index=pd.Index(["P1", "P2", "P3", "P4"], name="patient_id"))
 
 
 def make_cohort(immunophenotype=None, function_assays=None, clinical=None):
@@ -105,8 +151,7 @@ def make_cohort(immunophenotype=None, function_assays=None, clinical=None):
         immunophenotype=immunophenotype_rows() if immunophenotype is None else immunophenotype,
         function_assays=function_rows() if function_assays is None else function_assays,
         adverse_events=pd.DataFrame(columns=["patient_id", "cycle", "term", "grade"]),
-        sources={"clinical": "clinical.csv", "immunophenotype": "flow.csv",
-                 "function_assays": "assays.csv"},
+        sources={"clinical": "clinical.csv", "immunophenotype": "flow.csv", "function_assays": "assays.csv"},
     )
 
 

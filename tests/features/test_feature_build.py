@@ -9,8 +9,15 @@ import pytest
 from immune_correlates.errors import DataQualityWarning, InputError
 from immune_correlates.features import FeatureSet, build_features, derive_features
 
-API_COLUMNS = ["cd3_per_ul", "cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio",
-               "t_function_score", "nk_function_score"]
+API_COLUMNS = [
+    "cd3_per_ul",
+    "cd4_per_ul",
+    "cd8_per_ul",
+    "nk_per_ul",
+    "cd4_cd8_ratio",
+    "t_function_score",
+    "nk_function_score",
+]
 
 
 def test_derive_features_has_one_row_per_clinical_patient_and_the_api_columns(cohort):
@@ -18,7 +25,7 @@ def test_derive_features_has_one_row_per_clinical_patient_and_the_api_columns(co
     assert list(values.index) == ["P1", "P2", "P3", "P4"]
     assert values.index.name == "patient_id"
     assert set(API_COLUMNS) <= set(values.columns)
-    assert values.loc["P4"].isna().all()          # no immune data at all
+    assert values.loc["P4"].isna().all()  # no immune data at all
     assert values.attrs == {}
 
 
@@ -27,16 +34,22 @@ def test_counts_and_ratio_of_the_hand_cohort(cohort):
     # P1 dual (2000 lymphocytes/uL): CD3 50% -> 1000; CD8 50% x 30% -> 300; NK 50% x 20% -> 200
     # P2 bead (0.2 cells/uL per event): CD3 12000 -> 2400; CD8 4800 -> 960; NK 1800 -> 360
     # P3 dual (1000/uL): CD3 20% -> 200; NK 80% x 5% -> 40; no CD8 row
-    expected = {"cd3_per_ul": [1000, 2400, 200], "cd4_per_ul": [600, 1200, 100],
-                "cd8_per_ul": [300, 960, np.nan], "nk_per_ul": [200, 360, 40],
-                "treg_per_ul": [60, 60, 8], "pd1_cd8_per_ul": [60, 480, np.nan],
-                "nk_cd56bright_per_ul": [20, 18, 8], "nk_cd56dim_cd16_per_ul": [160, 324, 28],
-                # CD4:CD8 = 60%/30% = 2; (40% x 50%)/(40% x 40%) = 1.25
-                "cd4_cd8_ratio": [2.0, 1.25, np.nan],
-                "treg_pct_of_cd4": [10, 5, 8], "pd1_pct_of_cd8": [20, 50, np.nan]}
+    expected = {
+        "cd3_per_ul": [1000, 2400, 200],
+        "cd4_per_ul": [600, 1200, 100],
+        "cd8_per_ul": [300, 960, np.nan],
+        "nk_per_ul": [200, 360, 40],
+        "treg_per_ul": [60, 60, 8],
+        "pd1_cd8_per_ul": [60, 480, np.nan],
+        "nk_cd56bright_per_ul": [20, 18, 8],
+        "nk_cd56dim_cd16_per_ul": [160, 324, 28],
+        # CD4:CD8 = 60%/30% = 2; (40% x 50%)/(40% x 40%) = 1.25
+        "cd4_cd8_ratio": [2.0, 1.25, np.nan],
+        "treg_pct_of_cd4": [10, 5, 8],
+        "pd1_pct_of_cd8": [20, 50, np.nan],
+    }
     for col, want in expected.items():
-        np.testing.assert_allclose(v.loc[["P1", "P2", "P3"], col].to_numpy(), want, rtol=1e-12,
-                                   err_msg=col)
+        np.testing.assert_allclose(v.loc[["P1", "P2", "P3"], col].to_numpy(), want, rtol=1e-12, err_msg=col)
 
 
 def test_functional_counts_are_fraction_times_count(cohort):
@@ -71,7 +84,7 @@ def test_quality_table_has_events_poisson_cv_and_low_event_flags(cohort):
     q = build_features(cohort).quality.set_index(["patient_id", "feature"])
     row = q.loc[("P1", "cd4_per_ul")]
     # 6000 events: CV = 1/sqrt(6000) = 0.012910
-    assert row["events"] == 6000 and row["poisson_cv"] == pytest.approx(1 / 6000 ** 0.5, rel=1e-12)
+    assert row["events"] == 6000 and row["poisson_cv"] == pytest.approx(1 / 6000**0.5, rel=1e-12)
     assert not row["low_events"] and row["method"] == "dual"
     bright = q.loc[("P2", "nk_cd56bright_per_ul")]
     # 90 events < 100: flagged; P2 is counted with beads (5000 bead events), so the CV adds both
@@ -83,7 +96,7 @@ def test_quality_table_has_events_poisson_cv_and_low_event_flags(cohort):
     assert q.loc[("P1", "cd4_cd8_ratio"), "events"] == 3000
     assert q.loc[("P3", "nk_cd107a_pct"), "flags"].startswith("unstimulated above stimulated")
     assert q.loc[("P1", "t_function_score"), "flags"] == "5 of 6 readouts"
-    assert int(q["low_events"].sum()) == 6   # P2 bright x2, P3 Treg x2, P3 bright x2
+    assert int(q["low_events"].sum()) == 6  # P2 bright x2, P3 Treg x2, P3 bright x2
 
 
 def test_min_events_threshold_is_configurable(cohort):
@@ -99,12 +112,15 @@ def test_exclude_flagged_sets_low_event_values_missing_and_reports_them(cohort):
     assert fs.values.at["P1", "nk_cd56bright_per_ul"] == pytest.approx(20.0)
     ex = fs.excluded
     assert set(zip(ex["patient_id"], ex["feature"])) == {
-        ("P2", "nk_cd56bright_per_ul"), ("P2", "nk_cd56bright_pct_of_nk"),
-        ("P3", "treg_per_ul"), ("P3", "treg_pct_of_cd4"),
-        ("P3", "nk_cd56bright_per_ul"), ("P3", "nk_cd56bright_pct_of_nk")}
+        ("P2", "nk_cd56bright_per_ul"),
+        ("P2", "nk_cd56bright_pct_of_nk"),
+        ("P3", "treg_per_ul"),
+        ("P3", "treg_pct_of_cd4"),
+        ("P3", "nk_cd56bright_per_ul"),
+        ("P3", "nk_cd56bright_pct_of_nk"),
+    }
     assert ex["reason"].str.startswith("excluded: ").all()
-    assert "80 events < min_events 100" in ex.set_index(["patient_id", "feature"]).at[
-        ("P3", "treg_per_ul"), "reason"]
+    assert "80 events < min_events 100" in ex.set_index(["patient_id", "feature"]).at[("P3", "treg_per_ul"), "reason"]
     assert fs.summary().at["treg_per_ul", "n_excluded"] == 1
     # the same call without exclusion keeps the values and does not warn
     with warnings.catch_warnings():
@@ -114,8 +130,7 @@ def test_exclude_flagged_sets_low_event_values_missing_and_reports_them(cohort):
 
 
 def test_cohort_without_function_assays_still_gets_every_patient(make_cohort):
-    empty = pd.DataFrame(columns=["patient_id", "timepoint", "assay", "cell_type", "condition",
-                                  "value", "unit"])
+    empty = pd.DataFrame(columns=["patient_id", "timepoint", "assay", "cell_type", "condition", "value", "unit"])
     fs = build_features(make_cohort(function_assays=empty))
     assert fs.values["nk_function_score"].isna().all()
     assert fs.values.at["P1", "cd3_per_ul"] == pytest.approx(1000.0)
@@ -129,7 +144,8 @@ def test_other_timepoint_gives_values_only_where_measured(cohort):
     assert fs.values.at["P1", "cd3_per_ul"] == pytest.approx(2.0 * 1000 * 0.99, rel=1e-12)
     assert fs.values.drop(columns="cd3_per_ul").loc["P1"].isna().all()
     assert fs.missing.set_index(["patient_id", "feature"]).at[("P1", "cd4_per_ul"), "reason"] == (
-        "no row for gate 'Lymphocytes/CD3+/CD4+' at timepoint 'C3D1'")
+        "no row for gate 'Lymphocytes/CD3+/CD4+' at timepoint 'C3D1'"
+    )
     assert fs.values.loc[["P2", "P3", "P4"]].isna().all().all()
 
 

@@ -25,7 +25,7 @@ def test_nk_function_score_of_the_hand_cohort(cohort):
     p2 = (_z(cd107a, 10) + _z(ifng, 5) + _z(cyt, 22) + _z(adcc, 40)) / 4
     p3 = (_z(cd107a, 0) + _z(cyt, 25)) / 2
     assert score[["P1", "P2", "P3"]].tolist() == pytest.approx([p1, p2, p3], rel=1e-10)
-    assert p1 == pytest.approx(0.891769, abs=1e-6)       # (1 + 0.70711 + 1.15286 + 0.70711) / 4
+    assert p1 == pytest.approx(0.891769, abs=1e-6)  # (1 + 0.70711 + 1.15286 + 0.70711) / 4
     assert np.isnan(score["P4"])
 
 

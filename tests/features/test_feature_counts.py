@@ -65,7 +65,7 @@ def test_dual_count_without_alc_is_missing_with_reason(GATES, immunophenotype_ro
     clinical = clinical_rows().assign(alc=[np.nan, 5.0, 1.0, 3.0])
     comp = absolute_count(table, clinical, GATES["cd3"])
     assert np.isnan(comp.values["P1"]) and "no alc" in comp.reasons["P1"]
-    assert comp.values["P2"] == pytest.approx(2400.0)   # bead counting does not need the alc
+    assert comp.values["P2"] == pytest.approx(2400.0)  # bead counting does not need the alc
 
 
 def test_zero_beads_is_an_input_error_naming_the_sample(GATES, immunophenotype_rows, clinical_rows):

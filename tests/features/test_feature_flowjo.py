@@ -22,8 +22,7 @@ def test_export_becomes_long_rows_and_summary_rows_are_ignored():
     # the Beads gate count becomes bead_events of every row of its sample
     assert set(long.loc[long["patient_id"] == "P02", "bead_events"]) == {6000.0}
     assert set(long["patient_id"]) == {"P01", "P02"}
-    row = long.set_index(["patient_id", "timepoint", "gating_path"]).loc[
-        ("P02", "baseline", "Lymphocytes/CD3+/CD8+")]
+    row = long.set_index(["patient_id", "timepoint", "gating_path"]).loc[("P02", "baseline", "Lymphocytes/CD3+/CD8+")]
     assert row["freq_of_parent"] == 50.0 and row["event_count"] == 1500.0
     assert row["beads_per_tube"] == 50000.0 and row["sample_volume_ul"] == 50.0
 
@@ -42,8 +41,7 @@ def test_frequencies_from_the_export_match_hand_products():
 def test_bead_gate_gives_single_platform_counts():
     long = read_flowjo(EXPORT, SAMPLE_MAP)
     table = GateTable(long, "baseline")
-    clinical = pd.DataFrame({"alc": [float("nan"), float("nan")]},
-                            index=pd.Index(["P01", "P02"], name="patient_id"))
+    clinical = pd.DataFrame({"alc": [float("nan"), float("nan")]}, index=pd.Index(["P01", "P02"], name="patient_id"))
     cd4 = absolute_count(table, clinical, "Lymphocytes/CD3+/CD4+")
     # P01: 2970 CD4 events / 4500 bead events x 50000 beads / 50 uL = 660 cells/uL
     # P02: 1200 / 6000 x 50000 / 50 = 200 cells/uL
@@ -52,9 +50,11 @@ def test_bead_gate_gives_single_platform_counts():
 
 
 def test_sample_map_as_dict():
-    mapping = {"Specimen_001_P01_BL.fcs": ("P01", "baseline"),
-               "Specimen_002_P02_BL.fcs": ("P02", "baseline"),
-               "Specimen_003_P01_C3D1.fcs": ("P01", "C3D1")}
+    mapping = {
+        "Specimen_001_P01_BL.fcs": ("P01", "baseline"),
+        "Specimen_002_P02_BL.fcs": ("P02", "baseline"),
+        "Specimen_003_P01_C3D1.fcs": ("P01", "C3D1"),
+    }
     long = read_flowjo(EXPORT, mapping)
     assert len(long) == 18 and "beads_per_tube" not in long.columns
     # without the bead gate, Beads is read as a (parentless) population with only a count
@@ -88,10 +88,11 @@ def test_percent_above_100_in_the_export_is_an_input_error():
 
 def test_bead_count_quality_row_adds_the_bead_counting_error():
     from immune_correlates.features.quality import quality_rows
+
     table = GateTable(read_flowjo(EXPORT, SAMPLE_MAP), "baseline")
-    clinical = pd.DataFrame({"alc": [float("nan"), float("nan")]},
-                            index=pd.Index(["P01", "P02"], name="patient_id"))
+    clinical = pd.DataFrame({"alc": [float("nan"), float("nan")]}, index=pd.Index(["P01", "P02"], name="patient_id"))
     rows, _, _ = quality_rows("cd4_per_ul", absolute_count(table, clinical, "Lymphocytes/CD3+/CD4+"), 100, False)
     # P01: 2970 cell events over 4500 bead events; P02: 1200 over 6000 (two independent Poisson counts)
-    assert rows["poisson_cv"].tolist() == pytest.approx([(1 / 2970 + 1 / 4500) ** 0.5,
-                                                          (1 / 1200 + 1 / 6000) ** 0.5], rel=1e-12)
+    assert rows["poisson_cv"].tolist() == pytest.approx(
+        [(1 / 2970 + 1 / 4500) ** 0.5, (1 / 1200 + 1 / 6000) ** 0.5], rel=1e-12
+    )

@@ -34,7 +34,7 @@ def test_percent_positive_is_stimulated_minus_unstimulated(function_rows):
 
 def test_cell_type_and_unit_select_the_rows(function_rows):
     table = _table(function_rows())
-    cd8 = table.readout(PATIENTS, "ifng", "cd8 t")          # case-insensitive cell type
+    cd8 = table.readout(PATIENTS, "ifng", "cd8 t")  # case-insensitive cell type
     # P1: 10.5 - 0.5 = 10; P2: 5 - 1 = 4; P3: 2.2 - 0.2 = 2
     assert cd8.values[["P1", "P2", "P3"]].tolist() == pytest.approx([10.0, 4.0, 2.0], rel=1e-12)
     pct = table.readout(PATIENTS, "proliferation", "T", "%")
@@ -57,8 +57,13 @@ def test_stimulated_without_unstimulated_control_is_an_input_error(function_rows
 
 def test_percent_above_100_in_an_assay_is_an_input_error(function_rows):
     rows = function_rows()
-    rows.loc[(rows["patient_id"] == "P1") & (rows["assay"] == "ifng") & (rows["cell_type"] == "NK")
-             & (rows["condition"] == "stimulated"), "value"] = 160.0
+    rows.loc[
+        (rows["patient_id"] == "P1")
+        & (rows["assay"] == "ifng")
+        & (rows["cell_type"] == "NK")
+        & (rows["condition"] == "stimulated"),
+        "value",
+    ] = 160.0
     with pytest.raises(InputError) as err:
         _table(rows)
     text = str(err.value)
@@ -107,4 +112,4 @@ def test_unstimulated_without_stimulated_is_missing_with_reason(function_rows):
     comp = _table(rows.loc[~drop]).readout(PATIENTS, "tnf", "CD8 T")
     assert np.isnan(comp.values["P1"])
     assert comp.reasons["P1"] == "no stimulated tnf/CD8 T (%) row (only other conditions)"
-    assert comp.values["P2"] == pytest.approx(2.0)   # 3 - 1
+    assert comp.values["P2"] == pytest.approx(2.0)  # 3 - 1

@@ -13,8 +13,10 @@ from immune_correlates.features.lysis import lysis_summary
 PATIENTS = ["P1", "P2", "P3", "P4"]
 
 
-@pytest.mark.parametrize("text, ratio", [("E:T 40:1", 40.0), ("40:1", 40.0), ("E:T=40:1", 40.0),
-                                         ("e:t 12.5:1", 12.5), (" E:T: 20:1 ", 20.0), ("1:2", 0.5)])
+@pytest.mark.parametrize(
+    "text, ratio",
+    [("E:T 40:1", 40.0), ("40:1", 40.0), ("E:T=40:1", 40.0), ("e:t 12.5:1", 12.5), (" E:T: 20:1 ", 20.0), ("1:2", 0.5)],
+)
 def test_parse_et_ratio_reads_common_spellings(text, ratio):
     assert parse_et_ratio(text) == ratio
 

@@ -5,8 +5,15 @@ import pytest
 
 from immune_correlates.features import build_features
 
-API_COLUMNS = ["cd3_per_ul", "cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio",
-               "t_function_score", "nk_function_score"]
+API_COLUMNS = [
+    "cd3_per_ul",
+    "cd4_per_ul",
+    "cd8_per_ul",
+    "nk_per_ul",
+    "cd4_cd8_ratio",
+    "t_function_score",
+    "nk_function_score",
+]
 
 
 @pytest.fixture(scope="module")
@@ -54,8 +61,11 @@ def test_true_effects_are_visible_cr_above_pr_above_nr(ofa_len, ofa_features):
     import immune_correlates as ic
 
     groups = ic.derive_endpoints(ofa_len.clinical)["response_group"]
-    med = ofa_features.values.join(groups).groupby("response_group", observed=True)[
-        ["cd3_per_ul", "nk_per_ul", "t_function_score", "nk_function_score"]].median()
+    med = (
+        ofa_features.values.join(groups)
+        .groupby("response_group", observed=True)[["cd3_per_ul", "nk_per_ul", "t_function_score", "nk_function_score"]]
+        .median()
+    )
     assert (med.loc["CR"] > med.loc["PR"]).all() and (med.loc["PR"] > med.loc["NR"]).all(), med
 
 

@@ -10,8 +10,7 @@ from immune_correlates.features.populations import GateTable, split_path
 
 
 def test_split_path_lists_ancestors_root_first():
-    assert split_path("Lymphocytes / CD3+/CD4+") == [
-        "Lymphocytes", "Lymphocytes/CD3+", "Lymphocytes/CD3+/CD4+"]
+    assert split_path("Lymphocytes / CD3+/CD4+") == ["Lymphocytes", "Lymphocytes/CD3+", "Lymphocytes/CD3+/CD4+"]
 
 
 def test_frequency_among_lymphocytes_multiplies_along_the_path(GATES, immunophenotype_rows):
@@ -52,8 +51,9 @@ def test_absent_population_is_nan_with_reason(GATES, immunophenotype_rows):
 
 def test_missing_parent_gate_raises_naming_sample_column_and_value(GATES, immunophenotype_rows):
     imm = immunophenotype_rows()
-    imm = imm.loc[~((imm["patient_id"] == "P1") & (imm["gating_path"] == GATES["cd3"])
-                    & (imm["timepoint"] == "baseline"))]
+    imm = imm.loc[
+        ~((imm["patient_id"] == "P1") & (imm["gating_path"] == GATES["cd3"]) & (imm["timepoint"] == "baseline"))
+    ]
     with pytest.raises(InputError) as err:
         population_frequencies(imm, [GATES["cd4"]], source="flow.csv")
     text = str(err.value)

@@ -20,7 +20,7 @@ def test_log2_adds_the_offset_and_keeps_nan():
     assert out.iloc[:3].tolist() == [0.0, 2.0, 10.0] and np.isnan(out["d"])
     assert list(out.index) == list("abcd") and out.name == "cd3_per_ul"
     assert log2_transform([8.0], offset=0).tolist() == [3.0]
-    assert s.iloc[0] == 0.0   # input untouched
+    assert s.iloc[0] == 0.0  # input untouched
 
 
 def test_log2_of_non_positive_shifted_value_is_an_input_error():
@@ -67,6 +67,9 @@ def test_user_cutpoints_single_and_multiple():
     assert out.astype(object).tolist() == ["a", "b", "b", "c"]
     with pytest.raises(ParameterError, match="finite and increasing"):
         dichotomise(s, [30.0, 15.0])
-    with pytest.raises(ParameterError, match=r"dichotomise: method='quartiles' is not allowed; method must be one of "
-                                             r"'median', 'tertiles' or a number or a sequence of cutpoints"):
+    with pytest.raises(
+        ParameterError,
+        match=r"dichotomise: method='quartiles' is not allowed; method must be one of "
+        r"'median', 'tertiles' or a number or a sequence of cutpoints",
+    ):
         dichotomise(s, "quartiles")

@@ -37,8 +37,9 @@ def features(clinical, imm):
 def test_workspace_gives_back_the_bundled_counts(example, bundled):
     ws = ic.read_flowjo_workspace(example["workspace"], example["sample_map"], root=ROOT_IN_WORKSPACE)
     assert ws.problems.empty and len(ws.samples) == 3
-    got = ws.immunophenotype.merge(bundled[1], on=["patient_id", "timepoint", "gating_path"],
-                                   how="outer", indicator=True)
+    got = ws.immunophenotype.merge(
+        bundled[1], on=["patient_id", "timepoint", "gating_path"], how="outer", indicator=True
+    )
     assert (got["_merge"] == "both").all() and len(got) == 33
     assert (got["event_count_x"] == got["event_count_y"]).all()
     # the bundled table holds percentages rounded to 3 decimals
@@ -54,9 +55,11 @@ def test_same_features_as_the_tables_it_was_made_from(example, bundled):
     counts = exact.set_index(["patient_id", "gating_path"])["event_count"]
     parent = [counts.get((p, g.rsplit("/", 1)[0]), np.nan) for p, g in zip(exact["patient_id"], exact["gating_path"])]
     root = ws.immunophenotype.set_index(["patient_id", "gating_path"])["freq_of_parent"]
-    exact["freq_of_parent"] = np.where(exact["gating_path"] == "Lymphocytes",
-                                       [root[(p, "Lymphocytes")] for p in exact["patient_id"]],
-                                       100 * exact["event_count"] / np.asarray(parent, float))
+    exact["freq_of_parent"] = np.where(
+        exact["gating_path"] == "Lymphocytes",
+        [root[(p, "Lymphocytes")] for p in exact["patient_id"]],
+        100 * exact["event_count"] / np.asarray(parent, float),
+    )
     from_tables = features(clinical, exact)
     counted = [c for c in from_ws.columns if from_ws[c].notna().any()]
     assert {"cd3_per_ul", "nk_per_ul", "cd4_cd8_ratio"} <= set(counted)
@@ -71,8 +74,9 @@ def test_same_seed_same_bytes(example, tmp_path):
     for key in ("workspace", "sample_map"):
         assert example[key].read_bytes() == again[key].read_bytes()
     for f in sorted(example["fcs_dir"].glob("*.fcs")):
-        assert hashlib.sha256(f.read_bytes()).digest() == \
-            hashlib.sha256((again["fcs_dir"] / f.name).read_bytes()).digest()
+        assert (
+            hashlib.sha256(f.read_bytes()).digest() == hashlib.sha256((again["fcs_dir"] / f.name).read_bytes()).digest()
+        )
 
 
 def test_analyze_from_the_workspace_gives_the_tables_features(example, bundled, tmp_path):
@@ -84,11 +88,40 @@ def test_analyze_from_the_workspace_gives_the_tables_features(example, bundled, 
     imm.to_csv(tmp_path / "immunophenotype.csv", index=False)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert main(["analyze", "--clinical", str(tmp_path / "clinical.csv"), "--flowjo-workspace",
-                     str(example["workspace"]), "--sample-map", str(example["sample_map"]), "--workspace-root",
-                     ROOT_IN_WORKSPACE, "--out", str(tmp_path / "ws"), "--quiet"]) == 0
-        assert main(["analyze", "--clinical", str(tmp_path / "clinical.csv"), "--immunophenotype",
-                     str(tmp_path / "immunophenotype.csv"), "--out", str(tmp_path / "csv"), "--quiet"]) == 0
+        assert (
+            main(
+                [
+                    "analyze",
+                    "--clinical",
+                    str(tmp_path / "clinical.csv"),
+                    "--flowjo-workspace",
+                    str(example["workspace"]),
+                    "--sample-map",
+                    str(example["sample_map"]),
+                    "--workspace-root",
+                    ROOT_IN_WORKSPACE,
+                    "--out",
+                    str(tmp_path / "ws"),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
+        assert (
+            main(
+                [
+                    "analyze",
+                    "--clinical",
+                    str(tmp_path / "clinical.csv"),
+                    "--immunophenotype",
+                    str(tmp_path / "immunophenotype.csv"),
+                    "--out",
+                    str(tmp_path / "csv"),
+                    "--quiet",
+                ]
+            )
+            == 0
+        )
     a = pd.read_csv(tmp_path / "ws" / "tables" / "features.csv", index_col="patient_id")
     b = pd.read_csv(tmp_path / "csv" / "tables" / "features.csv", index_col="patient_id")
     counted = [c for c in a.columns if a[c].notna().any()]

@@ -21,8 +21,14 @@ from immune_correlates.errors import DataQualityWarning, InputError
 from immune_correlates.features import population_frequencies
 
 # ../shared beside the clone (CI); searched upwards so that git worktrees find it too
-FLOWKIT = next((p / "shared" / "data" / "flowkit" / "data" for p in Path(__file__).resolve().parents[2].parents
-                if (p / "shared" / "data" / "flowkit" / "data").is_dir()), Path("shared/data/flowkit/data"))
+FLOWKIT = next(
+    (
+        p / "shared" / "data" / "flowkit" / "data"
+        for p in Path(__file__).resolve().parents[2].parents
+        if (p / "shared" / "data" / "flowkit" / "data").is_dir()
+    ),
+    Path("shared/data/flowkit/data"),
+)
 if not FLOWKIT.is_dir():  # CI always has ../shared beside the clone; elsewhere skip
     if os.environ.get("CI"):
         raise RuntimeError(f"FlowKit test data missing at {FLOWKIT}")
@@ -58,8 +64,10 @@ def test_all_fourteen_workspaces_are_in_the_shared_data():
 @pytest.mark.parametrize("path", WORKSPACES, ids=lambda p: p.name)
 def test_stored_counts_equal_the_xml(path):
     ws = read(path)
-    got = sorted(zip(ws.populations["sample"], ws.populations["gate"],
-                     ws.populations["event_count"]), key=lambda t: (t[0], t[1], -1 if np.isnan(t[2]) else t[2]))
+    got = sorted(
+        zip(ws.populations["sample"], ws.populations["gate"], ws.populations["event_count"]),
+        key=lambda t: (t[0], t[1], -1 if np.isnan(t[2]) else t[2]),
+    )
     want = sorted(xml_counts(path), key=lambda t: (t[0], t[1], -1 if np.isnan(t[2]) else t[2]))
     assert len(got) == len(want)
     for (s1, g1, c1), (s2, g2, c2) in zip(got, want):
@@ -68,8 +76,7 @@ def test_stored_counts_equal_the_xml(path):
     # freq_of_parent is count / parent count wherever both are known
     pops = ws.populations.dropna(subset=["event_count", "parent_count"])
     pops = pops.loc[pops["parent_count"] > 0]
-    np.testing.assert_allclose(pops["freq_of_parent"], 100 * pops["event_count"] / pops["parent_count"],
-                               rtol=1e-15)
+    np.testing.assert_allclose(pops["freq_of_parent"], 100 * pops["event_count"] / pops["parent_count"], rtol=1e-15)
     assert ws.samples["events"].notna().all()
 
 
@@ -91,7 +98,9 @@ def test_boolean_gates_keep_their_operands_and_stored_counts():
     assert cd4.loc["CD107a+ & IFNg+", "node_type"] == "and" and cd4.loc["CD107a+ & IFNg+", "event_count"] == 6
     assert cd4.loc["CD107a+ or IFNg+", "node_type"] == "or" and cd4.loc["CD107a+ or IFNg+", "event_count"] == 663
     assert cd4.loc["CD107a+ or IFNg+", "dependents"].split(";") == [
-        "Time/Singlets/aAmine-/CD3+/CD4+/CD107a+", "Time/Singlets/aAmine-/CD3+/CD4+/IFNg+"]
+        "Time/Singlets/aAmine-/CD3+/CD4+/CD107a+",
+        "Time/Singlets/aAmine-/CD3+/CD4+/IFNg+",
+    ]
     # NOT gates hold the parent's events the operand lacks (checked by the reader: no problem raised)
     assert cd4.loc["IL2+-", "event_count"] == cd4.loc["IL2+-", "parent_count"] - cd4.loc["IL2+", "event_count"]
     assert not ws.problems["problem"].str.contains("NOT gate").any()
@@ -157,8 +166,13 @@ def test_samples_map_to_patients_by_pattern_keyword_or_sheet(tmp_path):
     by_keyword = read(BOOL, patient_keyword="$btim", timepoint_keyword="$CYT")
     assert sorted(by_keyword.samples["patient_id"]) == ["13:37:39", "13:39:24", "13:41:08"]
     assert set(by_keyword.immunophenotype["timepoint"]) == {"LSRII"}
-    sheet = pd.DataFrame({"sample": ["101_DEN084Y5_15_E01_008_clean.fcs", "101_DEN084Y5_15_E03_009_clean.fcs"],
-                          "patient_id": ["P1", "P2"], "timepoint": ["baseline", "baseline"]})
+    sheet = pd.DataFrame(
+        {
+            "sample": ["101_DEN084Y5_15_E01_008_clean.fcs", "101_DEN084Y5_15_E03_009_clean.fcs"],
+            "patient_id": ["P1", "P2"],
+            "timepoint": ["baseline", "baseline"],
+        }
+    )
     ws = read(BOOL, sheet)
     assert sorted(ws.immunophenotype["patient_id"].unique()) == ["P1", "P2"]
     unmapped = ws.problems.loc[ws.problems["problem"].str.contains("not mapped"), "sample"]
@@ -203,6 +217,7 @@ def test_child_with_more_events_than_its_parent_is_an_error(tmp_path):
     def edit(root):
         node = next(n for n in root.find("SampleList").iter("Population") if n.get("name") == "CD3+")
         node.set("count", "99999999")
+
     path = _edited(tmp_path, ICS / "8_color_ICS_simple.wsp", edit)
     with pytest.raises(InputError, match="cannot be used") as err:
         ic.read_flowjo_workspace(path, on_problem="raise")
@@ -213,6 +228,7 @@ def test_duplicate_sample_names_are_reported(tmp_path):
     def edit(root):
         samples = root.find("SampleList")
         samples.append(ET.fromstring(ET.tostring(samples.find("Sample"))))
+
     path = _edited(tmp_path, FLOWKIT / "simple_diamond_example" / "test_data_diamond_biex_rect.wsp", edit)
     ws = read(path)
     assert ws.samples["sample"].tolist() == ["test_data_diamond_01.fcs", "test_data_diamond_01.fcs [2]"]
@@ -221,8 +237,10 @@ def test_duplicate_sample_names_are_reported(tmp_path):
 
 def test_xml_entities_are_refused(tmp_path):
     bomb = tmp_path / "bomb.wsp"
-    bomb.write_text('<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
-                    '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Workspace>&b;</Workspace>')
+    bomb.write_text(
+        '<?xml version="1.0"?><!DOCTYPE w [<!ENTITY a "aaaaaaaaaa">'
+        '<!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><Workspace>&b;</Workspace>'
+    )
     with pytest.raises(InputError, match="refused"):
         ic.read_flowjo_workspace(bomb)
 

@@ -25,25 +25,35 @@ def test_fisher_bh_and_polyfunctionality_match_r(subsets):
     assert len(got) == len(want) == 48
     np.testing.assert_allclose(got["p_value_x"], got["p_value_y"], rtol=1e-10, equal_nan=True)
     np.testing.assert_allclose(got["q_value"], got["q_value_bh"], rtol=1e-10, equal_nan=True)
-    np.testing.assert_allclose(got["pct_background_subtracted_x"], got["pct_background_subtracted_y"],
-                               rtol=1e-12, equal_nan=True)
-    poly = res.polyfunctionality.merge(want.drop_duplicates(["patient_id", "cell_type"]),
-                                       on=["patient_id", "cell_type"])
+    np.testing.assert_allclose(
+        got["pct_background_subtracted_x"], got["pct_background_subtracted_y"], rtol=1e-12, equal_nan=True
+    )
+    poly = res.polyfunctionality.merge(
+        want.drop_duplicates(["patient_id", "cell_type"]), on=["patient_id", "cell_type"]
+    )
     np.testing.assert_allclose(poly["polyfunctionality_index_x"], poly["polyfunctionality_index_y"], rtol=1e-12)
     np.testing.assert_allclose(poly["pct_responding_x"], poly["pct_responding_y"], rtol=1e-12)
     # P03 was simulated without a response; P01/P02 with one
     assert poly.set_index(["patient_id", "cell_type"])["positive"].to_dict() == {
-        ("P01", "CD4 T"): True, ("P01", "CD8 T"): True, ("P02", "CD4 T"): True,
-        ("P02", "CD8 T"): True, ("P03", "CD4 T"): False, ("P03", "CD8 T"): False}
+        ("P01", "CD4 T"): True,
+        ("P01", "CD8 T"): True,
+        ("P02", "CD4 T"): True,
+        ("P02", "CD8 T"): True,
+        ("P03", "CD4 T"): False,
+        ("P03", "CD8 T"): False,
+    }
 
 
 def test_fractions_by_degree_and_marginals_by_hand():
     # two functions; stimulated 60/40/100 of 10000, unstimulated 2/3/5 of 10000
-    rows = [("P1", "bl", "CD8 T", cond, f"IFNg{a} TNF{b}", n, 10000)
-            for cond, ns in [("stimulated", [60, 40, 100, 9800]), ("unstimulated", [2, 3, 5, 9990])]
-            for (a, b), n in zip([("+", "+"), ("+", "-"), ("-", "+"), ("-", "-")], ns)]
-    df = pd.DataFrame(rows, columns=["patient_id", "timepoint", "cell_type", "condition", "subset",
-                                     "count", "parent_count"])
+    rows = [
+        ("P1", "bl", "CD8 T", cond, f"IFNg{a} TNF{b}", n, 10000)
+        for cond, ns in [("stimulated", [60, 40, 100, 9800]), ("unstimulated", [2, 3, 5, 9990])]
+        for (a, b), n in zip([("+", "+"), ("+", "-"), ("-", "+"), ("-", "-")], ns)
+    ]
+    df = pd.DataFrame(
+        rows, columns=["patient_id", "timepoint", "cell_type", "condition", "subset", "count", "parent_count"]
+    )
     res = ics_functions(df, q=2.0)
     poly = res.polyfunctionality.iloc[0]
     # responding: ++ 0.58, +- 0.37, -+ 0.95 (percent); F1 = 1.32/1.90, F2 = 0.58/1.90
@@ -64,13 +74,16 @@ def test_parse_subset_forms():
         parse_subset("IFNg positive")
 
 
-@pytest.mark.parametrize("edit, message", [
-    (lambda d: d.iloc[1:], "all 8 Boolean subsets"),
-    (lambda d: d.assign(count=d["count"].where(d.index != 3, d["count"] + 1)), "partition their parent"),
-    (lambda d: d.assign(condition=d["condition"].replace("unstimulated", "media")), "stimulated' or"),
-    (lambda d: d.assign(count=d["count"].astype(float).where(d.index != 2, 1.5)), "whole number"),
-    (lambda d: d.loc[d["condition"] == "stimulated"], "unstimulated well"),
-])
+@pytest.mark.parametrize(
+    "edit, message",
+    [
+        (lambda d: d.iloc[1:], "all 8 Boolean subsets"),
+        (lambda d: d.assign(count=d["count"].where(d.index != 3, d["count"] + 1)), "partition their parent"),
+        (lambda d: d.assign(condition=d["condition"].replace("unstimulated", "media")), "stimulated' or"),
+        (lambda d: d.assign(count=d["count"].astype(float).where(d.index != 2, 1.5)), "whole number"),
+        (lambda d: d.loc[d["condition"] == "stimulated"], "unstimulated well"),
+    ],
+)
 def test_bad_tables_name_the_sample(subsets, edit, message):
     with pytest.raises(InputError, match=message) as err:
         ics_functions(edit(subsets), source="ics.csv")

@@ -9,8 +9,14 @@ from immune_correlates.features import dichotomise, split_groups
 
 
 def test_the_cut_is_the_median_of_patients_with_survival_data_and_the_groups_are_dichotomise():
-    df = pd.DataFrame({"patient_id": ["P1", "P2", "P3", "P4", "P5"], "nk_per_ul": [100.0, 200.0, 300.0, 400.0, 900.0],
-                       "t": [1.0, 2.0, 3.0, 4.0, np.nan], "e": [1, 0, 1, 1, 1]})
+    df = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P2", "P3", "P4", "P5"],
+            "nk_per_ul": [100.0, 200.0, 300.0, 400.0, 900.0],
+            "t": [1.0, 2.0, 3.0, 4.0, np.nan],
+            "e": [1, 0, 1, 1, 1],
+        }
+    )
     sg = split_groups(df, "nk_per_ul", among=["t", "e"])
     assert sg.cut == 250.0  # median of 100-400: P5 has no follow-up
     upper = dichotomise(df["nk_per_ul"], sg.cut)

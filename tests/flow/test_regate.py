@@ -16,8 +16,14 @@ flowkit = pytest.importorskip("flowkit")
 from immune_correlates import read_flowjo_workspace
 from immune_correlates.features.regate import gatingml_membership
 
-FLOWKIT = next((p / "shared" / "data" / "flowkit" / "data" for p in Path(__file__).resolve().parents[2].parents
-                if (p / "shared" / "data" / "flowkit" / "data").is_dir()), None)
+FLOWKIT = next(
+    (
+        p / "shared" / "data" / "flowkit" / "data"
+        for p in Path(__file__).resolve().parents[2].parents
+        if (p / "shared" / "data" / "flowkit" / "data").is_dir()
+    ),
+    None,
+)
 if FLOWKIT is None:
     if os.environ.get("CI"):
         raise RuntimeError("FlowKit test data (../shared/data/flowkit) missing")
@@ -38,12 +44,15 @@ def regate(path):
     return ws.concordance
 
 
-@pytest.mark.parametrize("name, counts", [
-    ("simple_diamond_example_quad_gate.wsp", [49671, 50596, 50330, 49403]),
-    ("test_data_diamond_biex_rect.wsp", [50605]),
-    ("test_data_diamond_asinh_rect.wsp", [50559]),
-    ("test_data_diamond_asinh_rect2.wsp", [50699]),
-])
+@pytest.mark.parametrize(
+    "name, counts",
+    [
+        ("simple_diamond_example_quad_gate.wsp", [49671, 50596, 50330, 49403]),
+        ("test_data_diamond_biex_rect.wsp", [50605]),
+        ("test_data_diamond_asinh_rect.wsp", [50559]),
+        ("test_data_diamond_asinh_rect2.wsp", [50699]),
+    ],
+)
 def test_rectangles_and_quadrants_reproduce_flowjo_exactly(name, counts):
     out = regate(DIAMOND / name)
     assert out["recomputed_count"].tolist() == counts == out["stored_count"].tolist()
@@ -68,6 +77,7 @@ def test_stale_polygon_count_is_flagged():
 
 def test_missing_fcs_file_is_named(tmp_path):
     from immune_correlates.errors import InputError
+
     with pytest.raises(InputError, match="test_data_diamond_01.fcs"):
         read_flowjo_workspace(DIAMOND / "test_data_diamond_biex_rect.wsp", fcs_dir=tmp_path)
 
@@ -76,8 +86,10 @@ def test_gatingml_truth_files_event_by_event():
     truth = {p.stem.removeprefix("Results_"): p for p in (GML / "truth").glob("Results_*.txt")}
     assert len(truth) == 51
     members = gatingml_membership(GML / "gml" / "gml_all_gates.xml", GML / "data1.fcs")
-    extra = {"Ellipsoid3D": ("gml_ellipsoid3d_gate.xml", "Ellipsoid3D"),
-             "ParQuadRect": ("gml_parent_quadrant_rect_gate.xml", "ParRectangle1")}
+    extra = {
+        "Ellipsoid3D": ("gml_ellipsoid3d_gate.xml", "Ellipsoid3D"),
+        "ParQuadRect": ("gml_parent_quadrant_rect_gate.xml", "ParRectangle1"),
+    }
     for name, path in sorted(truth.items()):
         want = np.loadtxt(path).astype(bool)
         if name in extra:
@@ -90,12 +102,14 @@ def test_gatingml_truth_files_event_by_event():
 
 def test_synthetic_set_regates_to_the_bundled_counts(tmp_path):
     from immune_correlates.datasets.make_flow_example import ROOT_IN_WORKSPACE, write_flow_example
+
     paths = write_flow_example(tmp_path, ["OL001", "OL002"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         stored = read_flowjo_workspace(paths["workspace"], paths["sample_map"], root=ROOT_IN_WORKSPACE)
-        ws = read_flowjo_workspace(paths["workspace"], paths["sample_map"], root=ROOT_IN_WORKSPACE,
-                                   fcs_dir=paths["fcs_dir"])
+        ws = read_flowjo_workspace(
+            paths["workspace"], paths["sample_map"], root=ROOT_IN_WORKSPACE, fcs_dir=paths["fcs_dir"]
+        )
     assert set(ws.concordance["status"]) == {"agree"} and len(ws.concordance) == 24
     assert ws.immunophenotype.equals(stored.immunophenotype)
 
@@ -104,11 +118,17 @@ def test_boolean_subsets_counted_from_fcs_feed_ics_functions(tmp_path):
     from immune_correlates import ics_functions
     from immune_correlates.datasets.make_flow_example import ICS_PARENT, write_ics_example
     from immune_correlates.features.regate import boolean_subset_counts
+
     paths = write_ics_example(tmp_path, ["OL001", "OL003"], responders=["OL001"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = boolean_subset_counts(paths["workspace"], paths["fcs_dir"], paths["sample_map"],
-                                    parent=ICS_PARENT, functions=["CD107a+", "IFNg+", "TNFa+"])
+        got = boolean_subset_counts(
+            paths["workspace"],
+            paths["fcs_dir"],
+            paths["sample_map"],
+            parent=ICS_PARENT,
+            functions=["CD107a+", "IFNg+", "TNFa+"],
+        )
         stored = read_flowjo_workspace(paths["workspace"])  # ICS tubes: two per patient, not phenotype rows
     keys = ["patient_id", "condition", "subset"]
     truth = paths["truth"].sort_values(keys).reset_index(drop=True)

@@ -54,8 +54,9 @@ def test_at_risk_rows_do_not_overlap_and_stay_under_the_axis(frame):
     fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
     axis_bottom = ax.get_window_extent(renderer).y0
-    boxes = {g: [t.get_window_extent(renderer) for t in by_gid(ax, f"at_risk:{g}", "texts")]
-             for g in ["NR", "PR", "CR"]}
+    boxes = {
+        g: [t.get_window_extent(renderer) for t in by_gid(ax, f"at_risk:{g}", "texts")] for g in ["NR", "PR", "CR"]
+    }
     for row in boxes.values():
         assert all(b.y1 < axis_bottom for b in row)
         assert all(a.x1 < b.x0 for a, b in itertools.pairwise(row))  # numbers of one row apart

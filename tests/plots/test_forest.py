@@ -20,18 +20,20 @@ WHITE = to_rgba("white")
 
 @pytest.fixture
 def screen():
-    return pd.DataFrame({
-        "feature": ["cd3_per_ul", "nk_per_ul", "t_function_score", "cd4_cd8_ratio"],
-        "estimate": [0.2, -0.7, -1.1, 0.05],
-        "std_error": [0.3, 0.3, 0.35, 0.2],
-        "ci_lower": [-0.3, -1.4, -1.8, -0.35],
-        "ci_upper": [0.7, 0.0, -0.4, 0.45],
-        "p_value": [0.5, 0.02, 0.002, 0.8],
-        "q_value": [0.67, 0.04, 0.008, 0.8],
-        "method": ["cox"] * 4,
-        "n": [34, 34, 32, 34],
-        "n_events": [8, 8, 7, 8],
-    })
+    return pd.DataFrame(
+        {
+            "feature": ["cd3_per_ul", "nk_per_ul", "t_function_score", "cd4_cd8_ratio"],
+            "estimate": [0.2, -0.7, -1.1, 0.05],
+            "std_error": [0.3, 0.3, 0.35, 0.2],
+            "ci_lower": [-0.3, -1.4, -1.8, -0.35],
+            "ci_upper": [0.7, 0.0, -0.4, 0.45],
+            "p_value": [0.5, 0.02, 0.002, 0.8],
+            "q_value": [0.67, 0.04, 0.008, 0.8],
+            "method": ["cox"] * 4,
+            "n": [34, 34, 32, 34],
+            "n_events": [8, 8, 7, 8],
+        }
+    )
 
 
 def test_points_and_intervals_are_exponentiated_and_sorted_largest_on_top(screen):
@@ -47,11 +49,13 @@ def test_points_and_intervals_are_exponentiated_and_sorted_largest_on_top(screen
     np.testing.assert_allclose([s[0][1] for s in segs], ys)
     labels = {t.get_position()[1]: t.get_text() for t in ax.get_yticklabels()}
     from immune_correlates.features.labels import column_label
+
     assert [labels[y] for y in ys] == [column_label(f) for f in screen["feature"].to_numpy()[order]]
     values = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
     m = len(screen)  # columns: ratio (CI), p, q, N, events; one text per row each
-    assert values[-2 * m:] == [str(v) for v in screen["n"].to_numpy()[order]] + [
-        str(v) for v in screen["n_events"].to_numpy()[order]]
+    assert values[-2 * m :] == [str(v) for v in screen["n"].to_numpy()[order]] + [
+        str(v) for v in screen["n_events"].to_numpy()[order]
+    ]
 
 
 def test_log_axis_line_at_one_and_hazard_ratio_label(screen):
@@ -107,8 +111,9 @@ def test_cox_summary_frame_is_labelled_hazard_ratio_at_the_fitted_level(frame):
         fit = fit_cox(frame, "pfs_months", "pfs_event", ["nk_per_ul"], alpha=0.1)
     ax = forest(fit)
     assert ax.get_xlabel() == "Hazard ratio (90% CI, log scale)"
-    np.testing.assert_allclose(by_gid(ax, "forest_points")[0].get_offsets()[0, 0],
-                               fit.summary()["hazard_ratio"].iloc[0])
+    np.testing.assert_allclose(
+        by_gid(ax, "forest_points")[0].get_offsets()[0, 0], fit.summary()["hazard_ratio"].iloc[0]
+    )
 
 
 def test_infinite_bounds_are_clipped_to_the_axis_edge_with_an_arrow(screen):
@@ -138,9 +143,16 @@ def test_table_is_accepted_as_data_or_results_keyword(screen):
 
 
 def test_factor_levels_are_grouped_under_their_variable():
-    t = pd.DataFrame({"term": ["C(sex)[T.M]", "nk_per_ul", "C(stage)[T.II]", "age", "C(stage)[T.III]"],
-                      "estimate": [0.5, 0.1, -0.3, 0.02, 0.4], "ci_lower": [-0.1, -0.2, -0.9, -0.01, -0.2],
-                      "ci_upper": [1.1, 0.4, 0.3, 0.05, 1.0], "p_value": 0.3, "method": "cox"})
+    t = pd.DataFrame(
+        {
+            "term": ["C(sex)[T.M]", "nk_per_ul", "C(stage)[T.II]", "age", "C(stage)[T.III]"],
+            "estimate": [0.5, 0.1, -0.3, 0.02, 0.4],
+            "ci_lower": [-0.1, -0.2, -0.9, -0.01, -0.2],
+            "ci_upper": [1.1, 0.4, 0.3, 0.05, 1.0],
+            "p_value": 0.3,
+            "method": "cox",
+        }
+    )
     ax = forest(t, sort=None)
     ticks = [x.get_text().strip() for x in ax.get_yticklabels()]
     assert ticks == ["Sex", "M", "NK cells", "stage", "II", "III", "Age"]

@@ -26,8 +26,11 @@ def _texts(fig):
     renderer = fig.canvas.get_renderer()
     out = []
     for t in fig.findobj(Text):
-        if not t.get_visible() or not t.get_text().strip() or t.axes is not None and not t.get_in_layout() \
-                and t.get_gid() != "volcano_label":
+        if (
+            not t.get_visible()
+            or not t.get_text().strip()
+            or (t.axes is not None and not t.get_in_layout() and t.get_gid() != "volcano_label")
+        ):
             continue
         bb = Text.get_window_extent(t, renderer)  # the text alone (an annotation's arrow is not text)
         if bb.width > 0 and bb.height > 0:
@@ -52,8 +55,9 @@ def assert_legible(fig, min_axes_in=(1.0, 0.8)):
         if ax.get_label() == "<colorbar>" or not ax.get_visible() or not ax.axison:
             continue
         bb = ax.get_window_extent(renderer)
-        assert bb.width >= min_axes_in[0] * DPI and bb.height >= min_axes_in[1] * DPI, \
+        assert bb.width >= min_axes_in[0] * DPI and bb.height >= min_axes_in[1] * DPI, (
             f"axes collapsed to {bb.width / DPI:.2f} x {bb.height / DPI:.2f} in"
+        )
 
 
 def _labels(k, long):
@@ -86,8 +90,16 @@ def _frame(k: int, kind: str, long: bool, n_features: int, seed: int = 3) -> tup
 
 
 # 2, 3, 5 groups; text, categorical, bool and 0/1 columns; short and 15-character labels.
-GRID = [(2, "text", True), (2, "categorical", False), (2, "bool", False), (2, "01", False),
-        (3, "categorical", True), (3, "text", False), (5, "text", True), (5, "categorical", False)]
+GRID = [
+    (2, "text", True),
+    (2, "categorical", False),
+    (2, "bool", False),
+    (2, "01", False),
+    (3, "categorical", True),
+    (3, "text", False),
+    (5, "text", True),
+    (5, "categorical", False),
+]
 
 
 @pytest.fixture(autouse=True)
@@ -132,10 +144,19 @@ def test_volcano_and_forest(n_features, long):
     est = rng.normal(0, 0.6, n_features)
     se = rng.uniform(0.15, 0.4, n_features)
     p = 2 * (1 - __import__("scipy").stats.norm.cdf(np.abs(est / se)))
-    table = pd.DataFrame({"feature": names, "estimate": est, "ci_lower": est - 1.96 * se,
-                          "ci_upper": est + 1.96 * se, "p_value": p,
-                          "q_value": ic.adjust_pvalues(p, method="fdr_bh"),
-                          "n": 34, "n_events": 8, "method": "firth"})
+    table = pd.DataFrame(
+        {
+            "feature": names,
+            "estimate": est,
+            "ci_lower": est - 1.96 * se,
+            "ci_upper": est + 1.96 * se,
+            "p_value": p,
+            "q_value": ic.adjust_pvalues(p, method="fdr_bh"),
+            "n": 34,
+            "n_events": 8,
+            "method": "firth",
+        }
+    )
     ax = ic.plots.volcano(table, endpoint="cr", per="SD", annotate=min(10, n_features))
     assert_legible(ax.figure)
     assert ax.get_xlabel() == "Log odds ratio per SD" and ax.get_title() == "Complete remission (CR/CRi)"
@@ -193,6 +214,7 @@ def test_save_figure_embeds_truetype_fonts_and_restores_settings(tmp_path):
     assert b"/FontFile2" in pdf and b"/Type3" not in pdf  # TrueType (Type 42) embedded, no Type 3
     assert "NK cells (cells/µL)" in paths[2].read_text()  # SVG text stays text
     from PIL import Image
+
     with Image.open(paths[0]) as im:
         assert np.allclose(im.info["dpi"], (300, 300), atol=0.5)
     assert [p.name for p in ic.plots.save_figure(fig, tmp_path / "g")] == ["g.png", "g.pdf"]

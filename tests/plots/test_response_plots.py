@@ -54,8 +54,10 @@ def test_annotation_reports_kruskal_p_and_trend_from_compare_groups(frame):
     ax = response_boxplot(frame, "nk_per_ul")
     row = compare_groups(frame, ["nk_per_ul"], "response_group").iloc[0]
     (text,) = by_gid(ax, "stats_annotation", "texts")
-    assert text.get_text() == (f"Kruskal-Wallis: {format_p(row.p_value)}\n"
-                               f"epsilon² = {row.epsilon_squared:.2f}; trend (JT) {format_p(row.jt_p_value)}")
+    assert text.get_text() == (
+        f"Kruskal-Wallis: {format_p(row.p_value)}\n"
+        f"epsilon² = {row.epsilon_squared:.2f}; trend (JT) {format_p(row.jt_p_value)}"
+    )
 
 
 def test_two_group_annotation_gives_wilcoxon_effect_size_with_its_direction(frame):
@@ -76,8 +78,10 @@ def test_two_group_annotation_gives_wilcoxon_effect_size_with_its_direction(fram
 @pytest.mark.parametrize("order", [["Responder", "Non-responder"], ["Non-responder", "Responder"]])
 def test_responder_colour_and_direction_do_not_depend_on_label_order(frame, order):
     import pandas as pd
-    two = frame.assign(resp=pd.Categorical(np.where(frame["responder"] == 1, "Responder", "Non-responder"),
-                                           categories=order))
+
+    two = frame.assign(
+        resp=pd.Categorical(np.where(frame["responder"] == 1, "Responder", "Non-responder"), categories=order)
+    )
     ax = response_boxplot(two, "nk_per_ul", "resp", log=True)
     (box,) = by_gid(ax, "box:Responder", "patches")
     assert np.allclose(box.get_edgecolor()[:3], plt.matplotlib.colors.to_rgb("#0072B2"))
@@ -89,9 +93,12 @@ def test_responder_colour_and_direction_do_not_depend_on_label_order(frame, orde
 
 def test_brackets_show_pairwise_p_and_q(frame):
     from immune_correlates.multiplicity import adjust_pvalues
+
     ax = response_boxplot(frame, "nk_per_ul", log=True, comparisons=[("CR", "NR"), ("PR", "NR")])
-    ps = [compare_groups(frame, ["nk_per_ul"], "response_group", groups=list(p)).iloc[0].p_value
-          for p in (("CR", "NR"), ("PR", "NR"))]
+    ps = [
+        compare_groups(frame, ["nk_per_ul"], "response_group", groups=list(p)).iloc[0].p_value
+        for p in (("CR", "NR"), ("PR", "NR"))
+    ]
     qs = adjust_pvalues(np.array(ps), method="fdr_bh")
     for (a, b), p, q in zip([("CR", "NR"), ("PR", "NR")], ps, qs):
         (t,) = by_gid(ax, f"bracket_text:{a}|{b}", "texts")
@@ -124,16 +131,18 @@ def test_selected_groups_are_drawn_in_the_order_given(frame):
 
 
 def test_comparison_text_for_fisher_rows_shows_the_odds_ratio():
-    text = comparison_text({"test": "fisher_exact", "p_value": 0.2, "q_value": 0.3, "odds_ratio": 4.5,
-                            "rank_biserial": np.nan})
+    text = comparison_text(
+        {"test": "fisher_exact", "p_value": 0.2, "q_value": 0.3, "odds_ratio": 4.5, "rank_biserial": np.nan}
+    )
     assert text == "Fisher exact: p = 0.2, q = 0.3\nOR = 4.5"
 
 
 def test_panel_has_one_axis_per_feature_with_q_adjusted_across_them(frame):
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        fig = response_panel(frame, FEATURES, log=["cd3_per_ul", "nk_per_ul"], ncols=3,
-                             labels={"nk_per_ul": "NK cells/µL"})
+        fig = response_panel(
+            frame, FEATURES, log=["cd3_per_ul", "nk_per_ul"], ncols=3, labels={"nk_per_ul": "NK cells/µL"}
+        )
     assert sum(issubclass(w.category, MissingDataWarning) for w in caught) == 1  # said once, not per panel
     assert len(fig.axes) == len(FEATURES)
     with warnings.catch_warnings():
@@ -141,6 +150,7 @@ def test_panel_has_one_axis_per_feature_with_q_adjusted_across_them(frame):
         table = compare_groups(frame, FEATURES, "response_group").set_index("feature")
     for ax, feat in zip(fig.axes, FEATURES):
         from immune_correlates.features.labels import column_label
+
         assert ax.get_title() == ("NK cells/µL" if feat == "nk_per_ul" else column_label(feat))
         assert ax.get_yscale() == ("log" if feat in ("cd3_per_ul", "nk_per_ul") else "linear")
         text = by_gid(ax, "stats_annotation", "texts")[0].get_text().replace("\n", " ")

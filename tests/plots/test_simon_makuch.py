@@ -26,8 +26,9 @@ def jasa():
 
 @pytest.mark.parametrize("start_at", [0.0, 2.0])
 def test_simon_makuch_plot(jasa, start_at):
-    ax = ic.plots.simon_makuch(jasa, "futime", "fustat", "txtime", id="id", start_at=start_at,
-                               labels=("Awaiting transplant", "Transplanted"))
+    ax = ic.plots.simon_makuch(
+        jasa, "futime", "fustat", "txtime", id="id", start_at=start_at, labels=("Awaiting transplant", "Transplanted")
+    )
     fig = ax.figure
     fig.canvas.draw()
     est = ic.simon_makuch(jasa, "futime", "fustat", "txtime", id="id", start_at=start_at)
@@ -41,8 +42,9 @@ def test_simon_makuch_plot(jasa, start_at):
     assert title.get_gid() == "mantel_byar" and f"{mb.pvalue:.2f}" in title.get_text()
     # numbers at risk at the first tick: patients in each group at start_at
     ticks = ax.get_xticks()
-    first = {t.get_gid(): t.get_text() for t in ax.texts if t.get_gid() in ("at_risk:0", "at_risk:1")
-             and t.xy[0] == ticks[0]}
+    first = {
+        t.get_gid(): t.get_text() for t in ax.texts if t.get_gid() in ("at_risk:0", "at_risk:1") and t.xy[0] == ticks[0]
+    }
     rows = ic.split_at(jasa, "futime", "fustat", {"tx": "txtime"}, id="id")
     at = rows[(rows["start"] <= start_at) & (rows["stop"] > start_at)]
     assert first == {"at_risk:0": str(int((at["tx"] == 0).sum())), "at_risk:1": str(int((at["tx"] == 1).sum()))}

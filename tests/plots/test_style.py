@@ -34,8 +34,10 @@ def test_response_groups_get_fixed_colours_and_binary_outcomes_follow_them():
         group_colors(["a", "b"], colors={"a": "red"})
 
 
-@pytest.mark.parametrize("p, text", [(0.0321, "p = 0.032"), (0.5, "p = 0.5"), (0.00099, "p < 0.001"),
-                                     (0.001, "p = 0.001"), (float("nan"), "p = NA")])
+@pytest.mark.parametrize(
+    "p, text",
+    [(0.0321, "p = 0.032"), (0.5, "p = 0.5"), (0.00099, "p < 0.001"), (0.001, "p = 0.001"), (float("nan"), "p = NA")],
+)
 def test_p_values_are_written_with_two_significant_digits(p, text):
     assert format_p(p) == text
 
@@ -67,13 +69,16 @@ def test_save_figure_refuses_unknown_formats(tmp_path):
         save_figure(fig, tmp_path / "x", formats=("png", "docx"))
 
 
-@pytest.mark.parametrize("lo, hi, ticks", [
-    (0.28, 1.46, [0.3, 0.5, 0.7, 1]),          # narrow forest: 1-1.5-2-3-5-7 series
-    (0.4, 8, [0.5, 1, 2, 5]),                  # 1-2-5 series
-    (90, 1100, [100, 200, 500, 1000]),         # counts per uL
-    (1e-5, 1e5, [1e-5, 1e-3, 1e-1, 1e1, 1e3, 1e5]),  # every other decade
-    (1.0, 1.08, [1.0, 1.02, 1.04, 1.06, 1.08]),     # too narrow for a log series
-])
+@pytest.mark.parametrize(
+    "lo, hi, ticks",
+    [
+        (0.28, 1.46, [0.3, 0.5, 0.7, 1]),  # narrow forest: 1-1.5-2-3-5-7 series
+        (0.4, 8, [0.5, 1, 2, 5]),  # 1-2-5 series
+        (90, 1100, [100, 200, 500, 1000]),  # counts per uL
+        (1e-5, 1e5, [1e-5, 1e-3, 1e-1, 1e1, 1e3, 1e5]),  # every other decade
+        (1.0, 1.08, [1.0, 1.02, 1.04, 1.06, 1.08]),  # too narrow for a log series
+    ],
+)
 def test_log_axes_get_round_ticks(lo, hi, ticks):
     np.testing.assert_allclose(nice_log_ticks(lo, hi), ticks)
 

@@ -19,12 +19,14 @@ GROUPS = ["NR", "PR", "CR"]
 
 @pytest.fixture
 def small():
-    return pd.DataFrame({
-        "patient_id": [f"P{i}" for i in range(8)],
-        "t": [2.0, 3.0, 3.0, 5.0, 6.0, 8.0, 9.5, 12.0],
-        "e": [1, 1, 0, 1, 0, 1, 0, 1],
-        "g": ["a", "b", "a", "a", "b", "b", "a", "b"],
-    })
+    return pd.DataFrame(
+        {
+            "patient_id": [f"P{i}" for i in range(8)],
+            "t": [2.0, 3.0, 3.0, 5.0, 6.0, 8.0, 9.5, 12.0],
+            "e": [1, 1, 0, 1, 0, 1, 0, 1],
+            "g": ["a", "b", "a", "a", "b", "b", "a", "b"],
+        }
+    )
 
 
 def test_at_risk_table_counts_patients_still_followed_at_each_time(small):
@@ -140,8 +142,12 @@ def test_a_computed_curve_log_rank_and_hazard_ratio_draw_the_same_figure_as_the_
 
     def shown(ax):
         leg = ax.get_legend()
-        return ([leg.get_title().get_text()] + [t.get_text() for t in leg.get_texts()]
-                + sorted(t.get_text() for t in ax.texts), [ln.get_xydata().tolist() for ln in ax.lines])
+        return (
+            [leg.get_title().get_text()]
+            + [t.get_text() for t in leg.get_texts()]
+            + sorted(t.get_text() for t in ax.texts),
+            [ln.get_xydata().tolist() for ln in ax.lines],
+        )
 
     direct = kaplan_meier(frame, "pfs_months", "pfs_event", group="nk_per_ul", split="median", hazard_ratio=True)
     sg = split_groups(frame, "nk_per_ul", among=["pfs_months", "pfs_event"])

@@ -11,10 +11,10 @@ from scipy.spatial.distance import squareform
 from sklearn.metrics import roc_auc_score
 
 from immune_correlates.errors import ImmuneCorrelatesError
+from immune_correlates.multiplicity import adjust_pvalues
 from immune_correlates.plots.heatmap import correlation_heatmap
 from immune_correlates.plots.roc import roc
 from immune_correlates.plots.volcano import fdr_threshold, volcano
-from immune_correlates.multiplicity import adjust_pvalues
 from immune_correlates.stats.groups.roc import roc_curve
 
 from .conftest import by_gid
@@ -25,8 +25,14 @@ COUNTS = ["cd3_per_ul", "cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio"
 @pytest.fixture
 def screen():
     p = np.array([0.0002, 0.004, 0.03, 0.2, 0.5, 0.9])
-    return pd.DataFrame({"feature": list("abcdef"), "estimate": [-1.0, 0.8, 0.3, -0.2, 0.1, 0.05],
-                         "p_value": p, "q_value": adjust_pvalues(p, method="fdr_bh")})
+    return pd.DataFrame(
+        {
+            "feature": list("abcdef"),
+            "estimate": [-1.0, 0.8, 0.3, -0.2, 0.1, 0.05],
+            "p_value": p,
+            "q_value": adjust_pvalues(p, method="fdr_bh"),
+        }
+    )
 
 
 def test_volcano_points_are_effect_against_minus_log10_p(screen):
@@ -99,7 +105,7 @@ def test_heatmap_cells_are_spearman_correlations_in_clustered_order(frame):
     assert texts == [f"{v:.2f}" for v in corr.loc[order, order].to_numpy().ravel()]
     # strongly related counts are neighbours: CD3 next to CD4 or CD8
     i = order.index("cd3_per_ul")
-    assert {"cd4_per_ul", "cd8_per_ul"} & set(order[max(i - 1, 0): i + 2])
+    assert {"cd4_per_ul", "cd8_per_ul"} & set(order[max(i - 1, 0) : i + 2])
 
 
 def test_heatmap_without_clustering_keeps_order_and_refuses_constant_features(frame):

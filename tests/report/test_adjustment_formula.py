@@ -15,7 +15,7 @@ from immune_correlates.report.config import load_config
 
 def test_adjustment_formula_is_read_as_data_and_vetted(tmp_path):
     cfg = tmp_path / "analysis.toml"
-    cfg.write_text('[models]\nadjustment = "~ age + C(sex, Treatment(\'M\'))"\n', encoding="utf-8")
+    cfg.write_text("[models]\nadjustment = \"~ age + C(sex, Treatment('M'))\"\n", encoding="utf-8")
     assert load_config(cfg).adjustment == "age + C(sex, Treatment('M'))"
     for bad in ("__import__('os').system('id')", "age + np.random.rand(age)", "I(age.real)"):
         with pytest.raises(ConfigError, match="adjustment"):
@@ -31,12 +31,15 @@ def test_adjusted_report_models_are_the_formula_fits():
         warnings.simplefilter("ignore")
         results = run_analysis(ic.datasets.load_ofa_len(), config)
     # the model tables are the formula fits of each (log2, per-SD) feature with the adjustment terms
-    frame = results.frame.assign(z=_per_sd_log2(results.frame["nk_per_ul"]), w=_per_sd_log2(results.frame["cd8_per_ul"]))
+    frame = results.frame.assign(
+        z=_per_sd_log2(results.frame["nk_per_ul"]), w=_per_sd_log2(results.frame["cd8_per_ul"])
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fit = ic.fit_logistic(frame, formula="cr ~ z + age + C(sex)", method=config.logistic, ci="profile")
-        cox = ic.fit_cox(frame, formula="Surv(pfs_months, pfs_event) ~ w + age + C(sex)", method=config.cox,
-                         ci="profile")
+        cox = ic.fit_cox(
+            frame, formula="Surv(pfs_months, pfs_event) ~ w + age + C(sex)", method=config.cox, ci="profile"
+        )
     assert list(fit.params.index) == ["Intercept", "z", "age", "C(sex)[T.M]"]
     assert list(fit.anova().index) == ["z", "age", "C(sex)"]
     row = results.tables["logistic_cr"].set_index("feature").loc["nk_per_ul"]

@@ -77,8 +77,7 @@ def test_a_trial_with_no_cr_still_gets_its_report(no_cr_report):
 def test_no_pfs_event_leaves_out_survival_and_keeps_the_rest(clinical):
     cl = clinical.assign(progression_date=None, death_date=None)
     p = ofa_len_paths()
-    res = _quiet(run_analysis, ic.read_cohort(cl, p["immunophenotype"], p["function_assays"]),
-                 AnalysisConfig(n_perm=0))
+    res = _quiet(run_analysis, ic.read_cohort(cl, p["immunophenotype"], p["function_assays"]), AnalysisConfig(n_perm=0))
     assert {"cox", "kaplan_meier", "screen_pfs"} <= set(res.notes)
     assert "no events" in res.notes["cox"]
     assert {"logistic_cr", "table_one", "comparison", "trial_summary"} <= set(res.tables)

@@ -27,8 +27,11 @@ def test_logistic_row_is_firth_profile_fit_per_sd_of_log2_count(results):
     frame = results.frame.assign(z=_per_sd_log2(results.frame["nk_per_ul"]))
     fit = ic.fit_logistic(frame, "cr", ["z"], method="firth", ci="profile")
     row = results.tables["logistic_cr"].set_index("feature").loc["nk_per_ul"]
-    np.testing.assert_allclose(row[["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
-                               [fit.params["z"], *fit.conf_int().loc["z"], fit.pvalues["z"]], rtol=1e-9)
+    np.testing.assert_allclose(
+        row[["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
+        [fit.params["z"], *fit.conf_int().loc["z"], fit.pvalues["z"]],
+        rtol=1e-9,
+    )
     assert row["scale"].startswith("per SD of log2(nk_per_ul + 1)")
 
 
@@ -38,8 +41,9 @@ def test_cox_row_and_screen_agree_with_single_fits(results):
         warnings.simplefilter("ignore")
         fit = ic.fit_cox(frame, "pfs_months", "pfs_event", ["z"], ci="profile")
     row = results.tables["cox_pfs"].set_index("feature").loc["t_function_score"]
-    np.testing.assert_allclose([row["estimate"], row["ci_lower"], row["ci_upper"]],
-                               [fit.params["z"], *fit.conf_int().loc["z"]], rtol=1e-8)
+    np.testing.assert_allclose(
+        [row["estimate"], row["ci_lower"], row["ci_upper"]], [fit.params["z"], *fit.conf_int().loc["z"]], rtol=1e-8
+    )
     screened = results.tables["screen_pfs"].set_index("feature").loc["t_function_score"]
     assert screened["n"] == fit.nobs and screened["n_events"] == fit.n_events
     np.testing.assert_allclose(screened["estimate"], fit.params["z"], rtol=1e-8)

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 import immune_correlates as ic
-from immune_correlates.features.labels import column_label
 from immune_correlates.features import dichotomise
+from immune_correlates.features.labels import column_label
 from immune_correlates.report import AnalysisConfig, run_analysis
 from immune_correlates.report.methods import METHODS, methods_section
 
@@ -50,8 +50,9 @@ def _quiet(fn, *args, **kwargs):
 
 def _transformed(res, feature):
     x = res.frame[feature].astype(float)
-    kind = ic.feature_catalogue().set_index("feature")["kind"].get(feature) if hasattr(ic, "feature_catalogue") \
-        else None
+    kind = (
+        ic.feature_catalogue().set_index("feature")["kind"].get(feature) if hasattr(ic, "feature_catalogue") else None
+    )
     kind = res.tables["feature_catalogue"].set_index("feature")["kind"][feature] if kind is None else kind
     if kind == "count":
         x = np.log2(x + 1)
@@ -74,14 +75,19 @@ def test_table_one_and_trial_summary_are_the_api(run, cohort):
     pd.testing.assert_frame_equal(t1, direct, rtol=RTOL)
     assert "NK cells" in set(t1["label"])
     assert variables[:6] == ["age", "sex", "del17p", "ighv_unmutated", "prior_therapies", "alc"]
-    pd.testing.assert_frame_equal(run.tables["trial_summary"].set_index("metric"), ic.trial_summary(cohort),
-                                  rtol=RTOL)
+    pd.testing.assert_frame_equal(run.tables["trial_summary"].set_index("metric"), ic.trial_summary(cohort), rtol=RTOL)
 
 
 def test_head_to_head_comparison_is_compare_groups(run):
     cfg = run.config
-    direct = _quiet(ic.compare_groups, run.frame, list(run.features), cfg.group, groups=run.objects["compare_levels"],
-                    adjust=cfg.adjust)
+    direct = _quiet(
+        ic.compare_groups,
+        run.frame,
+        list(run.features),
+        cfg.group,
+        groups=run.objects["compare_levels"],
+        adjust=cfg.adjust,
+    )
     pd.testing.assert_frame_equal(run.tables["comparison"], direct, rtol=RTOL)
 
 
@@ -98,9 +104,12 @@ def test_model_rows_are_single_profile_fits_on_the_documented_scale(run, table, 
         else:
             fit = _quiet(ic.fit_cox, frame, cfg.duration, cfg.event, ["z"], method=cfg.cox, ci="profile")
         row = rows.loc[feature]
-        np.testing.assert_allclose(row[["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
-                                   [fit.params["z"], *fit.conf_int().loc["z"], fit.pvalues["z"]], rtol=RTOL,
-                                   err_msg=f"{table} {feature}")
+        np.testing.assert_allclose(
+            row[["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
+            [fit.params["z"], *fit.conf_int().loc["z"], fit.pvalues["z"]],
+            rtol=RTOL,
+            err_msg=f"{table} {feature}",
+        )
         assert row["n"] == fit.nobs and row["n_events"] == fit.n_events
         p.append(fit.pvalues["z"])
     np.testing.assert_allclose(rows["q_value"], ic.adjust_pvalues(np.array(p), method=cfg.adjust), rtol=RTOL)
@@ -113,9 +122,12 @@ def test_screen_rows_use_the_same_convention_as_the_model_tables(run):
         m = run.tables[table].set_index("feature")
         for feature in run.features:
             if feature in s.index:
-                np.testing.assert_allclose(s.loc[feature, ["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
-                                           m.loc[feature, ["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
-                                           rtol=RTOL, err_msg=f"{screen} {feature}")
+                np.testing.assert_allclose(
+                    s.loc[feature, ["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
+                    m.loc[feature, ["estimate", "ci_lower", "ci_upper", "p_value"]].astype(float),
+                    rtol=RTOL,
+                    err_msg=f"{screen} {feature}",
+                )
         assert set(s["test"]) == set(m["test"])
 
 

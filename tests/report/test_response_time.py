@@ -15,9 +15,14 @@ from immune_correlates.report.response_time import response_and_survival
 def frame():
     rng = np.random.default_rng(11)
     n = 50
-    return pd.DataFrame({"pfs_months": rng.exponential(14, n).round(1) + 0.5, "pfs_event": rng.integers(0, 2, n),
-                         "response_months": np.where(rng.random(n) < 0.6, rng.uniform(1, 5, n), np.nan)},
-                        index=pd.Index([f"P{i:02d}" for i in range(n)], name="patient_id"))
+    return pd.DataFrame(
+        {
+            "pfs_months": rng.exponential(14, n).round(1) + 0.5,
+            "pfs_event": rng.integers(0, 2, n),
+            "response_months": np.where(rng.random(n) < 0.6, rng.uniform(1, 5, n), np.nan),
+        },
+        index=pd.Index([f"P{i:02d}" for i in range(n)], name="patient_id"),
+    )
 
 
 def test_tables_equal_direct_fits(frame):

@@ -51,8 +51,9 @@ def _write(table: pd.DataFrame, dialect: dict, directory, name: str):
     order = list(dialect["order"])
     header = dict(zip(table.columns, dialect["header"], strict=True))
     out = io.StringIO(newline="")
-    writer = csv.writer(out, delimiter="\t" if dialect["tab"] else ",", quoting=dialect["quoting"],
-                        lineterminator=dialect["eol"])
+    writer = csv.writer(
+        out, delimiter="\t" if dialect["tab"] else ",", quoting=dialect["quoting"], lineterminator=dialect["eol"]
+    )
     writer.writerow([header[c] for c in order])
     writer.writerows(table[order].itertuples(index=False, name=None))
     path = directory / f"{name}.{'tsv' if dialect['tab'] else 'csv'}"
@@ -60,14 +61,19 @@ def _write(table: pd.DataFrame, dialect: dict, directory, name: str):
     return path
 
 
-@settings(max_examples=int(os.environ.get("IC_DIALECT_EXAMPLES", "10")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=int(os.environ.get("IC_DIALECT_EXAMPLES", "10")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 @given(data=st.data())
 def test_csv_dialects_of_the_same_data_give_identical_results(reference, tmp_path_factory, data):
     raw, want, want_frame, compared = reference
     directory = tmp_path_factory.mktemp("dialect")
-    paths = {name: _write(raw[name], data.draw(dialects(list(raw[name].columns)), label=name), directory, name)
-             for name in TABLES}
+    paths = {
+        name: _write(raw[name], data.draw(dialects(list(raw[name].columns)), label=name), directory, name)
+        for name in TABLES
+    }
     got = ic.read_cohort(**paths)
     pd.testing.assert_frame_equal(got.clinical, want.clinical)
     for name in TABLES[1:]:

@@ -42,11 +42,15 @@ def test_row_order_changes_no_result(frame, seed):
     a = ic.fit_cox(frame, "pfs_months", "pfs_event", ["log2_nk", "t_function_score"])
     b = ic.fit_cox(perm, "pfs_months", "pfs_event", ["log2_nk", "t_function_score"])
     np.testing.assert_allclose(a.params, b.params, rtol=1e-9, atol=1e-12)
-    pd.testing.assert_frame_equal(ic.kaplan_meier(frame, "pfs_months", "pfs_event").median(),
-                                  ic.kaplan_meier(perm, "pfs_months", "pfs_event").median())
+    pd.testing.assert_frame_equal(
+        ic.kaplan_meier(frame, "pfs_months", "pfs_event").median(),
+        ic.kaplan_meier(perm, "pfs_months", "pfs_event").median(),
+    )
     ca = ic.compare_groups(frame, ["nk_per_ul"], "response_group", groups=["CR", "NR"])
     cb = ic.compare_groups(perm, ["nk_per_ul"], "response_group", groups=["CR", "NR"])
-    np.testing.assert_allclose(ca[["statistic", "p_value", "hodges_lehmann"]], cb[["statistic", "p_value", "hodges_lehmann"]])
+    np.testing.assert_allclose(
+        ca[["statistic", "p_value", "hodges_lehmann"]], cb[["statistic", "p_value", "hodges_lehmann"]]
+    )
 
 
 @given(scale=st.floats(1e-3, 1e3))
@@ -83,9 +87,13 @@ def test_every_patient_is_in_the_frame_or_the_exclusions(seed, n, drop):
     assert set(nan_cells.index) <= explained
 
 
-_MESS = st.one_of(st.text(max_size=8), st.sampled_from(["n/a", "ND", "<0.1", "12%", "inf", "-1", "2", "", " ",
-                                                         "2010-02-30", "43921", "yes", "NaN", "1e308", "0x10"]),
-                  st.floats(allow_nan=True, allow_infinity=True).map(str))
+_MESS = st.one_of(
+    st.text(max_size=8),
+    st.sampled_from(
+        ["n/a", "ND", "<0.1", "12%", "inf", "-1", "2", "", " ", "2010-02-30", "43921", "yes", "NaN", "1e308", "0x10"]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(str),
+)
 
 
 @given(data=st.data())
@@ -114,8 +122,11 @@ def test_read_cohort_never_crashes_on_messy_cells(data):
 _ODD = st.sampled_from(["", "0", "1e6", "0.0001", "100", "-1"])
 
 
-@settings(max_examples=int(os.environ.get("IC_FUZZ_ANALYZE", "4")), deadline=None,
-          suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=int(os.environ.get("IC_FUZZ_ANALYZE", "4")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(data=st.data())
 def test_analyze_never_crashes_on_odd_but_valid_data(data, tmp_path_factory):
     """Valid files with odd values (blanks, extremes, lost events) give a report or our own error."""

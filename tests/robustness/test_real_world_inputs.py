@@ -31,6 +31,7 @@ def _error(call) -> ic.InputError:
 
 # --- duplicate column names --------------------------------------------------------------------------------------
 
+
 def _with_duplicate_alc(clinical: pd.DataFrame) -> tuple[list[str], list[list[str]]]:
     """The clinical table with a second ``alc`` column in cells/uL placed first."""
     header = list(clinical.columns)
@@ -70,8 +71,11 @@ def test_duplicate_column_names_are_caught_in_every_format(tmp_path, raw, fmt):
 
 # --- control, bidirectional and invisible characters -------------------------------------------------------------
 
-@pytest.mark.parametrize("bad_id, shown", [("OL\x00002", "U+0000"), ("OL\u202e200", "U+202E"),
-                                           ("OL\u200b002", "U+200B"), ("OL\x1b002", "U+001B")])
+
+@pytest.mark.parametrize(
+    "bad_id, shown",
+    [("OL\x00002", "U+0000"), ("OL\u202e200", "U+202E"), ("OL\u200b002", "U+200B"), ("OL\x1b002", "U+001B")],
+)
 def test_hidden_characters_in_ids_are_rejected(tmp_path, raw, bad_id, shown):
     clinical = raw["clinical"].copy()
     clinical.loc[1, "patient_id"] = bad_id
@@ -113,6 +117,7 @@ def test_html_shows_control_and_bidi_characters_instead_of_obeying_them():
 
 # --- dates as Parquet, pandas and Excel give them ----------------------------------------------------------------
 
+
 def test_datetime_columns_with_missing_dates_are_read(tmp_path, raw):
     reference = ic.read_cohort(raw["clinical"])
     typed = raw["clinical"].copy()
@@ -125,8 +130,9 @@ def test_datetime_columns_with_missing_dates_are_read(tmp_path, raw):
     from_parquet = ic.read_cohort(path)
     csv_path = tmp_path / "clinical.csv"
     raw["clinical"].to_csv(csv_path, index=False)
-    notebook = ic.read_cohort(pd.read_csv(csv_path, parse_dates=["treatment_start", "progression_date",
-                                                                 "death_date", "last_followup"]))
+    notebook = ic.read_cohort(
+        pd.read_csv(csv_path, parse_dates=["treatment_start", "progression_date", "death_date", "last_followup"])
+    )
     for cohort in (from_frame, from_parquet, notebook):
         pd.testing.assert_frame_equal(cohort.clinical, reference.clinical, check_dtype=False)
 
@@ -143,6 +149,7 @@ def test_midnight_timestamps_are_dates_other_times_are_refused(raw):
 
 
 # --- messages that point at the cause -----------------------------------------------------------------------------
+
 
 def test_absurd_alc_is_caught_at_input(raw):
     clinical = raw["clinical"].copy()
@@ -190,6 +197,7 @@ def test_timepoint_spelling_variants_are_unified_not_dropped(raw):
 
 # --- impossible data ----------------------------------------------------------------------------------------------
 
+
 def test_child_gate_with_more_events_than_its_parent_is_rejected(raw):
     gates = raw["immunophenotype"].copy()
     row = gates.index[(gates["patient_id"] == "OL002") & (gates["gating_path"] == "Lymphocytes/CD3+/CD4+")][0]
@@ -210,6 +218,7 @@ def test_follow_up_dates_in_the_future_are_rejected(raw):
 
 # --- every problem of every file in one pass ----------------------------------------------------------------------
 
+
 def test_one_pass_reports_every_problem_of_every_file(raw):
     clinical = raw["clinical"].copy()
     clinical.loc[[0, 1], "treatment_start"] = ["05/09/2011", "14.08.2011"]
@@ -223,13 +232,21 @@ def test_one_pass_reports_every_problem_of_every_file(raw):
     err = _error(lambda: ic.read_cohort(clinical, immunophenotype=gates, function_assays=assays))
     assert isinstance(err, ValueError) and len(err.problems) == 6
     assert [(p.source, p.column) for p in err.problems] == [
-        ("<clinical DataFrame>", "treatment_start"), ("<clinical DataFrame>", "best_response"),
-        ("<clinical DataFrame>", "alc"), ("<clinical DataFrame>", "sex"),
-        ("<function_assays DataFrame>", "unit"), ("<immunophenotype DataFrame>", "patient_id")]
+        ("<clinical DataFrame>", "treatment_start"),
+        ("<clinical DataFrame>", "best_response"),
+        ("<clinical DataFrame>", "alc"),
+        ("<clinical DataFrame>", "sex"),
+        ("<function_assays DataFrame>", "unit"),
+        ("<immunophenotype DataFrame>", "patient_id"),
+    ]
     msg = str(err)
     assert msg.startswith("6 problems in the input tables; nothing was computed")
-    assert msg.index("file '<clinical DataFrame>':") < msg.index("column 'alc'") < msg.index("column 'sex'") \
+    assert (
+        msg.index("file '<clinical DataFrame>':")
+        < msg.index("column 'alc'")
+        < msg.index("column 'sex'")
         < msg.index("file '<immunophenotype DataFrame>':")
+    )
     assert "value='05/09/2011'" in msg and "value='14.08.2011'" in msg and "VGPR" in msg and "'male'" in msg
     assert msg.count("value='n/a'") == 20 and "... and 5 more" in msg
     assert "patient_id='ZZ999'" in msg and "'percent'" in msg
@@ -247,8 +264,17 @@ def test_command_line_prints_one_line_per_problem(tmp_path, raw, capsys):
     gates = raw["immunophenotype"].copy()
     gates.loc[5, "freq_of_parent"] = "12%"
     gates.to_csv(tmp_path / "gates.csv", index=False)
-    code = main(["analyze", "--clinical", str(tmp_path / "clin.csv"), "--immunophenotype",
-                 str(tmp_path / "gates.csv"), "--out", str(tmp_path / "o")])
+    code = main(
+        [
+            "analyze",
+            "--clinical",
+            str(tmp_path / "clin.csv"),
+            "--immunophenotype",
+            str(tmp_path / "gates.csv"),
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
     lines = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and not (tmp_path / "o").exists()
     assert lines[0] == "immune-correlates: error: 3 problems in the input; nothing was computed:"
@@ -274,13 +300,24 @@ def test_columns_map_the_sites_names_to_ours(tmp_path, raw):
     site = {k: v.rename(columns={v_: k_ for k_, v_ in SITE_NAMES.items()}) for k, v in raw.items()}
     path = tmp_path / "clinical.xlsx"
     site["clinical"].to_excel(path, index=False)
-    mapped = ic.read_cohort(path, immunophenotype=site["immunophenotype"],
-                            columns={" patient id": "patient_id", "START OF THERAPY": "treatment_start",
-                                     "ALC (10^9/L)": "alc"})
+    mapped = ic.read_cohort(
+        path,
+        immunophenotype=site["immunophenotype"],
+        columns={" patient id": "patient_id", "START OF THERAPY": "treatment_start", "ALC (10^9/L)": "alc"},
+    )
     pd.testing.assert_frame_equal(mapped.clinical, reference.clinical, check_dtype=False)
     pd.testing.assert_frame_equal(mapped.immunophenotype, reference.immunophenotype)
-    err = _error(lambda: ic.read_cohort(path, columns={"Patient ID": "patient_id", "Start of therapy":
-                                                       "treatment_start", "ALC (10^9/L)": "alc", "Sexe": "sex"}))
+    err = _error(
+        lambda: ic.read_cohort(
+            path,
+            columns={
+                "Patient ID": "patient_id",
+                "Start of therapy": "treatment_start",
+                "ALC (10^9/L)": "alc",
+                "Sexe": "sex",
+            },
+        )
+    )
     assert "'sexe'" in str(err) and "no table has" in str(err)
     err = _error(lambda: ic.read_cohort(path, columns={"Patient ID": "subject"}))
     assert "'subject'" in str(err) and "not a column of any input table" in str(err)
@@ -302,8 +339,9 @@ def test_columns_section_of_analysis_toml(tmp_path):
         load_config(cfg)
 
 
-@pytest.mark.parametrize("logistic, cox, expected", [("ml", "ml", ("logistic", "cox")),
-                                                     ("firth", "firth", ("firth", "firth_cox"))])
+@pytest.mark.parametrize(
+    "logistic, cox, expected", [("ml", "ml", ("logistic", "cox")), ("firth", "firth", ("firth", "firth_cox"))]
+)
 def test_documented_models_values_reach_the_screen(logistic, cox, expected):
     from immune_correlates.report.config import load_config
 
@@ -317,20 +355,49 @@ def test_documented_models_values_reach_the_screen(logistic, cox, expected):
 
 # --- spreadsheet formula injection --------------------------------------------------------------------------------
 
+
 def test_output_tables_neutralise_formulas_and_keep_numbers(tmp_path):
     from immune_correlates.report.writer import write_outputs
 
-    cells = ["=HYPERLINK(\"http://x\",\"click\")", "+cd8_ifng_pct, nk_cd107a_pct", "-2+3", "@SUM(A1)",
-             "\tTAB", "\rCR", "OL001", "-3.5", "+1e3"]
-    table = pd.DataFrame({"patient_id": cells, "reason": ["r"] * len(cells), "value": np.arange(len(cells)) - 4.5,
-                          "n": np.arange(len(cells)) - 3})
-    write_outputs(tmp_path / "out", tables={"exclusions": table, "feature_catalogue": ic.feature_catalogue()},
-                  figures={}, results={}, html="<html></html>")
+    cells = [
+        '=HYPERLINK("http://x","click")',
+        "+cd8_ifng_pct, nk_cd107a_pct",
+        "-2+3",
+        "@SUM(A1)",
+        "\tTAB",
+        "\rCR",
+        "OL001",
+        "-3.5",
+        "+1e3",
+    ]
+    table = pd.DataFrame(
+        {
+            "patient_id": cells,
+            "reason": ["r"] * len(cells),
+            "value": np.arange(len(cells)) - 4.5,
+            "n": np.arange(len(cells)) - 3,
+        }
+    )
+    write_outputs(
+        tmp_path / "out",
+        tables={"exclusions": table, "feature_catalogue": ic.feature_catalogue()},
+        figures={},
+        results={},
+        html="<html></html>",
+    )
     with open(tmp_path / "out" / "tables" / "exclusions.csv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["patient_id"] for r in rows] == [
-        "'=HYPERLINK(\"http://x\",\"click\")", "'+cd8_ifng_pct, nk_cd107a_pct", "'-2+3", "'@SUM(A1)", "'\tTAB",
-        "'\rCR", "OL001", "-3.5", "+1e3"]
+        '\'=HYPERLINK("http://x","click")',
+        "'+cd8_ifng_pct, nk_cd107a_pct",
+        "'-2+3",
+        "'@SUM(A1)",
+        "'\tTAB",
+        "'\rCR",
+        "OL001",
+        "-3.5",
+        "+1e3",
+    ]
     assert [float(r["value"]) for r in rows] == list(np.arange(len(cells)) - 4.5)  # numbers stay numbers
     assert [int(r["n"]) for r in rows] == list(np.arange(len(cells)) - 3)
     catalogue = pd.read_csv(tmp_path / "out" / "tables" / "feature_catalogue.csv", dtype=str, keep_default_na=False)
@@ -348,6 +415,7 @@ def _is_number(text: str) -> bool:
 
 # --- CSV dialects and Excel -------------------------------------------------------------------------------------
 
+
 def _excel_csv_utf8(xlsx, path) -> None:
     """What Excel's "Save as CSV UTF-8" writes: BOM, CRLF, cells as displayed (dates with their time format)."""
     from openpyxl import load_workbook
@@ -356,8 +424,16 @@ def _excel_csv_utf8(xlsx, path) -> None:
     out = io.StringIO(newline="")
     writer = csv.writer(out, lineterminator="\r\n")
     for row in sheet.iter_rows(values_only=True):
-        writer.writerow(["" if v is None else v.strftime("%Y-%m-%d %H:%M:%S") if hasattr(v, "strftime")
-                         else (f"{v:.15g}" if isinstance(v, float) else v) for v in row])
+        writer.writerow(
+            [
+                ""
+                if v is None
+                else v.strftime("%Y-%m-%d %H:%M:%S")
+                if hasattr(v, "strftime")
+                else (f"{v:.15g}" if isinstance(v, float) else v)
+                for v in row
+            ]
+        )
     path.write_bytes(b"\xef\xbb\xbf" + out.getvalue().encode("utf-8"))
 
 
@@ -408,7 +484,9 @@ def test_missing_columns_and_bad_cells_of_several_tables_are_reported_together(r
     gates = raw["immunophenotype"].drop(columns="timepoint")
     err = _error(lambda: ic.read_cohort(raw["clinical"], immunophenotype=gates, function_assays=assays))
     assert [(p.source, p.column) for p in err.problems] == [
-        ("<immunophenotype DataFrame>", "timepoint"), ("<function_assays DataFrame>", "assay")]
+        ("<immunophenotype DataFrame>", "timepoint"),
+        ("<function_assays DataFrame>", "assay"),
+    ]
     assert "['assay', 'condition']" in str(err)
 
 

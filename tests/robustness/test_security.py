@@ -24,11 +24,14 @@ def test_package_source_has_no_eval_exec_or_pickle_loading():
     assert offenders == []
 
 
-@pytest.mark.parametrize("payload", [
-    {"analysis": {"seed": "__import__('os').system('touch /tmp/pwned')"}},
-    {"features": {"names": "cd3_per_ul; rm -rf /"}},
-    {"models": {"covariates": [{"$eval": "1"}]}},
-])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"analysis": {"seed": "__import__('os').system('touch /tmp/pwned')"}},
+        {"features": {"names": "cd3_per_ul; rm -rf /"}},
+        {"models": {"covariates": [{"$eval": "1"}]}},
+    ],
+)
 def test_config_values_are_type_checked_data(payload):
     with pytest.raises(ic.ConfigError):
         load_config(payload)

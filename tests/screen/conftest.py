@@ -28,14 +28,16 @@ def panel(frame):
 def random_cohort(seed: int, n: int = 40, m: int = 6) -> pd.DataFrame:
     """Random patients: tied follow-up times, a binary outcome, ``m`` features, two covariates."""
     rng = np.random.default_rng(seed)
-    df = pd.DataFrame({
-        "patient_id": [f"R{i:03d}" for i in range(n)],
-        "time": np.round(rng.exponential(12, n)),  # whole months: many ties
-        "status": (rng.random(n) < 0.75).astype(int),
-        "y": (rng.random(n) < 0.35).astype(int),
-        "age": rng.normal(65, 8, n),
-        "stage": rng.integers(0, 2, n).astype(float),
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": [f"R{i:03d}" for i in range(n)],
+            "time": np.round(rng.exponential(12, n)),  # whole months: many ties
+            "status": (rng.random(n) < 0.75).astype(int),
+            "y": (rng.random(n) < 0.35).astype(int),
+            "age": rng.normal(65, 8, n),
+            "stage": rng.integers(0, 2, n).astype(float),
+        }
+    )
     for j in range(m):
         df[f"f{j}"] = rng.lognormal(3, 0.7, n)
     return df

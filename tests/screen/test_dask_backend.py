@@ -31,8 +31,7 @@ BOOT = ["boot_se", "boot_ci_lower", "boot_ci_upper", "n_boot_failed", "estimate"
 def client():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                           dashboard_address=None)
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
         cl = distributed.Client(cluster)
     yield cl
     cl.close()
@@ -72,8 +71,9 @@ def test_power_simulations_run_as_futures_with_dask_progress(client, capsys):
         warnings.simplefilter("ignore")
         local = [ic.power(analysis="firth", n_sim=60, seed=5, n_patients=k, null=False) for k in sizes]
     capsys.readouterr()
-    futures = [client.submit(ic.power, analysis="firth", n_sim=60, seed=5, n_patients=k, null=False, pure=False)
-               for k in sizes]
+    futures = [
+        client.submit(ic.power, analysis="firth", n_sim=60, seed=5, n_patients=k, null=False, pure=False) for k in sizes
+    ]
     progress(futures)
     assert "Completed" in capsys.readouterr().out
     for res, ref in zip(client.gather(futures), local):

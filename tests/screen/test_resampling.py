@@ -13,11 +13,17 @@ from immune_correlates.stats.engine.models import fit_models, make_design
 from immune_correlates.stats.engine.parallel import bootstrap_counts, replicate_seeds
 from immune_correlates.stats.regression.concordance import concordance_index
 from immune_correlates.stats.regression.cox import fit_cox
-from immune_correlates.stats.survival.cutpoint import optimal_cutpoint
 from immune_correlates.stats.regression.logistic import fit_logistic, weighted_auc
 from immune_correlates.stats.screening.resampling import (
-    bca_interval, bootstrap_coefficients, maxt_stepdown, optimism_corrected, percentile_interval, permutation_test)
+    bca_interval,
+    bootstrap_coefficients,
+    maxt_stepdown,
+    optimism_corrected,
+    percentile_interval,
+    permutation_test,
+)
 from immune_correlates.stats.screening.screen import screen
+from immune_correlates.stats.survival.cutpoint import optimal_cutpoint
 
 from .conftest import random_cohort
 
@@ -31,14 +37,20 @@ def _resampled(df, counts):
 @pytest.mark.parametrize("firth", [False, True])
 def test_cox_weights_as_bootstrap_equal_fit_cox_on_resampled_rows(firth):
     df = random_cohort(7)
-    design = make_design("cox", df[FEATS].to_numpy(), df[["age", "stage"]].to_numpy(),
-                         time=df["time"].to_numpy(), event=df["status"].to_numpy())
+    design = make_design(
+        "cox",
+        df[FEATS].to_numpy(),
+        df[["age", "stage"]].to_numpy(),
+        time=df["time"].to_numpy(),
+        event=df["status"].to_numpy(),
+    )
     counts = bootstrap_counts(replicate_seeds(11, 3), len(df))
     idx = np.repeat(np.arange(4), 3)
     fit = fit_models(design, idx, np.tile(counts, (4, 1)), firth=firth)
     for b, (j, w) in enumerate(zip(idx, np.tile(counts, (4, 1)))):
-        ref = fit_cox(_resampled(df, w), "time", "status", [FEATS[j], "age", "stage"],
-                      method="firth" if firth else "ml")
+        ref = fit_cox(
+            _resampled(df, w), "time", "status", [FEATS[j], "age", "stage"], method="firth" if firth else "ml"
+        )
         np.testing.assert_allclose(fit.beta[b], ref.params.to_numpy(), rtol=1e-8, atol=1e-12)
         np.testing.assert_allclose(np.sqrt(np.diag(fit.cov[b])), ref.bse.to_numpy(), rtol=1e-8)
         assert fit.llf[b] == pytest.approx(ref.llf, rel=1e-10)
@@ -65,8 +77,10 @@ def test_screen_bootstrap_replicates_are_single_fits_and_do_not_depend_on_chunks
     df = random_cohort(9)
     tab = screen(df, FEATS, duration="time", event="status", model="firth_cox", n_boot=40, seed=123)
     design = make_design("cox", df[FEATS].to_numpy(), time=df["time"].to_numpy(), event=df["status"].to_numpy())
-    runs = [bootstrap_coefficients(design, np.arange(4), True, 40, seed=123, budget=b, n_jobs=j)
-            for b, j in [(10**7, 1), (10**7, 2), (1000, 1)]]
+    runs = [
+        bootstrap_coefficients(design, np.arange(4), True, 40, seed=123, budget=b, n_jobs=j)
+        for b, j in [(10**7, 1), (10**7, 2), (1000, 1)]
+    ]
     np.testing.assert_array_equal(runs[0]["replicates"], runs[1]["replicates"])  # same chunks, n_jobs 1 vs 2
     np.testing.assert_allclose(runs[0]["replicates"], runs[2]["replicates"], rtol=1e-13)  # other chunks: rounding
     np.testing.assert_array_equal(tab["boot_ci_lower"], runs[0]["boot_ci_lower"])
@@ -143,8 +157,9 @@ def test_permutation_test_p_values_and_maxt_are_honest():
 
 def test_cutpoint_inside_permutations_matches_maxstat_and_single_permutations():
     df = random_cohort(14)
-    res = permutation_test(df, FEATS[:2], duration="time", event="status", model="cox", n_perm=50, seed=6,
-                           cutpoint=True)
+    res = permutation_test(
+        df, FEATS[:2], duration="time", event="status", model="cox", n_perm=50, seed=6, cutpoint=True
+    )
     for f, stat in zip(FEATS[:2], res["statistic"]):
         assert stat == pytest.approx(optimal_cutpoint(df, f, "time", "status").statistic, rel=1e-12)
     assert np.all(res["p_perm"] <= 1) and np.all(res["p_maxt"] >= res["p_perm"] - 1e-15)
@@ -153,8 +168,9 @@ def test_cutpoint_inside_permutations_matches_maxstat_and_single_permutations():
     df2 = df.copy()
     df2.loc[5, "f1"] = np.nan
     with pytest.warns(Warning):
-        res2 = permutation_test(df2, FEATS[:2], duration="time", event="status", model="cox", n_perm=50, seed=6,
-                                cutpoint=True)
+        res2 = permutation_test(
+            df2, FEATS[:2], duration="time", event="status", model="cox", n_perm=50, seed=6, cutpoint=True
+        )
     assert res2.loc[0, "p_perm"] == res.loc[0, "p_perm"]
     with pytest.warns(Warning):
         ref = optimal_cutpoint(df2, "f1", "time", "status")

@@ -24,8 +24,9 @@ def _single(df, row, covariates, kind, ci="wald"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "logistic":
-            return fit_logistic(sub, "y" if "y" in df else "cr", [row.feature, *covariates],
-                                method=SINGLE[row.method], ci=ci)
+            return fit_logistic(
+                sub, "y" if "y" in df else "cr", [row.feature, *covariates], method=SINGLE[row.method], ci=ci
+            )
         dur, ev = ("time", "status") if "time" in df else ("pfs_months", "pfs_event")
         return fit_cox(sub, dur, ev, [row.feature, *covariates], method=SINGLE[row.method], ci=ci)
 
@@ -36,8 +37,13 @@ def _assert_rows_match(df, tab, covariates, kind, ci="wald"):
         ref = _single(df, row, covariates, kind, ci)
         f = row.feature
         lo, up = ref.conf_int().loc[f]
-        for got, want in [(row.estimate, ref.params[f]), (row.std_error, ref.bse[f]), (row.p_value, ref.pvalues[f]),
-                          (row.ci_lower, lo), (row.ci_upper, up)]:
+        for got, want in [
+            (row.estimate, ref.params[f]),
+            (row.std_error, ref.bse[f]),
+            (row.p_value, ref.pvalues[f]),
+            (row.ci_lower, lo),
+            (row.ci_upper, up),
+        ]:
             assert got == pytest.approx(want, rel=TOL, abs=1e-12), (f, row.method)
         assert row.n == ref.nobs and row.n_events == ref.n_events
 
@@ -67,8 +73,9 @@ def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates):
 def test_cox_screen_with_tied_times_equals_fit_cox_on_random_cohorts(seed):
     df = random_cohort(seed)
     for model in ("cox", "firth_cox"):
-        tab = screen(df, [f"f{j}" for j in range(6)], duration="time", event="status", model=model,
-                     covariates=["age", "stage"])
+        tab = screen(
+            df, [f"f{j}" for j in range(6)], duration="time", event="status", model=model, covariates=["age", "stage"]
+        )
         _assert_rows_match(df, tab, ["age", "stage"], "cox")
 
 

@@ -36,9 +36,15 @@ def test_two_group_wilcoxon_hodges_lehmann_and_effect_size_match_wilcox_test(two
     np.testing.assert_array_equal(got["n_NR"], ref["n_y"])
     assert (got["test"] == np.where(ref["exact"], "wilcoxon_exact", "wilcoxon_normal")).all()
     for ours, theirs, tol in [
-        ("p_value", "p", RTOL), ("hodges_lehmann", "estimate", RTOL), ("hl_ci_lower", "ci_lower", 1e-5),
-        ("hl_ci_upper", "ci_upper", 1e-5), ("rank_biserial", "rank_biserial", RTOL),
-        ("median_CR", "median_x", RTOL), ("median_NR", "median_y", RTOL), ("q1_CR", "q1_x", RTOL), ("q3_NR", "q3_y", RTOL),
+        ("p_value", "p", RTOL),
+        ("hodges_lehmann", "estimate", RTOL),
+        ("hl_ci_lower", "ci_lower", 1e-5),
+        ("hl_ci_upper", "ci_upper", 1e-5),
+        ("rank_biserial", "rank_biserial", RTOL),
+        ("median_CR", "median_x", RTOL),
+        ("median_NR", "median_y", RTOL),
+        ("q1_CR", "q1_x", RTOL),
+        ("q3_NR", "q3_y", RTOL),
     ]:
         np.testing.assert_allclose(got[ours], ref[theirs], rtol=tol, atol=1e-9, err_msg=ours)
     np.testing.assert_allclose(got["q_value"], ref["q_BH"], rtol=RTOL)
@@ -50,7 +56,8 @@ def test_binary_feature_gets_fisher_with_conditional_mle_odds_ratio(two):
     assert row["test"] == "fisher_exact"
     np.testing.assert_allclose(
         [row["p_value"], row["odds_ratio"], row["or_ci_lower"], row["or_ci_upper"]],
-        [ref["p"], ref["odds_ratio"], ref["ci_lower"], ref["ci_upper"]], rtol=RTOL,
+        [ref["p"], ref["odds_ratio"], ref["ci_lower"], ref["ci_upper"]],
+        rtol=RTOL,
     )
     q = pd.read_csv(FIX / "groups_fisher_q.csv").set_index("method")
     np.testing.assert_allclose(row["q_value"], q.loc["BH", "q_fbin"], rtol=RTOL)

@@ -70,27 +70,42 @@ def test_cumulative_incidence_table_counts(sim):
     np.testing.assert_allclose(both[0]["estimate"] + both[1]["estimate"], 1 - s, rtol=1e-12)
 
 
-@pytest.mark.parametrize("group_by,strata,rho,cause", [
-    ("group", "none", 0, 1), ("group", "none", 0, 2), ("group", "stratum", 0, 1), ("group", "stratum", 0, 2),
-    ("group_rho1", "none", 1, 1), ("group_rho1", "none", 1, 2), ("sex", "none", 0, 1), ("sex", "none", 0, 2),
-])
+@pytest.mark.parametrize(
+    "group_by,strata,rho,cause",
+    [
+        ("group", "none", 0, 1),
+        ("group", "none", 0, 2),
+        ("group", "stratum", 0, 1),
+        ("group", "stratum", 0, 2),
+        ("group_rho1", "none", 1, 1),
+        ("group_rho1", "none", 1, 2),
+        ("sex", "none", 0, 1),
+        ("sex", "none", 0, 2),
+    ],
+)
 def test_gray_test_matches_cuminc_tests(sim, mgus, group_by, strata, rho, cause):
     ref = pd.read_csv(FIX / "cr_gray.csv")
     row = ref[(ref["group_by"] == group_by) & (ref["strata"] == strata) & (ref["cause"] == cause)].iloc[0]
     frame = _data(row["data"], sim, mgus)
     group = "sex" if group_by == "sex" else "group"
-    res = ic.gray_test(frame, "time", "event", group, cause=cause, strata=None if strata == "none" else strata,
-                       rho=rho)
+    res = ic.gray_test(frame, "time", "event", group, cause=cause, strata=None if strata == "none" else strata, rho=rho)
     assert res.df == row["df"]
     np.testing.assert_allclose(res.statistic, row["stat"], rtol=RTOL)
     np.testing.assert_allclose(res.pvalue, row["pv"], rtol=RTOL)
     assert {"statistic", "df", "p_value"} <= set(res.summary().columns)
 
 
-@pytest.mark.parametrize("data,model,cause", [
-    ("sim", "x", 1), ("sim", "x", 2), ("sim", "x+group", 1), ("sim", "x+group", 2),
-    ("mgus2", "age+sex+hgb", 1), ("mgus2", "age+sex+hgb", 2),
-])
+@pytest.mark.parametrize(
+    "data,model,cause",
+    [
+        ("sim", "x", 1),
+        ("sim", "x", 2),
+        ("sim", "x+group", 1),
+        ("sim", "x+group", 2),
+        ("mgus2", "age+sex+hgb", 1),
+        ("mgus2", "age+sex+hgb", 2),
+    ],
+)
 def test_fine_gray_matches_crr(sim, mgus, data, model, cause):
     ref = pd.read_csv(FIX / "cr_crr.csv")
     ref = ref[(ref["data"] == data) & (ref["model"] == model) & (ref["cause"] == cause)]

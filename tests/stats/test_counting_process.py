@@ -78,8 +78,10 @@ def test_matches_coxph_counting_process(ref, case, ties):
 
 def test_firth_on_counting_process_rows():
     ref = pd.read_csv(FIXTURES / "cp_firth.csv")
-    for key, name, covs, ties in [("heart_breslow", "heart", ["age", "transplant"], "breslow"),
-                                  ("trunc_efron", "trunc", ["x", "g"], "efron")]:
+    for key, name, covs, ties in [
+        ("heart_breslow", "heart", ["age", "transplant"], "breslow"),
+        ("trunc_efron", "trunc", ["x", "g"], "efron"),
+    ]:
         r = ref[ref["fit"] == key]
         res = fit_cox(_data(name), "stop", "event", covs, entry="start", ties=ties, method="firth")
         # the R reference maximises on a central-difference gradient: agreement to ~1e-7
@@ -90,8 +92,7 @@ def test_firth_on_counting_process_rows():
 
 def test_entry_at_event_time_is_not_at_risk():
     """A row entering exactly at an event time is left out of that risk set (start < t <= stop)."""
-    df = pd.DataFrame({"start": [0.0, 0, 0, 2], "stop": [2.0, 3, 4, 5], "event": [1, 1, 1, 0],
-                       "x": [1.0, 0, 1, 0]})
+    df = pd.DataFrame({"start": [0.0, 0, 0, 2], "stop": [2.0, 3, 4, 5], "event": [1, 1, 1, 0], "x": [1.0, 0, 1, 0]})
     res = fit_cox(df, "stop", "event", ["x"], entry="start", tol=1e-14)
     # at beta = 0 the log partial likelihood is -sum log(n at risk): 3 at t=2 (row 4 not yet), 3 at t=3, 2 at t=4
     assert res.llf_null == pytest.approx(-np.log(3) - np.log(3) - np.log(2), rel=1e-14)
@@ -100,8 +101,14 @@ def test_entry_at_event_time_is_not_at_risk():
 def test_split_rows_equal_the_unsplit_fit():
     rng = np.random.default_rng(3)
     n = 50
-    df = pd.DataFrame({"patient_id": range(n), "t": rng.integers(1, 12, n).astype(float),
-                       "e": rng.integers(0, 2, n), "x": rng.normal(size=n)})
+    df = pd.DataFrame(
+        {
+            "patient_id": range(n),
+            "t": rng.integers(1, 12, n).astype(float),
+            "e": rng.integers(0, 2, n),
+            "x": rng.normal(size=n),
+        }
+    )
     cut = np.floor(df["t"] / 2)
     a = df[cut > 0].assign(start=0.0, stop=cut[cut > 0], e=0)
     b = df.assign(start=np.where(cut > 0, cut, 0.0), stop=df["t"])
@@ -115,8 +122,15 @@ def test_split_rows_equal_the_unsplit_fit():
 
 
 def test_entry_not_before_stop_is_refused_naming_the_patient():
-    df = pd.DataFrame({"patient_id": ["A", "B", "C"], "start": [0.0, 3.0, 1.0], "stop": [2.0, 3.0, 4.0],
-                       "event": [1, 0, 1], "x": [0.1, 0.5, 0.2]})
+    df = pd.DataFrame(
+        {
+            "patient_id": ["A", "B", "C"],
+            "start": [0.0, 3.0, 1.0],
+            "stop": [2.0, 3.0, 4.0],
+            "event": [1, 0, 1],
+            "x": [0.1, 0.5, 0.2],
+        }
+    )
     with pytest.raises(ImmuneCorrelatesError, match=r"B: start=3\.0, stop=3\.0"):
         fit_cox(df, "stop", "event", ["x"], entry="start")
 

@@ -47,13 +47,16 @@ def test_concordance_and_se_match_survival_concordance_on_lung(case):
     if isinstance(counts, dict):  # unstratified: R returns a named vector
         np.testing.assert_allclose(
             [cc.concordant, cc.discordant, cc.tied_x, cc.tied_y, cc.tied_xy],
-            [counts[k] for k in ["concordant", "discordant", "tied.x", "tied.y", "tied.xy"]], rtol=1e-12)
+            [counts[k] for k in ["concordant", "discordant", "tied.x", "tied.y", "tied.xy"]],
+            rtol=1e-12,
+        )
 
 
 @pytest.mark.parametrize("case", ["veteran_efron", "ovarian_efron"])
 def test_concordance_matches_survival_on_veteran_and_ovarian(case):
-    covs = {"veteran_efron": ["karno", "trt", "smallcell", "adeno", "large"],
-            "ovarian_efron": ["rx", "age", "ecog"]}[case]
+    covs = {"veteran_efron": ["karno", "trt", "smallcell", "adeno", "large"], "ovarian_efron": ["rx", "age", "ecog"]}[
+        case
+    ]
     d = pd.read_csv(FIXTURES / f"cox_{case.split('_')[0]}.csv")
     ref = json.loads((FIXTURES / "cox_fits.json").read_text())[case]["concordance"]
     cc = fit_cox(d, "time", "event", covs).concordance

@@ -31,11 +31,13 @@ def test_score_and_information_equal_finite_differences(ties, frequency):
     ev = core.evaluate(cd, beta)
     h = 1e-6
     eye = np.eye(3)
-    num_score = [(core.evaluate(cd, beta + h * e).loglik - core.evaluate(cd, beta - h * e).loglik) / (2 * h)
-                 for e in eye]
+    num_score = [
+        (core.evaluate(cd, beta + h * e).loglik - core.evaluate(cd, beta - h * e).loglik) / (2 * h) for e in eye
+    ]
     np.testing.assert_allclose(ev.score, num_score, rtol=1e-6, atol=1e-6)
-    num_info = -np.array([(core.evaluate(cd, beta + h * e).score - core.evaluate(cd, beta - h * e).score) / (2 * h)
-                          for e in eye])
+    num_info = -np.array(
+        [(core.evaluate(cd, beta + h * e).score - core.evaluate(cd, beta - h * e).score) / (2 * h) for e in eye]
+    )
     np.testing.assert_allclose(core.information(cd, ev), num_info, rtol=1e-6, atol=1e-6)
 
 
@@ -60,8 +62,9 @@ def test_score_residuals_sum_to_the_score():
     x, time, status, w, strata = design(2)
     cd = core.prepare(x, time, status, weights=w, strata=strata, ties="efron")
     ev = core.evaluate(cd, np.array([0.1, 0.2, 0.01]))
-    np.testing.assert_allclose((core.score_residuals(cd, ev) * cd.w[:, None]).sum(axis=0), ev.score,
-                               rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(
+        (core.score_residuals(cd, ev) * cd.w[:, None]).sum(axis=0), ev.score, rtol=1e-10, atol=1e-10
+    )
 
 
 def test_breslow_loglik_stays_exact_when_exp_of_linear_predictor_overflows():

@@ -85,8 +85,12 @@ def test_estimates_and_model_ses_match_coxph(case):
 def test_loglik_and_model_tests_match_coxph(case):
     res, ref, _ = fit_case(case)
     np.testing.assert_allclose([res.llf_null, res.llf], ref["loglik"], rtol=RTOL)
-    for ours, theirs in [("lr", "logtest"), ("score", "sctest"), ("wald", "waldtest"),
-                         ("robust_score", "robust_sctest")]:
+    for ours, theirs in [
+        ("lr", "logtest"),
+        ("score", "sctest"),
+        ("wald", "waldtest"),
+        ("robust_score", "robust_sctest"),
+    ]:
         if theirs not in ref:
             assert ours not in res.model_tests.index
             continue
@@ -128,8 +132,7 @@ def test_profile_intervals_bracket_estimate_and_are_near_wald_for_large_sample()
 
     for k in range(3):
         for end in ci.iloc[k]:
-            llf_k = constrained_llf(prof._core, prof.params.to_numpy(), k, end, firth=False, tol=1e-10,
-                                    max_iter=100)
+            llf_k = constrained_llf(prof._core, prof.params.to_numpy(), k, end, firth=False, tol=1e-10, max_iter=100)
             assert 2 * (prof.llf - llf_k) == pytest.approx(3.841458820694124, abs=1e-6)
 
 

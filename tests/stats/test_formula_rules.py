@@ -25,34 +25,39 @@ from immune_correlates.stats.screening.screen import screen
 def frame() -> pd.DataFrame:
     rng = np.random.default_rng(14)
     n = 60
-    df = pd.DataFrame({
-        "patient_id": [f"P{i:03d}" for i in range(n)],
-        "nk": rng.gamma(4.0, 50.0, n),
-        "age": rng.normal(65, 8, n).round(),
-        "sex": rng.choice(["F", "M"], n),
-        "stage": rng.choice(["X-linked", "autosomal", "b"], n),
-        "del17p": rng.random(n) < 0.3,
-        "months": rng.exponential(20, n).round(2) + 0.1,
-    })
+    df = pd.DataFrame(
+        {
+            "patient_id": [f"P{i:03d}" for i in range(n)],
+            "nk": rng.gamma(4.0, 50.0, n),
+            "age": rng.normal(65, 8, n).round(),
+            "sex": rng.choice(["F", "M"], n),
+            "stage": rng.choice(["X-linked", "autosomal", "b"], n),
+            "del17p": rng.random(n) < 0.3,
+            "months": rng.exponential(20, n).round(2) + 0.1,
+        }
+    )
     lin = -1 + 0.004 * df["nk"] - 0.4 * (df["sex"] == "M")
     df["cr"] = (rng.random(n) < 1 / (1 + np.exp(-lin))).astype(int)
     df["event"] = (rng.random(n) < 0.7).astype(int)
     return df
 
 
-@pytest.mark.parametrize("formula", [
-    "cr ~ __import__('os').system('echo hi')",
-    "cr ~ nk + __import__('os')",
-    "cr ~ I(nk.__class__)",
-    "cr ~ np.random.uniform(nk)",
-    "cr ~ np.linalg.inv(nk)",
-    "cr ~ open('x')",
-    "cr ~ {nk.real}",
-    "cr ~ I([c for c in nk])",
-    "cr ~ I(nk[0])",
-    "cr ~ eval('1')",
-    "cr ~ C(sex, **{'a': 1})",
-])
+@pytest.mark.parametrize(
+    "formula",
+    [
+        "cr ~ __import__('os').system('echo hi')",
+        "cr ~ nk + __import__('os')",
+        "cr ~ I(nk.__class__)",
+        "cr ~ np.random.uniform(nk)",
+        "cr ~ np.linalg.inv(nk)",
+        "cr ~ open('x')",
+        "cr ~ {nk.real}",
+        "cr ~ I([c for c in nk])",
+        "cr ~ I(nk[0])",
+        "cr ~ eval('1')",
+        "cr ~ C(sex, **{'a': 1})",
+    ],
+)
 def test_a_formula_that_tries_to_run_code_is_refused(frame, formula):
     with pytest.raises(FormulaError, match="not code|not a column|not an allowed|attribute|syntax") as info:
         fit_logistic(frame, formula=formula)
@@ -116,8 +121,10 @@ def test_missing_factor_values_are_listed_with_the_column_name(frame):
     frame.loc[[4, 9], "sex"] = None
     with pytest.warns(Warning, match="P004"):
         res = fit_logistic(frame, "cr", ["nk", "sex"])
-    assert res.excluded.to_dict("records") == [{"patient_id": "P004", "reason": "missing sex"},
-                                               {"patient_id": "P009", "reason": "missing sex"}]
+    assert res.excluded.to_dict("records") == [
+        {"patient_id": "P004", "reason": "missing sex"},
+        {"patient_id": "P009", "reason": "missing sex"},
+    ]
     assert res.nobs == 58
 
 

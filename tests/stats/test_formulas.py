@@ -75,8 +75,10 @@ def test_glm_formula_models_match_r(case):
 def test_column_names_and_reference_levels_follow_formulaic_and_r():
     res = fit_logistic(data("infert"), formula=LOGISTIC["glm_reference"][1])
     names = list(res.params.index)
-    assert names[2:4] == ["C(education, Treatment('6-11yrs'))[T.0-5yrs]",
-                          "C(education, Treatment('6-11yrs'))[T.12+ yrs]"]
+    assert names[2:4] == [
+        "C(education, Treatment('6-11yrs'))[T.0-5yrs]",
+        "C(education, Treatment('6-11yrs'))[T.12+ yrs]",
+    ]
     table = res.summary().set_index("term")
     assert table.loc[names[2], "reference"] == "6-11yrs"
     assert pd.isna(table.loc["age", "reference"])
@@ -89,8 +91,14 @@ def test_column_names_and_reference_levels_follow_formulaic_and_r():
 def test_text_covariate_is_dummy_coded_as_r_and_equals_the_formula():
     df = data("infert")
     by_columns = fit_logistic(df, "case", ["age", "education", "spontaneous", "induced"])
-    assert list(by_columns.params.index) == ["Intercept", "age", "education[T.12+ yrs]", "education[T.6-11yrs]",
-                                             "spontaneous", "induced"]
+    assert list(by_columns.params.index) == [
+        "Intercept",
+        "age",
+        "education[T.12+ yrs]",
+        "education[T.6-11yrs]",
+        "spontaneous",
+        "induced",
+    ]
     np.testing.assert_allclose(by_columns.params, ref("glm_factor", "estimate"), rtol=RTOL)
     assert by_columns.summary().set_index("term").loc["education[T.6-11yrs]", "reference"] == "0-5yrs"
     assert list(by_columns.anova().index) == ["age", "education", "spontaneous", "induced"]

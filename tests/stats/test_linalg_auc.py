@@ -4,13 +4,13 @@ import numpy as np
 import pytest
 
 from immune_correlates.errors import SingularInformationWarning
+from immune_correlates.stats.engine.discrimination import auc_batch
 from immune_correlates.stats.engine.linalg import (
     aliased_terms,
     covariance,
     covariance_batch,
     solver_inverse,
 )
-from immune_correlates.stats.engine.discrimination import auc_batch
 
 
 def _pairwise_auc(s, y, w):
@@ -92,6 +92,7 @@ def test_one_profile_solver_single_fit_is_the_batch_of_one_and_ends_are_exact_ro
         assert single == pytest.approx((lo[i], hi[i]), rel=1e-10)
     assert hi[2] == np.inf and np.isfinite(lo[2])
     # only the fits asked for are computed
-    lo_u, hi_u = profile_intervals(lambda idx, b: llf(b, k[idx], n[idx]), est, se, top, 0.05,
-                                   np.array([True, False, True]))
+    lo_u, hi_u = profile_intervals(
+        lambda idx, b: llf(b, k[idx], n[idx]), est, se, top, 0.05, np.array([True, False, True])
+    )
     assert np.isnan(lo_u[1]) and np.isnan(hi_u[1]) and np.isfinite(lo_u[0])

@@ -286,8 +286,17 @@ def test_predict_reproduces_fitted_and_handles_new_rows():
     np.testing.assert_allclose(res.predict(df), res.fitted, rtol=1e-12)
     new = pd.DataFrame({"spontaneous": [0, 2], "induced": [1, 0], "age": [30, 25]})
     b = res.params
-    expected = 1 / (1 + np.exp(-(b["Intercept"] + b["spontaneous"] * new["spontaneous"]
-                                 + b["induced"] * new["induced"] + b["age"] * new["age"])))
+    expected = 1 / (
+        1
+        + np.exp(
+            -(
+                b["Intercept"]
+                + b["spontaneous"] * new["spontaneous"]
+                + b["induced"] * new["induced"]
+                + b["age"] * new["age"]
+            )
+        )
+    )
     np.testing.assert_allclose(res.predict(new), expected, rtol=1e-12)
 
 
@@ -303,11 +312,14 @@ def test_summary_has_api_columns_and_odds_ratios_and_renders_html():
     assert "AUC" in repr(res)
 
 
-@pytest.mark.parametrize("kwargs,match", [
-    ({"method": "exact"}, "method"),
-    ({"ci": "bootstrap"}, "ci"),
-    ({"alpha": 1.5}, "alpha"),
-])
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"method": "exact"}, "method"),
+        ({"ci": "bootstrap"}, "ci"),
+        ({"alpha": 1.5}, "alpha"),
+    ],
+)
 def test_bad_options_are_refused(kwargs, match):
     with pytest.raises(ImmuneCorrelatesError, match=match):
         fit_logistic(load("synthetic"), "y", "x1", **kwargs)

@@ -103,4 +103,6 @@ def test_group_hazard_ratios_refuse_patients_outside_the_levels_instead_of_count
 
     with pytest.warns(MissingDataWarning), pytest.raises(InputError, match="outside levels") as err:
         group_hazard_ratios(lung, "time", "event", "ph_ecog", levels=[0.0, 1.0, 2.0])
-    assert "ph_ecog" in str(err.value) and err.value.rows == [{"patient_id": "L028", "value": 3.0}]  # the one ECOG 3 patient
+    assert "ph_ecog" in str(err.value) and err.value.rows == [
+        {"patient_id": "L028", "value": 3.0}
+    ]  # the one ECOG 3 patient

@@ -30,7 +30,11 @@ def test_binomial_ci_rejects_impossible_counts(bad):
 def test_fisher_pvalue_conditional_mle_and_ci_match_fisher_test(row):
     res = fisher_exact([[row["a"], row["b"]], [row["c"], row["d"]]])
     np.testing.assert_allclose(res.pvalue, row["p"], rtol=1e-6)
-    for got, want in [(res.odds_ratio, row["odds_ratio"]), (res.ci_lower, row["ci_lower"]), (res.ci_upper, row["ci_upper"])]:
+    for got, want in [
+        (res.odds_ratio, row["odds_ratio"]),
+        (res.ci_lower, row["ci_lower"]),
+        (res.ci_upper, row["ci_upper"]),
+    ]:
         if np.isinf(want):
             assert np.isinf(got)
         else:

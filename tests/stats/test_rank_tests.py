@@ -24,8 +24,10 @@ def _cases():
     ref = pd.read_csv(FIX / "wilcox_cases.csv").set_index("case")
     for case, g in data.groupby("case", sort=False):
         yield pytest.param(
-            g.loc[g.side == "x", "value"].to_numpy(), g.loc[g.side == "y", "value"].to_numpy(),
-            ref.loc[case], id=case,
+            g.loc[g.side == "x", "value"].to_numpy(),
+            g.loc[g.side == "y", "value"].to_numpy(),
+            ref.loc[case],
+            id=case,
         )
 
 
@@ -82,7 +84,9 @@ def test_jonckheere_exact_and_normal_match_definition_in_r():
     assert exact.exact and exact.statistic == ref["J"]
     np.testing.assert_allclose(exact.pvalue, ref["p_exact"], rtol=RTOL)
     normal = jonckheere_terpstra(samples, exact=False)
-    np.testing.assert_allclose([normal.variance, normal.z, normal.pvalue], [ref["var"], ref["z"], ref["p_normal"]], rtol=RTOL)
+    np.testing.assert_allclose(
+        [normal.variance, normal.z, normal.pvalue], [ref["var"], ref["z"], ref["p_normal"]], rtol=RTOL
+    )
 
 
 def test_jonckheere_with_ties_uses_tie_corrected_variance():
@@ -90,4 +94,6 @@ def test_jonckheere_with_ties_uses_tie_corrected_variance():
     ref = pd.read_csv(FIX / "groups_kruskal_jt.csv").set_index("feature").loc["f_ties"]
     res = jonckheere_terpstra([d.loc[d.response_group == g, "f_ties"] for g in ["NR", "PR", "CR"]])
     assert not res.exact
-    np.testing.assert_allclose([res.statistic, res.variance, res.pvalue], [ref["J"], ref["var"], ref["p_normal"]], rtol=RTOL)
+    np.testing.assert_allclose(
+        [res.statistic, res.variance, res.pvalue], [ref["J"], ref["var"], ref["p_normal"]], rtol=RTOL
+    )

@@ -39,16 +39,18 @@ def test_auc_matches_pairwise_definition_wilcox_and_sklearn(data, ref, name):
 def test_delong_se_and_interval_match_r_placement_definition(data, ref, name):
     res = roc_curve(data[data["dataset"] == name], "y", "score", ci="delong")
     np.testing.assert_allclose(res.se, ref.loc[name, "se_delong"], rtol=1e-10)
-    np.testing.assert_allclose([res.ci_lower, res.ci_upper],
-                               ref.loc[name, ["ci_delong_lower", "ci_delong_upper"]].to_numpy(float), rtol=1e-10)
+    np.testing.assert_allclose(
+        [res.ci_lower, res.ci_upper], ref.loc[name, ["ci_delong_lower", "ci_delong_upper"]].to_numpy(float), rtol=1e-10
+    )
 
 
 @pytest.mark.parametrize("name", DATASETS)
 def test_hanley_mcneil_se_and_interval_match_r_formula(data, ref, name):
     res = roc_curve(data[data["dataset"] == name], "y", "score", ci="hanley_mcneil")
     np.testing.assert_allclose(res.se, ref.loc[name, "se_hm"], rtol=1e-10)
-    np.testing.assert_allclose([res.ci_lower, res.ci_upper],
-                               ref.loc[name, ["ci_hm_lower", "ci_hm_upper"]].to_numpy(float), rtol=1e-10)
+    np.testing.assert_allclose(
+        [res.ci_lower, res.ci_upper], ref.loc[name, ["ci_hm_lower", "ci_hm_upper"]].to_numpy(float), rtol=1e-10
+    )
 
 
 def test_hand_computed_auc_and_hanley_mcneil_for_a_four_patient_example():
@@ -84,8 +86,9 @@ def test_lower_is_positive_mirrors_the_auc():
 
 
 def test_missing_scores_are_dropped_with_warning_and_recorded():
-    df = pd.DataFrame({"patient_id": ["A", "B", "C", "D", "E"], "y": [0, 0, 1, 1, 1],
-                       "s": [0.1, 0.4, np.nan, 0.8, 0.5]})
+    df = pd.DataFrame(
+        {"patient_id": ["A", "B", "C", "D", "E"], "y": [0, 0, 1, 1, 1], "s": [0.1, 0.4, np.nan, 0.8, 0.5]}
+    )
     with pytest.warns(MissingDataWarning, match="C"):
         res = roc_curve(df, "y", "s")
     assert res.excluded["patient_id"].tolist() == ["C"]

@@ -12,9 +12,8 @@ import pandas as pd
 import pytest
 
 from immune_correlates.errors import ConvergenceWarning, SeparationWarning
-from immune_correlates.stats.regression.logistic import fit_logistic
-from immune_correlates.stats.regression.logistic import detect_separation
 from immune_correlates.stats.engine.separation import SeparationResult, separation_from_arrays
+from immune_correlates.stats.regression.logistic import detect_separation, fit_logistic
 
 FIXTURES = Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 CASES = {
@@ -65,7 +64,7 @@ def test_endometrial_nv_is_the_only_infinite_estimate():
     assert res.directions["NV"] == np.inf
     table = res.summary()
     assert table.loc[table["term"] == "NV", "infinite"].item()
-    assert "method=\"firth\"" in repr(res) and "NV" in res._repr_html_()
+    assert 'method="firth"' in repr(res) and "NV" in res._repr_html_()
 
 
 def test_separation_result_is_frozen():

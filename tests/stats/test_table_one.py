@@ -34,8 +34,9 @@ def test_fisher_rxc_p_values_match_r():
 
 
 def test_fisher_rxc_equals_the_2x2_test():
-    assert fisher_exact_rxc([[7, 2], [3, 8]]) == pytest.approx(ic.stats.fisher_exact([[7, 2], [3, 8]]).pvalue,
-                                                                 rel=1e-12)
+    assert fisher_exact_rxc([[7, 2], [3, 8]]) == pytest.approx(
+        ic.stats.fisher_exact([[7, 2], [3, 8]]).pvalue, rel=1e-12
+    )
 
 
 @pytest.mark.parametrize("grouping", ["group2", "group3"])
@@ -73,7 +74,8 @@ def test_categorical_cells_are_counts_and_percentages_of_known_values(data):
 def test_binary_smd_is_austins_formula():
     p, q = 0.3, 0.55
     assert smd_categorical([1 - p, p], [1 - q, q]) == pytest.approx(
-        abs(p - q) / np.sqrt((p * (1 - p) + q * (1 - q)) / 2), rel=1e-12)
+        abs(p - q) / np.sqrt((p * (1 - p) + q * (1 - q)) / 2), rel=1e-12
+    )
 
 
 def test_missing_group_is_left_out_with_the_patient_named(data):
@@ -89,8 +91,14 @@ def test_missing_group_is_left_out_with_the_patient_named(data):
 def test_default_rows_are_the_clinical_baseline():
     frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     t1 = ic.table_one(frame, "response_group")
-    assert list(t1.loc[t1["level"] == "", "variable"]) == ["age", "sex", "del17p", "ighv_unmutated",
-                                                           "prior_therapies", "alc"]
+    assert list(t1.loc[t1["level"] == "", "variable"]) == [
+        "age",
+        "sex",
+        "del17p",
+        "ighv_unmutated",
+        "prior_therapies",
+        "alc",
+    ]
     assert list(t1.columns[5:9]) == ["NR", "PR", "CR", "overall"]
 
 

@@ -35,8 +35,15 @@ def test_split_at_equals_tmerge(jasa):
 
 
 def test_split_at_conventions():
-    df = pd.DataFrame({"patient_id": ["a", "b", "c", "d", "e"], "t": [10.0, 5, 8, 6, 7], "e": [1, 1, 0, 1, 0],
-                       "r": [3.0, 5.0, np.nan, 0.0, 9.0], "q": [3.0, 2.0, 4.0, np.nan, np.nan]})
+    df = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d", "e"],
+            "t": [10.0, 5, 8, 6, 7],
+            "e": [1, 1, 0, 1, 0],
+            "r": [3.0, 5.0, np.nan, 0.0, 9.0],
+            "q": [3.0, 2.0, 4.0, np.nan, np.nan],
+        }
+    )
     rows = ic.split_at(df, "t", "e", {"resp": "r", "other": "q"})
     a = rows[rows["patient_id"] == "a"]
     assert a[["start", "stop", "e", "resp", "other"]].values.tolist() == [[0, 3, 0, 0, 0], [3, 10, 1, 1, 1]]
@@ -64,9 +71,11 @@ def test_mantel_byar_matches_r():
     tm = pd.read_csv(FIXTURES / "cp_jasa_tmerge.csv")
     res = ic.mantel_byar(tm, "tstop", "fustat", entry="tstart", group="transplant")
     r = ref.loc["jasa_transplant"]
-    np.testing.assert_allclose([res.observed, res.expected, res.variance, res.statistic, res.pvalue],
-                               r[["observed1", "expected1", "variance", "statistic", "p_value"]].astype(float),
-                               rtol=1e-10)
+    np.testing.assert_allclose(
+        [res.observed, res.expected, res.variance, res.statistic, res.pvalue],
+        r[["observed1", "expected1", "variance", "statistic", "p_value"]].astype(float),
+        rtol=1e-10,
+    )
     # the same statistic is the exact-likelihood Cox score test (coxph(ties = "exact"))
     np.testing.assert_allclose(res.statistic, r["exact_score"], rtol=1e-8)
     # from one row per patient and the switch time (split internally) it is the same test
@@ -90,8 +99,14 @@ def test_mantel_byar_without_switching_is_the_logrank_test():
 
 
 def test_simon_makuch_counts_patients_in_their_current_group():
-    df = pd.DataFrame({"patient_id": range(6), "pfs_months": [2.0, 4, 6, 8, 10, 12],
-                       "pfs_event": [1, 1, 0, 1, 1, 0], "response_months": [np.nan, 1, 2, np.nan, 3, 5]})
+    df = pd.DataFrame(
+        {
+            "patient_id": range(6),
+            "pfs_months": [2.0, 4, 6, 8, 10, 12],
+            "pfs_event": [1, 1, 0, 1, 1, 0],
+            "response_months": [np.nan, 1, 2, np.nan, 3, 5],
+        }
+    )
     sm = ic.simon_makuch(df, "pfs_months", "pfs_event")
     g0 = sm[sm["group"] == 0]
     # t=2: not yet responded: 0, 2 (responds at 2: a responder only after it), 3, 4 (at 3), 5 (at 5); one event
@@ -103,8 +118,14 @@ def test_simon_makuch_counts_patients_in_their_current_group():
 
 
 def test_landmark_frame():
-    df = pd.DataFrame({"patient_id": ["a", "b", "c", "d"], "t": [10.0, 2.0, 3.0, 8.0], "e": [1, 1, 0, 0],
-                       "r": [2.5, np.nan, 1.0, 4.0]})
+    df = pd.DataFrame(
+        {
+            "patient_id": ["a", "b", "c", "d"],
+            "t": [10.0, 2.0, 3.0, 8.0],
+            "e": [1, 1, 0, 0],
+            "r": [2.5, np.nan, 1.0, 4.0],
+        }
+    )
     lm = ic.landmark(df, "t", "e", 3.0, {"responded": "r"})
     assert lm["patient_id"].tolist() == ["a", "d"]
     assert lm["t"].tolist() == [7.0, 5.0]
@@ -117,8 +138,14 @@ def test_landmark_frame():
 def test_landmark_sweep_equals_direct_fits():
     rng = np.random.default_rng(7)
     n = 80
-    df = pd.DataFrame({"patient_id": range(n), "t": rng.exponential(12, n).round(1) + 0.1,
-                       "e": rng.integers(0, 2, n), "r": np.where(rng.random(n) < 0.5, rng.uniform(0.5, 8, n), np.nan)})
+    df = pd.DataFrame(
+        {
+            "patient_id": range(n),
+            "t": rng.exponential(12, n).round(1) + 0.1,
+            "e": rng.integers(0, 2, n),
+            "r": np.where(rng.random(n) < 0.5, rng.uniform(0.5, 8, n), np.nan),
+        }
+    )
     tab = ic.landmark_sweep(df, "t", "e", [2, 4, 6], {"responded": "r"})
     for _, row in tab.iterrows():
         lm = ic.landmark(df, "t", "e", row["landmark"], {"responded": "r"})
@@ -135,8 +162,14 @@ def test_batched_entry_equals_single_fits(dense, firth, monkeypatch):
     if not dense:
         monkeypatch.setattr(_risk_ops, "DENSE_LIMIT", 0)
     single = ic.fit_cox(df, "stop", "event", ["x", "g"], entry="start", method="firth" if firth else "ml")
-    batch = fit_cox_batch(df[["x", "g"]].to_numpy(), df["stop"].to_numpy(float), df["event"].to_numpy(float),
-                          firth=firth, entry=df["start"].to_numpy(float), frequency=False)
+    batch = fit_cox_batch(
+        df[["x", "g"]].to_numpy(),
+        df["stop"].to_numpy(float),
+        df["event"].to_numpy(float),
+        firth=firth,
+        entry=df["start"].to_numpy(float),
+        frequency=False,
+    )
     np.testing.assert_allclose(batch.beta[0], single.params.to_numpy(), rtol=1e-10, atol=1e-14)
     assert batch.value[0] == pytest.approx(single.llf, rel=1e-12)
 
@@ -147,8 +180,9 @@ def test_screen_with_entry_equals_single_fits(model):
     rng = np.random.default_rng(0)
     df["f1"], df["f2"] = rng.normal(size=len(df)), rng.normal(size=len(df))
     df["patient_id"] = np.arange(len(df))
-    tab = ic.screen(df, ["f1", "f2", "x"], duration="stop", event="event", entry="start", model=model,
-                    covariates=["g"]).set_index("feature")
+    tab = ic.screen(
+        df, ["f1", "f2", "x"], duration="stop", event="event", entry="start", model=model, covariates=["g"]
+    ).set_index("feature")
     for f in ["f1", "f2", "x"]:
         s = ic.fit_cox(df, "stop", "event", [f, "g"], entry="start", method="firth" if model == "firth_cox" else "ml")
         assert tab.loc[f, "estimate"] == pytest.approx(s.params[f], rel=1e-10)
@@ -159,7 +193,8 @@ def test_screen_with_entry_equals_single_fits(model):
 
 
 def test_split_at_keeps_ids_from_the_index():
-    df = pd.DataFrame({"t": [10.0, 5], "e": [1, 0], "r": [3.0, np.nan]},
-                      index=pd.Index(["P1", "P2"], name="patient_id"))
+    df = pd.DataFrame(
+        {"t": [10.0, 5], "e": [1, 0], "r": [3.0, np.nan]}, index=pd.Index(["P1", "P2"], name="patient_id")
+    )
     rows = ic.split_at(df, "t", "e", {"resp": "r"})
     assert rows["patient_id"].tolist() == ["P1", "P1", "P2"]

@@ -76,8 +76,14 @@ class Cohort(ResultDisplay):
         for name in ("clinical", "immunophenotype", "function_assays", "adverse_events"):
             table = getattr(self, name)
             patients = table.index.nunique() if name == "clinical" else table["patient_id"].nunique()
-            rows.append({"table": name, "source": self.sources.get(name, "(not given)"),
-                         "rows": len(table), "patients": patients})
+            rows.append(
+                {
+                    "table": name,
+                    "source": self.sources.get(name, "(not given)"),
+                    "rows": len(table),
+                    "patients": patients,
+                }
+            )
         return pd.DataFrame(rows).set_index("table")
 
     def _notes(self) -> list[str]:
@@ -137,9 +143,16 @@ def read_cohort(
     mapping = check_column_map(columns)
     problems: list = []
     notes: list[str] = []
-    given = [(spec, obj) for spec, obj in ((CLINICAL, clinical), (IMMUNOPHENOTYPE, immunophenotype),
-                                           (FUNCTION_ASSAYS, function_assays), (ADVERSE_EVENTS, adverse_events))
-             if obj is not None or spec is CLINICAL]
+    given = [
+        (spec, obj)
+        for spec, obj in (
+            (CLINICAL, clinical),
+            (IMMUNOPHENOTYPE, immunophenotype),
+            (FUNCTION_ASSAYS, function_assays),
+            (ADVERSE_EVENTS, adverse_events),
+        )
+        if obj is not None or spec is CLINICAL
+    ]
     checked: dict[str, tuple] = {}
     used: set[str] = set()
     for spec, obj in given:
@@ -152,9 +165,12 @@ def read_cohort(
         checked[spec.name] = (table, failed, src)
     unused = [site for site in mapping if site not in used]
     if unused and len(checked) == len(given):
-        problems.append(InputError(f"columns= names {unused}, which no table has.",
-                                   hint="Check the spelling of the site's column names (case and surrounding "
-                                        "spaces are ignored)."))
+        problems.append(
+            InputError(
+                f"columns= names {unused}, which no table has.",
+                hint="Check the spelling of the site's column names (case and surrounding spaces are ignored).",
+            )
+        )
     clin, clin_failed, src = checked.get("clinical", (None, {"patient_id"}, "clinical"))
     if clin is not None:
         check_date_order(clin, src, problems=problems, skip=clin_failed)

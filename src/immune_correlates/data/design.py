@@ -108,8 +108,12 @@ class TrialDesign:
     p_cri_given_cr: float = 3 / 8
     p_npr_given_pr: float = 4 / 16
     p_mrd_negative_given_cr: float = 3 / 8
-    or_cr: dict = field(default_factory=lambda: {"log2_cd3": 0.4, "log2_nk": 0.5, "t_function": 0.6, "nk_function": 0.7})
-    hr_pfs: dict = field(default_factory=lambda: {"log2_cd3": -0.15, "log2_nk": -0.2, "t_function": -0.25, "nk_function": -0.25})
+    or_cr: dict = field(
+        default_factory=lambda: {"log2_cd3": 0.4, "log2_nk": 0.5, "t_function": 0.6, "nk_function": 0.7}
+    )
+    hr_pfs: dict = field(
+        default_factory=lambda: {"log2_cd3": -0.15, "log2_nk": -0.2, "t_function": -0.25, "nk_function": -0.25}
+    )
     hr_response: dict = field(default_factory=lambda: {"PR": np.log(0.6), "CR": np.log(0.35)})
     median_pfs_months: float = 10.0
     weibull_shape: float = 1.3
@@ -138,8 +142,14 @@ class TrialDesign:
             unknown = set(getattr(self, name)) - set(DRIVERS)
             if unknown:
                 raise ConfigError(f"{name} has unknown drivers {sorted(unknown)}; use {list(DRIVERS)}.")
-        for name in ("median_pfs_months", "weibull_shape", "median_post_progression_months",
-                     "accrual_months", "followup_months", "median_response_months"):
+        for name in (
+            "median_pfs_months",
+            "weibull_shape",
+            "median_post_progression_months",
+            "accrual_months",
+            "followup_months",
+            "median_response_months",
+        ):
             if not getattr(self, name) > 0:
                 raise ConfigError(f"{name} must be > 0, got {getattr(self, name)!r}.")
         if not -1 < self.driver_correlation < 1:
@@ -155,10 +165,9 @@ class TrialDesign:
         if int(self.n_null_features) != self.n_null_features or self.n_null_features < 0:
             raise ConfigError(f"n_null_features must be a whole number >= 0, got {self.n_null_features!r}.")
         if not 0 <= self.null_feature_correlation < 1:
-            raise ConfigError(
-                f"null_feature_correlation must lie in [0, 1), got {self.null_feature_correlation!r}.")
+            raise ConfigError(f"null_feature_correlation must lie in [0, 1), got {self.null_feature_correlation!r}.")
 
-    def replace(self, **changes) -> "TrialDesign":
+    def replace(self, **changes) -> TrialDesign:
         """A copy with some parameters changed."""
         return dataclasses.replace(self, **changes)
 
@@ -187,8 +196,13 @@ class TrialDesign:
         return out
 
 
-_MEASUREMENT_DEFAULTS = {"measurement_sd": {}, "driver_distribution": "normal", "n_null_features": 0,
-                         "null_feature_correlation": 0.0, "median_response_months": 3.0}
+_MEASUREMENT_DEFAULTS = {
+    "measurement_sd": {},
+    "driver_distribution": "normal",
+    "n_null_features": 0,
+    "null_feature_correlation": 0.0,
+    "median_response_months": 3.0,
+}
 
 #: The design of the bundled cohort, calibrated to Vitale et al. (Clin Cancer Res 2016).
 OFA_LEN_DESIGN = TrialDesign()

@@ -25,8 +25,16 @@ DAYS_PER_MONTH = 30.4375
 RESPONSE_GROUPS = pd.CategoricalDtype(["NR", "PR", "CR"], ordered=True)
 _GROUP = {"CR": "CR", "CRi": "CR", "nPR": "PR", "PR": "PR", "SD": "NR", "PD": "NR", "NE": "NR"}
 ENDPOINT_COLUMNS = [
-    "best_response", "cr", "responder", "response_group", "mrd_negative",
-    "pfs_months", "pfs_event", "os_months", "os_event", "pfs_cause",
+    "best_response",
+    "cr",
+    "responder",
+    "response_group",
+    "mrd_negative",
+    "pfs_months",
+    "pfs_event",
+    "os_months",
+    "os_event",
+    "pfs_cause",
 ]
 
 

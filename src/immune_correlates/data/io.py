@@ -44,16 +44,21 @@ def _delimited(path: Path, sep: str, label: str) -> tuple[list[str], list[list[s
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InputError(f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}).", source=label,
-                         hint="Save it as UTF-8 CSV and try again.") from None
+        raise InputError(
+            f"the file is not UTF-8 text ({exc.reason} at byte {exc.start}).",
+            source=label,
+            hint="Save it as UTF-8 CSV and try again.",
+        ) from None
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     try:
         records = [r for r in reader if r]
     except csv.Error as exc:
-        raise InputError(f"could not be read as {'CSV' if sep == ',' else 'tab-separated text'}: line "
-                         f"{reader.line_num}: {exc}.", source=label,
-                         hint="Check the quotes on that line (a quoted cell must end with a quote followed by the "
-                              "delimiter); export the table again.") from exc
+        raise InputError(
+            f"could not be read as {'CSV' if sep == ',' else 'tab-separated text'}: line {reader.line_num}: {exc}.",
+            source=label,
+            hint="Check the quotes on that line (a quoted cell must end with a quote followed by the "
+            "delimiter); export the table again.",
+        ) from exc
     if not records:
         raise InputError("the file has no header row.", source=label)
     header, body = records[0], records[1:]
@@ -64,9 +69,11 @@ def _delimited(path: Path, sep: str, label: str) -> tuple[list[str], list[list[s
             expected = "commas" if sep == "," else "tabs"
             raise InputError(
                 f"the header row is a single column {header[0][:80]!r}: the file looks {found[0]}-delimited, "
-                f"but a {path.suffix} file must be separated by {expected}.", source=label,
+                f"but a {path.suffix} file must be separated by {expected}.",
+                source=label,
                 hint="Save it again as 'CSV UTF-8 (Comma delimited)' (Excel in locales with decimal commas writes "
-                     "semicolons), or as .tsv when it is tab-separated.")
+                "semicolons), or as .tsv when it is tab-separated.",
+            )
     width = len(header)
     long = []
     rows = []
@@ -78,8 +85,12 @@ def _delimited(path: Path, sep: str, label: str) -> tuple[list[str], list[list[s
             record = record[:width]
         rows.append(record + [""] * (width - len(record)))
     if long:
-        raise InputError("lines have more fields than the header", source=label, rows=long,
-                         hint="Quote cells that contain the delimiter, or remove the stray delimiters.")
+        raise InputError(
+            "lines have more fields than the header",
+            source=label,
+            rows=long,
+            hint="Quote cells that contain the delimiter, or remove the stray delimiters.",
+        )
     return header, rows
 
 
@@ -91,10 +102,11 @@ def _read_path(path: Path, label: str) -> tuple[list, pd.DataFrame]:
         raise InputError("expected a file, got a directory.", source=label)
     suffix = path.suffix.lower()
     if path.stat().st_size == 0:
-        raise InputError("the file is empty (0 bytes).", source=label, hint="Export the table again with its header row.")
+        raise InputError(
+            "the file is empty (0 bytes).", source=label, hint="Export the table again with its header row."
+        )
     if suffix not in SUPPORTED_SUFFIXES:
-        raise InputError(f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}.",
-                         source=label)
+        raise InputError(f"unsupported file type {suffix!r}; use one of {', '.join(SUPPORTED_SUFFIXES)}.", source=label)
     if suffix in (".csv", ".tsv", ".txt"):
         header, rows = _delimited(path, "," if suffix == ".csv" else "\t", label)
         return header, pd.DataFrame(rows, columns=range(len(header)), dtype=object)
@@ -123,22 +135,27 @@ def check_column_map(columns: Mapping | None) -> dict[str, str]:
     if columns is None:
         return {}
     if not isinstance(columns, Mapping):
-        raise InputError(f"columns= must be a mapping of the site's column names to ours, got "
-                         f"{type(columns).__name__}.", hint='For example columns={"Patient ID": "patient_id"}.')
+        raise InputError(
+            f"columns= must be a mapping of the site's column names to ours, got {type(columns).__name__}.",
+            hint='For example columns={"Patient ID": "patient_id"}.',
+        )
     out: dict[str, str] = {}
     for site, ours in columns.items():
         if not isinstance(site, str) or not isinstance(ours, str):
             raise InputError(f"columns= maps names to names (text); got {site!r} -> {ours!r}.")
         target = normalise_name(ours)
         if target not in _KNOWN:
-            raise InputError(f"columns= maps {site!r} to {ours!r}, which is not a column of any input table.",
-                             hint=f"Map to one of: {', '.join(sorted(_KNOWN))} (see docs/data-format.md).")
+            raise InputError(
+                f"columns= maps {site!r} to {ours!r}, which is not a column of any input table.",
+                hint=f"Map to one of: {', '.join(sorted(_KNOWN))} (see docs/data-format.md).",
+            )
         out[normalise_name(site)] = target
     return out
 
 
-def read_table(obj: str | os.PathLike | pd.DataFrame, table: str, *,
-               columns: Mapping | None = None, used: set | None = None) -> tuple[pd.DataFrame, str]:
+def read_table(
+    obj: str | os.PathLike | pd.DataFrame, table: str, *, columns: Mapping | None = None, used: set | None = None
+) -> tuple[pd.DataFrame, str]:
     """Read one input table.
 
     Parameters
@@ -165,9 +182,12 @@ def read_table(obj: str | os.PathLike | pd.DataFrame, table: str, *,
     mapping = check_column_map(columns)
     if isinstance(obj, pd.DataFrame):
         frame, source = obj.copy(), f"<{table} DataFrame>"
-        if frame.index.name is not None and normalise_name(frame.index.name) in (
-                "patient_id", *[k for k, v in mapping.items() if v == "patient_id"]) \
-                and not any(normalise_name(c) == normalise_name(frame.index.name) for c in frame.columns):
+        if (
+            frame.index.name is not None
+            and normalise_name(frame.index.name)
+            in ("patient_id", *[k for k, v in mapping.items() if v == "patient_id"])
+            and not any(normalise_name(c) == normalise_name(frame.index.name) for c in frame.columns)
+        ):
             frame = frame.reset_index()
         raw = list(frame.columns)
         frame = frame.set_axis(range(len(raw)), axis=1)
@@ -191,19 +211,25 @@ def read_table(obj: str | os.PathLike | pd.DataFrame, table: str, *,
         raise InputError(
             f"column name(s) appear more than once (names are compared ignoring case and surrounding spaces, "
             f"after the columns= mapping): {listed}.",
-            source=source, hint="Rename or remove the duplicate columns; keep the one in the documented unit.",
+            source=source,
+            hint="Rename or remove the duplicate columns; keep the one in the documented unit.",
         )
-    mangled = [(o, m.group("base")) for o, n in zip(raw, names, strict=True) if (m := _MANGLED.match(n))
-               and m.group("base") in _KNOWN and m.group("base") in by_name]
+    mangled = [
+        (o, m.group("base"))
+        for o, n in zip(raw, names, strict=True)
+        if (m := _MANGLED.match(n)) and m.group("base") in _KNOWN and m.group("base") in by_name
+    ]
     if mangled:
         listed = ", ".join(f"{str(o)!r} next to {b!r}" for o, b in mangled)
         raise InputError(
             f"column(s) {listed} look like a duplicated column that pandas renamed on reading.",
-            source=source, hint="The file had the column twice: remove or rename one of them before reading.",
+            source=source,
+            hint="The file had the column twice: remove or rename one of them before reading.",
         )
     frame.columns = names
     if len(frame) == 0:
-        raise InputError("the table has a header but no rows.", source=source,
-                         hint="Export the table again with its data rows.")
+        raise InputError(
+            "the table has a header but no rows.", source=source, hint="Export the table again with its data rows."
+        )
     frame.index = pd.RangeIndex(len(frame))
     return frame, source

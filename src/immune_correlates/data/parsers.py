@@ -40,14 +40,16 @@ class CellContext:
     def offenders(self, column: pd.Series, mask: np.ndarray | pd.Series) -> list[dict]:
         mask = np.asarray(mask, dtype=bool)
         return [
-            {"row": int(i) + 1, "patient_id": self.ids.iloc[i], "value": column.iloc[i]}
-            for i in np.flatnonzero(mask)
+            {"row": int(i) + 1, "patient_id": self.ids.iloc[i], "value": column.iloc[i]} for i in np.flatnonzero(mask)
         ]
 
     def fail(self, column: pd.Series, mask, message: str, hint: str | None = None) -> None:
         error = InputError(
             message + " (rows are numbered from 1 after the header):",
-            source=self.source, column=str(column.name), rows=self.offenders(column, mask), hint=hint,
+            source=self.source,
+            column=str(column.name),
+            rows=self.offenders(column, mask),
+            hint=hint,
         )
         if self.problems is None:
             raise error
@@ -84,9 +86,16 @@ def parse_text(column: pd.Series, ctx: CellContext, *, required: bool) -> pd.Ser
 
 
 def parse_number(
-    column: pd.Series, ctx: CellContext, *, required: bool = False, integer: bool = False,
-    minimum: float | None = None, maximum: float | None = None, strict_min: bool = False,
-    what: str = "a number", hint: str | None = None,
+    column: pd.Series,
+    ctx: CellContext,
+    *,
+    required: bool = False,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict_min: bool = False,
+    what: str = "a number",
+    hint: str | None = None,
 ) -> pd.Series:
     """Numeric cells; text that is not a plain number (``n/a``, ``<0.1``, ``12%``) is an error."""
     blank = _blanks(column, ctx, required)
@@ -107,8 +116,12 @@ def parse_number(
     values = column.map(conv).astype(float)
     bad = np.isnan(values.to_numpy()) & ~blank
     if bad.any():
-        ctx.fail(column, bad, f"values are not {what}",
-                 "Use plain numbers (no units, '%', '<' or text such as 'n/a'); leave unknown values empty.")
+        ctx.fail(
+            column,
+            bad,
+            f"values are not {what}",
+            "Use plain numbers (no units, '%', '<' or text such as 'n/a'); leave unknown values empty.",
+        )
     arr = values.to_numpy()
     finite = ~np.isnan(arr)
     if np.isinf(arr[finite]).any():
@@ -152,8 +165,12 @@ def parse_binary(column: pd.Series, ctx: CellContext, *, required: bool = False)
     values = column.map(conv).astype(float)
     bad = (values.to_numpy() == -1.0) & ~blank
     if bad.any():
-        ctx.fail(column, bad, "values are not a yes/no code",
-                 "Use 0/1, yes/no or true/false (R-style 1/2 codes must be recoded to 0/1).")
+        ctx.fail(
+            column,
+            bad,
+            "values are not a yes/no code",
+            "Use 0/1, yes/no or true/false (R-style 1/2 codes must be recoded to 0/1).",
+        )
     values[blank | bad] = np.nan
     return values
 
@@ -193,11 +210,19 @@ def parse_date(column: pd.Series, ctx: CellContext, *, required: bool = False) -
     timed = np.array([p[1] for p in pairs], dtype=bool) & ~blank
     bad = values.isna().to_numpy() & ~blank & ~timed
     if bad.any():
-        ctx.fail(column, bad, "values are not ISO dates (YYYY-MM-DD)",
-                 "Write dates as YYYY-MM-DD; Excel serial numbers and day/month orders are not guessed.")
+        ctx.fail(
+            column,
+            bad,
+            "values are not ISO dates (YYYY-MM-DD)",
+            "Write dates as YYYY-MM-DD; Excel serial numbers and day/month orders are not guessed.",
+        )
     if timed.any():
-        ctx.fail(column, timed, "values have a time of day other than midnight; a date is expected",
-                 "Give the calendar date (YYYY-MM-DD); timestamps are accepted only at 00:00:00.")
+        ctx.fail(
+            column,
+            timed,
+            "values have a time of day other than midnight; a date is expected",
+            "Give the calendar date (YYYY-MM-DD); timestamps are accepted only at 00:00:00.",
+        )
     return values.astype("datetime64[us]")
 
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["Column", "TableSpec", "CLINICAL", "IMMUNOPHENOTYPE", "FUNCTION_ASSAYS", "ADVERSE_EVENTS",
-           "RESPONSES", "ASSAYS", "UNITS", "SPECS"]
+__all__ = [
+    "Column",
+    "TableSpec",
+    "CLINICAL",
+    "IMMUNOPHENOTYPE",
+    "FUNCTION_ASSAYS",
+    "ADVERSE_EVENTS",
+    "RESPONSES",
+    "ASSAYS",
+    "UNITS",
+    "SPECS",
+]
 
 #: iwCLL 2008 best-response categories, best first.
 RESPONSES = ("CR", "CRi", "nPR", "PR", "SD", "PD", "NE")
@@ -57,9 +67,14 @@ CLINICAL = TableSpec(
         Column("progression_date", "date"),
         Column("death_date", "date"),
         Column("mrd_negative", "binary"),
-        Column("alc", "number", minimum=0, maximum=MAX_ALC,
-               hint=f"alc is the absolute lymphocyte count in 10^9/L (x 1000 cells/uL); values above {MAX_ALC:g} "
-                    "are not physiological. A count in cells/uL must be divided by 1000."),
+        Column(
+            "alc",
+            "number",
+            minimum=0,
+            maximum=MAX_ALC,
+            hint=f"alc is the absolute lymphocyte count in 10^9/L (x 1000 cells/uL); values above {MAX_ALC:g} "
+            "are not physiological. A count in cells/uL must be divided by 1000.",
+        ),
         Column("age", "number", minimum=0, maximum=120),
         Column("sex", "code", allowed=("M", "F")),
         Column("del17p", "binary"),
@@ -81,8 +96,14 @@ IMMUNOPHENOTYPE = TableSpec(
         Column("event_count", "integer", minimum=0, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
         Column("bead_events", "integer", minimum=0, strict_min=True, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
         Column("beads_per_tube", "number", minimum=0, strict_min=True, maximum=MAX_EVENTS, hint=_EVENTS_HINT),
-        Column("sample_volume_ul", "number", minimum=0, strict_min=True, maximum=MAX_VOLUME_UL,
-               hint=f"The volume of blood stained, in uL; above {MAX_VOLUME_UL:g} uL (100 mL) is not a stained sample."),
+        Column(
+            "sample_volume_ul",
+            "number",
+            minimum=0,
+            strict_min=True,
+            maximum=MAX_VOLUME_UL,
+            hint=f"The volume of blood stained, in uL; above {MAX_VOLUME_UL:g} uL (100 mL) is not a stained sample.",
+        ),
     ),
     key=("patient_id", "timepoint", "gating_path"),
 )

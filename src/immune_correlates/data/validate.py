@@ -24,9 +24,19 @@ from .parsers import (
 )
 from .schema import TableSpec
 
-__all__ = ["validate_table", "check_table", "unify_timepoints", "check_date_order", "check_response_dates",
-           "check_known_patients",
-           "check_assay_units", "empty_table", "check_gate_events", "check_not_future", "raise_problems"]
+__all__ = [
+    "validate_table",
+    "check_table",
+    "unify_timepoints",
+    "check_date_order",
+    "check_response_dates",
+    "check_known_patients",
+    "check_assay_units",
+    "empty_table",
+    "check_gate_events",
+    "check_not_future",
+    "raise_problems",
+]
 
 
 def empty_table(spec: TableSpec) -> pd.DataFrame:
@@ -62,8 +72,9 @@ def validate_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.Data
     return out
 
 
-def check_table(frame: pd.DataFrame, spec: TableSpec, source: str, problems: list,
-                notes: list | None = None) -> tuple[pd.DataFrame | None, set[str]]:
+def check_table(
+    frame: pd.DataFrame, spec: TableSpec, source: str, problems: list, notes: list | None = None
+) -> tuple[pd.DataFrame | None, set[str]]:
     """Check and type one table, appending every problem to ``problems``.
 
     Returns the typed frame (columns that failed are left as read; ``None``
@@ -74,18 +85,25 @@ def check_table(frame: pd.DataFrame, spec: TableSpec, source: str, problems: lis
     failed: set[str] = set()
     missing = [c for c in spec.required if c not in frame.columns]
     if missing:
-        collect.append(InputError(
-            f"required column(s) {missing} are missing from the {spec.name} table. "
-            f"Found columns: {list(frame.columns)}.",
-            source=source, column=missing[0], hint="See docs/data-format.md for the expected columns.",
-        ))
+        collect.append(
+            InputError(
+                f"required column(s) {missing} are missing from the {spec.name} table. "
+                f"Found columns: {list(frame.columns)}.",
+                source=source,
+                column=missing[0],
+                hint="See docs/data-format.md for the expected columns.",
+            )
+        )
         failed.update(missing)
     if "patient_id" in missing:
         return None, failed
     out = frame.copy()
     before_ids = len(collect)
-    ids = parse_text(out["patient_id"].rename("patient_id"),
-                     CellContext(source, out["patient_id"].astype(str), collect), required=True)
+    ids = parse_text(
+        out["patient_id"].rename("patient_id"),
+        CellContext(source, out["patient_id"].astype(str), collect),
+        required=True,
+    )
     if len(collect) > before_ids:
         failed.add("patient_id")
     out["patient_id"] = ids
@@ -105,9 +123,15 @@ def check_table(frame: pd.DataFrame, spec: TableSpec, source: str, problems: lis
             out[col.name] = parse_binary(series, ctx, required=col.required)
         elif col.kind in ("number", "integer"):
             out[col.name] = parse_number(
-                series, ctx, required=col.required, integer=col.kind == "integer",
-                minimum=col.minimum, maximum=col.maximum, strict_min=col.strict_min,
-                what="whole numbers" if col.kind == "integer" else "numbers", hint=col.hint,
+                series,
+                ctx,
+                required=col.required,
+                integer=col.kind == "integer",
+                minimum=col.minimum,
+                maximum=col.maximum,
+                strict_min=col.strict_min,
+                what="whole numbers" if col.kind == "integer" else "numbers",
+                hint=col.hint,
             )
         elif col.kind == "code":
             out[col.name] = parse_code(series, ctx, col.allowed, required=col.required)
@@ -128,10 +152,14 @@ def check_table(frame: pd.DataFrame, spec: TableSpec, source: str, problems: lis
 def _check_hidden(values: pd.Series, ctx: CellContext, problems: list) -> None:
     hidden = values.map(lambda v: bool(hidden_characters(v)) if isinstance(v, str) else False).to_numpy(dtype=bool)
     if hidden.any():
-        ctx.fail(values, hidden, "values contain control, bidirectional or invisible characters "
-                 "(" + ", ".join(dict.fromkeys(c for v in values[hidden] for c in hidden_characters(v))) + ")",
-                 "Such characters (a NUL byte, a right-to-left override, a zero-width space) change how a value "
-                 "reads or matches; remove them in the source file.")
+        ctx.fail(
+            values,
+            hidden,
+            "values contain control, bidirectional or invisible characters "
+            "(" + ", ".join(dict.fromkeys(c for v in values[hidden] for c in hidden_characters(v))) + ")",
+            "Such characters (a NUL byte, a right-to-left override, a zero-width space) change how a value "
+            "reads or matches; remove them in the source file.",
+        )
 
 
 def _check_id_text(ids: pd.Series, source: str, problems: list) -> None:
@@ -139,17 +167,31 @@ def _check_id_text(ids: pd.Series, source: str, problems: list) -> None:
     padded = ids.map(lambda s: isinstance(s, str) and s != s.strip()).to_numpy(dtype=bool)
     if padded.any():
         rows = [{"row": int(i) + 1, "patient_id": ids.iloc[i]} for i in np.flatnonzero(padded)]
-        problems.append(InputError("patient ids have leading or trailing spaces", source=source, column="patient_id",
-                                   rows=rows, hint="Remove the spaces so that ids match across tables."))
+        problems.append(
+            InputError(
+                "patient ids have leading or trailing spaces",
+                source=source,
+                column="patient_id",
+                rows=rows,
+                hint="Remove the spaces so that ids match across tables.",
+            )
+        )
     hidden = (text & ids.map(lambda s: isinstance(s, str) and bool(hidden_characters(s)))).to_numpy(dtype=bool)
     if hidden.any():
-        rows = [{"row": int(i) + 1, "patient_id": ids.iloc[i], "characters": ", ".join(hidden_characters(ids.iloc[i]))}
-                for i in np.flatnonzero(hidden)]
-        problems.append(InputError(
-            "patient ids contain control, bidirectional or invisible characters", source=source,
-            column="patient_id", rows=rows,
-            hint="A NUL byte, a right-to-left override or a zero-width space makes an id read or match as "
-                 "another one; remove them in the source file."))
+        rows = [
+            {"row": int(i) + 1, "patient_id": ids.iloc[i], "characters": ", ".join(hidden_characters(ids.iloc[i]))}
+            for i in np.flatnonzero(hidden)
+        ]
+        problems.append(
+            InputError(
+                "patient ids contain control, bidirectional or invisible characters",
+                source=source,
+                column="patient_id",
+                rows=rows,
+                hint="A NUL byte, a right-to-left override or a zero-width space makes an id read or match as "
+                "another one; remove them in the source file.",
+            )
+        )
 
 
 def unify_timepoints(values: pd.Series, source: str, notes: list | None = None) -> pd.Series:
@@ -159,6 +201,7 @@ def unify_timepoints(values: pd.Series, source: str, notes: list | None = None) 
     for); other names spelt in several cases take their most frequent spelling.
     Each change is described in ``notes``.
     """
+
     def tidy(v):
         return " ".join(v.split()) if isinstance(v, str) else v
 
@@ -171,8 +214,11 @@ def unify_timepoints(values: pd.Series, source: str, notes: list | None = None) 
     changed = values.notna() & (out != values)
     if notes is not None and changed.any():
         pairs = sorted({(repr(a), b) for a, b in zip(values[changed], out[changed], strict=True)})
-        notes.append(f"{source}: timepoint spellings unified ({int(changed.sum())} rows): "
-                     + "; ".join(f"{a} -> {b!r}" for a, b in pairs) + ".")
+        notes.append(
+            f"{source}: timepoint spellings unified ({int(changed.sum())} rows): "
+            + "; ".join(f"{a} -> {b!r}" for a, b in pairs)
+            + "."
+        )
     return out.astype(object)
 
 
@@ -182,30 +228,50 @@ def _check_duplicates(frame: pd.DataFrame, spec: TableSpec, source: str, problem
     if dup.any():
         rows = [{"row": int(i) + 1, **{k: frame[k].iloc[i] for k in key}} for i in np.flatnonzero(dup)]
         what = "patients" if key == ["patient_id"] else "rows for the same " + ", ".join(key)
-        _report(problems, InputError(f"duplicate {what}", source=source, column=key[-1], rows=rows,
-                                     hint="Keep one row per " + ", ".join(key) + "."))
+        _report(
+            problems,
+            InputError(
+                f"duplicate {what}",
+                source=source,
+                column=key[-1],
+                rows=rows,
+                hint="Keep one row per " + ", ".join(key) + ".",
+            ),
+        )
     folded = frame["patient_id"].str.casefold()
     by_fold = frame.assign(_fold=folded).groupby("_fold")["patient_id"].nunique()
     clash = by_fold[by_fold > 1].index
     if len(clash):
         mask = folded.isin(clash).to_numpy()
         rows = [{"row": int(i) + 1, "patient_id": frame["patient_id"].iloc[i]} for i in np.flatnonzero(mask)]
-        _report(problems, InputError("patient ids differ only by upper/lower case, which is ambiguous", source=source,
-                                     column="patient_id", rows=rows, hint="Use one spelling per patient."))
+        _report(
+            problems,
+            InputError(
+                "patient ids differ only by upper/lower case, which is ambiguous",
+                source=source,
+                column="patient_id",
+                rows=rows,
+                hint="Use one spelling per patient.",
+            ),
+        )
 
 
 def _day(value) -> str:
     return value.date().isoformat() if not pd.isna(value) else ""
 
 
-def check_date_order(clinical: pd.DataFrame, source: str, *, problems: list | None = None,
-                     skip: set | frozenset = frozenset()) -> None:
+def check_date_order(
+    clinical: pd.DataFrame, source: str, *, problems: list | None = None, skip: set | frozenset = frozenset()
+) -> None:
     """Event dates must not precede treatment start; progression must not follow death.
 
     Columns in ``skip`` (which failed their own checks) are left out.
     """
-    has = {c for c in ("treatment_start", "progression_date", "death_date", "last_followup")
-           if c in clinical.columns and c not in skip}
+    has = {
+        c
+        for c in ("treatment_start", "progression_date", "death_date", "last_followup")
+        if c in clinical.columns and c not in skip
+    }
     checks = []
     if "treatment_start" in has:
         start = clinical["treatment_start"]
@@ -213,24 +279,46 @@ def check_date_order(clinical: pd.DataFrame, source: str, *, problems: list | No
             if col in has:
                 checks.append((col, clinical[col] < start, f"{col} is before treatment_start", "treatment_start"))
     if {"progression_date", "death_date"} <= has:
-        checks.append(("progression_date", clinical["progression_date"] > clinical["death_date"],
-                       "progression_date is after death_date", "death_date"))
+        checks.append(
+            (
+                "progression_date",
+                clinical["progression_date"] > clinical["death_date"],
+                "progression_date is after death_date",
+                "death_date",
+            )
+        )
     if {"progression_date", "last_followup"} <= has and ("death_date" in has or "death_date" not in clinical):
         alive = clinical["death_date"].isna() if "death_date" in clinical.columns else True
-        checks.append(("last_followup", alive & (clinical["last_followup"] < clinical["progression_date"]),
-                       "last_followup is before progression_date for a patient without a death date",
-                       "progression_date"))
+        checks.append(
+            (
+                "last_followup",
+                alive & (clinical["last_followup"] < clinical["progression_date"]),
+                "last_followup is before progression_date for a patient without a death date",
+                "progression_date",
+            )
+        )
     for col, mask, message, other in checks:
         mask = mask.fillna(False).to_numpy(dtype=bool)
         if mask.any():
             rows = [
-                {"row": int(i) + 1, "patient_id": clinical["patient_id"].iloc[i],
-                 "value": _day(clinical[col].iloc[i]), other: _day(clinical[other].iloc[i])}
+                {
+                    "row": int(i) + 1,
+                    "patient_id": clinical["patient_id"].iloc[i],
+                    "value": _day(clinical[col].iloc[i]),
+                    other: _day(clinical[other].iloc[i]),
+                }
                 for i in np.flatnonzero(mask)
             ]
-            _report(problems, InputError(message, source=source, column=col, rows=rows,
-                                         hint="Correct the dates; an event cannot precede the start of treatment "
-                                              "and nothing follows death."))
+            _report(
+                problems,
+                InputError(
+                    message,
+                    source=source,
+                    column=col,
+                    rows=rows,
+                    hint="Correct the dates; an event cannot precede the start of treatment and nothing follows death.",
+                ),
+            )
     if "response_date" in clinical.columns and "response_date" not in skip:
         check_response_dates(clinical, source, problems=problems, skip=skip)
 
@@ -238,8 +326,9 @@ def check_date_order(clinical: pd.DataFrame, source: str, *, problems: list | No
 _RESPONDERS = ("CR", "CRi", "nPR", "PR")
 
 
-def check_response_dates(clinical: pd.DataFrame, source: str, *, problems: list | None = None,
-                         skip: set | frozenset = frozenset()) -> None:
+def check_response_dates(
+    clinical: pd.DataFrame, source: str, *, problems: list | None = None, skip: set | frozenset = frozenset()
+) -> None:
     """``response_date`` (optional): only for responders, after treatment start, not after progression or death.
 
     Columns in ``skip`` already failed their own checks and are not compared.
@@ -248,28 +337,54 @@ def check_response_dates(clinical: pd.DataFrame, source: str, *, problems: list 
     has = resp.notna()
     checks = []
     if "best_response" not in skip:
-        checks.append((has & ~clinical["best_response"].isin(_RESPONDERS),
-                       "response_date is given for a patient whose best_response is not a response (CR, CRi, nPR, PR)",
-                       "Leave response_date empty for SD, PD and NE, or correct best_response."))
+        checks.append(
+            (
+                has & ~clinical["best_response"].isin(_RESPONDERS),
+                "response_date is given for a patient whose best_response is not a response (CR, CRi, nPR, PR)",
+                "Leave response_date empty for SD, PD and NE, or correct best_response.",
+            )
+        )
     if "treatment_start" not in skip:
-        checks.append((has & (resp <= clinical["treatment_start"]), "response_date is not after treatment_start",
-                       "A response is documented after treatment starts; correct the date."))
+        checks.append(
+            (
+                has & (resp <= clinical["treatment_start"]),
+                "response_date is not after treatment_start",
+                "A response is documented after treatment starts; correct the date.",
+            )
+        )
     for col in ("progression_date", "death_date", "last_followup"):
         if col in clinical.columns and col not in skip:
-            checks.append((has & (resp > clinical[col]), f"response_date is after {col}",
-                           "A response is documented before progression, death and the last follow-up; "
-                           "correct the dates."))
+            checks.append(
+                (
+                    has & (resp > clinical[col]),
+                    f"response_date is after {col}",
+                    "A response is documented before progression, death and the last follow-up; correct the dates.",
+                )
+            )
     for mask, message, hint in checks:
         mask = mask.fillna(False).to_numpy(dtype=bool)
         if mask.any():
-            rows = [{"row": int(i) + 1, "patient_id": clinical["patient_id"].iloc[i],
-                     "value": _day(resp.iloc[i]), "best_response": clinical["best_response"].iloc[i]}
-                    for i in np.flatnonzero(mask)]
+            rows = [
+                {
+                    "row": int(i) + 1,
+                    "patient_id": clinical["patient_id"].iloc[i],
+                    "value": _day(resp.iloc[i]),
+                    "best_response": clinical["best_response"].iloc[i],
+                }
+                for i in np.flatnonzero(mask)
+            ]
             _report(problems, InputError(message, source=source, column="response_date", rows=rows, hint=hint))
 
 
-def check_not_future(table: pd.DataFrame, spec: TableSpec, source: str, *, today: pd.Timestamp | None = None,
-                     problems: list | None = None, skip: set | frozenset = frozenset()) -> None:
+def check_not_future(
+    table: pd.DataFrame,
+    spec: TableSpec,
+    source: str,
+    *,
+    today: pd.Timestamp | None = None,
+    problems: list | None = None,
+    skip: set | frozenset = frozenset(),
+) -> None:
     """No date may lie after today (a follow-up date in the future is a typing error)."""
     today = pd.Timestamp.today().normalize() if today is None else pd.Timestamp(today).normalize()
     for col in (c.name for c in spec.columns if c.kind == "date"):
@@ -277,56 +392,89 @@ def check_not_future(table: pd.DataFrame, spec: TableSpec, source: str, *, today
             continue
         mask = (table[col] > today).fillna(False).to_numpy(dtype=bool)
         if mask.any():
-            rows = [{"row": int(i) + 1, "patient_id": table["patient_id"].iloc[i], "value": _day(table[col].iloc[i])}
-                    for i in np.flatnonzero(mask)]
-            _report(problems, InputError(f"dates are in the future (after today, {today.date().isoformat()})",
-                                         source=source, column=col, rows=rows,
-                                         hint="Check the year and the day/month order; leave a date empty when the "
-                                              "event has not happened."))
+            rows = [
+                {"row": int(i) + 1, "patient_id": table["patient_id"].iloc[i], "value": _day(table[col].iloc[i])}
+                for i in np.flatnonzero(mask)
+            ]
+            _report(
+                problems,
+                InputError(
+                    f"dates are in the future (after today, {today.date().isoformat()})",
+                    source=source,
+                    column=col,
+                    rows=rows,
+                    hint="Check the year and the day/month order; leave a date empty when the event has not happened.",
+                ),
+            )
 
 
-def check_known_patients(table: pd.DataFrame, known: pd.Index, table_source: str, clinical_source: str, *,
-                         problems: list | None = None) -> None:
+def check_known_patients(
+    table: pd.DataFrame, known: pd.Index, table_source: str, clinical_source: str, *, problems: list | None = None
+) -> None:
     """Every patient of an assay or adverse-event table must be in the clinical table."""
     unknown = ~table["patient_id"].isin(known).to_numpy()
     if unknown.any():
         rows = [{"row": int(i) + 1, "patient_id": table["patient_id"].iloc[i]} for i in np.flatnonzero(unknown)]
-        _report(problems, InputError(
-            f"patients are not in the clinical table ({clinical_source})", source=table_source,
-            column="patient_id", rows=rows,
-            hint="Add them to the clinical table or remove their rows (ids must match exactly).",
-        ))
+        _report(
+            problems,
+            InputError(
+                f"patients are not in the clinical table ({clinical_source})",
+                source=table_source,
+                column="patient_id",
+                rows=rows,
+                hint="Add them to the clinical table or remove their rows (ids must match exactly).",
+            ),
+        )
 
 
-def check_gate_events(gates: pd.DataFrame, source: str, *, problems: list | None = None,
-                      skip: set | frozenset = frozenset()) -> None:
+def check_gate_events(
+    gates: pd.DataFrame, source: str, *, problems: list | None = None, skip: set | frozenset = frozenset()
+) -> None:
     """A gate cannot hold more events than its parent gate (same patient and timepoint)."""
     if "event_count" not in gates.columns or {"event_count", "gating_path", "timepoint"} & set(skip):
         return
     paths = gates["gating_path"].astype(str).str.strip()
     parent = paths.str.rpartition("/")[0]
-    counts = pd.Series(gates["event_count"].to_numpy(dtype=float),
-                       index=pd.MultiIndex.from_arrays([gates["patient_id"], gates["timepoint"], paths]))
+    counts = pd.Series(
+        gates["event_count"].to_numpy(dtype=float),
+        index=pd.MultiIndex.from_arrays([gates["patient_id"], gates["timepoint"], paths]),
+    )
     counts = counts[~counts.index.duplicated()]
     keys = pd.MultiIndex.from_arrays([gates["patient_id"], gates["timepoint"], parent])
     parent_events = counts.reindex(keys).to_numpy()
     child = gates["event_count"].to_numpy(dtype=float)
     bad = (parent != "").to_numpy() & ~np.isnan(parent_events) & ~np.isnan(child) & (child > parent_events)
     if bad.any():
-        rows = [{"row": int(i) + 1, "patient_id": gates["patient_id"].iloc[i], "timepoint": gates["timepoint"].iloc[i],
-                 "gating_path": paths.iloc[i], "value": child[i], "parent_events": parent_events[i]}
-                for i in np.flatnonzero(bad)]
-        _report(problems, InputError("gates have more events than their parent gate", source=source,
-                                     column="event_count", rows=rows,
-                                     hint="A population is a subset of its parent; check the gating path and the "
-                                          "exported counts (a swapped row or column)."))
+        rows = [
+            {
+                "row": int(i) + 1,
+                "patient_id": gates["patient_id"].iloc[i],
+                "timepoint": gates["timepoint"].iloc[i],
+                "gating_path": paths.iloc[i],
+                "value": child[i],
+                "parent_events": parent_events[i],
+            }
+            for i in np.flatnonzero(bad)
+        ]
+        _report(
+            problems,
+            InputError(
+                "gates have more events than their parent gate",
+                source=source,
+                column="event_count",
+                rows=rows,
+                hint="A population is a subset of its parent; check the gating path and the "
+                "exported counts (a swapped row or column).",
+            ),
+        )
 
 
 _UNIT_RANGES = {"%": (0.0, 100.0), "% lysis": (-100.0, 100.0), "index": (0.0, np.inf)}
 
 
-def check_assay_units(assays: pd.DataFrame, source: str, *, problems: list | None = None,
-                      skip: set | frozenset = frozenset()) -> None:
+def check_assay_units(
+    assays: pd.DataFrame, source: str, *, problems: list | None = None, skip: set | frozenset = frozenset()
+) -> None:
     """Values must lie in the range of their unit: % in 0-100, % lysis <= 100, index >= 0."""
     if {"unit", "value", "assay", "condition"} & set(skip):
         return
@@ -336,12 +484,23 @@ def check_assay_units(assays: pd.DataFrame, source: str, *, problems: list | Non
         bad = sel & ((values < low) | (values > high))
         if bad.any():
             rows = [
-                {"row": int(i) + 1, "patient_id": assays["patient_id"].iloc[i], "assay": assays["assay"].iloc[i],
-                 "condition": assays["condition"].iloc[i], "value": values[i]}
+                {
+                    "row": int(i) + 1,
+                    "patient_id": assays["patient_id"].iloc[i],
+                    "assay": assays["assay"].iloc[i],
+                    "condition": assays["condition"].iloc[i],
+                    "value": values[i],
+                }
                 for i in np.flatnonzero(bad)
             ]
             rng = f"{low:g} to {high:g}" if np.isfinite(high) else f">= {low:g}"
-            _report(problems, InputError(f"values with unit {unit!r} must lie in {rng}", source=source,
-                                         column="value", rows=rows,
-                                         hint="Check the unit column: percentages are 0-100, not fractions or "
-                                              "counts."))
+            _report(
+                problems,
+                InputError(
+                    f"values with unit {unit!r} must lie in {rng}",
+                    source=source,
+                    column="value",
+                    rows=rows,
+                    hint="Check the unit column: percentages are 0-100, not fractions or counts.",
+                ),
+            )

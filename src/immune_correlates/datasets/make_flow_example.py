@@ -32,11 +32,17 @@ import pandas as pd
 
 from . import ofa_len_paths
 
-__all__ = ["write_flow_example", "write_ics_example", "GATES", "CHANNELS", "ROOT_IN_WORKSPACE",
-           "ICS_FUNCTIONS", "ICS_PARENT"]
+__all__ = [
+    "write_flow_example",
+    "write_ics_example",
+    "GATES",
+    "CHANNELS",
+    "ROOT_IN_WORKSPACE",
+    "ICS_FUNCTIONS",
+    "ICS_PARENT",
+]
 
-CHANNELS = ("FSC-A", "SSC-A", "CD45", "CD3", "CD4", "CD8", "CD25", "CD127", "PD-1", "CD19", "CD5",
-            "CD56", "CD16")
+CHANNELS = ("FSC-A", "SSC-A", "CD45", "CD3", "CD4", "CD8", "CD25", "CD127", "PD-1", "CD19", "CD5", "CD56", "CD16")
 NEG, POS, BRIGHT, TOP = 1000.0, 2000.0, 20000.0, 100000.0
 LO, HI = (0.0, NEG), (POS, TOP)
 #: workspace gating path -> {channel: (min, max)}; the path under "Leukocytes" is the panel's path
@@ -56,9 +62,11 @@ GATES: dict[str, dict[str, tuple[float, float]]] = {
 }
 #: channel values of events that are in a parent but in none of its children
 #: (the other channels stay below NEG, which keeps an event out of every positive gate)
-_OUTSIDE = {"Leukocytes": {"FSC-A": HI},                     # large cells: not lymphocytes
-            "Leukocytes/Lymphocytes": {"CD3": (NEG, POS)},     # CD3 dim: neither CD3+ nor CD3-
-            "Leukocytes/Lymphocytes/CD3-/CD56+": {"CD16": LO, "CD56": (POS, BRIGHT)}}
+_OUTSIDE = {
+    "Leukocytes": {"FSC-A": HI},  # large cells: not lymphocytes
+    "Leukocytes/Lymphocytes": {"CD3": (NEG, POS)},  # CD3 dim: neither CD3+ nor CD3-
+    "Leukocytes/Lymphocytes/CD3-/CD56+": {"CD16": LO, "CD56": (POS, BRIGHT)},
+}
 #: workspace path of the panel's "Lymphocytes" gate (``root=`` of read_flowjo_workspace)
 ROOT_IN_WORKSPACE = "Leukocytes/Lymphocytes"
 
@@ -101,8 +109,7 @@ def _events(counts: dict[str, int], rng: np.random.Generator) -> np.ndarray:
     return events[rng.permutation(len(events))]
 
 
-def _box(n: int, box: dict[str, tuple[float, float]], rng: np.random.Generator,
-         channels=CHANNELS) -> np.ndarray:
+def _box(n: int, box: dict[str, tuple[float, float]], rng: np.random.Generator, channels=CHANNELS) -> np.ndarray:
     out = np.empty((n, len(channels)))
     for j, ch in enumerate(channels):
         lo, hi = box.get(ch, LO)
@@ -114,37 +121,47 @@ def _gate_xml(path: str, counts: dict[str, int], indent: str, gates=GATES) -> st
     name = path.rsplit("/", 1)[-1]
     dims = "".join(
         f'{indent}      <gating:dimension gating:min="{lo:g}" gating:max="{hi:g}">'
-        f'<data-type:fcs-dimension data-type:name={quoteattr(ch)}/></gating:dimension>\n'
-        for ch, (lo, hi) in gates[path].items())
+        f"<data-type:fcs-dimension data-type:name={quoteattr(ch)}/></gating:dimension>\n"
+        for ch, (lo, hi) in gates[path].items()
+    )
     kids = "".join(_gate_xml(k, counts, indent + "    ", gates) for k in _children(path, gates))
     sub = f"{indent}  <Subpopulations>\n{kids}{indent}  </Subpopulations>\n" if kids else ""
-    return (f'{indent}<Population name={quoteattr(name)} owningGroup="" count="{counts[path]}">\n'
-            f'{indent}  <Gate gating:id="ID{zlib.crc32(path.encode())}">\n'
-            f'{indent}    <gating:RectangleGate eventsInside="1">\n{dims}'
-            f'{indent}    </gating:RectangleGate>\n{indent}  </Gate>\n{sub}{indent}</Population>\n')
+    return (
+        f'{indent}<Population name={quoteattr(name)} owningGroup="" count="{counts[path]}">\n'
+        f'{indent}  <Gate gating:id="ID{zlib.crc32(path.encode())}">\n'
+        f'{indent}    <gating:RectangleGate eventsInside="1">\n{dims}'
+        f"{indent}    </gating:RectangleGate>\n{indent}  </Gate>\n{sub}{indent}</Population>\n"
+    )
 
 
 def _workspace(samples: list[tuple[str, int, dict[str, int], int]], gates=GATES, channels=CHANNELS) -> str:
-    ns = ('xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" '
-          'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" '
-          'xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"')
+    ns = (
+        'xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" '
+        'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" '
+        'xmlns:data-type="http://www.isac-net.org/std/Gating-ML/v2.0/datatypes"'
+    )
     refs = "".join(f'<SampleRef sampleID="{i}"/>' for i, *_ in samples)
     body = []
     for i, fname, counts, n_events in samples:
-        xforms = "".join(f'<transforms:linear transforms:minRange="0" transforms:maxRange="{TOP:g}">'
-                         f'<data-type:parameter data-type:name={quoteattr(ch)}/></transforms:linear>'
-                         for ch in channels)
+        xforms = "".join(
+            f'<transforms:linear transforms:minRange="0" transforms:maxRange="{TOP:g}">'
+            f"<data-type:parameter data-type:name={quoteattr(ch)}/></transforms:linear>"
+            for ch in channels
+        )
         keywords = f'<Keyword name="$FIL" value={quoteattr(fname)}/><Keyword name="$TOT" value="{n_events}"/>'
         body.append(
             f'    <Sample>\n      <DataSet uri={quoteattr("file:" + fname)} sampleID="{i}"/>\n'
-            f'      <Transformations>{xforms}</Transformations>\n      <Keywords>{keywords}</Keywords>\n'
+            f"      <Transformations>{xforms}</Transformations>\n      <Keywords>{keywords}</Keywords>\n"
             f'      <SampleNode name={quoteattr(fname)} owningGroup="" count="{n_events}" sampleID="{i}">\n'
-            f'        <Subpopulations>\n{"".join(_gate_xml(top, counts, "          ", gates) for top in _children("", gates))}'
-            f'        </Subpopulations>\n      </SampleNode>\n    </Sample>\n')
-    return (f'<?xml version="1.0" encoding="UTF-8"?>\n<Workspace version="20.0" flowJoVersion="10.8.1" {ns}>\n'
-            f'  <Groups><GroupNode name="All Samples" count="-1"><Group name="All Samples">'
-            f'<SampleRefs>{refs}</SampleRefs></Group></GroupNode></Groups>\n'
-            f'  <SampleList>\n{"".join(body)}  </SampleList>\n</Workspace>\n')
+            f"        <Subpopulations>\n{''.join(_gate_xml(top, counts, '          ', gates) for top in _children('', gates))}"
+            f"        </Subpopulations>\n      </SampleNode>\n    </Sample>\n"
+        )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Workspace version="20.0" flowJoVersion="10.8.1" {ns}>\n'
+        f'  <Groups><GroupNode name="All Samples" count="-1"><Group name="All Samples">'
+        f"<SampleRefs>{refs}</SampleRefs></Group></GroupNode></Groups>\n"
+        f"  <SampleList>\n{''.join(body)}  </SampleList>\n</Workspace>\n"
+    )
 
 
 def write_flow_example(out, patients=("OL001", "OL002", "OL003"), *, seed: int = 20161126) -> dict[str, Path]:
@@ -180,8 +197,12 @@ def write_flow_example(out, patients=("OL001", "OL002", "OL003"), *, seed: int =
         events = _events(counts, rng)
         fname = f"{patient}_baseline.fcs"
         with open(fcs_dir / fname, "wb") as fh:
-            flowio.create_fcs(fh, events.ravel().tolist(), list(CHANNELS),
-                              metadata_dict={"PATIENT_ID": patient, "TIMEPOINT": "baseline"})
+            flowio.create_fcs(
+                fh,
+                events.ravel().tolist(),
+                list(CHANNELS),
+                metadata_dict={"PATIENT_ID": patient, "TIMEPOINT": "baseline"},
+            )
         samples.append((i, fname, counts, len(events)))
         sheet.append({"sample": fname, "patient_id": patient, "timepoint": "baseline"})
     workspace = out / "ofa_len_example.wsp"
@@ -214,25 +235,37 @@ def _ics_well(rng: np.random.Generator, stimulated: bool, responder: bool):
     n_cd8 = int(rng.integers(4000, 6000))
     counts[(False,) * 3] = n_cd8 - sum(counts.values())
     lymph = {"FSC-A": LO, "SSC-A": LO}
-    blocks = [_box(int(rng.integers(500, 1500)), {"FSC-A": HI}, rng, ICS_CHANNELS),      # not lymphocytes
-              _box(int(rng.integers(3000, 5000)), {**lymph, "CD3": LO}, rng, ICS_CHANNELS),  # CD3-
-              _box(int(rng.integers(2000, 4000)), {**lymph, "CD3": HI}, rng, ICS_CHANNELS)]  # CD3+ CD8-
+    blocks = [
+        _box(int(rng.integers(500, 1500)), {"FSC-A": HI}, rng, ICS_CHANNELS),  # not lymphocytes
+        _box(int(rng.integers(3000, 5000)), {**lymph, "CD3": LO}, rng, ICS_CHANNELS),  # CD3-
+        _box(int(rng.integers(2000, 4000)), {**lymph, "CD3": HI}, rng, ICS_CHANNELS),
+    ]  # CD3+ CD8-
     for sg, n in counts.items():
         box = {**lymph, "CD3": HI, "CD8": HI, **{f: (HI if on else LO) for f, on in zip(ICS_FUNCTIONS, sg)}}
         blocks.append(_box(n, box, rng, ICS_CHANNELS))
     events = np.vstack(blocks)
     events = events[rng.permutation(len(events))]
-    gate_counts = {"Lymphocytes": len(events) - len(blocks[0]),
-                   "Lymphocytes/CD3+": len(events) - len(blocks[0]) - len(blocks[1]), ICS_PARENT: n_cd8}
+    gate_counts = {
+        "Lymphocytes": len(events) - len(blocks[0]),
+        "Lymphocytes/CD3+": len(events) - len(blocks[0]) - len(blocks[1]),
+        ICS_PARENT: n_cd8,
+    }
     for i, f in enumerate(ICS_FUNCTIONS):
         gate_counts[f"{ICS_PARENT}/{f}+"] = sum(n for sg, n in counts.items() if sg[i])
-    truth = [{"subset": " ".join(f"{f}{'+' if on else '-'}" for f, on in zip(ICS_FUNCTIONS, sg)),
-              "count": n, "parent_count": n_cd8} for sg, n in counts.items()]
+    truth = [
+        {
+            "subset": " ".join(f"{f}{'+' if on else '-'}" for f, on in zip(ICS_FUNCTIONS, sg)),
+            "count": n,
+            "parent_count": n_cd8,
+        }
+        for sg, n in counts.items()
+    ]
     return events, gate_counts, truth
 
 
-def write_ics_example(out, patients=("OL001", "OL002", "OL003"), *, responders=("OL001", "OL002"),
-                      seed: int = 20161126) -> dict[str, Path]:
+def write_ics_example(
+    out, patients=("OL001", "OL002", "OL003"), *, responders=("OL001", "OL002"), seed: int = 20161126
+) -> dict[str, Path]:
     """Write a stimulated and an unstimulated ICS tube per patient, their workspace and sample sheet.
 
     Each tube holds CD8 T cells whose CD107a / IFN-gamma / TNF Boolean subsets have

@@ -18,7 +18,19 @@ from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_pow
 from .simulate_batch import TrialBatch, simulate_trials
 
 __all__ = [
-    "power", "power_curve", "run_power_cli", "PowerResult", "PowerCurve", "simulate_trials", "TrialBatch",
-    "Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis", "ScreenAnalysis",
-    "make_analysis", "ANALYSES",
+    "power",
+    "power_curve",
+    "run_power_cli",
+    "PowerResult",
+    "PowerCurve",
+    "simulate_trials",
+    "TrialBatch",
+    "Analysis",
+    "LogisticAnalysis",
+    "WilcoxonAnalysis",
+    "CoxAnalysis",
+    "LogrankAnalysis",
+    "ScreenAnalysis",
+    "make_analysis",
+    "ANALYSES",
 ]

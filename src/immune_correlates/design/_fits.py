@@ -28,9 +28,9 @@ from scipy import stats
 
 from ..stats.engine import cox as bcox
 from ..stats.engine import logistic as blog
-from ..stats.groups.rank_tests import mann_whitney_pmf
 from ..stats.engine.linalg import covariance_batch
 from ..stats.engine.profile import profile_intervals
+from ..stats.groups.rank_tests import mann_whitney_pmf
 
 __all__ = ["FitSummary", "logistic_trials", "cox_trials", "wilcoxon_trials", "logrank_trials", "bh_reject"]
 
@@ -63,14 +63,15 @@ def _inv(m):
 
 def _chunked(fn, B: int, chunk: int, *arrays, **kw) -> FitSummary:
     """``fn`` on consecutive blocks of ``chunk`` trials (bounds memory), results concatenated."""
-    if B <= chunk:
+    if chunk >= B:
         return fn(*arrays, **kw)
-    parts = [fn(*(a[lo:lo + chunk] for a in arrays), **kw) for lo in range(0, B, chunk)]
+    parts = [fn(*(a[lo : lo + chunk] for a in arrays), **kw) for lo in range(0, B, chunk)]
     return FitSummary(*(np.concatenate(field) for field in zip(*parts)))
 
 
-def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alpha: float = 0.05,
-                    ci: str = "wald", chunk: int = 8192) -> FitSummary:
+def logistic_trials(
+    X, y, *, firth: bool, test: str = "wald", coef: int = 1, alpha: float = 0.05, ci: str = "wald", chunk: int = 8192
+) -> FitSummary:
     """Logistic regression of ``y`` on the design ``X`` (with intercept column) in every trial.
 
     Parameters
@@ -92,8 +93,7 @@ def logistic_trials(X, y, *, firth: bool, test: str = "wald", coef: int = 1, alp
     """
     X = np.asarray(X, float)
     y = np.asarray(y, float)
-    return _chunked(_logistic_block, X.shape[0], chunk, X, y, firth=firth, test=test, coef=coef, alpha=alpha,
-                    ci=ci)
+    return _chunked(_logistic_block, X.shape[0], chunk, X, y, firth=firth, test=test, coef=coef, alpha=alpha, ci=ci)
 
 
 def _logistic_block(X, y, *, firth, test, coef, alpha, ci) -> FitSummary:
@@ -149,8 +149,10 @@ def _separated_any(X, y):
     from ..stats.engine.separation import separation_from_arrays
 
     names = [f"x{j}" for j in range(X.shape[2])]
-    return np.array([separation_from_arrays(X[b], y[b], names, weights=np.ones(X.shape[1])).separated
-                     for b in range(X.shape[0])], dtype=bool)
+    return np.array(
+        [separation_from_arrays(X[b], y[b], names, weights=np.ones(X.shape[1])).separated for b in range(X.shape[0])],
+        dtype=bool,
+    )
 
 
 def _slots(x, time, event):
@@ -168,8 +170,18 @@ def _slots(x, time, event):
     return x2, w2, d2, grp, g_start
 
 
-def cox_trials(x, time, event, *, firth: bool, test: str = "wald", coef: int = 0, alpha: float = 0.05,
-               ci: str = "wald", chunk: int = 4096) -> FitSummary:
+def cox_trials(
+    x,
+    time,
+    event,
+    *,
+    firth: bool,
+    test: str = "wald",
+    coef: int = 0,
+    alpha: float = 0.05,
+    ci: str = "wald",
+    chunk: int = 4096,
+) -> FitSummary:
     """Cox regression (Efron ties; none occur) of every trial's own follow-up on ``x``.
 
     Parameters

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.design import DRIVERS, TrialDesign
 from .._params import ALPHA, Instance, Options, check_params, validate
+from ..data.design import DRIVERS, TrialDesign
 from ..errors import ConfigError, ParameterError
 from ..stats.engine.discrimination import auc_batch
 from . import _fits
@@ -26,8 +26,16 @@ from .calibrate import marginal_response_rates, match_response_rates
 from .model import driver_covariance
 from .simulate_batch import TrialBatch
 
-__all__ = ["Analysis", "LogisticAnalysis", "WilcoxonAnalysis", "CoxAnalysis", "LogrankAnalysis",
-           "ScreenAnalysis", "make_analysis", "ANALYSES"]
+__all__ = [
+    "Analysis",
+    "LogisticAnalysis",
+    "WilcoxonAnalysis",
+    "CoxAnalysis",
+    "LogrankAnalysis",
+    "ScreenAnalysis",
+    "make_analysis",
+    "ANALYSES",
+]
 
 
 def _outcome(batch: TrialBatch, outcome: str) -> np.ndarray:
@@ -49,8 +57,14 @@ def _ml_and_firth(analysis, fit_trials, n_events, flag: str) -> dict:
     for method in ("ml", "firth"):
         test = analysis.test if method == analysis.method else "wald"
         fit = fit_trials(method == "firth", test)
-        out.update({f"estimate_{method}": fit.estimate, f"lower_{method}": fit.lower,
-                    f"upper_{method}": fit.upper, f"finite_{method}": fit.finite})
+        out.update(
+            {
+                f"estimate_{method}": fit.estimate,
+                f"lower_{method}": fit.lower,
+                f"upper_{method}": fit.upper,
+                f"finite_{method}": fit.finite,
+            }
+        )
         if method == analysis.method:
             out["pvalue"] = fit.pvalue
         out[flag] = fit.flagged
@@ -97,8 +111,9 @@ class Analysis:
         """
         drivers = self.drivers()
         if not drivers:
-            raise ConfigError(f"{self.label}: an effect size needs a driver feature ({list(DRIVERS)}); "
-                              f"got {self.feature!r}.")
+            raise ConfigError(
+                f"{self.label}: an effect size needs a driver feature ({list(DRIVERS)}); got {self.feature!r}."
+            )
         coefs = dict(getattr(design, self.effect_on))
         coefs.update({d: float(effect) for d in drivers})
         out = design.replace(**{self.effect_on: coefs})
@@ -109,7 +124,7 @@ class Analysis:
 
     def null_design(self, design: TrialDesign) -> TrialDesign:
         """The design with no immune effect on any outcome and the same cohort-level response rates."""
-        zero = {d: 0.0 for d in DRIVERS}
+        zero = dict.fromkeys(DRIVERS, 0.0)
         rates = marginal_response_rates(design)
         return design.replace(or_cr=zero, hr_pfs=dict(zero), p_cr=rates["cr"], p_pr=rates["pr"])
 
@@ -167,8 +182,12 @@ class LogisticAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         X, y = self._design_matrix(batch)
-        return _ml_and_firth(self, lambda firth, test: _fits.logistic_trials(
-            X, y, firth=firth, test=test, alpha=self.alpha, ci=self.ci), y.sum(axis=1), "separation")
+        return _ml_and_firth(
+            self,
+            lambda firth, test: _fits.logistic_trials(X, y, firth=firth, test=test, alpha=self.alpha, ci=self.ci),
+            y.sum(axis=1),
+            "separation",
+        )
 
     def true_value(self, design: TrialDesign) -> float:
         return _large_sample_value(self, design)
@@ -243,9 +262,14 @@ class CoxAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         x = self._x(batch)
-        return _ml_and_firth(self, lambda firth, test: _fits.cox_trials(
-            x, batch.time, batch.event, firth=firth, test=test, alpha=self.alpha, ci=self.ci),
-            batch.event.sum(axis=1), "monotone_likelihood")
+        return _ml_and_firth(
+            self,
+            lambda firth, test: _fits.cox_trials(
+                x, batch.time, batch.event, firth=firth, test=test, alpha=self.alpha, ci=self.ci
+            ),
+            batch.event.sum(axis=1),
+            "monotone_likelihood",
+        )
 
     def true_value(self, design: TrialDesign) -> float:
         return _large_sample_value(self, design)
@@ -267,7 +291,9 @@ class LogrankAnalysis(Analysis):
     def __post_init__(self):
         super().__post_init__()
         if not (self.cut == "median" or isinstance(self.cut, (int, float))):
-            raise ParameterError(f"{type(self).__name__}: cut={self.cut!r} is not allowed; cut must be 'median' or a number.")
+            raise ParameterError(
+                f"{type(self).__name__}: cut={self.cut!r} is not allowed; cut must be 'median' or a number."
+            )
 
     @property
     def label(self) -> str:
@@ -278,8 +304,7 @@ class LogrankAnalysis(Analysis):
         cut = np.median(x, axis=1, keepdims=True) if self.cut == "median" else float(self.cut)
         high = (x > cut).astype(float)
         chi2, p, hr = _fits.logrank_trials(high, batch.time, batch.event)
-        return {"n_events": batch.event.sum(axis=1), "pvalue": p, "reject": p < self.alpha,
-                "peto_log_hr": hr}
+        return {"n_events": batch.event.sum(axis=1), "pvalue": p, "reject": p < self.alpha, "peto_log_hr": hr}
 
 
 @dataclass(frozen=True)
@@ -322,7 +347,7 @@ class ScreenAnalysis(Analysis):
         validate(type(self).__name__, "fdr", self.fdr, ALPHA)
 
     @property
-    def effect_on(self):  # noqa: D401 - overrides the class attribute
+    def effect_on(self):
         return "hr_pfs" if self.model in ("cox", "firth_cox") else "or_cr"
 
     @property
@@ -337,8 +362,10 @@ class ScreenAnalysis(Analysis):
         names = tuple(batch.feature_names) if self.features is None else tuple(self.features)
         unknown = [f for f in names if f not in batch.feature_names]
         if unknown:
-            raise ConfigError(f"screen features {unknown} are not simulated; the design has "
-                              f"{list(batch.feature_names)} (add null features with n_null_features).")
+            raise ConfigError(
+                f"screen features {unknown} are not simulated; the design has "
+                f"{list(batch.feature_names)} (add null features with n_null_features)."
+            )
         return names
 
     def drivers(self) -> tuple[str, ...]:
@@ -366,8 +393,9 @@ class ScreenAnalysis(Analysis):
             n_events = _outcome(batch, self.outcome).sum(axis=1)
         else:
             time, event = (np.repeat(a, k, axis=0) for a in (batch.time, batch.event))
-            fit = _fits.cox_trials(flat[..., None], time, event, firth=self.model == "firth_cox", test=self.test,
-                                   alpha=self.alpha)
+            fit = _fits.cox_trials(
+                flat[..., None], time, event, firth=self.model == "firth_cox", test=self.test, alpha=self.alpha
+            )
             n_events = batch.event.sum(axis=1)
         p = fit.pvalue.reshape(B, k)
         reject = _fits.bh_reject(p, self.fdr)
@@ -376,10 +404,19 @@ class ScreenAnalysis(Analysis):
         found = reject.sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
             share_true = np.where(truth.any(), (reject & truth).sum(axis=1) / max(truth.sum(), 1), np.nan)
-        return {"n_events": n_events, "reject": found > 0, "discoveries": found, "false_discoveries": false,
-                "fdp": false / np.maximum(found, 1), "true_discovery_share": share_true,
-                "any_true": (reject & truth).any(axis=1), "flagged": fit.flagged.reshape(B, k).mean(axis=1),
-                "_reject_by_feature": reject, "_names": names, "_associated": truth}
+        return {
+            "n_events": n_events,
+            "reject": found > 0,
+            "discoveries": found,
+            "false_discoveries": false,
+            "fdp": false / np.maximum(found, 1),
+            "true_discovery_share": share_true,
+            "any_true": (reject & truth).any(axis=1),
+            "flagged": fit.flagged.reshape(B, k).mean(axis=1),
+            "_reject_by_feature": reject,
+            "_names": names,
+            "_associated": truth,
+        }
 
 
 ANALYSES = {

@@ -40,8 +40,14 @@ def _eta_distribution(design: TrialDesign) -> tuple[np.ndarray, np.ndarray]:
 def _orthants(r: float) -> tuple[np.ndarray, np.ndarray]:
     cov = driver_covariance(TrialDesign(driver_correlation=r))
     signs = np.array(np.meshgrid(*[[-1.0, 1.0]] * 4, indexing="ij")).reshape(4, -1).T
-    probs = np.array([stats.multivariate_normal(np.zeros(4), cov * np.outer(s, s), seed=0, maxpts=400_000,
-                                                abseps=1e-9, releps=1e-9).cdf(np.zeros(4)) for s in -signs])
+    probs = np.array(
+        [
+            stats.multivariate_normal(
+                np.zeros(4), cov * np.outer(s, s), seed=0, maxpts=400_000, abseps=1e-9, releps=1e-9
+            ).cdf(np.zeros(4))
+            for s in -signs
+        ]
+    )
     return signs, probs / probs.sum()
 
 

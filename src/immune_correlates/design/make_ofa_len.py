@@ -106,9 +106,14 @@ def calibrate(truth: pd.DataFrame) -> pd.DataFrame:
 def build(seed: int = SEED):
     """The calibrated :class:`~immune_correlates.design.simulate_cohort.SimulatedTrial`."""
     return simulate(
-        OFA_LEN_DESIGN, seed=seed, exact=True, total_cycles=TARGETS["total_cycles"],
-        neutropenia_cycles=TARGETS["neutropenia_cycles"], pneumonia_patients=TARGETS["pneumonia_patients"],
-        febrile_neutropenia_patients=TARGETS["febrile_neutropenia_patients"], _calibrate=calibrate,
+        OFA_LEN_DESIGN,
+        seed=seed,
+        exact=True,
+        total_cycles=TARGETS["total_cycles"],
+        neutropenia_cycles=TARGETS["neutropenia_cycles"],
+        pneumonia_patients=TARGETS["pneumonia_patients"],
+        febrile_neutropenia_patients=TARGETS["febrile_neutropenia_patients"],
+        _calibrate=calibrate,
     )
 
 

@@ -35,9 +35,21 @@ import numpy as np
 from ..data.design import DRIVERS, TrialDesign
 
 __all__ = [
-    "GROUPS", "RESPONSE_LOG_SD", "censoring_times", "death_free_times", "draw_drivers", "driver_covariance",
-    "feature_names", "measured_features", "pfs_cause", "post_progression_times", "progression_linear_predictor",
-    "progression_times", "response_groups", "response_thresholds", "response_times",
+    "GROUPS",
+    "RESPONSE_LOG_SD",
+    "censoring_times",
+    "death_free_times",
+    "draw_drivers",
+    "driver_covariance",
+    "feature_names",
+    "measured_features",
+    "pfs_cause",
+    "post_progression_times",
+    "progression_linear_predictor",
+    "progression_times",
+    "response_groups",
+    "response_thresholds",
+    "response_times",
 ]
 
 #: Response-group codes: ``0`` NR, ``1`` PR (nPR/PR), ``2`` CR (CR/CRi).
@@ -134,8 +146,9 @@ def measured_features(design: TrialDesign, z: np.ndarray, rng: np.random.Generat
     return x
 
 
-def response_times(design: TrialDesign, group: np.ndarray, first_event: np.ndarray, censor: np.ndarray,
-                   rng: np.random.Generator) -> np.ndarray:
+def response_times(
+    design: TrialDesign, group: np.ndarray, first_event: np.ndarray, censor: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Months to first documented response of responders (NaN for non-responders).
 
     Draws ``standard_normal(group.shape)``; the log-normal time is capped at

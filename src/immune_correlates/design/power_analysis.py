@@ -59,8 +59,7 @@ def _estimator_rows(out: dict, truth: float, method: str, label: str, alpha: flo
     cond = " (trials with a finite estimate)" if method == "ml" else ""
     return [
         _mean(f"bias_{method}", est - truth, f"mean {label} estimate minus the true value{cond}"),
-        _prop(f"coverage_{method}", (lo <= truth) & (truth <= hi),
-              f"{level} interval covers the true value{cond}"),
+        _prop(f"coverage_{method}", (lo <= truth) & (truth <= hi), f"{level} interval covers the true value{cond}"),
         _mean(f"ci_width_{method}", hi - lo, f"mean width of the {level} interval{cond}"),
     ]
 
@@ -77,8 +76,9 @@ def _rows(analysis: Analysis, out: dict, out0: dict | None, truth: float) -> lis
         ]
         if out0 is not None:
             rows.append(_prop("type1_error", out0["reject"], "any discovery under the null design (FWER)"))
-        rows.append(_mean("separation_or_monotone", out["flagged"],
-                          "share of per-feature models with infinite ML estimates"))
+        rows.append(
+            _mean("separation_or_monotone", out["flagged"], "share of per-feature models with infinite ML estimates")
+        )
         rows.append(_mean("n_events", out["n_events"], "events (CR or PFS) per trial"))
         return rows
     rows = [_prop("power", out["reject"], f"p < {a:g} under the design")]
@@ -88,8 +88,13 @@ def _rows(analysis: Analysis, out: dict, out0: dict | None, truth: float) -> lis
     if isinstance(analysis, LogisticAnalysis):
         rows.append(_prop("separation", out["separation"], "trials whose ML estimate is infinite (separation)"))
     if isinstance(analysis, CoxAnalysis):
-        rows.append(_prop("monotone_likelihood", out["monotone_likelihood"],
-                          "trials whose ML estimate is infinite (monotone likelihood)"))
+        rows.append(
+            _prop(
+                "monotone_likelihood",
+                out["monotone_likelihood"],
+                "trials whose ML estimate is infinite (monotone likelihood)",
+            )
+        )
     if isinstance(analysis, (LogisticAnalysis, CoxAnalysis)):
         rows.append(("true_value", float(truth), np.nan, 0, "pseudo-true coefficient (ML fit to 10^5-10^6 patients)"))
         rows += _estimator_rows(out, truth, "ml", "ML", a, analysis.ci)
@@ -158,12 +163,29 @@ _ANALYSIS = (Instance(Analysis, name="an Analysis"), Options(*sorted(ANALYSES)))
 _BOOL = Instance(bool, name="True or False")
 
 
-@check_params(design=_DESIGN, analysis=_ANALYSIS, n_sim=Interval(1, None, integer=True), seed=SEED,
-              n_patients=(Options(None), Interval(2, None, integer=True)), null=_BOOL,
-              true_value=(Options(None), Interval()), feature=Instance(str, name="a feature name"), alpha=ALPHA)
-def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth", *, n_sim: int = 1000,
-          seed: int | None = None, n_patients: int | None = None, null: bool = True,
-          true_value: float | None = None, feature: str = "nk_function", alpha: float = 0.05) -> PowerResult:
+@check_params(
+    design=_DESIGN,
+    analysis=_ANALYSIS,
+    n_sim=Interval(1, None, integer=True),
+    seed=SEED,
+    n_patients=(Options(None), Interval(2, None, integer=True)),
+    null=_BOOL,
+    true_value=(Options(None), Interval()),
+    feature=Instance(str, name="a feature name"),
+    alpha=ALPHA,
+)
+def power(
+    design: TrialDesign | None = None,
+    analysis: Analysis | str = "firth",
+    *,
+    n_sim: int = 1000,
+    seed: int | None = None,
+    n_patients: int | None = None,
+    null: bool = True,
+    true_value: float | None = None,
+    feature: str = "nk_function",
+    alpha: float = 0.05,
+) -> PowerResult:
     """Simulate a design, run the planned analysis on every trial, report its operating characteristics.
 
     Parameters
@@ -226,8 +248,10 @@ def power(design: TrialDesign | None = None, analysis: Analysis | str = "firth",
     truth = analysis.true_value(design) if true_value is None else float(true_value)
     rows = _rows(analysis, out, out0, truth)
     table = pd.DataFrame(rows, columns=_COLUMNS)
-    notes = [f"design: {n} patients; P(CR) at the mean profile {design.p_cr:.3f}; seed {seed}",
-             "mc_se: Monte Carlo standard error of each estimate"]
+    notes = [
+        f"design: {n} patients; P(CR) at the mean profile {design.p_cr:.3f}; seed {seed}",
+        "mc_se: Monte Carlo standard error of each estimate",
+    ]
     return PowerResult(table, _trial_frame(out), design, analysis, int(n_sim), n, seed, tuple(notes))
 
 
@@ -264,11 +288,27 @@ class PowerCurve(ResultDisplay):
         return f"Power curve: {self.analysis.label}"
 
 
-@check_params(design=_DESIGN, analysis=_ANALYSIS, n_sim=Interval(1, None, integer=True), seed=SEED, null=_BOOL,
-              feature=Instance(str, name="a feature name"), alpha=ALPHA)
-def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "firth", n=(34,),
-                effect=(None,), *, n_sim: int = 1000, seed: int | None = None, null: bool = False,
-                feature: str = "nk_function", alpha: float = 0.05) -> PowerCurve:
+@check_params(
+    design=_DESIGN,
+    analysis=_ANALYSIS,
+    n_sim=Interval(1, None, integer=True),
+    seed=SEED,
+    null=_BOOL,
+    feature=Instance(str, name="a feature name"),
+    alpha=ALPHA,
+)
+def power_curve(
+    design: TrialDesign | None = None,
+    analysis: Analysis | str = "firth",
+    n=(34,),
+    effect=(None,),
+    *,
+    n_sim: int = 1000,
+    seed: int | None = None,
+    null: bool = False,
+    feature: str = "nk_function",
+    alpha: float = 0.05,
+) -> PowerCurve:
     """:func:`power` over a grid of sample sizes ``n`` and effect sizes ``effect``.
 
     Parameters
@@ -309,9 +349,18 @@ def power_curve(design: TrialDesign | None = None, analysis: Analysis | str = "f
     return PowerCurve(pd.concat(parts, ignore_index=True), analysis, design, seed)
 
 
-def run_power_cli(n, effect=None, *, n_sim: int = 1000, seed: int | None = None, analysis: str = "firth",
-                  feature: str = "nk_function", alpha: float = 0.05, design: TrialDesign | None = None,
-                  null: bool = True) -> pd.DataFrame:
+def run_power_cli(
+    n,
+    effect=None,
+    *,
+    n_sim: int = 1000,
+    seed: int | None = None,
+    analysis: str = "firth",
+    feature: str = "nk_function",
+    alpha: float = 0.05,
+    design: TrialDesign | None = None,
+    null: bool = True,
+) -> pd.DataFrame:
     """Entry point of the ``power`` command: the power table over ``n`` x ``effect``.
 
     Parameters
@@ -331,6 +380,7 @@ def run_power_cli(n, effect=None, *, n_sim: int = 1000, seed: int | None = None,
     --------
     >>> run_power_cli([34], [0.7], n_sim=100, seed=1, analysis="wilcoxon")  # doctest: +SKIP
     """
-    curve = power_curve(design, analysis, n=n, effect=effect, n_sim=n_sim, seed=seed, null=null,
-                        feature=feature, alpha=alpha)
+    curve = power_curve(
+        design, analysis, n=n, effect=effect, n_sim=n_sim, seed=seed, null=null, feature=feature, alpha=alpha
+    )
     return curve.summary()

@@ -132,12 +132,20 @@ def _draw_block(design: TrialDesign, n: int, rng: np.random.Generator, c: int) -
     x = model.measured_features(design, z, rng)
     cause = model.pfs_cause(t_prog, t_death, censor)
     response = model.response_times(design, group, first, censor, rng)
-    return {"drivers": z, "features": x, "group": group, "time": time, "event": event, "cause": cause,
-            "response_time": response}
+    return {
+        "drivers": z,
+        "features": x,
+        "group": group,
+        "time": time,
+        "event": event,
+        "cause": cause,
+        "response_time": response,
+    }
 
 
-def simulate_trials(design: TrialDesign | None = None, *, n_sim: int = 1000, seed: int | None = None,
-                    n_patients: int | None = None) -> TrialBatch:
+def simulate_trials(
+    design: TrialDesign | None = None, *, n_sim: int = 1000, seed: int | None = None, n_patients: int | None = None
+) -> TrialBatch:
     """Draw ``n_sim`` trials of a design as patient-level arrays.
 
     Parameters

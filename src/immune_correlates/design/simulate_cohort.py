@@ -74,7 +74,9 @@ class SimulatedTrial:
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
         written = []
-        payloads = {f"{name}.csv": table.to_csv(index=False, lineterminator="\n") for name, table in self.tables.items()}
+        payloads = {
+            f"{name}.csv": table.to_csv(index=False, lineterminator="\n") for name, table in self.tables.items()
+        }
         payloads["truth.csv"] = self.truth.to_csv(index=True, lineterminator="\n", float_format="%.6f")
         meta = {"seed": self.seed, "design": self.design.to_dict(), "drivers": list(DRIVERS), "notes": list(self.notes)}
         payloads["design.json"] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
@@ -93,7 +95,7 @@ def _rank_assign(score: np.ndarray, counts: list[int], labels: list[str]) -> np.
     out = np.empty(len(score), dtype=object)
     start = 0
     for label, k in zip(labels, counts):
-        out[order[start:start + k]] = label
+        out[order[start : start + k]] = label
         start += k
     return out
 
@@ -141,8 +143,11 @@ def draw_patients(design: TrialDesign, rng: np.random.Generator, exact: bool = F
     codes = np.array([model.GROUPS.index(g) for g in group])
     lp = model.progression_linear_predictor(design, z, codes)
     t_prog = model.progression_times(design, lp, rng.exponential(size=n))
-    t_death_free = (model.death_free_times(design, rng.exponential(size=n)) if design.death_free_rate_per_month > 0
-                    else np.full(n, np.inf))
+    t_death_free = (
+        model.death_free_times(design, rng.exponential(size=n))
+        if design.death_free_rate_per_month > 0
+        else np.full(n, np.inf)
+    )
     post = model.post_progression_times(design, rng.exponential(size=n))
     enrol = rng.uniform(0, design.accrual_months, size=n)
     censor = model.censoring_times(design, enrol)
@@ -214,42 +219,58 @@ def response_days(truth: pd.DataFrame, days: pd.DataFrame) -> np.ndarray:
     return np.where(np.isnan(t), np.nan, d)
 
 
-def _clinical_table(truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
+def _clinical_table(
+    truth: pd.DataFrame, days: pd.DataFrame, cycles: np.ndarray, rng: np.random.Generator
+) -> pd.DataFrame:
     n = len(truth)
     start = _START + pd.to_timedelta(np.round(truth["enrol_months"].to_numpy() * DAYS_PER_MONTH), unit="D")
 
     def date(offset):
-        values = [(s + pd.Timedelta(days=float(d))).date().isoformat() if np.isfinite(d) else "" for s, d in zip(start, offset)]
+        values = [
+            (s + pd.Timedelta(days=float(d))).date().isoformat() if np.isfinite(d) else ""
+            for s, d in zip(start, offset)
+        ]
         return values
 
     alc = np.round(np.exp(rng.normal(np.log(40.0), 0.8, n)), 1)
-    clinical = pd.DataFrame({
-        "patient_id": truth.index,
-        "age": np.clip(np.round(rng.normal(63, 9, n)), 38, 86).astype(int),
-        "sex": rng.choice(["M", "F"], size=n, p=[0.7, 0.3]),
-        "del17p": (rng.random(n) < 0.2).astype(int),
-        "ighv_unmutated": (rng.random(n) < 0.7).astype(int),
-        "prior_therapies": np.minimum(1 + rng.poisson(1.3, n), 8),
-        "treatment_start": [s.date().isoformat() for s in start],
-        "best_response": truth["best_response"].to_numpy(),
-        "response_date": date(response_days(truth, days)),
-        "mrd_negative": ["" if np.isnan(m) else str(int(m)) for m in truth["mrd_negative"]],
-        "progression_date": date(days["progression_day"].to_numpy()),
-        "death_date": date(days["death_day"].to_numpy()),
-        "last_followup": date(days["last_day"].to_numpy()),
-        "alc": alc,
-        "cycles_received": cycles,
-    })
+    clinical = pd.DataFrame(
+        {
+            "patient_id": truth.index,
+            "age": np.clip(np.round(rng.normal(63, 9, n)), 38, 86).astype(int),
+            "sex": rng.choice(["M", "F"], size=n, p=[0.7, 0.3]),
+            "del17p": (rng.random(n) < 0.2).astype(int),
+            "ighv_unmutated": (rng.random(n) < 0.7).astype(int),
+            "prior_therapies": np.minimum(1 + rng.poisson(1.3, n), 8),
+            "treatment_start": [s.date().isoformat() for s in start],
+            "best_response": truth["best_response"].to_numpy(),
+            "response_date": date(response_days(truth, days)),
+            "mrd_negative": ["" if np.isnan(m) else str(int(m)) for m in truth["mrd_negative"]],
+            "progression_date": date(days["progression_day"].to_numpy()),
+            "death_date": date(days["death_day"].to_numpy()),
+            "last_followup": date(days["last_day"].to_numpy()),
+            "alc": alc,
+            "cycles_received": cycles,
+        }
+    )
     return clinical
 
 
-def _adverse_events(cycles: np.ndarray, ids: pd.Index, rng: np.random.Generator,
-                    neutropenia_cycles: int | None, pneumonia: int | None, febrile: int | None) -> pd.DataFrame:
+def _adverse_events(
+    cycles: np.ndarray,
+    ids: pd.Index,
+    rng: np.random.Generator,
+    neutropenia_cycles: int | None,
+    pneumonia: int | None,
+    febrile: int | None,
+) -> pd.DataFrame:
     pc = [(pid, c) for pid, k in zip(ids, cycles) for c in range(1, k + 1)]
     weights = np.array([1 / np.sqrt(c) for _, c in pc])
     n_neut = neutropenia_cycles if neutropenia_cycles is not None else int(rng.binomial(len(pc), 0.18))
     chosen = rng.choice(len(pc), size=n_neut, replace=False, p=weights / weights.sum())
-    rows = [(pc[i][0], pc[i][1], "Neutrophil count decreased", int(rng.choice([3, 4], p=[0.7, 0.3]))) for i in sorted(chosen)]
+    rows = [
+        (pc[i][0], pc[i][1], "Neutrophil count decreased", int(rng.choice([3, 4], p=[0.7, 0.3])))
+        for i in sorted(chosen)
+    ]
     rest = np.setdiff1d(np.arange(len(pc)), chosen)
     mild = rest[rng.random(len(rest)) < 0.12]
     rows += [(pc[i][0], pc[i][1], "Neutrophil count decreased", int(rng.choice([1, 2]))) for i in mild]
@@ -266,17 +287,26 @@ def _adverse_events(cycles: np.ndarray, ids: pd.Index, rng: np.random.Generator,
         if rng.random() < 0.5:
             rows.append((ids[i], 1, "Infusion related reaction", int(rng.choice([1, 2]))))
         if rng.random() < 0.35:
-            rows.append((ids[i], int(rng.integers(1, cycles[i] + 1)), "Platelet count decreased", int(rng.choice([1, 2, 3]))))
+            rows.append(
+                (ids[i], int(rng.integers(1, cycles[i] + 1)), "Platelet count decreased", int(rng.choice([1, 2, 3])))
+            )
         if rng.random() < 0.4:
             rows.append((ids[i], int(rng.integers(1, cycles[i] + 1)), "Fatigue", int(rng.choice([1, 2]))))
     ae = pd.DataFrame(rows, columns=["patient_id", "cycle", "term", "grade"])
     return ae.sort_values(["patient_id", "cycle", "term"], kind="stable").reset_index(drop=True)
 
 
-def simulate(design: TrialDesign | None = None, *, seed: int | None = None, exact: bool = False,
-             total_cycles: int | None = None, neutropenia_cycles: int | None = None,
-             pneumonia_patients: int | None = None, febrile_neutropenia_patients: int | None = None,
-             _calibrate=None) -> SimulatedTrial:
+def simulate(
+    design: TrialDesign | None = None,
+    *,
+    seed: int | None = None,
+    exact: bool = False,
+    total_cycles: int | None = None,
+    neutropenia_cycles: int | None = None,
+    pneumonia_patients: int | None = None,
+    febrile_neutropenia_patients: int | None = None,
+    _calibrate=None,
+) -> SimulatedTrial:
     """Simulate a trial's four input tables.
 
     Parameters
@@ -333,12 +363,11 @@ def simulate(design: TrialDesign | None = None, *, seed: int | None = None, exac
         room = np.clip(np.ceil(days["pfs_day"].to_numpy() / CYCLE_DAYS), 1, design.max_cycles).astype(int)
         cycles = adjust_total(np.minimum(cycles, room), room, total_cycles, rng)
     clinical = _clinical_table(truth, days, cycles, rng)
-    ae = _adverse_events(cycles, truth.index, rng, neutropenia_cycles, pneumonia_patients,
-                         febrile_neutropenia_patients)
+    ae = _adverse_events(cycles, truth.index, rng, neutropenia_cycles, pneumonia_patients, febrile_neutropenia_patients)
     measured = model.measured_features(design, truth[list(DRIVERS)].to_numpy(), feature_rng)
     features = pd.DataFrame(measured, index=truth.index, columns=list(model.feature_names(design)))
     readout = truth.copy()
-    readout[list(DRIVERS)] = measured[:, :len(DRIVERS)]
+    readout[list(DRIVERS)] = measured[:, : len(DRIVERS)]
     immuno, counts = simulate_immunophenotype(readout, clinical["alc"].to_numpy(), rng)
     assays = simulate_function_assays(readout, rng)
     tables = {"clinical": clinical, "immunophenotype": immuno, "function_assays": assays, "adverse_events": ae}

@@ -61,7 +61,9 @@ def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.rando
     p["Lymphocytes/CD3+/CD8+/PD-1+"] = _fraction(rng, n, 0.35, 0.4, -0.4 * truth["t_function"].to_numpy())
     p["Lymphocytes/CD3-/CD56+/CD56bright"] = _fraction(rng, n, 0.06, 0.5)
     p["Lymphocytes/CD3-/CD56+/CD56dim CD16+"] = np.minimum(
-        _fraction(rng, n, 0.85, 0.4, 0.3 * truth["nk_function"].to_numpy()), 0.99 - p["Lymphocytes/CD3-/CD56+/CD56bright"])
+        _fraction(rng, n, 0.85, 0.4, 0.3 * truth["nk_function"].to_numpy()),
+        0.99 - p["Lymphocytes/CD3-/CD56+/CD56bright"],
+    )
     lymph_events = rng.integers(30000, 80001, n)
     leuk_events = np.round(lymph_events / rng.uniform(0.85, 0.97, n)).astype(int)
     counts = {"Lymphocytes": lymph_events}
@@ -76,18 +78,41 @@ def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.rando
         for path in order:
             parent_count = leuk_events[i] if path == "Lymphocytes" else counts[path.rsplit("/", 1)[0]][i]
             freq = 100.0 * counts[path][i] / parent_count if parent_count else 0.0
-            row = {"patient_id": pid, "timepoint": "baseline", "gating_path": path,
-                   "freq_of_parent": round(float(freq), 3), "event_count": int(counts[path][i])}
+            row = {
+                "patient_id": pid,
+                "timepoint": "baseline",
+                "gating_path": path,
+                "freq_of_parent": round(float(freq), 3),
+                "event_count": int(counts[path][i]),
+            }
             if bead[i]:
-                row.update(bead_events=int(bead_events[i]), beads_per_tube=BEADS_PER_TUBE, sample_volume_ul=SAMPLE_VOLUME_UL)
+                row.update(
+                    bead_events=int(bead_events[i]), beads_per_tube=BEADS_PER_TUBE, sample_volume_ul=SAMPLE_VOLUME_UL
+                )
             rows.append(row)
-    table = pd.DataFrame(rows, columns=["patient_id", "timepoint", "gating_path", "freq_of_parent", "event_count",
-                                        "bead_events", "beads_per_tube", "sample_volume_ul"])
+    table = pd.DataFrame(
+        rows,
+        columns=[
+            "patient_id",
+            "timepoint",
+            "gating_path",
+            "freq_of_parent",
+            "event_count",
+            "bead_events",
+            "beads_per_tube",
+            "sample_volume_ul",
+        ],
+    )
     table["bead_events"] = table["bead_events"].astype("Int64")
-    true_counts = pd.DataFrame({
-        "true_cd3_per_ul": cd3, "true_nk_per_ul": nk,
-        "true_cd4_per_ul": cd3 * p["Lymphocytes/CD3+/CD4+"], "true_cd8_per_ul": cd3 * p["Lymphocytes/CD3+/CD8+"],
-    }, index=truth.index)
+    true_counts = pd.DataFrame(
+        {
+            "true_cd3_per_ul": cd3,
+            "true_nk_per_ul": nk,
+            "true_cd4_per_ul": cd3 * p["Lymphocytes/CD3+/CD4+"],
+            "true_cd8_per_ul": cd3 * p["Lymphocytes/CD3+/CD8+"],
+        },
+        index=truth.index,
+    )
     return table, true_counts
 
 

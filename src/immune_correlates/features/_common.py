@@ -43,7 +43,7 @@ class Computed:
     bead_events: pd.Series | None = None
 
     @classmethod
-    def empty(cls, patients: Sequence[str], reason: str) -> "Computed":
+    def empty(cls, patients: Sequence[str], reason: str) -> Computed:
         """All values missing for ``reason``."""
         idx = pd.Index(list(patients), name="patient_id", dtype=object)
         return cls(
@@ -63,7 +63,7 @@ class Computed:
         method: str | pd.Series,
         events: pd.Series | None = None,
         flags: pd.Series | None = None,
-    ) -> "Computed":
+    ) -> Computed:
         """Align partial Series on ``patients``; patients absent everywhere get ``reasons``' default."""
         idx = pd.Index(list(patients), name="patient_id", dtype=object)
         vals = values.reindex(idx).astype(float)
@@ -84,9 +84,7 @@ class Computed:
 def _sample_rows(frame: pd.DataFrame, mask: pd.Series, column: str) -> list[dict]:
     sub = frame.loc[mask]
     rows = []
-    for pid, tp, val in zip(
-        sub["patient_id"], sub.get("timepoint", pd.Series("", index=sub.index)), sub[column]
-    ):
+    for pid, tp, val in zip(sub["patient_id"], sub.get("timepoint", pd.Series("", index=sub.index)), sub[column]):
         rows.append({"patient_id": pid, "timepoint": tp, "column": column, "value": val})
     return rows
 
@@ -135,21 +133,35 @@ def check_range(
     values = pd.to_numeric(frame[column], errors="coerce").astype(float)
     nonnum = values.isna() & frame[column].notna()
     raise_bad_rows(
-        frame, nonnum, column, "is not a number", source=source,
-        hint="Use numbers (blank for missing) and try again.", extra=extra,
+        frame,
+        nonnum,
+        column,
+        "is not a number",
+        source=source,
+        hint="Use numbers (blank for missing) and try again.",
+        extra=extra,
     )
     if low is not None:
         bad = values < low if low_inclusive else values <= low
         sign = ">=" if low_inclusive else ">"
         raise_bad_rows(
-            frame, bad.fillna(False), column, f"is below the allowed range ({what}: {sign} {low})",
-            source=source, hint="Correct the value or leave it blank if unknown.", extra=extra,
+            frame,
+            bad.fillna(False),
+            column,
+            f"is below the allowed range ({what}: {sign} {low})",
+            source=source,
+            hint="Correct the value or leave it blank if unknown.",
+            extra=extra,
         )
     if high is not None:
         bad = (values > high).fillna(False)
         raise_bad_rows(
-            frame, bad, column, f"is above the allowed range ({what}: <= {high})",
-            source=source, hint="Percentages are 0-100 (not fractions or counts); correct the value.",
+            frame,
+            bad,
+            column,
+            f"is above the allowed range ({what}: <= {high})",
+            source=source,
+            hint="Percentages are 0-100 (not fractions or counts); correct the value.",
             extra=extra,
         )
 
@@ -160,8 +172,12 @@ def check_unique(frame: pd.DataFrame, keys: Sequence[str], *, source: str | None
     if dup.any():
         column = keys[-1]
         raise_bad_rows(
-            frame, dup, column, f"appears more than once for this sample ({what})",
-            source=source, extra=[k for k in keys if k not in ("patient_id", "timepoint", column)],
+            frame,
+            dup,
+            column,
+            f"appears more than once for this sample ({what})",
+            source=source,
+            extra=[k for k in keys if k not in ("patient_id", "timepoint", column)],
             hint="Keep one row per " + ", ".join(keys) + " (remove repeats or average them first).",
         )
 

@@ -74,8 +74,7 @@ class FeatureSet(ResultDisplay):
     @property
     def excluded(self) -> pd.DataFrame:
         """The values set to NaN by ``exclude_flagged`` (patient_id, feature, reason)."""
-        return self.missing.loc[self.missing["reason"].str.startswith("excluded:")].reset_index(
-            drop=True)
+        return self.missing.loc[self.missing["reason"].str.startswith("excluded:")].reset_index(drop=True)
 
     def summary(self) -> pd.DataFrame:
         """One row per feature: n, missing, median and quartiles, flagged and excluded, methods."""
@@ -85,29 +84,41 @@ class FeatureSet(ResultDisplay):
             name = cat["feature"]
             col = self.values[name]
             obs = col.dropna()
-            med, q1, q3 = ((obs.median(), obs.quantile(0.25), obs.quantile(0.75)) if len(obs)
-                           else (np.nan, np.nan, np.nan))
+            med, q1, q3 = (
+                (obs.median(), obs.quantile(0.25), obs.quantile(0.75)) if len(obs) else (np.nan, np.nan, np.nan)
+            )
             sub = q.loc[q["feature"] == name]
             counts = sub.loc[sub["method"] != "", "method"].value_counts()
-            rows.append({
-                "feature": name, "kind": cat["kind"], "unit": cat["unit"],
-                "n": int(col.notna().sum()), "n_missing": int(col.isna().sum()),
-                "median": med, "q1": q1, "q3": q3,
-                "n_low_events": int(sub["low_events"].sum()), "n_excluded": int(sub["excluded"].sum()),
-                "methods": ", ".join(f"{m} {n}" for m, n in counts.items()),
-            })
+            rows.append(
+                {
+                    "feature": name,
+                    "kind": cat["kind"],
+                    "unit": cat["unit"],
+                    "n": int(col.notna().sum()),
+                    "n_missing": int(col.isna().sum()),
+                    "median": med,
+                    "q1": q1,
+                    "q3": q3,
+                    "n_low_events": int(sub["low_events"].sum()),
+                    "n_excluded": int(sub["excluded"].sum()),
+                    "methods": ", ".join(f"{m} {n}" for m, n in counts.items()),
+                }
+            )
         return pd.DataFrame(rows).set_index("feature")
 
     def _title(self) -> str:
-        return (f"FeatureSet: {self.values.shape[1]} features x {self.values.shape[0]} patients "
-                f"(panel {self.panel.name!r}, timepoint {self.timepoint!r})")
+        return (
+            f"FeatureSet: {self.values.shape[1]} features x {self.values.shape[0]} patients "
+            f"(panel {self.panel.name!r}, timepoint {self.timepoint!r})"
+        )
 
     def _notes(self) -> list[str]:
         notes = list(self.notes)
         notes.append(f"{len(self.missing)} missing value(s); reasons in `.missing`.")
         if self.exclude_flagged:
-            notes.append(f"{len(self.excluded)} value(s) excluded for fewer than "
-                         f"{self.min_events} events (see `.excluded`).")
+            notes.append(
+                f"{len(self.excluded)} value(s) excluded for fewer than {self.min_events} events (see `.excluded`)."
+            )
         return notes
 
 
@@ -118,12 +129,12 @@ def _frame_or_empty(cohort, name: str) -> pd.DataFrame:
 
 def _ratio(table: GateTable, spec, patients, errors: str) -> Computed:
     num = _aligned(table.fraction(spec["numerator"], ROOT, errors=errors), patients, table.timepoint)
-    den = _aligned(table.fraction(spec["denominator"], ROOT, errors=errors), patients,
-                   table.timepoint)
+    den = _aligned(table.fraction(spec["denominator"], ROOT, errors=errors), patients, table.timepoint)
     value = num.values / den.values.where(den.values != 0)
     reason = num.reasons.where(num.reasons != "", den.reasons)
-    reason = reason.where(~((reason == "") & (den.values == 0)),
-                          f"denominator population {spec['denominator']!r} is 0%")
+    reason = reason.where(
+        ~((reason == "") & (den.values == 0)), f"denominator population {spec['denominator']!r} is 0%"
+    )
     events = pd.concat([num.events, den.events], axis=1).min(axis=1, skipna=False)
     return Computed.build(patients, value, reason, "ratio", events=events)
 
@@ -131,8 +142,7 @@ def _ratio(table: GateTable, spec, patients, errors: str) -> Computed:
 def _aligned(comp: Computed, patients, timepoint, what="immunophenotype") -> Computed:
     default = f"no {what} rows at timepoint {timepoint!r}"
     reasons = comp.reasons.reindex(pd.Index(patients)).fillna(default)
-    return Computed.build(patients, comp.values, reasons, comp.method, events=comp.events,
-                          flags=comp.flags)
+    return Computed.build(patients, comp.values, reasons, comp.method, events=comp.events, flags=comp.flags)
 
 
 def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
@@ -141,22 +151,27 @@ def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
         if gates is None:
             return Computed.empty(patients, "no immunophenotype table given")
         if k == "count":
-            return absolute_count(gates, clinical, o["path"], o["method"], patients=patients,
-                                  errors=errors)
+            return absolute_count(gates, clinical, o["path"], o["method"], patients=patients, errors=errors)
         if k == "ratio":
             return _ratio(gates, spec, patients, errors)
         comp = _aligned(gates.fraction(o["path"], o["of"], errors=errors), patients, gates.timepoint)
-        return Computed.build(patients, comp.values * 100.0, comp.reasons, "frequency",
-                              events=comp.events)
+        return Computed.build(patients, comp.values * 100.0, comp.reasons, "frequency", events=comp.events)
     if assays is None:
         return Computed.empty(patients, "no function_assays table given")
     if k == "function":
         return assays.readout(patients, o["assay"], o["cell_type"], o["unit"], o["background"])
     if k == "lysis_auc":
         return lysis_summary(assays, patients, o["assay"], o["cell_type"], summary="auc")
-    return lysis_summary(assays, patients, o["assay"], o["cell_type"], summary="lytic_units",
-                         percent=o["percent"], targets_per_well=o["targets_per_well"],
-                         per_effectors=o["per_effectors"])
+    return lysis_summary(
+        assays,
+        patients,
+        o["assay"],
+        o["cell_type"],
+        summary="lytic_units",
+        percent=o["percent"],
+        targets_per_well=o["targets_per_well"],
+        per_effectors=o["per_effectors"],
+    )
 
 
 def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
@@ -164,18 +179,28 @@ def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
     value = read.values / 100.0 * count.values
     reason = pd.Series("", index=read.values.index, dtype=object)
     reason = reason.where(read.values.notna(), f"{spec['readout']} missing: " + read.reasons)
-    reason = reason.where((reason != "") | count.values.notna(),
-                          f"{spec['count']} missing: " + count.reasons)
-    return Computed.build(patients, value, reason, count.method, events=count.events,
-                          flags=read.flags)
+    reason = reason.where((reason != "") | count.values.notna(), f"{spec['count']} missing: " + count.reasons)
+    return Computed.build(patients, value, reason, count.method, events=count.events, flags=read.flags)
 
 
-@check_params(timepoint=Instance(str, name="a timepoint name"), exclude_flagged=Instance(bool, name="True or False"),
-              min_events=Interval(0, None), min_readouts=(Options(None), Interval(1, None, integer=True)),
-              errors=Options("raise", "missing"))
-def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_flagged: bool = False,
-                   min_events: int = DEFAULT_MIN_EVENTS, reference=None, min_readouts: int | None = None,
-                   errors: str = "raise") -> FeatureSet:
+@check_params(
+    timepoint=Instance(str, name="a timepoint name"),
+    exclude_flagged=Instance(bool, name="True or False"),
+    min_events=Interval(0, None),
+    min_readouts=(Options(None), Interval(1, None, integer=True)),
+    errors=Options("raise", "missing"),
+)
+def build_features(
+    cohort,
+    panel=None,
+    timepoint: str = "baseline",
+    *,
+    exclude_flagged: bool = False,
+    min_events: int = DEFAULT_MIN_EVENTS,
+    reference=None,
+    min_readouts: int | None = None,
+    errors: str = "raise",
+) -> FeatureSet:
     """Compute every feature of ``panel`` at ``timepoint`` for every patient of the cohort.
 
     Parameters
@@ -242,17 +267,23 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
         readouts = list(spec["readouts"])
         frame = pd.DataFrame({r: done[r].values for r in readouts})
         score, n_used, why, std = composite_score(
-            frame, readouts, signs={r: -1 for r in spec["inhibitory"]}, reference=reference,
-            min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts)
+            frame,
+            readouts,
+            signs=dict.fromkeys(spec["inhibitory"], -1),
+            reference=reference,
+            min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts,
+        )
         standard.append(std.reset_index().assign(composite=spec.name))
         method = "reference_z_mean" if (std["source"] == "reference").any() else "cohort_z_mean"
         flags = n_used.map(lambda n, k=len(readouts): f"{n} of {k} readouts")
         finish(spec.name, Computed.build(patients, score, why, method, flags=flags))
 
     if exclude_flagged and excluded_any:
-        warn(f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
-                      "events in the gate; they are listed in the FeatureSet's `excluded` table.",
-                      DataQualityWarning)
+        warn(
+            f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
+            "events in the gate; they are listed in the FeatureSet's `excluded` table.",
+            DataQualityWarning,
+        )
     names = panel.names
     idx = pd.Index(patients, name="patient_id", dtype=object)
     values = pd.DataFrame({n: done[n].values for n in names}, index=idx)
@@ -263,23 +294,29 @@ def build_features(cohort, panel=None, timepoint: str = "baseline", *, exclude_f
     isna = values.isna().stack().to_numpy()
     missing = long.loc[isna].reset_index(drop=True)
     std_cols = ["composite", "readout", "mean", "sd", "sign", "source", "n"]
-    standardisation = (pd.concat(standard, ignore_index=True)[std_cols] if standard
-                       else pd.DataFrame(columns=std_cols))
+    standardisation = pd.concat(standard, ignore_index=True)[std_cols] if standard else pd.DataFrame(columns=std_cols)
     quality_table = pd.concat(quality, ignore_index=True)
     notes = []
     n_low = int(quality_table["low_events"].sum())
     if n_low:
-        notes.append(f"{n_low} value(s) from gates with fewer than {min_events:g} events "
-                     "(low_events in `.quality`).")
+        notes.append(f"{n_low} value(s) from gates with fewer than {min_events:g} events (low_events in `.quality`).")
     if len(standardisation):
         bad = standardisation.loc[~(standardisation["sd"] > 0)]
         for comp, read in zip(bad["composite"], bad["readout"]):
-            notes.append(f"{comp}: readout {read} left out (cannot be standardised: "
-                         "fewer than 2 patients or SD 0).")
-    return FeatureSet(values=values, quality=quality_table,
-                      catalogue=feature_catalogue(panel), missing=missing, methods=methods,
-                      standardisation=standardisation, timepoint=str(timepoint), panel=panel,
-                      min_events=min_events, exclude_flagged=exclude_flagged, notes=tuple(notes))
+            notes.append(f"{comp}: readout {read} left out (cannot be standardised: fewer than 2 patients or SD 0).")
+    return FeatureSet(
+        values=values,
+        quality=quality_table,
+        catalogue=feature_catalogue(panel),
+        missing=missing,
+        methods=methods,
+        standardisation=standardisation,
+        timepoint=str(timepoint),
+        panel=panel,
+        min_events=min_events,
+        exclude_flagged=exclude_flagged,
+        notes=tuple(notes),
+    )
 
 
 def derive_features(cohort, panel=None, timepoint: str = "baseline", **options) -> pd.DataFrame:

@@ -41,11 +41,17 @@ FEATURE_LABELS = {
     "nk_function_score": "NK function score",
 }
 
-CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources",
-                     "description", "label"]
-_KIND = {"count": "count", "frequency": "frequency", "ratio": "ratio", "function": "function",
-         "lysis_auc": "function", "lytic_units": "function", "functional_count": "count",
-         "composite": "composite"}
+CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources", "description", "label"]
+_KIND = {
+    "count": "count",
+    "frequency": "frequency",
+    "ratio": "ratio",
+    "function": "function",
+    "lysis_auc": "function",
+    "lytic_units": "function",
+    "functional_count": "count",
+    "composite": "composite",
+}
 
 
 def _describe(spec: FeatureSpec, panel: Panel) -> tuple[str, str, str]:
@@ -53,39 +59,51 @@ def _describe(spec: FeatureSpec, panel: Panel) -> tuple[str, str, str]:
     o = spec.options
     k = spec.kind
     if k == "count":
-        method = {"auto": "bead when the sample has bead data, else dual",
-                  "dual": "dual platform", "bead": "bead counting"}[o["method"]]
-        formula = ("dual: alc [10^9/L] x 1000 x fraction of lymphocytes; "
-                   "bead: events / bead_events x beads_per_tube / sample_volume_ul "
-                   f"(method: {method})")
+        method = {
+            "auto": "bead when the sample has bead data, else dual",
+            "dual": "dual platform",
+            "bead": "bead counting",
+        }[o["method"]]
+        formula = (
+            "dual: alc [10^9/L] x 1000 x fraction of lymphocytes; "
+            "bead: events / bead_events x beads_per_tube / sample_volume_ul "
+            f"(method: {method})"
+        )
         return "cells/uL", formula, o["path"]
     if k == "frequency":
-        return (f"% of {o['of'].split('/')[-1]}",
-                f"100 x product of freq_of_parent/100 from below {o['of']!r} down to the population",
-                o["path"])
+        return (
+            f"% of {o['of'].split('/')[-1]}",
+            f"100 x product of freq_of_parent/100 from below {o['of']!r} down to the population",
+            o["path"],
+        )
     if k == "ratio":
-        return ("ratio", "fraction of lymphocytes (numerator) / fraction of lymphocytes (denominator)",
-                f"{o['numerator']}; {o['denominator']}")
+        return (
+            "ratio",
+            "fraction of lymphocytes (numerator) / fraction of lymphocytes (denominator)",
+            f"{o['numerator']}; {o['denominator']}",
+        )
     if k == "function":
         src = f"{o['assay']}/{o['cell_type']} ({o['unit']})"
         if o["background"] == "subtract":
             return o["unit"], "max(stimulated - unstimulated, 0)", src
         return o["unit"], "stimulated value", src
     if k == "lysis_auc":
-        return ("% lysis x log2(E:T)",
-                "trapezoid area of max(% lysis, 0) over log2(E:T)",
-                f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)")
+        return (
+            "% lysis x log2(E:T)",
+            "trapezoid area of max(% lysis, 0) over log2(E:T)",
+            f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)",
+        )
     if k == "lytic_units":
-        return (f"LU{o['percent']:g} per {o['per_effectors']:.3g} effectors",
-                f"{o['per_effectors']:.3g} / (E:T giving {o['percent']:g}% lysis, interpolated on "
-                f"log E:T, x {o['targets_per_well']:g} targets per well)",
-                f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)")
+        return (
+            f"LU{o['percent']:g} per {o['per_effectors']:.3g} effectors",
+            f"{o['per_effectors']:.3g} / (E:T giving {o['percent']:g}% lysis, interpolated on "
+            f"log E:T, x {o['targets_per_well']:g} targets per well)",
+            f"{o['assay']}/{o['cell_type']} (% lysis at each E:T)",
+        )
     if k == "functional_count":
         return ("cells/uL", f"{o['readout']} / 100 x {o['count']}", f"{o['readout']}; {o['count']}")
     signs = ", ".join(("-" if r in o["inhibitory"] else "+") + r for r in o["readouts"])
-    return ("z-score",
-            f"mean of signed z-scores (cohort or reference mean/SD), >= {o['min_readouts']} readouts",
-            signs)
+    return ("z-score", f"mean of signed z-scores (cohort or reference mean/SD), >= {o['min_readouts']} readouts", signs)
 
 
 def feature_catalogue(panel=None) -> pd.DataFrame:
@@ -116,7 +134,17 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
     for spec in panel.features:
         unit, formula, sources = _describe(spec, panel)
         label = FEATURE_LABELS.get(spec.name) or spec.description or spec.name
-        rows.append({"feature": spec.name, "label": label, "lineage": spec.lineage, "kind": _KIND[spec.kind],
-                     "recipe": spec.kind, "unit": unit, "formula": formula, "sources": sources,
-                     "description": spec.description})
+        rows.append(
+            {
+                "feature": spec.name,
+                "label": label,
+                "lineage": spec.lineage,
+                "kind": _KIND[spec.kind],
+                "recipe": spec.kind,
+                "unit": unit,
+                "formula": formula,
+                "sources": sources,
+                "description": spec.description,
+            }
+        )
     return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)

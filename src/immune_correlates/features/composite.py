@@ -45,8 +45,7 @@ def reference_table(reference) -> pd.DataFrame:
             elif isinstance(val, Sequence) and len(val) == 2:
                 rows[name] = {"mean": val[0], "sd": val[1]}
             else:
-                raise ConfigError(
-                    f"reference for {name!r} must be {{'mean': m, 'sd': s}} or (m, s), got {val!r}.")
+                raise ConfigError(f"reference for {name!r} must be {{'mean': m, 'sd': s}} or (m, s), got {val!r}.")
         ref = pd.DataFrame.from_dict(rows, orient="index")
     else:
         raise ConfigError(f"reference must be a DataFrame or a mapping, got {type(reference).__name__}.")
@@ -58,7 +57,8 @@ def reference_table(reference) -> pd.DataFrame:
     if len(bad):
         raise ConfigError(
             f"reference values for {list(bad)} need a finite mean and an sd > 0; got "
-            + "; ".join(f"{b}: mean={ref.at[b, 'mean']}, sd={ref.at[b, 'sd']}" for b in bad))
+            + "; ".join(f"{b}: mean={ref.at[b, 'mean']}, sd={ref.at[b, 'sd']}" for b in bad)
+        )
     return ref
 
 
@@ -123,8 +123,9 @@ def composite_score(
             m, s, src = float(col.mean()), float(col.std(ddof=1)), "cohort"
             if not (np.isfinite(s) and s > 0):
                 unusable.append(name)
-        rows.append({"readout": name, "mean": m, "sd": s, "sign": int(sign), "source": src,
-                     "n": int(col.notna().sum())})
+        rows.append(
+            {"readout": name, "mean": m, "sd": s, "sign": int(sign), "source": src, "n": int(col.notna().sum())}
+        )
         z[name] = sign * (col - m) / s if name not in unusable else np.nan
     n_used = z.notna().sum(axis=1).astype(int)
     score = z.mean(axis=1, skipna=True).where(n_used >= min_readouts)
@@ -133,8 +134,10 @@ def composite_score(
     for pid in sub.index[score.isna()]:
         have = [r for r in readouts if avail.at[pid, r] and r not in unusable]
         lacking = [r for r in readouts if not avail.at[pid, r]]
-        text = (f"too few readouts: {len(have)} of {len(readouts)} available, "
-                f"{min_readouts} needed (missing: {', '.join(lacking) or 'none'})")
+        text = (
+            f"too few readouts: {len(have)} of {len(readouts)} available, "
+            f"{min_readouts} needed (missing: {', '.join(lacking) or 'none'})"
+        )
         if unusable:
             text += f"; not standardisable (cohort SD 0 or n < 2): {', '.join(unusable)}"
         reasons[pid] = text

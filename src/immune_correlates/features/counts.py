@@ -65,8 +65,7 @@ def bead_count(cell_events, bead_events, beads_per_tube, sample_volume_ul):
     >>> float(bead_count(6000, 10000, 50000, 50))   # 0.6 x 50000 beads / 50 uL
     600.0
     """
-    return np.divide(np.multiply(np.divide(cell_events, bead_events), beads_per_tube),
-                     sample_volume_ul)
+    return np.divide(np.multiply(np.divide(cell_events, bead_events), beads_per_tube), sample_volume_ul)
 
 
 def _bead_data(table: GateTable, path: str) -> pd.DataFrame:
@@ -134,8 +133,7 @@ def absolute_count(
     idx = pd.Index(patients, name="patient_id", dtype=object)
     freq = table.fraction(path, ROOT, errors=errors)
     frac = freq.values.reindex(idx)
-    reason = freq.reasons.reindex(idx).fillna(
-        f"no immunophenotype rows at timepoint {table.timepoint!r}")
+    reason = freq.reasons.reindex(idx).fillna(f"no immunophenotype rows at timepoint {table.timepoint!r}")
     events = freq.events.reindex(idx)
     beads = _bead_data(table, path).reindex(idx)
     has_beads = beads.notna().all(axis=1) & events.notna() & frac.notna()
@@ -145,8 +143,12 @@ def absolute_count(
         alc = pd.Series(np.nan, index=idx)
     dual = pd.Series(dual_platform_count(alc.to_numpy(), frac.to_numpy()), index=idx)
     bead = pd.Series(
-        bead_count(events.to_numpy(), beads["bead_events"].to_numpy(),
-                   beads["beads_per_tube"].to_numpy(), beads["sample_volume_ul"].to_numpy()),
+        bead_count(
+            events.to_numpy(),
+            beads["bead_events"].to_numpy(),
+            beads["beads_per_tube"].to_numpy(),
+            beads["sample_volume_ul"].to_numpy(),
+        ),
         index=idx,
     )
     if method == "bead":
@@ -158,8 +160,9 @@ def absolute_count(
     value = bead.where(use_bead, dual)
     meth = pd.Series(np.where(use_bead, "bead", "dual"), index=idx, dtype=object)
     no_alc = frac.notna() & ~use_bead & alc.isna()
-    reason = reason.where(~(no_alc & (reason == "")),
-                          "no alc (absolute lymphocyte count) in clinical for dual-platform count")
+    reason = reason.where(
+        ~(no_alc & (reason == "")), "no alc (absolute lymphocyte count) in clinical for dual-platform count"
+    )
     no_bead = frac.notna() & use_bead & ~has_beads
     reason = reason.where(
         ~(no_bead & (reason == "")),

@@ -57,21 +57,28 @@ def read_sample_map(sample_map, source: str) -> dict[str, dict]:
             elif isinstance(val, dict) and {"patient_id", "timepoint"} <= set(val):
                 out[str(sample).strip()] = dict(val)
             else:
-                raise InputError(f"sample map entry for {sample!r} must be (patient_id, timepoint) "
-                                 f"or a dict with patient_id and timepoint, got {val!r}",
-                                 source="<dict>")
+                raise InputError(
+                    f"sample map entry for {sample!r} must be (patient_id, timepoint) "
+                    f"or a dict with patient_id and timepoint, got {val!r}",
+                    source="<dict>",
+                )
         return out
     frame, map_source = _read_table(sample_map, "sample map")
     frame.columns = [str(c).strip().lower() for c in frame.columns]
     need = [c for c in ("sample", "patient_id", "timepoint") if c not in frame.columns]
     if need:
-        raise InputError(f"sample map lacks column(s) {need}; it needs sample, patient_id, timepoint",
-                         source=map_source)
+        raise InputError(
+            f"sample map lacks column(s) {need}; it needs sample, patient_id, timepoint", source=map_source
+        )
     frame["sample"] = frame["sample"].astype(str).str.strip()
     dup = frame["sample"].duplicated(keep=False)
     if dup.any():
-        raise InputError("sample listed more than once in the sample map", source=map_source,
-                         column="sample", rows=frame.loc[dup, ["sample"]].to_dict("records"))
+        raise InputError(
+            "sample listed more than once in the sample map",
+            source=map_source,
+            column="sample",
+            rows=frame.loc[dup, ["sample"]].to_dict("records"),
+        )
     return {r["sample"]: r for r in frame.to_dict("records")}
 
 
@@ -116,10 +123,13 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
     frame, samples = frame.loc[keep], samples[keep]
     unmapped = sorted(set(samples) - set(mapping))
     if unmapped:
-        raise InputError(f"{len(unmapped)} sample(s) of the export are not in the sample map",
-                         source=source, column=str(first),
-                         rows=[{"sample": s} for s in unmapped],
-                         hint="Add them to the sample map (sample, patient_id, timepoint).")
+        raise InputError(
+            f"{len(unmapped)} sample(s) of the export are not in the sample map",
+            source=source,
+            column=str(first),
+            rows=[{"sample": s} for s in unmapped],
+            hint="Add them to the sample map (sample, patient_id, timepoint).",
+        )
     stats: dict[str, dict[str, str]] = {}
     for col in frame.columns[1:]:
         if "|" not in str(col):
@@ -129,8 +139,11 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
         if kind:
             stats.setdefault(normalise_path(gate), {})[kind] = col
     if not stats:
-        raise InputError("no '<gate> | Freq. of Parent' or '<gate> | Count' columns found",
-                         source=source, hint="Export the Freq. of Parent and Count statistics.")
+        raise InputError(
+            "no '<gate> | Freq. of Parent' or '<gate> | Count' columns found",
+            source=source,
+            hint="Export the Freq. of Parent and Count statistics.",
+        )
     bead_gate = normalise_path(bead_gate) if bead_gate else None
     records = []
     for sample, (_, row) in zip(samples, frame.iterrows()):
@@ -139,15 +152,13 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
         extra = {c: info[c] for c in ("beads_per_tube", "sample_volume_ul") if c in info}
         beads = np.nan
         if bead_gate and bead_gate in stats and "event_count" in stats[bead_gate]:
-            beads = _number(row[stats[bead_gate]["event_count"]], sample, base,
-                            stats[bead_gate]["event_count"], source)
+            beads = _number(row[stats[bead_gate]["event_count"]], sample, base, stats[bead_gate]["event_count"], source)
         for gate, cols in stats.items():
             if gate == bead_gate:
                 continue
             rec = dict(base, gating_path=gate)
             for kind in ("freq_of_parent", "event_count"):
-                rec[kind] = _number(row[cols[kind]], sample, base, cols[kind], source) \
-                    if kind in cols else np.nan
+                rec[kind] = _number(row[cols[kind]], sample, base, cols[kind], source) if kind in cols else np.nan
             if bead_gate and bead_gate in stats:
                 rec["bead_events"] = beads
             rec.update({k: _number(v, sample, base, k, "sample map") for k, v in extra.items()})
@@ -168,6 +179,8 @@ def _number(value, sample, base, column, source) -> float:
         raise InputError(
             f"sample {sample!r} (patient {base['patient_id']!r}, timepoint {base['timepoint']!r}): "
             f"{column} = {value!r} is not a number",
-            source=source, column=str(column),
+            source=source,
+            column=str(column),
             rows=[dict(base, sample=sample, value=value)],
-            hint="FlowJo cells must be numbers (blank for missing).") from None
+            hint="FlowJo cells must be numbers (blank for missing).",
+        ) from None

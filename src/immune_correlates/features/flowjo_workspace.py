@@ -103,19 +103,23 @@ class FlowJoWorkspace(ResultDisplay):
     def summary(self) -> pd.DataFrame:
         """One row per sample: events, gates read, and problems by severity."""
         out = self.samples.set_index("sample").copy()
-        counts = (self.problems.groupby(["sample", "severity"]).size().unstack(fill_value=0)
-                  if len(self.problems) else pd.DataFrame(index=out.index))
+        counts = (
+            self.problems.groupby(["sample", "severity"]).size().unstack(fill_value=0)
+            if len(self.problems)
+            else pd.DataFrame(index=out.index)
+        )
         for sev in _SEVERITY_ORDER:
             out[f"{sev}s"] = counts[sev].reindex(out.index).fillna(0).astype(int) if sev in counts else 0
         return out.reset_index()
 
     def _title(self) -> str:
-        return (f"FlowJo workspace {self.source} (FlowJo {self.flowjo_version}): {len(self.samples)} "
-                f"sample(s), {len(self.populations)} gate count(s), {len(self.problems)} problem(s)")
+        return (
+            f"FlowJo workspace {self.source} (FlowJo {self.flowjo_version}): {len(self.samples)} "
+            f"sample(s), {len(self.populations)} gate count(s), {len(self.problems)} problem(s)"
+        )
 
     def _notes(self) -> list[str]:
-        return [f"{r.severity}: {r.sample} {r.gating_path}: {r.problem}"
-                for r in self.problems.head(10).itertuples()]
+        return [f"{r.severity}: {r.sample} {r.gating_path}: {r.problem}" for r in self.problems.head(10).itertuples()]
 
 
 def _count(text: str | None) -> float:
@@ -154,34 +158,75 @@ def _walk(node, parent_path: str, parent_count: float, sample: str, rows: list, 
         dependents = ";".join(d.get("name", "") for d in deps) if deps is not None else ""
         problem = None
         if "/" in name or name.strip() != name or name == "":
-            problem = ("error", f"gate name {name!r} cannot be part of a gating path (it is empty, "
-                                "has a '/' or surrounding spaces): rename the gate in FlowJo")
+            problem = (
+                "error",
+                f"gate name {name!r} cannot be part of a gating path (it is empty, "
+                "has a '/' or surrounding spaces): rename the gate in FlowJo",
+            )
         elif name in (".", ".."):
-            problems.append({"sample": sample, "gating_path": path, "severity": "note",
-                             "problem": f"gate named {name!r}: kept as a literal name"})
+            problems.append(
+                {
+                    "sample": sample,
+                    "gating_path": path,
+                    "severity": "note",
+                    "problem": f"gate named {name!r}: kept as a literal name",
+                }
+            )
         if raw is None or str(raw).strip() == "":
-            problem = problem or ("error", "no stored count: recompute the workspace in FlowJo "
-                                           "or re-gate from the FCS file")
+            problem = problem or (
+                "error",
+                "no stored count: recompute the workspace in FlowJo or re-gate from the FCS file",
+            )
         elif np.isnan(count):
-            problem = problem or ("error", f"count={raw!r}: FlowJo never computed this gate; open "
-                                           "the workspace in FlowJo and save it after the counts are "
-                                           "computed, or re-gate from the FCS file")
+            problem = problem or (
+                "error",
+                f"count={raw!r}: FlowJo never computed this gate; open "
+                "the workspace in FlowJo and save it after the counts are "
+                "computed, or re-gate from the FCS file",
+            )
         elif count > parent_count:
-            problem = ("error", f"{count:.0f} events stored, more than the {parent_count:.0f} of its "
-                                "parent: the stored counts are stale or inconsistent")
+            problem = (
+                "error",
+                f"{count:.0f} events stored, more than the {parent_count:.0f} of its "
+                "parent: the stored counts are stale or inconsistent",
+            )
         elif count == 0 and parent_count > 0:
-            problems.append({"sample": sample, "gating_path": path, "severity": "check", "about": "count",
-                             "problem": "stored count is 0: FlowJo also stores 0 for a gate it did "
-                                        "not recompute after a change; confirm it (or re-gate from FCS)"})
+            problems.append(
+                {
+                    "sample": sample,
+                    "gating_path": path,
+                    "severity": "check",
+                    "about": "count",
+                    "problem": "stored count is 0: FlowJo also stores 0 for a gate it did "
+                    "not recompute after a change; confirm it (or re-gate from FCS)",
+                }
+            )
         if problem is not None:
-            problems.append({"sample": sample, "gating_path": path, "severity": problem[0],
-                             "problem": problem[1], "about": "name" if "gate name" in problem[1] else "count"})
+            problems.append(
+                {
+                    "sample": sample,
+                    "gating_path": path,
+                    "severity": problem[0],
+                    "problem": problem[1],
+                    "about": "name" if "gate name" in problem[1] else "count",
+                }
+            )
         usable = problem is None
         freq = 100.0 * count / parent_count if usable and parent_count > 0 else np.nan
-        rows.append({"sample": sample, "gating_path": path, "gate": name, "parent_path": parent_path,
-                     "node_type": kind, "gate_type": _gate_type(child), "dependents": dependents,
-                     "event_count": count if usable else np.nan,
-                     "parent_count": parent_count, "freq_of_parent": freq})
+        rows.append(
+            {
+                "sample": sample,
+                "gating_path": path,
+                "gate": name,
+                "parent_path": parent_path,
+                "node_type": kind,
+                "gate_type": _gate_type(child),
+                "dependents": dependents,
+                "event_count": count if usable else np.nan,
+                "parent_count": parent_count,
+                "freq_of_parent": freq,
+            }
+        )
         _walk(child, path, count if usable else np.nan, sample, rows, problems)
 
 
@@ -197,10 +242,17 @@ def _boolean_checks(pops: pd.DataFrame) -> list[dict]:
         operand = counts.get((row.sample, deps[0]), np.nan)
         expected = row.parent_count - operand
         if np.isfinite(expected) and row.event_count != expected:
-            out.append({"sample": row.sample, "gating_path": row.gating_path, "severity": "check",
-                        "about": "count", "problem": f"NOT gate stores {row.event_count:.0f} events but its parent "
-                                   f"({row.parent_count:.0f}) minus {deps[0].rsplit('/', 1)[-1]!r} "
-                                   f"({operand:.0f}) is {expected:.0f}: stale counts?"})
+            out.append(
+                {
+                    "sample": row.sample,
+                    "gating_path": row.gating_path,
+                    "severity": "check",
+                    "about": "count",
+                    "problem": f"NOT gate stores {row.event_count:.0f} events but its parent "
+                    f"({row.parent_count:.0f}) minus {deps[0].rsplit('/', 1)[-1]!r} "
+                    f"({operand:.0f}) is {expected:.0f}: stale counts?",
+                }
+            )
     return out
 
 
@@ -208,21 +260,34 @@ def _parse(path: Path):
     try:
         return SafeET.parse(str(path)).getroot()
     except DefusedXmlException as exc:
-        raise InputError(f"refused to parse: {exc}", source=path.name,
-                         hint="The workspace uses XML entities or DTDs, which FlowJo never writes; "
-                              "re-save it from FlowJo.") from exc
+        raise InputError(
+            f"refused to parse: {exc}",
+            source=path.name,
+            hint="The workspace uses XML entities or DTDs, which FlowJo never writes; re-save it from FlowJo.",
+        ) from exc
     except SafeET.ParseError as exc:
-        raise InputError(f"not a readable FlowJo workspace (XML error: {exc})", source=path.name,
-                         hint="Pass the .wsp file FlowJo saved (File > Save).") from exc
+        raise InputError(
+            f"not a readable FlowJo workspace (XML error: {exc})",
+            source=path.name,
+            hint="Pass the .wsp file FlowJo saved (File > Save).",
+        ) from exc
 
 
-def _map_samples(samples: pd.DataFrame, keywords: pd.DataFrame, source: str, *, sample_map,
-                 pattern, patient_keyword, timepoint_keyword, timepoint) -> pd.DataFrame:
+def _map_samples(
+    samples: pd.DataFrame,
+    keywords: pd.DataFrame,
+    source: str,
+    *,
+    sample_map,
+    pattern,
+    patient_keyword,
+    timepoint_keyword,
+    timepoint,
+) -> pd.DataFrame:
     """Add patient_id / timepoint (and bead columns of a sample sheet) to the sample table."""
     out = samples.copy()
     out["patient_id"] = pd.Series(pd.NA, index=out.index, dtype=object)
-    out["timepoint"] = pd.Series(timepoint if timepoint is not None else pd.NA, index=out.index,
-                                 dtype=object)
+    out["timepoint"] = pd.Series(timepoint if timepoint is not None else pd.NA, index=out.index, dtype=object)
     if sample_map is not None:
         mapping = read_sample_map(sample_map, source)
         for i, name in out["sample"].items():
@@ -238,8 +303,11 @@ def _map_samples(samples: pd.DataFrame, keywords: pd.DataFrame, source: str, *, 
     if pattern is not None:
         regex = re.compile(pattern)
         if "patient_id" not in regex.groupindex:
-            raise InputError(f"pattern {pattern!r} has no named group 'patient_id'", source=source,
-                             hint=r"Use e.g. r'(?P<patient_id>OL\d+)_(?P<timepoint>[A-Za-z0-9]+)'.")
+            raise InputError(
+                f"pattern {pattern!r} has no named group 'patient_id'",
+                source=source,
+                hint=r"Use e.g. r'(?P<patient_id>OL\d+)_(?P<timepoint>[A-Za-z0-9]+)'.",
+            )
         for i, name in out["sample"].items():
             match = regex.search(name)
             if match:
@@ -253,8 +321,7 @@ def _map_samples(samples: pd.DataFrame, keywords: pd.DataFrame, source: str, *, 
                 continue
             values = kw.loc[kw["key"] == key.upper()].drop_duplicates("sample").set_index("sample")["value"]
             mapped = out["sample"].map(values)
-            out[col] = mapped.where(mapped.notna(), out[col]).map(
-                lambda v: v.strip() if isinstance(v, str) else v)
+            out[col] = mapped.where(mapped.notna(), out[col]).map(lambda v: v.strip() if isinstance(v, str) else v)
     return out
 
 
@@ -332,13 +399,15 @@ def read_flowjo_workspace(
         raise ValueError(f"on_problem must be 'warn' or 'raise', got {on_problem!r}")
     path = Path(path)
     if not path.is_file():
-        raise InputError("FlowJo workspace not found", source=str(path),
-                         hint="Pass the path of the .wsp file.")
+        raise InputError("FlowJo workspace not found", source=str(path), hint="Pass the path of the .wsp file.")
     source = path.name
     root_el = _parse(path)
     if root_el.tag != "Workspace" or root_el.find("SampleList") is None:
-        raise InputError(f"not a FlowJo workspace (root element {root_el.tag!r}, no SampleList)",
-                         source=source, hint="Pass the .wsp file FlowJo 10 saved.")
+        raise InputError(
+            f"not a FlowJo workspace (root element {root_el.tag!r}, no SampleList)",
+            source=source,
+            hint="Pass the .wsp file FlowJo 10 saved.",
+        )
     sample_rows, rows, problems, kw_rows = [], [], [], []
     seen: dict[str, int] = {}
     for sample_el in root_el.findall("SampleList/Sample"):
@@ -353,31 +422,62 @@ def read_flowjo_workspace(
         seen[name] = seen.get(name, 0) + 1
         label = name if seen[name] == 1 else f"{name} [{seen[name]}]"
         if seen[name] == 2:
-            problems.append({"sample": name, "gating_path": "", "severity": "error",
-                             "problem": "sample name occurs more than once in the workspace: "
-                                        "the later copies are listed as '<name> [2]', ... and not mapped"})
+            problems.append(
+                {
+                    "sample": name,
+                    "gating_path": "",
+                    "severity": "error",
+                    "problem": "sample name occurs more than once in the workspace: "
+                    "the later copies are listed as '<name> [2]', ... and not mapped",
+                }
+            )
         if np.isnan(events):
-            problems.append({"sample": label, "gating_path": "", "severity": "error",
-                             "problem": f"sample event count {node.get('count')!r} not stored"})
+            problems.append(
+                {
+                    "sample": label,
+                    "gating_path": "",
+                    "severity": "error",
+                    "problem": f"sample event count {node.get('count')!r} not stored",
+                }
+            )
         before = len(rows)
         _walk(node, "", events, label, rows, problems)
         if len(rows) == before:
-            problems.append({"sample": label, "gating_path": "", "severity": "note",
-                             "problem": "sample has no gates"})
+            problems.append({"sample": label, "gating_path": "", "severity": "note", "problem": "sample has no gates"})
         keywords = sample_el.find("Keywords")
         if keywords is not None:
-            kw_rows += [{"sample": label, "keyword": k.get("name", ""), "value": k.get("value", "")}
-                        for k in keywords]
-        sample_rows.append({"sample": label, "sample_id": sample_id, "events": events,
-                            "fcs_file": Path(uri.split(":", 1)[-1]).name if uri else "",
-                            "n_gates": len(rows) - before})
+            kw_rows += [{"sample": label, "keyword": k.get("name", ""), "value": k.get("value", "")} for k in keywords]
+        sample_rows.append(
+            {
+                "sample": label,
+                "sample_id": sample_id,
+                "events": events,
+                "fcs_file": Path(uri.split(":", 1)[-1]).name if uri else "",
+                "n_gates": len(rows) - before,
+            }
+        )
     if not sample_rows:
-        raise InputError("the workspace holds no samples", source=source,
-                         hint="Add the FCS files to the workspace in FlowJo and save it.")
+        raise InputError(
+            "the workspace holds no samples",
+            source=source,
+            hint="Add the FCS files to the workspace in FlowJo and save it.",
+        )
     samples = pd.DataFrame(sample_rows)
-    pops = pd.DataFrame(rows, columns=["sample", "gating_path", "gate", "parent_path", "node_type",
-                                       "gate_type", "dependents", "event_count", "parent_count",
-                                       "freq_of_parent"])
+    pops = pd.DataFrame(
+        rows,
+        columns=[
+            "sample",
+            "gating_path",
+            "gate",
+            "parent_path",
+            "node_type",
+            "gate_type",
+            "dependents",
+            "event_count",
+            "parent_count",
+            "freq_of_parent",
+        ],
+    )
     keywords = pd.DataFrame(kw_rows, columns=["sample", "keyword", "value"])
     # gates that some samples with gates lack (samples without any gate are reported above)
     gated = samples.loc[samples["n_gates"] > 0, "sample"]
@@ -386,8 +486,14 @@ def read_flowjo_workspace(
         for gp, present in have.items():
             for s in gated:
                 if s not in present:
-                    problems.append({"sample": s, "gating_path": gp, "severity": "check",
-                                     "problem": "gate present in other samples but not in this one"})
+                    problems.append(
+                        {
+                            "sample": s,
+                            "gating_path": gp,
+                            "severity": "check",
+                            "problem": "gate present in other samples but not in this one",
+                        }
+                    )
     problems += _boolean_checks(pops)
     concordance = None
     if fcs_dir is not None:
@@ -396,48 +502,81 @@ def read_flowjo_workspace(
         )
 
         pops, concordance, problems = recompute_workspace(path, fcs_dir, samples, pops, problems)
-    samples = _map_samples(samples, keywords, source, sample_map=sample_map, pattern=pattern,
-                           patient_keyword=patient_keyword, timepoint_keyword=timepoint_keyword,
-                           timepoint=timepoint)
+    samples = _map_samples(
+        samples,
+        keywords,
+        source,
+        sample_map=sample_map,
+        pattern=pattern,
+        patient_keyword=patient_keyword,
+        timepoint_keyword=timepoint_keyword,
+        timepoint=timepoint,
+    )
     for s in samples.loc[samples["patient_id"].isna(), "sample"]:
         if sample_map is not None or pattern is not None or patient_keyword is not None:
-            problems.append({"sample": s, "gating_path": "", "severity": "check",
-                             "problem": "sample not mapped to a patient (not in the sample map, "
-                                        "no pattern match or keyword): left out of immunophenotype"})
+            problems.append(
+                {
+                    "sample": s,
+                    "gating_path": "",
+                    "severity": "check",
+                    "problem": "sample not mapped to a patient (not in the sample map, "
+                    "no pattern match or keyword): left out of immunophenotype",
+                }
+            )
     problems_df = pd.DataFrame(problems, columns=["sample", "gating_path", "severity", "problem"])
     # (the internal "about" key is dropped by the column selection)
     if len(problems_df):
-        problems_df = (problems_df.assign(_o=problems_df["severity"].map(_SEVERITY_ORDER))
-                       .sort_values(["_o", "sample", "gating_path"], kind="stable")
-                       .drop(columns="_o").reset_index(drop=True))
+        problems_df = (
+            problems_df.assign(_o=problems_df["severity"].map(_SEVERITY_ORDER))
+            .sort_values(["_o", "sample", "gating_path"], kind="stable")
+            .drop(columns="_o")
+            .reset_index(drop=True)
+        )
     immuno = _immunophenotype(samples, pops, source, root=root, bead_gate=bead_gate)
     errors = problems_df.loc[problems_df["severity"] == "error"]
     if len(errors):
         rows_ = errors[["sample", "gating_path", "problem"]].to_dict("records")
         if on_problem == "raise":
-            raise InputError(f"{len(errors)} gate count(s) cannot be used", source=source,
-                             rows=rows_, hint="See FlowJoWorkspace.problems (on_problem='warn') "
-                                              "for the full list; the affected values are missing.")
-        warn(f"{source}: {len(errors)} gate count(s) cannot be used and are missing "
-             f"(first: {rows_[0]['sample']} {rows_[0]['gating_path']!r}: {rows_[0]['problem']}); "
-             "see .problems", DataQualityWarning)
-    return FlowJoWorkspace(source=source, flowjo_version=root_el.get("flowJoVersion", ""),
-                           samples=samples, populations=pops, keywords=keywords,
-                           problems=problems_df, immunophenotype=immuno, concordance=concordance)
+            raise InputError(
+                f"{len(errors)} gate count(s) cannot be used",
+                source=source,
+                rows=rows_,
+                hint="See FlowJoWorkspace.problems (on_problem='warn') "
+                "for the full list; the affected values are missing.",
+            )
+        warn(
+            f"{source}: {len(errors)} gate count(s) cannot be used and are missing "
+            f"(first: {rows_[0]['sample']} {rows_[0]['gating_path']!r}: {rows_[0]['problem']}); "
+            "see .problems",
+            DataQualityWarning,
+        )
+    return FlowJoWorkspace(
+        source=source,
+        flowjo_version=root_el.get("flowJoVersion", ""),
+        samples=samples,
+        populations=pops,
+        keywords=keywords,
+        problems=problems_df,
+        immunophenotype=immuno,
+        concordance=concordance,
+    )
 
 
-def _immunophenotype(samples: pd.DataFrame, pops: pd.DataFrame, source: str, *, root: str | None,
-                     bead_gate: str | None) -> pd.DataFrame | None:
+def _immunophenotype(
+    samples: pd.DataFrame, pops: pd.DataFrame, source: str, *, root: str | None, bead_gate: str | None
+) -> pd.DataFrame | None:
     mapped = samples.loc[samples["patient_id"].notna()]
     if mapped.empty:
         return None
     dup = mapped.duplicated(["patient_id", "timepoint"], keep=False)
     if dup.any():
-        raise InputError("two samples are mapped to the same patient and timepoint", source=source,
-                         column="sample", rows=mapped.loc[dup, ["sample", "patient_id", "timepoint"]]
-                         .to_dict("records"),
-                         hint="Fix the sample sheet, pattern or keywords so each sample has its own "
-                              "patient and timepoint.")
+        raise InputError(
+            "two samples are mapped to the same patient and timepoint",
+            source=source,
+            column="sample",
+            rows=mapped.loc[dup, ["sample", "patient_id", "timepoint"]].to_dict("records"),
+            hint="Fix the sample sheet, pattern or keywords so each sample has its own patient and timepoint.",
+        )
     long = pops.merge(mapped, on="sample", how="inner", suffixes=("", "_sample"))
     beads = None
     if bead_gate is not None:
@@ -457,4 +596,3 @@ def _immunophenotype(samples: pd.DataFrame, pops: pd.DataFrame, source: str, *, 
             out[col] = long[col].to_numpy()
     out = out.reset_index(drop=True)
     return validate_immunophenotype(out, source=source)
-

@@ -73,5 +73,7 @@ def analysis_frame(cohort, features: pd.DataFrame | Sequence[str] | None = None,
         )
     clash = [c for c in feats.columns if c in frame.columns]
     if clash:
-        raise ImmuneCorrelatesError(f"analysis_frame: feature columns {clash} clash with endpoint or clinical columns; rename them.")
+        raise ImmuneCorrelatesError(
+            f"analysis_frame: feature columns {clash} clash with endpoint or clinical columns; rename them."
+        )
     return frame.join(feats, how="left")

@@ -81,19 +81,26 @@ def validate_function_assays(frame: pd.DataFrame, *, source: str | None) -> pd.D
     out["unit"] = out["unit"].astype(str).str.strip()
     plain = ~out["assay"].isin(LYSIS_ASSAYS)
     out.loc[plain, "condition"] = out.loc[plain, "condition"].str.lower()
-    raise_bad_rows(out, ~out["unit"].isin(UNITS), "unit", f"is not one of {list(UNITS)}",
-                   source=source, extra=["assay", "cell_type"],
-                   hint="Use '%' for percent positive or divided, '% lysis' for specific lysis, "
-                        "'index' for a division or synapse index.")
+    raise_bad_rows(
+        out,
+        ~out["unit"].isin(UNITS),
+        "unit",
+        f"is not one of {list(UNITS)}",
+        source=source,
+        extra=["assay", "cell_type"],
+        hint="Use '%' for percent positive or divided, '% lysis' for specific lysis, "
+        "'index' for a division or synapse index.",
+    )
     extra = ["assay", "cell_type", "condition", "unit"]
-    for unit, low, high, what in (("%", 0, 100, "percent positive"),
-                                  ("% lysis", -100, 100, "percent specific lysis"),
-                                  ("index", 0, None, "index")):
+    for unit, low, high, what in (
+        ("%", 0, 100, "percent positive"),
+        ("% lysis", -100, 100, "percent specific lysis"),
+        ("index", 0, None, "index"),
+    ):
         sub = out.loc[out["unit"] == unit]
         if len(sub):
             check_range(sub, "value", low=low, high=high, source=source, what=what, extra=extra)
-    check_unique(out, KEYS, source=source,
-                 what="one row per patient, timepoint, assay, cell type, condition and unit")
+    check_unique(out, KEYS, source=source, what="one row per patient, timepoint, assay, cell type, condition and unit")
     return out
 
 
@@ -109,8 +116,9 @@ class AssayTable:
         File name used in error messages.
     """
 
-    def __init__(self, function_assays: pd.DataFrame, timepoint: str | None = "baseline",
-                 *, source: str | None = None) -> None:
+    def __init__(
+        self, function_assays: pd.DataFrame, timepoint: str | None = "baseline", *, source: str | None = None
+    ) -> None:
         self.source = source
         self.timepoint = timepoint
         self.long = validate_function_assays(at_timepoint(function_assays, timepoint), source=source)
@@ -122,7 +130,8 @@ class AssayTable:
         if len(self.long) == 0:
             return self.long
         mask = (self.long["assay"] == assay.strip().lower()) & (
-            self.long["cell_type"].str.lower() == cell_type.strip().lower())
+            self.long["cell_type"].str.lower() == cell_type.strip().lower()
+        )
         if unit is not None:
             mask &= self.long["unit"] == unit
         return self.long.loc[mask]
@@ -130,8 +139,9 @@ class AssayTable:
     def _describe(self, assay: str, cell_type: str, unit: str | None) -> str:
         return f"{assay}/{cell_type}" + (f" ({unit})" if unit else "")
 
-    def readout(self, patients, assay: str, cell_type: str, unit: str | None = "%",
-                background: str = "subtract") -> Computed:
+    def readout(
+        self, patients, assay: str, cell_type: str, unit: str | None = "%", background: str = "subtract"
+    ) -> Computed:
         """Background-subtracted (or stimulated) readout per patient.
 
         Parameters
@@ -166,22 +176,22 @@ class AssayTable:
         flags = pd.Series("", index=idx, dtype=object)
         if background == "none":
             return Computed.build(idx, stim, reason, "stimulated", flags=flags)
-        has_unstim = (present["unstimulated"] if "unstimulated" in present
-                      else pd.Series(False, index=idx))
+        has_unstim = present["unstimulated"] if "unstimulated" in present else pd.Series(False, index=idx)
         orphan = has_stim & ~has_unstim
         if orphan.any():
             bad = rows.loc[rows["patient_id"].isin(idx[orphan]) & (rows["condition"] == "stimulated")]
             raise_bad_rows(
-                bad, pd.Series(True, index=bad.index), "condition",
+                bad,
+                pd.Series(True, index=bad.index),
+                "condition",
                 f"({what}) has no unstimulated control row for this sample",
-                source=self.source, extra=["assay", "cell_type", "unit"],
+                source=self.source,
+                extra=["assay", "cell_type", "unit"],
                 hint="Add the unstimulated (background) row, or use background='none' in the panel "
-                     "if this readout has no control.",
+                "if this readout has no control.",
             )
         unstim = wide["unstimulated"] if "unstimulated" in wide else pd.Series(np.nan, index=idx)
-        reason = reason.where(~(has_stim & stim.notna() & unstim.isna()),
-                              f"{what} unstimulated value blank")
+        reason = reason.where(~(has_stim & stim.notna() & unstim.isna()), f"{what} unstimulated value blank")
         value, above = background_subtract(stim.to_numpy(), unstim.to_numpy())
         flags = flags.where(~above, "unstimulated above stimulated (readout floored at 0)")
-        return Computed.build(idx, pd.Series(value, index=idx), reason, "background_subtracted",
-                              flags=flags)
+        return Computed.build(idx, pd.Series(value, index=idx), reason, "background_subtracted", flags=flags)

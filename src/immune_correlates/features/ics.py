@@ -115,29 +115,37 @@ class IcsResult(ResultDisplay):
 
     def _notes(self) -> list[str]:
         adj = f", {self.adjust}-adjusted within sample" if self.adjust else ""
-        return [f"Positive: one-sided Fisher exact p < {self.alpha}{adj} (Horton et al. 2007); "
-                f"polyfunctionality index with q = {self.q} (Larsen et al. 2012)."]
+        return [
+            f"Positive: one-sided Fisher exact p < {self.alpha}{adj} (Horton et al. 2007); "
+            f"polyfunctionality index with q = {self.q} (Larsen et al. 2012)."
+        ]
 
 
 def _validated(counts: pd.DataFrame, source: str | None) -> tuple[pd.DataFrame, tuple[str, ...]]:
     need = SAMPLE + ["condition", "subset", "count", "parent_count"]
     missing = [c for c in need if c not in counts.columns]
     if missing:
-        raise InputError(f"Boolean subset table lacks column(s) {missing}", source=source,
-                         hint=f"It needs {need}.")
+        raise InputError(f"Boolean subset table lacks column(s) {missing}", source=source, hint=f"It needs {need}.")
     frame = counts[need].copy()
     frame["condition"] = frame["condition"].astype(str).str.strip().str.lower()
     bad = ~frame["condition"].isin(["stimulated", "unstimulated"])
     if bad.any():
-        raise InputError("condition must be 'stimulated' or 'unstimulated'", source=source,
-                         column="condition",
-                         rows=frame.loc[bad, SAMPLE + ["condition"]].to_dict("records"))
+        raise InputError(
+            "condition must be 'stimulated' or 'unstimulated'",
+            source=source,
+            column="condition",
+            rows=frame.loc[bad, SAMPLE + ["condition"]].to_dict("records"),
+        )
     for col in ("count", "parent_count"):
         num = pd.to_numeric(frame[col], errors="coerce")
         bad = num.isna() | (num < 0) | (num != np.floor(num))
         if bad.any():
-            raise InputError(f"{col} must be a whole number of events >= 0", source=source, column=col,
-                             rows=frame.loc[bad, SAMPLE + ["condition", "subset", col]].to_dict("records"))
+            raise InputError(
+                f"{col} must be a whole number of events >= 0",
+                source=source,
+                column=col,
+                rows=frame.loc[bad, SAMPLE + ["condition", "subset", col]].to_dict("records"),
+            )
         frame[col] = num.astype(float)
     parsed, rows = [], []
     for i, name in frame["subset"].items():
@@ -150,37 +158,54 @@ def _validated(counts: pd.DataFrame, source: str | None) -> tuple[pd.DataFrame, 
     functions = tuple(parsed[0])
     odd = [i for i, p in zip(frame.index, parsed) if tuple(p) != functions]
     if odd:
-        raise InputError(f"every subset must name the same functions in the same order {functions}",
-                         source=source, column="subset",
-                         rows=frame.loc[odd, SAMPLE + ["subset"]].to_dict("records"))
+        raise InputError(
+            f"every subset must name the same functions in the same order {functions}",
+            source=source,
+            column="subset",
+            rows=frame.loc[odd, SAMPLE + ["subset"]].to_dict("records"),
+        )
     signs = np.array([[p[f] for f in functions] for p in parsed], dtype=bool)
     frame["key"] = ["".join("+" if s else "-" for s in row) for row in signs]
     frame["degree"] = signs.sum(axis=1)
     keys = SAMPLE + ["condition"]
     dup = frame.duplicated(keys + ["key"], keep=False)
     if dup.any():
-        raise InputError("a Boolean subset occurs twice for one sample and condition", source=source,
-                         column="subset", rows=frame.loc[dup, keys + ["subset"]].to_dict("records"))
+        raise InputError(
+            "a Boolean subset occurs twice for one sample and condition",
+            source=source,
+            column="subset",
+            rows=frame.loc[dup, keys + ["subset"]].to_dict("records"),
+        )
     n_sub = frame.groupby(keys)["key"].transform("size")
     if (n_sub != 2 ** len(functions)).any():
         short = frame.loc[n_sub != 2 ** len(functions), keys].drop_duplicates()
-        raise InputError(f"each sample and condition needs all {2 ** len(functions)} Boolean subsets of "
-                         f"{len(functions)} functions", source=source, column="subset",
-                         rows=short.to_dict("records"),
-                         hint="Export every combination gate (FlowJo: Boolean gates > all combinations).")
-    sums = frame.groupby(keys).agg(total=("count", "sum"), parent=("parent_count", "first"),
-                                   parents=("parent_count", "nunique"))
+        raise InputError(
+            f"each sample and condition needs all {2 ** len(functions)} Boolean subsets of {len(functions)} functions",
+            source=source,
+            column="subset",
+            rows=short.to_dict("records"),
+            hint="Export every combination gate (FlowJo: Boolean gates > all combinations).",
+        )
+    sums = frame.groupby(keys).agg(
+        total=("count", "sum"), parent=("parent_count", "first"), parents=("parent_count", "nunique")
+    )
     bad = (sums["parents"] > 1) | (sums["total"] != sums["parent"])
     if bad.any():
-        raise InputError("Boolean subsets must partition their parent: their counts must add up to "
-                         "parent_count (one value per sample and condition)", source=source,
-                         column="count", rows=sums.loc[bad, ["total", "parent"]].reset_index()
-                         .to_dict("records"))
+        raise InputError(
+            "Boolean subsets must partition their parent: their counts must add up to "
+            "parent_count (one value per sample and condition)",
+            source=source,
+            column="count",
+            rows=sums.loc[bad, ["total", "parent"]].reset_index().to_dict("records"),
+        )
     both = frame.groupby(SAMPLE)["condition"].nunique()
     if (both < 2).any():
-        raise InputError("each sample needs a stimulated and an unstimulated well", source=source,
-                         column="condition",
-                         rows=both[both < 2].reset_index()[SAMPLE].to_dict("records"))
+        raise InputError(
+            "each sample needs a stimulated and an unstimulated well",
+            source=source,
+            column="condition",
+            rows=both[both < 2].reset_index()[SAMPLE].to_dict("records"),
+        )
     return frame, functions
 
 
@@ -194,8 +219,9 @@ def _fisher_greater(a, b, c, d) -> np.ndarray:
     return hypergeom.sf(a - 1, a + b + c + d, a + c, a + b)
 
 
-def ics_functions(counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | None = None,
-                  q: float = 1.0, source: str | None = None) -> IcsResult:
+def ics_functions(
+    counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | None = None, q: float = 1.0, source: str | None = None
+) -> IcsResult:
     """Positivity, marginal function frequencies and polyfunctionality from Boolean subsets.
 
     Parameters
@@ -241,8 +267,9 @@ def ics_functions(counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | No
         raise ValueError(f"q must be positive, got {q!r}")
     frame, functions = _validated(counts, source)
     k = len(functions)
-    wide = frame.pivot_table(index=SAMPLE + ["key", "degree"], columns="condition",
-                             values=["count", "parent_count"], aggfunc="first")
+    wide = frame.pivot_table(
+        index=SAMPLE + ["key", "degree"], columns="condition", values=["count", "parent_count"], aggfunc="first"
+    )
     wide.columns = [f"{a}_{b}" for a, b in wide.columns]
     wide = wide.reset_index()
     n, N = wide["count_stimulated"], wide["parent_count_stimulated"]
@@ -258,13 +285,27 @@ def ics_functions(counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | No
             wide.loc[idx, "q_value"] = adjust_pvalues(wide.loc[idx, "p_value"].to_numpy(), method=adjust)
     wide["positive"] = (wide["q_value"] < alpha) & (wide["degree"] > 0)
     wide["subset"] = [" ".join(f"{f}{s}" for f, s in zip(functions, key)) for key in wide["key"]]
-    subsets = wide[SAMPLE + ["subset", "degree", "count_stimulated", "parent_count_stimulated",
-                             "count_unstimulated", "parent_count_unstimulated", "pct_stimulated",
-                             "pct_unstimulated", "pct_background_subtracted", "p_value", "q_value",
-                             "positive"]]
+    subsets = wide[
+        SAMPLE
+        + [
+            "subset",
+            "degree",
+            "count_stimulated",
+            "parent_count_stimulated",
+            "count_unstimulated",
+            "parent_count_unstimulated",
+            "pct_stimulated",
+            "pct_unstimulated",
+            "pct_background_subtracted",
+            "p_value",
+            "q_value",
+            "positive",
+        ]
+    ]
     responding = wide.loc[wide["degree"] > 0]
-    by_degree = responding.pivot_table(index=SAMPLE, columns="degree", values="pct_background_subtracted",
-                                       aggfunc="sum").reindex(columns=range(1, k + 1), fill_value=0.0)
+    by_degree = responding.pivot_table(
+        index=SAMPLE, columns="degree", values="pct_background_subtracted", aggfunc="sum"
+    ).reindex(columns=range(1, k + 1), fill_value=0.0)
     total = by_degree.sum(axis=1)
     poly = pd.DataFrame({"pct_responding": total})
     for j in range(1, k + 1):
@@ -274,8 +315,15 @@ def ics_functions(counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | No
     poly["n_positive_subsets"] = responding.groupby(SAMPLE)["positive"].sum().astype(int)
     poly["positive"] = poly["n_positive_subsets"] > 0
     poly = poly.reset_index()
-    return IcsResult(functions=functions, subsets=subsets.reset_index(drop=True), polyfunctionality=poly,
-                     function_assays=_marginals(frame, functions, poly), alpha=alpha, adjust=adjust, q=q)
+    return IcsResult(
+        functions=functions,
+        subsets=subsets.reset_index(drop=True),
+        polyfunctionality=poly,
+        function_assays=_marginals(frame, functions, poly),
+        alpha=alpha,
+        adjust=adjust,
+        q=q,
+    )
 
 
 def _marginals(frame: pd.DataFrame, functions: tuple[str, ...], poly: pd.DataFrame) -> pd.DataFrame:
@@ -286,7 +334,8 @@ def _marginals(frame: pd.DataFrame, functions: tuple[str, ...], poly: pd.DataFra
         mask = frame["degree"] > 0 if name == "any" else frame["key"].str[i] == "+"
         pct = 100 * frame.loc[mask].groupby(keys)["count"].sum().reindex(parent.index, fill_value=0) / parent
         rows.append(pct.rename("value").reset_index().assign(assay=name.lower(), unit="%"))
-    pi = poly[SAMPLE].assign(condition="stimulated", assay="polyfunctionality", unit="index",
-                             value=poly["polyfunctionality_index"])
+    pi = poly[SAMPLE].assign(
+        condition="stimulated", assay="polyfunctionality", unit="index", value=poly["polyfunctionality_index"]
+    )
     out = pd.concat(rows + [pi], ignore_index=True)
     return out[["patient_id", "timepoint", "assay", "cell_type", "condition", "value", "unit"]]

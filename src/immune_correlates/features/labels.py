@@ -12,8 +12,16 @@ from collections.abc import Mapping
 
 from .catalogue import FEATURE_LABELS, feature_catalogue
 
-__all__ = ["FEATURE_LABELS", "ENDPOINT_LABELS", "GROUP_LEVEL_LABELS", "COVARIATE_LABELS", "column_label", "column_unit",
-           "display_unit", "axis_label"]
+__all__ = [
+    "FEATURE_LABELS",
+    "ENDPOINT_LABELS",
+    "GROUP_LEVEL_LABELS",
+    "COVARIATE_LABELS",
+    "column_label",
+    "column_unit",
+    "display_unit",
+    "axis_label",
+]
 
 #: (label, unit) of the endpoint columns of ``analysis_frame``; unit "" when it has none.
 ENDPOINT_LABELS = {

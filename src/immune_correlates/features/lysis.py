@@ -108,10 +108,14 @@ def lysis_auc(et_ratios, lysis) -> float:
     return float(np.sum(np.diff(x) * (y[1:] + y[:-1]) / 2.0))
 
 
-@check_params(percent=Interval(0, 100, closed="neither"), targets_per_well=Interval(0, None, closed="neither"),
-              per_effectors=Interval(0, None, closed="neither"))
-def lytic_units(et_ratios, lysis, *, percent: float = 20.0, targets_per_well: float = 1e4,
-                per_effectors: float = 1e7) -> tuple[float, str]:
+@check_params(
+    percent=Interval(0, 100, closed="neither"),
+    targets_per_well=Interval(0, None, closed="neither"),
+    per_effectors=Interval(0, None, closed="neither"),
+)
+def lytic_units(
+    et_ratios, lysis, *, percent: float = 20.0, targets_per_well: float = 1e4, per_effectors: float = 1e7
+) -> tuple[float, str]:
     """Lytic units LU_p per ``per_effectors`` effector cells, and why it is missing (if so).
 
     Parameters
@@ -143,12 +147,14 @@ def lytic_units(et_ratios, lysis, *, percent: float = 20.0, targets_per_well: fl
     if reached.size == 0:
         return float("nan"), (
             f"lysis never reaches {percent:g}% (max {y.max():g}% at E:T {r[np.argmax(y)]:g}:1): "
-            f"below {per_effectors / (r.max() * targets_per_well):.4g} LU{percent:g}, not extrapolated")
+            f"below {per_effectors / (r.max() * targets_per_well):.4g} LU{percent:g}, not extrapolated"
+        )
     i = int(reached[0])
     if i == 0:
         return float("nan"), (
             f"lysis already {y[0]:g}% >= {percent:g}% at the lowest E:T ({r[0]:g}:1): "
-            f"above {per_effectors / (r[0] * targets_per_well):.4g} LU{percent:g}, not extrapolated")
+            f"above {per_effectors / (r[0] * targets_per_well):.4g} LU{percent:g}, not extrapolated"
+        )
     x0, x1 = np.log(r[i - 1]), np.log(r[i])
     y0, y1 = y[i - 1], y[i]
     x = x0 + (percent - y0) * (x1 - x0) / (y1 - y0)
@@ -156,9 +162,17 @@ def lytic_units(et_ratios, lysis, *, percent: float = 20.0, targets_per_well: fl
     return per_effectors / (et * targets_per_well), ""
 
 
-def lysis_summary(table: AssayTable, patients, assay: str, cell_type: str, *,
-                  summary: str = "auc", percent: float = 20.0, targets_per_well: float = 1e4,
-                  per_effectors: float = 1e7) -> Computed:
+def lysis_summary(
+    table: AssayTable,
+    patients,
+    assay: str,
+    cell_type: str,
+    *,
+    summary: str = "auc",
+    percent: float = 20.0,
+    targets_per_well: float = 1e4,
+    per_effectors: float = 1e7,
+) -> Computed:
     """AUC or lytic units of one lysis assay for every patient.
 
     E:T ratios are parsed from ``condition``; an unreadable one is an
@@ -178,13 +192,25 @@ def lysis_summary(table: AssayTable, patients, assay: str, cell_type: str, *,
         except ValueError:
             ratios.append(np.nan)
     rows = rows.assign(et=ratios)
-    raise_bad_rows(rows, rows["et"].isna(), "condition", "is not an effector:target ratio",
-                   source=table.source, extra=["assay", "cell_type"],
-                   hint="Write ratios as 'E:T 40:1', '40:1' or 'E:T=40:1'.")
+    raise_bad_rows(
+        rows,
+        rows["et"].isna(),
+        "condition",
+        "is not an effector:target ratio",
+        source=table.source,
+        extra=["assay", "cell_type"],
+        hint="Write ratios as 'E:T 40:1', '40:1' or 'E:T=40:1'.",
+    )
     dup = rows.duplicated(["patient_id", "et"], keep=False)
-    raise_bad_rows(rows, dup, "condition", "gives the same E:T ratio as another row of this sample",
-                   source=table.source, extra=["assay", "cell_type"],
-                   hint="Keep one row per E:T ratio.")
+    raise_bad_rows(
+        rows,
+        dup,
+        "condition",
+        "gives the same E:T ratio as another row of this sample",
+        source=table.source,
+        extra=["assay", "cell_type"],
+        hint="Keep one row per E:T ratio.",
+    )
     values, reasons = {}, {}
     for pid, grp in rows.groupby("patient_id", sort=False):
         if summary == "auc":
@@ -192,9 +218,9 @@ def lysis_summary(table: AssayTable, patients, assay: str, cell_type: str, *,
             values[pid] = lysis_auc(grp["et"], grp["value"])
             reasons[pid] = "" if n >= 2 else f"fewer than 2 E:T ratios with {what} values ({n})"
         else:
-            values[pid], reasons[pid] = lytic_units(grp["et"], grp["value"], percent=percent,
-                                                    targets_per_well=targets_per_well,
-                                                    per_effectors=per_effectors)
+            values[pid], reasons[pid] = lytic_units(
+                grp["et"], grp["value"], percent=percent, targets_per_well=targets_per_well, per_effectors=per_effectors
+            )
     default = pd.Series(f"no {what} rows at timepoint {table.timepoint!r}", index=idx, dtype=object)
     reason = pd.Series(reasons, dtype=object).reindex(idx).fillna(default)
     method = "trapezoid_auc_log2_et" if summary == "auc" else f"lytic_units_{percent:g}"

@@ -47,15 +47,26 @@ KINDS: dict[str, dict[str, tuple]] = {
     "count": {"path": (_PATH, REQUIRED), "method": (_PATH, "auto")},
     "frequency": {"path": (_PATH, REQUIRED), "of": (_PATH, "Lymphocytes")},
     "ratio": {"numerator": (_PATH, REQUIRED), "denominator": (_PATH, REQUIRED)},
-    "function": {"assay": (_PATH, REQUIRED), "cell_type": (_PATH, REQUIRED),
-                 "unit": (_PATH, "%"), "background": (_PATH, "subtract")},
+    "function": {
+        "assay": (_PATH, REQUIRED),
+        "cell_type": (_PATH, REQUIRED),
+        "unit": (_PATH, "%"),
+        "background": (_PATH, "subtract"),
+    },
     "lysis_auc": {"assay": (_PATH, REQUIRED), "cell_type": (_PATH, REQUIRED)},
-    "lytic_units": {"assay": (_PATH, REQUIRED), "cell_type": (_PATH, REQUIRED),
-                    "percent": (_NUM, 20.0), "targets_per_well": (_NUM, 1e4),
-                    "per_effectors": (_NUM, 1e7)},
+    "lytic_units": {
+        "assay": (_PATH, REQUIRED),
+        "cell_type": (_PATH, REQUIRED),
+        "percent": (_NUM, 20.0),
+        "targets_per_well": (_NUM, 1e4),
+        "per_effectors": (_NUM, 1e7),
+    },
     "functional_count": {"readout": (_PATH, REQUIRED), "count": (_PATH, REQUIRED)},
-    "composite": {"readouts": ((list, tuple), REQUIRED), "inhibitory": ((list, tuple), ()),
-                  "min_readouts": ((int,), 2)},
+    "composite": {
+        "readouts": ((list, tuple), REQUIRED),
+        "inhibitory": ((list, tuple), ()),
+        "min_readouts": ((int,), 2),
+    },
 }
 _COMMON = {"kind", "lineage", "description"}
 _CHOICES = {"method": COUNT_METHODS, "background": ("subtract", "none"), "unit": UNITS}
@@ -121,8 +132,10 @@ def _feature(name: str, raw, where: str) -> FeatureSpec:
     spec = KINDS[kind]
     unknown = sorted(set(raw) - set(spec) - _COMMON)
     if unknown:
-        _fail(where, f"feature {name!r} (kind {kind!r}) has unknown key(s) {unknown}; "
-                     f"allowed: {sorted(set(spec) | _COMMON)}.")
+        _fail(
+            where,
+            f"feature {name!r} (kind {kind!r}) has unknown key(s) {unknown}; allowed: {sorted(set(spec) | _COMMON)}.",
+        )
     options = {}
     for key, (types, default) in spec.items():
         if key not in raw:
@@ -132,8 +145,7 @@ def _feature(name: str, raw, where: str) -> FeatureSpec:
             continue
         value = raw[key]
         if isinstance(value, bool) or not isinstance(value, types):
-            _fail(where, f"feature {name!r}: {key} = {value!r} should be "
-                         f"{' or '.join(t.__name__ for t in types)}.")
+            _fail(where, f"feature {name!r}: {key} = {value!r} should be {' or '.join(t.__name__ for t in types)}.")
         if key in _CHOICES and value not in _CHOICES[key]:
             _fail(where, f"feature {name!r}: {key} = {value!r}; use one of {list(_CHOICES[key])}.")
         if isinstance(value, (list, tuple)):
@@ -149,8 +161,13 @@ def _feature(name: str, raw, where: str) -> FeatureSpec:
     for key in ("lineage", "description"):
         if key in raw and not isinstance(raw[key], str):
             _fail(where, f"feature {name!r}: {key} must be text, got {raw[key]!r}.")
-    return FeatureSpec(name=name, kind=kind, lineage=raw.get("lineage", ""),
-                       description=raw.get("description", ""), options=MappingProxyType(options))
+    return FeatureSpec(
+        name=name,
+        kind=kind,
+        lineage=raw.get("lineage", ""),
+        description=raw.get("description", ""),
+        options=MappingProxyType(options),
+    )
 
 
 def _check_references(features: list[FeatureSpec], where: str) -> None:
@@ -160,8 +177,11 @@ def _check_references(features: list[FeatureSpec], where: str) -> None:
         if ref not in by_name:
             _fail(where, f"feature {owner!r} refers to {ref!r}, which is not in the panel.")
         if by_name[ref].kind not in kinds:
-            _fail(where, f"feature {owner!r} refers to {ref!r} of kind {by_name[ref].kind!r}; "
-                         f"it must be of kind {' or '.join(kinds)}.")
+            _fail(
+                where,
+                f"feature {owner!r} refers to {ref!r} of kind {by_name[ref].kind!r}; "
+                f"it must be of kind {' or '.join(kinds)}.",
+            )
 
     for f in features:
         if f.kind == "functional_count":

@@ -54,18 +54,24 @@ def validate_immunophenotype(frame: pd.DataFrame, *, source: str | None) -> pd.D
     if len(out) == 0:
         return out
     out["gating_path"] = out["gating_path"].astype(str).map(normalise_path)
-    check_range(out, "freq_of_parent", low=0, high=100, source=source,
-                what="percent of parent gate", extra=["gating_path"])
+    check_range(
+        out, "freq_of_parent", low=0, high=100, source=source, what="percent of parent gate", extra=["gating_path"]
+    )
     if "event_count" in out.columns:
-        check_range(out, "event_count", low=0, source=source, what="events in the gate",
-                    extra=["gating_path"])
-    for col, what in (("bead_events", "counting-bead events"), ("beads_per_tube", "beads per tube"),
-                      ("sample_volume_ul", "blood volume stained, uL")):
+        check_range(out, "event_count", low=0, source=source, what="events in the gate", extra=["gating_path"])
+    for col, what in (
+        ("bead_events", "counting-bead events"),
+        ("beads_per_tube", "beads per tube"),
+        ("sample_volume_ul", "blood volume stained, uL"),
+    ):
         if col in out.columns:
-            check_range(out, col, low=0, low_inclusive=False, source=source, what=what,
-                        extra=["gating_path"])
-    check_unique(out, ["patient_id", "timepoint", "gating_path"], source=source,
-                 what="one row per patient, timepoint and gating path")
+            check_range(out, col, low=0, low_inclusive=False, source=source, what=what, extra=["gating_path"])
+    check_unique(
+        out,
+        ["patient_id", "timepoint", "gating_path"],
+        source=source,
+        what="one row per patient, timepoint and gating path",
+    )
     return out
 
 
@@ -83,8 +89,9 @@ class GateTable:
         File name used in error messages.
     """
 
-    def __init__(self, immunophenotype: pd.DataFrame, timepoint: str | None = "baseline",
-                 *, source: str | None = None) -> None:
+    def __init__(
+        self, immunophenotype: pd.DataFrame, timepoint: str | None = "baseline", *, source: str | None = None
+    ) -> None:
         self.source = source
         self.timepoint = timepoint
         long = validate_immunophenotype(at_timepoint(immunophenotype, timepoint), source=source)
@@ -129,10 +136,9 @@ class GateTable:
             of = normalise_path(of)
             if of not in chain:
                 raise ConfigError(
-                    f"gate {of!r} is not an ancestor of {path!r}: use a gate on the path "
-                    f"({', '.join(chain)})."
+                    f"gate {of!r} is not an ancestor of {path!r}: use a gate on the path ({', '.join(chain)})."
                 )
-            chain = chain[chain.index(of) + 1:]
+            chain = chain[chain.index(of) + 1 :]
         patients = list(self.exists.index)
         if not patients:
             return Computed.empty([], "")
@@ -165,8 +171,11 @@ class GateTable:
             missing.append(", ".join(gaps))
         rows["missing_parent"] = missing
         raise_bad_rows(
-            rows, rows["missing_parent"] != "", "gating_path",
-            "has no row for its parent gate (see missing_parent)", source=self.source,
+            rows,
+            rows["missing_parent"] != "",
+            "gating_path",
+            "has no row for its parent gate (see missing_parent)",
+            source=self.source,
             extra=["missing_parent"],
             hint="Add the parent gate's row (its freq_of_parent) or remove the orphan population.",
         )
@@ -213,8 +222,7 @@ def population_frequencies(
     table = GateTable(immunophenotype, timepoint, source=source)
     if paths is None:
         root = ROOT if of is None else normalise_path(of)
-        paths = sorted((p for p in table.exists.columns if root in split_path(p)),
-                       key=lambda p: (p.count("/"), p))
+        paths = sorted((p for p in table.exists.columns if root in split_path(p)), key=lambda p: (p.count("/"), p))
     out = {p: table.fraction(p, of).values * 100.0 for p in paths}
     frame = pd.DataFrame(out, index=pd.Index(list(table.exists.index), name="patient_id"))
     return frame

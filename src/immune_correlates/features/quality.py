@@ -23,8 +23,17 @@ from ._common import Computed
 __all__ = ["poisson_cv", "quality_rows", "DEFAULT_MIN_EVENTS", "QUALITY_COLUMNS"]
 
 DEFAULT_MIN_EVENTS = 100
-QUALITY_COLUMNS = ["patient_id", "feature", "value", "method", "events", "poisson_cv",
-                   "low_events", "flags", "excluded"]
+QUALITY_COLUMNS = [
+    "patient_id",
+    "feature",
+    "value",
+    "method",
+    "events",
+    "poisson_cv",
+    "low_events",
+    "flags",
+    "excluded",
+]
 
 
 def poisson_cv(events, bead_events=None):
@@ -50,8 +59,9 @@ def poisson_cv(events, bead_events=None):
         return np.sqrt(var)
 
 
-def quality_rows(name: str, comp: Computed, min_events: float,
-                 exclude_flagged: bool) -> tuple[pd.DataFrame, Computed, int]:
+def quality_rows(
+    name: str, comp: Computed, min_events: float, exclude_flagged: bool
+) -> tuple[pd.DataFrame, Computed, int]:
     """Quality table rows of one feature; with ``exclude_flagged`` also the masked feature.
 
     Returns
@@ -72,18 +82,23 @@ def quality_rows(name: str, comp: Computed, min_events: float,
     flags = comp.flags.copy()
     low_text = events.map(lambda e: f"{e:g} events < {min_events:g}" if e == e else "")
     flags = flags.where(~low, np.where(flags == "", low_text, flags + "; " + low_text))
-    rows = pd.DataFrame({
-        "patient_id": comp.values.index.astype(object),
-        "feature": name,
-        "value": comp.values.to_numpy(),
-        "method": comp.method.to_numpy(),
-        "events": events.to_numpy(),
-        "poisson_cv": poisson_cv(events.to_numpy(),
-                                 None if comp.bead_events is None else comp.bead_events.to_numpy()),
-        "low_events": low.to_numpy(),
-        "flags": flags.to_numpy(),
-        "excluded": excluded.to_numpy(),
-    }, columns=QUALITY_COLUMNS)
-    new = Computed(values=values, method=method, events=events, flags=flags, reasons=reasons,
-                   bead_events=comp.bead_events)
+    rows = pd.DataFrame(
+        {
+            "patient_id": comp.values.index.astype(object),
+            "feature": name,
+            "value": comp.values.to_numpy(),
+            "method": comp.method.to_numpy(),
+            "events": events.to_numpy(),
+            "poisson_cv": poisson_cv(
+                events.to_numpy(), None if comp.bead_events is None else comp.bead_events.to_numpy()
+            ),
+            "low_events": low.to_numpy(),
+            "flags": flags.to_numpy(),
+            "excluded": excluded.to_numpy(),
+        },
+        columns=QUALITY_COLUMNS,
+    )
+    new = Computed(
+        values=values, method=method, events=events, flags=flags, reasons=reasons, bead_events=comp.bead_events
+    )
     return rows, new, int(excluded.sum())

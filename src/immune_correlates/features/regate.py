@@ -23,12 +23,12 @@ from ..errors import InputError
 
 __all__ = ["boolean_subset_counts", "gatingml_membership", "recompute_counts", "recompute_workspace"]
 
+
 def _flowkit():
     try:
         import flowkit
     except ImportError as exc:
-        raise ImportError("re-gating from FCS files needs FlowKit: pip install "
-                          "'immune_correlates[flow]'") from exc
+        raise ImportError("re-gating from FCS files needs FlowKit: pip install 'immune_correlates[flow]'") from exc
     return flowkit
 
 
@@ -54,16 +54,16 @@ def recompute_counts(path, fcs_dir) -> pd.DataFrame:
     for sample_id in ws.get_sample_ids():
         for r in ws.get_gating_results(sample_id).report.itertuples():
             parts = [p for p in tuple(r.gate_path) if p != "root"] + [r.gate_name]
-            rows.append({"sample": sample_id, "gating_path": "/".join(parts),
-                         "recomputed_count": float(r.count)})
+            rows.append({"sample": sample_id, "gating_path": "/".join(parts), "recomputed_count": float(r.count)})
     return pd.DataFrame(rows, columns=["sample", "gating_path", "recomputed_count"])
 
 
 _EXACT = {"RectangleGate", "Boolean"}
 
 
-def recompute_workspace(path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.DataFrame,
-                        problems: list) -> tuple[pd.DataFrame, pd.DataFrame, list]:
+def recompute_workspace(
+    path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.DataFrame, problems: list
+) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Counts recomputed from the FCS files replace the stored ones; concordance of the two.
 
     Used by :func:`~immune_correlates.features.flowjo_workspace.read_flowjo_workspace`
@@ -76,32 +76,49 @@ def recompute_workspace(path: Path, fcs_dir, samples: pd.DataFrame, pops: pd.Dat
     present = {p.name for p in fcs_dir.glob("*.fcs")} if fcs_dir.is_dir() else set()
     missing = sorted(wanted - present)
     if missing:
-        raise InputError(f"{len(missing)} FCS file(s) named in the workspace are not in {fcs_dir}",
-                         source=path.name, rows=[{"fcs_file": m} for m in missing],
-                         hint="Pass the folder holding the workspace's FCS files (fcs_dir=).")
+        raise InputError(
+            f"{len(missing)} FCS file(s) named in the workspace are not in {fcs_dir}",
+            source=path.name,
+            rows=[{"fcs_file": m} for m in missing],
+            hint="Pass the folder holding the workspace's FCS files (fcs_dir=).",
+        )
     redone = recompute_counts(path, fcs_dir)
     stored = pops.rename(columns={"event_count": "stored_count"})
     conc = stored[["sample", "gating_path", "gate_type", "stored_count"]].merge(
-        redone, on=["sample", "gating_path"], how="outer")
+        redone, on=["sample", "gating_path"], how="outer"
+    )
     conc["difference"] = conc["recomputed_count"] - conc["stored_count"]
     conc["relative_difference"] = conc["difference"] / conc["stored_count"].where(conc["stored_count"] > 0)
-    status = np.where(conc["stored_count"].isna(), "stored count missing",
-                      np.where(conc["difference"] == 0, "agree",
-                               np.where(conc["gate_type"].isin(_EXACT), "differs", "differs (binned gate)")))
+    status = np.where(
+        conc["stored_count"].isna(),
+        "stored count missing",
+        np.where(
+            conc["difference"] == 0,
+            "agree",
+            np.where(conc["gate_type"].isin(_EXACT), "differs", "differs (binned gate)"),
+        ),
+    )
     conc["status"] = np.where(conc["recomputed_count"].isna(), "not recomputed", status)
     conc = conc.sort_values(["sample", "gating_path"], kind="stable").reset_index(drop=True)
     # the stored-count problems are answered by the recomputed counts; say where they disagree
     kept = [p for p in problems if p.get("about") != "count"]
     for r in conc.loc[conc["status"].isin(["differs", "differs (binned gate)", "not recomputed"])].itertuples():
-        kept.append({"sample": r.sample, "gating_path": r.gating_path, "severity": "check",
-                     "problem": f"{r.status}: FlowJo stored {r.stored_count:g}, recomputed "
-                                f"{r.recomputed_count:g} (the recomputed count is used)"})
+        kept.append(
+            {
+                "sample": r.sample,
+                "gating_path": r.gating_path,
+                "severity": "check",
+                "problem": f"{r.status}: FlowJo stored {r.stored_count:g}, recomputed "
+                f"{r.recomputed_count:g} (the recomputed count is used)",
+            }
+        )
     counts = redone.set_index(["sample", "gating_path"])["recomputed_count"]
     events = samples.set_index("sample")["events"]
     new = pops.copy()
     new["event_count"] = [counts.get((s, g), np.nan) for s, g in zip(new["sample"], new["gating_path"])]
-    new["parent_count"] = [counts.get((s, pp), np.nan) if pp else events.get(s, np.nan)
-                           for s, pp in zip(new["sample"], new["parent_path"])]
+    new["parent_count"] = [
+        counts.get((s, pp), np.nan) if pp else events.get(s, np.nan) for s, pp in zip(new["sample"], new["parent_path"])
+    ]
     new["freq_of_parent"] = 100 * new["event_count"] / new["parent_count"].where(new["parent_count"] > 0)
     return new, conc, kept
 
@@ -139,8 +156,9 @@ def boolean_subset_counts(path, fcs_dir, sample_map, *, parent: str, functions) 
     sheet = read_sample_map(sample_map, Path(path).name)
     missing = [c for c in ("condition",) if any(c not in row for row in sheet.values())]
     if missing:
-        raise InputError("the sample sheet needs a 'condition' column (stimulated / unstimulated)",
-                         source=Path(path).name)
+        raise InputError(
+            "the sample sheet needs a 'condition' column (stimulated / unstimulated)", source=Path(path).name
+        )
     ws = fk.Workspace(str(path), fcs_samples=str(fcs_dir))
     ws.analyze_samples()
     parent_path = ("root",) + tuple(parent.split("/")[:-1])
@@ -152,18 +170,27 @@ def boolean_subset_counts(path, fcs_dir, sample_map, *, parent: str, functions) 
         if info is None:
             continue
         inside = np.asarray(ws.get_gate_membership(sample_id, parent_name, gate_path=parent_path), bool)
-        member = np.column_stack([
-            np.asarray(ws.get_gate_membership(sample_id, f, gate_path=("root", *parent.split("/"))), bool)
-            for f in functions])[inside]
+        member = np.column_stack(
+            [
+                np.asarray(ws.get_gate_membership(sample_id, f, gate_path=("root", *parent.split("/"))), bool)
+                for f in functions
+            ]
+        )[inside]
         codes = member.astype(int) @ (1 << np.arange(len(functions))[::-1])
         tally = np.bincount(codes, minlength=2 ** len(functions))
         for code, n in enumerate(tally):
             signs = [(code >> (len(functions) - 1 - i)) & 1 for i in range(len(functions))]
-            rows.append({"patient_id": str(info["patient_id"]).strip(), "timepoint": str(info["timepoint"]).strip(),
-                         "cell_type": str(info.get("cell_type", parent_name)).strip(),
-                         "condition": str(info["condition"]).strip(),
-                         "subset": " ".join(f"{m}{'+' if s_ else '-'}" for m, s_ in zip(names, signs)),
-                         "count": int(n), "parent_count": int(inside.sum())})
+            rows.append(
+                {
+                    "patient_id": str(info["patient_id"]).strip(),
+                    "timepoint": str(info["timepoint"]).strip(),
+                    "cell_type": str(info.get("cell_type", parent_name)).strip(),
+                    "condition": str(info["condition"]).strip(),
+                    "subset": " ".join(f"{m}{'+' if s_ else '-'}" for m, s_ in zip(names, signs)),
+                    "count": int(n),
+                    "parent_count": int(inside.sum()),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -188,6 +215,5 @@ def gatingml_membership(gating_ml, fcs) -> pd.DataFrame:
     results = strategy.gate_sample(sample)
     columns = {}
     for r in results.report.itertuples():  # quadrant gates report one row per quadrant
-        columns[r.gate_name] = np.asarray(results.get_gate_membership(r.gate_name, gate_path=r.gate_path),
-                                          bool)
+        columns[r.gate_name] = np.asarray(results.get_gate_membership(r.gate_name, gate_path=r.gate_path), bool)
     return pd.DataFrame(columns)

@@ -56,8 +56,10 @@ def log2_transform(x, *, offset: float = 1.0) -> pd.Series:
         rows = [{"patient_id": i, "value": v} for i, v in s[bad].items()]
         raise InputError(
             f"log2_transform: value + offset ({offset:g}) must be > 0",
-            column=str(s.name) if s.name is not None else None, rows=rows,
-            hint="Use a larger offset or check the values.")
+            column=str(s.name) if s.name is not None else None,
+            rows=rows,
+            hint="Use a larger offset or check the values.",
+        )
     out = np.log2(shifted)
     out.name = s.name
     return out
@@ -77,21 +79,31 @@ def scale_per_sd(x, *, center: bool = True) -> pd.Series:
     """
     s = _series(x)
     if s.notna().sum() < 2:
-        warn(f"scale_per_sd: {s.name or 'values'} has fewer than 2 non-missing values; "
-                      "returning all NaN.", DataQualityWarning)
+        warn(
+            f"scale_per_sd: {s.name or 'values'} has fewer than 2 non-missing values; returning all NaN.",
+            DataQualityWarning,
+        )
         return s * np.nan
     sd = s.std(ddof=1)
     if not (np.isfinite(sd) and sd > 0):
-        raise InputError(f"scale_per_sd: {s.name or 'values'} has SD {sd} (needs >= 2 distinct values).",
-                         column=str(s.name) if s.name is not None else None)
+        raise InputError(
+            f"scale_per_sd: {s.name or 'values'} has SD {sd} (needs >= 2 distinct values).",
+            column=str(s.name) if s.name is not None else None,
+        )
     return ((s - s.mean()) if center else s) / sd
 
 
-@check_params(method=(Options("median", "tertiles"), Interval(),
-                      Instance(list, tuple, np.ndarray, pd.Series, name="a sequence of cutpoints")),
-              labels=(Options(None), Instance(list, tuple, name="a list of labels")))
-def dichotomise(x, method: str | Sequence[float] | float = "median", *,
-                labels: Sequence[str] | None = None) -> pd.Series:
+@check_params(
+    method=(
+        Options("median", "tertiles"),
+        Interval(),
+        Instance(list, tuple, np.ndarray, pd.Series, name="a sequence of cutpoints"),
+    ),
+    labels=(Options(None), Instance(list, tuple, name="a list of labels")),
+)
+def dichotomise(
+    x, method: str | Sequence[float] | float = "median", *, labels: Sequence[str] | None = None
+) -> pd.Series:
     """Split a feature at the median, at tertiles, or at user cutpoints.
 
     Parameters
@@ -126,8 +138,7 @@ def dichotomise(x, method: str | Sequence[float] | float = "median", *,
     else:
         cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]
     if not cuts or any(np.isnan(cuts)) or any(np.diff(cuts) <= 0):
-        raise ParameterError(f"dichotomise: cutpoints {cuts} must be finite and increasing "
-                          "(too few values to split?).")
+        raise ParameterError(f"dichotomise: cutpoints {cuts} must be finite and increasing (too few values to split?).")
     if len(cuts) == 1:
         out = (s > cuts[0]).astype(float).where(s.notna())
         out.name = s.name
@@ -141,8 +152,9 @@ def dichotomise(x, method: str | Sequence[float] | float = "median", *,
 
 
 @check_params(prefix=Instance(str, name="a string"))
-def log2_features(frame: pd.DataFrame, columns: Sequence[str] | None = None, *,
-                  offset: float | dict = 1.0, prefix: str = "log2_") -> pd.DataFrame:
+def log2_features(
+    frame: pd.DataFrame, columns: Sequence[str] | None = None, *, offset: float | dict = 1.0, prefix: str = "log2_"
+) -> pd.DataFrame:
     """New DataFrame with ``log2_<column>`` for each column (offset per column via a dict).
 
     Examples
@@ -173,8 +185,14 @@ class SplitGroups:
 
 
 @check_params(split=(Options("median"), Interval()))
-def split_groups(data: pd.DataFrame, feature: str, *, split="median", among: Sequence[str] = (),
-                 labels: Mapping[str, str] | None = None) -> SplitGroups:
+def split_groups(
+    data: pd.DataFrame,
+    feature: str,
+    *,
+    split="median",
+    among: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> SplitGroups:
     """Split a numeric feature at its median (or at a given value) into two labelled groups.
 
     The cut is :func:`dichotomise`'s (``value <= cut`` is the lower group);
@@ -217,23 +235,39 @@ def split_groups(data: pd.DataFrame, feature: str, *, split="median", among: Seq
     text = values.isna() & data[feature].notna()
     if text.any():  # a value that is not a number is an error, not a patient without a value
         ids = row_ids(data)
-        raise InputError(f"split_groups: {feature} must be numeric to be split", column=feature,
-                         rows=[{"patient_id": ids[i], "value": data[feature][i]} for i in data.index[text]],
-                         hint="Recode these values as numbers (or leave them empty for missing) and split again.")
+        raise InputError(
+            f"split_groups: {feature} must be numeric to be split",
+            column=feature,
+            rows=[{"patient_id": ids[i], "value": data[feature][i]} for i in data.index[text]],
+            hint="Recode these values as numbers (or leave them empty for missing) and split again.",
+        )
     complete = values.notna() & data[list(among)].notna().all(axis=1) if among else values.notna()
     if split == "median":
         cut, how = float(values[complete].median()), "median"
     else:
         cut, how = float(split), "given"
     if not np.isfinite(cut):
-        raise InputError(f"split_groups: {feature} has no value to split (every patient is missing it).",
-                         column=feature, hint="Check the column, or give the cut as a number.")
+        raise InputError(
+            f"split_groups: {feature} has no value to split (every patient is missing it).",
+            column=feature,
+            hint="Check the column, or give the cut as a number.",
+        )
     name, unit = column_label(feature, labels=labels), column_unit(feature)
     value = f"{cut:.3g}" + (f" {unit}" if unit and unit not in ("z-score", "index", "ratio") else "")
-    low, high = ((f"{name} \u2264 median ({value})", f"{name} > median ({value})") if how == "median"
-                 else (f"{name} \u2264 {value}", f"{name} > {value}"))
+    low, high = (
+        (f"{name} \u2264 median ({value})", f"{name} > median ({value})")
+        if how == "median"
+        else (f"{name} \u2264 {value}", f"{name} > {value}")
+    )
     upper = dichotomise(values, cut)
     column = f"{feature} split"
     groups = pd.Categorical(np.where(upper.isna(), None, np.where(upper == 1.0, high, low)), categories=[low, high])
-    return SplitGroups(data.assign(**{column: groups}), column, feature, cut, how, (low, high),
-                       {low: f"\u2264 {cut:.3g}", high: f"> {cut:.3g}"})
+    return SplitGroups(
+        data.assign(**{column: groups}),
+        column,
+        feature,
+        cut,
+        how,
+        (low, high),
+        {low: f"\u2264 {cut:.3g}", high: f"> {cut:.3g}"},
+    )

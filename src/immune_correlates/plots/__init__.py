@@ -29,9 +29,26 @@ from .swimmer import swimmer
 from .volcano import fdr_threshold, volcano
 
 __all__ = [
-    "response_boxplot", "response_panel", "forest", "forest_table", "kaplan_meier", "at_risk_table",
-    "at_risk_counts", "volcano", "fdr_threshold", "roc", "correlation_heatmap", "correlation_order",
-    "plot_power", "save_figure", "house_style", "group_colors", "format_p", "OKABE_ITO", "PALETTE", "RESPONSE_COLORS",
+    "response_boxplot",
+    "response_panel",
+    "forest",
+    "forest_table",
+    "kaplan_meier",
+    "at_risk_table",
+    "at_risk_counts",
+    "volcano",
+    "fdr_threshold",
+    "roc",
+    "correlation_heatmap",
+    "correlation_order",
+    "plot_power",
+    "save_figure",
+    "house_style",
+    "group_colors",
+    "format_p",
+    "OKABE_ITO",
+    "PALETTE",
+    "RESPONSE_COLORS",
     "swimmer",
 ]
 __all__ += ["cumulative_incidence"]

@@ -19,9 +19,23 @@ import numpy as np
 from ..errors import ImmuneCorrelatesError
 
 __all__ = [
-    "OKABE_ITO", "PALETTE", "RESPONSE_COLORS", "RC_PARAMS", "house_style", "group_colors",
-    "format_p", "save_figure", "new_axes", "plain_log_axis", "order_groups", "nice_log_ticks", "despine",
-    "response_role", "default_pair", "wrap_label", "difference_text",
+    "OKABE_ITO",
+    "PALETTE",
+    "RESPONSE_COLORS",
+    "RC_PARAMS",
+    "house_style",
+    "group_colors",
+    "format_p",
+    "save_figure",
+    "new_axes",
+    "plain_log_axis",
+    "order_groups",
+    "nice_log_ticks",
+    "despine",
+    "response_role",
+    "default_pair",
+    "wrap_label",
+    "difference_text",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe colours, by name.
@@ -37,8 +51,10 @@ OKABE_ITO = {
 }
 
 #: Colours in the order groups receive them (yellow last: weak on white).
-PALETTE = [OKABE_ITO[k] for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange",
-                                    "sky_blue", "black", "yellow")]
+PALETTE = [
+    OKABE_ITO[k]
+    for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue", "black", "yellow")
+]
 
 #: Fixed colours of the response groups and of common binary labels.
 RESPONSE_COLORS = {
@@ -66,7 +82,7 @@ RC_PARAMS = {
     "axes.prop_cycle": mpl.cycler(color=PALETTE),
     "savefig.bbox": "tight",
     "svg.fonttype": "none",  # text stays text in SVG
-    "pdf.fonttype": 42,      # TrueType in PDF (editable in Illustrator)
+    "pdf.fonttype": 42,  # TrueType in PDF (editable in Illustrator)
     "ps.fonttype": 42,
 }
 
@@ -109,11 +125,44 @@ RESPONSE_ORDER = ("NR", "PR", "CR")
 
 #: Group labels read as responding, partly responding or not responding (compared lower-case).
 _ROLE_WORDS = {
-    "responder": {"cr", "cri", "cr/cri", "cr or cri", "responder", "responders", "response", "responded",
-                  "complete remission", "complete response", "remission", "yes", "y", "true", "1", "1.0"},
+    "responder": {
+        "cr",
+        "cri",
+        "cr/cri",
+        "cr or cri",
+        "responder",
+        "responders",
+        "response",
+        "responded",
+        "complete remission",
+        "complete response",
+        "remission",
+        "yes",
+        "y",
+        "true",
+        "1",
+        "1.0",
+    },
     "partial": {"pr", "npr", "partial response", "partial remission", "partial responder"},
-    "non": {"nr", "non-responder", "non-responders", "nonresponder", "non responder", "no response",
-            "not cr", "non-cr", "no cr", "no", "n", "false", "0", "0.0", "pd", "sd", "refractory"},
+    "non": {
+        "nr",
+        "non-responder",
+        "non-responders",
+        "nonresponder",
+        "non responder",
+        "no response",
+        "not cr",
+        "non-cr",
+        "no cr",
+        "no",
+        "n",
+        "false",
+        "0",
+        "0.0",
+        "pd",
+        "sd",
+        "refractory",
+    },
 }
 _ROLE_ORDER = ("non", "partial", "responder")
 
@@ -227,8 +276,13 @@ def new_axes(ax=None, figsize=(4.0, 3.5)):
 
 
 #: Mantissa sets for log-axis ticks, coarsest first.
-_LOG_SUBS = ((1.0,), (1.0, 2.0, 5.0), (1.0, 2.0, 3.0, 5.0), (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
-             (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0))
+_LOG_SUBS = (
+    (1.0,),
+    (1.0, 2.0, 5.0),
+    (1.0, 2.0, 3.0, 5.0),
+    (1.0, 1.5, 2.0, 3.0, 5.0, 7.0),
+    (1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0),
+)
 
 
 def nice_log_ticks(lo: float, hi: float, min_ticks: int = 4, max_ticks: int = 9) -> np.ndarray:

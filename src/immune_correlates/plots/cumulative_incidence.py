@@ -113,12 +113,26 @@ def cumulative_incidence(
             t = np.r_[0.0, r["time"].to_numpy()]
             f = np.r_[0.0, r["estimate"].to_numpy()]
             top = max(top, float(f.max()))
-            ax.plot(t, f, drawstyle="steps-post", color=palette[g], label=names[g] if group is not None else None,
-                    gid=f"cif:{g}")
+            ax.plot(
+                t,
+                f,
+                drawstyle="steps-post",
+                color=palette[g],
+                label=names[g] if group is not None else None,
+                gid=f"cif:{g}",
+            )
             if censor_marks:
                 cens = r["n_censored"].to_numpy() > 0
-                ax.plot(r["time"].to_numpy()[cens], r["estimate"].to_numpy()[cens], linestyle="", marker="|",
-                        markersize=7, markeredgewidth=1.2, color=palette[g], gid=f"censor:{g}")
+                ax.plot(
+                    r["time"].to_numpy()[cens],
+                    r["estimate"].to_numpy()[cens],
+                    linestyle="",
+                    marker="|",
+                    markersize=7,
+                    markeredgewidth=1.2,
+                    color=palette[g],
+                    gid=f"censor:{g}",
+                )
         ax.set_xlim(0, max(t_max, ticks.max() if ticks.size else 0) * 1.03)
         ax.set_ylim(0, 1.04 if top > 0.5 else max(0.25, np.ceil(top * 1.15 * 20) / 20))
         ax.set_xticks(ticks)

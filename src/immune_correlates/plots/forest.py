@@ -24,8 +24,13 @@ from ._style import (
 __all__ = ["forest", "forest_table"]
 
 RATIO_COLUMNS = ("odds_ratio", "hazard_ratio", "ratio")
-RATIO_LABELS = {"odds_ratio": "Odds ratio", "hazard_ratio": "Hazard ratio", "ratio": "Ratio",
-                "odds": "Odds ratio", "hazard": "Hazard ratio"}
+RATIO_LABELS = {
+    "odds_ratio": "Odds ratio",
+    "hazard_ratio": "Hazard ratio",
+    "ratio": "Ratio",
+    "odds": "Odds ratio",
+    "hazard": "Hazard ratio",
+}
 SORTS = ("estimate", "p_value", None)
 
 
@@ -109,8 +114,9 @@ def forest_table(
     if exponentiate:
         with np.errstate(over="ignore"):
             vals = np.exp(vals)
-    out = pd.DataFrame({"label": frame[label].astype(str).to_numpy(), "ratio": vals[:, 0],
-                        "lower": vals[:, 1], "upper": vals[:, 2]})
+    out = pd.DataFrame(
+        {"label": frame[label].astype(str).to_numpy(), "ratio": vals[:, 0], "lower": vals[:, 1], "upper": vals[:, 2]}
+    )
     if "reference" in frame.columns:  # a factor level's row names the level it is compared with
         refs = frame["reference"].to_numpy()
         out["label"] = [f"{lab} (vs {r})" if pd.notna(r) else lab for lab, r in zip(out["label"], refs)]
@@ -226,8 +232,17 @@ def forest(
     if (data is None) == (results is None):
         raise ImmuneCorrelatesError("forest: give the table or model result once, as data= (or results=).")
     results = data if results is None else results
-    rows = forest_table(results, label=label, estimate=estimate, lower=lower, upper=upper,
-                        exponentiate=exponentiate, ratio=ratio, sort=sort, drop_intercept=drop_intercept)
+    rows = forest_table(
+        results,
+        label=label,
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        exponentiate=exponentiate,
+        ratio=ratio,
+        sort=sort,
+        drop_intercept=drop_intercept,
+    )
     if rows.empty:
         raise ImmuneCorrelatesError("forest: nothing to draw (no rows besides the intercept).")
     kind = rows.attrs["ratio_kind"]
@@ -254,13 +269,30 @@ def forest(
     with house_style():
         ok = np.isfinite(ratio_v)
         ax.hlines(y[ok], lo_c[ok], hi_c[ok], color=color, linewidth=1.4, gid="forest_intervals")
-        ax.scatter(ratio_v[ok], y[ok], s=36, marker="s", zorder=3, edgecolor=color, linewidth=1.2,
-                   facecolor=np.where(sig[ok], color, "white").tolist(), gid="forest_points")
+        ax.scatter(
+            ratio_v[ok],
+            y[ok],
+            s=36,
+            marker="s",
+            zorder=3,
+            edgecolor=color,
+            linewidth=1.2,
+            facecolor=np.where(sig[ok], color, "white").tolist(),
+            gid="forest_points",
+        )
         clip_lo, clip_hi = ok & ~(np.isfinite(lo) & (lo > 0)), ok & ~np.isfinite(hi)
         for sel, marker, x in ((clip_lo, "<", xmin), (clip_hi, ">", xmax)):
             if sel.any():
-                ax.scatter(np.full(sel.sum(), x), y[sel], marker=marker, s=22, color=color, zorder=3,
-                           clip_on=False, gid="forest_clipped")
+                ax.scatter(
+                    np.full(sel.sum(), x),
+                    y[sel],
+                    marker=marker,
+                    s=22,
+                    color=color,
+                    zorder=3,
+                    clip_on=False,
+                    gid="forest_clipped",
+                )
         ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.0, zorder=1, gid="forest_reference")
         ax.set_xscale("log")
         ax.set_xlim(xmin, xmax)
@@ -277,12 +309,23 @@ def forest(
         if show_values:
             _value_columns(ax, rows.iloc[idx].reset_index(drop=True), y, kind, ci_text)
         if has_q:
-            handles = [Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor=color,
-                              label=f"q < {q_threshold:g}"),
-                       Line2D([], [], marker="s", linestyle="", color=color, markerfacecolor="white",
-                              label=f"q ≥ {q_threshold:g}")]
-            ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.16), ncols=2,
-                      fontsize=SMALL, handletextpad=0.3, borderaxespad=0.0)
+            handles = [
+                Line2D(
+                    [], [], marker="s", linestyle="", color=color, markerfacecolor=color, label=f"q < {q_threshold:g}"
+                ),
+                Line2D(
+                    [], [], marker="s", linestyle="", color=color, markerfacecolor="white", label=f"q ≥ {q_threshold:g}"
+                ),
+            ]
+            ax.legend(
+                handles=handles,
+                loc="upper left",
+                bbox_to_anchor=(0.0, -0.16),
+                ncols=2,
+                fontsize=SMALL,
+                handletextpad=0.3,
+                borderaxespad=0.0,
+            )
         if title:
             ax.set_title(title, pad=16)
     return ax
@@ -337,21 +380,52 @@ def _value_columns(ax, rows: pd.DataFrame, y: np.ndarray, kind: str, ci_text: st
     """Estimate (CI), p, q, N and events as aligned text columns to the right of the axes."""
     short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(kind, "Ratio")
     ratio, lo, hi = rows["ratio"].to_numpy(float), rows["lower"].to_numpy(float), rows["upper"].to_numpy(float)
-    columns = [(f"{short} ({ci_text})", [
-        "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}\u2013{_fmt(b)})"
-        for r, a, b in zip(ratio, lo, hi)], 92)]
+    columns = [
+        (
+            f"{short} ({ci_text})",
+            [
+                "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}\u2013{_fmt(b)})"
+                for r, a, b in zip(ratio, lo, hi)
+            ],
+            92,
+        )
+    ]
     for col, head, width in (("p_value", "p", 40), ("q_value", "q", 40)):
         if col in rows:
-            columns.append((head, [format_p(v, "").replace(" = ", "").replace(" < ", "<").strip()
-                                   for v in rows[col].to_numpy(float)], width))
+            columns.append(
+                (
+                    head,
+                    [format_p(v, "").replace(" = ", "").replace(" < ", "<").strip() for v in rows[col].to_numpy(float)],
+                    width,
+                )
+            )
     for col, head, width in (("n", "N", 26), ("n_events", "Events", 36)):
         if col in rows and rows[col].notna().any():
             columns.append((head, ["" if pd.isna(v) else f"{int(v)}" for v in rows[col]], width))
     x = 10.0
     for head, values, width in columns:
-        ax.annotate(head, xy=(1.0, 1.0), xycoords="axes fraction", xytext=(x, 4), textcoords="offset points",
-                    va="bottom", ha="left", fontsize=SMALL, fontweight="bold", gid="forest_header")
+        ax.annotate(
+            head,
+            xy=(1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(x, 4),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=SMALL,
+            fontweight="bold",
+            gid="forest_header",
+        )
         for yi, text in zip(y, values):
-            ax.annotate(text, xy=(1.0, yi), xycoords=("axes fraction", "data"), xytext=(x, 0),
-                        textcoords="offset points", va="center", ha="left", fontsize=SMALL, gid="forest_value")
+            ax.annotate(
+                text,
+                xy=(1.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(x, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=SMALL,
+                gid="forest_value",
+            )
         x += width

@@ -104,8 +104,7 @@ def correlation_heatmap(
     undefined = [f for f in features if values[f].nunique() < 2]
     if undefined:
         raise ImmuneCorrelatesError(
-            f"{caller}: feature(s) {undefined} are constant or have too few values for a correlation; "
-            "leave them out."
+            f"{caller}: feature(s) {undefined} are constant or have too few values for a correlation; leave them out."
         )
     if corr.isna().to_numpy().any():
         pairs = [(a, b) for a in features for b in features if a < b and np.isnan(corr.loc[a, b])]
@@ -119,16 +118,32 @@ def correlation_heatmap(
     with house_style():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", PendingDeprecationWarning)  # seaborn 0.13 calls cmap.set_bad
-            sns.heatmap(ordered.to_numpy(), ax=ax, vmin=-1, vmax=1, center=0, cmap=cmap, square=True,
-                        annot=annotate, fmt=".2f", annot_kws={"fontsize": SMALL - 1}, linewidths=0.5,
-                        linecolor="white", xticklabels=names, yticklabels=names,
-                        cbar_kws={"label": f"{method.capitalize()} r", "shrink": 0.75})
+            sns.heatmap(
+                ordered.to_numpy(),
+                ax=ax,
+                vmin=-1,
+                vmax=1,
+                center=0,
+                cmap=cmap,
+                square=True,
+                annot=annotate,
+                fmt=".2f",
+                annot_kws={"fontsize": SMALL - 1},
+                linewidths=0.5,
+                linecolor="white",
+                xticklabels=names,
+                yticklabels=names,
+                cbar_kws={"label": f"{method.capitalize()} r", "shrink": 0.75},
+            )
         ax.tick_params(axis="x", labelrotation=90, length=0)
         ax.tick_params(axis="y", labelrotation=0, length=0)
         if cluster and dendrogram:
             tree = ax.inset_axes([0.0, 1.01, 1.0, 0.14])
-            z = hierarchy.linkage(squareform(np.clip(1.0 - corr.to_numpy(), 0.0, 2.0), checks=False),
-                                  method=linkage, optimal_ordering=True)
+            z = hierarchy.linkage(
+                squareform(np.clip(1.0 - corr.to_numpy(), 0.0, 2.0), checks=False),
+                method=linkage,
+                optimal_ordering=True,
+            )
             hierarchy.dendrogram(z, ax=tree, no_labels=True, color_threshold=0, above_threshold_color="#555555")
             tree.set_xlim(0, 10 * n)
             tree.set_axis_off()

@@ -12,8 +12,9 @@ __all__ = ["plot_power"]
 _RATIO_LABEL = {"odds_ratio": "OR", "hazard_ratio": "HR"}
 
 
-def plot_power(curve, *, ax=None, x: str = "n", estimand: str | None = None, target: float | None = 0.8,
-               band: bool = True):
+def plot_power(
+    curve, *, ax=None, x: str = "n", estimand: str | None = None, target: float | None = 0.8, band: bool = True
+):
     """Plot power (or another estimand) of a :class:`~immune_correlates.design.PowerCurve`.
 
     Parameters
@@ -51,7 +52,8 @@ def plot_power(curve, *, ax=None, x: str = "n", estimand: str | None = None, tar
     table = curve.table[curve.table["estimand"] == estimand]
     if table.empty:
         raise ImmuneCorrelatesError(
-            f"plot_power: the curve has no estimand {estimand!r}; it has {sorted(curve.table['estimand'].unique())}.")
+            f"plot_power: the curve has no estimand {estimand!r}; it has {sorted(curve.table['estimand'].unique())}."
+        )
     ratio = _RATIO_LABEL.get(curve.analysis.ratio_name, "ratio")
     ax = new_axes(ax)
     line_key, x_col = ("effect", "n") if x == "n" else ("n", "ratio")

@@ -259,8 +259,15 @@ def response_boxplot(
     with house_style():
         pos = np.arange(n_groups, dtype=float)
         drawn = [i for i, s in enumerate(samples) if s.size]
-        bp = ax.boxplot([samples[i] for i in drawn], positions=pos[drawn], widths=0.55, showfliers=False,
-                        patch_artist=True, manage_ticks=False, whis=1.5)
+        bp = ax.boxplot(
+            [samples[i] for i in drawn],
+            positions=pos[drawn],
+            widths=0.55,
+            showfliers=False,
+            patch_artist=True,
+            manage_ticks=False,
+            whis=1.5,
+        )
         for box, i in zip(bp["boxes"], drawn):
             c = palette[levels[i]]
             box.set(facecolor=(*plt.matplotlib.colors.to_rgb(c), 0.18), edgecolor=c, linewidth=1.2)
@@ -274,8 +281,16 @@ def response_boxplot(
         rng = np.random.default_rng(seed)
         for i, g in enumerate(levels):
             x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
-            ax.scatter(x, samples[i], s=point_size, color=palette[g], edgecolor="white", linewidth=0.5,
-                       zorder=3, gid=f"points:{g}")
+            ax.scatter(
+                x,
+                samples[i],
+                s=point_size,
+                color=palette[g],
+                edgecolor="white",
+                linewidth=0.5,
+                zorder=3,
+                gid=f"points:{g}",
+            )
         width_in = _axes_width_in(ax)
         tick_size = 9 if n_groups <= 3 else 8
         per_group = max(6, int(0.8 * width_in / n_groups * 72.0 / (0.62 * tick_size)))  # after layout, wide glyphs
@@ -288,19 +303,30 @@ def response_boxplot(
         ax.set_ylabel(axis_label(feature, labels=labels, log=log) if ylabel is None else ylabel)
         ax.set_xlabel("")
         if comparisons:
-            draw_brackets(ax, kept, feature, group, [tuple(c) for c in comparisons], levels, names,
-                          adjust=adjust, log=log)
+            draw_brackets(
+                ax, kept, feature, group, [tuple(c) for c in comparisons], levels, names, adjust=adjust, log=log
+            )
         n_lines = 0
         if annotate:
             row, several = _comparison_row(kept, feature, group, levels, pair, comparison, method, adjust, caller)
             q = several if show_q == "auto" else bool(show_q)
             contrast = (names[pair[0]], names[pair[1]]) if pair is not None else None
-            text = _wrap_lines(comparison_text(row.to_dict(), show_q=q, contrast=contrast),
-                               _text_chars(width_in, SMALL - 1))
+            text = _wrap_lines(
+                comparison_text(row.to_dict(), show_q=q, contrast=contrast), _text_chars(width_in, SMALL - 1)
+            )
             n_lines = text.count("\n") + 1
-            ax.annotate(text, xy=(0.5, 1.0), xycoords="axes fraction", xytext=(0, 3),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=SMALL - 1,
-                        color="#333333", gid="stats_annotation")
+            ax.annotate(
+                text,
+                xy=(0.5, 1.0),
+                xycoords="axes fraction",
+                xytext=(0, 3),
+                textcoords="offset points",
+                ha="center",
+                va="bottom",
+                fontsize=SMALL - 1,
+                color="#333333",
+                gid="stats_annotation",
+            )
         if title is not None:
             ax.set_title(_wrap_lines(title, _text_chars(width_in, 11)), pad=8 + n_lines * (SMALL - 1) * 1.25)
     return ax
@@ -327,8 +353,7 @@ def _comparison_row(kept, feature, group, levels, pair, comparison, method, adju
     match = comparison[comparison["feature"] == feature]
     if match.empty:
         raise ImmuneCorrelatesError(
-            f"{caller}: comparison table has no row for feature {feature!r}; "
-            f"it has {comparison['feature'].tolist()}."
+            f"{caller}: comparison table has no row for feature {feature!r}; it has {comparison['feature'].tolist()}."
         )
     return match.iloc[0], len(comparison) > 1
 
@@ -404,23 +429,39 @@ def response_panel(
     if panel_size is None:
         panel_size = (max(2.8, 1.2 + 0.62 * len(levels)), 3.3 + 0.25 * bool(comparisons))
     with house_style():
-        fig, axes = plt.subplots(nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows),
-                                 layout="constrained", squeeze=False)
+        fig, axes = plt.subplots(
+            nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained", squeeze=False
+        )
     flat = axes.ravel()
     for ax, feat in zip(flat, features):
         unit = column_unit(feat)
         scale = ", ".join(p for p in (unit, "log scale" if feat in logged else "") if p)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", MissingDataWarning)  # compare_groups already named them
-            response_boxplot(data, feat, group, groups=levels if groups is not None else None, ax=ax,
-                             log=feat in logged, comparison=table, show_q=True, group_labels=group_labels,
-                             colors=colors, comparisons=comparisons, ylabel=scale,
-                             title=column_label(feat, labels=labels), missing=missing)
-    for ax in flat[len(features):]:
+            response_boxplot(
+                data,
+                feat,
+                group,
+                groups=levels if groups is not None else None,
+                ax=ax,
+                log=feat in logged,
+                comparison=table,
+                show_q=True,
+                group_labels=group_labels,
+                colors=colors,
+                comparisons=comparisons,
+                ylabel=scale,
+                title=column_label(feat, labels=labels),
+                missing=missing,
+            )
+    for ax in flat[len(features) :]:
         fig.delaxes(ax)
     with house_style():
         if title:
             fig.suptitle(title, fontsize=12)
-        fig.supxlabel(f"q: {ADJUST_NAMES.get(adjust, adjust)} adjustment across the {len(features)} features shown",
-                      fontsize=SMALL - 1, color="#555555")
+        fig.supxlabel(
+            f"q: {ADJUST_NAMES.get(adjust, adjust)} adjustment across the {len(features)} features shown",
+            fontsize=SMALL - 1,
+            color="#555555",
+        )
     return fig

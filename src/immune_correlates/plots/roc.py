@@ -83,8 +83,13 @@ def roc(
             up = higher_is_positive.get(s, True) if isinstance(higher_is_positive, Mapping) else higher_is_positive
             res = roc_curve(data, outcome, s, ci=ci, alpha=alpha, higher_is_positive=up, missing=missing)
             name = (labels or {}).get(s, s)
-            ax.plot(res.curve["fpr"].to_numpy(), res.curve["tpr"].to_numpy(), color=palette[i % len(palette)],
-                    label=auc_label(name, res), gid=f"roc:{s}")
+            ax.plot(
+                res.curve["fpr"].to_numpy(),
+                res.curve["tpr"].to_numpy(),
+                color=palette[i % len(palette)],
+                label=auc_label(name, res),
+                gid=f"roc:{s}",
+            )
         ax.set_xlim(-0.01, 1.01)
         ax.set_ylim(-0.01, 1.01)
         ax.set_aspect("equal")
@@ -94,8 +99,16 @@ def roc(
         ax.set_ylabel("Sensitivity (true positive rate)")
         level = f"{100 * (1 - alpha):g}%"
         method = "DeLong" if ci == "delong" else "Hanley-McNeil"
-        ax.legend(loc="lower right", title=f"AUC ({level} CI, {method})", alignment="left", frameon=True,
-                  framealpha=0.9, edgecolor="none", fontsize=8.5, title_fontsize=8.5)
+        ax.legend(
+            loc="lower right",
+            title=f"AUC ({level} CI, {method})",
+            alignment="left",
+            frameon=True,
+            framealpha=0.9,
+            edgecolor="none",
+            fontsize=8.5,
+            title_fontsize=8.5,
+        )
         if title:
             ax.set_title(title)
     return ax

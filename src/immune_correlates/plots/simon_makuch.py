@@ -105,8 +105,7 @@ def simon_makuch(
             last = float(stop[grp == g].max()) if np.any(grp == g) else t[-1]
             if last > t[-1]:  # flat to the group's last follow-up
                 t, sv = np.r_[t, last], np.r_[sv, sv[-1]]
-            ax.plot(t, sv, drawstyle="steps-post", color=palette[g],
-                    label=names[g], gid=f"sm:{g}")
+            ax.plot(t, sv, drawstyle="steps-post", color=palette[g], label=names[g], gid=f"sm:{g}")
         ax.set_xlim(start_at, max(t_max, ticks.max() if ticks.size else 0) * 1.03)
         ax.set_ylim(0, 1.04)
         ax.set_xticks(ticks)

@@ -113,7 +113,7 @@ def at_risk_table(
 def _short(name, width: int = 26) -> str:
     """An at-risk row label: one line, cut with an ellipsis past ``width`` (the legend has the full name)."""
     name = str(name)
-    return name if len(name) <= width else name[:width - 1].rstrip() + "\u2026"
+    return name if len(name) <= width else name[: width - 1].rstrip() + "\u2026"
 
 
 def _hazard_ratio_text(table: pd.DataFrame, names: Mapping, alpha: float, width: int = 48) -> str:
@@ -121,8 +121,9 @@ def _hazard_ratio_text(table: pd.DataFrame, names: Mapping, alpha: float, width:
     names wrapped at ``width`` characters so the legend beside the axes stays narrow."""
     lines = []
     for _, row in table.iterrows():
-        hr = (f"HR {row['hazard_ratio']:.2f} ({100 * (1 - alpha):g}% CI {row['ci_lower']:.2f}"
-              f"\u2013{row['ci_upper']:.2f})")
+        hr = (
+            f"HR {row['hazard_ratio']:.2f} ({100 * (1 - alpha):g}% CI {row['ci_lower']:.2f}\u2013{row['ci_upper']:.2f})"
+        )
         if len(table) > 1:
             hr = f"{names.get(row['group'], row['group'])} vs {names.get(row['reference'], row['reference'])}: {hr}"
         lines.append(wrap_label(hr, width))
@@ -253,7 +254,7 @@ def kaplan_meier(
     risk_names.update(risk_labels or {})
     grouped = group is not None and km.groups != ["all"]
     levels = order_groups(km.groups)
-    palette = group_colors(levels, colors=colors) if grouped else {g: "#000000" for g in levels}
+    palette = group_colors(levels, colors=colors) if grouped else dict.fromkeys(levels, "#000000")
     names = group_names(group, levels, group_labels) if grouped else {g: str(g) for g in levels}
     t_max = float(km.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)
@@ -282,17 +283,25 @@ def kaplan_meier(
             if conf_int:
                 lo = np.r_[1.0, r["ci_lower"].to_numpy()]
                 hi = np.r_[1.0, r["ci_upper"].to_numpy()]
-                ax.fill_between(t, lo, hi, step="post", color=c, alpha={1: 0.18, 2: 0.14}.get(k, 0.09),
-                                linewidth=0, gid=f"band:{g}")
+                ax.fill_between(
+                    t, lo, hi, step="post", color=c, alpha={1: 0.18, 2: 0.14}.get(k, 0.09), linewidth=0, gid=f"band:{g}"
+                )
             if censor_marks:
                 cens = r["n_censor"].to_numpy() > 0
-                ax.plot(r["time"].to_numpy()[cens], r["survival"].to_numpy()[cens], linestyle="", marker="|",
-                        markersize=7, markeredgewidth=1.2, color=c, gid=f"censor:{g}")
+                ax.plot(
+                    r["time"].to_numpy()[cens],
+                    r["survival"].to_numpy()[cens],
+                    linestyle="",
+                    marker="|",
+                    markersize=7,
+                    markeredgewidth=1.2,
+                    color=c,
+                    gid=f"censor:{g}",
+                )
             if median_lines:
                 med = medians.loc[g, "median"]
                 if np.isfinite(med):
-                    ax.plot([0, med, med], [0.5, 0.5, 0.0], linestyle=":", linewidth=1.0, color=c,
-                            gid=f"median:{g}")
+                    ax.plot([0, med, med], [0.5, 0.5, 0.0], linestyle=":", linewidth=1.0, color=c, gid=f"median:{g}")
         ax.set_xlim(0, max(t_max, ticks.max() if ticks.size else 0) * 1.03)
         ax.set_ylim(0, 1.04)
         ax.set_xticks(ticks)
@@ -300,11 +309,15 @@ def kaplan_meier(
         ax.set_yticks([0, 0.25, 0.5, 0.75, 1.0])
         dur = duration or ""
         unit = column_unit(dur) if dur else ""
-        ax.set_xlabel(xlabel if xlabel is not None else (unit[:1].upper() + unit[1:] if unit else
-                                                          column_label(dur, labels=labels) or "Time"))
+        ax.set_xlabel(
+            xlabel
+            if xlabel is not None
+            else (unit[:1].upper() + unit[1:] if unit else column_label(dur, labels=labels) or "Time")
+        )
         endpoint = column_label(dur, labels=labels) if dur in ENDPOINT_LABELS or (labels and dur in labels) else ""
-        ax.set_ylabel(ylabel if ylabel is not None else
-                      (f"{endpoint} probability" if endpoint else "Survival probability"))
+        ax.set_ylabel(
+            ylabel if ylabel is not None else (f"{endpoint} probability" if endpoint else "Survival probability")
+        )
         legend_title = []
         if isinstance(logrank, LogrankResult) and grouped and k >= 2:
             legend_title.append(f"Log-rank {format_p(logrank.pvalue)}")
@@ -318,26 +331,41 @@ def kaplan_meier(
         elif not isinstance(hazard_ratio, pd.DataFrame) and hazard_ratio and grouped and k >= 2 and not from_result:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", MissingDataWarning)  # kaplan_meier above already warned
-                table = group_hazard_ratios(data, duration, event, group, levels=levels, alpha=alpha,
-                                            missing=missing)
+                table = group_hazard_ratios(data, duration, event, group, levels=levels, alpha=alpha, missing=missing)
             legend_title.append(_hazard_ratio_text(table, names, alpha))
         if median_lines and not grouped:
             m = medians.iloc[0]
-            text = "Median not reached" if not np.isfinite(m["median"]) else (
-                f"Median {m['median']:.1f} ({100 * (1 - alpha):g}% CI {m['ci_lower']:.1f}–"
-                + (f"{m['ci_upper']:.1f})" if np.isfinite(m["ci_upper"]) else "NR)")
+            text = (
+                "Median not reached"
+                if not np.isfinite(m["median"])
+                else (
+                    f"Median {m['median']:.1f} ({100 * (1 - alpha):g}% CI {m['ci_lower']:.1f}–"
+                    + (f"{m['ci_upper']:.1f})" if np.isfinite(m["ci_upper"]) else "NR)")
+                )
             )
-            ax.annotate(text, xy=(0.97, 0.96), xycoords="axes fraction", ha="right", va="top",
-                        fontsize=SMALL + 0.5, gid="median_text")
+            ax.annotate(
+                text,
+                xy=(0.97, 0.96),
+                xycoords="axes fraction",
+                ha="right",
+                va="top",
+                fontsize=SMALL + 0.5,
+                gid="median_text",
+            )
         if grouped:
             # Outside the axes, right of the curves: it never hides a curve, band or censor mark.
-            leg = ax.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), title="\n".join(legend_title) or None,
-                            handlelength=1.5, alignment="left", borderaxespad=0.0)
+            leg = ax.legend(
+                loc="upper left",
+                bbox_to_anchor=(1.02, 1.0),
+                title="\n".join(legend_title) or None,
+                handlelength=1.5,
+                alignment="left",
+                borderaxespad=0.0,
+            )
             if legend_title:
                 leg.get_title().set(fontsize=SMALL + 0.5, gid="logrank")
         if at_risk and ticks.size:
-            row_names = ({g: risk_names.get(g, _short(names[g])) for g in levels} if grouped
-                         else {levels[0]: ""})
+            row_names = {g: risk_names.get(g, _short(names[g])) for g in levels} if grouped else {levels[0]: ""}
             _draw_at_risk(ax, at_risk_counts(km, ticks), palette, row_names)
         if title:
             ax.set_title(title)
@@ -348,20 +376,51 @@ def _draw_at_risk(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> 
     """Numbers at risk as rows of text under the x axis, centred on the ticks."""
     base = 40.0  # points below the axis: clears tick labels and the x label
     step = SMALL * 1.45
-    ax.annotate("Number at risk", xy=(0.0, 0.0), xycoords="axes fraction", xytext=(-16, -base),
-                textcoords="offset points", ha="right", va="top", fontsize=SMALL, fontweight="bold",
-                color=GREY, annotation_clip=False, gid="at_risk_header")
+    ax.annotate(
+        "Number at risk",
+        xy=(0.0, 0.0),
+        xycoords="axes fraction",
+        xytext=(-16, -base),
+        textcoords="offset points",
+        ha="right",
+        va="top",
+        fontsize=SMALL,
+        fontweight="bold",
+        color=GREY,
+        annotation_clip=False,
+        gid="at_risk_header",
+    )
     xform = ax.get_xaxis_transform()
     for i, (g, row) in enumerate(table.iterrows()):
         y = -(base + step * (i + 1))
         color = palette[g]
-        ax.annotate(names[g], xy=(0.0, 0.0), xycoords="axes fraction",
-                    xytext=(-16, y), textcoords="offset points", ha="right", va="top", fontsize=SMALL,
-                    color=color, annotation_clip=False, gid=f"at_risk_label:{g}")
+        ax.annotate(
+            names[g],
+            xy=(0.0, 0.0),
+            xycoords="axes fraction",
+            xytext=(-16, y),
+            textcoords="offset points",
+            ha="right",
+            va="top",
+            fontsize=SMALL,
+            color=color,
+            annotation_clip=False,
+            gid=f"at_risk_label:{g}",
+        )
         for t, n in row.items():
-            ax.annotate(str(n), xy=(t, 0.0), xycoords=xform, xytext=(0, y), textcoords="offset points",
-                        ha="center", va="top", fontsize=SMALL, color=color, annotation_clip=False,
-                        gid=f"at_risk:{g}")
+            ax.annotate(
+                str(n),
+                xy=(t, 0.0),
+                xycoords=xform,
+                xytext=(0, y),
+                textcoords="offset points",
+                ha="center",
+                va="top",
+                fontsize=SMALL,
+                color=color,
+                annotation_clip=False,
+                gid=f"at_risk:{g}",
+            )
 
 
 #: Public name of the numbers-at-risk drawing, shared with the cumulative-incidence and Simon-Makuch plots.

@@ -109,15 +109,27 @@ def swimmer(
         handles = [Patch(color=palette[g], alpha=0.85, label=names[g]) for g in levels]
         if response and response in kept.columns:
             onset = pd.to_numeric(kept[response], errors="coerce").to_numpy(float)
-            stop = (pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
-                    if progression and progression in kept.columns else t_end)
+            stop = (
+                pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
+                if progression and progression in kept.columns
+                else t_end
+            )
             stop = np.where(np.isfinite(stop), np.minimum(stop, t_end), t_end)
             has = np.isfinite(onset)
             for yi, a, b, pid in zip(y[has], onset[has], stop[has], ids[has]):
                 ax.barh(yi, max(b - a, 0.0), left=a, height=0.22, color="black", gid=f"response:{pid}")
             ax.plot(onset[has], y[has], linestyle="", marker="^", markersize=5, color="black", gid="response_onset")
-            handles += [Line2D([], [], color="black", marker="^", linewidth=2.5, markersize=5,
-                               label="Response (onset to progression)")]
+            handles += [
+                Line2D(
+                    [],
+                    [],
+                    color="black",
+                    marker="^",
+                    linewidth=2.5,
+                    markersize=5,
+                    label="Response (onset to progression)",
+                )
+            ]
         if progression and progression_event and {progression, progression_event} <= set(kept.columns):
             t_prog = pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
             ev = pd.to_numeric(kept[progression_event], errors="coerce").to_numpy(float) == 1
@@ -125,17 +137,39 @@ def swimmer(
                 prog = pd.to_numeric(kept["pfs_cause"], errors="coerce").to_numpy(float) == 1
             else:
                 prog = ev & ~(died & np.isclose(t_prog, t_end))
-            style = {"linestyle": "", "marker": "D", "markersize": 5.5, "color": OKABE_ITO["yellow"],
-                     "markeredgecolor": "black", "markeredgewidth": 0.8}  # visible on every bar colour
+            style = {
+                "linestyle": "",
+                "marker": "D",
+                "markersize": 5.5,
+                "color": OKABE_ITO["yellow"],
+                "markeredgecolor": "black",
+                "markeredgewidth": 0.8,
+            }  # visible on every bar colour
             ax.plot(t_prog[prog], y[prog], gid="progression", **style)
             handles.append(Line2D([], [], label="Progression", **style))
         ax.plot(t_end[died], y[died], linestyle="", marker="X", markersize=6, color="black", gid="death")
         pad = 0.012 * max(t_end.max(), 1.0)
-        ax.plot(t_end[~died] + pad, y[~died], linestyle="", marker=r"$\rightarrow$", markersize=8,
-                color="#333333", gid="ongoing")
-        handles += [Line2D([], [], linestyle="", marker="X", markersize=6, color="black", label="Death"),
-                    Line2D([], [], linestyle="", marker=r"$\rightarrow$", markersize=8, color="#333333",
-                           label="Alive, follow-up ongoing")]
+        ax.plot(
+            t_end[~died] + pad,
+            y[~died],
+            linestyle="",
+            marker=r"$\rightarrow$",
+            markersize=8,
+            color="#333333",
+            gid="ongoing",
+        )
+        handles += [
+            Line2D([], [], linestyle="", marker="X", markersize=6, color="black", label="Death"),
+            Line2D(
+                [],
+                [],
+                linestyle="",
+                marker=r"$\rightarrow$",
+                markersize=8,
+                color="#333333",
+                label="Alive, follow-up ongoing",
+            ),
+        ]
         ax.set_ylim(-0.7, n - 0.3)
         ax.set_xlim(0, t_end.max() * 1.06 if t_end.max() > 0 else 1.0)
         show = n <= 60 if show_ids is None else show_ids
@@ -143,10 +177,19 @@ def swimmer(
         ax.tick_params(axis="y", length=0, labelsize=max(5.0, min(SMALL, 260.0 / max(n, 1))))
         ax.set_ylabel("Patient")
         unit = column_unit(duration)
-        ax.set_xlabel(f"{column_label(duration, labels=labels)}: {unit}" if unit else column_label(duration, labels=labels))
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0,
-                  fontsize=SMALL, title=column_label(group, labels=labels) if group else None,
-                  title_fontsize=SMALL, alignment="left")
+        ax.set_xlabel(
+            f"{column_label(duration, labels=labels)}: {unit}" if unit else column_label(duration, labels=labels)
+        )
+        ax.legend(
+            handles=handles,
+            loc="upper left",
+            bbox_to_anchor=(1.02, 1.0),
+            borderaxespad=0.0,
+            fontsize=SMALL,
+            title=column_label(group, labels=labels) if group else None,
+            title_fontsize=SMALL,
+            alignment="left",
+        )
         if title:
             ax.set_title(title)
     return ax

@@ -43,8 +43,34 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, *, fdr: float) -> tuple[float, b
 
 #: Distances (points) and directions tried for a label around its point, nearest first.
 _RADII = (3.0, 9.0, 16.0, 24.0, 32.0, 42.0, 54.0, 68.0, 84.0, 102.0, 124.0, 150.0, 180.0, 215.0, 255.0)
-_ANGLES = np.deg2rad((0, 180, 30, 150, -30, -150, 90, -90, 60, 120, -60, -120, 15, 165, -15, -165, 45, 135, -45, -135,
-                      75, 105, -75, -105))
+_ANGLES = np.deg2rad(
+    (
+        0,
+        180,
+        30,
+        150,
+        -30,
+        -150,
+        90,
+        -90,
+        60,
+        120,
+        -60,
+        -120,
+        15,
+        165,
+        -15,
+        -165,
+        45,
+        135,
+        -45,
+        -135,
+        75,
+        105,
+        -75,
+        -105,
+    )
+)
 
 
 def _box(x0, y0, w, h, dx, dy):
@@ -92,17 +118,28 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
             for a in _ANGLES:
                 dx, dy = r * px * np.cos(a), r * px * np.sin(a)
                 box = _box(*anchors[i], w, h, dx, dy)
-                inside = (box[0] >= frame.x0 and box[2] <= frame.x1 and box[1] >= frame.y0 and box[3] <= frame.y1)
-                hit = ((box[0] < obstacles[:, 2]) & (box[2] > obstacles[:, 0])
-                       & (box[1] < obstacles[:, 3]) & (box[3] > obstacles[:, 1]))
+                inside = box[0] >= frame.x0 and box[2] <= frame.x1 and box[1] >= frame.y0 and box[3] <= frame.y1
+                hit = (
+                    (box[0] < obstacles[:, 2])
+                    & (box[2] > obstacles[:, 0])
+                    & (box[1] < obstacles[:, 3])
+                    & (box[3] > obstacles[:, 1])
+                )
                 hits = int(hit.sum()) + (0 if inside else 100)
                 crossings = 0
                 if r > _RADII[1] and labels_placed:  # a leader line should not cross a label either
                     leader = _leader(anchors[i], box, px)
                     lb = np.array(labels_placed)
-                    crossings = int(((leader[:, None, 0] > lb[None, :, 0]) & (leader[:, None, 0] < lb[None, :, 2])
-                                     & (leader[:, None, 1] > lb[None, :, 1])
-                                     & (leader[:, None, 1] < lb[None, :, 3])).any(axis=0).sum())
+                    crossings = int(
+                        (
+                            (leader[:, None, 0] > lb[None, :, 0])
+                            & (leader[:, None, 0] < lb[None, :, 2])
+                            & (leader[:, None, 1] > lb[None, :, 1])
+                            & (leader[:, None, 1] < lb[None, :, 3])
+                        )
+                        .any(axis=0)
+                        .sum()
+                    )
                 cost = 10 * hits + crossings
                 if cost < best_cost:
                     best, best_cost, best_hits = (dx, dy, box, r), cost, hits
@@ -116,11 +153,21 @@ def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np
         ha = "left" if dx > 0.3 else ("right" if dx < -0.3 else "center")
         va = "bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center")
         far = r > _RADII[1]
-        made.append(ax.annotate(texts[i], xy=(x[i], y[i]), xytext=(dx / px + (1 if ha == "left" else -1 if ha == "right" else 0),
-                                                                     dy / px), textcoords="offset points",
-                                fontsize=SMALL, ha=ha, va=va, gid="volcano_label",
-                                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6, "shrinkA": 0,
-                                            "shrinkB": 3} if far else None))
+        made.append(
+            ax.annotate(
+                texts[i],
+                xy=(x[i], y[i]),
+                xytext=(dx / px + (1 if ha == "left" else -1 if ha == "right" else 0), dy / px),
+                textcoords="offset points",
+                fontsize=SMALL,
+                ha=ha,
+                va=va,
+                gid="volcano_label",
+                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6, "shrinkA": 0, "shrinkB": 3}
+                if far
+                else None,
+            )
+        )
         made[-1].set_in_layout(False)  # inside the axes; a layout pass must not move the axes under it
         leader = _leader(anchors[i], box, px) if far else np.empty((0, 2))
         obstacles = np.vstack([obstacles, box] + [np.r_[q - 1.5 * px, q + 1.5 * px] for q in leader])  # keep off lines
@@ -138,19 +185,19 @@ def _leader(anchor: np.ndarray, box: np.ndarray, px: float) -> np.ndarray:
 
 
 def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -> str:
-    """"Log odds ratio per SD": what the effect column is, on which scale, per what change of the feature.
+    """ "Log odds ratio per SD": what the effect column is, on which scale, per what change of the feature.
 
     ``per`` ("SD", "unit", "doubling", ...) defaults to "SD" when a ``scale``
     column says every feature is per SD, else "unit".
     """
     if effect != "estimate":
         return EFFECT_COLUMNS.get(effect, effect)
-    kind = "odds ratio" if "odds_ratio" in data.columns else ("hazard ratio" if "hazard_ratio" in data.columns
-                                                              else None)
+    kind = (
+        "odds ratio" if "odds_ratio" in data.columns else ("hazard ratio" if "hazard_ratio" in data.columns else None)
+    )
     if kind is None and "method" in data.columns:
         text = " ".join(map(str, data["method"].dropna().unique())).lower()
-        kind = "hazard ratio" if "cox" in text else ("odds ratio" if ("logistic" in text or "firth" in text)
-                                                     else None)
+        kind = "hazard ratio" if "cox" in text else ("odds ratio" if ("logistic" in text or "firth" in text) else None)
     if per is None:
         scales = data["scale"].dropna().astype(str) if "scale" in data.columns else pd.Series(dtype=str)
         per = "SD" if len(scales) and scales.str.startswith("per SD").all() else "unit"
@@ -249,15 +296,24 @@ def volcano(
     ax = new_axes(ax, figsize=(4.8, 4.0))
     with house_style():
         colors = np.where(sig, OKABE_ITO["vermillion"], GREY).tolist()
-        ax.scatter(x, y, s=np.where(sig, 40, 24), c=colors, edgecolor="white", linewidth=0.5, zorder=3,
-                   gid="volcano_points")
-        ax.axhline(-np.log10(cut), color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.0,
-                   gid="fdr_threshold")
+        ax.scatter(
+            x, y, s=np.where(sig, 40, 24), c=colors, edgecolor="white", linewidth=0.5, zorder=3, gid="volcano_points"
+        )
+        ax.axhline(-np.log10(cut), color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.0, gid="fdr_threshold")
         ax.axvline(0.0, color=GREY, linestyle=":", linewidth=0.8, zorder=1, gid="zero_line")
         note = f"FDR {100 * fdr:g}%" + ("" if any_pass else " (none pass)")
-        ax.annotate(note, xy=(1.0, -np.log10(cut)), xycoords=("axes fraction", "data"), xytext=(-2, 2),
-                    textcoords="offset points", ha="right", va="bottom", fontsize=SMALL,
-                    color=OKABE_ITO["vermillion"], gid="fdr_label")
+        ax.annotate(
+            note,
+            xy=(1.0, -np.log10(cut)),
+            xycoords=("axes fraction", "data"),
+            xytext=(-2, 2),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=SMALL,
+            color=OKABE_ITO["vermillion"],
+            gid="fdr_label",
+        )
         if annotate == "auto":  # the passing features (at most 8, smallest p), else the 3 smallest p
             annotate = min(int(sig.sum()), 8) if sig.any() else 3
         if annotate is True:
@@ -277,8 +333,13 @@ def volcano(
         if title:
             ax.set_title(title)
         for attempt in range(4):  # too crowded: give the labels more room above and at the sides, and place again
-            made, clear = _place_labels(ax, x[chosen], y[chosen], [column_label(n, labels=labels) for n in names[chosen]],
-                                        np.column_stack([x, y]))
+            made, clear = _place_labels(
+                ax,
+                x[chosen],
+                y[chosen],
+                [column_label(n, labels=labels) for n in names[chosen]],
+                np.column_stack([x, y]),
+            )
             if clear or attempt == 3:
                 break
             for t in made:

@@ -57,7 +57,13 @@ from ..errors import ConfigError
 __all__ = ["AnalysisConfig", "load_config", "DEFAULT_FEATURES"]
 
 DEFAULT_FEATURES = (
-    "cd3_per_ul", "cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio", "t_function_score", "nk_function_score",
+    "cd3_per_ul",
+    "cd4_per_ul",
+    "cd8_per_ul",
+    "nk_per_ul",
+    "cd4_cd8_ratio",
+    "t_function_score",
+    "nk_function_score",
 )
 _CHOICES = {
     ("models", "logistic"): ("ml", "firth"),
@@ -123,8 +129,10 @@ class AnalysisConfig:
         values = set(column.dropna().unique().tolist())
         if values and values <= {0, 1}:
             return [1, 0]
-        raise ConfigError(f"[endpoints] group {self.group!r} has levels {sorted(map(str, values))}: say which two "
-                          "to compare with compare = [a, b] (or --compare A B).")
+        raise ConfigError(
+            f"[endpoints] group {self.group!r} has levels {sorted(map(str, values))}: say which two "
+            "to compare with compare = [a, b] (or --compare A B)."
+        )
 
     def to_dict(self) -> dict:
         out = asdict(self)
@@ -133,7 +141,7 @@ class AnalysisConfig:
 
 
 _SCHEMA = {
-    "inputs": {k: str for k in _INPUTS},
+    "inputs": dict.fromkeys(_INPUTS, str),
     "endpoints": {"binary": str, "duration": str, "event": str, "group": str, "compare": list},
     "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool, "exclude_flagged": bool},
     "models": {"logistic": str, "cox": str, "ci": str, "covariates": list, "adjustment": str},
@@ -145,8 +153,10 @@ _TARGET = {("features", "names"): "features"}
 def _inside(base: Path, value: str, where: str) -> Path:
     path = (base / value).resolve()
     if not path.is_relative_to(base.resolve()):
-        raise ConfigError(f"{where}: path {value!r} leaves the configuration's directory {str(base)!r}; "
-                          "put the input files next to analysis.toml or give them on the command line.")
+        raise ConfigError(
+            f"{where}: path {value!r} leaves the configuration's directory {str(base)!r}; "
+            "put the input files next to analysis.toml or give them on the command line."
+        )
     return path
 
 
@@ -229,8 +239,10 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
                 raise ConfigError(f"{label}: [{section}] {key} must be a {kind.__name__}, got {value!r}.")
             if (section, key) == ("endpoints", "compare"):
                 if len(value) != 2 or not all(isinstance(v, (str, int)) for v in value):
-                    raise ConfigError(f"{label}: [endpoints] compare must name two levels of the group column, "
-                                      f"e.g. [\"CR\", \"NR\"] or [1, 0]; got {value!r}.")
+                    raise ConfigError(
+                        f"{label}: [endpoints] compare must name two levels of the group column, "
+                        f'e.g. ["CR", "NR"] or [1, 0]; got {value!r}.'
+                    )
             elif kind is list and not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{label}: [{section}] {key} must be a list of column names (strings).")
             choices = _CHOICES.get((section, key))

@@ -41,8 +41,11 @@ def tables_docx(title: str, tables: list[tuple[str, str, pd.DataFrame]]) -> byte
         for values in frame.itertuples(index=False, name=None):
             cells = table.add_row().cells
             for cell, v in zip(cells, values):
-                cell.text = "" if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v)) else (
-                    f"{v:.4g}" if isinstance(v, float) else str(v))
+                cell.text = (
+                    ""
+                    if v is None or v is pd.NA or (isinstance(v, float) and pd.isna(v))
+                    else (f"{v:.4g}" if isinstance(v, float) else str(v))
+                )
         for row in table.rows:
             for cell in row.cells:
                 for p in cell.paragraphs:

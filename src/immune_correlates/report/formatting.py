@@ -53,7 +53,7 @@ def _estimate(row) -> str:
         return f"{v:.1f} months ({_interval(lo, hi, lambda x: f'{x:.1f}')})"
     if not _finite(v):
         return "not estimable"
-    pct = lambda x: f"{100 * x:.1f}"  # noqa: E731
+    pct = lambda x: f"{100 * x:.1f}"
     return f"{pct(v)}% ({_interval(lo, hi, pct)})"
 
 
@@ -86,8 +86,14 @@ def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for _, row in s.iterrows():
         note = row.get("note", "")
-        rows.append({"Measure": SUMMARY_LABELS.get(row["metric"], row["metric"]), "Estimate (95% CI)": _estimate(row),
-                     "Counts": _counts(row), "Note": note if isinstance(note, str) else ""})
+        rows.append(
+            {
+                "Measure": SUMMARY_LABELS.get(row["metric"], row["metric"]),
+                "Estimate (95% CI)": _estimate(row),
+                "Counts": _counts(row),
+                "Note": note if isinstance(note, str) else "",
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -96,17 +102,24 @@ def _num(v: float) -> str:
 
 
 def _ratio(v, lo, hi) -> str:
-    f = lambda x: (f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else "0"))  # noqa: E731
+    f = lambda x: f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else "0")
     return f"{f(v)} ({f(lo)}-{f(hi)})"
 
 
 def format_model_table(table: pd.DataFrame, ratio: str) -> pd.DataFrame:
     """One model row per feature: ``Feature``, ``Scale``, ``n``, ``Events``, ratio with CI, ``p``, ``q``."""
     name = "Odds ratio (95% CI)" if ratio == "odds_ratio" else "Hazard ratio (95% CI)"
-    out = pd.DataFrame({
-        "Feature": table["feature"].map(column_label), "Scale": table.get("scale", ""), "n": table["n"], "Events": table["n_events"],
-        name: [_ratio(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)],
-        "p": table["p_value"].map(lambda p: f"{p:.3g}"), "q": table["q_value"].map(lambda p: f"{p:.3g}")})
+    out = pd.DataFrame(
+        {
+            "Feature": table["feature"].map(column_label),
+            "Scale": table.get("scale", ""),
+            "n": table["n"],
+            "Events": table["n_events"],
+            name: [_ratio(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)],
+            "p": table["p_value"].map(lambda p: f"{p:.3g}"),
+            "q": table["q_value"].map(lambda p: f"{p:.3g}"),
+        }
+    )
     if "p_maxt" in table:
         out["p (maxT)"] = table["p_maxt"].map(lambda p: f"{p:.3g}")
     return out
@@ -118,7 +131,8 @@ def format_comparison(table: pd.DataFrame, levels) -> pd.DataFrame:
     for g in levels:
         out[f"{g}: median [Q1, Q3] (n)"] = [
             f"{_num(m)} [{_num(a)}, {_num(b)}] ({int(k)})" if _finite(m) else f"- ({int(k)})"
-            for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)]
+            for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)
+        ]
     out["Test"] = table["test"]
     out["p"] = table["p_value"].map(lambda p: f"{p:.3g}")
     out["q"] = table["q_value"].map(lambda p: f"{p:.3g}")

@@ -22,21 +22,35 @@ __all__ = ["render_report", "METHODS"]
 
 METHODS = [
     ("Proportions", "Exact Clopper-Pearson intervals (Clopper & Pearson, Biometrika 1934)."),
-    ("Survival curves", "Kaplan-Meier estimates with Greenwood variance and log-transformed pointwise intervals; "
-     "median and its interval as R's survfit (Brookmeyer & Crowley, Biometrics 1982)."),
-    ("Group comparisons", "Wilcoxon rank-sum test, exact for small untied samples and otherwise the normal "
-     "approximation with continuity correction (as R's wilcox.test); Hodges-Lehmann shift with its interval "
-     "(Hodges & Lehmann 1963; Bauer, JASA 1972); rank-biserial correlation; Kruskal-Wallis test (JASA 1952) and "
-     "Jonckheere-Terpstra trend test across the ordered groups NR < PR < CR (Biometrika 1954)."),
-    ("Complete remission", "Logistic regression penalized by Jeffreys' prior (Firth, Biometrika 1993; Heinze & "
-     "Schemper, Stat Med 2002), which gives finite estimates under separation; profile penalized-likelihood "
-     "intervals and likelihood-ratio p-values as R's logistf."),
-    ("Progression-free survival", "Cox proportional-hazards regression (Cox 1972) with Efron's handling of ties "
-     "(JASA 1977); Firth-penalized Cox under monotone likelihood (Heinze & Schemper, Biometrics 2001); log-rank "
-     "test (Mantel 1966); maximally selected log-rank statistic with the Lausen & Schumacher (Biometrics 1992) "
-     "corrected p-value (as R's maxstat)."),
-    ("Multiplicity", "Benjamini-Hochberg false discovery rate (JRSS-B 1995) or Holm (Scand J Stat 1979) "
-     "adjustment across features."),
+    (
+        "Survival curves",
+        "Kaplan-Meier estimates with Greenwood variance and log-transformed pointwise intervals; "
+        "median and its interval as R's survfit (Brookmeyer & Crowley, Biometrics 1982).",
+    ),
+    (
+        "Group comparisons",
+        "Wilcoxon rank-sum test, exact for small untied samples and otherwise the normal "
+        "approximation with continuity correction (as R's wilcox.test); Hodges-Lehmann shift with its interval "
+        "(Hodges & Lehmann 1963; Bauer, JASA 1972); rank-biserial correlation; Kruskal-Wallis test (JASA 1952) and "
+        "Jonckheere-Terpstra trend test across the ordered groups NR < PR < CR (Biometrika 1954).",
+    ),
+    (
+        "Complete remission",
+        "Logistic regression penalized by Jeffreys' prior (Firth, Biometrika 1993; Heinze & "
+        "Schemper, Stat Med 2002), which gives finite estimates under separation; profile penalized-likelihood "
+        "intervals and likelihood-ratio p-values as R's logistf.",
+    ),
+    (
+        "Progression-free survival",
+        "Cox proportional-hazards regression (Cox 1972) with Efron's handling of ties "
+        "(JASA 1977); Firth-penalized Cox under monotone likelihood (Heinze & Schemper, Biometrics 2001); log-rank "
+        "test (Mantel 1966); maximally selected log-rank statistic with the Lausen & Schumacher (Biometrics 1992) "
+        "corrected p-value (as R's maxstat).",
+    ),
+    (
+        "Multiplicity",
+        "Benjamini-Hochberg false discovery rate (JRSS-B 1995) or Holm (Scand J Stat 1979) adjustment across features.",
+    ),
 ]
 
 _TEMPLATE = jinja2.Template(
@@ -98,8 +112,11 @@ def _cell(v) -> tuple[str, bool]:
 
 def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500) -> dict:
     frame = frame.head(max_rows)
-    return {"caption": caption, "columns": [str(c) for c in frame.columns],
-            "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]}
+    return {
+        "caption": caption,
+        "columns": [str(c) for c in frame.columns],
+        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+    }
 
 
 def figure_payload(png: bytes, caption: str) -> dict:
@@ -118,5 +135,10 @@ def render_report(title: str, subtitle: str, sections: list[dict], provenance: d
             flat.extend((f"{key}.{k}", v) for k, v in value.items())
         else:
             flat.append((key, value))
-    return _TEMPLATE.render(title=title, subtitle=subtitle, sections=sections, methods=METHODS if methods is None else methods,
-                            provenance=flat)
+    return _TEMPLATE.render(
+        title=title,
+        subtitle=subtitle,
+        sections=sections,
+        methods=METHODS if methods is None else methods,
+        provenance=flat,
+    )

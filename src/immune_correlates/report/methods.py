@@ -21,81 +21,159 @@ __all__ = ["METHODS", "methods_section", "key_findings", "covariate_phrase"]
 
 #: Method key -> (heading, text).  Texts may use ``{placeholders}`` filled by :func:`methods_section`.
 METHODS: dict[str, tuple[str, str]] = {
-    "clopper_pearson": ("Proportions", "Response rates and patient-level toxicity with exact Clopper-Pearson "
-                        "intervals (Clopper & Pearson, Biometrika 1934)."),
-    "clustered_ratio": ("Cycle-level toxicity", "The proportion of cycles with grade >= 3 neutropenia uses the "
-                        "ratio-estimator variance with patients as clusters, on the logit scale (Cochran, Sampling "
-                        "Techniques 1977, ch. 6)."),
-    "km_median": ("Median survival", "Kaplan-Meier estimates with Greenwood variance; the median and its interval "
-                  "as R's survfit with log-transformed pointwise intervals (Brookmeyer & Crowley, Biometrics 1982)."),
-    "km_survival": ("Survival at a landmark", "Kaplan-Meier survival probability with a log-transformed Greenwood "
-                    "interval (Kaplan & Meier, JASA 1958)."),
-    "fisher_exact": ("Fisher's exact test", "Categorical variables: Fisher's exact test on the full contingency "
-                     "table, as R's fisher.test (Fisher 1935; Freeman & Halton, Biometrika 1951)."),
-    "wilcoxon_exact": ("Wilcoxon rank-sum test (exact)", "Two groups, continuous variable, small untied samples: "
-                       "the exact Wilcoxon rank-sum distribution, as R's wilcox.test (Wilcoxon, Biometrics 1945)."),
-    "wilcoxon_normal": ("Wilcoxon rank-sum test (normal approximation)", "Two groups with ties or larger samples: "
-                        "the normal approximation with tie and continuity correction, as R's wilcox.test "
-                        "(Wilcoxon 1945; Mann & Whitney, Ann Math Stat 1947)."),
-    "kruskal_wallis": ("Kruskal-Wallis test", "More than two groups: the Kruskal-Wallis test with tie correction "
-                       "(Kruskal & Wallis, JASA 1952)."),
-    "jonckheere": ("Jonckheere-Terpstra trend test", "Trend across the ordered groups {levels} (Jonckheere, "
-                   "Biometrika 1954)."),
-    "hodges_lehmann": ("Hodges-Lehmann shift", "Difference {first} minus {second}: Hodges-Lehmann estimate with its "
-                       "interval (Hodges & Lehmann 1963; Bauer, JASA 1972) and the rank-biserial correlation."),
-    "smd": ("Standardized mean differences", "Table 1 gives absolute standardized differences: for continuous "
-            "variables |mean difference| / sqrt of the average of the two group variances (Austin, Stat Med 2009); "
-            "for categorical variables the multivariate form of Yang & Dalton (SAS Global Forum 2012); with more than "
-            "two groups the mean of the pairwise values."),
+    "clopper_pearson": (
+        "Proportions",
+        "Response rates and patient-level toxicity with exact Clopper-Pearson "
+        "intervals (Clopper & Pearson, Biometrika 1934).",
+    ),
+    "clustered_ratio": (
+        "Cycle-level toxicity",
+        "The proportion of cycles with grade >= 3 neutropenia uses the "
+        "ratio-estimator variance with patients as clusters, on the logit scale (Cochran, Sampling "
+        "Techniques 1977, ch. 6).",
+    ),
+    "km_median": (
+        "Median survival",
+        "Kaplan-Meier estimates with Greenwood variance; the median and its interval "
+        "as R's survfit with log-transformed pointwise intervals (Brookmeyer & Crowley, Biometrics 1982).",
+    ),
+    "km_survival": (
+        "Survival at a landmark",
+        "Kaplan-Meier survival probability with a log-transformed Greenwood interval (Kaplan & Meier, JASA 1958).",
+    ),
+    "fisher_exact": (
+        "Fisher's exact test",
+        "Categorical variables: Fisher's exact test on the full contingency "
+        "table, as R's fisher.test (Fisher 1935; Freeman & Halton, Biometrika 1951).",
+    ),
+    "wilcoxon_exact": (
+        "Wilcoxon rank-sum test (exact)",
+        "Two groups, continuous variable, small untied samples: "
+        "the exact Wilcoxon rank-sum distribution, as R's wilcox.test (Wilcoxon, Biometrics 1945).",
+    ),
+    "wilcoxon_normal": (
+        "Wilcoxon rank-sum test (normal approximation)",
+        "Two groups with ties or larger samples: "
+        "the normal approximation with tie and continuity correction, as R's wilcox.test "
+        "(Wilcoxon 1945; Mann & Whitney, Ann Math Stat 1947).",
+    ),
+    "kruskal_wallis": (
+        "Kruskal-Wallis test",
+        "More than two groups: the Kruskal-Wallis test with tie correction (Kruskal & Wallis, JASA 1952).",
+    ),
+    "jonckheere": (
+        "Jonckheere-Terpstra trend test",
+        "Trend across the ordered groups {levels} (Jonckheere, Biometrika 1954).",
+    ),
+    "hodges_lehmann": (
+        "Hodges-Lehmann shift",
+        "Difference {first} minus {second}: Hodges-Lehmann estimate with its "
+        "interval (Hodges & Lehmann 1963; Bauer, JASA 1972) and the rank-biserial correlation.",
+    ),
+    "smd": (
+        "Standardized mean differences",
+        "Table 1 gives absolute standardized differences: for continuous "
+        "variables |mean difference| / sqrt of the average of the two group variances (Austin, Stat Med 2009); "
+        "for categorical variables the multivariate form of Yang & Dalton (SAS Global Forum 2012); with more than "
+        "two groups the mean of the pairwise values.",
+    ),
     "log2_count": ("Transform of counts", "Absolute counts (cells/uL) were modelled as log2(x + 1)."),
     "log2_ratio": ("Transform of ratios", "Ratios (e.g. CD4/CD8) were modelled as log2(x)."),
-    "per_sd": ("Per-SD scaling", "Each modelled feature was centred and divided by its standard deviation in the "
-               "cohort, so effects are per SD of the (transformed) feature; each row states its scale and SD."),
+    "per_sd": (
+        "Per-SD scaling",
+        "Each modelled feature was centred and divided by its standard deviation in the "
+        "cohort, so effects are per SD of the (transformed) feature; each row states its scale and SD.",
+    ),
     "composite": ("Composite scores", "{composites}"),
-    "complete_case": ("Missing data", "Complete-case analysis per model: a patient missing the outcome, a covariate "
-                      "or the feature is left out of that model only; every patient left out is listed with the "
-                      "step and reason in the exclusions table."),
+    "complete_case": (
+        "Missing data",
+        "Complete-case analysis per model: a patient missing the outcome, a covariate "
+        "or the feature is left out of that model only; every patient left out is listed with the "
+        "step and reason in the exclusions table.",
+    ),
     "covariates": ("Adjustment", "Every model was {adjusted}."),
-    "firth_logistic": ("Firth logistic regression", "Logistic regression penalized by Jeffreys' prior (Firth, "
-                       "Biometrika 1993; Heinze & Schemper, Stat Med 2002), which gives finite estimates under "
-                       "separation, as R's logistf."),
+    "firth_logistic": (
+        "Firth logistic regression",
+        "Logistic regression penalized by Jeffreys' prior (Firth, "
+        "Biometrika 1993; Heinze & Schemper, Stat Med 2002), which gives finite estimates under "
+        "separation, as R's logistf.",
+    ),
     "ml_logistic": ("Logistic regression", "Maximum-likelihood logistic regression."),
-    "ml_cox": ("Cox regression", "Cox proportional-hazards regression (Cox, JRSS-B 1972) with Efron's handling of "
-               "ties (JASA 1977), as R's coxph."),
-    "firth_cox": ("Firth Cox regression", "Cox regression penalized by Jeffreys' prior under monotone likelihood "
-                  "(Heinze & Schemper, Biometrics 2001), as R's coxphf."),
-    "lr_test": ("Likelihood-ratio tests", "p-values of the model tables are likelihood-ratio tests of the "
-                "feature's coefficient (penalized likelihood ratio for Firth fits)."),
-    "wald_test": ("Wald tests", "Some p-values are Wald tests (coefficient / standard error); their rows say so in "
-                  "the test column."),
-    "profile_ci": ("Profile-likelihood intervals", "Confidence intervals invert the likelihood-ratio test "
-                   "(profile likelihood; penalized profile for Firth fits; Venzon & Moolgavkar, Appl Stat 1988)."),
+    "ml_cox": (
+        "Cox regression",
+        "Cox proportional-hazards regression (Cox, JRSS-B 1972) with Efron's handling of "
+        "ties (JASA 1977), as R's coxph.",
+    ),
+    "firth_cox": (
+        "Firth Cox regression",
+        "Cox regression penalized by Jeffreys' prior under monotone likelihood "
+        "(Heinze & Schemper, Biometrics 2001), as R's coxphf.",
+    ),
+    "lr_test": (
+        "Likelihood-ratio tests",
+        "p-values of the model tables are likelihood-ratio tests of the "
+        "feature's coefficient (penalized likelihood ratio for Firth fits).",
+    ),
+    "wald_test": (
+        "Wald tests",
+        "Some p-values are Wald tests (coefficient / standard error); their rows say so in the test column.",
+    ),
+    "profile_ci": (
+        "Profile-likelihood intervals",
+        "Confidence intervals invert the likelihood-ratio test "
+        "(profile likelihood; penalized profile for Firth fits; Venzon & Moolgavkar, Appl Stat 1988).",
+    ),
     "wald_ci": ("Wald intervals", "Confidence intervals are Wald intervals (estimate +/- z x standard error)."),
-    "fdr_bh": ("Multiplicity: Benjamini-Hochberg", "q-values control the false discovery rate across the features "
-               "of each table (Benjamini & Hochberg, JRSS-B 1995)."),
-    "holm": ("Multiplicity: Holm", "q-values are Holm-adjusted p-values across the features of each table "
-             "(Holm, Scand J Stat 1979)."),
-    "bonferroni": ("Multiplicity: Bonferroni", "q-values are Bonferroni-adjusted p-values across the features of "
-                   "each table."),
+    "fdr_bh": (
+        "Multiplicity: Benjamini-Hochberg",
+        "q-values control the false discovery rate across the features "
+        "of each table (Benjamini & Hochberg, JRSS-B 1995).",
+    ),
+    "holm": (
+        "Multiplicity: Holm",
+        "q-values are Holm-adjusted p-values across the features of each table (Holm, Scand J Stat 1979).",
+    ),
+    "bonferroni": (
+        "Multiplicity: Bonferroni",
+        "q-values are Bonferroni-adjusted p-values across the features of each table.",
+    ),
     "none": ("Multiplicity", "p-values were not adjusted for multiplicity (q_value equals p_value)."),
-    "permutation": ("Permutation p-values", "p_perm: {n_perm} joint permutations of the outcome against all features "
-                    "(seed {seed}), (1 + b) / (1 + B)."),
-    "maxt": ("Westfall-Young maxT", "p_maxt: family-wise error rate adjusted p-values of the step-down maxT "
-             "procedure over the same permutations (Westfall & Young, Resampling-Based Multiple Testing 1993)."),
-    "median_split": ("Median split", "{km_feature} was split at its median among patients with complete survival "
-                     "data (at or below / above)."),
+    "permutation": (
+        "Permutation p-values",
+        "p_perm: {n_perm} joint permutations of the outcome against all features (seed {seed}), (1 + b) / (1 + B).",
+    ),
+    "maxt": (
+        "Westfall-Young maxT",
+        "p_maxt: family-wise error rate adjusted p-values of the step-down maxT "
+        "procedure over the same permutations (Westfall & Young, Resampling-Based Multiple Testing 1993).",
+    ),
+    "median_split": (
+        "Median split",
+        "{km_feature} was split at its median among patients with complete survival data (at or below / above).",
+    ),
     "logrank": ("Log-rank test", "Log-rank test of the median split (Mantel, Cancer Chemother Rep 1966)."),
-    "maxstat": ("Maximally selected cutpoint", "Maximally selected log-rank statistic with the Lausen & Schumacher "
-                "(Biometrics 1992) corrected p-value, as R's maxstat."),
-    "landmark": ("Landmark analysis", "Because response is only known after it happens, survival was not compared "
-                 "by response as if it were known at baseline (guarantee-time bias; Anderson, Cain & Gelber, J Clin "
-                 "Oncol 1983). Patients still event-free at the landmark were grouped by response by then, with "
-                 "time counted from the landmark (Firth Cox model), repeated at other landmarks."),
-    "time_dependent_cox": ("Time-dependent Cox model", "Response entered a Cox model as a covariate switching from "
-                           "0 to 1 at the response date (counting-process rows, as R's tmerge and "
-                           "coxph(Surv(start, stop, event)); robust variance clustered by patient)."),
-    "mantel_byar": ("Mantel-Byar test", "Score (log-rank) test of the time-dependent response indicator "
-                    "(Mantel & Byar, JASA 1974)."),
+    "maxstat": (
+        "Maximally selected cutpoint",
+        "Maximally selected log-rank statistic with the Lausen & Schumacher "
+        "(Biometrics 1992) corrected p-value, as R's maxstat.",
+    ),
+    "landmark": (
+        "Landmark analysis",
+        "Because response is only known after it happens, survival was not compared "
+        "by response as if it were known at baseline (guarantee-time bias; Anderson, Cain & Gelber, J Clin "
+        "Oncol 1983). Patients still event-free at the landmark were grouped by response by then, with "
+        "time counted from the landmark (Firth Cox model), repeated at other landmarks.",
+    ),
+    "time_dependent_cox": (
+        "Time-dependent Cox model",
+        "Response entered a Cox model as a covariate switching from "
+        "0 to 1 at the response date (counting-process rows, as R's tmerge and "
+        "coxph(Surv(start, stop, event)); robust variance clustered by patient).",
+    ),
+    "mantel_byar": (
+        "Mantel-Byar test",
+        "Score (log-rank) test of the time-dependent response indicator (Mantel & Byar, JASA 1974).",
+    ),
 }
 
 
@@ -133,11 +211,16 @@ def methods_section(res) -> list[dict]:
     levels = res.objects.get("compare_levels") or cfg.compare or ["first", "second"]
     all_levels = res.tables.get("all_groups")
     fill = {
-        "levels": " < ".join(str(c[2:]) for c in all_levels.columns if c.startswith("n_")) if all_levels is not None
+        "levels": " < ".join(str(c[2:]) for c in all_levels.columns if c.startswith("n_"))
+        if all_levels is not None
         else "",
-        "first": f"{cfg.group} = {levels[0]}", "second": f"{cfg.group} = {levels[1]}",
-        "composites": _composites(res), "adjusted": covariate_phrase(cfg.adjustment_terms),
-        "n_perm": cfg.n_perm, "seed": cfg.seed, "km_feature": cfg.km_feature,
+        "first": f"{cfg.group} = {levels[0]}",
+        "second": f"{cfg.group} = {levels[1]}",
+        "composites": _composites(res),
+        "adjusted": covariate_phrase(cfg.adjustment_terms),
+        "n_perm": cfg.n_perm,
+        "seed": cfg.seed,
+        "km_feature": cfg.km_feature,
     }
     out = []
     for key in res.record:
@@ -159,15 +242,19 @@ def _associations(table: pd.DataFrame, ratio: str, what: str, q_max: float) -> s
     hits = table[table["q_value"] < q_max].sort_values("p_value")
     if not len(hits):
         best = table.sort_values("p_value").iloc[0]
-        return (f"No feature was associated with {what} at q < {q_max:g}; the smallest p-value was "
-                f"{best['feature']} ({ratio.replace('_', ' ')} {_fmt(best[ratio])}, 95% CI "
-                f"{_fmt(best[ratio + '_ci_lower'])}-{_fmt(best[ratio + '_ci_upper'])}; {_pq(best)}).")
+        return (
+            f"No feature was associated with {what} at q < {q_max:g}; the smallest p-value was "
+            f"{best['feature']} ({ratio.replace('_', ' ')} {_fmt(best[ratio])}, 95% CI "
+            f"{_fmt(best[ratio + '_ci_lower'])}-{_fmt(best[ratio + '_ci_upper'])}; {_pq(best)})."
+        )
     parts = []
     for _, r in hits.iterrows():
         direction = "higher" if r[ratio] > 1 else "lower"
-        parts.append(f"{r['feature']} ({ratio.replace('_', ' ')} {_fmt(r[ratio])} per {_unit(r['scale'])}, "
-                     f"95% CI {_fmt(r[ratio + '_ci_lower'])}-{_fmt(r[ratio + '_ci_upper'])}; {_pq(r)}; "
-                     f"{direction} {'odds' if ratio == 'odds_ratio' else 'hazard'})")
+        parts.append(
+            f"{r['feature']} ({ratio.replace('_', ' ')} {_fmt(r[ratio])} per {_unit(r['scale'])}, "
+            f"95% CI {_fmt(r[ratio + '_ci_lower'])}-{_fmt(r[ratio + '_ci_upper'])}; {_pq(r)}; "
+            f"{direction} {'odds' if ratio == 'odds_ratio' else 'hazard'})"
+        )
     return f"Associated with {what} at q < {q_max:g}: " + "; ".join(parts) + "."
 
 
@@ -185,19 +272,24 @@ def key_findings(res, q_max: float = 0.10) -> str:
     sentences = [f"Exploratory analysis of {n} patients: associations, not evidence of prediction or causation."]
     if "logistic_cr" in t and len(t["logistic_cr"]):
         k = int(pd.to_numeric(res.frame[cfg.binary], errors="coerce").sum())
-        sentences.append(f"{cfg.binary} ({k} of {n} patients), {covariate_phrase(cfg.adjustment_terms)} models. "
-                         + _associations(t["logistic_cr"], "odds_ratio", cfg.binary, q_max))
+        sentences.append(
+            f"{cfg.binary} ({k} of {n} patients), {covariate_phrase(cfg.adjustment_terms)} models. "
+            + _associations(t["logistic_cr"], "odds_ratio", cfg.binary, q_max)
+        )
     elif "logistic" in res.notes:
         sentences.append(f"{cfg.binary}: {res.notes['logistic']}")
     if "cox_pfs" in t and len(t["cox_pfs"]):
         k = int(pd.to_numeric(res.frame[cfg.event], errors="coerce").sum())
-        sentences.append(f"{cfg.duration} ({k} events). " + _associations(t["cox_pfs"], "hazard_ratio",
-                                                                          cfg.duration, q_max))
+        sentences.append(
+            f"{cfg.duration} ({k} events). " + _associations(t["cox_pfs"], "hazard_ratio", cfg.duration, q_max)
+        )
     elif "cox" in res.notes:
         sentences.append(f"{cfg.duration}: {res.notes['cox']}")
     for name, what in (("screen_cr", cfg.binary), ("screen_pfs", cfg.duration)):
         if name in t and "p_maxt" in t[name]:
             strong = int((t[name]["p_maxt"] < 0.05).sum())
-            sentences.append(f"Across the whole panel ({len(t[name])} features), {strong} association(s) with "
-                             f"{what} survived the family-wise Westfall-Young maxT adjustment at 0.05.")
+            sentences.append(
+                f"Across the whole panel ({len(t[name])} features), {strong} association(s) with "
+                f"{what} survived the family-wise Westfall-Young maxT adjustment at 0.05."
+            )
     return " ".join(sentences)

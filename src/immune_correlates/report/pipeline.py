@@ -31,15 +31,15 @@ from ..features import build_features, log2_transform, scale_per_sd, split_group
 from ..features.frame import analysis_frame
 from ..features.labels import column_label
 from ..stats.groups.compare import compare_groups
-from ..stats.survival.cutpoint import optimal_cutpoint
+from ..stats.groups.table_one import TABLE_ONE_CLINICAL, table_one
+from ..stats.groups.trial_summary import trial_summary
 from ..stats.regression.design_matrix import screen_terms
+from ..stats.screening.resampling import permutation_test
+from ..stats.screening.screen import screen
+from ..stats.survival.cutpoint import optimal_cutpoint
 from ..stats.survival.hazard_ratios import group_hazard_ratios
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank_test
-from ..stats.screening.resampling import permutation_test
-from ..stats.screening.screen import screen
-from ..stats.groups.table_one import TABLE_ONE_CLINICAL, table_one
-from ..stats.groups.trial_summary import trial_summary
 from .config import AnalysisConfig
 from .response_time import response_and_survival
 
@@ -140,14 +140,19 @@ def _step_features(run: _Run) -> None:
     run.tables["features"] = fs.values.reset_index()
     run.tables["feature_catalogue"] = fs.catalogue
     run.tables["feature_quality"] = fs.quality
-    run.excl.append(fs.missing.assign(step="features", reason=fs.missing["feature"] + ": " + fs.missing["reason"])
-                    [_EMPTY_EXCL])
+    run.excl.append(
+        fs.missing.assign(step="features", reason=fs.missing["feature"] + ": " + fs.missing["reason"])[_EMPTY_EXCL]
+    )
     if len(cohort.exclusions):
         run.exclude("read_cohort", cohort.exclusions)
     run.frame = analysis_frame(cohort, features=fs.values)
-    unknown = [c for c in list(cfg.features) + list(cfg.covariates) + [cfg.km_feature, cfg.group, cfg.binary,
-                                                                        cfg.duration, cfg.event]
-               if c not in run.frame.columns]
+    unknown = [
+        c
+        for c in list(cfg.features)
+        + list(cfg.covariates)
+        + [cfg.km_feature, cfg.group, cfg.binary, cfg.duration, cfg.event]
+        if c not in run.frame.columns
+    ]
     if unknown:
         raise ConfigError(f"run_analysis: unknown column(s) {unknown}; available: {list(run.frame.columns)}.")
     dropped = []
@@ -158,10 +163,14 @@ def _step_features(run: _Run) -> None:
         else:
             run.features.append(f)
     if dropped:
-        run.notes["features"] = ("Dropped because they could not be computed or do not vary: " + "; ".join(dropped)
-                                 + ". See the exclusions table for the patients and reasons.")
-    mf, run.scales = model_features(run.frame, run.features, fs.catalogue, log2_counts=cfg.log2_counts,
-                                    per_sd=cfg.per_sd)
+        run.notes["features"] = (
+            "Dropped because they could not be computed or do not vary: "
+            + "; ".join(dropped)
+            + ". See the exclusions table for the patients and reasons."
+        )
+    mf, run.scales = model_features(
+        run.frame, run.features, fs.catalogue, log2_counts=cfg.log2_counts, per_sd=cfg.per_sd
+    )
     run.model_frame = run.frame.drop(columns=run.features).join(mf)
 
 
@@ -180,8 +189,7 @@ def _step_table_one(run: _Run) -> None:
     variables += [f for f in run.features if f not in variables]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImmuneCorrelatesWarning)
-        tab = table_one(run.frame, cfg.group, variables,
-                        labels={f: column_label(f) for f in run.features})
+        tab = table_one(run.frame, cfg.group, variables, labels={f: column_label(f) for f in run.features})
     run.tables["table_one"] = tab
     _record_tests(run, tab)
     run.add_record("smd")
@@ -195,8 +203,10 @@ def _step_comparison(run: _Run) -> None:
     present = set(run.frame[cfg.group].dropna().unique().tolist())
     absent = [lv for lv in levels if lv not in present]
     if absent:
-        raise ModelUnavailable(f"no patient has {cfg.group} = {absent[0]!r}, so {levels[0]!r} and {levels[1]!r} "
-                               f"cannot be compared (levels present: {sorted(map(str, present))}).")
+        raise ModelUnavailable(
+            f"no patient has {cfg.group} = {absent[0]!r}, so {levels[0]!r} and {levels[1]!r} "
+            f"cannot be compared (levels present: {sorted(map(str, present))})."
+        )
     two = compare_groups(run.frame, run.features, cfg.group, groups=levels, adjust=cfg.adjust, alpha=cfg.alpha)
     run.tables["comparison"] = two
     run.objects["compare_levels"] = levels
@@ -213,15 +223,18 @@ def _check_binary(run: _Run) -> None:
     y = pd.to_numeric(run.frame[run.config.binary], errors="coerce").dropna()
     if (y == 1).sum() == 0 or (y == 0).sum() == 0:
         level = "1" if (y == 1).sum() == 0 else "0"
-        raise ModelUnavailable(f"no patient has {run.config.binary} = {level}, so the odds of "
-                               f"{run.config.binary} cannot be modelled.")
+        raise ModelUnavailable(
+            f"no patient has {run.config.binary} = {level}, so the odds of {run.config.binary} cannot be modelled."
+        )
 
 
 def _check_events(run: _Run) -> None:
     e = pd.to_numeric(run.frame[run.config.event], errors="coerce")
     if (e == 1).sum() == 0:
-        raise ModelUnavailable(f"no patient has {run.config.event} = 1 (no events), so survival models, medians "
-                               "and log-rank tests cannot be estimated.")
+        raise ModelUnavailable(
+            f"no patient has {run.config.event} = 1 (no events), so survival models, medians "
+            "and log-rank tests cannot be estimated."
+        )
 
 
 def _record_transforms(run: _Run, features) -> None:
@@ -229,21 +242,28 @@ def _record_transforms(run: _Run, features) -> None:
     cfg = run.config
     kinds = run.catalogue.set_index("feature")["kind"] if len(run.catalogue) else pd.Series(dtype=object)
     used = {kinds.get(f) for f in features}
-    run.add_record("log2_count" if cfg.log2_counts and "count" in used else None,
-                   "log2_ratio" if cfg.log2_counts and "ratio" in used else None,
-                   "per_sd" if cfg.per_sd else None, "composite" if "composite" in used else None)
+    run.add_record(
+        "log2_count" if cfg.log2_counts and "count" in used else None,
+        "log2_ratio" if cfg.log2_counts and "ratio" in used else None,
+        "per_sd" if cfg.per_sd else None,
+        "composite" if "composite" in used else None,
+    )
 
 
 def _record_models(run: _Run, table: pd.DataFrame) -> None:
     _record_transforms(run, table["feature"])
     for m in table["method"].dropna().unique():
-        run.add_record({"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox",
-                        "firth_cox": "firth_cox"}.get(m, m))
+        run.add_record(
+            {"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox", "firth_cox": "firth_cox"}.get(m, m)
+        )
     for t in table["test"].dropna().unique():
         run.add_record({"lr": "lr_test", "wald": "wald_test"}.get(t, t))
-    run.add_record(f"{run.config.ci}_ci", "complete_case",
-                   "covariates" if run.config.covariates or run.config.adjustment else None,
-                   run.config.adjust)
+    run.add_record(
+        f"{run.config.ci}_ci",
+        "complete_case",
+        "covariates" if run.config.covariates or run.config.adjustment else None,
+        run.config.adjust,
+    )
 
 
 def _model_table(run: _Run, table: pd.DataFrame, step: str) -> pd.DataFrame:
@@ -253,9 +273,12 @@ def _model_table(run: _Run, table: pd.DataFrame, step: str) -> pd.DataFrame:
         if isinstance(ids, str):  # screen lists the ids left out as "A, B"
             ids = [i.strip() for i in ids.split(",") if i.strip()]
         if isinstance(ids, (list, tuple)) and ids:
-            run.exclude(f"{step}:{row['feature']}",
-                        pd.DataFrame({"patient_id": list(ids),
-                                      "reason": f"missing {row['feature']}, the outcome or a covariate"}))
+            run.exclude(
+                f"{step}:{row['feature']}",
+                pd.DataFrame(
+                    {"patient_id": list(ids), "reason": f"missing {row['feature']}, the outcome or a covariate"}
+                ),
+            )
     return table
 
 
@@ -281,8 +304,15 @@ def _model_step(run: _Run, family: str, key: str) -> None:
     """One model per configured feature (the model tables), with the report's inference convention."""
     cfg = run.config
     data, covs = _adjusted(run, run.model_frame)
-    table = screen(data, run.features, covariates=covs, adjust=cfg.adjust,
-                   alpha=cfg.alpha, ci=cfg.ci, **_screen_kwargs(run, family))
+    table = screen(
+        data,
+        run.features,
+        covariates=covs,
+        adjust=cfg.adjust,
+        alpha=cfg.alpha,
+        ci=cfg.ci,
+        **_screen_kwargs(run, family),
+    )
     run.tables[key] = _model_table(run, table, family)
     _record_models(run, table)
 
@@ -303,20 +333,24 @@ def _step_kaplan_meier(run: _Run) -> None:
     kf = cfg.km_feature
     complete = run.frame[[cfg.duration, cfg.event, kf]].dropna()
     if complete[kf].nunique() < 2:
-        raise ModelUnavailable(f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
-                               "data, so it cannot be split at its median (see the exclusions table).")
+        raise ModelUnavailable(
+            f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
+            "data, so it cannot be split at its median (see the exclusions table)."
+        )
     split = split_groups(run.frame, kf, among=[cfg.duration, cfg.event])
     km = kaplan_meier(split.frame, cfg.duration, cfg.event, group=split.column, alpha=cfg.alpha)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)  # the same patients as the curves' exclusions
-        hr = group_hazard_ratios(split.frame, cfg.duration, cfg.event, split.column, levels=split.levels,
-                                 alpha=cfg.alpha)
+        hr = group_hazard_ratios(
+            split.frame, cfg.duration, cfg.event, split.column, levels=split.levels, alpha=cfg.alpha
+        )
     run.objects.update(km=km, km_split=split, km_cut=split.cut, km_hazard_ratio=hr)
     run.tables["km_median_split"] = km.median().reset_index()
     lr = logrank_test(split.frame, cfg.duration, cfg.event, split.column)
     run.objects["logrank"] = lr
-    run.tables["logrank_median_split"] = pd.DataFrame([{"feature": kf, "cut": split.cut, "statistic": lr.statistic,
-                                                        "df": lr.df, "p_value": lr.pvalue}])
+    run.tables["logrank_median_split"] = pd.DataFrame(
+        [{"feature": kf, "cut": split.cut, "statistic": lr.statistic, "df": lr.df, "p_value": lr.pvalue}]
+    )
     run.exclude("kaplan_meier", km.excluded)
     run.add_record("median_split", "km_median", "logrank")
     cp = optimal_cutpoint(run.frame, kf, cfg.duration, cfg.event, pmethod="lausen92")
@@ -328,8 +362,7 @@ def _step_kaplan_meier(run: _Run) -> None:
 def _screen_one(run: _Run, family: str) -> pd.DataFrame:
     cfg = run.config
     fs = run.objects["features"]
-    panel = [f for f in fs.values.columns
-             if run.frame[f].notna().sum() >= 10 and run.frame[f].nunique(dropna=True) > 1]
+    panel = [f for f in fs.values.columns if run.frame[f].notna().sum() >= 10 and run.frame[f].nunique(dropna=True) > 1]
     mf, scales = model_features(run.frame, panel, fs.catalogue, log2_counts=cfg.log2_counts, per_sd=cfg.per_sd)
     data, covs = _adjusted(run, run.frame.drop(columns=panel).join(mf))
     kwargs = _screen_kwargs(run, family)
@@ -419,13 +452,24 @@ def run_analysis(cohort, config: AnalysisConfig | None = None, *, progress=None)
                 run.notes[name] = f"Not estimated: {exc}"
             if progress is not None:
                 progress(name)
-        caught = [f"{w.category.__name__}: {w.message}" for w in record if issubclass(w.category, ImmuneCorrelatesWarning)]
+        caught = [
+            f"{w.category.__name__}: {w.message}" for w in record if issubclass(w.category, ImmuneCorrelatesWarning)
+        ]
     excl = [e for e in run.excl if len(e)]
     exclusions = pd.concat(excl, ignore_index=True) if excl else pd.DataFrame(columns=_EMPTY_EXCL)
     run.tables["exclusions"] = exclusions
     n = int(len(cohort.clinical))
-    return AnalysisResults(config=config, frame=run.frame, model_frame=run.model_frame, tables=run.tables,
-                           objects=run.objects, exclusions=exclusions, warnings=tuple(dict.fromkeys(caught)),
-                           notes=dict(run.notes), record=tuple(run.record), features=tuple(run.features),
-                           scales=dict(run.scales), n_patients=n)
-
+    return AnalysisResults(
+        config=config,
+        frame=run.frame,
+        model_frame=run.model_frame,
+        tables=run.tables,
+        objects=run.objects,
+        exclusions=exclusions,
+        warnings=tuple(dict.fromkeys(caught)),
+        notes=dict(run.notes),
+        record=tuple(run.record),
+        features=tuple(run.features),
+        scales=dict(run.scales),
+        n_patients=n,
+    )

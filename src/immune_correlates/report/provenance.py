@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import platform
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
@@ -68,8 +68,9 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
         if src is None:
             continue
         path = Path(src)
-        files[name] = ({"file": path.name, "sha256": sha256_file(path)} if path.is_file()
-                       else {"source": public_command([src])[0]})
+        files[name] = (
+            {"file": path.name, "sha256": sha256_file(path)} if path.is_file() else {"source": public_command([src])[0]}
+        )
     return {
         "package": {"immune_correlates": _version("immune_correlates")},
         "dependencies": {name: _version(name) for name in DEPENDENCIES},
@@ -79,5 +80,5 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
         "seed": seed,
         "command": public_command(sys.argv if command is None else command),
         "config": config or {},
-        "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
     }

@@ -112,27 +112,52 @@ def response_and_survival(
         warnings.simplefilter("ignore")
         lm = landmark(data, duration, event, landmark_at, {"responded": response_time}, id=id)
         n_resp = int(lm["responded"].sum())
-        lm_row = {"landmark_months": landmark_at, "n_at_risk": len(lm), "n_responded": n_resp,
-                  "n_events": int(lm[event].astype(float).sum()),
-                  "n_excluded": len(lm.attrs["excluded"]), "hazard_ratio": np.nan, "ci_lower": np.nan,
-                  "ci_upper": np.nan, "p_value": np.nan, "method": method}
+        lm_row = {
+            "landmark_months": landmark_at,
+            "n_at_risk": len(lm),
+            "n_responded": n_resp,
+            "n_events": int(lm[event].astype(float).sum()),
+            "n_excluded": len(lm.attrs["excluded"]),
+            "hazard_ratio": np.nan,
+            "ci_lower": np.nan,
+            "ci_upper": np.nan,
+            "p_value": np.nan,
+            "method": method,
+        }
         if 0 < n_resp < len(lm) and lm[event].astype(float).sum() > 0:
             fit = fit_cox(lm, duration, event, ["responded"], method=method)
             ci = np.exp(fit.conf_int().loc["responded"].to_numpy(float))
-            lm_row.update(hazard_ratio=float(np.exp(fit.params["responded"])), ci_lower=float(ci[0]),
-                          ci_upper=float(ci[1]), p_value=float(fit.pvalues["responded"]))
-        sweep_tab = landmark_sweep(data, duration, event, list(sweep), {"responded": response_time}, method=method,
-                                   id=id)
+            lm_row.update(
+                hazard_ratio=float(np.exp(fit.params["responded"])),
+                ci_lower=float(ci[0]),
+                ci_upper=float(ci[1]),
+                p_value=float(fit.pvalues["responded"]),
+            )
+        sweep_tab = landmark_sweep(
+            data, duration, event, list(sweep), {"responded": response_time}, method=method, id=id
+        )
         rows = split_at(data, duration, event, {"responded": response_time}, id=id)
-        td = {"model": "time-dependent Cox (responded switches on at response)", "n_patients": len(data),
-              "n_rows": len(rows), "n_events": int(rows[event].astype(float).sum()), "hazard_ratio": np.nan,
-              "ci_lower": np.nan, "ci_upper": np.nan, "p_value": np.nan, "mantel_byar_chi2": np.nan,
-              "mantel_byar_p": np.nan}
+        td = {
+            "model": "time-dependent Cox (responded switches on at response)",
+            "n_patients": len(data),
+            "n_rows": len(rows),
+            "n_events": int(rows[event].astype(float).sum()),
+            "hazard_ratio": np.nan,
+            "ci_lower": np.nan,
+            "ci_upper": np.nan,
+            "p_value": np.nan,
+            "mantel_byar_chi2": np.nan,
+            "mantel_byar_p": np.nan,
+        }
         try:
             tdfit = fit_cox(rows, "stop", event, ["responded"], entry="start", cluster=id)
             ci = np.exp(tdfit.conf_int().loc["responded"].to_numpy(float))
-            td.update(hazard_ratio=float(np.exp(tdfit.params["responded"])), ci_lower=float(ci[0]),
-                      ci_upper=float(ci[1]), p_value=float(tdfit.pvalues["responded"]))
+            td.update(
+                hazard_ratio=float(np.exp(tdfit.params["responded"])),
+                ci_lower=float(ci[0]),
+                ci_upper=float(ci[1]),
+                p_value=float(tdfit.pvalues["responded"]),
+            )
         except ModelError:
             pass
         try:
@@ -150,5 +175,11 @@ def response_and_survival(
         "non-responder until the response date and as a responder afterwards (robust variance clustered by "
         "patient); the Mantel-Byar test is the log-rank test on the same time-updated groups."
     )
-    return {"tables": {"response_landmark": pd.DataFrame([lm_row]), "response_landmark_sweep": sweep_tab,
-                       "response_time_dependent": pd.DataFrame([td])}, "text": text}
+    return {
+        "tables": {
+            "response_landmark": pd.DataFrame([lm_row]),
+            "response_landmark_sweep": sweep_tab,
+            "response_time_dependent": pd.DataFrame([td]),
+        },
+        "text": text,
+    }

@@ -90,8 +90,9 @@ def figure_png(fig, provenance: dict | None = None) -> bytes:
     return buf.getvalue()
 
 
-def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: dict, html: str,
-                  docx: bytes | None = None) -> Path:
+def write_outputs(
+    out_dir: str | Path, *, tables: dict, figures: dict, results: dict, html: str, docx: bytes | None = None
+) -> Path:
     """Write tables (CSV), figures (PNG), ``results.json`` and ``report.html`` atomically.
 
     Parameters
@@ -117,16 +118,25 @@ def write_outputs(out_dir: str | Path, *, tables: dict, figures: dict, results: 
         for name, frame in tables.items():
             safe = spreadsheet_safe(frame)
             # pandas does not quote a carriage return inside a cell when lines end in "\n": quote text then
-            has_cr = any(safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
-                         for c in safe.columns if safe[c].dtype == object)
-            safe.to_csv(tmp / "tables" / f"{name}.csv", index=False, lineterminator="\n",
-                        quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL)
+            has_cr = any(
+                safe[c].map(lambda v: isinstance(v, str) and "\r" in v).any()
+                for c in safe.columns
+                if safe[c].dtype == object
+            )
+            safe.to_csv(
+                tmp / "tables" / f"{name}.csv",
+                index=False,
+                lineterminator="\n",
+                quoting=csv.QUOTE_NONNUMERIC if has_cr else csv.QUOTE_MINIMAL,
+            )
         for name, png in figures.items():
             (tmp / "figures" / f"{name}.png").write_bytes(png)
-        (tmp / "results.json").write_text(json.dumps(to_jsonable(results), indent=2, allow_nan=False) + "\n",
-                                          encoding="utf-8")
+        (tmp / "results.json").write_text(
+            json.dumps(to_jsonable(results), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
         (tmp / "provenance.json").write_text(
-            json.dumps(to_jsonable(results.get("provenance", {})), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+            json.dumps(to_jsonable(results.get("provenance", {})), indent=2, allow_nan=False) + "\n", encoding="utf-8"
+        )
         (tmp / "report.html").write_text(html, encoding="utf-8")
         if docx is not None:
             (tmp / "report.docx").write_bytes(docx)

@@ -19,7 +19,7 @@ reproduce :func:`~immune_correlates.stats.regression.logistic.fit_logistic` and
 """
 
 from .cox import fit_cox_batch
-from .models import Design, fit_models, make_design
 from .logistic import newton as fit_logistic_batch
+from .models import Design, fit_models, make_design
 
 __all__ = ["fit_cox_batch", "fit_logistic_batch", "Design", "fit_models", "make_design"]

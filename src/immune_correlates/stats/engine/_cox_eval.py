@@ -27,9 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .linalg import solver_inverse
-
 from ._risk_ops import make_ops
+from .linalg import solver_inverse
 
 __all__ = ["CoxBatch", "prepare_batch", "objective", "entry_groups"]
 
@@ -52,10 +51,23 @@ class CoxBatch:
     wx_dead: np.ndarray  # (B, p) sum of w d x
     ops: object  # DenseOps or SegmentOps (see _risk_ops)
 
-    def take(self, idx: np.ndarray) -> "CoxBatch":
+    def take(self, idx: np.ndarray) -> CoxBatch:
         """The sub-batch of models ``idx``."""
-        return CoxBatch(self.x[idx], self.w[idx], self.d, self.grp, self.g_start, self.dg, self.n_groups,
-                        self.f[idx], self.a[idx], self.sg, self.s_first, self.wx_dead[idx], self.ops)
+        return CoxBatch(
+            self.x[idx],
+            self.w[idx],
+            self.d,
+            self.grp,
+            self.g_start,
+            self.dg,
+            self.n_groups,
+            self.f[idx],
+            self.a[idx],
+            self.sg,
+            self.s_first,
+            self.wx_dead[idx],
+            self.ops,
+        )
 
 
 def sort_times(time: np.ndarray, event: np.ndarray):
@@ -171,8 +183,9 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     ug = ops.steps(inv[..., None] * u)
     ugf = ops.steps((inv * f)[..., None] * u)
     w_row = ops.rows(ug, ugf)
-    t3 = (np.einsum("bn,bnp->bp", r * np.sum(x * w_row, axis=2), x)
-          - np.einsum("bs,bsp->bp", a * np.sum(m * u, axis=2), m))
+    t3 = np.einsum("bn,bnp->bp", r * np.sum(x * w_row, axis=2), x) - np.einsum(
+        "bs,bsp->bp", a * np.sum(m * u, axis=2), m
+    )
     grad = score + 0.5 * (t1 - t2 - 2.0 * t3)
     value = np.where(bad, -np.inf, loglik + 0.5 * logdet)
     return BatchObjective(value, grad, info, loglik)

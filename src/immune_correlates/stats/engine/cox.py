@@ -20,8 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .newton import BatchObjective, newton_iterate
 from ._cox_eval import CoxBatch, entry_groups, objective, prepare_batch, sort_times
+from .newton import BatchObjective, newton_iterate
 from .parallel import heap_temporaries
 
 __all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times", "entry_groups"]
@@ -75,8 +75,7 @@ def newton(
         ob = objective(sub, b, firth)
         return BatchObjective(ob.value, ob.grad, ob.info)
 
-    it = newton_iterate(evaluate, beta, firth=firth, free=free, tol=tol, max_iter=max_iter,
-                        max_halving=max_halving)
+    it = newton_iterate(evaluate, beta, firth=firth, free=free, tol=tol, max_iter=max_iter, max_halving=max_halving)
     return CoxBatchFit(it.beta, it.value, it.info, it.converged, it.n_iter, it.last_step)
 
 
@@ -91,8 +90,9 @@ def monotone(fit: CoxBatchFit) -> np.ndarray:
 
 
 @heap_temporaries()
-def fit_cox_batch(x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100,
-                  entry=None) -> CoxBatchFit:
+def fit_cox_batch(
+    x, time, event, w=None, *, firth=False, frequency=True, tol=1e-10, max_iter=100, entry=None
+) -> CoxBatchFit:
     """Fit ``B`` Cox models sharing follow-up times and events (Efron ties).
 
     Parameters

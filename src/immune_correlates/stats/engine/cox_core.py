@@ -160,15 +160,35 @@ def prepare(
         lo = np.empty(n, dtype=np.int64)
         for s in range(seg.size - 1):
             a, b = g_seg[s], g_seg[s + 1]
-            lo[seg[s]:seg[s + 1]] = a + np.searchsorted(g_time[a:b], entry[seg[s]:seg[s + 1]], side="right")
+            lo[seg[s] : seg[s + 1]] = a + np.searchsorted(g_time[a:b], entry[seg[s] : seg[s + 1]], side="right")
         lo_prev = np.where(lo > g_seg[:-1][np.cumsum(new_seg) - 1], lo - 1, -1)
     return CoxData(
-        x=x, means=means, w=w, status=status, time=time, order=order, stratum=strata, seg=seg,
-        grp=grp, g_start=g_start, g_seg=g_seg, g_n_steps=g_n_steps, step_grp=step_grp,
-        step_frac=step_frac, step_wt=step_wt, step_first=first_step[g_n_steps > 0],
-        step_owner=np.flatnonzero(g_n_steps > 0), wx_dead=(w * status) @ x, lo=lo, lo_prev=lo_prev,
-        entry=entry, b_start=b_start, b_dead_grp=grp[b_start[b_dead]], b_cens_grp=grp[b_start[~b_dead]],
-        b_dead=b_dead, xt=xt,
+        x=x,
+        means=means,
+        w=w,
+        status=status,
+        time=time,
+        order=order,
+        stratum=strata,
+        seg=seg,
+        grp=grp,
+        g_start=g_start,
+        g_seg=g_seg,
+        g_n_steps=g_n_steps,
+        step_grp=step_grp,
+        step_frac=step_frac,
+        step_wt=step_wt,
+        step_first=first_step[g_n_steps > 0],
+        step_owner=np.flatnonzero(g_n_steps > 0),
+        wx_dead=(w * status) @ x,
+        lo=lo,
+        lo_prev=lo_prev,
+        entry=entry,
+        b_start=b_start,
+        b_dead_grp=grp[b_start[b_dead]],
+        b_cens_grp=grp[b_start[~b_dead]],
+        b_dead=b_dead,
+        xt=xt,
     )
 
 
@@ -176,7 +196,7 @@ def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """For each element, the sum of the later elements of its segment (axis 0)."""
     out = np.zeros_like(a)
     for lo, hi in zip(seg[:-1], seg[1:]):
-        out[lo:hi - 1] = np.cumsum(a[lo + 1:hi][::-1], axis=0)[::-1]
+        out[lo : hi - 1] = np.cumsum(a[lo + 1 : hi][::-1], axis=0)[::-1]
     return out
 
 

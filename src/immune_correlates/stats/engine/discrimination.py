@@ -77,8 +77,9 @@ def auc_batch(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> 
         return np.where(den > 0, num / den, np.nan)
 
 
-def cindex_batch(score: np.ndarray, time: np.ndarray, event: np.ndarray, w: np.ndarray | None = None,
-                 reverse: bool = True) -> np.ndarray:
+def cindex_batch(
+    score: np.ndarray, time: np.ndarray, event: np.ndarray, w: np.ndarray | None = None, reverse: bool = True
+) -> np.ndarray:
     """(B,) Harrell's C of ``score`` (``(B, n)``), as ``concordance_index(..., weights=w, reverse=reverse)``.
 
     A pair is comparable when the shorter follow-up ends in an event (a

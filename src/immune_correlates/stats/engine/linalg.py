@@ -96,10 +96,12 @@ def covariance(info: np.ndarray, names: Sequence[str] | None = None, *, caller: 
     terms = aliased_terms(info, names)
     who = f"{caller}: " if caller else ""
     listing = ", ".join(repr(t) for t in terms) if terms else "(no single term identified)"
-    warn(f"{who}the information matrix is singular: {listing} cannot be told apart from the other terms "
-         "(a constant or collinear column, or a level with no patients). Their standard errors, Wald tests "
-         "and intervals are NaN (R reports NA); drop or combine these terms and fit again.",
-         SingularInformationWarning)
+    warn(
+        f"{who}the information matrix is singular: {listing} cannot be told apart from the other terms "
+        "(a constant or collinear column, or a level with no patients). Their standard errors, Wald tests "
+        "and intervals are NaN (R reports NA); drop or combine these terms and fit again.",
+        SingularInformationWarning,
+    )
     return np.full_like(info, np.nan)
 
 

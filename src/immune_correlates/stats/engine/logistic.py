@@ -82,8 +82,20 @@ def _state(beta, X, y, w, firth, Z=None):
 
 
 @heap_temporaries()
-def newton(X, y, w=None, *, firth=False, beta0=None, fixed=None, max_iter=100, tol=1e-10, max_step=5.0,
-           max_halving=60, flat_tol=None) -> LogisticBatchFit:
+def newton(
+    X,
+    y,
+    w=None,
+    *,
+    firth=False,
+    beta0=None,
+    fixed=None,
+    max_iter=100,
+    tol=1e-10,
+    max_step=5.0,
+    max_halving=60,
+    flat_tol=None,
+) -> LogisticBatchFit:
     """Maximise the (penalized) log-likelihood of every model of the batch.
 
     The iteration, its arguments and stopping rules are those of
@@ -102,8 +114,20 @@ def newton(X, y, w=None, *, firth=False, beta0=None, fixed=None, max_iter=100, t
             return _state(beta, X, y, w, firth, Z)
         return _state(beta, X[rows], y[rows], w[rows], firth, None if Z is None else Z[rows])
 
-    fit = newton_fit(X, y, w, firth=firth, beta0=beta0, fixed=fixed, max_iter=max_iter, tol=tol,
-                     max_step=max_step, max_halving=max_halving, flat_tol=flat_tol, evaluate=evaluate)
+    fit = newton_fit(
+        X,
+        y,
+        w,
+        firth=firth,
+        beta0=beta0,
+        fixed=fixed,
+        max_iter=max_iter,
+        tol=tol,
+        max_step=max_step,
+        max_halving=max_halving,
+        flat_tol=flat_tol,
+        evaluate=evaluate,
+    )
     return LogisticBatchFit(*fit)
 
 

@@ -83,9 +83,7 @@ def hat_diagonal(X: np.ndarray, p: np.ndarray, w: np.ndarray) -> np.ndarray:
     return np.sum(U * U, axis=-1)
 
 
-def penalized_loglik(
-    beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: bool = True
-) -> np.ndarray:
+def penalized_loglik(beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: bool = True) -> np.ndarray:
     """``l(beta) + 0.5 log det I(beta)`` (Firth 1993), or ``l(beta)`` if not ``firth``."""
     ll = loglik(beta, X, y, w)
     if not firth:
@@ -94,9 +92,7 @@ def penalized_loglik(
     return ll + 0.5 * _weighted_design(X, p, w)[1]
 
 
-def modified_score(
-    beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: bool = True
-) -> np.ndarray:
+def modified_score(beta: np.ndarray, X: np.ndarray, y: np.ndarray, w: np.ndarray, firth: bool = True) -> np.ndarray:
     """Firth's modified score ``X' (w (y - p) + h (1/2 - p))`` (plain score if not ``firth``)."""
     p = expit(_eta(beta, X))
     resid = w * (y - p)
@@ -219,8 +215,10 @@ def newton_fit(
     scale = np.max(np.abs(X), axis=1)  # (B, k): convergence is judged in the units of each column
     scale[scale == 0] = 1.0
     if evaluate is None:
+
         def evaluate(b, rows):
             return _state(b, X[rows], y[rows], w[rows], firth)
+
     ll, score, info, hess = evaluate(beta, np.arange(B))
     converged = np.zeros(B, dtype=bool)
     n_iter = np.zeros(B, dtype=int)

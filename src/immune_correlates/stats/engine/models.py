@@ -14,12 +14,11 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .linalg import covariance_batch
-
-from .separation import separation_from_arrays
 from . import cox as bcox
 from . import logistic as blog
+from .linalg import covariance_batch
 from .parallel import heap_temporaries
+from .separation import separation_from_arrays
 
 __all__ = ["Design", "make_design", "FitArrays", "fit_models", "separated", "ELEMENT_BUDGET"]
 
@@ -72,15 +71,36 @@ def make_design(family, features, covariates=None, *, y=None, time=None, event=N
     Cb = np.broadcast_to(C, (m,) + C.shape)
     if family == "logistic":
         X = np.concatenate([np.ones((m, n, 1)), Fz, Cb], axis=2)
-        return Design("logistic", X, avail, np.asarray(y, dtype=float), None, np.arange(n), None, None, 1,
-                      ("Intercept", "{feature}") + tuple(f"c{j}" for j in range(C.shape[1])))
+        return Design(
+            "logistic",
+            X,
+            avail,
+            np.asarray(y, dtype=float),
+            None,
+            np.arange(n),
+            None,
+            None,
+            1,
+            ("Intercept", "{feature}") + tuple(f"c{j}" for j in range(C.shape[1])),
+        )
     time = np.asarray(time, dtype=float)
     event = np.asarray(event, dtype=float)
     order, grp, g_start = bcox.sort_times(time, event)
     X = np.concatenate([Fz, Cb], axis=2)[:, order]
     lo = None if entry is None else bcox.entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
-    return Design("cox", X, avail[:, order], None, event[order], order, grp, g_start, 0,
-                  ("{feature}",) + tuple(f"c{j}" for j in range(C.shape[1])), lo)
+    return Design(
+        "cox",
+        X,
+        avail[:, order],
+        None,
+        event[order],
+        order,
+        grp,
+        g_start,
+        0,
+        ("{feature}",) + tuple(f"c{j}" for j in range(C.shape[1])),
+        lo,
+    )
 
 
 class FitArrays(NamedTuple):
@@ -100,8 +120,10 @@ def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
     X = design.X[idx]
     if design.p == 2:
         return blog.separated_univariable(X[:, :, 1], design.y, w)
-    return np.array([separation_from_arrays(X[b], design.y, design.names, weights=w[b]).separated
-                     for b in range(len(idx))], dtype=bool)
+    return np.array(
+        [separation_from_arrays(X[b], design.y, design.names, weights=w[b]).separated for b in range(len(idx))],
+        dtype=bool,
+    )
 
 
 def _inv(info: np.ndarray) -> np.ndarray:
@@ -130,8 +152,18 @@ def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
 
 
 @heap_temporaries()
-def fit_models(design: Design, idx, w=None, *, firth=False, flat=False, want_lr=False, tol=1e-10,
-               max_iter=100, budget=ELEMENT_BUDGET) -> FitArrays:
+def fit_models(
+    design: Design,
+    idx,
+    w=None,
+    *,
+    firth=False,
+    flat=False,
+    want_lr=False,
+    tol=1e-10,
+    max_iter=100,
+    budget=ELEMENT_BUDGET,
+) -> FitArrays:
     """Fit models ``idx`` (feature indices, with repeats) with case weights ``w`` (``(B, n)``, original order).
 
     ``firth`` and ``flat`` (ML with the flat-likelihood stop, for separated
@@ -144,14 +176,21 @@ def fit_models(design: Design, idx, w=None, *, firth=False, flat=False, want_lr=
     firth = np.broadcast_to(np.asarray(firth, bool), (B,))
     flat = np.broadcast_to(np.asarray(flat, bool), (B,))
     p = design.p
-    out = FitArrays(np.full((B, p), np.nan), np.full((B, p, p), np.nan), np.full(B, np.nan), np.zeros(B, bool),
-                    np.zeros(B, np.int64), np.zeros(B, bool), np.full(B, np.nan))
+    out = FitArrays(
+        np.full((B, p), np.nan),
+        np.full((B, p, p), np.nan),
+        np.full(B, np.nan),
+        np.zeros(B, bool),
+        np.zeros(B, np.int64),
+        np.zeros(B, bool),
+        np.full(B, np.nan),
+    )
     size = max(1, budget // max(design.n * p, 1))
     for fv in (False, True):
         for lv in (False, True):
             sel = np.flatnonzero((firth == fv) & (flat == lv))
             for lo in range(0, sel.size, size):
-                s = sel[lo:lo + size]
+                s = sel[lo : lo + size]
                 res = _fit_group(design, design.X[idx[s]], W[s], fv, lv and not fv, want_lr, tol, max_iter)
                 for name, arr in zip(FitArrays._fields, res):
                     getattr(out, name)[s] = arr

@@ -30,9 +30,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .linalg import solver_inverse
-
 from . import cox_core as core
+from .linalg import solver_inverse
 
 __all__ = ["Objective", "objective", "newton", "newton_iterate", "BatchObjective", "constrained_llf"]
 
@@ -140,8 +139,9 @@ def newton_iterate(
     n_iter = np.zeros(B, dtype=np.int64)
     fi = np.flatnonzero(free)
     if fi.size == 0:
-        return IterationResult(beta, value, grad, info, np.ones(B, dtype=bool), n_iter, np.zeros((B, 0)),
-                               payload, start)
+        return IterationResult(
+            beta, value, grad, info, np.ones(B, dtype=bool), n_iter, np.zeros((B, 0)), payload, start
+        )
     done = np.zeros(B, dtype=bool)
     for it in range(1, max_iter + 1):
         act = np.flatnonzero(~done)
@@ -216,10 +216,12 @@ def newton(
         obj = objective(cd, beta[0], firth)
         return BatchObjective(np.array([obj.value]), obj.grad[None], obj.info[None], [obj])
 
-    it = newton_iterate(evaluate, np.asarray(beta0, dtype=float)[None], firth=firth, free=free, tol=tol,
-                        max_iter=max_iter)
-    return NewtonFit(it.beta[0], it.payload[0], int(it.n_iter[0]), bool(it.converged[0]), it.last_step[0],
-                     it.start.payload[0])
+    it = newton_iterate(
+        evaluate, np.asarray(beta0, dtype=float)[None], firth=firth, free=free, tol=tol, max_iter=max_iter
+    )
+    return NewtonFit(
+        it.beta[0], it.payload[0], int(it.n_iter[0]), bool(it.converged[0]), it.last_step[0], it.start.payload[0]
+    )
 
 
 def constrained_llf(

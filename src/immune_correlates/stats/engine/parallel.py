@@ -61,9 +61,21 @@ _GLIBC_MMAP_DEFAULT = 128 * 1024
 #: Tasks per worker: enough to balance uneven workers, few enough that per-task costs vanish.
 TASKS_PER_WORKER = 4
 
-__all__ = ["MODELS_PER_CHUNK", "BLOCK_ELEMENTS", "TASKS_PER_WORKER", "replicates_per_chunk", "replicate_seeds",
-           "bootstrap_counts", "permutations", "run_chunks", "chunk_ranges", "run_blocks", "model_blocks",
-           "group_blocks", "heap_temporaries"]
+__all__ = [
+    "MODELS_PER_CHUNK",
+    "BLOCK_ELEMENTS",
+    "TASKS_PER_WORKER",
+    "replicates_per_chunk",
+    "replicate_seeds",
+    "bootstrap_counts",
+    "permutations",
+    "run_chunks",
+    "chunk_ranges",
+    "run_blocks",
+    "model_blocks",
+    "group_blocks",
+    "heap_temporaries",
+]
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:
@@ -102,8 +114,9 @@ def chunk_ranges(total: int, size: int) -> list[range]:
     return [range(lo, min(lo + size, total)) for lo in range(0, total, size)]
 
 
-def model_blocks(n_replicates: int, n_models: int, elements_per_model: int,
-                 budget: int = BLOCK_ELEMENTS) -> list[range]:
+def model_blocks(
+    n_replicates: int, n_models: int, elements_per_model: int, budget: int = BLOCK_ELEMENTS
+) -> list[range]:
     """Blocks over the flat (replicate, model) index ``r * n_models + j``.
 
     A block holds ``budget // elements_per_model`` models (at least one,
@@ -204,8 +217,16 @@ def _workers(n_jobs: int) -> int:
         return max(1, int(n_jobs))
 
 
-def run_blocks(fn: Callable, job, blocks: Sequence, *, n_jobs: int = 1, progress: bool = False, desc: str = "",
-               tasks_per_worker: int = TASKS_PER_WORKER) -> list:
+def run_blocks(
+    fn: Callable,
+    job,
+    blocks: Sequence,
+    *,
+    n_jobs: int = 1,
+    progress: bool = False,
+    desc: str = "",
+    tasks_per_worker: int = TASKS_PER_WORKER,
+) -> list:
     """``[fn(job, b) for b in blocks]``, blocks grouped into a few joblib tasks per worker.
 
     Parameters

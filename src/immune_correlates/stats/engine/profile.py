@@ -78,9 +78,18 @@ def _illinois(gap, idx, a, fa, b, fb, active, res, xtol, max_iter):
     res[active] = b[active]
 
 
-def profile_intervals(constrained: Callable[[np.ndarray, np.ndarray], np.ndarray], estimate: np.ndarray,
-                      se: np.ndarray, llf: np.ndarray, alpha: float, use: np.ndarray | None = None, *,
-                      max_expand: int = 40, xtol: float = 1e-8, max_iter: int = 100) -> tuple[np.ndarray, np.ndarray]:
+def profile_intervals(
+    constrained: Callable[[np.ndarray, np.ndarray], np.ndarray],
+    estimate: np.ndarray,
+    se: np.ndarray,
+    llf: np.ndarray,
+    alpha: float,
+    use: np.ndarray | None = None,
+    *,
+    max_expand: int = 40,
+    xtol: float = 1e-8,
+    max_iter: int = 100,
+) -> tuple[np.ndarray, np.ndarray]:
     """Both ends of the profile interval of one coefficient, for every fit of a batch.
 
     Parameters
@@ -182,7 +191,14 @@ def profile_bounds(
     def batch(idx, values):
         return np.array([constrained_llf(float(v)) for v in values])
 
-    lo, hi = profile_intervals(batch, np.array([float(estimate)]), np.array([float(se)]),
-                               np.array([float(llf_max)]), alpha, max_expand=max_steps - 1, xtol=xtol,
-                               max_iter=200)
+    lo, hi = profile_intervals(
+        batch,
+        np.array([float(estimate)]),
+        np.array([float(se)]),
+        np.array([float(llf_max)]),
+        alpha,
+        max_expand=max_steps - 1,
+        xtol=xtol,
+        max_iter=200,
+    )
     return float(lo[0]), float(hi[0])

@@ -11,8 +11,8 @@ import pandas as pd
 from ..._missing import complete_cases
 from ..._params import ALPHA, MISSING, Instance, Options, check_params
 from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
-from ..survival.kaplan_meier import group_levels
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
+from ..survival.kaplan_meier import group_levels
 from .proportions import fisher_exact
 from .rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 
@@ -34,8 +34,14 @@ def _two_group_row(a: np.ndarray, b: np.ndarray, method: str, alpha: float) -> d
             )
         table = [[np.sum(a == 1), np.sum(a == 0)], [np.sum(b == 1), np.sum(b == 0)]]
         f = fisher_exact(table, alpha=alpha)
-        row.update(test="fisher_exact", statistic=np.nan, p_value=f.pvalue, odds_ratio=f.odds_ratio,
-                   or_ci_lower=f.ci_lower, or_ci_upper=f.ci_upper)
+        row.update(
+            test="fisher_exact",
+            statistic=np.nan,
+            p_value=f.pvalue,
+            odds_ratio=f.odds_ratio,
+            or_ci_lower=f.ci_lower,
+            or_ci_upper=f.ci_upper,
+        )
         return row
     if a.size == 0 or b.size == 0:
         row.update(test="wilcoxon_rank_sum", statistic=np.nan, p_value=np.nan)
@@ -44,14 +50,23 @@ def _two_group_row(a: np.ndarray, b: np.ndarray, method: str, alpha: float) -> d
         w = wilcoxon_rank_sum(a, b, alpha=alpha)
     row.update(
         test="wilcoxon_exact" if w.exact else "wilcoxon_normal",
-        statistic=w.statistic, p_value=w.pvalue, hodges_lehmann=w.estimate,
-        hl_ci_lower=w.ci_lower, hl_ci_upper=w.ci_upper, rank_biserial=w.rank_biserial,
+        statistic=w.statistic,
+        p_value=w.pvalue,
+        hodges_lehmann=w.estimate,
+        hl_ci_lower=w.ci_lower,
+        hl_ci_upper=w.ci_upper,
+        rank_biserial=w.rank_biserial,
     )
     return row
 
 
-@check_params(method=Options(*METHODS), adjust=ADJUST_OPTIONS, alpha=ALPHA,
-              ordered=(Options(None), Instance(bool, name="True or False")), missing=MISSING)
+@check_params(
+    method=Options(*METHODS),
+    adjust=ADJUST_OPTIONS,
+    alpha=ALPHA,
+    ordered=(Options(None), Instance(bool, name="True or False")),
+    missing=MISSING,
+)
 def compare_groups(
     data: pd.DataFrame,
     features: str | Sequence[str],
@@ -197,7 +212,9 @@ def compare_groups(
         notes.insert(0, f"{group}: {', '.join(map(str, excluded_group['patient_id']))}")
     if notes:
         warn(
-            f"{caller}: left out patients with missing values (per feature): " + "; ".join(notes)
+            f"{caller}: left out patients with missing values (per feature): "
+            + "; ".join(notes)
             + ". They are listed in the `excluded` column.",
-            MissingDataWarning)
+            MissingDataWarning,
+        )
     return out

@@ -111,9 +111,7 @@ def binomial_ci(k: int, n: int, *, alpha: float = 0.05) -> tuple[float, float]:
     (0.5252, 0.849)
     """
     if not (float(k).is_integer() and float(n).is_integer()) or n < 1 or not 0 <= k <= n:
-        raise ImmuneCorrelatesError(
-            f"binomial_ci: need whole numbers 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}."
-        )
+        raise ImmuneCorrelatesError(f"binomial_ci: need whole numbers 0 <= k <= n and n >= 1, got k={k!r}, n={n!r}.")
     lower = 0.0 if k == 0 else float(special.betaincinv(k, n - k + 1, alpha / 2))
     upper = 1.0 if k == n else float(special.betaincinv(k + 1, n - k, 1 - alpha / 2))
     return lower, upper

@@ -91,8 +91,11 @@ class WilcoxonResult(ResultDisplay):
         return pd.DataFrame([asdict(self)], index=pd.Index(["Wilcoxon rank-sum"], name="test"))
 
 
-@check_params(alpha=ALPHA, exact=(Options(None), Instance(bool, name="True or False")),
-              correct=Instance(bool, name="True or False"))
+@check_params(
+    alpha=ALPHA,
+    exact=(Options(None), Instance(bool, name="True or False")),
+    correct=Instance(bool, name="True or False"),
+)
 def wilcoxon_rank_sum(x, y, *, alpha: float = 0.05, exact: bool | None = None, correct: bool = True) -> WilcoxonResult:
     """Wilcoxon rank-sum (Mann-Whitney) test, Hodges-Lehmann estimate and interval.
 
@@ -134,9 +137,7 @@ def wilcoxon_rank_sum(x, y, *, alpha: float = 0.05, exact: bool | None = None, c
     y = np.asarray(y, dtype=float)
     nx, ny = x.size, y.size
     if nx < 1 or ny < 1:
-        raise ImmuneCorrelatesError(
-            f"wilcoxon_rank_sum: both groups need at least one value (got {nx} and {ny})."
-        )
+        raise ImmuneCorrelatesError(f"wilcoxon_rank_sum: both groups need at least one value (got {nx} and {ny}).")
     r = stats.rankdata(np.concatenate([x, y]))
     w = float(r[:nx].sum() - nx * (nx + 1) / 2)
     ties = np.unique(r).size != r.size
@@ -151,8 +152,9 @@ def wilcoxon_rank_sum(x, y, *, alpha: float = 0.05, exact: bool | None = None, c
         diffs = np.sort(np.subtract.outer(x, y).ravel())
         qu = _qwilcox(alpha / 2, nx, ny) or 1
         ql = nx * ny - qu
-        return WilcoxonResult(w, float(pvalue), True, float(np.median(diffs)),
-                              float(diffs[qu - 1]), float(diffs[ql]), rb, nx, ny)
+        return WilcoxonResult(
+            w, float(pvalue), True, float(np.median(diffs)), float(diffs[qu - 1]), float(diffs[ql]), rb, nx, ny
+        )
     nn = nx + ny
     z = w - nx * ny / 2
     sigma = np.sqrt(nx * ny / 12 * ((nn + 1) - _tie_term(r) / (nn * (nn - 1))))
@@ -204,8 +206,10 @@ class KruskalResult(ResultDisplay):
 
     def summary(self) -> pd.DataFrame:
         """One row: ``statistic``, ``df``, ``p_value``."""
-        return pd.DataFrame({"statistic": [self.statistic], "df": [self.df], "p_value": [self.pvalue]},
-                            index=pd.Index(["Kruskal-Wallis"], name="test"))
+        return pd.DataFrame(
+            {"statistic": [self.statistic], "df": [self.df], "p_value": [self.pvalue]},
+            index=pd.Index(["Kruskal-Wallis"], name="test"),
+        )
 
 
 def kruskal_wallis(samples) -> KruskalResult:
@@ -313,7 +317,8 @@ def jonckheere_terpstra(samples, *, exact: bool | None = None, max_exact: int = 
     t = t.astype(float)
     mean = (n**2 - np.sum(sizes**2)) / 4
     var = (
-        (n * (n - 1) * (2 * n + 5) - np.sum(sizes * (sizes - 1) * (2 * sizes + 5)) - np.sum(t * (t - 1) * (2 * t + 5))) / 72
+        (n * (n - 1) * (2 * n + 5) - np.sum(sizes * (sizes - 1) * (2 * sizes + 5)) - np.sum(t * (t - 1) * (2 * t + 5)))
+        / 72
         + np.sum(sizes * (sizes - 1) * (sizes - 2)) * np.sum(t * (t - 1) * (t - 2)) / (36 * n * (n - 1) * (n - 2))
         + np.sum(sizes * (sizes - 1)) * np.sum(t * (t - 1)) / (8 * n * (n - 1))
     )

@@ -124,11 +124,19 @@ class RocResult(ResultDisplay):
     def summary(self) -> pd.DataFrame:
         """One row: score, n, AUC, SE and interval."""
         return pd.DataFrame(
-            [{
-                "score": self.score, "outcome": self.outcome, "n_positive": self.n_positive,
-                "n_negative": self.n_negative, "auc": self.auc, "std_error": self.se,
-                "ci_lower": self.ci_lower, "ci_upper": self.ci_upper, "ci_method": self.ci_method,
-            }]
+            [
+                {
+                    "score": self.score,
+                    "outcome": self.outcome,
+                    "n_positive": self.n_positive,
+                    "n_negative": self.n_negative,
+                    "auc": self.auc,
+                    "std_error": self.se,
+                    "ci_lower": self.ci_lower,
+                    "ci_upper": self.ci_upper,
+                    "ci_method": self.ci_method,
+                }
+            ]
         )
 
     def _title(self) -> str:
@@ -141,8 +149,9 @@ class RocResult(ResultDisplay):
         return notes
 
 
-@check_params(ci=Options(*CI_METHODS), alpha=ALPHA, higher_is_positive=Instance(bool, name="True or False"),
-              missing=MISSING)
+@check_params(
+    ci=Options(*CI_METHODS), alpha=ALPHA, higher_is_positive=Instance(bool, name="True or False"), missing=MISSING
+)
 def roc_curve(
     data: pd.DataFrame,
     outcome: str,
@@ -227,8 +236,16 @@ def roc_curve(
     if not higher_is_positive:
         curve["threshold"] = -curve["threshold"]
     return RocResult(
-        curve=curve, auc=auc, se=se, ci_lower=float(max(auc - z * se, 0.0)),
-        ci_upper=float(min(auc + z * se, 1.0)), ci_method=ci, alpha=alpha,
-        n_positive=int(pos.size), n_negative=int(neg.size), outcome=outcome, score=score,
+        curve=curve,
+        auc=auc,
+        se=se,
+        ci_lower=float(max(auc - z * se, 0.0)),
+        ci_upper=float(min(auc + z * se, 1.0)),
+        ci_method=ci,
+        alpha=alpha,
+        n_positive=int(pos.size),
+        n_negative=int(neg.size),
+        outcome=outcome,
+        score=score,
         excluded=excluded,
     )

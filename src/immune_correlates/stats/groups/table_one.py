@@ -25,15 +25,27 @@ from ..._missing import row_ids
 from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
 from .rank_tests import kruskal_wallis, wilcoxon_rank_sum
 
-__all__ = ["table_one", "fisher_exact_rxc", "smd_continuous", "smd_categorical", "TABLE_ONE_CLINICAL",
-           "CLINICAL_LABELS"]
+__all__ = [
+    "table_one",
+    "fisher_exact_rxc",
+    "smd_continuous",
+    "smd_categorical",
+    "TABLE_ONE_CLINICAL",
+    "CLINICAL_LABELS",
+]
 
 #: Clinical columns of the analysis frame shown in Table 1 by default, when present.
 TABLE_ONE_CLINICAL = ("age", "sex", "del17p", "ighv_unmutated", "prior_therapies", "alc")
 
 #: Labels for people of the clinical columns.
-CLINICAL_LABELS = {"age": "Age, years", "sex": "Sex", "del17p": "del(17p)", "ighv_unmutated": "Unmutated IGHV",
-                   "prior_therapies": "Prior therapies", "alc": "ALC, 10^9/L"}
+CLINICAL_LABELS = {
+    "age": "Age, years",
+    "sex": "Sex",
+    "del17p": "del(17p)",
+    "ighv_unmutated": "Unmutated IGHV",
+    "prior_therapies": "Prior therapies",
+    "alc": "ALC, 10^9/L",
+}
 
 _MAX_TABLES = 2_000_000
 
@@ -158,8 +170,12 @@ def smd_categorical(p, q) -> float:
 
 
 def _categorical(s: pd.Series) -> bool:
-    if isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == bool or s.dtype == object \
-            or pd.api.types.is_string_dtype(s.dtype):
+    if (
+        isinstance(s.dtype, pd.CategoricalDtype)
+        or s.dtype == bool
+        or s.dtype == object
+        or pd.api.types.is_string_dtype(s.dtype)
+    ):
         return True
     values = set(pd.to_numeric(s, errors="coerce").dropna().unique().tolist())
     return bool(values) and values <= {0, 1}
@@ -195,8 +211,9 @@ def _mean_pairwise(values, fn) -> float:
     return float(np.mean(pairs)) if pairs else np.nan
 
 
-def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = None, *,
-              labels: dict | None = None) -> pd.DataFrame:
+def table_one(
+    data: pd.DataFrame, group: str, variables: Sequence[str] | None = None, *, labels: dict | None = None
+) -> pd.DataFrame:
     """Baseline characteristics by group: ``n (%)`` or ``median [Q1, Q3]``, missing counts, exact tests, SMD.
 
     Parameters
@@ -249,8 +266,9 @@ def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = 
     [['age', 'wilcoxon_normal'], ['sex', 'fisher_exact']]
     """
     if group not in data.columns:
-        raise ImmuneCorrelatesError(f"table_one: group column {group!r} is not in the data; "
-                                    f"columns are {list(data.columns)}.")
+        raise ImmuneCorrelatesError(
+            f"table_one: group column {group!r} is not in the data; columns are {list(data.columns)}."
+        )
     labels = {**CLINICAL_LABELS, **(labels or {})}
     if variables is None:
         variables = [v for v in TABLE_ONE_CLINICAL if v in data.columns]
@@ -261,8 +279,9 @@ def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = 
     ids = row_ids(data)
     lost = data[group].isna().to_numpy()
     if lost.any():
-        warn(f"table_one: left out patients with missing {group}: {', '.join(map(str, ids[lost]))}.",
-             MissingDataWarning)
+        warn(
+            f"table_one: left out patients with missing {group}: {', '.join(map(str, ids[lost]))}.", MissingDataWarning
+        )
     base = data.loc[~lost]
     groups = _levels(base[group])
     if len(groups) < 2:
@@ -280,15 +299,26 @@ def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = 
             levels = _levels(s)
             counts = np.array([[int(((s == lv).to_numpy() & m).sum()) for m in member] for lv in levels])
             totals = counts.sum(axis=0)
-            head.update(kind="categorical", summary="n (%)", test="fisher_exact", statistic=np.nan,
-                        p_value=fisher_exact_rxc(counts) if counts.size else np.nan)
+            head.update(
+                kind="categorical",
+                summary="n (%)",
+                test="fisher_exact",
+                statistic=np.nan,
+                p_value=fisher_exact_rxc(counts) if counts.size else np.nan,
+            )
             props = [counts[:, j] / totals[j] if totals[j] else None for j in range(len(groups))]
-            head["smd"] = _mean_pairwise([p for p in props if p is not None], smd_categorical) \
-                if len(levels) > 1 else 0.0
+            head["smd"] = (
+                _mean_pairwise([p for p in props if p is not None], smd_categorical) if len(levels) > 1 else 0.0
+            )
             rows.append(head)
             for i, lv in enumerate(levels):
-                row = {"variable": var, "level": _level(lv), "label": f"  {_level(lv)}", "kind": "categorical",
-                       "summary": "n (%)"}
+                row = {
+                    "variable": var,
+                    "level": _level(lv),
+                    "label": f"  {_level(lv)}",
+                    "kind": "categorical",
+                    "summary": "n (%)",
+                }
                 for j, g in enumerate(names):
                     row[g] = _fmt_count(int(counts[i, j]), int(totals[j]))
                 row["overall"] = _fmt_count(int(counts[i].sum()), int(totals.sum()))
@@ -303,8 +333,9 @@ def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = 
         if len(groups) == 2:
             if samples[0].size and samples[1].size:
                 w = wilcoxon_rank_sum(samples[0], samples[1])
-                head.update(test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic,
-                            p_value=w.pvalue)
+                head.update(
+                    test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic, p_value=w.pvalue
+                )
             else:
                 head.update(test="wilcoxon_normal", statistic=np.nan, p_value=np.nan)
         else:
@@ -314,8 +345,21 @@ def table_one(data: pd.DataFrame, group: str, variables: Sequence[str] | None = 
             head.update(test="kruskal_wallis", statistic=h, p_value=p)
         head["smd"] = _mean_pairwise([v for v in samples if v.size >= 2], smd_continuous)
         rows.append(head)
-    cols = ["variable", "level", "label", "kind", "summary", *names, "overall", "n_missing",
-            *[f"missing_{g}" for g in names], "test", "statistic", "p_value", "smd"]
+    cols = [
+        "variable",
+        "level",
+        "label",
+        "kind",
+        "summary",
+        *names,
+        "overall",
+        "n_missing",
+        *[f"missing_{g}" for g in names],
+        "test",
+        "statistic",
+        "p_value",
+        "smd",
+    ]
     out = pd.DataFrame(rows).reindex(columns=cols)
     for c in ("n_missing", *[f"missing_{g}" for g in names]):
         out[c] = out[c].astype("Int64")

@@ -38,7 +38,6 @@ def clustered_proportion_ci(events: np.ndarray, trials: np.ndarray, alpha: float
     the logit is undefined and the Clopper-Pearson interval of ``K`` of ``M`` is returned.
     """
 
-
     k = np.asarray(events, dtype=float)
     m = np.asarray(trials, dtype=float)
     K, M, n = k.sum(), m.sum(), k.size
@@ -113,16 +112,34 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     ep = derive_endpoints(cohort.clinical)
     n = len(ep)
     rows: dict[str, dict] = {}
-    empty = dict(value=np.nan, numerator=pd.NA, denominator=pd.NA, ci_lower=np.nan, ci_upper=np.nan,
-                 events=pd.NA, at_risk=pd.NA, method="", note="")
+    empty = dict(
+        value=np.nan,
+        numerator=pd.NA,
+        denominator=pd.NA,
+        ci_lower=np.nan,
+        ci_upper=np.nan,
+        events=pd.NA,
+        at_risk=pd.NA,
+        method="",
+        note="",
+    )
 
     def put(name, **values):
         rows[name] = {**empty, **values}
 
     def proportion(name, k, d, unit="proportion", note=""):
         lo, hi = binomial_ci(int(k), int(d), alpha=alpha) if d else (np.nan, np.nan)
-        put(name, value=k / d if d else np.nan, numerator=int(k), denominator=int(d), ci_lower=lo, ci_upper=hi,
-            unit=unit, method="clopper_pearson", note=note)
+        put(
+            name,
+            value=k / d if d else np.nan,
+            numerator=int(k),
+            denominator=int(d),
+            ci_lower=lo,
+            ci_upper=hi,
+            unit=unit,
+            method="clopper_pearson",
+            note=note,
+        )
 
     def not_assessed(name, unit, why):
         put(name, unit=unit, note=f"not assessed: {why}")
@@ -133,9 +150,14 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     mrd = pd.to_numeric(ep["mrd_negative"], errors="coerce")
     if mrd.notna().any():
         untested = int((ep["cr"] == 1).sum() - ((ep["cr"] == 1) & mrd.notna()).sum())
-        proportion("mrd_negative_cr", ((ep["cr"] == 1) & (mrd == 1)).sum(), n,
-                   note=f"MRD not assessed in {untested} patient(s) with CR/CRi (counted as not MRD-negative)"
-                   if untested else "")
+        proportion(
+            "mrd_negative_cr",
+            ((ep["cr"] == 1) & (mrd == 1)).sum(),
+            n,
+            note=f"MRD not assessed in {untested} patient(s) with CR/CRi (counted as not MRD-negative)"
+            if untested
+            else "",
+        )
     else:
         not_assessed("mrd_negative_cr", "proportion", "no mrd_negative values in the clinical table")
 
@@ -143,27 +165,49 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     pfs = kaplan_meier(frame, "pfs_months", "pfs_event", alpha=alpha)
     med = pfs.median().iloc[0]
     n_pfs, k_pfs = int(frame[["pfs_months", "pfs_event"]].notna().all(axis=1).sum()), int(ep["pfs_event"].sum())
-    put("median_pfs_months", value=med["median"], ci_lower=med["ci_lower"], ci_upper=med["ci_upper"], unit="months",
-        events=k_pfs, at_risk=n_pfs, method="km_median",
-        note="" if np.isfinite(med["median"]) else
-        ("not reached: no progression or death" if k_pfs == 0 else "not reached: survival stays above 50%"))
+    put(
+        "median_pfs_months",
+        value=med["median"],
+        ci_lower=med["ci_lower"],
+        ci_upper=med["ci_upper"],
+        unit="months",
+        events=k_pfs,
+        at_risk=n_pfs,
+        method="km_median",
+        note=""
+        if np.isfinite(med["median"])
+        else ("not reached: no progression or death" if k_pfs == 0 else "not reached: survival stays above 50%"),
+    )
     os_fit = kaplan_meier(frame, "os_months", "os_event", alpha=alpha)
     at = os_fit.survival_at([landmark_months]).iloc[0]
     name = "os_5y" if landmark_months == 60 else f"os_{landmark_months:g}m"
     still = int((frame["os_months"] >= landmark_months).sum())
-    put(name, value=at["survival"], ci_lower=at["ci_lower"], ci_upper=at["ci_upper"], unit="survival probability",
-        events=int(((frame["os_event"] == 1) & (frame["os_months"] <= landmark_months)).sum()), at_risk=still,
+    put(
+        name,
+        value=at["survival"],
+        ci_lower=at["ci_lower"],
+        ci_upper=at["ci_upper"],
+        unit="survival probability",
+        events=int(((frame["os_event"] == 1) & (frame["os_months"] <= landmark_months)).sum()),
+        at_risk=still,
         method="km_survival",
-        note="" if np.isfinite(at["survival"]) else f"no patient followed to {landmark_months:g} months")
+        note="" if np.isfinite(at["survival"]) else f"no patient followed to {landmark_months:g} months",
+    )
 
     ae = cohort.adverse_events
     have_ae = _assessed(cohort, "adverse_events")
-    cycles = pd.to_numeric(cohort.clinical["cycles_received"], errors="coerce") \
-        if "cycles_received" in cohort.clinical else pd.Series(np.nan, index=ep.index)
+    cycles = (
+        pd.to_numeric(cohort.clinical["cycles_received"], errors="coerce")
+        if "cycles_received" in cohort.clinical
+        else pd.Series(np.nan, index=ep.index)
+    )
     have_cycles = bool(cycles.notna().any())
     total_cycles = int(np.nansum(cycles.to_numpy(dtype=float))) if have_cycles else 0
-    cycle_note = f"cycles_received missing for {int(cycles.isna().sum())} patient(s)" \
-        if have_cycles and cycles.isna().any() else ""
+    cycle_note = (
+        f"cycles_received missing for {int(cycles.isna().sum())} patient(s)"
+        if have_cycles and cycles.isna().any()
+        else ""
+    )
     if have_cycles:
         put("patient_cycles", value=total_cycles, numerator=total_cycles, unit="cycles", note=cycle_note)
     else:
@@ -174,11 +218,23 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
         k = len(severe)
         per_patient = severe.groupby("patient_id").size().reindex(ep.index, fill_value=0).to_numpy()
         lo, hi = clustered_proportion_ci(per_patient, cycles.fillna(0).to_numpy(dtype=float), alpha=alpha)
-        put("neutropenia_g3plus_cycles", value=k / total_cycles if total_cycles else np.nan, numerator=k,
-            denominator=total_cycles, ci_lower=lo, ci_upper=hi, unit=unit, method="clustered_ratio", note=cycle_note)
+        put(
+            "neutropenia_g3plus_cycles",
+            value=k / total_cycles if total_cycles else np.nan,
+            numerator=k,
+            denominator=total_cycles,
+            ci_lower=lo,
+            ci_upper=hi,
+            unit=unit,
+            method="clustered_ratio",
+            note=cycle_note,
+        )
     else:
-        not_assessed("neutropenia_g3plus_cycles", unit,
-                     "no adverse-event table" if not have_ae else "no cycles_received in the clinical table")
+        not_assessed(
+            "neutropenia_g3plus_cycles",
+            unit,
+            "no adverse-event table" if not have_ae else "no cycles_received in the clinical table",
+        )
     for row, terms in (("pneumonia", PNEUMONIA_TERMS), ("neutropenic_fever", FEBRILE_NEUTROPENIA_TERMS)):
         if have_ae:
             proportion(row, ae.loc[_terms(ae, terms), "patient_id"].nunique(), n)
@@ -187,6 +243,7 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     out = pd.DataFrame.from_dict(rows, orient="index")[COLUMNS + EXTRA_COLUMNS]
     out.index.name = "metric"
     out[["value", "ci_lower", "ci_upper"]] = out[["value", "ci_lower", "ci_upper"]].astype(float)
-    out[["numerator", "denominator", "events", "at_risk"]] = \
-        out[["numerator", "denominator", "events", "at_risk"]].astype("Int64")
+    out[["numerator", "denominator", "events", "at_risk"]] = out[
+        ["numerator", "denominator", "events", "at_risk"]
+    ].astype("Int64")
     return out

@@ -16,9 +16,9 @@ from scipy.special import expit
 
 from ...errors import ConvergenceWarning, InputError, warn
 from ..engine.logistic_core import newton_fit
-from ._model import RegressionResult
 from ..engine.profile import profile_bounds
 from ..engine.separation import SeparationResult
+from ._model import RegressionResult
 
 __all__ = ["LogisticModel", "LogisticResult", "Profiler"]
 
@@ -38,8 +38,17 @@ class LogisticModel:
 
     def fit(self, beta0: np.ndarray | None = None, fixed: np.ndarray | None = None):
         """Newton fit of this model (coefficients in ``fixed`` held at ``beta0``)."""
-        return newton_fit(self.X, self.y, self.w, firth=self.firth, beta0=beta0, fixed=fixed,
-                          max_iter=self.max_iter, tol=self.tol, flat_tol=self.flat_tol)
+        return newton_fit(
+            self.X,
+            self.y,
+            self.w,
+            firth=self.firth,
+            beta0=beta0,
+            fixed=fixed,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            flat_tol=self.flat_tol,
+        )
 
 
 class Profiler:
@@ -70,13 +79,16 @@ class Profiler:
                 f"fit_logistic: the constrained fit with {self.model.names[k]} = {value:.6g} (profile "
                 f"likelihood) did not converge in {self.model.max_iter} iterations; that interval end may "
                 "be inaccurate. Increase max_iter.",
-                ConvergenceWarning)
+                ConvergenceWarning,
+            )
         self.path[k].append((value, fit.beta))
         return float(fit.llf)
 
     def intervals(self, alpha: float) -> pd.DataFrame:
-        ends = [profile_bounds(lambda b, k=k: self.constrained(k, b), self.beta[k], self.scale[k], self.llf, alpha)
-                for k in range(len(self.beta))]
+        ends = [
+            profile_bounds(lambda b, k=k: self.constrained(k, b), self.beta[k], self.scale[k], self.llf, alpha)
+            for k in range(len(self.beta))
+        ]
         return pd.DataFrame(ends, index=list(self.model.names), columns=["lower", "upper"])
 
 
@@ -119,8 +131,10 @@ class LogisticResult(RegressionResult):
         start = np.where(fixed, 0.0, self.params.to_numpy())
         fit = self.model.fit(beta0=start, fixed=fixed)
         if not fit.converged:
-            warn("anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
-                 ConvergenceWarning)
+            warn(
+                "anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
+                ConvergenceWarning,
+            )
         return float(fit.llf)
 
     def predict(self, data: pd.DataFrame) -> pd.Series:
@@ -128,9 +142,11 @@ class LogisticResult(RegressionResult):
         try:
             X = self.design.frame(data)
         except Exception as e:  # formulaic reports unknown columns, levels or non-numeric values
-            raise InputError(f"predict: cannot build the model columns {list(self.design.names)} from the data "
-                             f"({e}).", hint="Give the columns the model was fitted with, with the same kinds "
-                             "of values (numbers, or known levels of a factor).") from e
+            raise InputError(
+                f"predict: cannot build the model columns {list(self.design.names)} from the data ({e}).",
+                hint="Give the columns the model was fitted with, with the same kinds "
+                "of values (numbers, or known levels of a factor).",
+            ) from e
         return pd.Series(expit(X @ self.params.to_numpy()), index=data.index, name="probability")
 
     def _title(self) -> str:

@@ -64,9 +64,20 @@ class ConcordanceResult(ResultDisplay):
     def summary(self) -> pd.DataFrame:
         """One row: ``concordance``, ``std_error``, ``ci_lower``, ``ci_upper`` and pair counts."""
         return pd.DataFrame(
-            [{"concordance": self.concordance, "std_error": self.std_error, "ci_lower": self.ci_lower,
-              "ci_upper": self.ci_upper, "concordant": self.concordant, "discordant": self.discordant,
-              "tied_x": self.tied_x, "tied_y": self.tied_y, "tied_xy": self.tied_xy, "n": self.n}]
+            [
+                {
+                    "concordance": self.concordance,
+                    "std_error": self.std_error,
+                    "ci_lower": self.ci_lower,
+                    "ci_upper": self.ci_upper,
+                    "concordant": self.concordant,
+                    "discordant": self.discordant,
+                    "tied_x": self.tied_x,
+                    "tied_y": self.tied_y,
+                    "tied_xy": self.tied_xy,
+                    "n": self.n,
+                }
+            ]
         )
 
     def _title(self) -> str:
@@ -81,7 +92,7 @@ def _pair_counts(time, event, score, w):
     events = np.flatnonzero(event)
     block = max(1, _PAIRS_PER_BLOCK // max(n, 1))
     for lo in range(0, events.size, block):
-        i = events[lo:lo + block]
+        i = events[lo : lo + block]
         ti, si, wi = time[i][:, None], score[i][:, None], w[i][:, None]
         longer = (time[None, :] > ti) | ((time[None, :] == ti) & ~event[None, :])
         same = (time[None, :] == ti) & event[None, :]
@@ -182,7 +193,15 @@ def concordance_index(
         conc, disc = disc, conc
     z = stats.norm.ppf(1 - alpha / 2)
     return ConcordanceResult(
-        concordance=float(c_index), std_error=se, ci_lower=float(c_index - z * se),
-        ci_upper=float(c_index + z * se), alpha=alpha, concordant=float(conc), discordant=float(disc),
-        tied_x=float(tx), tied_y=float(ty), tied_xy=float(txy), n=int(n),
+        concordance=float(c_index),
+        std_error=se,
+        ci_lower=float(c_index - z * se),
+        ci_upper=float(c_index + z * se),
+        alpha=alpha,
+        concordant=float(conc),
+        discordant=float(disc),
+        tied_x=float(tx),
+        tied_y=float(ty),
+        tied_xy=float(txy),
+        n=int(n),
     )

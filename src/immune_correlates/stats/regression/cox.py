@@ -16,7 +16,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._entry import entry_times
 from ..._missing import row_ids
+from ..._survival_checks import check_durations, event_indicator, numeric_values
 from ...errors import (
     ConvergenceWarning,
     FormulaError,
@@ -28,12 +30,10 @@ from ...errors import (
 )
 from ..engine import cox_core as core
 from ..engine.linalg import covariance
-from ._model import RegressionResult, wald_table
-from ..engine.profile import lr_pvalue, profile_bounds
-from ..._entry import entry_times
-from ..._survival_checks import check_durations, event_indicator, numeric_values
-from .concordance import ConcordanceResult, concordance_index
 from ..engine.newton import constrained_llf, newton
+from ..engine.profile import lr_pvalue, profile_bounds
+from ._model import RegressionResult, wald_table
+from .concordance import ConcordanceResult, concordance_index
 from .design_matrix import model_data
 from .ph_test import PHTestResult, ph_test
 
@@ -88,24 +88,34 @@ class CoxResult(RegressionResult):
         return f"Cox proportional hazards ({self.method}, {self.ties} ties)"
 
     def _profile_llf(self, k: int, value: float) -> float:
-        return constrained_llf(self._core, self.params.to_numpy(), k, value, firth=self.method == "firth",
-                               tol=self.tol, max_iter=self.max_iter)
+        return constrained_llf(
+            self._core,
+            self.params.to_numpy(),
+            k,
+            value,
+            firth=self.method == "firth",
+            tol=self.tol,
+            max_iter=self.max_iter,
+        )
 
     def _profile_intervals(self, alpha: float) -> pd.DataFrame:
         beta = self.params.to_numpy()
-        ends = [profile_bounds(lambda b, k=k: self._profile_llf(k, b), beta[k], self.bse.iloc[k], self.llf, alpha)
-                for k in range(len(beta))]
+        ends = [
+            profile_bounds(lambda b, k=k: self._profile_llf(k, b), beta[k], self.bse.iloc[k], self.llf, alpha)
+            for k in range(len(beta))
+        ]
         return pd.DataFrame(ends, index=self.params.index, columns=["lower", "upper"])
 
     def _constrained_llf(self, columns: tuple[int, ...]) -> float:
         free = np.ones(len(self.params), dtype=bool)
         free[list(columns)] = False
         start = np.where(free, self.params.to_numpy(), 0.0)
-        fit = newton(self._core, start, firth=self.method == "firth", free=free, tol=self.tol,
-                     max_iter=self.max_iter)
+        fit = newton(self._core, start, firth=self.method == "firth", free=free, tol=self.tol, max_iter=self.max_iter)
         if not fit.converged:
-            warn("anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
-                 ConvergenceWarning)
+            warn(
+                "anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
+                ConvergenceWarning,
+            )
         return float(fit.obj.value)
 
     @cached_property
@@ -118,11 +128,19 @@ class CoxResult(RegressionResult):
         """
         cd = self._core
         if cd.entry is not None:
-            raise ModelError("concordance: not available for counting-process fits (entry=) yet: pairs must be "
-                             "compared within (start, stop] risk sets, as survival::concordance does.")
+            raise ModelError(
+                "concordance: not available for counting-process fits (entry=) yet: pairs must be "
+                "compared within (start, stop] risk sets, as survival::concordance does."
+            )
         return concordance_index(
-            cd.time, cd.status, self.linear_predictor.to_numpy()[cd.order], strata=cd.stratum,
-            weights=cd.w, cluster=self._cluster, reverse=True, alpha=self.alpha,
+            cd.time,
+            cd.status,
+            self.linear_predictor.to_numpy()[cd.order],
+            strata=cd.stratum,
+            weights=cd.w,
+            cluster=self._cluster,
+            reverse=True,
+            alpha=self.alpha,
         )
 
     def ph_test(self) -> PHTestResult:
@@ -136,8 +154,9 @@ def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return frame.groupby(list(columns), sort=True, dropna=False).ngroup().to_numpy(np.int64)
 
 
-def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None,
-                              caller: str = "fit_cox"):
+def validate_survival_columns(
+    rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None, caller: str = "fit_cox"
+):
     """Durations (finite, >= 0), 0/1 events and optional weights as arrays; errors name patient and value.
 
     Shared by :func:`fit_cox` and the batched screen so both refuse the same inputs.
@@ -157,8 +176,9 @@ def validate_survival_columns(rows: pd.DataFrame, ids: pd.Series, duration: str,
     return time, status, w
 
 
-def _check_design(x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None,
-                  describe=repr) -> None:
+def _check_design(
+    x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None, describe=repr
+) -> None:
     dead = status * (1.0 if w is None else w)
     if not np.any(dead > 0):
         raise ModelError(
@@ -325,10 +345,20 @@ def fit_cox(
     if formula is None and not covariates:
         raise ImmuneCorrelatesError("fit_cox: give at least one covariate.")
     strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
-    md = model_data(data, formula=formula, response=[duration, event], covariates=covariates, kind="cox",
-                    missing=missing, caller="fit_cox", strata=strata_cols, cluster=cluster,
-                    extra=[c for c in (weights, entry) if c], numeric=[c for c in (weights, entry) if c],
-                    numeric_response=True)
+    md = model_data(
+        data,
+        formula=formula,
+        response=[duration, event],
+        covariates=covariates,
+        kind="cox",
+        missing=missing,
+        caller="fit_cox",
+        strata=strata_cols,
+        cluster=cluster,
+        extra=[c for c in (weights, entry) if c],
+        numeric=[c for c in (weights, entry) if c],
+        numeric_response=True,
+    )
     if len(md.response) == 3:
         if entry is not None:
             raise FormulaError("fit_cox: give entry= or Surv(entry, duration, event), not both.")
@@ -352,23 +382,35 @@ def fit_cox(
     t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "fit_cox", ids)
     x = design.X
     _check_design(x, covariates, status, w, design.describe)
-    cd = core.prepare(x, time, status, weights=w, strata=_codes(rows, strata_cols), ties=ties,
-                      frequency=frequency_weights, entry=t_entry)
+    cd = core.prepare(
+        x,
+        time,
+        status,
+        weights=w,
+        strata=_codes(rows, strata_cols),
+        ties=ties,
+        frequency=frequency_weights,
+        entry=t_entry,
+    )
     p = len(covariates)
     fit = newton(cd, np.zeros(p), firth=firth, tol=tol, max_iter=max_iter)
     notes: list[str] = []
     if not fit.converged:
-        msg = (f"fit_cox: Newton-Raphson did not converge in {max_iter} iterations; "
-               "raise max_iter or check the covariates for extreme values.")
+        msg = (
+            f"fit_cox: Newton-Raphson did not converge in {max_iter} iterations; "
+            "raise max_iter or check the covariates for extreme values."
+        )
         warn(msg, ConvergenceWarning)
         notes.append(msg)
     diverged = _monotone(fit, covariates, firth)
     if diverged:
         names = ", ".join(design.describe(c) for c in diverged)
-        msg = (f"fit_cox: the partial likelihood is monotone in {names}: the estimate diverges "
-               "(e.g. every event falls in one group), so its hazard ratio, Wald standard error, "
-               "p-value and interval are meaningless (likelihood-ratio and score tests remain usable). "
-               "Use method='firth' (Heinze & Schemper 2001) for finite estimates.")
+        msg = (
+            f"fit_cox: the partial likelihood is monotone in {names}: the estimate diverges "
+            "(e.g. every event falls in one group), so its hazard ratio, Wald standard error, "
+            "p-value and interval are meaningless (likelihood-ratio and score tests remain usable). "
+            "Use method='firth' (Heinze & Schemper 2001) for finite estimates."
+        )
         warn(msg, MonotoneLikelihoodWarning)
         notes.append(msg)
     beta = fit.beta
@@ -399,8 +441,13 @@ def fit_cox(
     bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
 
     if firth or ci == "profile":
-        pvalues = pd.Series([lr_pvalue(llf, constrained_llf(cd, beta, k, 0.0, firth=firth, tol=tol,
-                                                            max_iter=max_iter)) for k in range(p)], index=names)
+        pvalues = pd.Series(
+            [
+                lr_pvalue(llf, constrained_llf(cd, beta, k, 0.0, firth=firth, tol=tol, max_iter=max_iter))
+                for k in range(p)
+            ],
+            index=names,
+        )
         test = "lr"
     else:
         pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse.to_numpy())), index=names)
@@ -413,13 +460,33 @@ def fit_cox(
     if robust:
         notes.append("robust (sandwich) standard errors" + (f", clustered by {cluster!r}" if cluster else ""))
     result = CoxResult(
-        params=params, bse=bse, pvalues=pvalues, llf=llf, nobs=int(cd.n), n_events=int(status.sum()),
-        excluded=excluded, method=method, ci_method=ci, test=test, alpha=alpha,
-        cov=pd.DataFrame(cov, index=names, columns=names), converged=fit.converged, n_iter=fit.n_iter,
-        notes=tuple(notes), design=design, llf_null=llf_null, formula=formula, max_iter=max_iter, tol=tol,
-        model_tests=model_tests, ties=ties, strata=tuple(strata_cols), robust=robust,
+        params=params,
+        bse=bse,
+        pvalues=pvalues,
+        llf=llf,
+        nobs=int(cd.n),
+        n_events=int(status.sum()),
+        excluded=excluded,
+        method=method,
+        ci_method=ci,
+        test=test,
+        alpha=alpha,
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        converged=fit.converged,
+        n_iter=fit.n_iter,
+        notes=tuple(notes),
+        design=design,
+        llf_null=llf_null,
+        formula=formula,
+        max_iter=max_iter,
+        tol=tol,
+        model_tests=model_tests,
+        ties=ties,
+        strata=tuple(strata_cols),
+        robust=robust,
         cov_naive=pd.DataFrame(cov_naive, index=names, columns=names),
-        linear_predictor=pd.Series(lp, index=rows.index, name="linear_predictor"), _core=cd,
+        linear_predictor=pd.Series(lp, index=rows.index, name="linear_predictor"),
+        _core=cd,
         _cluster=None if cluster is None else rows[cluster].to_numpy()[cd.order],
     )
     intervals = wald_table(params, bse, alpha) if ci == "wald" else result._profile_intervals(alpha)

@@ -65,8 +65,11 @@ class Design:
 
     def droppable(self) -> list[int]:
         """Indices of terms R's ``drop1`` would test (not inside a higher-order term)."""
-        return [i for i, f in enumerate(self.term_factors)
-                if not any(f < other for j, other in enumerate(self.term_factors) if j != i)]
+        return [
+            i
+            for i, f in enumerate(self.term_factors)
+            if not any(f < other for j, other in enumerate(self.term_factors) if j != i)
+        ]
 
     def describe(self, column: str) -> str:
         """``"level 'M' of C(sex) (reference 'F')"`` for a dummy column, else the name."""
@@ -89,8 +92,11 @@ class Design:
             values = pd.to_numeric(series, errors="coerce")
             bad = values.isna() & series.notna()
             if bad.any():
-                raise InputError("predict: covariate values must be numeric", column=back.get(col, col),
-                                 rows=[{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]])
+                raise InputError(
+                    "predict: covariate values must be numeric",
+                    column=back.get(col, col),
+                    rows=[{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]],
+                )
             renamed[col] = values.astype(float)
         mm = self.spec.get_model_matrix(renamed, context=evaluation_context(), na_action="ignore")
         return np.asarray(mm, dtype=float)
@@ -99,12 +105,17 @@ class Design:
         """The same design without its intercept column (Cox models)."""
         if not self.names or self.names[0] != "Intercept":
             return self
-        return replace(self, X=self.X[:, 1:], names=self.names[1:],
-                       term_columns=tuple(tuple(c - 1 for c in cols) for cols in self.term_columns))
+        return replace(
+            self,
+            X=self.X[:, 1:],
+            names=self.names[1:],
+            term_columns=tuple(tuple(c - 1 for c in cols) for cols in self.term_columns),
+        )
 
 
-def _coerce(rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[str], caller: str,
-            back: dict | None = None) -> pd.DataFrame:
+def _coerce(
+    rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[str], caller: str, back: dict | None = None
+) -> pd.DataFrame:
     """Booleans as 0/1, numbers written as text as numbers, unused categories dropped."""
     back = back or {}
     out = rows.copy()
@@ -127,9 +138,11 @@ def _coerce(rows: pd.DataFrame, variables: Sequence[str], factor_only: Sequence[
                 ids = row_ids(rows)
                 raise InputError(
                     f"{caller}: the column is mostly numbers but has values that are not",
-                    column=name, rows=[{"patient_id": ids[i], "value": s[i]} for i in bad],
+                    column=name,
+                    rows=[{"patient_id": ids[i], "value": s[i]} for i in bad],
                     hint="Recode them as numbers (or empty for missing); to treat the column as categories "
-                         f"write C({name}) in a formula.")
+                    f"write C({name}) in a formula.",
+                )
             else:
                 levels = sorted(values.astype(str).unique())
                 out[col] = pd.Categorical(s.where(s.isna(), s.astype(str)), categories=levels)
@@ -153,7 +166,7 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
     def rename(text: str) -> str:
         for alias, col in back.items():
             if text == alias or text.startswith(alias + "["):
-                return col + text[len(alias):]
+                return col + text[len(alias) :]
         return text
 
     names = tuple(rename(c) for c in mm.columns)
@@ -164,9 +177,11 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
             ids = row_ids(rows)
             raise InputError(
                 f"{caller}: the model column {name!r} is not finite for these patients",
-                column=name, rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],
+                column=name,
+                rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],
                 hint="A transform such as np.log of 0 or of a negative value gives this; "
-                     "transform a shifted value or leave those patients out first.")
+                "transform a shifted value or leave those patients out first.",
+            )
     references = {}
     for factor, state in mspec.factor_contrasts.items():
         base = getattr(state.contrasts, "base", None)
@@ -182,7 +197,8 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
             raise ModelError(
                 f"{caller}: the term {rename(str(term))!r} has no column: its factor takes a single level among "
                 f"the {len(rows)} rows used, so it has no effect to estimate (R: 'contrasts can be applied "
-                "only to factors with 2 or more levels'). Drop it or check the rows left out.")
+                "only to factors with 2 or more levels'). Drop it or check the rows left out."
+            )
         terms.append(rename(str(term)))
         cols.append(tuple(range(sl.start, sl.stop)))
         factors.append(frozenset(rename(f.expr) for f in term.factors))
@@ -242,8 +258,9 @@ def model_data(
             raise InputError(f"{caller}: covariates {dupes} are listed more than once; list each once.")
         absent = [c for c in [*response, *covs] if c not in data.columns]
         if absent:
-            raise InputError(f"{caller}: column(s) {absent} not found in data. Available columns: "
-                             f"{list(data.columns)}.")
+            raise InputError(
+                f"{caller}: column(s) {absent} not found in data. Available columns: {list(data.columns)}."
+            )
         aliases = [(f"_ic_covariate_{i}", c) for i, c in enumerate(covs)]
         rhs = " + ".join(["1", *[a for a, _ in aliases]])
         spec = ModelSpec("", tuple(response), rhs, tuple(a for a, _ in aliases), ())
@@ -263,8 +280,7 @@ def model_data(
     if aliases:
         frame = frame.rename(columns={c: a for a, c in aliases})
     rows, excluded = complete_cases(
-        frame, used, missing=missing, numeric=[*(spec.response if numeric_response else ()), *numeric],
-        caller=caller
+        frame, used, missing=missing, numeric=[*(spec.response if numeric_response else ()), *numeric], caller=caller
     )
     if aliases and len(excluded):
         excluded = excluded.copy()

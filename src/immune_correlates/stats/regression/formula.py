@@ -47,8 +47,24 @@ __all__ = [
 
 #: Functions a formula may call (formulaic's transforms and contrasts).
 ALLOWED_CALLS = frozenset(
-    {"C", "I", "Q", "bs", "cr", "cc", "poly", "center", "scale", "standardize",
-     "Treatment", "Sum", "Helmert", "Diff", "Poly", "TreatmentContrasts"}
+    {
+        "C",
+        "I",
+        "Q",
+        "bs",
+        "cr",
+        "cc",
+        "poly",
+        "center",
+        "scale",
+        "standardize",
+        "Treatment",
+        "Sum",
+        "Helmert",
+        "Diff",
+        "Poly",
+        "TreatmentContrasts",
+    }
 )
 #: ``np.<name>`` functions a formula may call.
 NUMPY_FUNCTIONS = frozenset(
@@ -69,8 +85,9 @@ def _refuse(expr: str, what: str, caller: str) -> FormulaError:
     )
 
 
-def check_expression(expr: str, columns: Sequence[str] | None, *, caller: str = "formula",
-                     special: frozenset[str] = frozenset()) -> set[str]:
+def check_expression(
+    expr: str, columns: Sequence[str] | None, *, caller: str = "formula", special: frozenset[str] = frozenset()
+) -> set[str]:
     """Refuse a formula factor that is not plain data; return the columns it names.
 
     Parameters
@@ -114,13 +131,21 @@ def check_expression(expr: str, columns: Sequence[str] | None, *, caller: str = 
             func = node.func
             if isinstance(func, ast.Name) and func.id in calls:
                 if func.id == "Q":
-                    if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant) \
-                            or (node.args[0].value not in columns and not any_name):
+                    if (
+                        len(node.args) != 1
+                        or node.keywords
+                        or not isinstance(node.args[0], ast.Constant)
+                        or (node.args[0].value not in columns and not any_name)
+                    ):
                         raise _refuse(expr, "uses Q() on something other than a quoted column name", caller)
                     used.add(node.args[0].value)
                     return
-            elif (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
-                  and func.value.id == "np" and func.attr in NUMPY_FUNCTIONS):
+            elif (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == "np"
+                and func.attr in NUMPY_FUNCTIONS
+            ):
                 pass
             else:
                 what = ast.unparse(func)
@@ -161,8 +186,13 @@ def _special_args(expr: str, name: str, columns, caller: str) -> list[str] | Non
     for arg in tree.args:
         if isinstance(arg, ast.Name):
             out.append(arg.id)
-        elif (isinstance(arg, ast.Call) and isinstance(arg.func, ast.Name) and arg.func.id == "Q"
-              and len(arg.args) == 1 and isinstance(arg.args[0], ast.Constant)):
+        elif (
+            isinstance(arg, ast.Call)
+            and isinstance(arg.func, ast.Name)
+            and arg.func.id == "Q"
+            and len(arg.args) == 1
+            and isinstance(arg.args[0], ast.Constant)
+        ):
             out.append(arg.args[0].value)
         else:
             raise _refuse(expr, f"has {ast.unparse(arg)!r} inside {name}(); give column names only", caller)
@@ -192,8 +222,7 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
 
     if not isinstance(formula, str) or "~" not in formula:
         raise FormulaError(
-            f"{caller}: formula must be a string with '~' between the outcome and the covariates, "
-            f"got {formula!r}.",
+            f"{caller}: formula must be a string with '~' between the outcome and the covariates, got {formula!r}.",
             hint='Example: "cr ~ nk_per_ul + C(sex)" or "Surv(pfs_months, pfs_event) ~ nk_per_ul".',
         )
     columns = [str(c) for c in columns]
@@ -205,26 +234,34 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
         for t in terms + lhs_terms:
             t.factors  # noqa: B018 - a structured (|) formula has no factors here
     except (FormulaicError, AttributeError, SyntaxError, ValueError) as e:
-        raise FormulaError(f"{caller}: cannot parse the formula {formula!r} ({e}).",
-                           hint="Use formulaic's grammar: + : * -1, C(x), np.log2(x), I(...).") from e
+        raise FormulaError(
+            f"{caller}: cannot parse the formula {formula!r} ({e}).",
+            hint="Use formulaic's grammar: + : * -1, C(x), np.log2(x), I(...).",
+        ) from e
     if len(lhs_terms) != 1 or len(lhs_terms[0].factors) != 1:
-        raise FormulaError(f"{caller}: the left side of {formula!r} must be one outcome "
-                           + ("(Surv(duration, event))." if kind == "cox" else "column."))
+        raise FormulaError(
+            f"{caller}: the left side of {formula!r} must be one outcome "
+            + ("(Surv(duration, event))." if kind == "cox" else "column.")
+        )
     left = lhs_terms[0].factors[0]
     if kind == "cox":
         check_expression(left.expr, columns, caller=caller, special=frozenset({"Surv"}))
         response = _special_args(left.expr, "Surv", columns, caller)
         if response is None or len(response) not in (2, 3):
-            raise FormulaError(f"{caller}: a Cox formula needs Surv(duration, event) or "
-                               f"Surv(entry, duration, event) on the left, got {left.expr!r}.")
+            raise FormulaError(
+                f"{caller}: a Cox formula needs Surv(duration, event) or "
+                f"Surv(entry, duration, event) on the left, got {left.expr!r}."
+            )
     else:
         if left.eval_method.value == "lookup":
             response = [left.expr]
         else:
             response = _special_args(left.expr, "Q", columns, caller) or []
         if len(response) != 1 or response[0] not in columns:
-            raise FormulaError(f"{caller}: the left side of {formula!r} must be a 0/1 column of the data, "
-                               f"got {left.expr!r}.", hint=f"Columns: {columns}.")
+            raise FormulaError(
+                f"{caller}: the left side of {formula!r} must be a 0/1 column of the data, got {left.expr!r}.",
+                hint=f"Columns: {columns}.",
+            )
     kept, strata, cluster = [], [], None
     used: list[str] = []
     in_c: set[str] = set()
@@ -253,8 +290,10 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
                 continue
             if factor.eval_method.value == "lookup":
                 if factor.expr not in columns:
-                    raise FormulaError(f"{caller}: the formula names {factor.expr!r}, which is not a column "
-                                       "of the data.", hint=f"Columns: {columns}.")
+                    raise FormulaError(
+                        f"{caller}: the formula names {factor.expr!r}, which is not a column of the data.",
+                        hint=f"Columns: {columns}.",
+                    )
                 names = {factor.expr}
                 plain_use.add(factor.expr)
             else:
@@ -267,8 +306,9 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
     if kind == "cox" and "1" not in kept:
         kept.insert(0, "1")  # coxph codes factors as with an intercept, then drops it
     rhs_text = " + ".join(kept) if "1" in kept else " + ".join(["0", *kept])
-    return ModelSpec(formula, tuple(response), rhs_text, tuple(used), tuple(sorted(in_c - plain_use)),
-                     tuple(strata), cluster)
+    return ModelSpec(
+        formula, tuple(response), rhs_text, tuple(used), tuple(sorted(in_c - plain_use)), tuple(strata), cluster
+    )
 
 
 def check_formula(formula: str, *, caller: str = "formula") -> None:

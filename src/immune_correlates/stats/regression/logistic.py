@@ -30,13 +30,13 @@ from ...errors import (
     SeparationWarning,
     warn,
 )
-from ._logistic_result import LogisticModel, LogisticResult, Profiler
-from ..engine.linalg import covariance
-from ._model import wald_table
-from ..engine.profile import lr_pvalue
-from .design_matrix import Design, model_data
 from ..engine.discrimination import auc_batch
+from ..engine.linalg import covariance
+from ..engine.profile import lr_pvalue
 from ..engine.separation import SeparationResult, separation_from_arrays
+from ._logistic_result import LogisticModel, LogisticResult, Profiler
+from ._model import wald_table
+from .design_matrix import Design, model_data
 
 __all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc", "binary_outcome_values"]
 
@@ -80,8 +80,11 @@ def _check_design(X: np.ndarray, design: Design, caller: str) -> None:
             raise ModelError(
                 f"{caller}: covariate {what} is constant (every used row has {col[0]:g}), so its "
                 "effect cannot be estimated and the design matrix is rank deficient. "
-                + ("Merge that level with another or leave it out." if what != repr(name)
-                   else "Remove it from the covariates.")
+                + (
+                    "Merge that level with another or leave it out."
+                    if what != repr(name)
+                    else "Remove it from the covariates."
+                )
             )
     scaled = X / np.linalg.norm(X, axis=0)
     rank = np.linalg.matrix_rank(scaled)
@@ -100,12 +103,19 @@ def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) 
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     if INTERCEPT in covs:
         raise ImmuneCorrelatesError(
-            f"a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. "
-            "Rename that column."
+            f"a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. Rename that column."
         )
-    md = model_data(data, formula=formula, response=[outcome], covariates=covs, kind="logistic",
-                    missing=missing, caller=caller, extra=[weights] if weights else [],
-                    numeric=[weights] if weights else [])
+    md = model_data(
+        data,
+        formula=formula,
+        response=[outcome],
+        covariates=covs,
+        kind="logistic",
+        missing=missing,
+        caller=caller,
+        extra=[weights] if weights else [],
+        numeric=[weights] if weights else [],
+    )
     kept, outcome = md.rows, md.response[0]
     ids = row_ids(kept)
     y = binary_outcome_values(kept[outcome], ids, outcome, caller)

@@ -113,8 +113,10 @@ def ph_test(result) -> PHTestResult:
     if cd.entry is not None:
         from ...errors import ModelError
 
-        raise ModelError("ph_test: not available for counting-process fits (entry=) yet; R's cox.zph "
-                         "transforms time with the Kaplan-Meier of the (start, stop] rows, which this test does not.")
+        raise ModelError(
+            "ph_test: not available for counting-process fits (entry=) yet; R's cox.zph "
+            "transforms time with the Kaplan-Meier of the (start, stop] rows, which this test does not."
+        )
     beta = result.params.to_numpy()
     terms = list(result.params.index)
     p = beta.size

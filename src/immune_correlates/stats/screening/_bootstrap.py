@@ -33,8 +33,15 @@ from ..engine.parallel import (
     run_blocks,
 )
 
-__all__ = ["norm_inter", "percentile_interval", "bca_interval", "resample_ok", "fit_weighted",
-           "bootstrap_coefficients", "BootstrapJob"]
+__all__ = [
+    "norm_inter",
+    "percentile_interval",
+    "bca_interval",
+    "resample_ok",
+    "fit_weighted",
+    "bootstrap_coefficients",
+    "BootstrapJob",
+]
 
 
 def norm_inter(t: np.ndarray, probs) -> np.ndarray:
@@ -158,8 +165,19 @@ def bootstrap_block(job: BootstrapJob, block: range) -> np.ndarray:
     return est
 
 
-def bootstrap_coefficients(design: Design, idx, firth, n_boot: int, *, seed=None, alpha=0.05, kind="percentile",
-                           n_jobs=1, progress=False, budget=BLOCK_ELEMENTS) -> dict:
+def bootstrap_coefficients(
+    design: Design,
+    idx,
+    firth,
+    n_boot: int,
+    *,
+    seed=None,
+    alpha=0.05,
+    kind="percentile",
+    n_jobs=1,
+    progress=False,
+    budget=BLOCK_ELEMENTS,
+) -> dict:
     """Bootstrap the feature coefficient of models ``idx`` of ``design`` (``screen``'s engine).
 
     The ``n_boot x len(idx)`` refits are cut into blocks of at most
@@ -201,5 +219,10 @@ def bootstrap_coefficients(design: Design, idx, firth, n_boot: int, *, seed=None
         est, _ = fit_weighted(design, models, np.tile(firth, n), W)
         jack[:] = np.where(used.any(axis=1), est, np.nan).reshape(n, idx.size)
         lo, hi = bca_interval(theta, boot, jack, alpha=alpha)
-    return {"boot_se": se, "boot_ci_lower": lo, "boot_ci_upper": hi,
-            "n_failed": np.sum(np.isnan(boot), axis=0), "replicates": boot}
+    return {
+        "boot_se": se,
+        "boot_ci_lower": lo,
+        "boot_ci_upper": hi,
+        "n_failed": np.sum(np.isnan(boot), axis=0),
+        "replicates": boot,
+    }

@@ -79,9 +79,24 @@ def _maxstat_block(job: _MaxstatJob, rr: range) -> np.ndarray:
     return out
 
 
-def permutation_test(data, features, *, outcome=None, duration=None, event=None, model="firth", covariates=(),
-                     n_perm=1000, seed=None, cutpoint=False, minprop=0.1, maxprop=0.9, n_jobs=1, progress=False,
-                     missing="drop") -> pd.DataFrame:
+def permutation_test(
+    data,
+    features,
+    *,
+    outcome=None,
+    duration=None,
+    event=None,
+    model="firth",
+    covariates=(),
+    n_perm=1000,
+    seed=None,
+    cutpoint=False,
+    minprop=0.1,
+    maxprop=0.9,
+    n_jobs=1,
+    progress=False,
+    missing="drop",
+) -> pd.DataFrame:
     """Permutation p-values and Westfall-Young maxT adjusted p-values for a feature screen.
 
     Parameters
@@ -113,13 +128,28 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
     >>> permutation_test(frame, ["cd8_per_ul", "nk_per_ul"], duration="pfs_months",
     ...                  event="pfs_event", model="cox", n_perm=200, seed=1)  # doctest: +SKIP
     """
-    tab = screen(data, features, outcome=outcome, duration=duration, event=event, model=model,
-                 covariates=covariates, missing=missing)
+    tab = screen(
+        data,
+        features,
+        outcome=outcome,
+        duration=duration,
+        event=event,
+        model=model,
+        covariates=covariates,
+        missing=missing,
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         design, features, ids, _, rows, family = prepare_screen(  # warned once by the screen above
-            data, features, outcome=outcome, duration=duration, event=event, model=model, covariates=covariates,
-            missing="drop")
+            data,
+            features,
+            outcome=outcome,
+            duration=duration,
+            event=event,
+            model=model,
+            covariates=covariates,
+            missing="drop",
+        )
     m, n = len(features), design.n
     valid = np.flatnonzero(tab["estimate"].notna().to_numpy())
     firth = tab["method"].isin(["firth", "firth_cox"]).to_numpy()[valid]
@@ -136,8 +166,9 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
 
         job = _MaxstatJob(F, time, ev, logrank_scores(time, ev), minprop, maxprop, tuple(seeds))
         blocks = chunk_ranges(n_perm, replicates_per_chunk(m, m * n, BLOCK_ELEMENTS))
-        t_perm = np.concatenate(run_blocks(_maxstat_block, job, blocks, n_jobs=n_jobs, progress=progress,
-                                           desc="permutations"), axis=0)
+        t_perm = np.concatenate(
+            run_blocks(_maxstat_block, job, blocks, n_jobs=n_jobs, progress=progress, desc="permutations"), axis=0
+        )
         how = "maxstat"
     else:
         t_obs = np.abs(tab["estimate"] / tab["std_error"]).to_numpy()
@@ -150,6 +181,14 @@ def permutation_test(data, features, *, outcome=None, duration=None, event=None,
         how = "wald"
     hits = np.sum(np.where(np.isfinite(t_perm), t_perm, -np.inf) >= t_obs * (1 - 1e-12), axis=0)
     p_perm = np.where(np.isfinite(t_obs), (1.0 + hits) / (1.0 + n_perm), np.nan)
-    return pd.DataFrame({"feature": features, "statistic": t_obs, "p_perm": p_perm,
-                         "p_maxt": maxt_stepdown(t_obs, t_perm), "method": tab["method"].to_numpy(),
-                         "test": how, "n_perm": n_perm})
+    return pd.DataFrame(
+        {
+            "feature": features,
+            "statistic": t_obs,
+            "p_perm": p_perm,
+            "p_maxt": maxt_stepdown(t_obs, t_perm),
+            "method": tab["method"].to_numpy(),
+            "test": how,
+            "n_perm": n_perm,
+        }
+    )

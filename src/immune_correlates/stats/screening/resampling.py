@@ -33,13 +33,6 @@ import pandas as pd
 from ..._missing import complete_cases
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError
-from ._bootstrap import (
-    bca_interval,
-    bootstrap_coefficients,
-    fit_weighted,
-    norm_inter,
-    percentile_interval,
-)
 from ..engine.discrimination import auc_batch, cindex_batch
 from ..engine.models import make_design
 from ..engine.parallel import (
@@ -50,11 +43,28 @@ from ..engine.parallel import (
     replicates_per_chunk,
     run_blocks,
 )
+from ._bootstrap import (
+    bca_interval,
+    bootstrap_coefficients,
+    fit_weighted,
+    norm_inter,
+    percentile_interval,
+)
 from .permutation import maxt_stepdown, permutation_test
 from .screen import MODELS
 
-__all__ = ["norm_inter", "percentile_interval", "bca_interval", "bootstrap_coefficients", "bootstrap_discrimination",
-           "optimism_corrected", "OptimismResult", "DiscriminationBootstrap", "permutation_test", "maxt_stepdown"]
+__all__ = [
+    "norm_inter",
+    "percentile_interval",
+    "bca_interval",
+    "bootstrap_coefficients",
+    "bootstrap_discrimination",
+    "optimism_corrected",
+    "OptimismResult",
+    "DiscriminationBootstrap",
+    "permutation_test",
+    "maxt_stepdown",
+]
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -73,9 +83,19 @@ class DiscriminationBootstrap(ResultDisplay):
 
     def summary(self) -> pd.DataFrame:
         """One row: ``measure``, ``estimate``, ``std_error``, ``ci_lower``, ``ci_upper``, ``ci_type``."""
-        return pd.DataFrame([{"measure": self.measure, "estimate": self.estimate, "std_error": self.std_error,
-                              "ci_lower": self.ci_lower, "ci_upper": self.ci_upper, "ci_type": self.ci_type,
-                              "n_boot": self.n_boot}])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": self.measure,
+                    "estimate": self.estimate,
+                    "std_error": self.std_error,
+                    "ci_lower": self.ci_lower,
+                    "ci_upper": self.ci_upper,
+                    "ci_type": self.ci_type,
+                    "n_boot": self.n_boot,
+                }
+            ]
+        )
 
 
 def _endpoint(data, cols, outcome, duration, event, missing, caller):
@@ -94,8 +114,20 @@ def _measure(scores, W, ep, reverse):
     return cindex_batch(scores, ep["time"], ep["event"], W, reverse=reverse)
 
 
-def bootstrap_discrimination(data, score, *, outcome=None, duration=None, event=None, n_boot=1000,
-                             ci="percentile", alpha=0.05, seed=None, reverse=True, missing="drop"):
+def bootstrap_discrimination(
+    data,
+    score,
+    *,
+    outcome=None,
+    duration=None,
+    event=None,
+    n_boot=1000,
+    ci="percentile",
+    alpha=0.05,
+    seed=None,
+    reverse=True,
+    missing="drop",
+):
     """Bootstrap interval of the AUC (binary outcome) or Harrell's C (survival) of a score column.
 
     Parameters
@@ -131,8 +163,17 @@ def bootstrap_discrimination(data, score, *, outcome=None, duration=None, event=
     if ci == "bca":
         jack = _measure(np.broadcast_to(s * sgn, (n, n)), 1.0 - np.eye(n), ep, reverse)
         lo, hi = bca_interval(np.array([theta]), boot[:, None], jack[:, None], alpha=alpha)
-    return DiscriminationBootstrap("auc" if "y" in ep else "c_index", theta, float(lo[0]), float(hi[0]),
-                                   float(np.nanstd(boot, ddof=1)), n_boot, ci, alpha, boot)
+    return DiscriminationBootstrap(
+        "auc" if "y" in ep else "c_index",
+        theta,
+        float(lo[0]),
+        float(hi[0]),
+        float(np.nanstd(boot, ddof=1)),
+        n_boot,
+        ci,
+        alpha,
+        boot,
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -149,9 +190,19 @@ class OptimismResult(ResultDisplay):
 
     def summary(self) -> pd.DataFrame:
         """One row: ``measure``, ``apparent``, ``optimism``, ``corrected``, ``n_boot``, ``n_failed``."""
-        return pd.DataFrame([{"measure": self.measure, "apparent": self.apparent, "optimism": self.optimism,
-                              "corrected": self.corrected, "n_boot": self.n_boot, "n_failed": self.n_failed,
-                              "method": self.method}])
+        return pd.DataFrame(
+            [
+                {
+                    "measure": self.measure,
+                    "apparent": self.apparent,
+                    "optimism": self.optimism,
+                    "corrected": self.corrected,
+                    "n_boot": self.n_boot,
+                    "n_failed": self.n_failed,
+                    "method": self.method,
+                }
+            ]
+        )
 
     def _title(self) -> str:
         return f"Optimism-corrected {self.measure} ({self.method}, {self.n_boot} bootstrap resamples)"
@@ -176,8 +227,19 @@ def _optimism_block(job: _OptimismJob, rr: range) -> np.ndarray:
     return np.where(np.isnan(e), np.nan, opt)
 
 
-def optimism_corrected(data, covariates, *, outcome=None, duration=None, event=None, model="firth", n_boot=200,
-                       seed=None, missing="drop", n_jobs=1) -> OptimismResult:
+def optimism_corrected(
+    data,
+    covariates,
+    *,
+    outcome=None,
+    duration=None,
+    event=None,
+    model="firth",
+    n_boot=200,
+    seed=None,
+    missing="drop",
+    n_jobs=1,
+) -> OptimismResult:
     """Harrell's bootstrap optimism correction of a model's AUC (logistic) or C (Cox).
 
     For each resample the model is refitted; its optimism is its AUC / C on
@@ -208,8 +270,9 @@ def optimism_corrected(data, covariates, *, outcome=None, duration=None, event=N
     if not covariates:
         raise ImmuneCorrelatesError("optimism_corrected: give at least one covariate.")
     if model not in MODELS or model == "auto":
-        raise ImmuneCorrelatesError(f"optimism_corrected: model must be one of logistic, firth, cox, firth_cox; "
-                                    f"got {model!r}.")
+        raise ImmuneCorrelatesError(
+            f"optimism_corrected: model must be one of logistic, firth, cox, firth_cox; got {model!r}."
+        )
     family, firth = MODELS[model]
     rows, _, ep = _endpoint(data, covariates, outcome, duration, event, missing, "optimism_corrected")
     if (family == "logistic") != ("y" in ep):
@@ -227,6 +290,6 @@ def optimism_corrected(data, covariates, *, outcome=None, duration=None, event=N
     blocks = chunk_ranges(n_boot, replicates_per_chunk(1, n * design.p, BLOCK_ELEMENTS))
     opt = np.concatenate(run_blocks(_optimism_block, job, blocks, n_jobs=n_jobs))
     o = float(np.nanmean(opt))
-    return OptimismResult("auc" if family == "logistic" else "c_index", app, o, app - o, n_boot,
-                          int(np.isnan(opt).sum()), model)
-
+    return OptimismResult(
+        "auc" if family == "logistic" else "c_index", app, o, app - o, n_boot, int(np.isnan(opt).sum()), model
+    )

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from ..._entry import entry_times
 from ..._missing import complete_cases, row_ids
 from ...errors import (
     ImmuneCorrelatesError,
@@ -24,18 +25,22 @@ from ...errors import (
     SeparationWarning,
     warn,
 )
-from ._bootstrap import bootstrap_coefficients
-from ..._entry import entry_times
-from ..engine.profile import lr_pvalue
-from ..engine.models import Design, fit_models, make_design, separated
-from ..regression.design_matrix import expand_covariates, screen_terms
 from ...multiplicity import adjust_pvalues
+from ..engine.models import Design, fit_models, make_design, separated
+from ..engine.profile import lr_pvalue
+from ..regression.design_matrix import expand_covariates, screen_terms
+from ._bootstrap import bootstrap_coefficients
 
 __all__ = ["screen", "MODELS"]
 
 #: screen model -> (family, firth); "auto" picks per feature.
-MODELS = {"logistic": ("logistic", False), "firth": ("logistic", True), "cox": ("cox", False),
-          "firth_cox": ("cox", True), "auto": (None, None)}
+MODELS = {
+    "logistic": ("logistic", False),
+    "firth": ("logistic", True),
+    "cox": ("cox", False),
+    "firth_cox": ("cox", True),
+    "auto": (None, None),
+}
 
 
 def _family(model, outcome, duration, event):
@@ -48,7 +53,8 @@ def _family(model, outcome, duration, event):
     if family is None:
         if surv == (outcome is not None):
             raise ImmuneCorrelatesError(
-                "screen: with model='auto' give either outcome= (binary) or duration= and event= (survival).")
+                "screen: with model='auto' give either outcome= (binary) or duration= and event= (survival)."
+            )
         return "cox" if surv else "logistic"
     if family == "logistic" and outcome is None:
         raise ImmuneCorrelatesError(f"screen: model={model!r} is a logistic model; give outcome= (a 0/1 column).")
@@ -72,8 +78,11 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
     if np.any(pos < 0):
         return None
     block = data.take(pos, axis=1)
-    kinds = {t: (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
-             and not isinstance(t, pd.CategoricalDtype) for t in set(block.dtypes)}
+    kinds = {
+        t: (pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t))
+        and not isinstance(t, pd.CategoricalDtype)
+        for t in set(block.dtypes)
+    }
     if all(kinds.values()):
         F = block.to_numpy(dtype=float, na_value=np.nan)
     else:  # text or categorical columns: numbers written as text are fine, anything else is an error
@@ -112,7 +121,8 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     clash = sorted(set(features) & set(covariates + ends))
     if clash:
         raise ImmuneCorrelatesError(
-            f"screen: {clash} are both screened features and outcome/covariate columns; remove them from features.")
+            f"screen: {clash} are both screened features and outcome/covariate columns; remove them from features."
+        )
     base_cols = ends + covariates
     numeric = base_cols if family == "cox" else covariates
     with warnings.catch_warnings(record=True) as held:  # outcome and covariates: numeric, finite (warned below)
@@ -153,7 +163,9 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
         warn(
             f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete "
             f"cases: {', '.join(partial[:20])}{' ...' if len(partial) > 20 else ''}. The left-out patients "
-            "are listed per feature in the `excluded` column.", MissingDataWarning)
+            "are listed per feature in the `excluded` column.",
+            MissingDataWarning,
+        )
     return design, features, ids, excluded, rows, family
 
 
@@ -189,7 +201,7 @@ def _invalid(design: Design) -> np.ndarray:
             Xu = Xu / np.where(norm > 0, norm, 1.0)
         S = np.linalg.svd(Xu, compute_uv=False)  # rows outside the model are 0: same singular values
         tol = S.max(axis=-1) * np.maximum(n_used[cand], p) * np.finfo(float).eps  # as numpy's matrix_rank
-        deficient = (S > tol[:, None]).sum(axis=-1) < p
+        deficient = (tol[:, None] < S).sum(axis=-1) < p
         out[cand[deficient]] = "collinear with the covariates"
     return out
 
@@ -301,7 +313,8 @@ def screen(
         raise ImmuneCorrelatesError(f"screen: n_boot must be >= 0, got {n_boot!r}.")
     if formula is not None:
         data, outcome, duration, event, covariates = screen_terms(
-            data, formula, given=(outcome, duration, event, covariates))
+            data, formula, given=(outcome, duration, event, covariates)
+        )
     else:  # text and categorical covariates are dummy-coded as in fit_logistic / fit_cox
         data, covariates = expand_covariates(data, covariates)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -310,10 +323,19 @@ def screen(
     if entry is not None and (int(n_boot) > 0 or ci == "profile"):
         raise ImmuneCorrelatesError(
             "screen: with entry= (counting-process rows) only Wald intervals are available: a patient's rows "
-            "must be resampled together. Use n_boot=0 and ci='wald', or fit_cox(entry=, cluster=) per feature.")
+            "must be resampled together. Use n_boot=0 and ci='wald', or fit_cox(entry=, cluster=) per feature."
+        )
     design, features, ids, excluded, rows, family = prepare_screen(
-        data, features, outcome=outcome, duration=duration, event=event, model=model,
-        covariates=covariates, missing=missing, entry=entry)
+        data,
+        features,
+        outcome=outcome,
+        duration=duration,
+        event=event,
+        model=model,
+        covariates=covariates,
+        missing=missing,
+        entry=entry,
+    )
     m, k = len(features), design.coef
     why = _invalid(design)
     valid = why == ""
@@ -325,30 +347,46 @@ def screen(
         sep = np.zeros(m, dtype=bool)
         sep[vi] = separated(design, vi, design.avail[vi])
         for j in np.flatnonzero(sep):
-            notes.setdefault(j, []).append("separation: ML estimates are infinite; " + (
-                "switched to Firth's penalized likelihood" if model == "auto"
-                else 'the ML values only reflect where the iteration stopped (use model="firth")'))
+            notes.setdefault(j, []).append(
+                "separation: ML estimates are infinite; "
+                + (
+                    "switched to Firth's penalized likelihood"
+                    if model == "auto"
+                    else 'the ML values only reflect where the iteration stopped (use model="firth")'
+                )
+            )
         if model == "auto":
             firth |= sep
         else:
             flat = sep
             if sep.any():
-                warn(f"screen: separation (infinite ML estimates) for {list(np.array(features)[sep])}; "
-                     'use model="firth" or "auto".', SeparationWarning)
+                warn(
+                    f"screen: separation (infinite ML estimates) for {list(np.array(features)[sep])}; "
+                    'use model="firth" or "auto".',
+                    SeparationWarning,
+                )
     fit = fit_models(design, vi, firth=firth[vi], flat=flat[vi], want_lr=family == "cox" and bool(firth[vi].any()))
     if family == "cox" and model in ("cox", "auto"):
         mono = np.zeros(m, dtype=bool)
         mono[vi] = fit.monotone
         for j in np.flatnonzero(mono):
-            notes.setdefault(j, []).append("monotone likelihood: the ML estimate diverges; " + (
-                "switched to Firth's penalized partial likelihood" if model == "auto"
-                else 'its value and standard error are meaningless (use model="firth_cox")'))
+            notes.setdefault(j, []).append(
+                "monotone likelihood: the ML estimate diverges; "
+                + (
+                    "switched to Firth's penalized partial likelihood"
+                    if model == "auto"
+                    else 'its value and standard error are meaningless (use model="firth_cox")'
+                )
+            )
         if model == "auto" and mono.any():
             firth |= mono
             fit = fit_models(design, vi, firth=firth[vi], want_lr=True)
         elif mono.any():
-            warn(f"screen: monotone likelihood (diverging ML estimates) for "
-                 f"{list(np.array(features)[mono])}; use model='firth_cox' or 'auto'.", MonotoneLikelihoodWarning)
+            warn(
+                f"screen: monotone likelihood (diverging ML estimates) for "
+                f"{list(np.array(features)[mono])}; use model='firth_cox' or 'auto'.",
+                MonotoneLikelihoodWarning,
+            )
     est = np.full(m, np.nan)
     se = np.full(m, np.nan)
     pval = np.full(m, np.nan)
@@ -399,8 +437,9 @@ def screen(
         note[j] = "; ".join(lines)
     cols["note"] = note
     if n_boot > 0 and vi.size:
-        boot = bootstrap_coefficients(design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci,
-                                      n_jobs=n_jobs, progress=progress)
+        boot = bootstrap_coefficients(
+            design, vi, firth[vi], int(n_boot), seed=seed, alpha=alpha, kind=boot_ci, n_jobs=n_jobs, progress=progress
+        )
         for col in ("boot_se", "boot_ci_lower", "boot_ci_upper"):
             cols[col] = np.full(m, np.nan)
             cols[col][vi] = boot[col]

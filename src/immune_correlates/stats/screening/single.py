@@ -19,11 +19,19 @@ def _one(args):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if family == "logistic":
-            res = fit_logistic(rows, outcome, [feature, *covariates], method="firth" if firth else "ml",
-                               ci="profile", alpha=alpha)
+            res = fit_logistic(
+                rows, outcome, [feature, *covariates], method="firth" if firth else "ml", ci="profile", alpha=alpha
+            )
         else:
-            res = fit_cox(rows, duration, event, [feature, *covariates], method="firth" if firth else "ml",
-                          ci="profile", alpha=alpha)
+            res = fit_cox(
+                rows,
+                duration,
+                event,
+                [feature, *covariates],
+                method="firth" if firth else "ml",
+                ci="profile",
+                alpha=alpha,
+            )
     ci = res.conf_int()
     return float(ci.loc[feature, "lower"]), float(ci.loc[feature, "upper"]), float(res.pvalues[feature])
 

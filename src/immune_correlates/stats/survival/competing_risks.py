@@ -26,11 +26,17 @@ import pandas as pd
 
 from ..._missing import complete_cases, empty_exclusions, row_ids
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError, plain
 from ..._survival_checks import MAX_LISTED, check_durations
+from ...errors import ImmuneCorrelatesError, plain
 
-__all__ = ["CumulativeIncidenceResult", "cause_codes", "check_cause", "cumulative_incidence", "group_codes",
-           "prepare_competing_risks"]
+__all__ = [
+    "CumulativeIncidenceResult",
+    "cause_codes",
+    "check_cause",
+    "cumulative_incidence",
+    "group_codes",
+    "prepare_competing_risks",
+]
 
 
 def cause_codes(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
@@ -124,8 +130,9 @@ def _aalen_johansen(time: np.ndarray, codes: np.ndarray, cause: int) -> pd.DataF
                 var = v1 + f * f * v3 - 2 * f * v2
             surv = s_new
         rows.append((u, int(at_risk), d1, d2, censored, f, var))
-    return pd.DataFrame(rows, columns=["time", "n_risk", "n_event", "n_competing", "n_censored", "estimate",
-                                       "variance"])
+    return pd.DataFrame(
+        rows, columns=["time", "n_risk", "n_event", "n_competing", "n_censored", "estimate", "variance"]
+    )
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -187,10 +194,18 @@ class CumulativeIncidenceResult(ResultDisplay):
         rows = []
         for g in self.groups:
             sub = self.table[self.table["group"] == g]
-            rows.append({"group": g, "n": int(sub["n_risk"].iloc[0]), "events": int(sub["n_event"].sum()),
-                         "competing_events": int(sub["n_competing"].sum()), "censored": int(sub["n_censored"].sum()),
-                         "last_time": float(sub["time"].iloc[-1]), "estimate_at_last": float(sub["estimate"].iloc[-1]),
-                         "std_error_at_last": float(sub["std_error"].iloc[-1])})
+            rows.append(
+                {
+                    "group": g,
+                    "n": int(sub["n_risk"].iloc[0]),
+                    "events": int(sub["n_event"].sum()),
+                    "competing_events": int(sub["n_competing"].sum()),
+                    "censored": int(sub["n_censored"].sum()),
+                    "last_time": float(sub["time"].iloc[-1]),
+                    "estimate_at_last": float(sub["estimate"].iloc[-1]),
+                    "std_error_at_last": float(sub["std_error"].iloc[-1]),
+                }
+            )
         return pd.DataFrame(rows)
 
     def _title(self) -> str:
@@ -198,13 +213,16 @@ class CumulativeIncidenceResult(ResultDisplay):
 
     def _notes(self) -> list[str]:
         if len(self.excluded):
-            return [f"{len(self.excluded)} patient(s) excluded: "
-                    + "; ".join(f"{p} ({r})" for p, r in zip(self.excluded["patient_id"], self.excluded["reason"]))]
+            return [
+                f"{len(self.excluded)} patient(s) excluded: "
+                + "; ".join(f"{p} ({r})" for p, r in zip(self.excluded["patient_id"], self.excluded["reason"]))
+            ]
         return []
 
 
-def cumulative_incidence(data: pd.DataFrame, duration: str, event: str, group: str | None = None, *, cause: int = 1,
-                         missing: str = "drop") -> CumulativeIncidenceResult:
+def cumulative_incidence(
+    data: pd.DataFrame, duration: str, event: str, group: str | None = None, *, cause: int = 1, missing: str = "drop"
+) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence of one cause in the presence of competing causes.
 
     Parameters
@@ -253,5 +271,6 @@ def cumulative_incidence(data: pd.DataFrame, duration: str, event: str, group: s
         parts.append(tab)
     table = pd.concat(parts, ignore_index=True)
     table["std_error"] = np.sqrt(table["variance"])
-    return CumulativeIncidenceResult(table=table, cause=cause, groups=list(levels), group_column=group,
-                                     excluded=excluded)
+    return CumulativeIncidenceResult(
+        table=table, cause=cause, groups=list(levels), group_column=group, excluded=excluded
+    )

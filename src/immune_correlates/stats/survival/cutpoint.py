@@ -19,8 +19,8 @@ from scipy import stats
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError, ParameterError, plain
 from ..._survival_checks import check_durations, event_indicator
+from ...errors import ImmuneCorrelatesError, ParameterError, plain
 
 __all__ = ["optimal_cutpoint", "CutpointResult", "logrank_scores"]
 
@@ -54,14 +54,16 @@ def split_statistics(x: np.ndarray, scores: np.ndarray, minprop: float, maxprop:
     if len(first) < 2:
         raise ImmuneCorrelatesError(
             f"optimal_cutpoint: the feature has a single distinct value ({plain(xs[0])!r}) among the {n} rows used, "
-            "so there is no cutpoint to search. Choose a feature that varies.")
+            "so there is no cutpoint to search. Choose a feature that varies."
+        )
     if minprop == 0 and maxprop == 1:
         m = m[1:]
     else:
         if np.all(m < np.floor(n * minprop)):
             raise ImmuneCorrelatesError(
                 f"optimal_cutpoint: no candidate cutpoint leaves at least minprop={minprop:g} of the {n} rows "
-                "on each side (too many tied values). Lower minprop or choose a feature with more distinct values.")
+                "on each side (too many tied values). Lower minprop or choose a feature with more distinct values."
+            )
         m = m[(m >= max(1, np.floor(n * minprop))) & (m <= np.floor(n * maxprop))]
     if m.size < 1:
         raise ImmuneCorrelatesError(
@@ -90,7 +92,7 @@ def _p_lausen94(b: float, n: int, m: np.ndarray) -> float:
     else:
         m1, m2 = m[:-1].astype(float), m[1:].astype(float)
         t = np.sqrt(1 - m1 * (n - m2) / ((n - m1) * m2))
-        d = float(np.sum(1 / np.pi * np.exp(-b**2 / 2) * (t - (b**2 / 4 - 1) * t**3 / 6)))
+        d = float(np.sum(1 / np.pi * np.exp(-(b**2) / 2) * (t - (b**2 / 4 - 1) * t**3 / 6)))
     return float(1 - (stats.norm.cdf(b) - stats.norm.cdf(-b)) + d)
 
 
@@ -165,16 +167,27 @@ class CutpointResult(ResultDisplay):
     def summary(self) -> pd.DataFrame:
         """One row: feature, cutpoint, statistic, p-value and method."""
         return pd.DataFrame(
-            [{"feature": self.feature, "cutpoint": self.cutpoint, "statistic": self.statistic,
-              "p_value": self.pvalue, "pmethod": self.pmethod, "n": self.n, "n_events": self.n_events,
-              "n_candidates": len(self.table)}]
+            [
+                {
+                    "feature": self.feature,
+                    "cutpoint": self.cutpoint,
+                    "statistic": self.statistic,
+                    "p_value": self.pvalue,
+                    "pmethod": self.pmethod,
+                    "n": self.n,
+                    "n_events": self.n_events,
+                    "n_candidates": len(self.table),
+                }
+            ]
         )
 
     def _title(self) -> str:
         return f"Maximally selected log-rank statistic for {self.feature}"
 
     def _notes(self) -> list[str]:
-        notes = [f"Splits with {self.minprop:g} to {self.maxprop:g} of patients in the low group; p-value: {self.pmethod}."]
+        notes = [
+            f"Splits with {self.minprop:g} to {self.maxprop:g} of patients in the low group; p-value: {self.pmethod}."
+        ]
         if self.pmethod == "lausen92":
             notes.append("Lausen92 is conservative for small samples; consider pmethod='exact' or 'permutation'.")
         if len(self.excluded):
@@ -182,9 +195,15 @@ class CutpointResult(ResultDisplay):
         return notes
 
 
-@check_params(method=Options("maxstat"), pmethod=Options(*PMETHODS), minprop=Interval(0, 0.5),
-              maxprop=(Options(None), Interval(0, 1)), n_perm=Interval(1, None, integer=True), seed=SEED,
-              missing=MISSING)
+@check_params(
+    method=Options("maxstat"),
+    pmethod=Options(*PMETHODS),
+    minprop=Interval(0, 0.5),
+    maxprop=(Options(None), Interval(0, 1)),
+    n_perm=Interval(1, None, integer=True),
+    seed=SEED,
+    missing=MISSING,
+)
 def optimal_cutpoint(
     data: pd.DataFrame,
     feature: str,
@@ -252,12 +271,12 @@ def optimal_cutpoint(
     caller = "optimal_cutpoint"
     maxprop = 1 - minprop if maxprop is None else maxprop
     if not (0 <= minprop <= maxprop <= 1):
+        raise ParameterError(f"{caller}: need 0 <= minprop <= maxprop <= 1, got minprop={minprop}, maxprop={maxprop}.")
+    if pmethod == "lausen92" and not (minprop > 0 and maxprop < 1):
         raise ParameterError(
-            f"{caller}: need 0 <= minprop <= maxprop <= 1, got minprop={minprop}, maxprop={maxprop}."
+            f"{caller}: pmethod='lausen92' needs 0 < minprop and maxprop < 1; "
+            f"got minprop={minprop}, maxprop={maxprop}. Use pmethod='exact' or 'permutation'."
         )
-    if pmethod == "lausen92" and not (0 < minprop and maxprop < 1):
-        raise ParameterError(f"{caller}: pmethod='lausen92' needs 0 < minprop and maxprop < 1; "
-                             f"got minprop={minprop}, maxprop={maxprop}. Use pmethod='exact' or 'permutation'.")
     kept, excluded = complete_cases(
         data, [feature, duration, event], missing=missing, numeric=[feature, duration, event], caller=caller
     )
@@ -283,7 +302,16 @@ def optimal_cutpoint(
         p = _p_permutation(stat, ys, m, e, v, int(n_perm), np.random.default_rng(seed))
     table = pd.DataFrame({"cutpoint": cuts, "n_low": m, "n_high": n - m, "statistic": test})
     return CutpointResult(
-        cutpoint=float(cuts[best]), statistic=stat, pvalue=float(p), pmethod=pmethod, table=table,
-        minprop=minprop, maxprop=maxprop, n=n, n_events=int(ev.sum()),
-        n_perm=int(n_perm) if pmethod == "permutation" else None, feature=feature, excluded=excluded,
+        cutpoint=float(cuts[best]),
+        statistic=stat,
+        pvalue=float(p),
+        pmethod=pmethod,
+        table=table,
+        minprop=minprop,
+        maxprop=maxprop,
+        n=n,
+        n_events=int(ev.sum()),
+        n_perm=int(n_perm) if pmethod == "permutation" else None,
+        feature=feature,
+        excluded=excluded,
     )

@@ -18,11 +18,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..engine.linalg import covariance
 from ..._missing import complete_cases, row_ids
-from ...errors import ConvergenceWarning, ImmuneCorrelatesError, warn
-from ..regression._model import RegressionResult, wald_table
 from ..._survival_checks import check_durations
+from ...errors import ConvergenceWarning, ImmuneCorrelatesError, warn
+from ..engine.linalg import covariance
+from ..regression._model import RegressionResult, wald_table
 from .competing_risks import cause_codes, check_cause
 
 __all__ = ["FineGrayResult", "fit_fine_gray", "treatment_coding"]
@@ -38,7 +38,11 @@ def treatment_coding(frame: pd.DataFrame, covariates: Sequence[str]) -> tuple[np
     blocks, names = [], []
     for col in covariates:
         s = frame[col]
-        if isinstance(s.dtype, pd.CategoricalDtype) or pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
+        if (
+            isinstance(s.dtype, pd.CategoricalDtype)
+            or pd.api.types.is_bool_dtype(s)
+            or not pd.api.types.is_numeric_dtype(s)
+        ):
             levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(pd.unique(s))
             for lev in levels[1:]:
                 blocks.append((s == lev).to_numpy(dtype=float))
@@ -152,9 +156,18 @@ class FineGrayResult(RegressionResult):
         return f"Fine-Gray subdistribution hazards model, cause {self.cause}"
 
 
-def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Sequence[str], *, cause: int = 1,
-                  alpha: float = 0.05, missing: str = "drop", max_iter: int = 50,
-                  tol: float = 1e-12) -> FineGrayResult:
+def fit_fine_gray(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    covariates: Sequence[str],
+    *,
+    cause: int = 1,
+    alpha: float = 0.05,
+    missing: str = "drop",
+    max_iter: int = 50,
+    tol: float = 1e-12,
+) -> FineGrayResult:
     """Fit the Fine-Gray proportional subdistribution hazards model.
 
     Parameters
@@ -207,8 +220,9 @@ def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Seq
         raise ImmuneCorrelatesError(f"{caller}: give at least one covariate.")
     if not 0 < alpha < 1:
         raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
-    kept, excluded = complete_cases(data, [duration, event, *covariates], missing=missing,
-                                    numeric=[duration, event], caller=caller)
+    kept, excluded = complete_cases(
+        data, [duration, event, *covariates], missing=missing, numeric=[duration, event], caller=caller
+    )
     ids = row_ids(kept)
     time = pd.to_numeric(kept[duration]).to_numpy(float)
     check_durations(time, duration, caller, ids)
@@ -237,7 +251,8 @@ def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Seq
         except np.linalg.LinAlgError as e:
             raise ImmuneCorrelatesError(
                 f"{caller}: the information matrix is singular (collinear covariates {names}?); "
-                "drop or combine covariates and call again.") from e
+                "drop or combine covariates and call again."
+            ) from e
         if np.max(np.abs(step) / np.maximum(np.abs(b), 1)) < 1e-13:  # at the optimum to machine precision
             converged = True
             break
@@ -249,18 +264,38 @@ def fit_fine_gray(data: pd.DataFrame, duration: str, event: str, covariates: Seq
         b = b + step
         nll, grad, hess = nll_new, grad_new, hess_new
     if not converged:
-        warn(f"{caller}: Newton-Raphson did not converge in {max_iter} iterations; estimates may be unreliable.",
-             ConvergenceWarning)
+        warn(
+            f"{caller}: Newton-Raphson did not converge in {max_iter} iterations; estimates may be unreliable.",
+            ConvergenceWarning,
+        )
     inv = covariance(hess, names, caller=caller)
     cov = inv @ model.sandwich_meat(b) @ inv
     params = pd.Series(b, index=names)
     bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
     pvalues = pd.Series(2 * stats.norm.sf(np.abs(b / bse.to_numpy())), index=names)
     return FineGrayResult(
-        params=params, bse=bse, pvalues=pvalues, llf=-nll, nobs=len(kept), n_events=n_events, excluded=excluded,
-        method="ml", ci_method="wald", test="wald", alpha=alpha, cov=pd.DataFrame(cov, index=names, columns=names),
-        converged=converged, n_iter=it, notes=((f"sandwich variance; censoring weights from one Kaplan-Meier; "
-                                               f"{int(np.sum(mark == 2))} competing event(s)"),),
-        _intervals=wald_table(params, bse, alpha), cause=cause, llf_null=-nll0,
+        params=params,
+        bse=bse,
+        pvalues=pvalues,
+        llf=-nll,
+        nobs=len(kept),
+        n_events=n_events,
+        excluded=excluded,
+        method="ml",
+        ci_method="wald",
+        test="wald",
+        alpha=alpha,
+        cov=pd.DataFrame(cov, index=names, columns=names),
+        converged=converged,
+        n_iter=it,
+        notes=(
+            (
+                f"sandwich variance; censoring weights from one Kaplan-Meier; "
+                f"{int(np.sum(mark == 2))} competing event(s)"
+            ),
+        ),
+        _intervals=wald_table(params, bse, alpha),
+        cause=cause,
+        llf_null=-nll0,
         information=pd.DataFrame(hess, index=names, columns=names),
     )

@@ -127,16 +127,34 @@ class GrayTestResult(ResultDisplay):
     excluded: pd.DataFrame = field(default_factory=empty_exclusions)
 
     def summary(self) -> pd.DataFrame:
-        return pd.DataFrame([{"cause": self.cause, "statistic": self.statistic, "df": self.df,
-                              "p_value": self.pvalue, "groups": len(self.groups),
-                              "stratified_by": self.strata or ""}])
+        return pd.DataFrame(
+            [
+                {
+                    "cause": self.cause,
+                    "statistic": self.statistic,
+                    "df": self.df,
+                    "p_value": self.pvalue,
+                    "groups": len(self.groups),
+                    "stratified_by": self.strata or "",
+                }
+            ]
+        )
 
     def _title(self) -> str:
         return "Gray's test of equal cumulative incidence"
 
 
-def gray_test(data: pd.DataFrame, duration: str, event: str, group: str, *, cause: int = 1,
-              strata: str | None = None, rho: float = 0.0, missing: str = "drop") -> GrayTestResult:
+def gray_test(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    group: str,
+    *,
+    cause: int = 1,
+    strata: str | None = None,
+    rho: float = 0.0,
+    missing: str = "drop",
+) -> GrayTestResult:
     """Gray's test that the cumulative incidence of one cause is equal across groups.
 
     Parameters
@@ -195,5 +213,15 @@ def gray_test(data: pd.DataFrame, duration: str, event: str, group: str, *, caus
     else:
         stat = float(s @ np.linalg.solve(v, s))
         p = float(stats.chi2.sf(stat, ng - 1))
-    return GrayTestResult(statistic=stat, df=ng - 1, pvalue=p, cause=cause, groups=list(levels), strata=strata,
-                          score=s, variance=v, rho=float(rho), excluded=excluded)
+    return GrayTestResult(
+        statistic=stat,
+        df=ng - 1,
+        pvalue=p,
+        cause=cause,
+        groups=list(levels),
+        strata=strata,
+        score=s,
+        variance=v,
+        rho=float(rho),
+        excluded=excluded,
+    )

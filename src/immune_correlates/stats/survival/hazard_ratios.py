@@ -16,8 +16,16 @@ __all__ = ["group_hazard_ratios"]
 
 
 @check_params(alpha=Interval(0, 1, closed="neither"), missing=Options("drop", "raise"))
-def group_hazard_ratios(data: pd.DataFrame, duration: str, event: str, group: str, *,
-                        levels: Sequence | None = None, alpha: float = 0.05, missing: str = "drop") -> pd.DataFrame:
+def group_hazard_ratios(
+    data: pd.DataFrame,
+    duration: str,
+    event: str,
+    group: str,
+    *,
+    levels: Sequence | None = None,
+    alpha: float = 0.05,
+    missing: str = "drop",
+) -> pd.DataFrame:
     """Hazard ratio of each group against the first, from one Cox model with group indicators.
 
     One model ``Surv(duration, event) ~ group`` (Efron ties) with an
@@ -64,19 +72,26 @@ def group_hazard_ratios(data: pd.DataFrame, duration: str, event: str, group: st
     values = rows[group]
     if levels is None:
         present = values.dropna()
-        levels = (list(present.cat.categories) if isinstance(values.dtype, pd.CategoricalDtype)
-                  else sorted(present.unique(), key=lambda v: (str(type(v)), v)))
+        levels = (
+            list(present.cat.categories)
+            if isinstance(values.dtype, pd.CategoricalDtype)
+            else sorted(present.unique(), key=lambda v: (str(type(v)), v))
+        )
     levels = list(levels)
     other = ~values.isin(levels)
     if other.any():  # such a patient would silently count as the reference group
         ids = row_ids(rows)
-        raise InputError(f"group_hazard_ratios: {group} has values outside levels={levels}", column=group,
-                         rows=[{"patient_id": ids[i], "value": values[i]} for i in rows.index[other]],
-                         hint="List every group in levels= (the first is the reference), or leave these "
-                              "patients out of the data first.")
+        raise InputError(
+            f"group_hazard_ratios: {group} has values outside levels={levels}",
+            column=group,
+            rows=[{"patient_id": ids[i], "value": values[i]} for i in rows.index[other]],
+            hint="List every group in levels= (the first is the reference), or leave these "
+            "patients out of the data first.",
+        )
     if len(levels) < 2:
-        raise InputError(f"group_hazard_ratios: {group} has {len(levels)} group(s); a hazard ratio needs two.",
-                         column=group)
+        raise InputError(
+            f"group_hazard_ratios: {group} has {len(levels)} group(s); a hazard ratio needs two.", column=group
+        )
     frame = rows[[duration, event]].copy()
     dummies = []
     for i, g in enumerate(levels[1:]):
@@ -87,10 +102,19 @@ def group_hazard_ratios(data: pd.DataFrame, duration: str, event: str, group: st
         frame["patient_id"] = rows["patient_id"]
     fit = fit_cox(frame, duration, event, dummies, alpha=alpha)
     ci = fit.conf_int()
-    rows = [{"group": g, "reference": levels[0], "hazard_ratio": float(np.exp(fit.params[c])),
-             "ci_lower": float(np.exp(ci.loc[c, "lower"])), "ci_upper": float(np.exp(ci.loc[c, "upper"])),
-             "p_value": float(fit.pvalues[c]), "n": int(fit.nobs), "n_events": int(fit.n_events)}
-            for c, g in zip(dummies, levels[1:])]
+    rows = [
+        {
+            "group": g,
+            "reference": levels[0],
+            "hazard_ratio": float(np.exp(fit.params[c])),
+            "ci_lower": float(np.exp(ci.loc[c, "lower"])),
+            "ci_upper": float(np.exp(ci.loc[c, "upper"])),
+            "p_value": float(fit.pvalues[c]),
+            "n": int(fit.nobs),
+            "n_events": int(fit.n_events),
+        }
+        for c, g in zip(dummies, levels[1:])
+    ]
     out = pd.DataFrame(rows)
     out.attrs.update(alpha=alpha, excluded=excluded)
     return out

@@ -18,8 +18,8 @@ from scipy import stats
 from ..._missing import complete_cases, row_ids
 from ..._params import ALPHA, MISSING, Options, check_params
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError
 from ..._survival_checks import check_durations, event_indicator
+from ...errors import ImmuneCorrelatesError
 
 __all__ = ["kaplan_meier", "KaplanMeierResult", "group_levels"]
 
@@ -176,9 +176,7 @@ class KaplanMeierResult(ResultDisplay):
             r = self._rows(g)
             t = r["time"].to_numpy()
             end = t.max() if tau is None else float(tau)
-            m, se = _restricted_mean(
-                t, r["survival"].to_numpy(), r["n_risk"].to_numpy(), r["n_event"].to_numpy(), end
-            )
+            m, se = _restricted_mean(t, r["survival"].to_numpy(), r["n_risk"].to_numpy(), r["n_event"].to_numpy(), end)
             rows.append({"group": g, "tau": end, "rmean": m, "se_rmean": se})
         return pd.DataFrame(rows).set_index("group")
 
@@ -210,9 +208,7 @@ class KaplanMeierResult(ResultDisplay):
     def summary(self) -> pd.DataFrame:
         """Per-group counts, median (with CI) and restricted mean."""
         med = self.median()
-        counts = self.table.groupby("group", sort=False).agg(
-            n=("n_risk", "max"), n_events=("n_event", "sum")
-        )
+        counts = self.table.groupby("group", sort=False).agg(n=("n_risk", "max"), n_events=("n_event", "sum"))
         rm = self.restricted_mean()
         out = pd.concat([counts.reindex(self.groups), med, rm[["rmean", "se_rmean"]]], axis=1)
         out.index.name = "group"
@@ -276,9 +272,7 @@ def kaplan_meier(
     """
     caller = "kaplan_meier"
     cols = [duration, event] + ([group] if group is not None else [])
-    kept, excluded = complete_cases(
-        data, cols, missing=missing, numeric=[duration, event], caller=caller
-    )
+    kept, excluded = complete_cases(data, cols, missing=missing, numeric=[duration, event], caller=caller)
     if len(kept) == 0:
         raise ImmuneCorrelatesError(f"{caller}: no complete rows in {cols}.")
     ids = row_ids(kept)
@@ -299,6 +293,10 @@ def kaplan_meier(
         parts.append(pd.DataFrame({"group": [g] * cur["time"].size, **cur, "ci_lower": lo, "ci_upper": hi}))
     table = pd.concat(parts, ignore_index=True)
     return KaplanMeierResult(
-        table=table, groups=levels, conf_type=conf_type, alpha=alpha,
-        group_column=group, excluded=excluded,
+        table=table,
+        groups=levels,
+        conf_type=conf_type,
+        alpha=alpha,
+        group_column=group,
+        excluded=excluded,
     )

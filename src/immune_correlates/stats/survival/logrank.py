@@ -12,8 +12,8 @@ from scipy import stats
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, Instance, Interval, check_params
 from ..._results import TabledTestDisplay
-from ...errors import ImmuneCorrelatesError
 from ..._survival_checks import check_durations, event_indicator
+from ...errors import ImmuneCorrelatesError
 from .kaplan_meier import group_levels
 
 __all__ = ["logrank_test", "LogrankResult"]
@@ -141,8 +141,11 @@ def logrank_test(
     caller = "logrank_test"
     strata_cols = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
     kept, excluded = complete_cases(
-        data, [duration, event, group, *strata_cols], missing=missing,
-        numeric=[duration, event], caller=caller,
+        data,
+        [duration, event, group, *strata_cols],
+        missing=missing,
+        numeric=[duration, event],
+        caller=caller,
     )
     ids = row_ids(kept)
     time = pd.to_numeric(kept[duration]).to_numpy(dtype=float)
@@ -156,7 +159,11 @@ def logrank_test(
         )
     labels = pd.Categorical(kept[group], categories=levels).codes
     if strata_cols:
-        skey = pd.MultiIndex.from_frame(kept[strata_cols]).to_flat_index() if len(strata_cols) > 1 else kept[strata_cols[0]]
+        skey = (
+            pd.MultiIndex.from_frame(kept[strata_cols]).to_flat_index()
+            if len(strata_cols) > 1
+            else kept[strata_cols[0]]
+        )
         scodes = pd.factorize(pd.Series(list(skey), index=kept.index))[0]
     else:
         scodes = np.zeros(len(kept), dtype=int)
@@ -201,7 +208,14 @@ def logrank_test(
             }
         )
     return LogrankResult(
-        statistic=stat, df=int(df), pvalue=pvalue, table=table,
-        variance=pd.DataFrame(var, index=levels, columns=levels), rho=rho, trend=trend,
-        scores=tuple(s.tolist()), strata=", ".join(strata_cols) or None, excluded=excluded,
+        statistic=stat,
+        df=int(df),
+        pvalue=pvalue,
+        table=table,
+        variance=pd.DataFrame(var, index=levels, columns=levels),
+        rho=rho,
+        trend=trend,
+        scores=tuple(s.tolist()),
+        strata=", ".join(strata_cols) or None,
+        excluded=excluded,
     )

@@ -46,10 +46,13 @@ def risk_table(start: np.ndarray, stop: np.ndarray, event: np.ndarray, group: np
         sel = group == g
         st, sp = np.sort(start[sel]), np.sort(stop[sel])
         # at risk at t: stop >= t minus start >= t
-        out[f"n{g}"] = (sp.size - np.searchsorted(sp, times, side="left")) - \
-            (st.size - np.searchsorted(st, times, side="left"))
+        out[f"n{g}"] = (sp.size - np.searchsorted(sp, times, side="left")) - (
+            st.size - np.searchsorted(st, times, side="left")
+        )
         d = stop[sel & (event > 0)]
-        out[f"d{g}"] = np.searchsorted(np.sort(d), times, side="right") - np.searchsorted(np.sort(d), times, side="left")
+        out[f"d{g}"] = np.searchsorted(np.sort(d), times, side="right") - np.searchsorted(
+            np.sort(d), times, side="left"
+        )
     return pd.DataFrame(out)[["time", "n0", "d0", "n1", "d1"]]
 
 
@@ -96,8 +99,10 @@ class MantelByarResult(TabledTestDisplay):
     excluded: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def _title(self) -> str:
-        return (f"Mantel-Byar test of time-dependent {self.group!r}: chi2 = {self.statistic:.4g} on 1 df, "
-                f"p = {self.pvalue:.4g}")
+        return (
+            f"Mantel-Byar test of time-dependent {self.group!r}: chi2 = {self.statistic:.4g} on 1 df, "
+            f"p = {self.pvalue:.4g}"
+        )
 
     def _notes(self) -> list[str]:
         return ["Patients count in the group only from the time they join it (Mantel & Byar 1974)."]
@@ -110,15 +115,26 @@ def counting_rows(data, duration, event, switch, id, entry, group):
             if col not in data.columns:
                 raise ImmuneCorrelatesError(f"mantel_byar: column {col!r} is not in the data.")
         rows = data
-        return (pd.to_numeric(rows[entry]).to_numpy(float), pd.to_numeric(rows[duration]).to_numpy(float),
-                pd.to_numeric(rows[event]).to_numpy(float), pd.to_numeric(rows[group]).to_numpy(float),
-                pd.DataFrame())
+        return (
+            pd.to_numeric(rows[entry]).to_numpy(float),
+            pd.to_numeric(rows[duration]).to_numpy(float),
+            pd.to_numeric(rows[event]).to_numpy(float),
+            pd.to_numeric(rows[group]).to_numpy(float),
+            pd.DataFrame(),
+        )
     if switch is None:
-        raise ImmuneCorrelatesError("mantel_byar: give switch= (the column of times patients join the group, "
-                                    "e.g. 'response_months'), or entry= and group= for counting-process rows.")
+        raise ImmuneCorrelatesError(
+            "mantel_byar: give switch= (the column of times patients join the group, "
+            "e.g. 'response_months'), or entry= and group= for counting-process rows."
+        )
     rows = split_at(data, duration, event, {group: switch}, id=id)
-    return (rows["start"].to_numpy(float), rows["stop"].to_numpy(float), rows[event].to_numpy(float),
-            rows[group].to_numpy(float), pd.DataFrame())
+    return (
+        rows["start"].to_numpy(float),
+        rows["stop"].to_numpy(float),
+        rows[event].to_numpy(float),
+        rows[group].to_numpy(float),
+        pd.DataFrame(),
+    )
 
 
 def mantel_byar(
@@ -182,16 +198,29 @@ def mantel_byar(
     if var <= 0:
         raise ImmuneCorrelatesError(
             f"mantel_byar: the variance is 0 (no event time has patients at risk in both groups of {group!r}); "
-            "the test is undefined.")
+            "the test is undefined."
+        )
     stat = (o1 - ex1) ** 2 / var
-    table = pd.DataFrame({
-        "group": [f"before {group}", f"after {group}"],
-        "observed": [float(d0.sum()), o1],
-        "expected": [float((d - e1).sum()), ex1],
-        "person_time": [float(np.sum((stop - start)[grp == 0])), float(np.sum((stop - start)[grp == 1]))],
-    })
-    return MantelByarResult(statistic=float(stat), df=1, pvalue=float(stats.chi2.sf(stat, 1)), observed=o1,
-                            expected=ex1, variance=var, table=table, risk=tab, group=group, excluded=excluded)
+    table = pd.DataFrame(
+        {
+            "group": [f"before {group}", f"after {group}"],
+            "observed": [float(d0.sum()), o1],
+            "expected": [float((d - e1).sum()), ex1],
+            "person_time": [float(np.sum((stop - start)[grp == 0])), float(np.sum((stop - start)[grp == 1]))],
+        }
+    )
+    return MantelByarResult(
+        statistic=float(stat),
+        df=1,
+        pvalue=float(stats.chi2.sf(stat, 1)),
+        observed=o1,
+        expected=ex1,
+        variance=var,
+        table=table,
+        risk=tab,
+        group=group,
+        excluded=excluded,
+    )
 
 
 def simon_makuch(
@@ -239,7 +268,15 @@ def simon_makuch(
         with np.errstate(invalid="ignore", divide="ignore"):
             surv = np.cumprod(np.where(nr > 0, 1.0 - de / nr, 1.0))
         n_start = int(np.sum((grp == g) & (start <= start_at) & (stop > start_at)))
-        parts.append(pd.DataFrame({"group": g, "time": np.r_[start_at, tab["time"].to_numpy()],
-                                   "n_at_risk": np.r_[n_start, nr].astype(int),
-                                   "n_events": np.r_[0, de].astype(int), "survival": np.r_[1.0, surv]}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "time": np.r_[start_at, tab["time"].to_numpy()],
+                    "n_at_risk": np.r_[n_start, nr].astype(int),
+                    "n_events": np.r_[0, de].astype(int),
+                    "survival": np.r_[1.0, surv],
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)

@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..._missing import complete_cases, row_ids
-from ...errors import ImmuneCorrelatesError, plain
 from ..._survival_checks import MAX_LISTED, check_durations, event_indicator
+from ...errors import ImmuneCorrelatesError, plain
 
 __all__ = ["landmark", "landmark_sweep", "split_at"]
 
@@ -40,19 +40,21 @@ def _times(rows: pd.DataFrame, times: Mapping[str, str], caller: str, ids: pd.Se
     if not isinstance(times, Mapping) or not times:
         raise ImmuneCorrelatesError(
             f"{caller}: times must map new 0/1 column names to time columns, e.g. "
-            "times={'responded': 'response_months'}.")
+            "times={'responded': 'response_months'}."
+        )
     out = {}
     for name, col in times.items():
         if col not in rows.columns:
             raise ImmuneCorrelatesError(f"{caller}: time column {col!r} (for {name!r}) is not in the data.")
         raw = rows[col]
         arr = pd.to_numeric(raw, errors="coerce").to_numpy(float)
-        bad = (raw.notna().to_numpy() & ~np.isfinite(arr))
+        bad = raw.notna().to_numpy() & ~np.isfinite(arr)
         if bad.any():
             idx = np.flatnonzero(bad)[:MAX_LISTED]
             listing = ", ".join(f"{plain(ids.iloc[i])}={plain(raw.iloc[i])!r}" for i in idx)
             raise ImmuneCorrelatesError(
-                f"{caller}: time column {col!r} must be numeric (months; missing = never); got {listing}.")
+                f"{caller}: time column {col!r} must be numeric (months; missing = never); got {listing}."
+            )
         out[name] = arr
     return out
 
@@ -63,10 +65,12 @@ def _survival(data, duration, event, id, caller, missing):
     for col in (duration, event):
         if col not in data.columns:
             raise ImmuneCorrelatesError(f"{caller}: column {col!r} is not in the data.")
-    rows, excluded = complete_cases(data, [duration, event], missing=missing, numeric=[duration, event],
-                                    caller=caller)
-    ids = rows[id].reset_index(drop=True) if id is not None and id in rows.columns else \
-        row_ids(rows).reset_index(drop=True)
+    rows, excluded = complete_cases(data, [duration, event], missing=missing, numeric=[duration, event], caller=caller)
+    ids = (
+        rows[id].reset_index(drop=True)
+        if id is not None and id in rows.columns
+        else row_ids(rows).reset_index(drop=True)
+    )
     time = pd.to_numeric(rows[duration], errors="coerce").to_numpy(float)
     check_durations(time, duration, caller, ids)
     status = event_indicator(rows[event], event, caller, ids)
@@ -142,17 +146,20 @@ def split_at(
     if id is not None and ids.duplicated().any():
         dup = sorted({plain(v) for v in ids[ids.duplicated()]})[:MAX_LISTED]
         raise ImmuneCorrelatesError(
-            f"{caller}: id column {id!r} has repeated values {dup}; split_at needs one row per patient.")
+            f"{caller}: id column {id!r} has repeated values {dup}; split_at needs one row per patient."
+        )
     zero = time <= 0
     if zero.any():
         listing = ", ".join(str(plain(v)) for v in ids[zero][:MAX_LISTED])
         raise ImmuneCorrelatesError(
             f"{caller}: {duration!r} is 0 for {listing}; a counting-process row (start, stop] needs stop > 0. "
-            "Drop these patients or give them a small positive time (R users add e.g. 0.5 day), then call again.")
+            "Drop these patients or give them a small positive time (R users add e.g. 0.5 day), then call again."
+        )
     clash = sorted({start, stop, *times} & (set(rows.columns) - {duration}))
     if clash:
-        raise ImmuneCorrelatesError(f"{caller}: columns {clash} already exist; choose other names (start=, stop=, "
-                                    "or the keys of times=).")
+        raise ImmuneCorrelatesError(
+            f"{caller}: columns {clash} already exist; choose other names (start=, stop=, or the keys of times=)."
+        )
     tv = _times(rows, times, caller, ids)
     n = len(rows)
     cut = np.column_stack([np.where((t > 0) & (t < time), t, np.nan) for t in tv.values()])
@@ -244,8 +251,9 @@ def landmark(
     rows, excluded, ids, time, ev = _survival(data, duration, event, id, caller, missing)
     tv = _times(rows, status or {}, caller, ids) if status else {}
     keep = time > lm
-    reason = np.where(ev[~keep] > 0, f"event at or before the landmark ({lm:g})",
-                      f"censored at or before the landmark ({lm:g})")
+    reason = np.where(
+        ev[~keep] > 0, f"event at or before the landmark ({lm:g})", f"censored at or before the landmark ({lm:g})"
+    )
     gone = pd.DataFrame({"patient_id": ids[~keep].to_numpy(), "reason": reason})
     out = rows.loc[keep].copy()
     out[duration] = time[keep] - lm
@@ -318,17 +326,29 @@ def landmark_sweep(
     out = []
     for lm in landmarks:
         frame = landmark(data, duration, event, lm, status, id=id)
-        row = {"landmark": float(lm), "n_at_risk": len(frame), "n_events": int(frame[event].astype(float).sum()),
-               "n_status": int(frame[name].sum()), "hazard_ratio": np.nan, "ci_lower": np.nan,
-               "ci_upper": np.nan, "p_value": np.nan, "note": ""}
+        row = {
+            "landmark": float(lm),
+            "n_at_risk": len(frame),
+            "n_events": int(frame[event].astype(float).sum()),
+            "n_status": int(frame[name].sum()),
+            "hazard_ratio": np.nan,
+            "ci_lower": np.nan,
+            "ci_upper": np.nan,
+            "p_value": np.nan,
+            "note": "",
+        }
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
                 fit = fit_cox(frame, duration, event, [name, *covariates], method=method, ties=ties, alpha=alpha)
             ci = fit.conf_int().loc[name]
-            row.update(hazard_ratio=float(np.exp(fit.params[name])), ci_lower=float(np.exp(ci.iloc[0])),
-                       ci_upper=float(np.exp(ci.iloc[1])), p_value=float(fit.pvalues[name]),
-                       note="; ".join(str(w.message) for w in caught if "monotone" in str(w.message)))
+            row.update(
+                hazard_ratio=float(np.exp(fit.params[name])),
+                ci_lower=float(np.exp(ci.iloc[0])),
+                ci_upper=float(np.exp(ci.iloc[1])),
+                p_value=float(fit.pvalues[name]),
+                note="; ".join(str(w.message) for w in caught if "monotone" in str(w.message)),
+            )
         except ModelError as e:
             row["note"] = str(e)
         out.append(row)
