@@ -28,6 +28,7 @@ from .errors import (
     MonotoneLikelihoodWarning,
     ParameterError,
     SeparationWarning,
+    SingularFitWarning,
     SingularInformationWarning,
 )
 from .features import (
@@ -48,6 +49,7 @@ from .stats import (
     GrayTestResult,
     KaplanMeierResult,
     LogisticResult,
+    MixedResult,
     adjust_pvalues,
     binomial_ci,
     compare_groups,
@@ -57,6 +59,7 @@ from .stats import (
     fit_cox,
     fit_fine_gray,
     fit_logistic,
+    fit_mixed,
     gray_test,
     kaplan_meier,
     landmark,
@@ -71,9 +74,6 @@ from .stats import (
     table_one,
 )
 from .stats.groups.trial_summary import trial_summary
-from .stats.survival.competing_risks import CumulativeIncidenceResult, cumulative_incidence
-from .stats.survival.fine_gray import FineGrayResult, fit_fine_gray
-from .stats.survival.gray_test import GrayTestResult, gray_test
 
 __version__ = "0.1.0"
 
@@ -119,6 +119,8 @@ __all__ = [
     "GrayTestResult",
     "fit_fine_gray",
     "FineGrayResult",
+    "fit_mixed",
+    "MixedResult",
     "compare_groups",
     "binomial_ci",
     "table_one",
@@ -144,5 +146,6 @@ __all__ = [
     "MissingDataWarning",
     "MonotoneLikelihoodWarning",
     "SeparationWarning",
+    "SingularFitWarning",
     "SingularInformationWarning",
 ]

@@ -25,6 +25,7 @@ __all__ = [
     "DataQualityWarning",
     "FormulaError",
     "SingularInformationWarning",
+    "SingularFitWarning",
     "format_offenders",
     "combine_input_errors",
     "plain",
@@ -217,6 +218,10 @@ class DataQualityWarning(ImmuneCorrelatesWarning):
 
 class SingularInformationWarning(ImmuneCorrelatesWarning):
     """An information matrix is singular: some terms are aliased; their standard errors are NaN."""
+
+
+class SingularFitWarning(ImmuneCorrelatesWarning):
+    """A mixed model's variance parameters are on the boundary: a variance estimated as 0 or a correlation as +-1."""
 
 
 def warn(message: str, category: type[Warning]) -> None:

@@ -34,6 +34,20 @@ def _cox(frame):
         return ic.fit_cox(frame, "pfs_months", "pfs_event", ["nk_per_ul"])
 
 
+def _mixed(**kw):
+    rng = np.random.default_rng(3)
+    day = np.tile([0.0, 15.0, 60.0, 140.0], 10)
+    long = pd.DataFrame(
+        {
+            "patient_id": np.repeat([f"P{i:02d}" for i in range(10)], 4),
+            "day": day,
+            "arm": np.repeat(["a", "b"], 20),
+            "y": 100 + day * 0.2 + np.repeat(rng.normal(0, 5, 10), 4) + rng.normal(0, 3, 40),
+        }
+    )
+    return ic.fit_mixed(long, "y ~ day * arm + (1 | patient_id)", **kw)
+
+
 CASES = {
     "Cohort": lambda c, f: c,
     "FeatureSet": lambda c, f: ic.build_features(c),
@@ -56,6 +70,8 @@ CASES = {
     "PowerCurve": lambda c, f: ic.power_curve(analysis="wilcoxon", n=(20,), n_sim=20, seed=1),
     "TrialDesign": lambda c, f: ic.TrialDesign(),
     "SimulatedTrial": lambda c, f: ic.simulate(seed=1),
+    "MixedResult": lambda c, f: _mixed(),
+    "MixedResult (Kenward-Roger)": lambda c, f: _mixed(df="kenward-roger"),
 }
 
 

@@ -98,7 +98,7 @@ COLUMN_ARGUMENTS = {
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.
-EXCEPTIONS = {"dichotomise": {"method"}}
+EXCEPTIONS = {"dichotomise": {"method"}, "fit_mixed": {"formula"}}
 
 
 def _public_functions():
@@ -136,6 +136,7 @@ def test_the_walk_covers_the_api():
         "plots.roc",
         "roc_curve",
         "dichotomise",
+        "fit_mixed",
     ):
         assert name in FUNCTIONS
 

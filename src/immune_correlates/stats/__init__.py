@@ -7,6 +7,8 @@ pinned by ``tests/api/test_layers.py``):
   separation, AUC) and the batched solvers; no user-facing estimator.
 - :mod:`.regression`: :func:`fit_logistic`, :func:`fit_cox`, :func:`ph_test`,
   :func:`concordance_index`, the design-matrix (formula) layer.
+- :mod:`.longitudinal`: :func:`fit_mixed` (linear mixed models as lme4, with lmerTest's and
+  pbkrtest's small-sample tests) and the batched mixed-model screen.
 - :mod:`.survival`: :func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`,
   counting-process data and response over time, competing risks and Fine-Gray.
 - :mod:`.groups`: :func:`compare_groups` and the rank tests, exact proportions,
@@ -23,6 +25,7 @@ from .groups.proportions import binomial_ci, fisher_exact
 from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
+from .longitudinal import MixedResult, fit_mixed
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
@@ -58,6 +61,9 @@ __all__ = [
     "PHTestResult",
     "concordance_index",
     "ConcordanceResult",
+    # repeated measures
+    "fit_mixed",
+    "MixedResult",
     # survival
     "kaplan_meier",
     "KaplanMeierResult",

@@ -81,6 +81,25 @@ class Design:
 
     def frame(self, data: pd.DataFrame) -> np.ndarray:
         """The model matrix of new rows (same columns as ``X``; NaN where a value is missing)."""
+        mm = self.spec.get_model_matrix(self._numeric_frame(data), context=evaluation_context(), na_action="ignore")
+        return np.asarray(mm, dtype=float)
+
+    def overparametrized(self, data: pd.DataFrame) -> tuple[np.ndarray, tuple[tuple[int, ...], ...]]:
+        """Every level of each factor in every term, as R's ``model.matrix(~ 0 + term)`` term by term.
+
+        Returns the matrix (intercept column first if the model has one) and
+        the columns of each of :attr:`terms`.  Type III hypotheses (lmerTest's
+        ``get_rdX``) are built from it.
+        """
+        spec = self.spec.update(ensure_full_rank=False, structure=None)
+        mm = spec.get_model_matrix(self._numeric_frame(data), context=evaluation_context(), na_action="ignore")
+        cols = tuple(
+            tuple(range(sl.start, sl.stop)) for term, sl in mm.model_spec.term_slices.items() if str(term) != "1"
+        )
+        return np.asarray(mm, dtype=float), cols
+
+    def _numeric_frame(self, data: pd.DataFrame) -> pd.DataFrame:
+        """``data`` with the alias names and the numeric columns as floats (errors name patient and value)."""
         renamed = data.rename(columns={c: a for a, c in self.aliases})
         back, ids = dict(self.aliases), row_ids(data)
         for col in self.numeric:
@@ -98,8 +117,7 @@ class Design:
                     rows=[{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]],
                 )
             renamed[col] = values.astype(float)
-        mm = self.spec.get_model_matrix(renamed, context=evaluation_context(), na_action="ignore")
-        return np.asarray(mm, dtype=float)
+        return renamed
 
     def without_intercept(self) -> Design:
         """The same design without its intercept column (Cox models)."""

@@ -216,7 +216,7 @@ class ModelSpec:
 
 
 def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: str) -> ModelSpec:
-    """Parse and vet a formula (``kind`` ``"logistic"`` or ``"cox"``) without evaluating it."""
+    """Parse and vet a formula (``kind`` ``"logistic"``, ``"linear"`` or ``"cox"``) without evaluating it."""
     from formulaic import Formula
     from formulaic.errors import FormulaicError
 
@@ -259,7 +259,9 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
             response = _special_args(left.expr, "Q", columns, caller) or []
         if len(response) != 1 or response[0] not in columns:
             raise FormulaError(
-                f"{caller}: the left side of {formula!r} must be a 0/1 column of the data, got {left.expr!r}.",
+                f"{caller}: the left side of {formula!r} must be a "
+                + ("numeric" if kind == "linear" else "0/1")
+                + f" column of the data, got {left.expr!r}.",
                 hint=f"Columns: {columns}.",
             )
     kept, strata, cluster = [], [], None
