@@ -28,7 +28,7 @@ from scipy import stats
 
 from ._lmm import Pieces, Structure
 
-__all__ = ["Satterthwaite", "KenwardRoger", "satterthwaite", "kenward_roger", "Contest"]
+__all__ = ["Satterthwaite", "KenwardRoger", "satterthwaite", "satterthwaite_t", "kenward_roger", "Contest"]
 
 
 @dataclass(frozen=True)
@@ -39,12 +39,6 @@ class Contest:
     num_df: int
     den_df: float
     p_value: float
-
-
-def _pinv_eig(h: np.ndarray, tol: float = 1e-8) -> np.ndarray:
-    vals, vecs = np.linalg.eigh(h)
-    pos = vals > tol
-    return (vecs[:, pos] / vals[pos]) @ vecs[:, pos].T
 
 
 def _f_ddf(nu: np.ndarray) -> float:
@@ -98,25 +92,45 @@ class Satterthwaite:
         return Contest(t * t, 1, df, float(2 * stats.t.sf(abs(t), df)))
 
 
-def varpar_hessian(pc: Pieces, j: int = 0) -> np.ndarray:
-    """Hessian of the (RE)ML deviance in ``(theta, sigma)`` at the optimum (lmerTest's ``devfun_vp``)."""
-    r2, nu = float(pc.r2[j]), pc.nu
-    sigma = np.sqrt(r2 / nu)
-    k = pc.A_kl.shape[1]
-    h = np.empty((k + 1, k + 1))
-    h[:k, :k] = pc.A_kl[j] + pc.r2_kl[j] / sigma**2
-    h[:k, k] = h[k, :k] = -2 * pc.r2_k[j] / sigma**3
-    h[k, k] = 6 * r2 / sigma**4 - 2 * nu / sigma**2
-    return 0.5 * (h + h.T)
+def varpar_hessian(pc: Pieces) -> np.ndarray:
+    """Hessian of the (RE)ML deviance in ``(theta, sigma)`` at the optimum (lmerTest's ``devfun_vp``), per outcome."""
+    r2, nu = pc.r2, pc.nu
+    sigma = np.sqrt(r2 / nu)[:, None]
+    m, k = pc.r2_k.shape
+    h = np.empty((m, k + 1, k + 1))
+    h[:, :k, :k] = pc.A_kl + pc.r2_kl / sigma[:, :, None] ** 2
+    h[:, :k, k] = h[:, k, :k] = -2 * pc.r2_k / sigma**3
+    h[:, k, k] = 6 * r2 / sigma[:, 0] ** 4 - 2 * nu / sigma[:, 0] ** 2
+    return 0.5 * (h + np.swapaxes(h, 1, 2))
+
+
+def _varpar_parts(pc: Pieces) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per outcome: ``vcov(beta)``, ``vcov(varpar)`` (twice lmerTest's pseudo-inverse), ``dC/dvarpar``, eigenvalues."""
+    sigma = np.sqrt(pc.r2 / pc.nu)[:, None, None]
+    H = pc.H
+    h = varpar_hessian(pc)
+    vals, vecs = np.linalg.eigh(h)
+    inv = np.where(vals > 1e-8, 1.0 / np.where(vals > 1e-8, vals, 1.0), 0.0)
+    vcov_varpar = 2 * (vecs * inv[:, None, :]) @ np.swapaxes(vecs, 1, 2)
+    jac = np.concatenate([sigma[:, None] ** 2 * (H[:, None] @ pc.F @ H[:, None]), (2 * sigma * H)[:, None]], axis=1)
+    return sigma**2 * H, vcov_varpar, jac, vals
 
 
 def satterthwaite(pc: Pieces, j: int = 0) -> Satterthwaite:
     """Satterthwaite's ingredients for outcome ``j`` of the pieces (evaluated with ``order=2``)."""
-    sigma = np.sqrt(float(pc.r2[j]) / pc.nu)
-    H = pc.H[j]
-    h = varpar_hessian(pc, j)
-    jac = np.concatenate([sigma**2 * (H @ pc.F[j] @ H), (2 * sigma * H)[None]])
-    return Satterthwaite(pc.beta[j], sigma**2 * H, 2 * _pinv_eig(h), jac, np.linalg.eigvalsh(h))
+    vcov, vcov_varpar, jac, vals = _varpar_parts(pc)
+    return Satterthwaite(pc.beta[j], vcov[j], vcov_varpar[j], jac[j], vals[j])
+
+
+def satterthwaite_t(pc: Pieces, l: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate, standard error and Satterthwaite df of ``l' beta`` for every outcome of the pieces."""
+    vcov, vcov_varpar, jac, _ = _varpar_parts(pc)
+    var = np.einsum("i,mij,j->m", l, vcov, l)
+    g = np.einsum("i,mkij,j->mk", l, jac, l)
+    denom = np.einsum("mk,mkl,ml->m", g, vcov_varpar, g)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = np.where(denom > 0, 2 * var**2 / denom, np.inf)
+    return pc.beta @ l, np.sqrt(var), df
 
 
 @dataclass(frozen=True, eq=False)

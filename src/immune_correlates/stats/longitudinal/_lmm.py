@@ -171,7 +171,7 @@ def outcomes(struct: Structure, Y: np.ndarray) -> Outcomes:
     is large against the spread.
     """
     X = struct.X
-    b0 = np.linalg.lstsq(X, Y, rcond=None)[0]  # (p, m)
+    b0 = np.linalg.solve(struct.XtX, X.T @ Y)  # (p, m); any b0 would do (only a shift), this one is cheap
     R = Y - X @ b0
     B, s = struct.A.shape[:2]
     d = np.asarray(struct.Zt @ R).T.reshape(R.shape[1], B, s)
@@ -202,8 +202,50 @@ class Pieces:
     W: np.ndarray | None = None
 
 
+def _inv_logdet(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse and log-determinant of a stack of symmetric positive definite matrices.
+
+    1 x 1 and 2 x 2 blocks (a random intercept, an intercept and a slope) in
+    closed form: LAPACK's per-matrix overhead dominates a screen's thousands of
+    tiny blocks.
+    """
+    s = M.shape[-1]
+    if s == 1:
+        return 1.0 / M, np.log(M[..., 0, 0])
+    if s == 2:
+        a, b, d = M[..., 0, 0], M[..., 0, 1], M[..., 1, 1]
+        det = a * d - b * b
+        inv = np.stack([np.stack([d, -b], axis=-1), np.stack([-b, a], axis=-1)], axis=-2) / det[..., None, None]
+        return inv, np.log(det)
+    chol = np.linalg.cholesky(M)
+    return np.linalg.inv(M), 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=-1)
+
+
 def _sym(a: np.ndarray) -> np.ndarray:
     return 0.5 * (a + np.swapaxes(a, -1, -2))
+
+
+def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a @ b`` for stacks of small matrices: a sum over the short inner axis, vectorised over the stack.
+
+    numpy's matmul calls a kernel per 2 x 2 block, which dominates when a
+    screen has ~10^4 of them; a few whole-array multiply-adds do not.
+    """
+    n = a.shape[-1]
+    if n > 8:
+        return a @ b
+    out = a[..., :, 0:1] * b[..., 0:1, :]
+    for j in range(1, n):
+        out = out + a[..., :, j : j + 1] * b[..., j : j + 1, :]
+    return out
+
+
+def _over_blocks(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """``sum_b sum_i x[m, b, k, i] y[m, b, l, i]`` -> ``(m, k, l)`` as one matrix product per outcome."""
+    m, B, k, s = x.shape
+    X = np.moveaxis(x, 2, 1).reshape(m, k, B * s)
+    Y = np.moveaxis(y, 2, 1).reshape(m, y.shape[2], B * s)
+    return X @ np.swapaxes(Y, 1, 2)
 
 
 def evaluate(struct: Structure, out: Outcomes, theta: np.ndarray, *, reml: bool, order: int = 0) -> Pieces:
@@ -212,25 +254,21 @@ def evaluate(struct: Structure, out: Outcomes, theta: np.ndarray, *, reml: bool,
     m = theta.shape[0]
     n, p = struct.n, struct.p
     A, C = struct.A[None], struct.C[None]
-    s = A.shape[-1]
+    B, s = struct.A.shape[:2]
+    c_flat = struct.C.reshape(B * s, p)
     lam = np.einsum("mk,kij->mij", theta, struct.E)[:, None]  # (m, 1, s, s)
     lam_t = np.swapaxes(lam, -1, -2)
-    M = lam_t @ A @ lam + np.eye(s)
+    M = _bmm(_bmm(lam_t, A), lam) + np.eye(s)  # symmetric, >= I: always invertible
     ok = np.ones(m, dtype=bool)
     with np.errstate(all="ignore"):
-        try:
-            chol = np.linalg.cholesky(M)
-        except np.linalg.LinAlgError:
-            ok = np.array([np.all(np.linalg.eigvalsh(Mi) > 0) for Mi in M.reshape(m, -1, s, s)[:, 0]])
-            M = np.where(ok[:, None, None, None], M, np.eye(s))
-            chol = np.linalg.cholesky(M)
-        logdet_v = 2.0 * np.log(np.diagonal(chol, axis1=-2, axis2=-1)).sum(axis=(1, 2))
-        K = _sym(lam @ np.linalg.inv(M) @ lam_t)  # Lambda M^-1 Lambda' (m, B, s, s)
-        KC = K @ C
-        XVX = _sym(struct.XtX - np.einsum("bsp,mbsq->mpq", struct.C, KC))
-        Kd = np.einsum("mbij,mbj->mbi", K, out.d)
-        XVy = out.Xty - np.einsum("bsp,mbs->mp", struct.C, Kd)
-        yVy = out.yty - np.einsum("mbs,mbs->m", out.d, Kd)
+        m_inv, logdet_m = _inv_logdet(M)
+        logdet_v = logdet_m.sum(axis=1)
+        K = _sym(_bmm(_bmm(lam, m_inv), lam_t))  # Lambda M^-1 Lambda' (m, B, s, s)
+        KC = _bmm(K, C)
+        XVX = _sym(struct.XtX - c_flat.T @ KC.reshape(m, B * s, p))
+        Kd = _bmm(K, out.d[..., None])[..., 0]
+        XVy = out.Xty - Kd.reshape(m, B * s) @ c_flat
+        yVy = out.yty - np.einsum("mi,mi->m", out.d.reshape(m, -1), Kd.reshape(m, -1))
         sign, logdet_x = np.linalg.slogdet(XVX)
         ok &= sign > 0
         H = _sym(np.linalg.inv(np.where(ok[:, None, None], XVX, np.eye(p))))
@@ -249,39 +287,47 @@ def evaluate(struct: Structure, out: Outcomes, theta: np.ndarray, *, reml: bool,
 def _derivatives(struct, out, pc: Pieces, lam, lam_t, beta_t, *, reml: bool, order: int) -> None:
     """Gradient (and, with ``order`` 2, Hessian) of the profiled deviance; the pieces Satterthwaite needs."""
     A, C, K, H = struct.A[None], struct.C[None], pc.K, pc.H
+    m = K.shape[0]
+    B, s, p = struct.C.shape
     E = struct.E[None]
-    AK = A @ K
-    W = _sym(A - AK @ A)  # Z_b' V^-1 Z_b
-    U = C - AK @ C  # Z_b' V^-1 X
-    ed = out.d - np.einsum("bsp,mp->mbs", struct.C, beta_t)
-    a = ed - np.einsum("mbij,mbj->mbi", AK, ed)  # Z_b' P y
-    S = U @ H[:, None] @ np.swapaxes(U, -1, -2)
+    AK = _bmm(A, K)
+    W = _sym(A - _bmm(AK, A))  # Z_b' V^-1 Z_b
+    U = C - _bmm(AK, C)  # Z_b' V^-1 X
+    ed = out.d - (beta_t @ struct.C.reshape(B * s, p).T).reshape(m, B, s)
+    a = ed - _bmm(AK, ed[..., None])[..., 0]  # Z_b' P y
+    UH = (U.reshape(m, B * s, p) @ H).reshape(m, B, s, p)
+    S = _bmm(UH, np.swapaxes(U, -1, -2))  # U_b H U_b'
     w_sum = W.sum(axis=1)
-    a_sum = np.einsum("mbi,mbj->mij", a, a)
+    a_sum = np.swapaxes(a, 1, 2) @ a
     q_p = w_sum - S.sum(axis=1) if reml else w_sum
-    G = E @ lam_t + lam @ np.swapaxes(E, -1, -2)  # (m, k, s, s): dLambda Lambda' / dtheta_k
+    G = _bmm(E, lam_t) + _bmm(lam, np.swapaxes(E, -1, -2))  # (m, k, s, s): dLambda Lambda' / dtheta_k
     r2_k = -np.einsum("mij,mkji->mk", a_sum, G)
     pc.grad = np.einsum("mij,mkji->mk", q_p, G) + pc.nu * r2_k / pc.r2[:, None]
     pc.r2_k = r2_k
     pc.U, pc.W = U, W
     if order < 2:
         return
+    k = G.shape[1]
     Et = np.swapaxes(struct.E, -1, -2)
     Gkl = struct.E[:, None] @ Et[None] + struct.E[None] @ Et[:, None]  # (k, l, s, s)
-    WG = W[:, :, None] @ G[:, None]  # (m, B, k, s, s)
-    t_ww = np.einsum("mbkij,mblji->mkl", WG, WG)
-    F = np.einsum("mbip,mbkiq->mkpq", U, np.einsum("mkij,mbjq->mbkiq", G, U))
-    pc.F = F
+    WG = _bmm(W[:, :, None], G[:, None])  # (m, B, k, s, s)
+    flat = WG.reshape(m, B, k, s * s)
+    flat_t = np.swapaxes(WG, -1, -2).reshape(m, B, k, s * s)
+    t_ww = _over_blocks(flat, flat_t)  # sum_b tr(W_b G_k W_b G_l)
+    GU = _bmm(G[:, None], U[:, :, None])  # (m, B, k, s, p)
+    F = np.swapaxes(U.reshape(m, 1, B * s, p), 2, 3) @ np.moveaxis(GU, 2, 1).reshape(m, k, B * s, p)
+    pc.F = F  # sum_b U_b' G_k U_b
     if reml:
-        cross = np.einsum("mblij,mbkji->mkl", S[:, :, None] @ G[:, None], WG)
+        SG = _bmm(S[:, :, None], G[:, None])
+        cross = _over_blocks(flat_t, SG.reshape(m, B, k, s * s))  # sum_b tr(S_b G_l W_b G_k)
         HF = H[:, None] @ F
         tr_pvpv = t_ww - cross - np.swapaxes(cross, 1, 2) + np.einsum("mkij,mlji->mkl", HF, HF)
     else:
         tr_pvpv = t_ww
     pc.A_kl = np.einsum("mij,klji->mkl", q_p, Gkl) - tr_pvpv
-    ga = np.einsum("mkij,mbj->mbki", G, a)  # G_k a_b
-    t1 = np.einsum("mbki,mbli->mkl", ga, np.einsum("mbij,mblj->mbli", W, ga))
-    h = np.einsum("mbsp,mbks->mkp", U, ga)
+    ga = _bmm(G[:, None], a[:, :, None, :, None])[..., 0]  # G_k a_b: (m, B, k, s)
+    t1 = _over_blocks(ga, _bmm(W[:, :, None], ga[..., None])[..., 0])
+    h = np.moveaxis(ga, 2, 1).reshape(m, k, B * s) @ U.reshape(m, B * s, p)
     t2 = (h @ H) @ np.swapaxes(h, 1, 2)
     pc.r2_kl = 2.0 * (t1 - t2) - np.einsum("mij,klji->mkl", a_sum, Gkl)
     r2 = pc.r2[:, None, None]

@@ -226,6 +226,7 @@ def screen(
     boot_ci: str = "percentile",
     formula: str | None = None,
     entry: str | None = None,
+    term: str | None = None,
 ) -> pd.DataFrame:
     """Fit one (covariate-adjusted) model per feature and tabulate the feature's effect.
 
@@ -239,10 +240,15 @@ def screen(
         0/1 outcome (logistic models).
     duration, event : str, optional
         Follow-up time and 0/1 event (Cox models, Efron ties).
-    model : {"firth", "logistic", "cox", "firth_cox", "auto"}
+    model : {"firth", "logistic", "cox", "firth_cox", "auto", "mixed"}
         Firth or ML logistic, ML or Firth Cox; ``"auto"`` fits ML and switches
         a feature to Firth under separation (logistic) or monotone likelihood
-        (Cox), saying so in ``note``.
+        (Cox), saying so in ``note``.  ``"mixed"``: long data, each feature the
+        outcome of the linear mixed model ``formula=`` (no left side, lme4's
+        random effects) and ``term=`` the column reported, with its t-test on
+        Satterthwaite df (:func:`fit_mixed`, batched; rows ``feature``,
+        ``term``, ``estimate``, ``std_error``, ``df``, ``p_value``,
+        ``q_value``, ``n``, ``n_groups``, ...).
     covariates : sequence of str
         Adjustment covariates, in every model.
     adjust : {"fdr_bh", "holm", "bonferroni", "none"}
@@ -276,6 +282,8 @@ def screen(
         Cox models on counting-process rows ``(entry, duration]``, as
         ``fit_cox(entry=)`` (Wald intervals; the bootstrap and profile
         intervals resample or refit rows, not patients, so they are refused).
+    term : str, optional
+        With ``model="mixed"``: the fixed-effect column whose t-test is reported.
 
     Returns
     -------
@@ -303,6 +311,13 @@ def screen(
     >>> tab = ic.screen(frame, ["cd8_per_ul", "nk_per_ul"], outcome="cr", model="firth")  # doctest: +SKIP
     >>> tab[["feature", "odds_ratio", "p_value", "q_value"]]  # doctest: +SKIP
     """
+    if model == "mixed":  # long data: each feature the outcome of one linear mixed model (stats/longitudinal)
+        from ..longitudinal.screen import screen_mixed
+
+        other = (outcome, duration, event, covariates, n_boot, ci, entry)  # options of the other models: refused
+        return screen_mixed(
+            data, features, formula=formula, term=term, adjust=adjust, alpha=alpha, missing=missing, other=other
+        )
     if ci not in ("wald", "profile"):
         raise ImmuneCorrelatesError(f"screen: ci must be 'wald' or 'profile', got {ci!r}.")
     if not 0 < alpha < 1:
