@@ -56,6 +56,9 @@ def type3_contrasts(design: Design, rows, *, caller: str) -> dict[str, np.ndarra
     if len(terms) == 1 or p <= 1:
         U = _doolittle_rows(X)
         return {t: U[list(cols)] for t, cols in zip(terms, design.term_columns)}
+    categorical = {str(f.expr) for f in design.spec.factor_contrasts}
+    if not any(f & categorical for f in design.term_factors):  # numeric terms: the over-parametrised design is X
+        return {t: np.eye(p)[list(cols)] for t, cols in zip(terms, design.term_columns)}
     rd, rd_cols = design.overparametrized(rows)
     scale = max(float(np.max(np.abs(X))), 1.0)
     where = {}
@@ -73,7 +76,6 @@ def type3_contrasts(design: Design, rows, *, caller: str) -> dict[str, np.ndarra
         where[j] = match[0]
     L0 = np.linalg.lstsq(X, rd, rcond=None)[0].T  # (rd columns, X columns): rd = X L0'
     L0[np.abs(L0) < 1e-12 * max(1.0, float(np.max(np.abs(L0))))] = 0.0
-    categorical = {str(f.expr) for f in design.spec.factor_contrasts}
     factors = list(design.term_factors)
     numerics = [frozenset(f - categorical) for f in factors]
     order = sorted(range(len(terms)), key=lambda i: -len(factors[i]))  # stable: ties keep model order

@@ -232,7 +232,7 @@ def _bmm(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     screen has ~10^4 of them; a few whole-array multiply-adds do not.
     """
     n = a.shape[-1]
-    if n > 8:
+    if n > 8 or max(a[..., 0, 0].size, b[..., 0, 0].size) < 256:  # a large block, or few: one matmul call
         return a @ b
     out = a[..., :, 0:1] * b[..., 0:1, :]
     for j in range(1, n):

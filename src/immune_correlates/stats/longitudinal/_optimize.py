@@ -27,7 +27,7 @@ import numpy as np
 
 from ._lmm import Outcomes, Structure, evaluate
 
-__all__ = ["Optimum", "minimise", "normalise_signs"]
+__all__ = ["Optimum", "minimise", "moment_start", "normalise_signs"]
 
 
 @dataclass(eq=False)
@@ -63,7 +63,7 @@ def minimise(
     an error of the order of its square, below rounding.
     """
     m = out.yty.shape[0]
-    theta = np.tile(struct.theta_start(), (m, 1)) if theta0 is None else np.array(theta0, dtype=float)
+    theta = moment_start(struct, out) if theta0 is None else np.array(theta0, dtype=float)
     converged = np.zeros(m, dtype=bool)
     n_iter = np.zeros(m, dtype=np.int64)
     active = np.arange(m)
@@ -110,6 +110,45 @@ def minimise(
             theta[active] = cand
         f, grad, hess = pc.f, pc.grad, pc.hess
     return Optimum(normalise_signs(struct, theta), converged, n_iter)
+
+
+def moment_start(struct: Structure, out: Outcomes) -> np.ndarray:
+    """A starting ``theta`` from per-group least squares (method of moments), else lme4's start.
+
+    With one grouping factor, each group's coefficients ``c_b = (Z_b'Z_b)^-1
+    Z_b'e`` of the least-squares residuals ``e`` have ``E[c_b c_b'] = G +
+    sigma^2 (Z_b'Z_b)^-1``; ``G / sigma^2`` (its eigenvalues floored, so that
+    no variance starts on the boundary, where the deviance is flat) gives the
+    templates.  Newton then needs a few steps fewer than from lme4's start.
+    """
+    m = out.yty.shape[0]
+    default = np.tile(struct.theta_start(), (m, 1))
+    B, s = struct.A.shape[:2]
+    if B < 3:  # several grouping factors share one block: lme4's start
+        return default
+    vals, vecs = np.linalg.eigh(struct.A)
+    ok = vals[:, 0] > 1e-10 * np.maximum(vals[:, -1], 1e-300)
+    if ok.sum() < 3:
+        return default
+    a_inv = (vecs[ok] / vals[ok][:, None, :]) @ np.swapaxes(vecs[ok], 1, 2)  # (B_ok, s, s)
+    d = out.d[:, ok]
+    c = np.einsum("bij,mbj->mbi", a_inv, d)
+    with np.errstate(all="ignore"):
+        sigma2 = (out.yty - np.einsum("mbi,mbi->m", d, c)) / max(struct.n - s * int(ok.sum()), 1)
+        G = np.einsum("mbi,mbj->mij", c, c) / ok.sum() / sigma2[:, None, None] - a_inv.mean(axis=0)
+    if not np.all(np.isfinite(G)):
+        return default
+    theta = default.copy()
+    for term in sorted({t for t, _, _ in struct.theta_index}):
+        ks = [k for k, (t, _, _) in enumerate(struct.theta_index) if t == term]
+        rows = sorted({int(np.argwhere(struct.E[k])[0][0]) for k in ks})
+        w, v = np.linalg.eigh(G[:, rows][:, :, rows])
+        w = np.maximum(w, np.maximum(1e-2 * w[:, -1:], 1e-4))
+        T = np.linalg.cholesky((v * w[:, None, :]) @ np.swapaxes(v, 1, 2))
+        for k in ks:
+            r, c_ = np.argwhere(struct.E[k])[0]
+            theta[:, k] = T[:, rows.index(int(r)), rows.index(int(c_))]
+    return theta
 
 
 def normalise_signs(struct: Structure, theta: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,14 +45,28 @@ class _Columns:
         self.X, self.names = X, names
 
 
-def _reused(lhs: str, design: Design) -> _Columns | None:
-    """``(1 + day | g)``, ``(0 + day | g)``: numeric fixed-effect columns reused without a second formula pass."""
+def _lhs_variables(left: str, lhs: str, columns: list[str], caller: str) -> tuple[str, ...]:
+    """The data columns a random term's left side uses (vetted as a formula: data, not code)."""
+    if lhs in ("1", "0 + 1") or lhs in columns:
+        return () if lhs in ("1", "0 + 1") else (lhs,)
+    return parse_formula(f"{left} ~ {lhs}", columns, kind="linear", caller=caller).variables
+
+
+@functools.lru_cache(maxsize=256)
+def _lhs_terms(lhs: str) -> tuple[str, ...] | None:
     from formulaic import Formula
     from formulaic.errors import FormulaicError
 
     try:
-        terms = [str(t) for t in Formula(lhs)]
+        return tuple(str(t) for t in Formula(lhs))
     except (FormulaicError, SyntaxError, ValueError):
+        return None
+
+
+def _reused(lhs: str, design: Design) -> _Columns | None:
+    """``(1 + day | g)``, ``(0 + day | g)``: numeric fixed-effect columns reused without a second formula pass."""
+    terms = _lhs_terms(lhs)
+    if terms is None:
         return None
     categorical = {str(f.expr) for f in design.spec.factor_contrasts}
     position = dict(zip(design.terms, design.term_columns))
@@ -85,10 +100,7 @@ def prepare(data: pd.DataFrame, formula: str, *, missing: str, caller: str) -> M
         )
     columns = [str(c) for c in data.columns]
     bars = expand_bars(raw, columns, caller=caller)
-    lhs_vars = []
-    for bar in dict.fromkeys(b.lhs for b in bars):
-        spec = parse_formula(f"{left} ~ {bar}", columns, kind="linear", caller=caller)
-        lhs_vars.extend(spec.variables)
+    lhs_vars = [v for lhs in dict.fromkeys(b.lhs for b in bars) for v in _lhs_variables(left, lhs, columns, caller)]
     extra = list(dict.fromkeys([*grouping_columns(bars), *lhs_vars]))
     md = model_data(
         data,
