@@ -83,6 +83,8 @@ def test_check_params_names_function_parameter_value_and_allowed_values():
         (lambda d: ic.features.dichotomise(d["x"], "quartiles"), r"dichotomise: method='quartiles'"),
         (lambda d: ic.features.log2_transform(d["x"], offset=-1), r"log2_transform: offset=-1"),
         (lambda d: ic.features.lytic_units([1, 2], [10, 20], percent=0), r"lytic_units: percent=0"),
+        (lambda d: ic.fit_mixed(d, "x ~ 1 + (1 | g)", df="wald"), r"fit_mixed: df='wald' is not allowed"),
+        (lambda d: ic.fit_mixed(d, "x ~ 1 + (1 | g)", reml=1), r"fit_mixed: reml=1 is not allowed"),
     ],
 )
 def test_public_functions_raise_parameter_error_for_bad_options(df, call, message):
