@@ -129,6 +129,27 @@ class MixedResult(ResultDisplay):
         DataFrame
             Indexed by ``term``: ``num_df``, ``den_df``, ``statistic`` (F),
             ``p_value``.
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> import immune_correlates as ic
+        >>> rng = np.random.default_rng(1)
+        >>> long = pd.DataFrame({"patient_id": np.repeat([f"P{i:02d}" for i in range(15)], 4),
+        ...                      "day": np.tile([0.0, 15, 60, 140], 15), "arm": np.repeat(list("abc"), 20)})
+        >>> long["nk"] = (200 + 0.5 * long["day"] * (long["arm"] == "c") + np.repeat(rng.normal(0, 30, 15), 4)
+        ...               + rng.normal(0, 20, 60))
+        >>> ic.fit_mixed(long, "nk ~ day * arm + (1 | patient_id)").anova().round(3)
+                 num_df  den_df  statistic  p_value
+        term
+        day         1.0  42.000     31.249      0.0
+        arm         2.0  17.486      0.364      0.7
+        day:arm     2.0  42.000     11.288      0.0
+
+        References
+        ----------
+        Kuznetsova A, Brockhoff PB, Christensen RHB (2017) J Stat Softw 82(13);
+        Halekoh U, Hojsgaard S (2014) J Stat Softw 59(9).
         """
         return self.anova_table.copy()
 

@@ -158,6 +158,27 @@ def screen_mixed(
     validate("screen", "df", df, Options("satterthwaite", "residual"))
     names = ("outcome", "duration", "event", "covariates", "n_boot", "ci", "entry")
     features = _check(data, features, formula, term, dict(zip(names, other)))
+    model, rows, Y = _design(data, features, formula, term, missing)
+    fits = _fit_patterns(model, Y, model.design.names.index(term), reml, df)
+    nan = np.isnan(Y)
+    ids = row_ids(rows).to_numpy(dtype=object)
+    base = list(model.excluded["patient_id"]) if len(model.excluded) else []
+    excluded = [base + ids[nan[:, j]].tolist() for j in range(len(features))]
+    partial = [f"{f} ({int(k)})" for f, k in zip(features, nan.sum(axis=0)) if k]
+    if partial:
+        warn(
+            f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete rows: "
+            f"{', '.join(partial[:20])}{' ...' if len(partial) > 20 else ''}. The left-out rows are listed per "
+            "feature in the `excluded` column.",
+            MissingDataWarning,
+        )
+    return _table(
+        features, term, fits, excluded, alpha=alpha, adjust=adjust, method=f"lmm-{'reml' if reml else 'ml'}", df=df
+    )
+
+
+def _design(data: pd.DataFrame, features: list[str], formula: str, term: str, missing: str):
+    """The shared model (fixed and random designs on the rows complete in the formula's columns) and the features."""
     _, rhs, _ = split_random("y " + formula.strip(), caller="screen")
     frame = data.set_axis(pd.RangeIndex(len(data)), axis=0)  # positions, whatever the index
     if "patient_id" not in frame.columns:
@@ -173,67 +194,60 @@ def screen_mixed(
             hint="Name one column (a factor level is written as formulaic names it, e.g. 'day:C(arm)[T.b]').",
         )
     rows = frame.loc[model.rows.index]
-    Y = _feature_values(rows, features, missing)
-    ids = row_ids(rows).to_numpy(dtype=object)
-    base = list(model.excluded["patient_id"]) if len(model.excluded) else []
+    return model, rows, _feature_values(rows, features, missing)
+
+
+def _fit_patterns(model: MixedModel, Y: np.ndarray, col: int, reml: bool, df: str) -> dict:
+    """Features grouped by the rows they lack; each group fitted at once on its rows."""
+    m = Y.shape[1]
     nan = np.isnan(Y)
-    m = len(features)
-    cols = {k: np.full(m, np.nan) for k in ("estimate", "std_error", "df")}
-    conv, sing = np.zeros(m, dtype=bool), np.zeros(m, dtype=bool)
-    n_used, n_grp = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
-    note = np.full(m, "", dtype=object)
+    res = {k: np.full(m, np.nan) for k in ("estimate", "std_error", "df")}
+    res.update(converged=np.zeros(m, dtype=bool), singular=np.zeros(m, dtype=bool), note=np.full(m, "", dtype=object))
+    res.update(n=np.zeros(m, dtype=np.int64), n_groups=np.zeros(m, dtype=np.int64))
     patterns: dict[bytes, list[int]] = {}
     for j in range(m):
         patterns.setdefault(np.packbits(nan[:, j]).tobytes(), []).append(j)
     first_group = model.terms[0].group
     for members in patterns.values():
         keep = ~nan[:, members[0]]
-        if keep.all():
-            struct, n_groups = model.structure, model.n_groups
-        else:
-            struct, n_groups = _subset(model, keep)
+        struct, n_groups = (model.structure, model.n_groups) if keep.all() else _subset(model, keep)
         idx = np.array(members)
         why = _why_not(struct.X, n_groups)
-        n_used[idx], n_grp[idx], note[idx] = int(keep.sum()), n_groups[first_group], why
+        res["n"][idx], res["n_groups"][idx], res["note"][idx] = int(keep.sum()), n_groups[first_group], why
         if not why:
-            fit = _fit_group(struct, Y[keep][:, idx], names.index(term), reml, df)
-            for k in cols:
-                cols[k][idx] = fit[k]
-            conv[idx], sing[idx], note[idx] = fit["converged"], fit["singular"], fit["note"]
-    stat = cols["estimate"] / cols["std_error"]
-    pval = 2 * stats.t.sf(np.abs(stat), cols["df"])
-    half = stats.t.ppf(1 - alpha / 2, cols["df"]) * cols["std_error"]
-    note[sing] = "singular fit: a variance of the random effects is estimated as 0"
-    note[~conv & (note == "")] = "the optimiser did not converge"
-    excluded = [base + ids[nan[:, j]].tolist() for j in range(m)]
-    partial = [f"{features[j]} ({int(nan[:, j].sum())})" for j in range(m) if nan[:, j].any()]
-    if partial:
-        warn(
-            f"screen: {len(partial)} feature(s) have missing values and were each fitted on their complete rows: "
-            f"{', '.join(partial[:20])}{' ...' if len(partial) > 20 else ''}. The left-out rows are listed per "
-            "feature in the `excluded` column.",
-            MissingDataWarning,
-        )
+            fit = _fit_group(struct, Y[keep][:, idx], col, reml, df)
+            for k, v in fit.items():
+                res[k][idx] = v
+    res["note"][res["singular"]] = "singular fit: a variance of the random effects is estimated as 0"
+    res["note"][~res["converged"] & (res["note"] == "")] = "the optimiser did not converge"
+    return res
+
+
+def _table(features, term, fits: dict, excluded, *, alpha: float, adjust: str, method: str, df: str) -> pd.DataFrame:
+    est, se, dfs = fits["estimate"], fits["std_error"], fits["df"]
+    stat = est / se
+    pval = 2 * stats.t.sf(np.abs(stat), dfs)
+    half = stats.t.ppf(1 - alpha / 2, dfs) * se
     return pd.DataFrame(
         {
             "feature": features,
             "term": term,
-            "estimate": cols["estimate"],
-            "std_error": cols["std_error"],
-            "df": cols["df"],
+            "estimate": est,
+            "std_error": se,
+            "df": dfs,
             "statistic": stat,
-            "ci_lower": cols["estimate"] - half,
-            "ci_upper": cols["estimate"] + half,
+            "ci_lower": est - half,
+            "ci_upper": est + half,
             "p_value": pval,
             "q_value": adjust_pvalues(pval, method=adjust),
-            "method": "lmm-reml" if reml else "lmm-ml",
+            "method": method,
             "test": f"t ({df})",
-            "n": n_used,
-            "n_groups": n_grp,
+            "n": fits["n"],
+            "n_groups": fits["n_groups"],
             "n_excluded": np.array([len(e) for e in excluded], dtype=np.int64),
             "excluded": [", ".join(map(str, e)) for e in excluded],
-            "converged": conv,
-            "singular": sing,
-            "note": note,
+            "converged": fits["converged"],
+            "singular": fits["singular"],
+            "note": fits["note"],
         }
     )
