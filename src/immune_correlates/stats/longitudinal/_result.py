@@ -139,7 +139,7 @@ class MixedResult(ResultDisplay):
         ...                      "day": np.tile([0.0, 15, 60, 140], 15), "arm": np.repeat(list("abc"), 20)})
         >>> long["nk"] = (200 + 0.5 * long["day"] * (long["arm"] == "c") + np.repeat(rng.normal(0, 30, 15), 4)
         ...               + rng.normal(0, 20, 60))
-        >>> ic.fit_mixed(long, "nk ~ day * arm + (1 | patient_id)").anova().round(3)
+        >>> ic.fit_mixed(long, "nk ~ day * arm + (1 | patient_id)").anova().round(3)  # doctest: +NORMALIZE_WHITESPACE
                  num_df  den_df  statistic  p_value
         term
         day         1.0  42.000     31.249      0.0
