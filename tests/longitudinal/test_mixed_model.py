@@ -288,6 +288,8 @@ def test_bad_formulas_and_data_get_one_clear_error(sleep):
     with pytest.raises(ic.ImmuneCorrelatesError, match="Reaction") as err:
         ic.fit_mixed(bad, "Reaction ~ Days + (1 | Subject)")
     assert "S308" in str(err.value) and "n/a" in str(err.value)
+    with pytest.raises(ic.ModelError, match="fitted exactly"):
+        ic.fit_mixed(sleep.assign(flat=2.0), "flat ~ Days + (1 | Subject)")
     gap = sleep.copy()
     gap.loc[3, "Days"] = np.nan
     with pytest.raises(ic.MissingDataError, match="S308"):

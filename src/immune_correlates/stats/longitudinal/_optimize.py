@@ -70,6 +70,11 @@ def minimise(
     pc = evaluate(struct, out, theta, reml=reml, order=2)
     f, grad, hess = pc.f, pc.grad, pc.hess
     for _ in range(max_iter):
+        finite = np.isfinite(f) & np.isfinite(grad).all(axis=1) & np.isfinite(hess).all(axis=(1, 2))
+        if not finite.all():  # the deviance cannot be evaluated there: stop, not converged
+            active, f, grad, hess = active[finite], f[finite], grad[finite], hess[finite]
+            if active.size == 0:
+                break
         step, positive = _newton_step(grad, hess)
         scale = 1.0 + np.max(np.abs(theta[active]), axis=1)
         last = positive & (np.max(np.abs(step), axis=1) <= final_step * scale)

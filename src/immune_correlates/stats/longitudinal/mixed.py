@@ -119,6 +119,11 @@ def fit_mixed(
     model = prepare(data, formula, missing=missing, caller="fit_mixed")
     y = model.rows[model.outcome].to_numpy(dtype=float)
     out = outcomes(model.structure, y[:, None])
+    if out.yty[0] <= 1e-20 * float(y @ y):
+        raise ModelError(
+            f"fit_mixed: {model.outcome!r} is fitted exactly by the fixed effects (no residual variation among the "
+            f"{len(y)} rows used): there is no variance to split between patients and visits."
+        )
     opt = minimise(model.structure, out, reml=reml)
     pc = evaluate(model.structure, out, opt.theta, reml=reml, order=2)
     return _assemble(model, pc, opt, reml=reml, df_method=df, alpha=alpha)
