@@ -27,7 +27,11 @@ import numpy as np
 
 from ._lmm import Outcomes, Structure, evaluate
 
-__all__ = ["Optimum", "minimise", "moment_start", "normalise_signs"]
+__all__ = ["Optimum", "minimise", "moment_start", "normalise_signs", "BOUNDARY"]
+
+#: A template diagonal below this (a random-effect SD below 1e-10 residual SDs) is the boundary: set to 0,
+#: as lme4's bounded optimiser reports it (the deviance changes by ~1e-20).
+BOUNDARY = 1e-10
 
 
 @dataclass(eq=False)
@@ -114,7 +118,10 @@ def minimise(
         else:
             theta[active] = cand
         f, grad, hess = pc.f, pc.grad, pc.hess
-    return Optimum(normalise_signs(struct, theta), converged, n_iter)
+    theta = normalise_signs(struct, theta)
+    diag = struct.on_diagonal()
+    theta[:, diag] = np.where(np.abs(theta[:, diag]) < BOUNDARY, 0.0, theta[:, diag])
+    return Optimum(theta, converged, n_iter)
 
 
 def moment_start(struct: Structure, out: Outcomes) -> np.ndarray:

@@ -13,7 +13,7 @@ from ._inference import Contest, kenward_roger, satterthwaite
 from ._lmm import Pieces, evaluate, outcomes
 from ._optimize import minimise
 from ._prepare import MixedModel, prepare
-from ._result import DF_NAMES, MixedResult, variance_table
+from ._result import MixedResult, variance_table
 
 __all__ = ["fit_mixed", "singular_terms"]
 
@@ -181,7 +181,6 @@ def _assemble(model: MixedModel, pc: Pieces, opt, *, reml: bool, df_method: str,
     n_par = model.structure.p + model.structure.n_theta + 1
     llf = -0.5 * float(pc.f[0])
     singular = singular_terms(model, theta, sigma)
-    notes = [f"{'REML' if reml else 'ML'} fit; t-tests on {DF_NAMES[df_method]} degrees of freedom", *notes]
     if singular:
         text = (
             "singular fit: "
