@@ -6,7 +6,7 @@
 #   table_one_data.csv      simulated baseline data: two groupings, five variables
 #   table_one_tests.csv     per grouping and variable: test, statistic, p-value,
 #                           exact flag, SMD (Austin 2009; Yang & Dalton 2012),
-#                           medians and quartiles per group (quantile type 7)
+#                           medians and quartiles per group (quantile type 2, as gtsummary)
 #   fisher_rxc.csv          fisher.test p-values of assorted r x c tables
 out <- "tests/reference/fixtures"
 w <- function(df, name) {
@@ -53,7 +53,7 @@ for (g in c("group2", "group3")) {
     pairs <- combn(length(lev), 2)
     smd <- mean(apply(pairs, 2, function(ij) smd_cont(s[[ij[1]]], s[[ij[2]]])))
     for (k in seq_along(lev)) {
-      q <- quantile(s[[k]], c(0.25, 0.5, 0.75), type = 7)
+      q <- quantile(s[[k]], c(0.25, 0.5, 0.75), type = 2)
       rows[[length(rows) + 1]] <- data.frame(grouping = g, variable = v, group = lev[k], test = test,
         statistic = stat, p_value = p, smd = smd, q1 = q[1], median = q[2], q3 = q[3], n = length(s[[k]]),
         n_missing = sum(is.na(x) & gv == lev[k]))

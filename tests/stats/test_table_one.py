@@ -39,10 +39,20 @@ def test_fisher_rxc_equals_the_2x2_test():
     )
 
 
+COLUMN = {"0": "group2 = 0", "1": "group2 = 1"}
+
+
+def _numbers(cell: str) -> tuple[list[float], float]:
+    """The numbers of ``"1,686 [1,491, 2,579]"`` and half of the last printed decimal place."""
+    parts = cell.replace("[", " ").replace("]", " ").replace(", ", " ").split()
+    decimals = len(parts[0].split(".")[1]) if "." in parts[0] else 0
+    return [float(v.replace(",", "")) for v in parts], 0.5 * 10.0**-decimals
+
+
 @pytest.mark.parametrize("grouping", ["group2", "group3"])
 def test_every_row_matches_r(data, reference, grouping):
     t1 = ic.table_one(data, grouping, ["age", "marker", "sex", "del17p", "stage"])
-    heads = t1[t1["level"] == ""].set_index("variable")
+    heads = t1[t1["level"].eq("") | t1["kind"].eq("dichotomous")].set_index("variable")
     ref = reference[reference["grouping"] == grouping]
     for variable, rows in ref.groupby("variable"):
         head = heads.loc[variable]
@@ -54,10 +64,12 @@ def test_every_row_matches_r(data, reference, grouping):
             np.testing.assert_allclose(head["statistic"], first["statistic"], rtol=1e-9, err_msg=variable)
         assert head["n_missing"] == rows["n_missing"].sum()
         for _, r in rows.iterrows():
-            assert head[f"missing_{r['group']}"] == r["n_missing"]
+            col = COLUMN.get(r["group"], r["group"]) if grouping == "group2" else r["group"]
+            assert head[f"missing_{col}"] == r["n_missing"]
             if head["kind"] == "continuous":
-                med, q1, q3 = (float(v.strip("[],")) for v in head[r["group"]].replace("[", " [").split())
-                np.testing.assert_allclose([med, q1, q3], [r["median"], r["q1"], r["q3"]], rtol=5e-3)
+                # printed to the decimals gtsummary chooses: equal to R's type-2 quartiles within half a unit
+                values, half = _numbers(head[col])
+                np.testing.assert_allclose(values, [r["median"], r["q1"], r["q3"]], rtol=0, atol=half + 1e-9)
 
 
 def test_categorical_cells_are_counts_and_percentages_of_known_values(data):
@@ -68,7 +80,8 @@ def test_categorical_cells_are_counts_and_percentages_of_known_values(data):
         for g in (0, 1):
             k = int(((known["stage"] == level) & (known["group2"] == g)).sum())
             m = int((known["group2"] == g).sum())
-            assert row[str(g)] == f"{k} ({100 * k / m:.1f}%)"
+            pct = 100 * k / m
+            assert row[f"group2 = {g}"] == f"{k} ({pct:.0f}%)" if pct >= 10 else f"{k} ({pct:.1f}%)"
 
 
 def test_binary_smd_is_austins_formula():
@@ -85,13 +98,13 @@ def test_missing_group_is_left_out_with_the_patient_named(data):
         t1 = ic.table_one(d, "group2", ["age"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        assert list(t1.columns[5:8]) == ["0", "1", "overall"]
+        assert list(t1.columns[5:8]) == ["group2 = 0", "group2 = 1", "overall"]
 
 
 def test_default_rows_are_the_clinical_baseline():
     frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     t1 = ic.table_one(frame, "response_group")
-    assert list(t1.loc[t1["level"] == "", "variable"]) == [
+    assert list(t1["variable"].unique()) == [
         "age",
         "sex",
         "del17p",
@@ -105,3 +118,65 @@ def test_default_rows_are_the_clinical_baseline():
 def test_unknown_variable_is_a_clear_error(data):
     with pytest.raises(ic.ImmuneCorrelatesError, match="unknown variable"):
         ic.table_one(data, "group2", ["nope"])
+
+
+def test_groups_are_named_by_meaning_with_their_n():
+    frame = ic.analysis_frame(ic.datasets.load_ofa_len())
+    t1 = ic.table_one(frame, "responder")
+    assert list(t1.columns[5:8]) == ["Non-responder", "Responder", "overall"]
+    assert t1.attrs["group_n"] == {"Non-responder": 10, "Responder": 24, "overall": 34}
+    assert t1.attrs["group_levels"] == {"Non-responder": "0", "Responder": "1"}
+
+
+def test_dichotomous_variables_are_one_row_as_gtsummary():
+    """0/1, boolean and yes/no variables: one row with the "1"/True/yes level (gtsummary's dichotomous type)."""
+    d = pd.DataFrame(
+        {
+            "g": ["a"] * 5 + ["b"] * 5,
+            "zero_one": [1, 0, 0, 1, 1, 0, 0, 0, 1, 0],
+            "flag": [True, False, True, True, False, False, False, True, False, False],
+            "yn": ["yes", "no", "no", "yes", "yes", "no", "yes", "no", "no", "no"],
+            "colour": ["red", "blue", "red", "red", "blue", "blue", "red", "blue", "blue", "red"],
+        }
+    )
+    t1 = ic.table_one(d, "g", ["zero_one", "flag", "yn", "colour"])
+    one = t1[t1["variable"].isin(["zero_one", "flag", "yn"])]
+    assert len(one) == 3 and set(one["kind"]) == {"dichotomous"}
+    assert one[["level", "a", "b"]].values.tolist() == [
+        ["1", "3 (60%)", "1 (20%)"],
+        ["True", "3 (60%)", "1 (20%)"],
+        ["yes", "3 (60%)", "1 (20%)"],
+    ]
+    # a two-level text variable that is not yes/no keeps both levels (gtsummary's categorical type)
+    assert t1.loc[t1["variable"] == "colour", "level"].tolist() == ["", "blue", "red"]
+
+
+def test_numbers_are_rounded_as_gtsummary_prints_them():
+    """Expected strings written from gtsummary's documented rules (style_number / style_percent /
+    style_pvalue(digits = 1); decimals from the 5th-95th percentile spread; quantile type 2).
+    gtsummary is not available from Debian, so these are not produced by R."""
+    d = pd.DataFrame(
+        {
+            "g": [0] * 6 + [1] * 6,
+            # spread (type 7) of the 5th-95th percentiles 1.9 < 10 -> two decimals in every cell of the row
+            "score": [0.1, 0.25, 0.5, 0.75, 1.0, 1.25, 0.6, 0.7, 1.2, 1.5, 1.8, 2.0],
+            # whole numbers -> no decimals; 72.5 rounds half away from zero to 73 (R's round2)
+            "age": [58, 60, 63, 72, 73, 80, 55, 61, 63, 64, 70, 71],
+        }
+    )
+    t1 = ic.table_one(d, "g", ["score", "age"]).set_index("variable")
+    assert t1.loc["score", "g = 0"] == "0.63 [0.25, 1.00]"
+    assert t1.loc["score", "g = 1"] == "1.35 [0.70, 1.80]"
+    assert t1.loc["age", "g = 0"] == "68 [60, 73]"
+    from immune_correlates._numbers import style_percent, style_pvalue
+
+    assert [style_pvalue(p) for p in (0.95, 0.2509, 0.1725, 0.1058, 0.0995, 0.03116, 0.0009)] == [
+        ">0.9",
+        "0.3",
+        "0.2",
+        "0.11",
+        "0.10",
+        "0.031",
+        "<0.001",
+    ]
+    assert [style_percent(p) for p in (0.1, 0.0999, 0.001, 0.0004)] == ["10", "10.0", "0.1", "<0.1"]

@@ -6,6 +6,8 @@ Fixtures from tests/reference/counting_process.R.
 
 from __future__ import annotations
 
+import warnings
+
 from pathlib import Path
 
 import numpy as np
@@ -149,10 +151,26 @@ def test_landmark_sweep_equals_direct_fits():
     tab = ic.landmark_sweep(df, "t", "e", [2, 4, 6], {"responded": "r"})
     for _, row in tab.iterrows():
         lm = ic.landmark(df, "t", "e", row["landmark"], {"responded": "r"})
-        fit = ic.fit_cox(lm, "t", "e", ["responded"])
+        fit = ic.fit_cox(lm, "t", "e", ["responded"], ci="profile")
         assert row["n_at_risk"] == len(lm) == int((df["t"] > row["landmark"]).sum())
         assert row["hazard_ratio"] == pytest.approx(np.exp(fit.params["responded"]), rel=1e-12)
         assert row["p_value"] == pytest.approx(fit.pvalues["responded"], rel=1e-12)
+        ci = np.exp(fit.conf_int().loc["responded"].to_numpy(float))
+        assert [row["ci_lower"], row["ci_upper"]] == pytest.approx(ci, rel=1e-9)
+        assert (row["ci_method"], row["test"]) == ("profile", "lr")
+
+
+def test_landmark_sweep_never_pairs_a_wald_interval_with_an_lr_p_value():
+    """Issue 23: the 6-month row read HR 0.34, Wald CI 0.126-0.935, LR p = 0.051; the profile
+    interval (0.137-1.007) is the one that agrees with the p-value."""
+    f = ic.analysis_frame(ic.datasets.load_ofa_len()).reset_index()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tab = ic.landmark_sweep(f, "pfs_months", "pfs_event", [6.0], {"responded": "response_months"}, method="firth")
+    row = tab.iloc[0]
+    assert (row["ci_method"], row["test"]) == ("profile", "lr")
+    assert row["p_value"] > 0.05 and row["ci_upper"] > 1  # the interval agrees with the p-value
+    assert [row["ci_lower"], row["ci_upper"]] == pytest.approx([0.1367074, 1.00728055], rel=1e-6)
 
 
 @pytest.mark.parametrize("dense", [True, False])

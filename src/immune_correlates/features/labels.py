@@ -21,6 +21,7 @@ __all__ = [
     "column_unit",
     "display_unit",
     "axis_label",
+    "group_level_label",
 ]
 
 #: (label, unit) of the endpoint columns of ``analysis_frame``; unit "" when it has none.
@@ -132,3 +133,35 @@ def axis_label(column: str, *, labels: Mapping | None = None, log: bool = False,
         text, u = column_label(column), column_unit(column) if unit else ""
     parts = [p for p in (u, "log scale" if log else "") if p]
     return f"{text} ({', '.join(parts)})" if parts else text
+
+
+def group_level_label(group: str, level) -> str:
+    """A level of a grouping column for people: ``responder = 1`` -> ``"Responder"``.
+
+    Known 0/1 endpoints take :data:`GROUP_LEVEL_LABELS`; another boolean or
+    0/1 column names the variable (``"smoker: yes"``, ``"group2 = 0"``), so a
+    legend or a column never reads ``"True"`` or ``"0"`` alone; text levels
+    are kept.
+
+    Examples
+    --------
+    >>> group_level_label("responder", 1), group_level_label("cr", "0"), group_level_label("smoker", True)
+    ('Responder', 'No CR', 'Smoker: yes')
+    >>> group_level_label("group2", 0.0), group_level_label("response_group", "CR")
+    ('group2 = 0', 'CR')
+    """
+    names = GROUP_LEVEL_LABELS.get(str(group), {})
+    name = column_label(str(group))
+    name = name[:1].upper() + name[1:]
+    if isinstance(level, bool) or type(level).__name__ == "bool_":
+        return names.get(int(level), f"{name}: {'yes' if level else 'no'}")
+    key = level
+    if isinstance(level, str) and level in ("0", "1", "0.0", "1.0"):
+        key = float(level)
+    if isinstance(key, (int, float)) or type(key).__module__ == "numpy":
+        try:
+            if float(key) in (0.0, 1.0):
+                return names.get(int(float(key)), f"{column_label(str(group))} = {int(float(key))}")
+        except (TypeError, ValueError):
+            pass
+    return str(level)

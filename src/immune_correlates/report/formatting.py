@@ -1,19 +1,62 @@
-"""Tables for people: the trial summary as "70.6% (52.5-84.9)", model rows as "2.93 (1.25-10.7)".
+"""How the report prints numbers, names and tables: the one place for the report's formatting rules.
 
-The CSV files keep every number at full precision; these functions only shape
-what is printed on the terminal, shown in the HTML report and written to the
-``.docx`` for a manuscript.
+The CSV files of a report keep every number at full precision and the
+machine names of columns (``nk_per_ul``, ``hazard_ratio``); what a person
+reads (the HTML report, ``report.docx``, the printed summary) goes through
+the helpers below, so every section speaks the same way:
+
+* **p-values** as journals print them (:func:`format_p`): two significant
+  digits, ``<0.001`` below 0.001, never ``4.820e-05``;
+* **estimates and intervals** to two or three significant digits
+  (:func:`format_number`, :func:`format_ci`, :func:`format_estimate_ci`), with
+  a true minus sign and an en dash between positive limits;
+* **names**: features, endpoints and covariates by their catalogue label
+  (:func:`label`, :func:`label_unit`), tests (:data:`TEST_NAMES`) and the
+  inference method (:func:`inference_words`) in words;
+* **tables**: headers such as ``"OR (95% CI)"``, ``"p"``, ``"q"``, ``"N"``
+  (:func:`format_model_table`, :func:`format_comparison`, ...).
+
+Sections written by other modules (mixed models, imputation, high-dimensional
+panels) should build their shown tables with these helpers.
 """
 
 from __future__ import annotations
 
 import math
+import re
 
+import numpy as np
 import pandas as pd
 
-from ..features.labels import column_label
+from ..features.labels import column_label, column_unit, group_level_label
 
-__all__ = ["SUMMARY_LABELS", "format_summary", "format_model_table", "format_comparison"]
+__all__ = [
+    "SUMMARY_LABELS",
+    "TEST_NAMES",
+    "MINUS",
+    "format_p",
+    "p_phrase",
+    "format_number",
+    "format_ci",
+    "format_estimate_ci",
+    "label",
+    "label_unit",
+    "level_label",
+    "scale_words",
+    "name_test",
+    "inference_words",
+    "check_pairing",
+    "ratio_header",
+    "format_summary",
+    "format_model_table",
+    "format_comparison",
+    "format_all_groups",
+    "format_exclusions",
+]
+
+#: The minus sign printed before negative numbers (U+2212, as typeset; CSV files keep "-").
+MINUS = "\u2212"
+_DASH = "\u2013"
 
 SUMMARY_LABELS = {
     "n_patients": "Patients",
@@ -23,10 +66,28 @@ SUMMARY_LABELS = {
     "median_pfs_months": "Median progression-free survival",
     "os_5y": "Overall survival at 5 years",
     "patient_cycles": "Treatment cycles given",
-    "neutropenia_g3plus_cycles": "Cycles with grade >= 3 neutropenia",
+    "neutropenia_g3plus_cycles": "Cycles with grade \u2265 3 neutropenia",
     "pneumonia": "Pneumonia (patients)",
     "neutropenic_fever": "Neutropenic fever (patients)",
 }
+
+#: Tests by the names the result tables give them -> in words.
+TEST_NAMES = {
+    "wilcoxon_exact": "Wilcoxon rank-sum test (exact)",
+    "wilcoxon_normal": "Wilcoxon rank-sum test (normal approximation)",
+    "wilcoxon_rank_sum": "Wilcoxon rank-sum test",
+    "kruskal_wallis": "Kruskal-Wallis test",
+    "fisher_exact": "Fisher's exact test",
+    "fisher": "Fisher's exact test",
+    "lr": "likelihood-ratio test",
+    "wald": "Wald test",
+    "logrank": "log-rank test",
+    "jonckheere": "Jonckheere-Terpstra trend test",
+}
+
+_CI_WORDS = {"profile": "profile-likelihood", "wald": "Wald"}
+_TEST_OF_CI = {"profile": "lr", "wald": "wald"}
+_P_WORDS = {"lr": "likelihood-ratio", "wald": "Wald"}
 
 
 def _finite(v) -> bool:
@@ -36,8 +97,192 @@ def _finite(v) -> bool:
         return False
 
 
+def _minus(text: str) -> str:
+    return text.replace("-", MINUS) if text.startswith("-") else text
+
+
+def format_p(p, *, nan: str = "\u2013") -> str:
+    """A p- or q-value as journals print it: two significant digits, ``<0.001`` below 0.001.
+
+    Values of 0.99 and above print as ``>0.99``; NaN prints ``nan`` (an en dash).
+
+    Examples
+    --------
+    >>> [format_p(p) for p in (0.051, 0.00139, 0.0125, 0.359, 4.8e-05, 0.999, float("nan"))]
+    ['0.051', '0.0014', '0.013', '0.36', '<0.001', '>0.99', '–']
+    """
+    if not _finite(p):
+        return nan
+    p = float(p)
+    if p < 0.001:
+        return "<0.001"
+    if p >= 0.995:
+        return ">0.99"
+    p2 = float(f"{p:.2g}")  # two significant digits: 0.0125 -> 0.013, 0.359 -> 0.36
+    return f"{p2:.{max(2, 1 - math.floor(math.log10(p2)))}f}"
+
+
+def p_phrase(p, name: str = "p") -> str:
+    """``"p = 0.013"`` or ``"p < 0.001"`` for a sentence.
+
+    Examples
+    --------
+    >>> p_phrase(0.0125), p_phrase(2e-6, "q")
+    ('p = 0.013', 'q < 0.001')
+    """
+    text = format_p(p)
+    if text.startswith("<"):
+        return f"{name} < {text[1:]}"
+    if text.startswith(">"):
+        return f"{name} > {text[1:]}"
+    return f"{name} = {text}"
+
+
+def format_number(x, *, sig: int = 3, nan: str = "\u2013") -> str:
+    """An estimate to ``sig`` significant digits (no exponent; whole numbers from 100 on).
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (3.1234, 10.69, 0.1371, 1234.6, -0.6012, 0.000123)]
+    ['3.12', '10.7', '0.137', '1235', '−0.601', '0.000123']
+    >>> format_number(float("inf")), format_number(2.0, sig=2)
+    ('∞', '2.0')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return nan
+    x = float(x)
+    if math.isnan(x):
+        return nan
+    if math.isinf(x):
+        return "\u221e" if x > 0 else f"{MINUS}\u221e"
+    if x == 0:
+        return "0"
+    if abs(x) >= 10 ** (sig - 1):
+        return _minus(f"{x:.0f}")
+    decimals = sig - 1 - math.floor(math.log10(abs(x)))
+    rounded = round(x, decimals)
+    if rounded != 0 and abs(rounded) >= 10 ** (sig - decimals):  # 9.996 -> 10.0: one digit fewer
+        decimals -= 1
+    return _minus(f"{x:.{max(decimals, 0)}f}")
+
+
+def format_ci(lo, hi, *, sig: int = 3) -> str:
+    """An interval: ``"1.25–10.7"``, or ``"−1.10 to −0.12"`` when a limit is negative.
+
+    Examples
+    --------
+    >>> format_ci(1.2512, 10.69), format_ci(-1.1, -0.123), format_ci(0.5, float("inf"))
+    ('1.25–10.7', '−1.10 to −0.123', '0.500–∞')
+    """
+    a, b = format_number(lo, sig=sig), format_number(hi, sig=sig)
+    negative = (_finite(lo) and float(lo) < 0) or (_finite(hi) and float(hi) < 0)
+    return f"{a} to {b}" if negative else f"{a}{_DASH}{b}"
+
+
+def format_estimate_ci(est, lo, hi, *, sig: int = 3) -> str:
+    """``"3.12 (1.25–10.7)"``; ``"not estimable"`` when the estimate is missing.
+
+    Examples
+    --------
+    >>> format_estimate_ci(0.341, 0.137, 1.007)
+    '0.341 (0.137–1.01)'
+    """
+    if not _finite(est) and not (isinstance(est, float) and math.isinf(est)):
+        return "not estimable"
+    return f"{format_number(est, sig=sig)} ({format_ci(lo, hi, sig=sig)})"
+
+
+def label(column) -> str:
+    """The catalogue's label of a column (``nk_per_ul`` -> ``"NK cells"``); see :func:`~immune_correlates.features.labels.column_label`."""
+    return column_label(str(column))
+
+
+def label_unit(column) -> str:
+    """Label and unit: ``"NK cells (cells/µL)"``; only the label when the column has no unit.
+
+    Examples
+    --------
+    >>> label_unit("nk_per_ul"), label_unit("cd4_cd8_ratio")
+    ('NK cells (cells/µL)', 'CD4:CD8 ratio')
+    """
+    unit = column_unit(str(column))
+    return f"{label(column)} ({unit})" if unit else label(column)
+
+
+def level_label(group: str | None, level) -> str:
+    """A group level for people (``responder = 1`` -> ``"Responder"``); see
+    :func:`~immune_correlates.features.labels.group_level_label`."""
+    return group_level_label(group, level) if group else str(level)
+
+
+def scale_words(scale) -> str:
+    """A model row's scale in words: ``"per SD of log2(nk_per_ul + 1) (SD = 0.92)"`` ->
+    ``"per SD of log2(NK cells + 1)"`` (the SD stays in the CSV).
+
+    Examples
+    --------
+    >>> scale_words("per SD of log2(nk_per_ul + 1) (SD = 0.9203)")
+    'per SD of log2(NK cells + 1)'
+    >>> scale_words("t_function_score")
+    'per unit of T-cell function score'
+    """
+    if not isinstance(scale, str) or not scale:
+        return ""
+    text = re.sub(r" \(SD = [^)]*\)$", "", scale)
+    text = re.sub(r"[A-Za-z][A-Za-z0-9_]*_[A-Za-z0-9_]+", lambda m: label(m.group(0)), text)
+    return text if text.startswith("per ") else f"per unit of {text}"
+
+
+def name_test(test) -> str:
+    """A test in words (``"wilcoxon_exact"`` -> ``"Wilcoxon rank-sum test (exact)"``)."""
+    if not isinstance(test, str):
+        return ""
+    return TEST_NAMES.get(test, test.replace("_", " "))
+
+
+def inference_words(ci_method: str, test: str | None = None, *, alpha: float = 0.05) -> str:
+    """The interval and p-value method in words, e.g. ``"profile-likelihood 95% CI, likelihood-ratio p"``.
+
+    Raises :class:`ValueError` when ``test`` is not the one that goes with
+    ``ci_method`` (see :func:`check_pairing`).
+
+    Examples
+    --------
+    >>> inference_words("profile", "lr"), inference_words("wald", alpha=0.1)
+    ('profile-likelihood 95% CI, likelihood-ratio p', 'Wald 90% CI, Wald p')
+    """
+    check_pairing(ci_method, test)
+    return f"{_CI_WORDS[ci_method]} {100 * (1 - alpha):g}% CI, {_P_WORDS[_TEST_OF_CI[ci_method]]} p"
+
+
+def check_pairing(ci_method: str, test: str | None = None) -> None:
+    """Refuse an interval and a p-value from different methods (profile goes with LR, Wald with Wald).
+
+    Examples
+    --------
+    >>> check_pairing("profile", "lr")
+    >>> check_pairing("wald", "lr")
+    Traceback (most recent call last):
+    ...
+    ValueError: an interval by 'wald' shown with a p-value by 'lr': interval and p-value must come from one method.
+    """
+    if ci_method not in _CI_WORDS:
+        raise ValueError(f"unknown interval method {ci_method!r}; expected 'profile' or 'wald'.")
+    if test is not None and test != _TEST_OF_CI[ci_method]:
+        raise ValueError(
+            f"an interval by {ci_method!r} shown with a p-value by {test!r}: "
+            "interval and p-value must come from one method."
+        )
+
+
+def ratio_header(ratio: str, alpha: float = 0.05) -> str:
+    """``"OR (95% CI)"`` or ``"HR (95% CI)"``."""
+    short = {"odds_ratio": "OR", "hazard_ratio": "HR"}.get(ratio, ratio)
+    return f"{short} ({100 * (1 - alpha):g}% CI)"
+
+
 def _interval(lo, hi, fmt) -> str:
-    return f"{fmt(lo) if _finite(lo) else 'NR'}-{fmt(hi) if _finite(hi) else 'NR'}"
+    return f"{fmt(lo) if _finite(lo) else 'NR'}{_DASH}{fmt(hi) if _finite(hi) else 'NR'}"
 
 
 def _estimate(row) -> str:
@@ -80,7 +325,7 @@ def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
     >>> import immune_correlates as ic
     >>> t = format_summary(ic.trial_summary(ic.datasets.load_ofa_len()))
     >>> t.loc[1, "Estimate (95% CI)"], t.loc[4, "Estimate (95% CI)"]
-    ('70.6% (52.5-84.9)', '16.0 months (12.9-26.3)')
+    ('70.6% (52.5–84.9)', '16.0 months (12.9–26.3)')
     """
     s = summary.reset_index() if "metric" not in summary.columns else summary
     rows = []
@@ -94,46 +339,147 @@ def format_summary(summary: pd.DataFrame) -> pd.DataFrame:
                 "Note": note if isinstance(note, str) else "",
             }
         )
-    return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    return out if out["Note"].astype(bool).any() else out.drop(columns="Note")
 
 
-def _num(v: float) -> str:
-    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+def format_model_table(
+    table: pd.DataFrame, ratio: str, *, alpha: float = 0.05, ci_method: str | None = None
+) -> pd.DataFrame:
+    """One model row per feature, as a manuscript prints it.
 
+    Columns ``Feature`` (label), ``Scale`` (in words), ``N``, ``Events``,
+    ``OR (95% CI)`` or ``HR (95% CI)``, ``p``, ``q`` (and ``p (maxT)`` after a
+    permutation adjustment).  Refuses a table whose rows pair an interval
+    and a p-value from different methods (each row's ``test`` against
+    ``ci_method``, when given).
 
-def _ratio(v, lo, hi) -> str:
-    f = lambda x: f"{x:.3g}" if math.isfinite(x) else ("inf" if x > 0 else "0")
-    return f"{f(v)} ({f(lo)}-{f(hi)})"
-
-
-def format_model_table(table: pd.DataFrame, ratio: str) -> pd.DataFrame:
-    """One model row per feature: ``Feature``, ``Scale``, ``n``, ``Events``, ratio with CI, ``p``, ``q``."""
-    name = "Odds ratio (95% CI)" if ratio == "odds_ratio" else "Hazard ratio (95% CI)"
+    Examples
+    --------
+    >>> t = pd.DataFrame({"feature": ["nk_per_ul"], "scale": ["per SD of log2(nk_per_ul + 1) (SD = 0.9)"],
+    ...                   "n": [34], "n_events": [8], "odds_ratio": [3.121], "odds_ratio_ci_lower": [1.2512],
+    ...                   "odds_ratio_ci_upper": [10.69], "p_value": [0.0125], "q_value": [0.0873]})
+    >>> format_model_table(t, "odds_ratio").iloc[0].astype(str).tolist()
+    ['NK cells', 'per SD of log2(NK cells + 1)', '34', '8', '3.12 (1.25–10.7)', '0.013', '0.087']
+    """
+    if ci_method is not None and "test" in table:
+        for test in table["test"].dropna().unique():
+            check_pairing(ci_method, test)
     out = pd.DataFrame(
         {
-            "Feature": table["feature"].map(column_label),
-            "Scale": table.get("scale", ""),
-            "n": table["n"],
+            "Feature": table["feature"].map(label),
+            "Scale": table["scale"].map(scale_words) if "scale" in table else "",
+            "N": table["n"],
             "Events": table["n_events"],
-            name: [_ratio(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)],
-            "p": table["p_value"].map(lambda p: f"{p:.3g}"),
-            "q": table["q_value"].map(lambda p: f"{p:.3g}"),
+            ratio_header(ratio, alpha): [
+                format_estimate_ci(*r)
+                for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)
+            ],
+            "p": table["p_value"].map(format_p),
+            "q": table["q_value"].map(format_p),
         }
     )
     if "p_maxt" in table:
-        out["p (maxT)"] = table["p_maxt"].map(lambda p: f"{p:.3g}")
+        out["p (maxT)"] = table["p_maxt"].map(format_p)
     return out
 
 
-def format_comparison(table: pd.DataFrame, levels) -> pd.DataFrame:
-    """Head-to-head rows: ``Feature``, median [Q1, Q3] per group, test, ``p``, ``q``."""
-    out = pd.DataFrame({"Feature": table["feature"].map(column_label)})
+def _median_iqr(m, a, b) -> str:
+    return f"{format_number(m)} [{format_number(a)}, {format_number(b)}]" if _finite(m) else "\u2013"
+
+
+def format_comparison(table: pd.DataFrame, levels, *, group: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Two groups head to head: ``Feature`` (with unit), median [Q1, Q3] and N per group, the
+    Hodges-Lehmann difference with its interval, the rank-biserial correlation, test, ``p``, ``q``.
+
+    ``levels`` are the two compared levels as in the table's columns
+    (``n_<level>``); ``group`` names them for people (:func:`level_label`).
+    """
+    out = pd.DataFrame({"Feature": table["feature"].map(label_unit)})
     for g in levels:
-        out[f"{g}: median [Q1, Q3] (n)"] = [
-            f"{_num(m)} [{_num(a)}, {_num(b)}] ({int(k)})" if _finite(m) else f"- ({int(k)})"
+        name = level_label(group, g)
+        out[f"{name}, median [Q1, Q3]"] = [
+            _median_iqr(m, a, b) for m, a, b in table[[f"median_{g}", f"q1_{g}", f"q3_{g}"]].to_numpy(float)
+        ]
+        out[f"{name}, N"] = table[f"n_{g}"].astype("Int64")
+    if "hodges_lehmann" in table:
+        out[f"Difference (HL, {100 * (1 - alpha):g}% CI)"] = [
+            format_estimate_ci(*r) for r in table[["hodges_lehmann", "hl_ci_lower", "hl_ci_upper"]].to_numpy(float)
+        ]
+    if "rank_biserial" in table:
+        out["Rank-biserial r"] = table["rank_biserial"].map(lambda v: format_number(v, sig=2))
+    out["Test"] = table["test"].map(name_test)
+    out["p"] = table["p_value"].map(format_p)
+    out["q"] = table["q_value"].map(format_p)
+    return out
+
+
+def format_all_groups(table: pd.DataFrame, *, group: str | None = None) -> pd.DataFrame:
+    """All levels of a group: ``Feature``, median [Q1, Q3] (N) per level, Kruskal-Wallis ``p``, ``q``,
+    and the Jonckheere-Terpstra trend ``p (trend)`` when the levels are ordered."""
+    levels = [c[2:] for c in table.columns if c.startswith("n_")]
+    out = pd.DataFrame({"Feature": table["feature"].map(label_unit)})
+    for g in levels:
+        name = level_label(group, g)
+        out[f"{name}, median [Q1, Q3] (N)"] = [
+            f"{_median_iqr(m, a, b)} ({int(k)})"
             for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)
         ]
-    out["Test"] = table["test"]
-    out["p"] = table["p_value"].map(lambda p: f"{p:.3g}")
-    out["q"] = table["q_value"].map(lambda p: f"{p:.3g}")
+    out["Test"] = table["test"].map(name_test)
+    out["p"] = table["p_value"].map(format_p)
+    out["q"] = table["q_value"].map(format_p)
+    if "jt_p_value" in table:
+        out["p (trend)"] = table["jt_p_value"].map(format_p)
     return out
+
+
+_STEP_NAMES = {
+    "read_cohort": "Reading the data",
+    "features": "Deriving features",
+    "table_one": "Table 1",
+    "comparison": "Groups compared",
+    "logistic": "Logistic models",
+    "cox": "Cox models",
+    "kaplan_meier": "Kaplan-Meier curves",
+    "screen_cr": "Screen (binary endpoint)",
+    "screen_pfs": "Screen (survival)",
+    "response_survival": "Response and survival",
+}
+
+
+def step_name(step: str) -> str:
+    """A pipeline step for people: ``"logistic:nk_per_ul"`` -> ``"Logistic models: NK cells"``."""
+    head, _, feature = str(step).partition(":")
+    name = _STEP_NAMES.get(head, head.replace("_", " "))
+    return f"{name}: {label(feature)}" if feature else name
+
+
+def _reason_words(reason: str) -> str:
+    """A reason for people: ``"nk_adcc_lu20: lysis ..."`` -> ``"NK ADCC (LU20): lysis ..."``."""
+    return re.sub(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b", lambda m: label(m.group(0)), str(reason))
+
+
+def format_exclusions(exclusions: pd.DataFrame, warnings=(), notes: dict | None = None) -> pd.DataFrame:
+    """Every patient left out, every step not estimated and every warning as one table:
+    ``Patient``, ``Step``, ``Reason`` (features by label; never a warning's class name).
+
+    ``warnings`` are messages (``"Caller: text"``; a leading ``ClassName:`` is dropped), ``notes``
+    the pipeline's ``step -> text`` notes.
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"step": ["features"], "patient_id": ["OL002"],
+    ...                    "reason": ["t_synapse_index: no synapse row at timepoint 'baseline'"]})
+    >>> format_exclusions(ex, ["MissingDataWarning: fit: left out OL003"]).values.tolist()
+    [['OL002', 'Deriving features', "T-cell synapse index: no synapse row at timepoint 'baseline'"], ['', 'Warning', 'fit: left out OL003']]
+    """
+    rows = [
+        {"Patient": str(r.patient_id), "Step": step_name(r.step), "Reason": _reason_words(r.reason)}
+        for r in exclusions.itertuples()
+    ]
+    for step, text in (notes or {}).items():
+        rows.append({"Patient": "", "Step": step_name(step), "Reason": _reason_words(text)})
+    for w in warnings:
+        text = re.sub(r"^[A-Z][A-Za-z]*(Warning|Error): ", "", str(w))
+        rows.append({"Patient": "", "Step": "Warning", "Reason": _reason_words(text)})
+    return pd.DataFrame(rows, columns=["Patient", "Step", "Reason"])

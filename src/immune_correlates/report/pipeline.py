@@ -389,7 +389,7 @@ def _step_screen_pfs(run: _Run) -> None:
 def _step_response_survival(run: _Run) -> None:
     """Survival by response treated as a later event: landmark and time-dependent Cox (see .response_time)."""
     cfg = run.config
-    out = response_and_survival(run.frame.reset_index(), cfg.duration, cfg.event)
+    out = response_and_survival(run.frame.reset_index(), cfg.duration, cfg.event, ci=cfg.ci)
     run.tables.update(out["tables"])
     run.objects["response_survival_text"] = out["text"]
     if out["tables"]:

@@ -52,6 +52,7 @@ def response_and_survival(
     sweep: Sequence[float] = SWEEP,
     id: str = "patient_id",
     method: str = "firth",
+    ci: str = "profile",
 ) -> dict:
     """Landmark and time-dependent analyses of survival by response, as tables and text.
 
@@ -74,6 +75,11 @@ def response_and_survival(
     method : {"firth", "ml"}
         Cox method of the landmark models (Firth stays finite in small trials
         where every progression falls in one group).
+    ci : {"profile", "wald"}
+        Intervals and p-values of the landmark models: profile-likelihood
+        intervals with (penalized) likelihood-ratio p-values, or Wald with
+        Wald.  The time-dependent model has robust (clustered) Wald intervals
+        and p-values whatever ``ci``: a likelihood ignores the clustering.
 
     Returns
     -------
@@ -123,18 +129,22 @@ def response_and_survival(
             "ci_upper": np.nan,
             "p_value": np.nan,
             "method": method,
+            "ci_method": ci,
+            "test": "",
         }
         if 0 < n_resp < len(lm) and lm[event].astype(float).sum() > 0:
-            fit = fit_cox(lm, duration, event, ["responded"], method=method)
-            ci = np.exp(fit.conf_int().loc["responded"].to_numpy(float))
+            fit = fit_cox(lm, duration, event, ["responded"], method=method, ci=ci)
+            interval = np.exp(fit.conf_int().loc["responded"].to_numpy(float))
             lm_row.update(
                 hazard_ratio=float(np.exp(fit.params["responded"])),
-                ci_lower=float(ci[0]),
-                ci_upper=float(ci[1]),
+                ci_lower=float(interval[0]),
+                ci_upper=float(interval[1]),
                 p_value=float(fit.pvalues["responded"]),
+                ci_method=fit.ci_method,
+                test=fit.test,
             )
         sweep_tab = landmark_sweep(
-            data, duration, event, list(sweep), {"responded": response_time}, method=method, id=id
+            data, duration, event, list(sweep), {"responded": response_time}, method=method, id=id, ci=ci
         )
         rows = split_at(data, duration, event, {"responded": response_time}, id=id)
         td = {
@@ -146,17 +156,21 @@ def response_and_survival(
             "ci_lower": np.nan,
             "ci_upper": np.nan,
             "p_value": np.nan,
+            "ci_method": "wald",
+            "test": "wald",
             "mantel_byar_chi2": np.nan,
             "mantel_byar_p": np.nan,
         }
         try:
-            tdfit = fit_cox(rows, "stop", event, ["responded"], entry="start", cluster=id)
-            ci = np.exp(tdfit.conf_int().loc["responded"].to_numpy(float))
+            tdfit = fit_cox(rows, "stop", event, ["responded"], entry="start", cluster=id, ci="wald")
+            interval = np.exp(tdfit.conf_int().loc["responded"].to_numpy(float))
             td.update(
                 hazard_ratio=float(np.exp(tdfit.params["responded"])),
-                ci_lower=float(ci[0]),
-                ci_upper=float(ci[1]),
+                ci_lower=float(interval[0]),
+                ci_upper=float(interval[1]),
                 p_value=float(tdfit.pvalues["responded"]),
+                ci_method=tdfit.ci_method,
+                test=tdfit.test,
             )
         except ModelError:
             pass

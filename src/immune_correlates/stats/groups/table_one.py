@@ -1,13 +1,16 @@
 """Table 1: baseline characteristics by group, with exact tests and standardized differences.
 
-Each variable is one row (a categorical variable also has one row per level
-under it).  Continuous variables read ``median [Q1, Q3]`` and are compared by
-the Wilcoxon rank-sum test (two groups; exact when both groups are small and
-untied, as R's ``wilcox.test``) or the Kruskal-Wallis test (more groups).
-Categorical variables (text, categorical, boolean, or numeric with only the
-values 0 and 1) read ``n (%)`` of the patients with a known value, and are
-compared by Fisher's exact test on the full r x c table (as R's
-``fisher.test``).
+Laid out as R's gtsummary prints ``tbl_summary(by=) |> add_p()``: one row per
+variable; a dichotomous variable (0/1, boolean, yes/no) is one row giving its
+"1"/yes level, another categorical variable a row per level under its own.
+Continuous variables read ``median [Q1, Q3]`` (quartiles as R's
+``quantile(type = 2)``, one number of decimals per variable from its spread,
+see :mod:`immune_correlates._numbers`) and are compared by the Wilcoxon
+rank-sum test (two groups; exact when both groups are small and untied, as
+R's ``wilcox.test``) or the Kruskal-Wallis test (more groups).  Categorical
+variables read ``n (%)`` of the patients with a known value, and are compared
+by Fisher's exact test on the full r x c table (as R's ``fisher.test``).
+Group columns are named by meaning ("Non-responder", "Responder").
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import pandas as pd
 from scipy import special
 
 from ..._missing import row_ids
+from ..._numbers import continuous_digits, quartiles, style_number, style_percent
 from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
+from ...features.labels import group_level_label
 from .rank_tests import kruskal_wallis, wilcoxon_rank_sum
 
 __all__ = [
@@ -181,6 +186,20 @@ def _categorical(s: pd.Series) -> bool:
     return bool(values) and values <= {0, 1}
 
 
+#: Levels shown on a dichotomous variable's one row (gtsummary's ``value``: 1, TRUE, "yes").
+_SHOWN_LEVEL = (1, True, "yes", "Yes", "YES")
+
+
+def _dichotomous_level(levels: list):
+    """The level shown on one row when the variable is dichotomous (0/1, bool, yes/no), else None."""
+    if len(levels) > 2:
+        return None
+    as_set = {str(v).lower() for v in levels}
+    if as_set <= {"0", "1", "0.0", "1.0", "true", "false"} or as_set <= {"yes", "no"}:
+        return next((v for v in levels if v in _SHOWN_LEVEL or str(v).lower() in ("1", "1.0", "true", "yes")), None)
+    return None
+
+
 def _levels(s: pd.Series) -> list:
     if isinstance(s.dtype, pd.CategoricalDtype):
         return [c for c in s.cat.categories if (s == c).any()]
@@ -188,27 +207,88 @@ def _levels(s: pd.Series) -> list:
 
 
 def _fmt_count(k: int, n: int) -> str:
-    return f"{k} ({100 * k / n:.1f}%)" if n else "0 (-)"
-
-
-def _num(v: float) -> str:
-    return f"{v:.0f}" if abs(v) >= 100 else f"{v:.3g}"
+    """``n (%)`` as gtsummary prints it: ``"8 (24%)"``, ``"1 (8.3%)"``."""
+    return f"{k} ({style_percent(k / n)}%)" if n else "0 (-)"
 
 
 def _level(v) -> str:
     return str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
 
 
-def _fmt_median(x: np.ndarray) -> str:
+def _fmt_median(x: np.ndarray, digits: int) -> str:
+    """``median [Q1, Q3]`` with one number of decimals for the whole row (gtsummary's rule)."""
     if not x.size:
         return "-"
-    q1, med, q3 = np.percentile(x, [25, 50, 75])
-    return f"{_num(med)} [{_num(q1)}, {_num(q3)}]"
+    q1, med, q3 = quartiles(x)
+    return f"{style_number(med, digits)} [{style_number(q1, digits)}, {style_number(q3, digits)}]"
 
 
 def _mean_pairwise(values, fn) -> float:
     pairs = [fn(a, b) for a, b in itertools.combinations(values, 2)]
     return float(np.mean(pairs)) if pairs else np.nan
+
+
+def _categorical_rows(var: str, s: pd.Series, head: dict, member, names) -> list[dict]:
+    """A categorical variable: one row if dichotomous (its "1"/yes level), else a head row and one row per level."""
+    levels = _levels(s)
+    counts = np.array([[int(((s == lv).to_numpy() & m).sum()) for m in member] for lv in levels])
+    totals = counts.sum(axis=0) if counts.size else np.zeros(len(member), dtype=int)
+    props = [counts[:, j] / totals[j] if totals[j] else None for j in range(len(member))]
+    head.update(
+        kind="categorical",
+        summary="n (%)",
+        test="fisher_exact",
+        statistic=np.nan,
+        p_value=fisher_exact_rxc(counts) if counts.size else np.nan,
+        smd=_mean_pairwise([p for p in props if p is not None], smd_categorical) if len(levels) > 1 else 0.0,
+    )
+    shown = _dichotomous_level(levels)
+    if shown is not None:
+        i = levels.index(shown)
+        head.update(kind="dichotomous", level=_level(shown))
+        for j, g in enumerate(names):
+            head[g] = _fmt_count(int(counts[i, j]), int(totals[j]))
+        head["overall"] = _fmt_count(int(counts[i].sum()), int(totals.sum()))
+        return [head]
+    rows = [head]
+    for i, lv in enumerate(levels):
+        row = {"variable": var, "level": _level(lv), "label": f"  {_level(lv)}", "kind": "categorical"}
+        row["summary"] = "n (%)"
+        for j, g in enumerate(names):
+            row[g] = _fmt_count(int(counts[i, j]), int(totals[j]))
+        row["overall"] = _fmt_count(int(counts[i].sum()), int(totals.sum()))
+        rows.append(row)
+    return rows
+
+
+def _continuous_row(s: pd.Series, head: dict, member, names, known) -> dict:
+    """A continuous variable: ``median [Q1, Q3]`` per group, Wilcoxon or Kruskal-Wallis, SMD."""
+    x = pd.to_numeric(s, errors="coerce")
+    samples = [x[m & known].to_numpy(dtype=float) for m in member]
+    digits = continuous_digits(x[known].to_numpy(dtype=float))
+    head.update(kind="continuous", summary="median [Q1, Q3]")
+    for g, v in zip(names, samples):
+        head[g] = _fmt_median(v, digits)
+    head["overall"] = _fmt_median(x[known].to_numpy(dtype=float), digits)
+    if len(names) == 2:
+        if samples[0].size and samples[1].size:
+            w = wilcoxon_rank_sum(samples[0], samples[1])
+            head.update(test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic, p_value=w.pvalue)
+        else:
+            head.update(test="wilcoxon_normal", statistic=np.nan, p_value=np.nan)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            h, _, p = kruskal_wallis([v for v in samples if v.size])
+        head.update(test="kruskal_wallis", statistic=h, p_value=p)
+    head["smd"] = _mean_pairwise([v for v in samples if v.size >= 2], smd_continuous)
+    return head
+
+
+def _group_names(group: str, groups: list) -> list[str]:
+    """Column names of the groups by meaning ("Non-responder", "Responder"); text levels kept."""
+    names = [group_level_label(group, g) for g in groups]
+    return names if len(set(names)) == len(names) else [_level(g) for g in groups]
 
 
 def table_one(
@@ -234,12 +314,15 @@ def table_one(
     Returns
     -------
     DataFrame
-        One row per variable, and for a categorical variable one row per level
-        under it: ``variable``, ``level`` (empty on a variable's own row),
-        ``label``, ``kind`` (``continuous`` / ``categorical``), ``summary``
-        (``median [Q1, Q3]`` or ``n (%)``), then one column per group with its
-        ``n (%)`` or ``median [Q1, Q3]`` (percentages of the patients of the
-        group with a known value), ``overall``, ``n_missing`` (and
+        One row per variable, and for a categorical variable of more than two
+        levels one row per level under it: ``variable``, ``level`` (empty on a
+        variable's own row; the level shown on a dichotomous variable's one
+        row), ``label``, ``kind`` (``continuous`` / ``dichotomous`` /
+        ``categorical``), ``summary`` (``median [Q1, Q3]`` or ``n (%)``), then
+        one column per group, named by the group's meaning (``Responder`` for
+        ``responder = 1``; text levels as they are), with its ``n (%)`` or
+        ``median [Q1, Q3]`` (percentages of the patients of the group with a
+        known value, rounded as gtsummary), ``overall``, ``n_missing`` (and
         ``missing_<group>`` per group), and on each variable's row ``test``
         (``fisher_exact``, ``wilcoxon_exact``, ``wilcoxon_normal`` or
         ``kruskal_wallis``), ``statistic`` (R's ``W`` or ``H``; NaN for Fisher),
@@ -250,6 +333,10 @@ def table_one(
         on the values as given), for a categorical one the multivariate
         Mahalanobis form of Yang & Dalton (2012); with more than two groups the
         mean of the pairwise SMDs (as R's ``tableone``).
+
+        ``attrs["group_n"]`` holds the number of patients of each group (and
+        ``overall``), for headers such as "Responder, N = 24";
+        ``attrs["group_levels"]`` maps each column to its level in ``group``.
 
     References
     ----------
@@ -262,8 +349,10 @@ def table_one(
     >>> import immune_correlates as ic
     >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     >>> t1 = ic.table_one(frame, "responder")
-    >>> t1.loc[t1["level"] == "", ["variable", "test"]].head(2).values.tolist()
-    [['age', 'wilcoxon_normal'], ['sex', 'fisher_exact']]
+    >>> t1[["variable", "level", "Non-responder", "Responder"]].iloc[[0, 4]].values.tolist()
+    [['age', '', '63 [58, 73]', '63 [59, 71]'], ['del17p', '1', '4 (40%)', '7 (29%)']]
+    >>> t1.attrs["group_n"]
+    {'Non-responder': 10, 'Responder': 24, 'overall': 34}
     """
     if group not in data.columns:
         raise ImmuneCorrelatesError(
@@ -287,7 +376,7 @@ def table_one(
     if len(groups) < 2:
         raise ImmuneCorrelatesError(f"table_one: need at least two groups in {group!r}, got {groups}.")
     member = [(base[group] == g).to_numpy() for g in groups]
-    names = [_level(g) for g in groups]
+    names = _group_names(group, groups)
     rows = []
     for var in variables:
         s = base[var]
@@ -296,55 +385,9 @@ def table_one(
         for g, m in zip(names, member):
             head[f"missing_{g}"] = int((~known & m).sum())
         if _categorical(s):
-            levels = _levels(s)
-            counts = np.array([[int(((s == lv).to_numpy() & m).sum()) for m in member] for lv in levels])
-            totals = counts.sum(axis=0)
-            head.update(
-                kind="categorical",
-                summary="n (%)",
-                test="fisher_exact",
-                statistic=np.nan,
-                p_value=fisher_exact_rxc(counts) if counts.size else np.nan,
-            )
-            props = [counts[:, j] / totals[j] if totals[j] else None for j in range(len(groups))]
-            head["smd"] = (
-                _mean_pairwise([p for p in props if p is not None], smd_categorical) if len(levels) > 1 else 0.0
-            )
-            rows.append(head)
-            for i, lv in enumerate(levels):
-                row = {
-                    "variable": var,
-                    "level": _level(lv),
-                    "label": f"  {_level(lv)}",
-                    "kind": "categorical",
-                    "summary": "n (%)",
-                }
-                for j, g in enumerate(names):
-                    row[g] = _fmt_count(int(counts[i, j]), int(totals[j]))
-                row["overall"] = _fmt_count(int(counts[i].sum()), int(totals.sum()))
-                rows.append(row)
-            continue
-        x = pd.to_numeric(s, errors="coerce")
-        samples = [x[m & known].to_numpy(dtype=float) for m in member]
-        head.update(kind="continuous", summary="median [Q1, Q3]")
-        for g, v in zip(names, samples):
-            head[g] = _fmt_median(v)
-        head["overall"] = _fmt_median(x[known].to_numpy(dtype=float))
-        if len(groups) == 2:
-            if samples[0].size and samples[1].size:
-                w = wilcoxon_rank_sum(samples[0], samples[1])
-                head.update(
-                    test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic, p_value=w.pvalue
-                )
-            else:
-                head.update(test="wilcoxon_normal", statistic=np.nan, p_value=np.nan)
+            rows += _categorical_rows(var, s, head, member, names)
         else:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", RuntimeWarning)
-                h, _, p = kruskal_wallis([v for v in samples if v.size])
-            head.update(test="kruskal_wallis", statistic=h, p_value=p)
-        head["smd"] = _mean_pairwise([v for v in samples if v.size >= 2], smd_continuous)
-        rows.append(head)
+            rows.append(_continuous_row(s, head, member, names, known))
     cols = [
         "variable",
         "level",
@@ -365,4 +408,6 @@ def table_one(
         out[c] = out[c].astype("Int64")
     for c in (*names, "overall", "test"):
         out[c] = out[c].fillna("")
+    out.attrs["group_n"] = {**{g: int(m.sum()) for g, m in zip(names, member)}, "overall": int(len(base))}
+    out.attrs["group_levels"] = dict(zip(names, [_level(g) for g in groups]))
     return out

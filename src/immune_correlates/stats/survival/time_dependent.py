@@ -278,6 +278,7 @@ def landmark_sweep(
     ties: str = "efron",
     id: str | None = "patient_id",
     alpha: float = 0.05,
+    ci: str = "profile",
 ) -> pd.DataFrame:
     """Hazard ratio of a landmark status across landmark times, with numbers at risk.
 
@@ -297,14 +298,17 @@ def landmark_sweep(
         Adjustment covariates.
     method : {"ml", "firth"}
         Firth keeps estimates finite when every event falls in one group.
-    ties, alpha : as :func:`~immune_correlates.stats.regression.cox.fit_cox`
+    ties, alpha, ci : as :func:`~immune_correlates.stats.regression.cox.fit_cox`
+        ``ci="profile"`` (default): profile-likelihood intervals with
+        likelihood-ratio p-values; ``"wald"``: Wald intervals with Wald p-values.
 
     Returns
     -------
     DataFrame
         One row per landmark: ``landmark``, ``n_at_risk``, ``n_events``,
         ``n_status`` (patients with status 1), ``hazard_ratio``,
-        ``ci_lower``, ``ci_upper``, ``p_value``, ``note`` (why no estimate).
+        ``ci_lower``, ``ci_upper``, ``p_value``, ``ci_method`` and ``test``
+        (as the fit recorded them), ``note`` (why no estimate).
 
     Examples
     --------
@@ -335,18 +339,24 @@ def landmark_sweep(
             "ci_lower": np.nan,
             "ci_upper": np.nan,
             "p_value": np.nan,
+            "ci_method": ci,
+            "test": "",
             "note": "",
         }
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fit = fit_cox(frame, duration, event, [name, *covariates], method=method, ties=ties, alpha=alpha)
-            ci = fit.conf_int().loc[name]
+                fit = fit_cox(
+                    frame, duration, event, [name, *covariates], method=method, ties=ties, alpha=alpha, ci=ci
+                )
+            interval = fit.conf_int().loc[name]
             row.update(
                 hazard_ratio=float(np.exp(fit.params[name])),
-                ci_lower=float(np.exp(ci.iloc[0])),
-                ci_upper=float(np.exp(ci.iloc[1])),
+                ci_lower=float(np.exp(interval.iloc[0])),
+                ci_upper=float(np.exp(interval.iloc[1])),
                 p_value=float(fit.pvalues[name]),
+                ci_method=fit.ci_method,
+                test=fit.test,
                 note="; ".join(str(w.message) for w in caught if "monotone" in str(w.message)),
             )
         except ModelError as e:
