@@ -1,4 +1,10 @@
-"""Numbers for tables, rounded as R's gtsummary prints them (usable by every layer).
+"""Numbers for people (usable by every layer): journal style for results, gtsummary's for Table 1.
+
+Results (figures, report tables, sentences): :func:`format_p` (two
+significant digits, ``<0.001``), :func:`format_number` (two or three
+significant digits, a true minus sign), :func:`format_ci` and
+:func:`format_estimate_ci` (``"3.12 (1.25–10.7)"``).  The report re-exports
+them from :mod:`immune_correlates.report.formatting`, where its table helpers live.
 
 Table 1 follows gtsummary's ``tbl_summary(by=) |> add_p()`` conventions
 (gtsummary 2.x, written from its documented rules; gtsummary itself is not
@@ -30,7 +36,34 @@ import math
 
 import numpy as np
 
-__all__ = ["style_number", "style_percent", "style_pvalue", "continuous_digits", "quartiles"]
+__all__ = [
+    "style_number",
+    "style_percent",
+    "style_pvalue",
+    "continuous_digits",
+    "quartiles",
+    "MINUS",
+    "format_p",
+    "p_phrase",
+    "format_number",
+    "format_ci",
+    "format_estimate_ci",
+]
+
+#: The minus sign printed before negative numbers (U+2212, as typeset; CSV files keep "-").
+MINUS = "\u2212"
+_DASH = "\u2013"
+
+
+def _finite(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except (TypeError, ValueError):
+        return False
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", MINUS) if text.startswith("-") else text
 
 
 def _round_half_up(x: float, digits: int) -> float:
@@ -130,3 +163,94 @@ def quartiles(values) -> tuple[float, float, float]:
         return (np.nan, np.nan, np.nan)
     q = np.quantile(x, [0.25, 0.5, 0.75], method="averaged_inverted_cdf")
     return float(q[0]), float(q[1]), float(q[2])
+
+
+def format_p(p, *, nan: str = "\u2013") -> str:
+    """A p- or q-value as journals print it: two significant digits, ``<0.001`` below 0.001.
+
+    Values of 0.99 and above print as ``>0.99``; NaN prints ``nan`` (an en dash).
+
+    Examples
+    --------
+    >>> [format_p(p) for p in (0.051, 0.00139, 0.0125, 0.359, 4.8e-05, 0.999, float("nan"))]
+    ['0.051', '0.0014', '0.013', '0.36', '<0.001', '>0.99', '–']
+    """
+    if not _finite(p):
+        return nan
+    p = float(p)
+    if p < 0.001:
+        return "<0.001"
+    if p >= 0.995:
+        return ">0.99"
+    p2 = float(f"{p:.2g}")  # two significant digits: 0.0125 -> 0.013, 0.359 -> 0.36
+    return f"{p2:.{max(2, 1 - math.floor(math.log10(p2)))}f}"
+
+
+def p_phrase(p, name: str = "p") -> str:
+    """``"p = 0.013"`` or ``"p < 0.001"`` for a sentence.
+
+    Examples
+    --------
+    >>> p_phrase(0.0125), p_phrase(2e-6, "q")
+    ('p = 0.013', 'q < 0.001')
+    """
+    text = format_p(p)
+    if text.startswith("<"):
+        return f"{name} < {text[1:]}"
+    if text.startswith(">"):
+        return f"{name} > {text[1:]}"
+    return f"{name} = {text}"
+
+
+def format_number(x, *, sig: int = 3, nan: str = "\u2013") -> str:
+    """An estimate to ``sig`` significant digits (no exponent; whole numbers from 100 on).
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (3.1234, 10.69, 0.1371, 1234.6, -0.6012, 0.000123)]
+    ['3.12', '10.7', '0.137', '1235', '−0.601', '0.000123']
+    >>> format_number(float("inf")), format_number(2.0, sig=2)
+    ('∞', '2.0')
+    """
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return nan
+    x = float(x)
+    if math.isnan(x):
+        return nan
+    if math.isinf(x):
+        return "\u221e" if x > 0 else f"{MINUS}\u221e"
+    if x == 0:
+        return "0"
+    if abs(x) >= 10 ** (sig - 1):
+        return _minus(f"{x:.0f}")
+    decimals = sig - 1 - math.floor(math.log10(abs(x)))
+    rounded = round(x, decimals)
+    if rounded != 0 and abs(rounded) >= 10 ** (sig - decimals):  # 9.996 -> 10.0: one digit fewer
+        decimals -= 1
+    return _minus(f"{x:.{max(decimals, 0)}f}")
+
+
+def format_ci(lo, hi, *, sig: int = 3) -> str:
+    """An interval: ``"1.25–10.7"``, or ``"−1.10 to −0.12"`` when a limit is negative.
+
+    Examples
+    --------
+    >>> format_ci(1.2512, 10.69), format_ci(-1.1, -0.123), format_ci(0.5, float("inf"))
+    ('1.25–10.7', '−1.10 to −0.123', '0.500–∞')
+    """
+    a, b = format_number(lo, sig=sig), format_number(hi, sig=sig)
+    negative = (_finite(lo) and float(lo) < 0) or (_finite(hi) and float(hi) < 0)
+    return f"{a} to {b}" if negative else f"{a}{_DASH}{b}"
+
+
+def format_estimate_ci(est, lo, hi, *, sig: int = 3) -> str:
+    """``"3.12 (1.25–10.7)"``; ``"not estimable"`` when the estimate is missing.
+
+    Examples
+    --------
+    >>> format_estimate_ci(0.341, 0.137, 1.007)
+    '0.341 (0.137–1.01)'
+    """
+    if not _finite(est) and not (isinstance(est, float) and math.isinf(est)):
+        return "not estimable"
+    return f"{format_number(est, sig=sig)} ({format_ci(lo, hi, sig=sig)})"

@@ -291,9 +291,30 @@ def _from_workspace(args, files: dict):
             "no sample of the workspace is mapped to a patient: give --sample-map (sample, patient_id, timepoint).",
             source=args.flowjo_workspace.name,
         )
+    _check_workspace_paths(ws.immunophenotype, args)
     recorded = {k: v for k, v in files.items() if k != "immunophenotype"}
     recorded.update(flowjo_workspace=args.flowjo_workspace, sample_map=args.sample_map)
     return ws.immunophenotype, recorded
+
+
+def _check_workspace_paths(table, args) -> None:
+    """Refuse a workspace none of whose gating paths is a population of the panel (every feature would be empty)."""
+    from .features.panel import load_panel
+
+    needed = sorted({str(f.options["path"]) for f in load_panel().features if "path" in f.options})
+    have = set(table["gating_path"].astype(str))
+    if not needed or have & set(needed):
+        return
+    root = next(
+        (h[: len(h) - len(n)] + n.split("/")[0] for n in needed for h in sorted(have) if h.endswith("/" + n)), None
+    )
+    hint = f" (here probably --workspace-root {root!r})" if root else ""
+    raise InputError(
+        f"no gating path of the workspace is a population of the panel (it needs e.g. {needed[0]!r}; the "
+        f"workspace has e.g. {sorted(have, key=len)[0]!r}), so every feature would be empty: give "
+        f"--workspace-root, the workspace's path of the panels' Lymphocytes gate{hint}.",
+        source=args.flowjo_workspace.name,
+    )
 
 
 def _simulate(args, argv) -> int:

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from matplotlib.colors import to_rgba
 
+from immune_correlates._numbers import format_estimate_ci, format_p
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots.forest import forest, forest_table
 from immune_correlates.stats.regression.cox import fit_cox
@@ -14,7 +15,7 @@ from immune_correlates.stats.regression.logistic import fit_logistic
 
 from .conftest import by_gid
 
-BLUE = to_rgba("#0072B2")
+INK = to_rgba("#222222")  # estimates are drawn in black ink: blue means "responder" in a report
 WHITE = to_rgba("white")
 
 
@@ -70,15 +71,15 @@ def test_q_markers_are_filled_below_the_threshold_and_values_written(screen):
     ax = forest(screen, sort="p_value")
     order = np.argsort(screen["p_value"].to_numpy())
     faces = by_gid(ax, "forest_points", "collections")[0].get_facecolors()
-    expect = [BLUE if q < 0.05 else WHITE for q in screen["q_value"].to_numpy()[order]]
+    expect = [INK if q < 0.05 else WHITE for q in screen["q_value"].to_numpy()[order]]
     np.testing.assert_allclose(faces, expect)
     texts = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
     top = screen.iloc[order[0]]
     r, lo, hi = np.exp(top[["estimate", "ci_lower", "ci_upper"]].to_numpy(float))
-    assert texts[0] == f"{r:.2f} ({lo:.2f}–{hi:.2f})"
+    assert texts[0] == format_estimate_ci(r, lo, hi)  # the report's numbers: three significant digits
     headers = [t.get_text() for t in by_gid(ax, "forest_header", "texts")]
     assert headers[0] == "HR (95% CI)" and "q" in headers
-    assert texts[headers.index("q") * len(screen)] == f"{top.q_value:.2g}"
+    assert texts[headers.index("q") * len(screen)] == format_p(top.q_value)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["q < 0.05", "q ≥ 0.05"]
 
@@ -101,7 +102,7 @@ def test_logistic_model_result_draws_odds_ratios_without_intercept(frame):
     assert [t.get_text() for t in ax.get_yticklabels()] == ["NK cells", "Age"]
     assert ax.get_xlabel() == "Odds ratio (95% CI, log scale)"
     values = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
-    assert values[2] == f"{summ['p_value'].iloc[0]:.2g}"
+    assert values[2] == format_p(summ["p_value"].iloc[0])
     assert values[-4:] == [str(fit.nobs)] * 2 + [str(fit.n_events)] * 2
 
 
@@ -124,7 +125,7 @@ def test_infinite_bounds_are_clipped_to_the_axis_edge_with_an_arrow(screen):
     np.testing.assert_allclose(arrow.get_offsets()[:, 0], [right])
     seg = by_gid(ax, "forest_intervals")[0].get_segments()[0]
     np.testing.assert_allclose(seg[1][0], right)
-    assert "inf" in by_gid(ax, "forest_value", "texts")[0].get_text()
+    assert "\u221e" in by_gid(ax, "forest_value", "texts")[0].get_text()
 
 
 def test_missing_columns_are_named_in_the_error(screen):

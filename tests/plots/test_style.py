@@ -7,8 +7,10 @@ from PIL import Image
 
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.plots._style import (
+    GREY,
     OKABE_ITO,
     PALETTE,
+    RESPONSE_COLORS,
     RC_PARAMS,
     format_p,
     group_colors,
@@ -20,8 +22,10 @@ from immune_correlates.plots._style import (
 
 
 def test_palette_is_okabe_ito():
-    assert set(PALETTE) == set(OKABE_ITO.values())
     assert OKABE_ITO["vermillion"] == "#D55E00" and OKABE_ITO["blue"] == "#0072B2"
+    # group colours that are not response groups never reuse a response colour (one colour, one meaning)
+    assert set(PALETTE).isdisjoint(RESPONSE_COLORS.values())
+    assert set(PALETTE) - set(OKABE_ITO.values()) <= {GREY, "#8C510A"}
 
 
 def test_response_groups_get_fixed_colours_and_binary_outcomes_follow_them():
@@ -36,7 +40,7 @@ def test_response_groups_get_fixed_colours_and_binary_outcomes_follow_them():
 
 @pytest.mark.parametrize(
     "p, text",
-    [(0.0321, "p = 0.032"), (0.5, "p = 0.5"), (0.00099, "p < 0.001"), (0.001, "p = 0.001"), (float("nan"), "p = NA")],
+    [(0.0321, "p = 0.032"), (0.5, "p = 0.50"), (0.00099, "p < 0.001"), (0.0012, "p = 0.0012"), (float("nan"), "p = NA")],
 )
 def test_p_values_are_written_with_two_significant_digits(p, text):
     assert format_p(p) == text

@@ -14,6 +14,7 @@ from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.multiplicity import adjust_pvalues
 from immune_correlates.plots.heatmap import correlation_heatmap
 from immune_correlates.plots.roc import roc
+from immune_correlates.plots._style import INK
 from immune_correlates.plots.volcano import fdr_threshold, volcano
 from immune_correlates.stats.groups.roc import roc_curve
 
@@ -49,7 +50,7 @@ def test_volcano_fdr_line_sits_at_the_largest_p_that_passes(screen):
     (line,) = by_gid(ax, "fdr_threshold", "lines")
     np.testing.assert_allclose(line.get_ydata(), -np.log10(screen.loc[sig, "p_value"].max()))
     faces = by_gid(ax, "volcano_points")[0].get_facecolors()
-    np.testing.assert_allclose(faces[:2], [to_rgba("#D55E00")] * 2)
+    np.testing.assert_allclose(faces[:2], [to_rgba(INK)] * 2)  # black ink: no group colour on a volcano
     np.testing.assert_allclose(faces[2:], [to_rgba("#7F7F7F")] * 4)
     assert [t.get_text() for t in by_gid(ax, "volcano_label", "texts")] == ["a", "b"]
     assert by_gid(ax, "fdr_label", "texts")[0].get_text() == "FDR 5%"

@@ -19,6 +19,7 @@ import immune_correlates as ic
 from immune_correlates.features import dichotomise
 from immune_correlates.features.labels import column_label
 from immune_correlates.report import AnalysisConfig, run_analysis
+from immune_correlates.report.pipeline import table_one_label
 from immune_correlates.report.methods import METHODS, methods_section
 
 RTOL = 1e-9
@@ -68,9 +69,9 @@ def test_levels_compared_are_the_configured_or_default_ones(run):
 
 def test_table_one_and_trial_summary_are_the_api(run, cohort):
     t1 = run.tables["table_one"]
-    variables = list(t1.loc[t1["level"] == "", "variable"])
-    # the report labels its features for people (the catalogue's labels)
-    labels = {f: column_label(f) for f in run.features}
+    variables = list(t1["variable"].unique())
+    # the report labels its features for people (the catalogue's labels and units)
+    labels = {f: table_one_label(f) for f in run.features}
     direct = _quiet(ic.table_one, run.frame, run.config.group, variables, labels=labels)
     pd.testing.assert_frame_equal(t1, direct, rtol=RTOL)
     assert "NK cells" in set(t1["label"])

@@ -146,15 +146,17 @@ def group_level_label(group: str, level) -> str:
     Examples
     --------
     >>> group_level_label("responder", 1), group_level_label("cr", "0"), group_level_label("smoker", True)
-    ('Responder', 'No CR', 'Smoker: yes')
+    ('Responder', 'No CR', 'smoker: yes')
     >>> group_level_label("group2", 0.0), group_level_label("response_group", "CR")
     ('group2 = 0', 'CR')
     """
     names = GROUP_LEVEL_LABELS.get(str(group), {})
     name = column_label(str(group))
-    name = name[:1].upper() + name[1:]
+    name = name if name == str(group) else name[:1].upper() + name[1:]  # a raw column name stays as written
     if isinstance(level, bool) or type(level).__name__ == "bool_":
         return names.get(int(level), f"{name}: {'yes' if level else 'no'}")
+    if isinstance(level, str) and level in ("True", "False"):
+        return names.get(int(level == "True"), f"{name}: {'yes' if level == 'True' else 'no'}")
     key = level
     if isinstance(level, str) and level in ("0", "1", "0.0", "1.0"):
         key = float(level)

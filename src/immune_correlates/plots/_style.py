@@ -16,6 +16,7 @@ import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .._numbers import p_phrase
 from ..errors import ImmuneCorrelatesError
 
 __all__ = [
@@ -36,6 +37,8 @@ __all__ = [
     "default_pair",
     "wrap_label",
     "difference_text",
+    "INK",
+    "curve_until_nobody_at_risk",
 ]
 
 #: Okabe & Ito (2008) colour-blind-safe colours, by name.
@@ -50,13 +53,8 @@ OKABE_ITO = {
     "reddish_purple": "#CC79A7",
 }
 
-#: Colours in the order groups receive them (yellow last: weak on white).
-PALETTE = [
-    OKABE_ITO[k]
-    for k in ("blue", "vermillion", "bluish_green", "reddish_purple", "orange", "sky_blue", "black", "yellow")
-]
-
-#: Fixed colours of the response groups and of common binary labels.
+#: Fixed colours of the response groups and of common binary labels: in every figure of a
+#: report, vermillion means "no response", orange "partial response", blue "response".
 RESPONSE_COLORS = {
     "NR": OKABE_ITO["vermillion"],
     "PR": OKABE_ITO["orange"],
@@ -65,6 +63,22 @@ RESPONSE_COLORS = {
 
 #: Neutral grey for "not significant" and reference lines.
 GREY = "#7F7F7F"
+
+#: Colours of groups that are not response groups (a feature split at its median, a sex, an arm),
+#: in the order groups receive them.  None of the response colours is among them, so one colour
+#: keeps one meaning across the figures of a report.
+PALETTE = [
+    OKABE_ITO["bluish_green"],
+    OKABE_ITO["reddish_purple"],
+    OKABE_ITO["sky_blue"],
+    OKABE_ITO["black"],
+    GREY,
+    "#8C510A",  # brown (ColorBrewer BrBG), distinct from the Okabe-Ito set under colour-vision deficiencies
+    OKABE_ITO["yellow"],
+]
+
+#: Colour of estimates that belong to no group (forest plots, volcano points): black ink.
+INK = "#222222"
 
 #: Matplotlib settings of the house style: readable at journal column width.
 RC_PARAMS = {
@@ -241,6 +255,28 @@ def group_colors(levels: Sequence, *, colors: Mapping | Sequence | None = None) 
     return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(levels)}
 
 
+def curve_until_nobody_at_risk(t: np.ndarray, y: np.ndarray, last: float) -> tuple[np.ndarray, np.ndarray]:
+    """A survival step curve drawn only while someone is at risk.
+
+    Flat to ``last`` (the group's last follow-up) when it ends above 0; cut at
+    the time it reaches 0 (nobody left at risk), never run on at 0.
+
+    Examples
+    --------
+    >>> curve_until_nobody_at_risk(np.array([0, 2, 5.0]), np.array([1, 0.5, 0.0]), 67.0)
+    (array([0., 2., 5.]), array([1. , 0.5, 0. ]))
+    >>> curve_until_nobody_at_risk(np.array([0, 2.0]), np.array([1, 0.5]), 9.0)
+    (array([0., 2., 9.]), array([1. , 0.5, 0.5]))
+    """
+    t, y = np.asarray(t, dtype=float), np.asarray(y, dtype=float)
+    zero = np.flatnonzero(y <= 0)
+    if zero.size:
+        return t[: zero[0] + 1], y[: zero[0] + 1]
+    if t.size and last > t[-1]:
+        return np.r_[t, last], np.r_[y, y[-1]]
+    return t, y
+
+
 def wrap_label(text, width: int = 14) -> str:
     """Break a long label into lines of at most ``width`` characters (words kept whole when possible)."""
     import textwrap
@@ -248,7 +284,8 @@ def wrap_label(text, width: int = 14) -> str:
     text = str(text)
     if len(text) <= width:
         return text
-    return "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False)) or text
+    # whole words only: "Non-responder" is never cut into "Non-respo / nder"
+    return "\n".join(textwrap.wrap(text, width=width, break_on_hyphens=False, break_long_words=False)) or text
 
 
 def difference_text(first, second) -> str:
@@ -257,12 +294,13 @@ def difference_text(first, second) -> str:
 
 
 def format_p(p: float, name: str = "p") -> str:
-    """``"p = 0.032"``, ``"p < 0.001"``, two significant digits; ``"p = NA"`` for NaN."""
+    """``"p = 0.032"``, ``"p < 0.001"``: the report's p-values (:func:`immune_correlates._numbers.p_phrase`).
+
+    ``"p = NA"`` for NaN.
+    """
     if p is None or not np.isfinite(p):
         return f"{name} = NA"
-    if p < 0.001:
-        return f"{name} < 0.001"
-    return f"{name} = {p:.2g}"
+    return p_phrase(p, name)
 
 
 def new_axes(ax=None, figsize=(4.0, 3.5)):

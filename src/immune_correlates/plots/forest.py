@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from .._numbers import format_estimate_ci
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
 from ._style import (
     GREY,
-    OKABE_ITO,
+    INK,
     SMALL,
     format_p,
     house_style,
@@ -138,12 +139,6 @@ def forest_table(
     return out
 
 
-def _fmt(v: float) -> str:
-    if not np.isfinite(v):
-        return "inf" if v > 0 else "NA"
-    return f"{v:.2f}" if v < 100 else f"{v:.3g}"
-
-
 def forest(
     data=None,
     *,
@@ -160,7 +155,7 @@ def forest(
     drop_intercept: bool = True,
     labels: Mapping[str, str] | None = None,
     show_values: bool = True,
-    color: str = OKABE_ITO["blue"],
+    color: str = INK,
     level: float | None = None,
     per: str | None = None,
     xlabel: str | None = None,
@@ -383,10 +378,7 @@ def _value_columns(ax, rows: pd.DataFrame, y: np.ndarray, kind: str, ci_text: st
     columns = [
         (
             f"{short} ({ci_text})",
-            [
-                "not estimable" if not np.isfinite(r) else f"{_fmt(r)} ({_fmt(a)}\u2013{_fmt(b)})"
-                for r, a, b in zip(ratio, lo, hi)
-            ],
+            [format_estimate_ci(r, a, b) for r, a, b in zip(ratio, lo, hi)],
             92,
         )
     ]

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
-from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit
+from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit, group_level_label
 from ..stats.groups.compare import compare_groups
 from ..stats.survival.kaplan_meier import group_levels
 from ._style import (
@@ -145,7 +145,7 @@ def response_boxplot(
     groups: Sequence | None = None,
     ax=None,
     log: bool = False,
-    annotate: bool = True,
+    annotate: bool | str = True,
     comparisons: Sequence[tuple] | None = None,
     comparison: pd.DataFrame | None = None,
     method: str = "auto",
@@ -183,8 +183,10 @@ def response_boxplot(
         Where to draw; a new figure otherwise.
     log : bool
         Logarithmic y axis (absolute counts); every value must be positive.
-    annotate : bool
-        Write the test, ``p`` (and ``q``) and the effect size above the axes.
+    annotate : bool or "short"
+        Write the test, ``p`` (and ``q``) and the effect size above the axes;
+        ``"short"``: only ``p`` and ``q``, legible at print size in a
+        multi-panel figure (the test and effect sizes belong in its table).
     comparisons : sequence of (group, group), optional
         Pairs compared head to head with brackets above the boxes showing
         the Wilcoxon rank-sum ``p`` and the ``q`` adjusted (``adjust``) over
@@ -311,8 +313,10 @@ def response_boxplot(
             row, several = _comparison_row(kept, feature, group, levels, pair, comparison, method, adjust, caller)
             q = several if show_q == "auto" else bool(show_q)
             contrast = (names[pair[0]], names[pair[1]]) if pair is not None else None
+            size = SMALL if annotate == "short" else SMALL - 1
+            full = comparison_text(row.to_dict(), show_q=q, contrast=contrast)
             text = _wrap_lines(
-                comparison_text(row.to_dict(), show_q=q, contrast=contrast), _text_chars(width_in, SMALL - 1)
+                full.split("\n")[0].split(": ", 1)[-1] if annotate == "short" else full, _text_chars(width_in, size)
             )
             n_lines = text.count("\n") + 1
             ax.annotate(
@@ -323,12 +327,12 @@ def response_boxplot(
                 textcoords="offset points",
                 ha="center",
                 va="bottom",
-                fontsize=SMALL - 1,
+                fontsize=size,
                 color="#333333",
                 gid="stats_annotation",
             )
         if title is not None:
-            ax.set_title(_wrap_lines(title, _text_chars(width_in, 11)), pad=8 + n_lines * (SMALL - 1) * 1.25)
+            ax.set_title(_wrap_lines(title, _text_chars(width_in, 11)), pad=8 + n_lines * SMALL * 1.25)
     return ax
 
 
@@ -341,8 +345,8 @@ def group_names(group: str, levels: Sequence, group_labels: Mapping | None = Non
             out[g] = str(group_labels[g])
         elif g in known and not isinstance(g, float | np.floating):
             out[g] = known[g]
-        else:
-            out[g] = str(g)
+        else:  # a boolean or 0/1 group names its variable ("Smoker: yes"), never "True" alone
+            out[g] = group_level_label(group, g)
     return out
 
 
@@ -426,8 +430,10 @@ def response_panel(
     logged = set(features) if log is True else (set() if log is False else set(log))
     ncols = min(ncols, len(features))
     nrows = math.ceil(len(features) / ncols)
-    if panel_size is None:
-        panel_size = (max(2.8, 1.2 + 0.62 * len(levels)), 3.3 + 0.25 * bool(comparisons))
+    if panel_size is None:  # room for each group's longest word at the tick size (words are never broken)
+        names = group_names(group, levels, group_labels)
+        word = max((len(w) for g in levels for w in str(names[g]).split()), default=4)
+        panel_size = (max(2.8, 1.0 + len(levels) * (0.2 + word * 0.62 * 9 / 72)), 3.3 + 0.25 * bool(comparisons))
     with house_style():
         fig, axes = plt.subplots(
             nrows, ncols, figsize=(panel_size[0] * ncols, panel_size[1] * nrows), layout="constrained", squeeze=False
@@ -447,6 +453,7 @@ def response_panel(
                 log=feat in logged,
                 comparison=table,
                 show_q=True,
+                annotate="short",
                 group_labels=group_labels,
                 colors=colors,
                 comparisons=comparisons,
@@ -459,8 +466,9 @@ def response_panel(
     with house_style():
         if title:
             fig.suptitle(title, fontsize=12)
+        test = "Wilcoxon rank-sum test" if len(compared) == 2 else "Kruskal-Wallis test"
         fig.supxlabel(
-            f"q: {ADJUST_NAMES.get(adjust, adjust)} adjustment across the {len(features)} features shown",
+            f"p: {test}; q: {ADJUST_NAMES.get(adjust, adjust)} adjustment across the {len(features)} features shown",
             fontsize=SMALL - 1,
             color="#555555",
         )

@@ -19,7 +19,7 @@ from matplotlib import ticker
 
 from ..stats.survival.mantel_byar import counting_rows, group_at_risk, mantel_byar
 from ..stats.survival.mantel_byar import simon_makuch as sm_estimate
-from ._style import format_p, group_colors, house_style, new_axes
+from ._style import curve_until_nobody_at_risk, format_p, group_colors, house_style, new_axes
 from .survival import default_times, draw_at_risk
 
 __all__ = ["simon_makuch"]
@@ -103,8 +103,7 @@ def simon_makuch(
             r = table[table["group"] == g]
             t, sv = r["time"].to_numpy(), r["survival"].to_numpy()
             last = float(stop[grp == g].max()) if np.any(grp == g) else t[-1]
-            if last > t[-1]:  # flat to the group's last follow-up
-                t, sv = np.r_[t, last], np.r_[sv, sv[-1]]
+            t, sv = curve_until_nobody_at_risk(t, sv, last)
             ax.plot(t, sv, drawstyle="steps-post", color=palette[g], label=names[g], gid=f"sm:{g}")
         ax.set_xlim(start_at, max(t_max, ticks.max() if ticks.size else 0) * 1.03)
         ax.set_ylim(0, 1.04)

@@ -13,7 +13,7 @@ from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label, column_unit
 from ..stats.survival.kaplan_meier import group_levels
-from ._style import OKABE_ITO, SMALL, group_colors, house_style, new_axes, order_groups
+from ._style import SMALL, group_colors, house_style, new_axes, order_groups
 from .response import group_names
 
 __all__ = ["swimmer"]
@@ -140,11 +140,11 @@ def swimmer(
             style = {
                 "linestyle": "",
                 "marker": "D",
-                "markersize": 5.5,
-                "color": OKABE_ITO["yellow"],
+                "markersize": 6,
+                "color": "white",
                 "markeredgecolor": "black",
-                "markeredgewidth": 0.8,
-            }  # visible on every bar colour
+                "markeredgewidth": 1.0,
+            }  # white with a black edge: no group colour (orange PR bars) can be mistaken for it
             ax.plot(t_prog[prog], y[prog], gid="progression", **style)
             handles.append(Line2D([], [], label="Progression", **style))
         ax.plot(t_end[died], y[died], linestyle="", marker="X", markersize=6, color="black", gid="death")

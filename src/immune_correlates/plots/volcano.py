@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
-from ._style import GREY, OKABE_ITO, SMALL, house_style, new_axes
+from ._style import GREY, INK, SMALL, house_style, new_axes
 
 __all__ = ["volcano", "fdr_threshold", "effect_axis_label"]
 
@@ -42,35 +42,9 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, *, fdr: float) -> tuple[float, b
 
 
 #: Distances (points) and directions tried for a label around its point, nearest first.
-_RADII = (3.0, 9.0, 16.0, 24.0, 32.0, 42.0, 54.0, 68.0, 84.0, 102.0, 124.0, 150.0, 180.0, 215.0, 255.0)
-_ANGLES = np.deg2rad(
-    (
-        0,
-        180,
-        30,
-        150,
-        -30,
-        -150,
-        90,
-        -90,
-        60,
-        120,
-        -60,
-        -120,
-        15,
-        165,
-        -15,
-        -165,
-        45,
-        135,
-        -45,
-        -135,
-        75,
-        105,
-        -75,
-        -105,
-    )
-)
+_RADII = (2.5, 5.0, 8.0)
+_ANGLES = np.deg2rad((0, 180, 30, 150, -30, -150, 90, -90, 60, 120, -60, -120))
+_KEY_ANGLES = np.deg2rad(np.arange(0, 360, 15))
 
 
 def _box(x0, y0, w, h, dx, dy):
@@ -80,108 +54,137 @@ def _box(x0, y0, w, h, dx, dy):
     return np.array([left, bottom, left + w, bottom + h])
 
 
-def _place_labels(ax, x: np.ndarray, y: np.ndarray, texts: list[str], points: np.ndarray) -> tuple[list, bool]:
-    """Name points with no label on another label, a point or a reference line (greedy, deterministic).
+def box_distances(box: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Distance from a box (x0, y0, x1, y1) to each point (0 inside), in the points' units."""
+    dx = np.maximum.reduce([box[0] - points[:, 0], np.zeros(len(points)), points[:, 0] - box[2]])
+    dy = np.maximum.reduce([box[1] - points[:, 1], np.zeros(len(points)), points[:, 1] - box[3]])
+    return np.hypot(dx, dy)
 
-    Each label, most significant first, takes the first free spot among
-    positions ever further from its point (a leader line joins the far
-    ones), in the spirit of ggrepel but without randomness.  Returns the
-    labels and whether each found a free spot.
-    """
-    if not len(texts):
-        return [], True
-    fig = ax.figure
-    for _ in range(3):  # a layout engine settles over a few draws; the axes must be where they stay
-        before = ax.get_position().bounds
-        fig.canvas.draw()
-        if np.allclose(before, ax.get_position().bounds, atol=1e-4):
-            break
-    renderer = fig.canvas.get_renderer()
-    px = fig.dpi / 72.0
-    frame = ax.get_window_extent(renderer)
-    obstacles = [np.r_[p - 4 * px, p + 4 * px] for p in ax.transData.transform(points)]
+
+def _obstacles(ax, renderer, px: float) -> list:
+    """Boxes a label must not cover: the reference lines and the texts already drawn."""
+    out = []
     for line in ax.lines:
         if line.get_gid() in ("fdr_threshold", "zero_line"):
             bb = line.get_window_extent(renderer)
-            obstacles.append(np.array([bb.x0 - 1.5 * px, bb.y0 - 1.5 * px, bb.x1 + 1.5 * px, bb.y1 + 1.5 * px]))
-    obstacles += [np.array(t.get_window_extent(renderer).extents) for t in ax.texts if t.get_text()]
-    obstacles = np.array(obstacles).reshape(-1, 4)
-    anchors = ax.transData.transform(np.column_stack([x, y]))
-    made, clear, labels_placed = [], True, []
-    for i in np.argsort(-y, kind="mergesort"):
-        probe = ax.text(0, 0, texts[i], fontsize=SMALL)
-        bb = probe.get_window_extent(renderer)
-        probe.remove()
-        w, h = bb.width + 2 * px, bb.height + 1 * px
-        best, best_cost = None, np.inf
-        for r in _RADII:
-            for a in _ANGLES:
-                dx, dy = r * px * np.cos(a), r * px * np.sin(a)
-                box = _box(*anchors[i], w, h, dx, dy)
-                inside = box[0] >= frame.x0 and box[2] <= frame.x1 and box[1] >= frame.y0 and box[3] <= frame.y1
-                hit = (
-                    (box[0] < obstacles[:, 2])
-                    & (box[2] > obstacles[:, 0])
-                    & (box[1] < obstacles[:, 3])
-                    & (box[3] > obstacles[:, 1])
-                )
-                hits = int(hit.sum()) + (0 if inside else 100)
-                crossings = 0
-                if r > _RADII[1] and labels_placed:  # a leader line should not cross a label either
-                    leader = _leader(anchors[i], box, px)
-                    lb = np.array(labels_placed)
-                    crossings = int(
-                        (
-                            (leader[:, None, 0] > lb[None, :, 0])
-                            & (leader[:, None, 0] < lb[None, :, 2])
-                            & (leader[:, None, 1] > lb[None, :, 1])
-                            & (leader[:, None, 1] < lb[None, :, 3])
-                        )
-                        .any(axis=0)
-                        .sum()
-                    )
-                cost = 10 * hits + crossings
-                if cost < best_cost:
-                    best, best_cost, best_hits = (dx, dy, box, r), cost, hits
-                if cost == 0:
-                    break
-            if best_cost == 0:
-                break
-        dx, dy, box, r = best
-        clear = clear and best_hits == 0
-        labels_placed.append(box)
-        ha = "left" if dx > 0.3 else ("right" if dx < -0.3 else "center")
-        va = "bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center")
-        far = r > _RADII[1]
+            out.append(np.array([bb.x0 - 1.5 * px, bb.y0 - 1.5 * px, bb.x1 + 1.5 * px, bb.y1 + 1.5 * px]))
+    return out + [np.array(t.get_window_extent(renderer).extents) for t in ax.texts if t.get_text()]
+
+
+def _spot(anchor, others, own: int, size, frame, taken, px, *, best_effort: bool = False):
+    """The nearest free spot for a w x h text by its point, closer to it than to any other point.
+
+    None when there is none; with ``best_effort`` (a key number) the free spot
+    with the widest margin between its own point and the nearest other one.
+    """
+    w, h = size
+    radii, angles = (_RADII + (11.0, 14.0), _KEY_ANGLES) if best_effort else (_RADII, _ANGLES)
+    best, best_margin = None, -np.inf
+    for r in radii:
+        for a in angles:
+            dx, dy = r * px * np.cos(a), r * px * np.sin(a)
+            box = _box(*anchor, w, h, dx, dy)
+            if box[0] < frame.x0 or box[2] > frame.x1 or box[1] < frame.y0 or box[3] > frame.y1:
+                continue
+            if len(taken) and _overlaps(box, np.array(taken)).any():
+                continue
+            d = box_distances(box, others)
+            margin = np.delete(d, own).min(initial=np.inf) - d[own]
+            if margin > px:
+                return dx, dy
+            if margin > best_margin:
+                best, best_margin = (dx, dy), margin
+    return best if best_effort else None
+
+
+def _overlaps(box, boxes) -> np.ndarray:
+    return (box[0] < boxes[:, 2]) & (box[2] > boxes[:, 0]) & (box[1] < boxes[:, 3]) & (box[3] > boxes[:, 1])
+
+
+def _settle(ax) -> None:
+    """Draw until a layout engine stops moving the axes (labels are placed in display units)."""
+    for _ in range(3):
+        before = ax.get_position().bounds
+        ax.figure.canvas.draw()
+        if np.allclose(before, ax.get_position().bounds, atol=1e-4):
+            break
+
+
+def _text_size(ax, text, renderer, px):
+    probe = ax.text(0, 0, text, fontsize=SMALL)
+    bb = probe.get_window_extent(renderer)
+    probe.remove()
+    return bb.width + 2 * px, bb.height + px
+
+
+def _place_labels(ax, chosen: np.ndarray, points: np.ndarray, texts: list[str]) -> tuple[list, list]:
+    """Name each chosen point by a label nearer to it than to any other point, or by a numbered key.
+
+    Most significant first, each label takes the nearest free spot (off the
+    other labels, the reference lines and the axes' edge) from which its own
+    point is the nearest; no leader lines.  Where no such spot exists, a
+    number takes its place and ``"number  name"`` joins the key beside the
+    plot, so a label asked for is never dropped.  Returns the annotations and
+    the key entries.
+    """
+    if not len(chosen):
+        return [], []
+    _settle(ax)
+    renderer = ax.figure.canvas.get_renderer()
+    px = ax.figure.dpi / 72.0
+    frame = ax.get_window_extent(renderer)
+    anchors = ax.transData.transform(points)
+    taken = _obstacles(ax, renderer, px) + [np.r_[p - 3.5 * px, p + 3.5 * px] for p in anchors]
+    made, key = [], []
+    for i, text in zip(chosen, texts):
+        size = _text_size(ax, text, renderer, px)
+        spot = _spot(anchors[i], anchors, i, size, frame, taken, px)
+        if spot is None:
+            text = str(len(key) + 1)
+            size = _text_size(ax, text, renderer, px)
+            spot = _spot(anchors[i], anchors, i, size, frame, taken, px, best_effort=True) or (3 * px, 3 * px)
+            key.append(f"{text}  {texts[list(chosen).index(i)]}")
+        dx, dy = spot
+        taken.append(_box(*anchors[i], *size, dx, dy))
         made.append(
             ax.annotate(
-                texts[i],
-                xy=(x[i], y[i]),
-                xytext=(dx / px + (1 if ha == "left" else -1 if ha == "right" else 0), dy / px),
+                text,
+                xy=tuple(points[i]),
+                xytext=(dx / px, dy / px),
                 textcoords="offset points",
                 fontsize=SMALL,
-                ha=ha,
-                va=va,
-                gid="volcano_label",
-                arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6, "shrinkA": 0, "shrinkB": 3}
-                if far
-                else None,
+                ha="left" if dx > 0.3 else ("right" if dx < -0.3 else "center"),
+                va="bottom" if dy > 0.3 else ("top" if dy < -0.3 else "center"),
+                gid="volcano_label" if not text.isdigit() else "volcano_key_number",
             )
         )
         made[-1].set_in_layout(False)  # inside the axes; a layout pass must not move the axes under it
-        leader = _leader(anchors[i], box, px) if far else np.empty((0, 2))
-        obstacles = np.vstack([obstacles, box] + [np.r_[q - 1.5 * px, q + 1.5 * px] for q in leader])  # keep off lines
-    return made, clear
+    return made, key
 
 
-def _leader(anchor: np.ndarray, box: np.ndarray, px: float) -> np.ndarray:
-    """Points along the leader line from a point (beyond its marker) to the nearest edge of its label."""
-    end = np.clip(anchor, box[:2], box[2:])
-    length = np.hypot(*(end - anchor))
-    if length <= 6 * px:
-        return np.empty((0, 2)).reshape(0, 2)
-    t = np.linspace(6 * px / length, 1.0, 14)[:-1]
-    return anchor + t[:, None] * (end - anchor)
+def _label_points(ax, chosen, points, texts) -> None:
+    """Place the names, and the key of numbered ones beside the plot; the key is drawn before the
+    final placement, so the layout that makes room for it does not move the points under the names."""
+    key_text = None
+    for attempt in range(4):
+        made, key = _place_labels(ax, chosen, points, texts)
+        wanted = "\n".join(key)
+        current = key_text.get_text() if key_text is not None else ""
+        if wanted == current:
+            return
+        if attempt == 3:  # layout still moving: keep these names and state their key as it is now
+            if key_text is not None:
+                key_text.set_text(wanted)
+            return
+        for t in made:
+            t.remove()
+        if key_text is not None:
+            key_text.remove()
+        key_text = (
+            ax.text(1.03, 1.0, wanted, transform=ax.transAxes, ha="left", va="top", fontsize=SMALL, gid="volcano_key")
+            if wanted
+            else None
+        )
 
 
 def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -> str:
@@ -254,9 +257,12 @@ def volcano(
 
     Notes
     -----
-    Labels are placed by adjustText (a force-directed layout that moves
-    texts off points, lines and each other); the threshold follows
-    Benjamini & Hochberg (1995) through :func:`fdr_threshold`.
+    Each name sits by its point, nearer to it than to any other point, off
+    the other names and the reference lines, without leader lines; where no
+    such spot exists the point gets a number and the name is listed with it
+    beside the plot (text gid ``"volcano_key"``), so no name asked for is
+    dropped.  The threshold follows Benjamini & Hochberg (1995) through
+    :func:`fdr_threshold`.
 
     Returns
     -------
@@ -264,7 +270,7 @@ def volcano(
         Points are the collection with gid ``"volcano_points"`` (offsets =
         effect, -log10 p, in the rows' order after dropping missing p); the
         threshold is the line ``"fdr_threshold"``; names are annotations
-        ``"volcano_label"``.
+        ``"volcano_label"``, numbers by points ``"volcano_key_number"``.
 
     Examples
     --------
@@ -295,23 +301,23 @@ def volcano(
 
     ax = new_axes(ax, figsize=(4.8, 4.0))
     with house_style():
-        colors = np.where(sig, OKABE_ITO["vermillion"], GREY).tolist()
+        colors = np.where(sig, INK, GREY).tolist()
         ax.scatter(
             x, y, s=np.where(sig, 40, 24), c=colors, edgecolor="white", linewidth=0.5, zorder=3, gid="volcano_points"
         )
-        ax.axhline(-np.log10(cut), color=OKABE_ITO["vermillion"], linestyle="--", linewidth=1.0, gid="fdr_threshold")
+        ax.axhline(-np.log10(cut), color=GREY, linestyle="--", linewidth=1.0, gid="fdr_threshold")
         ax.axvline(0.0, color=GREY, linestyle=":", linewidth=0.8, zorder=1, gid="zero_line")
         note = f"FDR {100 * fdr:g}%" + ("" if any_pass else " (none pass)")
         ax.annotate(
             note,
-            xy=(1.0, -np.log10(cut)),
+            xy=(0.0, -np.log10(cut)),
             xycoords=("axes fraction", "data"),
-            xytext=(-2, 2),
+            xytext=(2, 2),
             textcoords="offset points",
-            ha="right",
+            ha="left",
             va="bottom",
             fontsize=SMALL,
-            color=OKABE_ITO["vermillion"],
+            color=GREY,
             gid="fdr_label",
         )
         if annotate == "auto":  # the passing features (at most 8, smallest p), else the 3 smallest p
@@ -332,19 +338,6 @@ def volcano(
         title = title if title is not None else (column_label(endpoint) if endpoint else None)
         if title:
             ax.set_title(title)
-        for attempt in range(4):  # too crowded: give the labels more room above and at the sides, and place again
-            made, clear = _place_labels(
-                ax,
-                x[chosen],
-                y[chosen],
-                [column_label(n, labels=labels) for n in names[chosen]],
-                np.column_stack([x, y]),
-            )
-            if clear or attempt == 3:
-                break
-            for t in made:
-                t.remove()
-            lo, hi = ax.get_xlim()
-            ax.set_xlim(lo * 1.15, hi * 1.15)
-            ax.set_ylim(0, ax.get_ylim()[1] * 1.2)
+        texts = [column_label(n, labels=labels) for n in names[chosen]]
+        _label_points(ax, chosen, np.column_stack([x, y]), texts)
     return ax

@@ -9,8 +9,22 @@ import matplotlib.pyplot as plt
 
 from .. import plots
 from ..features.labels import column_label
+from .formatting import format_number, inference_words
 from .methods import covariate_phrase
 from .pipeline import AnalysisResults
+from .sections import lower_label
+
+
+def _inference(res: AnalysisResults, key: str) -> str:
+    tests = [t for t in res.tables[key].get("test", []).dropna().unique() if t]
+    return inference_words(res.config.ci, tests[0] if len(tests) == 1 else None, alpha=res.config.alpha)
+
+
+def _adjust_words(cfg) -> str:
+    from ..plots.response import ADJUST_NAMES
+
+    return f"{ADJUST_NAMES.get(cfg.adjust, cfg.adjust)} adjustment" if cfg.adjust != "none" else "no adjustment"
+
 
 __all__ = ["make_figures", "export_figures"]
 
@@ -23,12 +37,14 @@ def make_figures(res: AnalysisResults) -> dict:
     counts = [f for f in res.features if f.endswith("_per_ul")]
     if "comparison" in res.tables:
         fig = plots.response_panel(res.frame, list(res.features), group=cfg.group, log=counts, adjust=cfg.adjust)
+        two = len(res.objects.get("compare_levels") or []) == 2 and res.frame[cfg.group].nunique() == 2
+        test = "Wilcoxon rank-sum test" if two else "Kruskal-Wallis test"
         out["response_panel"] = (
             fig,
             (
-                f"Baseline features by {column_label(cfg.group).lower()}: one dot per patient; "
-                f"rank tests (Wilcoxon for two groups, Kruskal-Wallis with the Jonckheere-Terpstra "
-                f"trend test for more), {cfg.adjust} adjustment across features."
+                f"Baseline features by {lower_label(cfg.group)}: one dot per patient, boxes of the quartiles; "
+                f"p from the {test}, q adjusted across the features shown ({_adjust_words(cfg)}). "
+                "Effect sizes and tests are in the table above."
             ),
         )
     models = covariate_phrase(cfg.adjustment_terms).capitalize()
@@ -44,8 +60,8 @@ def make_figures(res: AnalysisResults) -> dict:
         out[name] = (
             fig,
             (
-                f"{models} models of {column_label(endpoint).lower()}: {what} per SD of each feature "
-                f"(transforms in the table) with {cfg.ci} intervals."
+                f"{models} models of {lower_label(endpoint)}: {what} per SD of each feature "
+                f"(transforms in the table); {_inference(res, key)}."
             ),
         )
     for name, key, endpoint, what in (
@@ -61,8 +77,9 @@ def make_figures(res: AnalysisResults) -> dict:
         out[name] = (
             fig,
             (
-                f"Screen of the whole panel against {column_label(endpoint).lower()}: {what} per SD "
-                f"against -log10 p; the line marks BH q = 0.10."
+                f"Screen of the whole panel against {lower_label(endpoint)}: {what} per SD against "
+                f"\u2212log10 p ({_inference(res, key)}); black points and the dashed line: q \u2264 0.10 "
+                f"({_adjust_words(cfg)}). A name that cannot sit by its point is a number, listed beside the plot."
             ),
         )
     kf = cfg.km_feature
@@ -80,9 +97,9 @@ def make_figures(res: AnalysisResults) -> dict:
     out["kaplan_meier"] = (
         fig,
         (
-            f"Kaplan-Meier estimates of {column_label(cfg.duration).lower()} by median split "
-            f"of {column_label(kf)} (cut at {res.objects['km_cut']:.3g}); numbers at risk under "
-            f"the axis; log-rank p and Cox hazard ratio (Wald interval)."
+            f"Kaplan-Meier estimates of {lower_label(cfg.duration)} by median split "
+            f"of {column_label(kf)} (cut at {format_number(res.objects['km_cut'])}); numbers at risk under "
+            "the axis; log-rank p; hazard ratio from a Cox model with its Wald 95% CI."
         ),
     )
     return out

@@ -25,9 +25,9 @@ from __future__ import annotations
 import math
 import re
 
-import numpy as np
 import pandas as pd
 
+from .._numbers import MINUS, format_ci, format_estimate_ci, format_number, format_p, p_phrase
 from ..features.labels import column_label, column_unit, group_level_label
 
 __all__ = [
@@ -54,8 +54,6 @@ __all__ = [
     "format_exclusions",
 ]
 
-#: The minus sign printed before negative numbers (U+2212, as typeset; CSV files keep "-").
-MINUS = "\u2212"
 _DASH = "\u2013"
 
 SUMMARY_LABELS = {
@@ -95,101 +93,6 @@ def _finite(v) -> bool:
         return math.isfinite(float(v))
     except (TypeError, ValueError):
         return False
-
-
-def _minus(text: str) -> str:
-    return text.replace("-", MINUS) if text.startswith("-") else text
-
-
-def format_p(p, *, nan: str = "\u2013") -> str:
-    """A p- or q-value as journals print it: two significant digits, ``<0.001`` below 0.001.
-
-    Values of 0.99 and above print as ``>0.99``; NaN prints ``nan`` (an en dash).
-
-    Examples
-    --------
-    >>> [format_p(p) for p in (0.051, 0.00139, 0.0125, 0.359, 4.8e-05, 0.999, float("nan"))]
-    ['0.051', '0.0014', '0.013', '0.36', '<0.001', '>0.99', '–']
-    """
-    if not _finite(p):
-        return nan
-    p = float(p)
-    if p < 0.001:
-        return "<0.001"
-    if p >= 0.995:
-        return ">0.99"
-    p2 = float(f"{p:.2g}")  # two significant digits: 0.0125 -> 0.013, 0.359 -> 0.36
-    return f"{p2:.{max(2, 1 - math.floor(math.log10(p2)))}f}"
-
-
-def p_phrase(p, name: str = "p") -> str:
-    """``"p = 0.013"`` or ``"p < 0.001"`` for a sentence.
-
-    Examples
-    --------
-    >>> p_phrase(0.0125), p_phrase(2e-6, "q")
-    ('p = 0.013', 'q < 0.001')
-    """
-    text = format_p(p)
-    if text.startswith("<"):
-        return f"{name} < {text[1:]}"
-    if text.startswith(">"):
-        return f"{name} > {text[1:]}"
-    return f"{name} = {text}"
-
-
-def format_number(x, *, sig: int = 3, nan: str = "\u2013") -> str:
-    """An estimate to ``sig`` significant digits (no exponent; whole numbers from 100 on).
-
-    Examples
-    --------
-    >>> [format_number(v) for v in (3.1234, 10.69, 0.1371, 1234.6, -0.6012, 0.000123)]
-    ['3.12', '10.7', '0.137', '1235', '−0.601', '0.000123']
-    >>> format_number(float("inf")), format_number(2.0, sig=2)
-    ('∞', '2.0')
-    """
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return nan
-    x = float(x)
-    if math.isnan(x):
-        return nan
-    if math.isinf(x):
-        return "\u221e" if x > 0 else f"{MINUS}\u221e"
-    if x == 0:
-        return "0"
-    if abs(x) >= 10 ** (sig - 1):
-        return _minus(f"{x:.0f}")
-    decimals = sig - 1 - math.floor(math.log10(abs(x)))
-    rounded = round(x, decimals)
-    if rounded != 0 and abs(rounded) >= 10 ** (sig - decimals):  # 9.996 -> 10.0: one digit fewer
-        decimals -= 1
-    return _minus(f"{x:.{max(decimals, 0)}f}")
-
-
-def format_ci(lo, hi, *, sig: int = 3) -> str:
-    """An interval: ``"1.25–10.7"``, or ``"−1.10 to −0.12"`` when a limit is negative.
-
-    Examples
-    --------
-    >>> format_ci(1.2512, 10.69), format_ci(-1.1, -0.123), format_ci(0.5, float("inf"))
-    ('1.25–10.7', '−1.10 to −0.123', '0.500–∞')
-    """
-    a, b = format_number(lo, sig=sig), format_number(hi, sig=sig)
-    negative = (_finite(lo) and float(lo) < 0) or (_finite(hi) and float(hi) < 0)
-    return f"{a} to {b}" if negative else f"{a}{_DASH}{b}"
-
-
-def format_estimate_ci(est, lo, hi, *, sig: int = 3) -> str:
-    """``"3.12 (1.25–10.7)"``; ``"not estimable"`` when the estimate is missing.
-
-    Examples
-    --------
-    >>> format_estimate_ci(0.341, 0.137, 1.007)
-    '0.341 (0.137–1.01)'
-    """
-    if not _finite(est) and not (isinstance(est, float) and math.isinf(est)):
-        return "not estimable"
-    return f"{format_number(est, sig=sig)} ({format_ci(lo, hi, sig=sig)})"
 
 
 def label(column) -> str:
@@ -372,8 +275,7 @@ def format_model_table(
             "N": table["n"],
             "Events": table["n_events"],
             ratio_header(ratio, alpha): [
-                format_estimate_ci(*r)
-                for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)
+                format_estimate_ci(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)
             ],
             "p": table["p_value"].map(format_p),
             "q": table["q_value"].map(format_p),
@@ -483,3 +385,63 @@ def format_exclusions(exclusions: pd.DataFrame, warnings=(), notes: dict | None 
         text = re.sub(r"^[A-Z][A-Za-z]*(Warning|Error): ", "", str(w))
         rows.append({"Patient": "", "Step": "Warning", "Reason": _reason_words(text)})
     return pd.DataFrame(rows, columns=["Patient", "Step", "Reason"])
+
+
+_SUPERSCRIPTS = "\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079"
+
+
+def format_table_one(t1: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+    """Table 1 as gtsummary's ``tbl_summary(by=) |> add_overall() |> add_p()`` prints it, and its footnotes.
+
+    ``Characteristic``; one column per group headed ``"Responder, N = 24"`` and
+    ``"Overall, N = 34"``; ``p`` (gtsummary's ``style_pvalue``) with a
+    superscript naming its test in a footnote; ``SMD``.  Levels of a
+    categorical variable are indented under it, a dichotomous variable is one
+    row, missing values an ``Unknown`` row (gtsummary's ``missing = "ifany"``).
+
+    Parameters
+    ----------
+    t1 : DataFrame
+        :func:`~immune_correlates.table_one` (its ``attrs["group_n"]`` give the Ns).
+
+    Returns
+    -------
+    (DataFrame, list of str)
+        The table as shown and its footnotes (statistics, then one per test).
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> t1 = ic.table_one(ic.analysis_frame(ic.datasets.load_ofa_len()), "responder", ["age", "del17p"])
+    >>> shown, notes = format_table_one(t1)
+    >>> list(shown.columns)
+    ['Characteristic', 'Non-responder, N = 10¹', 'Responder, N = 24¹', 'Overall, N = 34¹', 'p', 'SMD']
+    >>> shown.iloc[1].tolist(), notes
+    (['del(17p)', '4 (40%)', '7 (29%)', '11 (32%)', '0.7³', '0.23'], ['¹ Median [Q1, Q3]; n (%)', '² Wilcoxon rank-sum test (normal approximation)', "³ Fisher's exact test"])
+    """
+    from .._numbers import style_pvalue
+
+    counts = t1.attrs.get("group_n", {})
+    groups = list(t1.columns[t1.columns.get_loc("summary") + 1 : t1.columns.get_loc("overall")])
+    heads = {g: f"{g}, N = {counts[g]}" if g in counts else g for g in groups}
+    heads["overall"] = f"Overall, N = {counts['overall']}" if "overall" in counts else "Overall"
+    tests = [t for t in dict.fromkeys(t1["test"]) if t]
+    mark = {t: _SUPERSCRIPTS[i + 1] for i, t in enumerate(tests)}
+    rows = []
+    for _, block in t1.groupby("variable", sort=False):
+        for _, r in block.iterrows():
+            head = r["level"] == "" or r["kind"] == "dichotomous"
+            row = {"Characteristic": r["label"] if head else f"\u2003{r['level']}"}
+            row.update({heads[g] + _SUPERSCRIPTS[0]: r[g] for g in [*groups, "overall"]})
+            row["p"] = style_pvalue(r["p_value"]) + mark.get(r["test"], "") if head and _finite(r["p_value"]) else ""
+            row["SMD"] = f"{r['smd']:.2f}" if head and _finite(r["smd"]) else ""
+            rows.append(row)
+        first = block.iloc[0]
+        if int(first["n_missing"] or 0) > 0:  # gtsummary's "Unknown" row, after the variable's levels
+            unknown = {heads[g] + _SUPERSCRIPTS[0]: str(first[f"missing_{g}"]) for g in groups}
+            unknown[heads["overall"] + _SUPERSCRIPTS[0]] = str(first["n_missing"])
+            rows.append({"Characteristic": "\u2003Unknown", **unknown, "p": "", "SMD": ""})
+    summaries = " ; ".join(dict.fromkeys(t1["summary"].dropna())).replace(" ; ", "; ")
+    notes = [f"{_SUPERSCRIPTS[0]} {summaries.replace('median', 'Median')}"]
+    notes += [f"{mark[t]} {name_test(t)}" for t in tests]
+    return pd.DataFrame(rows), notes

@@ -64,7 +64,11 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; } td.text { text-align: left; } td { white-space: nowrap; }
+th { background: #f3f3f3; vertical-align: bottom; white-space: normal; } td.text, th:first-child { text-align: left; }
+td { white-space: nowrap; } td:first-child { white-space: normal; min-width: 8rem; max-width: 22rem; }
+td.wrap { white-space: normal; min-width: 16rem; }
+.caption { color: #333; font-size: 0.9rem; margin-bottom: 0.2rem; }
+.footnote { color: #555; font-size: 0.8rem; margin: 0; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #555; font-size: 0.9rem; } code { font-size: 0.85rem; }
@@ -75,13 +79,14 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 <section>
 <h2>{{ section.title }}</h2>
 {% if section.text %}<p>{{ section.text }}</p>{% endif %}
+{% for table in section.tables %}
+{% if table.caption %}<p class="caption">{{ table.caption }}</p>{% endif %}
+<div class="scroll"><table><thead><tr>{% for c in table.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<tbody>{% for row in table.rows %}<tr>{% for cell, cls in row %}<td{% if cls %} class="{{ cls }}"{% endif %}>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
+{% for note in table.footnotes %}<p class="footnote">{{ note }}</p>{% endfor %}
+{% endfor %}
 {% for fig in section.figures %}
 <figure><img alt="{{ fig.caption }}" src="data:image/png;base64,{{ fig.data }}"><figcaption class="note">{{ fig.caption }}</figcaption></figure>
-{% endfor %}
-{% for table in section.tables %}
-{% if table.caption %}<p class="note">{{ table.caption }}</p>{% endif %}
-<div class="scroll"><table><thead><tr>{% for c in table.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
-<tbody>{% for row in table.rows %}<tr>{% for cell, is_text in row %}<td{% if is_text %} class="text"{% endif %}>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
 {% endfor %}
 </section>
 {% endfor %}
@@ -96,26 +101,29 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 )
 
 
-def _cell(v) -> tuple[str, bool]:
+def _cell(v) -> tuple[str, str]:
+    """A cell's text and its CSS class (numbers right-aligned; text left; long text wraps)."""
     if isinstance(v, (float, np.floating)):
         if math.isnan(v):
-            return "", False
+            return "", ""
         if math.isinf(v):
-            return ("inf" if v > 0 else "-inf"), False
-        return (f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"), False
+            return ("inf" if v > 0 else "-inf"), ""
+        return (f"{v:.4g}" if abs(v) >= 1e-3 or v == 0 else f"{v:.3e}"), ""
     if isinstance(v, (int, np.integer)) and not isinstance(v, bool):
-        return str(v), False
+        return str(v), ""
     if v is None or v is pd.NA or v is pd.NaT:
-        return "", False
-    return str(v), True
+        return "", ""
+    text = str(v)
+    return text, "text wrap" if len(text) > 40 else "text"
 
 
-def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500) -> dict:
+def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500, footnotes=()) -> dict:
     frame = frame.head(max_rows)
     return {
         "caption": caption,
         "columns": [str(c) for c in frame.columns],
         "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+        "footnotes": list(footnotes),
     }
 
 
@@ -123,12 +131,28 @@ def figure_payload(png: bytes, caption: str) -> dict:
     return {"data": base64.b64encode(png).decode("ascii"), "caption": caption}
 
 
-def render_report(title: str, subtitle: str, sections: list[dict], provenance: dict, *, methods=None) -> str:
+def _payload(section: dict, figures: dict) -> dict:
+    """A section of :mod:`.sections` ready for the template (tables as cells, figures as base64)."""
+    tables = [
+        t if "rows" in t else table_payload(t["frame"], t["caption"], footnotes=t.get("footnotes", ()))
+        for t in section["tables"]
+    ]
+    figs = [f if isinstance(f, dict) else figure_payload(*figures[f]) for f in section["figures"]]
+    return {**section, "tables": tables, "figures": figs}
+
+
+def render_report(
+    title: str, subtitle: str, sections: list[dict], provenance: dict, *, methods=None, figures=None
+) -> str:
     """Render the report; ``sections`` are dicts of ``title``, ``text``, ``tables``, ``figures``.
 
-    ``methods`` is a list of ``(heading, text)`` (the run's own, see
-    :func:`.methods.methods_section`); default the generic :data:`METHODS`.
+    Tables are ``{"caption", "frame", "footnotes"}`` (or ready payloads of
+    :func:`table_payload`); figures are names in ``figures`` (name -> ``(png bytes,
+    caption)``) or payloads of :func:`figure_payload`.  ``methods`` is a list of
+    ``(heading, text)`` (the run's own, see :func:`.methods.methods_section`);
+    default the generic :data:`METHODS`.
     """
+    sections = [_payload(s, figures or {}) for s in sections]
     flat = []
     for key, value in provenance.items():
         if isinstance(value, dict):

@@ -10,12 +10,12 @@ associations in an exploratory analysis.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
+from ..features.labels import column_label
 from ..stats.groups.table_one import CLINICAL_LABELS
+from .formatting import format_estimate_ci, label, level_label, p_phrase, scale_words
 
 __all__ = ["METHODS", "methods_section", "key_findings", "covariate_phrase"]
 
@@ -67,8 +67,9 @@ METHODS: dict[str, tuple[str, str]] = {
     ),
     "hodges_lehmann": (
         "Hodges-Lehmann shift",
-        "Difference {first} minus {second}: Hodges-Lehmann estimate with its "
-        "interval (Hodges & Lehmann 1963; Bauer, JASA 1972) and the rank-biserial correlation.",
+        "Difference {first} minus {second}: Hodges-Lehmann estimate (the median of all pairwise "
+        "differences) with its interval (Hodges & Lehmann 1963; Bauer, JASA 1972), and the rank-biserial "
+        "correlation 2W/(n1 n2) - 1 (Kerby 2014), both shown in the comparison table.",
     ),
     "smd": (
         "Standardized mean differences",
@@ -77,12 +78,12 @@ METHODS: dict[str, tuple[str, str]] = {
         "for categorical variables the multivariate form of Yang & Dalton (SAS Global Forum 2012); with more than "
         "two groups the mean of the pairwise values.",
     ),
-    "log2_count": ("Transform of counts", "Absolute counts (cells/uL) were modelled as log2(x + 1)."),
+    "log2_count": ("Transform of counts", "Absolute counts (cells/µL) were modelled as log2(x + 1)."),
     "log2_ratio": ("Transform of ratios", "Ratios (e.g. CD4/CD8) were modelled as log2(x)."),
     "per_sd": (
         "Per-SD scaling",
         "Each modelled feature was centred and divided by its standard deviation in the "
-        "cohort, so effects are per SD of the (transformed) feature; each row states its scale and SD.",
+        "cohort, so effects are per SD of the (transformed) feature; each table row states its scale (the SDs are in the tables/*.csv files).",
     ),
     "composite": ("Composite scores", "{composites}"),
     "complete_case": (
@@ -137,14 +138,14 @@ METHODS: dict[str, tuple[str, str]] = {
         "Multiplicity: Bonferroni",
         "q-values are Bonferroni-adjusted p-values across the features of each table.",
     ),
-    "none": ("Multiplicity", "p-values were not adjusted for multiplicity (q_value equals p_value)."),
+    "none": ("Multiplicity", "p-values were not adjusted for multiplicity (q equals p)."),
     "permutation": (
         "Permutation p-values",
-        "p_perm: {n_perm} joint permutations of the outcome against all features (seed {seed}), (1 + b) / (1 + B).",
+        "{n_perm} joint permutations of the outcome against all features (seed {seed}), (1 + b) / (1 + B).",
     ),
     "maxt": (
         "Westfall-Young maxT",
-        "p_maxt: family-wise error rate adjusted p-values of the step-down maxT "
+        "p (maxT): family-wise error rate adjusted p-values of the step-down maxT "
         "procedure over the same permutations (Westfall & Young, Resampling-Based Multiple Testing 1993).",
     ),
     "median_split": (
@@ -195,7 +196,14 @@ def _composites(res) -> str:
         return ""
     used = set(res.features) | set(res.tables.get("screen_cr", pd.DataFrame(columns=["feature"]))["feature"])
     rows = cat[(cat["kind"] == "composite") & cat["feature"].isin(used)]
-    parts = [f"{r.feature} = {r.formula} of {r.sources}" for r in rows.itertuples()]
+    parts = []
+    for r in rows.itertuples():
+        sources = [v.strip() for v in str(r.sources).split(",") if v.strip()]
+        up = [label(v[1:]) for v in sources if v.startswith("+")]
+        down = [label(v[1:]) for v in sources if v.startswith("-")]
+        signs = f"{', '.join(up)}" + (f"; and, with reversed sign, {', '.join(down)}" if down else "")
+        formula = str(r.formula).replace(">=", "\u2265")
+        parts.append(f"{label(r.feature)}: the {formula}, of {signs}")
     return "; ".join(parts) + "." if parts else ""
 
 
@@ -214,13 +222,13 @@ def methods_section(res) -> list[dict]:
         "levels": " < ".join(str(c[2:]) for c in all_levels.columns if c.startswith("n_"))
         if all_levels is not None
         else "",
-        "first": f"{cfg.group} = {levels[0]}",
-        "second": f"{cfg.group} = {levels[1]}",
+        "first": level_label(cfg.group, levels[0]),
+        "second": level_label(cfg.group, levels[1]),
         "composites": _composites(res),
         "adjusted": covariate_phrase(cfg.adjustment_terms),
         "n_perm": cfg.n_perm,
         "seed": cfg.seed,
-        "km_feature": cfg.km_feature,
+        "km_feature": label(cfg.km_feature),
     }
     out = []
     for key in res.record:
@@ -229,43 +237,41 @@ def methods_section(res) -> list[dict]:
     return out
 
 
-def _fmt(v: float) -> str:
-    return f"{v:.2f}" if math.isfinite(v) else ("infinity" if v > 0 else "-infinity")
-
-
-def _pq(row) -> str:
-    q = row.get("q_value", np.nan)
-    return f"p = {row['p_value']:.3g}" + (f", q = {q:.3g}" if np.isfinite(q) else "")
-
-
 def _associations(table: pd.DataFrame, ratio: str, what: str, q_max: float) -> str:
+    """The features associated with an endpoint at q < q_max, as sentences in words."""
+    word = "odds" if ratio == "odds_ratio" else "hazard"
+    name = ratio.replace("_", " ")
     hits = table[table["q_value"] < q_max].sort_values("p_value")
     if not len(hits):
         best = table.sort_values("p_value").iloc[0]
         return (
-            f"No feature was associated with {what} at q < {q_max:g}; the smallest p-value was "
-            f"{best['feature']} ({ratio.replace('_', ' ')} {_fmt(best[ratio])}, 95% CI "
-            f"{_fmt(best[ratio + '_ci_lower'])}-{_fmt(best[ratio + '_ci_upper'])}; {_pq(best)})."
+            f"No feature was associated with {what} at q < {q_max:g}; the strongest association was "
+            f"{_finding(best, ratio, name)}."
         )
     parts = []
     for _, r in hits.iterrows():
         direction = "higher" if r[ratio] > 1 else "lower"
-        parts.append(
-            f"{r['feature']} ({ratio.replace('_', ' ')} {_fmt(r[ratio])} per {_unit(r['scale'])}, "
-            f"95% CI {_fmt(r[ratio + '_ci_lower'])}-{_fmt(r[ratio + '_ci_upper'])}; {_pq(r)}; "
-            f"{direction} {'odds' if ratio == 'odds_ratio' else 'hazard'})"
-        )
+        parts.append(f"higher {label(r['feature'])} went with {direction} {word} ({_finding(r, ratio, name, False)})")
     return f"Associated with {what} at q < {q_max:g}: " + "; ".join(parts) + "."
 
 
-def _unit(scale) -> str:
-    if not isinstance(scale, str):
-        return "unit"
-    return scale.split(" (SD")[0].removeprefix("per ") if scale.startswith("per SD") else f"unit of {scale}"
+def _finding(r, ratio: str, name: str, named: bool = True) -> str:
+    per = scale_words(r.get("scale")) or "per unit"
+    q = r.get("q_value", np.nan)
+    pq = p_phrase(r["p_value"]) + (f", {p_phrase(q, 'q')}" if np.isfinite(q) else "")
+    est = format_estimate_ci(r[ratio], r[ratio + "_ci_lower"], r[ratio + "_ci_upper"])
+    value, _, interval = est.partition(" (")
+    text = f"{name} {value} {per}, 95% CI {interval.rstrip(')')}; {pq}"
+    return f"{label(r['feature'])}, {text}" if named else text
+
+
+def _lower(column: str) -> str:
+    text = column_label(column)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def key_findings(res, q_max: float = 0.10) -> str:
-    """A paragraph of the main results, worded as associations in an exploratory analysis."""
+    """A paragraph of the main results in words, worded as associations in an exploratory analysis."""
     cfg = res.config
     t = res.tables
     n = res.n_patients
@@ -273,23 +279,26 @@ def key_findings(res, q_max: float = 0.10) -> str:
     if "logistic_cr" in t and len(t["logistic_cr"]):
         k = int(pd.to_numeric(res.frame[cfg.binary], errors="coerce").sum())
         sentences.append(
-            f"{cfg.binary} ({k} of {n} patients), {covariate_phrase(cfg.adjustment_terms)} models. "
-            + _associations(t["logistic_cr"], "odds_ratio", cfg.binary, q_max)
+            f"{column_label(cfg.binary)} was reached by {k} of {n} patients ({covariate_phrase(cfg.adjustment_terms)} "
+            "models). " + _associations(t["logistic_cr"], "odds_ratio", _lower(cfg.binary), q_max)
         )
     elif "logistic" in res.notes:
-        sentences.append(f"{cfg.binary}: {res.notes['logistic']}")
+        sentences.append(f"{column_label(cfg.binary)}: {res.notes['logistic']}")
     if "cox_pfs" in t and len(t["cox_pfs"]):
         k = int(pd.to_numeric(res.frame[cfg.event], errors="coerce").sum())
         sentences.append(
-            f"{cfg.duration} ({k} events). " + _associations(t["cox_pfs"], "hazard_ratio", cfg.duration, q_max)
+            f"{column_label(cfg.duration)}: {k} events. "
+            + _associations(t["cox_pfs"], "hazard_ratio", _lower(cfg.duration), q_max)
         )
     elif "cox" in res.notes:
-        sentences.append(f"{cfg.duration}: {res.notes['cox']}")
+        sentences.append(f"{column_label(cfg.duration)}: {res.notes['cox']}")
     for name, what in (("screen_cr", cfg.binary), ("screen_pfs", cfg.duration)):
         if name in t and "p_maxt" in t[name]:
-            strong = int((t[name]["p_maxt"] < 0.05).sum())
+            strong = t[name].loc[t[name]["p_maxt"] < 0.05, "feature"].map(label).tolist()
+            listed = f": {', '.join(strong)}" if strong else ""
             sentences.append(
-                f"Across the whole panel ({len(t[name])} features), {strong} association(s) with "
-                f"{what} survived the family-wise Westfall-Young maxT adjustment at 0.05."
+                f"Across the whole panel ({len(t[name])} features), {len(strong) or 'no'} "
+                f"association{'s' if len(strong) != 1 else ''} with {_lower(what)} "
+                f"kept a family-wise (Westfall-Young maxT) adjusted p below 0.05{listed}."
             )
     return " ".join(sentences)

@@ -24,12 +24,13 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError, ImmuneCorrelatesError, ImmuneCorrelatesWarning, MissingDataWarning
 from ..features import build_features, log2_transform, scale_per_sd, split_groups
 from ..features.frame import analysis_frame
-from ..features.labels import column_label
+from ..features.labels import column_label, column_unit
 from ..stats.groups.compare import compare_groups
 from ..stats.groups.table_one import TABLE_ONE_CLINICAL, table_one
 from ..stats.groups.trial_summary import trial_summary
@@ -43,7 +44,14 @@ from ..stats.survival.logrank import logrank_test
 from .config import AnalysisConfig
 from .response_time import response_and_survival
 
-__all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS"]
+__all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS", "table_one_label"]
+
+
+def table_one_label(column: str) -> str:
+    """A Table 1 row label as gtsummary users write them: ``"NK cells, cells/µL"``."""
+    unit = column_unit(column)
+    return f"{column_label(column)}, {unit}" if unit else column_label(column)
+
 
 _EMPTY_EXCL = ["step", "patient_id", "reason"]
 
@@ -155,6 +163,7 @@ def _step_features(run: _Run) -> None:
     ]
     if unknown:
         raise ConfigError(f"run_analysis: unknown column(s) {unknown}; available: {list(run.frame.columns)}.")
+    _check_compare(run)
     dropped = []
     for f in cfg.features:
         x = pd.to_numeric(run.frame[f], errors="coerce")
@@ -189,12 +198,27 @@ def _step_table_one(run: _Run) -> None:
     variables += [f for f in run.features if f not in variables]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ImmuneCorrelatesWarning)
-        tab = table_one(run.frame, cfg.group, variables, labels={f: column_label(f) for f in run.features})
+        tab = table_one(run.frame, cfg.group, variables, labels={f: table_one_label(f) for f in run.features})
     run.tables["table_one"] = tab
     _record_tests(run, tab)
     run.add_record("smd")
     missing_group = run.frame.index[run.frame[cfg.group].isna()]
     run.exclude("table_one", pd.DataFrame({"patient_id": missing_group, "reason": f"{cfg.group} missing"}))
+
+
+def _check_compare(run: _Run) -> None:
+    """Levels asked for with ``compare`` must exist: otherwise the whole comparison would be empty."""
+    cfg = run.config
+    if not cfg.compare:
+        return
+    present = run.frame[cfg.group].dropna().unique().tolist()
+    absent = [lv for lv in cfg.compare if lv not in present]
+    if absent:
+        shown = ", ".join(sorted(map(str, present)))
+        raise ConfigError(
+            f"compare: {cfg.group} has no level {absent[0]!r} (its levels are {shown}); "
+            f"name two of them, e.g. --compare {' '.join(sorted(map(str, present), reverse=True)[:2])}."
+        )
 
 
 def _step_comparison(run: _Run) -> None:
@@ -363,6 +387,8 @@ def _screen_one(run: _Run, family: str) -> pd.DataFrame:
     cfg = run.config
     fs = run.objects["features"]
     panel = [f for f in fs.values.columns if run.frame[f].notna().sum() >= 10 and run.frame[f].nunique(dropna=True) > 1]
+    if not panel:
+        raise ModelUnavailable("no feature has values for at least 10 patients, the least the screen needs.")
     mf, scales = model_features(run.frame, panel, fs.catalogue, log2_counts=cfg.log2_counts, per_sd=cfg.per_sd)
     data, covs = _adjusted(run, run.frame.drop(columns=panel).join(mf))
     kwargs = _screen_kwargs(run, family)
@@ -394,6 +420,17 @@ def _step_response_survival(run: _Run) -> None:
     run.objects["response_survival_text"] = out["text"]
     if out["tables"]:
         run.add_record("landmark", "time_dependent_cox", "mantel_byar")
+
+
+#: Failures of a numerical library on data too small or degenerate for a step (reported, never a traceback).
+_NUMERICAL_FAILURES = (np.linalg.LinAlgError, ValueError, ZeroDivisionError, FloatingPointError, IndexError)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ImmuneCorrelatesError):
+        return str(exc)
+    detail = str(exc).splitlines()[0] if str(exc) else "no detail"
+    return f"too few patients or events for this model (the numerical library reported: {detail})."
 
 
 #: The steps of a run, in order: (name, function, what a user reads when it cannot be estimated).
@@ -446,10 +483,10 @@ def run_analysis(cohort, config: AnalysisConfig | None = None, *, progress=None)
                 step(run)
             except ConfigError:
                 raise
-            except ImmuneCorrelatesError as exc:
+            except (ImmuneCorrelatesError, *_NUMERICAL_FAILURES) as exc:
                 if name == "features":
                     raise
-                run.notes[name] = f"Not estimated: {exc}"
+                run.notes[name] = f"Not estimable on these data: {_reason(exc)}"
             if progress is not None:
                 progress(name)
         caught = [

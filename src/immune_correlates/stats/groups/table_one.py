@@ -49,7 +49,7 @@ CLINICAL_LABELS = {
     "del17p": "del(17p)",
     "ighv_unmutated": "Unmutated IGHV",
     "prior_therapies": "Prior therapies",
-    "alc": "ALC, 10^9/L",
+    "alc": "ALC, 10\u2079/L",
 }
 
 _MAX_TABLES = 2_000_000
@@ -273,7 +273,9 @@ def _continuous_row(s: pd.Series, head: dict, member, names, known) -> dict:
     if len(names) == 2:
         if samples[0].size and samples[1].size:
             w = wilcoxon_rank_sum(samples[0], samples[1])
-            head.update(test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic, p_value=w.pvalue)
+            head.update(
+                test="wilcoxon_exact" if w.exact else "wilcoxon_normal", statistic=w.statistic, p_value=w.pvalue
+            )
         else:
             head.update(test="wilcoxon_normal", statistic=np.nan, p_value=np.nan)
     else:

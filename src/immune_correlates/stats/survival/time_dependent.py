@@ -346,9 +346,7 @@ def landmark_sweep(
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always")
-                fit = fit_cox(
-                    frame, duration, event, [name, *covariates], method=method, ties=ties, alpha=alpha, ci=ci
-                )
+                fit = fit_cox(frame, duration, event, [name, *covariates], method=method, ties=ties, alpha=alpha, ci=ci)
             interval = fit.conf_int().loc[name]
             row.update(
                 hazard_ratio=float(np.exp(fit.params[name])),
