@@ -49,22 +49,37 @@ def test_group_and_compare_options_choose_the_comparison(responders):
 
 def test_summary_is_printed_for_people_and_progress_goes_to_stderr(responders):
     _, _, stdout, stderr = responders
-    assert "70.6% (52.5-84.9)" in stdout and "16.0 months (12.9-26.3)" in stdout
+    assert "70.6% (52.5–84.9)" in stdout and "16.0 months (12.9–26.3)" in stdout
     assert "0.706" not in stdout
     assert "report" in stderr and "step" in stderr  # tqdm bar on a terminal
 
 
-def test_tables_are_written_as_a_word_document(responders):
+def test_the_word_document_holds_what_the_html_shows(responders):
+    """report.docx: key findings, every section's tables (as shown), its figures and the methods."""
     import docx
 
     out, *_ = responders
     doc = docx.Document(str(out / "report.docx"))
     headings = [p.text for p in doc.paragraphs if p.style.name.startswith("Heading")]
-    assert headings[1:4] == ["Table 1", "Trial summary", "Groups compared"]
-    summary = doc.tables[1]
-    cells = [[c.text for c in row.cells] for row in summary.rows]
-    assert cells[0][:2] == ["Measure", "Estimate (95% CI)"]
-    assert ["Overall response (CR, CRi, nPR, PR)", "70.6% (52.5-84.9)", "24/34", ""] in cells
+    assert headings[1:5] == ["Key findings", "Baseline characteristics", "Trial summary", "Response groups compared"]
+    assert headings[-1] == "Methods"
+    text = "\n".join(p.text for p in doc.paragraphs)
+    assert "Exploratory analysis of 34 patients" in text
+    assert "Wilcoxon rank-sum" in text and "Clopper" in text  # the methods
+    html = (out / "report.html").read_text()
+    assert len(doc.inline_shapes) == html.count("<img ") == len(list((out / "figures").glob("*.png")))
+    table_one = [[c.text for c in row.cells] for row in doc.tables[0].rows]
+    assert table_one[0] == [
+        "Characteristic",
+        "Non-responder, N = 10¹",
+        "Responder, N = 24¹",
+        "Overall, N = 34¹",
+        "p",
+        "SMD",
+    ]
+    summary = [[c.text for c in row.cells] for row in doc.tables[1].rows]
+    assert ["Overall response (CR, CRi, nPR, PR)", "70.6% (52.5–84.9)", "24/34"] in summary
+    assert len(doc.tables) == html.count("<table>") - 1  # every table but the provenance
 
 
 def test_outputs_hold_file_names_and_hashes_never_directories(responders):
@@ -126,3 +141,118 @@ def test_group_with_many_levels_needs_compare(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "--compare" in err and "best_response" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "o").exists()
+
+
+def _visible_text(html: str) -> str:
+    """The report's text as read (no tags, no provenance)."""
+    import re
+
+    body = html.split("<h2>Provenance</h2>")[0]
+    return re.sub(r"<[^>]+>", " ", re.sub(r"<img [^>]+>", "", body))
+
+
+def test_the_report_speaks_in_words_not_column_names(responders):
+    out, *_ = responders
+    text = _visible_text((out / "report.html").read_text())
+    for machine in (
+        "_per_ul",
+        "nk_function_score",
+        "hazard_ratio",
+        "ci_lower",
+        "n_NR",
+        "q1_",
+        "wilcoxon_exact",
+        "kruskal",
+        "fdr_bh",
+        "pmethod",
+        "Warning:",
+        "cells/uL",
+        "e-0",
+        "lausen92",
+    ):
+        assert machine not in text, machine
+    assert "cells/µL" in text and "Wilcoxon rank-sum test (exact)" in text
+    assert "HR (95% CI)" in text and "OR (95% CI)" in text
+
+
+def test_table_one_reads_as_gtsummary_prints_it(responders):
+    out, *_ = responders
+    html = (out / "report.html").read_text()
+    head = html[html.index("Table 1.") :]
+    for cell in (
+        "Non-responder, N = 10¹",
+        "Responder, N = 24¹",
+        "Overall, N = 34¹",
+        "del(17p)",
+        "¹ Median [Q1, Q3]; n (%)",
+    ):
+        assert cell in head, cell
+    table = head[: head.index("</table>")]
+    assert ">0<" not in table.replace("> ", ">")  # no "0"/"1" level rows for a 0/1 variable
+    assert table.count("del(17p)") == 1
+
+
+def test_every_interval_in_the_report_agrees_with_its_p_value(responders):
+    """Issue 23: the 6-month landmark row read HR 0.34, Wald CI 0.126-0.935 with LR p = 0.051."""
+    out, *_ = responders
+    sweep = pd.read_csv(out / "tables" / "response_landmark_sweep.csv")
+    assert set(sweep["ci_method"]) == {"profile"} and set(sweep["test"]) == {"lr"}
+    six = sweep.set_index("landmark").loc[6.0]
+    assert (six["p_value"] > 0.05) == (six["ci_lower"] < 1 < six["ci_upper"])
+    html = (out / "report.html").read_text()
+    assert "0.343 (0.137–1.01)" in html and "profile-likelihood 95% CI, likelihood-ratio p" in html
+    for name in ("logistic_cr", "cox_pfs", "screen_cr", "screen_pfs"):
+        table = pd.read_csv(out / "tables" / f"{name}.csv")
+        assert set(table["test"]) == {"lr"}, name
+
+
+def test_levels_absent_from_the_group_are_an_error_before_anything_is_written(tmp_path, capsys):
+    paths = ofa_len_paths()
+    out = tmp_path / "o"
+    code = main(
+        [
+            "analyze",
+            "--clinical",
+            str(paths["clinical"]),
+            "--immunophenotype",
+            str(paths["immunophenotype"]),
+            "--out",
+            str(out),
+            "--group",
+            "responder",
+            "--compare",
+            "yes",
+            "no",
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert "'yes'" in err and "responder" in err and "--compare 1 0" in err
+    assert not out.exists()
+
+
+def test_a_workspace_whose_paths_map_to_no_feature_is_an_error(tmp_path, capsys):
+    from immune_correlates.datasets.make_flow_example import ROOT_IN_WORKSPACE, write_flow_example
+
+    example = write_flow_example(tmp_path / "flow", ["OL001", "OL002"])
+    clinical = pd.read_csv(ofa_len_paths()["clinical"], dtype=str)
+    clinical[clinical["patient_id"].isin(["OL001", "OL002"])].to_csv(tmp_path / "clinical.csv", index=False)
+    out = tmp_path / "o"
+    code = main(
+        [
+            "analyze",
+            "--clinical",
+            str(tmp_path / "clinical.csv"),
+            "--flowjo-workspace",
+            str(example["workspace"]),
+            "--sample-map",
+            str(example["sample_map"]),
+            "--out",
+            str(out),
+            "--quiet",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and "--workspace-root" in err and repr(ROOT_IN_WORKSPACE) in err
+    assert not out.exists()

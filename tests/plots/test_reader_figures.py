@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import warnings
 
-import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -85,7 +84,7 @@ def test_crowded_volcano_uses_numbers_and_lists_the_names():
         }
     )
     table["q_value"] = table["p_value"]
-    fig, ax = plt.subplots(figsize=(5, 4), layout="constrained")
+    _, ax = plt.subplots(figsize=(5, 4), layout="constrained")
     ic.plots.volcano(table, ax=ax, annotate=15)
     key = [t for t in ax.texts if t.get_gid() == "volcano_key"]
     assert key and len(key[0].get_text().split("\n")) >= 1
@@ -184,7 +183,7 @@ def test_curves_stop_where_nobody_is_at_risk():
         ax = ic.plots.simon_makuch(frame, "pfs_months", "pfs_event")
     for line in ax.get_lines():
         if str(line.get_gid()).startswith("sm:"):
-            x, y = (np.asarray(v, dtype=float) for v in line.get_data())
+            _, y = (np.asarray(v, dtype=float) for v in line.get_data())
             if (y <= 0).any():
                 assert y[-1] == 0 and (y > 0).sum() == len(y) - 1  # ends at the time it reaches 0
     last = frame.groupby("responder")["pfs_months"].max()
@@ -210,4 +209,3 @@ def test_swimmer_progression_marker_is_no_group_colour():
     bars = {to_hex(p.get_facecolor()[:3]) for p in ax.patches}
     assert to_hex(marker.get_markerfacecolor()) not in bars
     assert to_hex(marker.get_markerfacecolor()) not in {to_hex(c) for c in RESPONSE_COLORS.values()}
-

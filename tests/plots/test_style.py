@@ -10,8 +10,8 @@ from immune_correlates.plots._style import (
     GREY,
     OKABE_ITO,
     PALETTE,
-    RESPONSE_COLORS,
     RC_PARAMS,
+    RESPONSE_COLORS,
     format_p,
     group_colors,
     house_style,
@@ -40,7 +40,13 @@ def test_response_groups_get_fixed_colours_and_binary_outcomes_follow_them():
 
 @pytest.mark.parametrize(
     "p, text",
-    [(0.0321, "p = 0.032"), (0.5, "p = 0.50"), (0.00099, "p < 0.001"), (0.0012, "p = 0.0012"), (float("nan"), "p = NA")],
+    [
+        (0.0321, "p = 0.032"),
+        (0.5, "p = 0.50"),
+        (0.00099, "p < 0.001"),
+        (0.0012, "p = 0.0012"),
+        (float("nan"), "p = NA"),
+    ],
 )
 def test_p_values_are_written_with_two_significant_digits(p, text):
     assert format_p(p) == text
@@ -88,6 +94,6 @@ def test_log_axes_get_round_ticks(lo, hi, ticks):
 
 
 def test_given_axes_lose_top_and_right_spines():
-    fig, ax = plt.subplots()
+    _, ax = plt.subplots()
     assert new_axes(ax) is ax
     assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()

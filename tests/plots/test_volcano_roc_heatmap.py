@@ -12,9 +12,9 @@ from sklearn.metrics import roc_auc_score
 
 from immune_correlates.errors import ImmuneCorrelatesError
 from immune_correlates.multiplicity import adjust_pvalues
+from immune_correlates.plots._style import INK
 from immune_correlates.plots.heatmap import correlation_heatmap
 from immune_correlates.plots.roc import roc
-from immune_correlates.plots._style import INK
 from immune_correlates.plots.volcano import fdr_threshold, volcano
 from immune_correlates.stats.groups.roc import roc_curve
 

@@ -91,3 +91,23 @@ def test_a_feature_that_cannot_be_computed_is_dropped_with_a_note(clinical):
     assert "t_function_score" in res.notes["features"] and "nk_function_score" in res.notes["features"]
     assert "t_function_score" not in res.features and "nk_per_ul" in res.features
     assert list(res.tables["logistic_cr"]["feature"]) == list(res.features)
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_a_cohort_too_small_for_the_models_gets_each_step_reported_not_estimable(clinical, n, tmp_path):
+    """Never a traceback: steps that cannot be fitted say why (issue 23: fit_cox's LinAlgError on one
+    patient ended the run); the trial summary, the exclusions and the report are still written."""
+    p = ofa_len_paths()
+    ids = clinical["patient_id"].head(n)
+    tables = {k: pd.read_csv(p[k]) for k in ("immunophenotype", "function_assays")}
+    cohort = ic.read_cohort(
+        clinical[clinical["patient_id"].isin(ids)], **{k: t[t["patient_id"].isin(ids)] for k, t in tables.items()}
+    )
+    out = _quiet(make_report, cohort, tmp_path / "r", config=AnalysisConfig(n_perm=0))
+    results = json.loads((out / "results.json").read_text())
+    html = (out / "report.html").read_text()
+    assert "trial_summary" in results["tables"] and (out / "report.docx").exists()
+    for step, table in (("logistic", "logistic_cr"), ("cox", "cox_pfs"), ("screen_cr", "screen_cr")):
+        assert step in results["notes"] or table in results["tables"]
+    assert all(v.startswith(("Not estimable", "Dropped")) for v in results["notes"].values()), results["notes"]
+    assert "Not estimable on these data" in html and "Traceback" not in html and "LinAlgError" not in html

@@ -17,17 +17,16 @@ import pytest
 
 import immune_correlates as ic
 from immune_correlates.features import dichotomise
-from immune_correlates.features.labels import column_label
 from immune_correlates.report import AnalysisConfig, run_analysis
-from immune_correlates.report.pipeline import table_one_label
 from immune_correlates.report.methods import METHODS, methods_section
+from immune_correlates.report.pipeline import table_one_label
 
 RTOL = 1e-9
 FEATURES = ("cd3_per_ul", "nk_per_ul", "cd4_cd8_ratio", "t_function_score")
 RUNS = {
-    "demo": dict(n_perm=50),
-    "responders": dict(group="responder", binary="responder", features=FEATURES, n_perm=0),
-    "cr_vs_rest": dict(group="cr", features=FEATURES, n_perm=0, compare=(1, 0)),
+    "demo": {"n_perm": 50},
+    "responders": {"group": "responder", "binary": "responder", "features": FEATURES, "n_perm": 0},
+    "cr_vs_rest": {"group": "cr", "features": FEATURES, "n_perm": 0, "compare": (1, 0)},
 }
 
 

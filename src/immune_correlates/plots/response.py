@@ -62,7 +62,7 @@ def comparison_text(row: Mapping, show_q: bool = True, contrast: tuple | None = 
     >>> comparison_text({"test": "wilcoxon_exact", "p_value": 0.0123, "q_value": 0.04,
     ...                  "rank_biserial": 0.52, "hodges_lehmann": 110.0,
     ...                  "hl_ci_lower": 20.0, "hl_ci_upper": 240.0}, contrast=("CR", "NR"))
-    'Wilcoxon rank-sum (exact): p = 0.012, q = 0.04\\nCR − NR: rank-biserial r = 0.52; HL 110 (20 to 240)'
+    'Wilcoxon rank-sum (exact): p = 0.012, q = 0.040\\nCR − NR: rank-biserial r = 0.52; HL 110 (20 to 240)'
     """
     test = TEST_NAMES.get(row.get("test"), str(row.get("test")))
     first = f"{test}: {format_p(row.get('p_value'))}"
