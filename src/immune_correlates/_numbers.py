@@ -208,7 +208,7 @@ def format_number(x, *, sig: int = 3, nan: str = "\u2013") -> str:
     Examples
     --------
     >>> [format_number(v) for v in (3.1234, 10.69, 0.1371, 1234.6, -0.6012, 0.000123)]
-    ['3.12', '10.7', '0.137', '1235', '−0.601', '0.000123']
+    ['3.12', '10.7', '0.137', '1,235', '−0.601', '0.000123']
     >>> format_number(float("inf")), format_number(2.0, sig=2)
     ('∞', '2.0')
     """
@@ -222,7 +222,7 @@ def format_number(x, *, sig: int = 3, nan: str = "\u2013") -> str:
     if x == 0:
         return "0"
     if abs(x) >= 10 ** (sig - 1):
-        return _minus(f"{x:.0f}")
+        return _minus(f"{x:,.0f}")  # thousands separated as in Table 1 (gtsummary's big.mark)
     decimals = sig - 1 - math.floor(math.log10(abs(x)))
     rounded = round(x, decimals)
     if rounded != 0 and abs(rounded) >= 10 ** (sig - decimals):  # 9.996 -> 10.0: one digit fewer

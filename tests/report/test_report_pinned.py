@@ -73,7 +73,7 @@ def test_table_one_and_trial_summary_are_the_api(run, cohort):
     labels = {f: table_one_label(f) for f in run.features}
     direct = _quiet(ic.table_one, run.frame, run.config.group, variables, labels=labels)
     pd.testing.assert_frame_equal(t1, direct, rtol=RTOL)
-    assert "NK cells" in set(t1["label"])
+    assert "NK cells, cells/µL" in set(t1["label"])
     assert variables[:6] == ["age", "sex", "del17p", "ighv_unmutated", "prior_therapies", "alc"]
     pd.testing.assert_frame_equal(run.tables["trial_summary"].set_index("metric"), ic.trial_summary(cohort), rtol=RTOL)
 

@@ -10,10 +10,12 @@ import pandas as pd
 from matplotlib import ticker
 
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
+from ..features.labels import column_unit
 from ..stats.survival.competing_risks import CumulativeIncidenceResult
 from ..stats.survival.competing_risks import cumulative_incidence as ci_estimate
 from ..stats.survival.gray_test import gray_test
 from ._style import format_p, group_colors, house_style, new_axes, order_groups
+from .response import group_names
 from .survival import at_risk_counts, default_times, draw_at_risk
 
 __all__ = ["cumulative_incidence"]
@@ -99,59 +101,56 @@ def cumulative_incidence(
         ci = ci_estimate(data, duration, event, group=group, cause=cause, missing=missing)
     levels = order_groups(ci.groups)
     palette = group_colors(levels, colors=colors) if group is not None else {levels[0]: "#000000"}
-    names = {g: str((group_labels or {}).get(g, g)) for g in levels}
+    names = group_names(group, levels, group_labels) if group is not None else {g: str(g) for g in levels}
     t_max = float(ci.table["time"].max())
     ticks = default_times(t_max) if times is None else np.asarray(times, dtype=float)
     if ticks.size and (ticks < 0).any():
         raise ImmuneCorrelatesError(f"cumulative_incidence: times must be non-negative, got {ticks.tolist()}.")
-    k = len(levels)
-    ax = new_axes(ax, figsize=(5.6, 4.0 + (0.2 * (k + 1) if at_risk else 0)))
+    ax = new_axes(ax, figsize=(5.6, 4.0 + (0.2 * (len(levels) + 1) if at_risk else 0)))
     with house_style():
-        top = 0.0
-        for g in levels:
-            r = ci.table[ci.table["group"] == g]
-            t = np.r_[0.0, r["time"].to_numpy()]
-            f = np.r_[0.0, r["estimate"].to_numpy()]
-            top = max(top, float(f.max()))
-            ax.plot(
-                t,
-                f,
-                drawstyle="steps-post",
-                color=palette[g],
-                label=names[g] if group is not None else None,
-                gid=f"cif:{g}",
-            )
-            if censor_marks:
-                cens = r["n_censored"].to_numpy() > 0
-                ax.plot(
-                    r["time"].to_numpy()[cens],
-                    r["estimate"].to_numpy()[cens],
-                    linestyle="",
-                    marker="|",
-                    markersize=7,
-                    markeredgewidth=1.2,
-                    color=palette[g],
-                    gid=f"censor:{g}",
-                )
+        top = _draw_incidence(ax, ci, levels, palette, names if group is not None else {}, censor_marks)
         ax.set_xlim(0, max(t_max, ticks.max() if ticks.size else 0) * 1.03)
         ax.set_ylim(0, 1.04 if top > 0.5 else max(0.25, np.ceil(top * 1.15 * 20) / 20))
         ax.set_xticks(ticks)
         ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:g}"))
-        ax.set_xlabel((duration or "time") if xlabel is None else xlabel)
+        unit = column_unit(duration) if duration else ""
+        ax.set_xlabel((unit[:1].upper() + unit[1:] if unit else duration or "Time") if xlabel is None else xlabel)
         ax.set_ylabel(ylabel)
-        test_text = None
-        if gray and group is not None and k >= 2:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", MissingDataWarning)  # the estimate above already warned
-                res = gray_test(data, duration, event, group, cause=cause, missing=missing)
-            test_text = f"Gray's test {format_p(res.pvalue)}"
         if group is not None:
+            test_text = None
+            if gray and len(levels) >= 2:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", MissingDataWarning)  # the estimate above already warned
+                    res = gray_test(data, duration, event, group, cause=cause, missing=missing)
+                test_text = f"Gray's test {format_p(res.pvalue)}"
             leg = ax.legend(loc="best", title=test_text, handlelength=1.5, alignment="left")
             if test_text:
                 leg.get_title().set(gid="gray")
         if at_risk and ticks.size:
-            table = at_risk_counts(ci, ticks).loc[levels]
-            draw_at_risk(ax, table, palette, names)
+            draw_at_risk(ax, at_risk_counts(ci, ticks).loc[levels], palette, names)
         if title:
             ax.set_title(title)
     return ax
+
+
+def _draw_incidence(ax, ci, levels, palette, names, censor_marks: bool) -> float:
+    """One step curve per group (gid ``cif:<group>``), ending at the group's last follow-up; the highest value."""
+    top = 0.0
+    for g in levels:
+        r = ci.table[ci.table["group"] == g]
+        t, f = np.r_[0.0, r["time"].to_numpy()], np.r_[0.0, r["estimate"].to_numpy()]
+        top = max(top, float(f.max()))
+        ax.plot(t, f, drawstyle="steps-post", color=palette[g], label=names.get(g), gid=f"cif:{g}")
+        if censor_marks:
+            cens = r["n_censored"].to_numpy() > 0
+            ax.plot(
+                r["time"].to_numpy()[cens],
+                r["estimate"].to_numpy()[cens],
+                linestyle="",
+                marker="|",
+                markersize=7,
+                markeredgewidth=1.2,
+                color=palette[g],
+                gid=f"censor:{g}",
+            )
+    return top

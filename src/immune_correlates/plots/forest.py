@@ -246,84 +246,111 @@ def forest(
         level = 1 - getattr(results, "alpha", 0.05) if not isinstance(results, pd.DataFrame) else 0.95
     ci_text = f"{100 * level:g}% CI"
     entries = _entries(rows, labels)  # (text, row index or None for a variable's header)
+    layout = _layout(rows, entries, q_threshold)
+    ax = new_axes(ax, figsize=(8.4, 0.3 * len(entries) + 1.5))
+    with house_style():
+        _draw_estimates(ax, layout, color)
+        _forest_axes(ax, layout, entries)
+        per = per or _per_from_scale(results)
+        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)}{f' per {per}' if per else ''} ({ci_text}, log scale)")
+        if show_values:
+            _value_columns(ax, rows.iloc[layout["idx"]].reset_index(drop=True), layout["y"], kind, ci_text)
+        if "q_value" in rows:
+            _q_legend(ax, color, q_threshold)
+        if title:
+            ax.set_title(title, pad=16)
+    return ax
+
+
+def _layout(rows: pd.DataFrame, entries: list, q_threshold: float) -> dict:
+    """Row positions, estimates, limits clipped to the axis and the x range of a forest plot."""
     m = len(entries)
     y_of = np.arange(m)[::-1].astype(float)
     idx = np.array([i for _, i in entries if i is not None])
     y = np.array([yy for yy, (_, i) in zip(y_of, entries) if i is not None])
     ratio_v, lo, hi = (rows[c].to_numpy(dtype=float)[idx] for c in ("ratio", "lower", "upper"))
     finite = np.concatenate([v[np.isfinite(v) & (v > 0)] for v in (ratio_v, lo, hi)] + [np.array([1.0])])
-    span = np.log10(finite.max()) - np.log10(finite.min())
-    pad = max(0.08 * span, 0.08)
+    pad = max(0.08 * (np.log10(finite.max()) - np.log10(finite.min())), 0.08)
     xmin, xmax = 10 ** (np.log10(finite.min()) - pad), 10 ** (np.log10(finite.max()) + pad)
-    lo_c = np.where(np.isfinite(lo) & (lo > 0), lo, xmin)
-    hi_c = np.where(np.isfinite(hi), hi, xmax)
     has_q = "q_value" in rows
     sig = (rows["q_value"].to_numpy(dtype=float)[idx] < q_threshold) if has_q else np.ones(idx.size, bool)
+    return {
+        "m": m,
+        "y_of": y_of,
+        "idx": idx,
+        "y": y,
+        "ratio": ratio_v,
+        "lo": lo,
+        "hi": hi,
+        "sig": sig,
+        "xmin": xmin,
+        "xmax": xmax,
+        "lo_c": np.where(np.isfinite(lo) & (lo > 0), lo, xmin),
+        "hi_c": np.where(np.isfinite(hi), hi, xmax),
+    }
 
-    ax = new_axes(ax, figsize=(8.4, 0.3 * m + 1.5))
-    with house_style():
-        ok = np.isfinite(ratio_v)
-        ax.hlines(y[ok], lo_c[ok], hi_c[ok], color=color, linewidth=1.4, gid="forest_intervals")
-        ax.scatter(
-            ratio_v[ok],
-            y[ok],
-            s=36,
-            marker="s",
-            zorder=3,
-            edgecolor=color,
-            linewidth=1.2,
-            facecolor=np.where(sig[ok], color, "white").tolist(),
-            gid="forest_points",
-        )
-        clip_lo, clip_hi = ok & ~(np.isfinite(lo) & (lo > 0)), ok & ~np.isfinite(hi)
-        for sel, marker, x in ((clip_lo, "<", xmin), (clip_hi, ">", xmax)):
-            if sel.any():
-                ax.scatter(
-                    np.full(sel.sum(), x),
-                    y[sel],
-                    marker=marker,
-                    s=22,
-                    color=color,
-                    zorder=3,
-                    clip_on=False,
-                    gid="forest_clipped",
-                )
-        ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.0, zorder=1, gid="forest_reference")
-        ax.set_xscale("log")
-        ax.set_xlim(xmin, xmax)
-        plain_log_axis(ax.xaxis, xmin, xmax)
-        ax.set_ylim(-0.7, m - 0.3)
-        ax.set_yticks(y_of, [text for text, _ in entries])
-        for tick, (_, i) in zip(ax.get_yticklabels(), entries):
-            if i is None:
-                tick.set_fontweight("bold")
-        ax.tick_params(axis="y", length=0)
-        ax.spines["left"].set_visible(False)
-        per = per or _per_from_scale(results)
-        ax.set_xlabel(xlabel or f"{RATIO_LABELS.get(kind, kind)}{f' per {per}' if per else ''} ({ci_text}, log scale)")
-        if show_values:
-            _value_columns(ax, rows.iloc[idx].reset_index(drop=True), y, kind, ci_text)
-        if has_q:
-            handles = [
-                Line2D(
-                    [], [], marker="s", linestyle="", color=color, markerfacecolor=color, label=f"q < {q_threshold:g}"
-                ),
-                Line2D(
-                    [], [], marker="s", linestyle="", color=color, markerfacecolor="white", label=f"q ≥ {q_threshold:g}"
-                ),
-            ]
-            ax.legend(
-                handles=handles,
-                loc="upper left",
-                bbox_to_anchor=(0.0, -0.16),
-                ncols=2,
-                fontsize=SMALL,
-                handletextpad=0.3,
-                borderaxespad=0.0,
+
+def _draw_estimates(ax, L: dict, color: str) -> None:
+    """Intervals, squares (filled when q passes) and arrows where an interval runs off the axis."""
+    y, ok = L["y"], np.isfinite(L["ratio"])
+    ax.hlines(y[ok], L["lo_c"][ok], L["hi_c"][ok], color=color, linewidth=1.4, gid="forest_intervals")
+    faces = np.where(L["sig"][ok], color, "white").tolist()
+    ax.scatter(
+        L["ratio"][ok],
+        y[ok],
+        s=36,
+        marker="s",
+        zorder=3,
+        edgecolor=color,
+        linewidth=1.2,
+        facecolor=faces,
+        gid="forest_points",
+    )
+    clip_lo = ok & ~(np.isfinite(L["lo"]) & (L["lo"] > 0))
+    clip_hi = ok & ~np.isfinite(L["hi"])
+    for sel, marker, x in ((clip_lo, "<", L["xmin"]), (clip_hi, ">", L["xmax"])):
+        if sel.any():
+            ax.scatter(
+                np.full(sel.sum(), x),
+                y[sel],
+                marker=marker,
+                s=22,
+                color=color,
+                zorder=3,
+                clip_on=False,
+                gid="forest_clipped",
             )
-        if title:
-            ax.set_title(title, pad=16)
-    return ax
+    ax.axvline(1.0, color=GREY, linestyle="--", linewidth=1.0, zorder=1, gid="forest_reference")
+
+
+def _forest_axes(ax, L: dict, entries: list) -> None:
+    ax.set_xscale("log")
+    ax.set_xlim(L["xmin"], L["xmax"])
+    plain_log_axis(ax.xaxis, L["xmin"], L["xmax"])
+    ax.set_ylim(-0.7, L["m"] - 0.3)
+    ax.set_yticks(L["y_of"], [text for text, _ in entries])
+    for tick, (_, i) in zip(ax.get_yticklabels(), entries):
+        if i is None:
+            tick.set_fontweight("bold")
+    ax.tick_params(axis="y", length=0)
+    ax.spines["left"].set_visible(False)
+
+
+def _q_legend(ax, color: str, q_threshold: float) -> None:
+    square = {"marker": "s", "linestyle": "", "color": color}
+    handles = [
+        Line2D([], [], markerfacecolor=color, label=f"q < {q_threshold:g}", **square),
+        Line2D([], [], markerfacecolor="white", label=f"q \u2265 {q_threshold:g}", **square),
+    ]
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.16),
+        ncols=2,
+        fontsize=SMALL,
+        handletextpad=0.3,
+        borderaxespad=0.0,
+    )
 
 
 _FACTOR = re.compile(r"^(?:C\((?P<cvar>[^,)]+)[^)]*\)|(?P<var>[^\[]+))\[T\.(?P<level>.+)\]$")

@@ -16,6 +16,7 @@ from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit, group_level_label
 from ..stats.groups.compare import compare_groups
 from ..stats.survival.kaplan_meier import group_levels
+from ._boxes import draw_boxes, group_ticks
 from ._style import (
     SMALL,
     default_pair,
@@ -259,46 +260,9 @@ def response_boxplot(
 
     ax = new_axes(ax, figsize=(max(3.4, 1.3 + 0.85 * n_groups), 3.8))
     with house_style():
-        pos = np.arange(n_groups, dtype=float)
-        drawn = [i for i, s in enumerate(samples) if s.size]
-        bp = ax.boxplot(
-            [samples[i] for i in drawn],
-            positions=pos[drawn],
-            widths=0.55,
-            showfliers=False,
-            patch_artist=True,
-            manage_ticks=False,
-            whis=1.5,
-        )
-        for box, i in zip(bp["boxes"], drawn):
-            c = palette[levels[i]]
-            box.set(facecolor=(*plt.matplotlib.colors.to_rgb(c), 0.18), edgecolor=c, linewidth=1.2)
-            box.set_gid(f"box:{levels[i]}")
-        for part in ("whiskers", "caps"):
-            for j, line in enumerate(bp[part]):
-                g = levels[drawn[j // 2]]  # two whiskers and two caps per box
-                line.set(color=palette[g], linewidth=1.0, gid=f"{part[:-1]}:{g}")
-        for line, i in zip(bp["medians"], drawn):
-            line.set(color="black", linewidth=1.6, gid=f"median:{levels[i]}")
-        rng = np.random.default_rng(seed)
-        for i, g in enumerate(levels):
-            x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
-            ax.scatter(
-                x,
-                samples[i],
-                s=point_size,
-                color=palette[g],
-                edgecolor="white",
-                linewidth=0.5,
-                zorder=3,
-                gid=f"points:{g}",
-            )
+        draw_boxes(ax, samples, levels, palette, jitter=jitter, point_size=point_size, seed=seed)
         width_in = _axes_width_in(ax)
-        tick_size = 9 if n_groups <= 3 else 8
-        per_group = max(6, int(0.8 * width_in / n_groups * 72.0 / (0.62 * tick_size)))  # after layout, wide glyphs
-        ax.set_xticks(pos, [f"{wrap_label(names[g], per_group)}\n(n={s.size})" for g, s in zip(levels, samples)])
-        ax.tick_params(axis="x", labelsize=tick_size)
-        ax.set_xlim(-0.6, n_groups - 0.4)
+        group_ticks(ax, [names[g] for g in levels], [s.size for s in samples], width_in)
         if log:
             ax.set_yscale("log")
             plain_log_axis(ax.yaxis, *ax.get_ylim())
@@ -311,29 +275,33 @@ def response_boxplot(
         n_lines = 0
         if annotate:
             row, several = _comparison_row(kept, feature, group, levels, pair, comparison, method, adjust, caller)
-            q = several if show_q == "auto" else bool(show_q)
             contrast = (names[pair[0]], names[pair[1]]) if pair is not None else None
-            size = SMALL if annotate == "short" else SMALL - 1
-            full = comparison_text(row.to_dict(), show_q=q, contrast=contrast)
-            text = _wrap_lines(
-                full.split("\n")[0].split(": ", 1)[-1] if annotate == "short" else full, _text_chars(width_in, size)
+            full = comparison_text(
+                row.to_dict(), show_q=several if show_q == "auto" else bool(show_q), contrast=contrast
             )
-            n_lines = text.count("\n") + 1
-            ax.annotate(
-                text,
-                xy=(0.5, 1.0),
-                xycoords="axes fraction",
-                xytext=(0, 3),
-                textcoords="offset points",
-                ha="center",
-                va="bottom",
-                fontsize=size,
-                color="#333333",
-                gid="stats_annotation",
-            )
+            n_lines = annotate_axes(ax, full, short=annotate == "short", width_in=width_in)
         if title is not None:
             ax.set_title(_wrap_lines(title, _text_chars(width_in, 11)), pad=8 + n_lines * SMALL * 1.25)
     return ax
+
+
+def annotate_axes(ax, text: str, *, short: bool, width_in: float) -> int:
+    """The comparison above the axes (only ``p = …, q = …`` when ``short``); returns its number of lines."""
+    size = SMALL if short else SMALL - 1
+    text = _wrap_lines(text.split("\n")[0].split(": ", 1)[-1] if short else text, _text_chars(width_in, size))
+    ax.annotate(
+        text,
+        xy=(0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 3),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=size,
+        color="#333333",
+        gid="stats_annotation",
+    )
+    return text.count("\n") + 1
 
 
 def group_names(group: str, levels: Sequence, group_labels: Mapping | None = None) -> dict:

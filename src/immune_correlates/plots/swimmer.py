@@ -83,103 +83,23 @@ def swimmer(
     >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     >>> ax = swimmer(frame)
     """
-    caller = "swimmer"
-    needed = [duration, event] + ([group] if group else [])
-    kept, _ = complete_cases(data, needed, missing=missing, numeric=[duration, event], caller=caller)
-    if kept.empty:
-        raise ImmuneCorrelatesError(f"{caller}: no patient has {duration!r} and {event!r}.")
-    t_end = kept[duration].to_numpy(float)
-    if (t_end < 0).any():
-        raise ImmuneCorrelatesError(f"{caller}: {duration!r} has negative times; fix them first.")
-    ids = row_ids(kept).astype(str).to_numpy()
-    order = np.argsort(t_end, kind="mergesort")  # longest at the top (y = n - 1)
-    kept, t_end, ids = kept.iloc[order], t_end[order], ids[order]
+    kept, t_end, ids, died = _patients(data, duration, event, group, missing)
     n = len(kept)
     y = np.arange(n, dtype=float)
-    died = kept[event].to_numpy(float) == 1
     levels = order_groups(group_levels(kept[group])) if group else []
     palette = group_colors(levels, colors=colors) if group else {}
     names = group_names(group, levels, group_labels) if group else {}
-    bar_color = [palette[g] for g in kept[group]] if group else ["#7F7F7F"] * n
-
     ax = new_axes(ax, figsize=(6.4, 1.6 + 0.17 * n))
     with house_style():
-        for yi, t, c, pid in zip(y, t_end, bar_color, ids):
-            ax.barh(yi, t, height=0.62, color=c, alpha=0.85, linewidth=0, gid=f"swim:{pid}")
+        for yi, t, g, pid in zip(y, t_end, kept[group] if group else [None] * n, ids):
+            ax.barh(yi, t, height=0.62, color=palette.get(g, "#7F7F7F"), alpha=0.85, linewidth=0, gid=f"swim:{pid}")
         handles = [Patch(color=palette[g], alpha=0.85, label=names[g]) for g in levels]
         if response and response in kept.columns:
-            onset = pd.to_numeric(kept[response], errors="coerce").to_numpy(float)
-            stop = (
-                pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
-                if progression and progression in kept.columns
-                else t_end
-            )
-            stop = np.where(np.isfinite(stop), np.minimum(stop, t_end), t_end)
-            has = np.isfinite(onset)
-            for yi, a, b, pid in zip(y[has], onset[has], stop[has], ids[has]):
-                ax.barh(yi, max(b - a, 0.0), left=a, height=0.22, color="black", gid=f"response:{pid}")
-            ax.plot(onset[has], y[has], linestyle="", marker="^", markersize=5, color="black", gid="response_onset")
-            handles += [
-                Line2D(
-                    [],
-                    [],
-                    color="black",
-                    marker="^",
-                    linewidth=2.5,
-                    markersize=5,
-                    label="Response (onset to progression)",
-                )
-            ]
+            handles += _draw_responses(ax, kept, y, ids, t_end, response, progression)
         if progression and progression_event and {progression, progression_event} <= set(kept.columns):
-            t_prog = pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
-            ev = pd.to_numeric(kept[progression_event], errors="coerce").to_numpy(float) == 1
-            if "pfs_cause" in kept.columns and progression == "pfs_months":
-                prog = pd.to_numeric(kept["pfs_cause"], errors="coerce").to_numpy(float) == 1
-            else:
-                prog = ev & ~(died & np.isclose(t_prog, t_end))
-            style = {
-                "linestyle": "",
-                "marker": "D",
-                "markersize": 6,
-                "color": "white",
-                "markeredgecolor": "black",
-                "markeredgewidth": 1.0,
-            }  # white with a black edge: no group colour (orange PR bars) can be mistaken for it
-            ax.plot(t_prog[prog], y[prog], gid="progression", **style)
-            handles.append(Line2D([], [], label="Progression", **style))
-        ax.plot(t_end[died], y[died], linestyle="", marker="X", markersize=6, color="black", gid="death")
-        pad = 0.012 * max(t_end.max(), 1.0)
-        ax.plot(
-            t_end[~died] + pad,
-            y[~died],
-            linestyle="",
-            marker=r"$\rightarrow$",
-            markersize=8,
-            color="#333333",
-            gid="ongoing",
-        )
-        handles += [
-            Line2D([], [], linestyle="", marker="X", markersize=6, color="black", label="Death"),
-            Line2D(
-                [],
-                [],
-                linestyle="",
-                marker=r"$\rightarrow$",
-                markersize=8,
-                color="#333333",
-                label="Alive, follow-up ongoing",
-            ),
-        ]
-        ax.set_ylim(-0.7, n - 0.3)
-        ax.set_xlim(0, t_end.max() * 1.06 if t_end.max() > 0 else 1.0)
-        show = n <= 60 if show_ids is None else show_ids
-        ax.set_yticks(y if show else [], ids if show else [])
-        ax.tick_params(axis="y", length=0, labelsize=max(5.0, min(SMALL, 260.0 / max(n, 1))))
-        ax.set_ylabel("Patient")
-        unit = column_unit(duration)
-        ax.set_xlabel(
-            f"{column_label(duration, labels=labels)}: {unit}" if unit else column_label(duration, labels=labels)
-        )
+            handles += _draw_progression(ax, kept, y, t_end, died, progression, progression_event)
+        handles += _draw_outcomes(ax, y, t_end, died)
+        _label_swimmer(ax, ids, t_end, duration, labels, show_ids)
         ax.legend(
             handles=handles,
             loc="upper left",
@@ -193,3 +113,85 @@ def swimmer(
         if title:
             ax.set_title(title)
     return ax
+
+
+def _patients(data, duration, event, group, missing):
+    """Patients with follow-up, longest on top: the rows, end times, ids and deaths."""
+    caller = "swimmer"
+    needed = [duration, event] + ([group] if group else [])
+    kept, _ = complete_cases(data, needed, missing=missing, numeric=[duration, event], caller=caller)
+    if kept.empty:
+        raise ImmuneCorrelatesError(f"{caller}: no patient has {duration!r} and {event!r}.")
+    t_end = kept[duration].to_numpy(float)
+    if (t_end < 0).any():
+        raise ImmuneCorrelatesError(f"{caller}: {duration!r} has negative times; fix them first.")
+    ids = row_ids(kept).astype(str).to_numpy()
+    order = np.argsort(t_end, kind="mergesort")  # longest at the top (y = n - 1)
+    kept, t_end, ids = kept.iloc[order], t_end[order], ids[order]
+    return kept, t_end, ids, kept[event].to_numpy(float) == 1
+
+
+def _draw_responses(ax, kept, y, ids, t_end, response, progression) -> list:
+    """A black band from response to progression (or the end of follow-up), a triangle at its onset."""
+    onset = pd.to_numeric(kept[response], errors="coerce").to_numpy(float)
+    stop = (
+        pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
+        if progression and progression in kept.columns
+        else t_end
+    )
+    stop = np.where(np.isfinite(stop), np.minimum(stop, t_end), t_end)
+    has = np.isfinite(onset)
+    for yi, a, b, pid in zip(y[has], onset[has], stop[has], ids[has]):
+        ax.barh(yi, max(b - a, 0.0), left=a, height=0.22, color="black", gid=f"response:{pid}")
+    ax.plot(onset[has], y[has], linestyle="", marker="^", markersize=5, color="black", gid="response_onset")
+    return [
+        Line2D([], [], color="black", marker="^", linewidth=2.5, markersize=5, label="Response (onset to progression)")
+    ]
+
+
+#: The progression marker: white with a black edge, so no group colour (orange PR bars) can be mistaken for it.
+_PROGRESSION = {
+    "linestyle": "",
+    "marker": "D",
+    "markersize": 6,
+    "color": "white",
+    "markeredgecolor": "black",
+    "markeredgewidth": 1.0,
+}
+
+
+def _draw_progression(ax, kept, y, t_end, died, progression, progression_event) -> list:
+    t_prog = pd.to_numeric(kept[progression], errors="coerce").to_numpy(float)
+    ev = pd.to_numeric(kept[progression_event], errors="coerce").to_numpy(float) == 1
+    if "pfs_cause" in kept.columns and progression == "pfs_months":
+        prog = pd.to_numeric(kept["pfs_cause"], errors="coerce").to_numpy(float) == 1
+    else:
+        prog = ev & ~(died & np.isclose(t_prog, t_end))
+    ax.plot(t_prog[prog], y[prog], gid="progression", **_PROGRESSION)
+    return [Line2D([], [], label="Progression", **_PROGRESSION)]
+
+
+def _draw_outcomes(ax, y, t_end, died) -> list:
+    """A cross at death, an arrow after the bar of a patient still followed."""
+    ax.plot(t_end[died], y[died], linestyle="", marker="X", markersize=6, color="black", gid="death")
+    pad = 0.012 * max(t_end.max(), 1.0)
+    arrow = {"linestyle": "", "marker": r"$\rightarrow$", "markersize": 8, "color": "#333333"}
+    ax.plot(t_end[~died] + pad, y[~died], gid="ongoing", **arrow)
+    return [
+        Line2D([], [], linestyle="", marker="X", markersize=6, color="black", label="Death"),
+        Line2D([], [], label="Alive, follow-up ongoing", **arrow),
+    ]
+
+
+def _label_swimmer(ax, ids, t_end, duration, labels, show_ids) -> None:
+    n = len(ids)
+    y = np.arange(n, dtype=float)
+    ax.set_ylim(-0.7, n - 0.3)
+    ax.set_xlim(0, t_end.max() * 1.06 if t_end.max() > 0 else 1.0)
+    show = n <= 60 if show_ids is None else show_ids
+    ax.set_yticks(y if show else [], ids if show else [])
+    ax.tick_params(axis="y", length=0, labelsize=max(5.0, min(SMALL, 260.0 / max(n, 1))))
+    ax.set_ylabel("Patient")
+    unit = column_unit(duration)
+    name = column_label(duration, labels=labels)
+    ax.set_xlabel(f"{name}: {unit}" if unit else name)

@@ -42,7 +42,7 @@ def fdr_threshold(p: np.ndarray, q: np.ndarray, *, fdr: float) -> tuple[float, b
 
 
 #: Distances (points) and directions tried for a label around its point, nearest first.
-_RADII = (2.5, 5.0, 8.0)
+_RADII = (2.5, 5.0, 8.0, 11.0)
 _ANGLES = np.deg2rad((0, 180, 30, 150, -30, -150, 90, -90, 60, 120, -60, -120))
 _KEY_ANGLES = np.deg2rad(np.arange(0, 360, 15))
 
@@ -78,7 +78,7 @@ def _spot(anchor, others, own: int, size, frame, taken, px, *, best_effort: bool
     with the widest margin between its own point and the nearest other one.
     """
     w, h = size
-    radii, angles = (_RADII + (11.0, 14.0), _KEY_ANGLES) if best_effort else (_RADII, _ANGLES)
+    radii, angles = (_RADII + (14.0,), _KEY_ANGLES) if best_effort else (_RADII, _ANGLES)
     best, best_margin = None, -np.inf
     for r in radii:
         for a in angles:
@@ -89,7 +89,7 @@ def _spot(anchor, others, own: int, size, frame, taken, px, *, best_effort: bool
             if len(taken) and _overlaps(box, np.array(taken)).any():
                 continue
             d = box_distances(box, others)
-            margin = np.delete(d, own).min(initial=np.inf) - d[own]
+            margin = np.delete(d, own).min(initial=np.inf) - 1.25 * d[own]  # clearly nearer its own point
             if margin > px:
                 return dx, dy
             if margin > best_margin:

@@ -84,8 +84,9 @@ def report_docx(title: str, subtitle: str, sections: list[dict], *, figures: dic
     width = doc.sections[0].page_width - doc.sections[0].left_margin - doc.sections[0].right_margin
     for s in sections:
         doc.add_heading(s["title"], level=2)
-        if s.get("text"):
-            doc.add_paragraph(s["text"])
+        for paragraph in (s.get("text") or "").split("\n\n"):
+            if paragraph:
+                doc.add_paragraph(paragraph)
         for t in s["tables"]:
             _add_table(doc, t["frame"], t["caption"], t.get("footnotes", ()))
         for name in s["figures"]:

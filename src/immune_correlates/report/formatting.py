@@ -291,7 +291,7 @@ def _median_iqr(m, a, b) -> str:
 
 
 def format_comparison(table: pd.DataFrame, levels, *, group: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
-    """Two groups head to head: ``Feature`` (with unit), median [Q1, Q3] and N per group, the
+    """Two groups head to head: ``Feature`` (with unit), median [Q1, Q3] (N) per group, the
     Hodges-Lehmann difference with its interval, the rank-biserial correlation, test, ``p``, ``q``.
 
     ``levels`` are the two compared levels as in the table's columns
@@ -300,10 +300,10 @@ def format_comparison(table: pd.DataFrame, levels, *, group: str | None = None, 
     out = pd.DataFrame({"Feature": table["feature"].map(label_unit)})
     for g in levels:
         name = level_label(group, g)
-        out[f"{name}, median [Q1, Q3]"] = [
-            _median_iqr(m, a, b) for m, a, b in table[[f"median_{g}", f"q1_{g}", f"q3_{g}"]].to_numpy(float)
+        out[f"{name}: median [Q1, Q3] (N)"] = [
+            f"{_median_iqr(m, a, b)} ({int(k)})"
+            for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)
         ]
-        out[f"{name}, N"] = table[f"n_{g}"].astype("Int64")
     if "hodges_lehmann" in table:
         out[f"Difference (HL, {100 * (1 - alpha):g}% CI)"] = [
             format_estimate_ci(*r) for r in table[["hodges_lehmann", "hl_ci_lower", "hl_ci_upper"]].to_numpy(float)
@@ -323,7 +323,7 @@ def format_all_groups(table: pd.DataFrame, *, group: str | None = None) -> pd.Da
     out = pd.DataFrame({"Feature": table["feature"].map(label_unit)})
     for g in levels:
         name = level_label(group, g)
-        out[f"{name}, median [Q1, Q3] (N)"] = [
+        out[f"{name}: median [Q1, Q3] (N)"] = [
             f"{_median_iqr(m, a, b)} ({int(k)})"
             for m, a, b, k in table[[f"median_{g}", f"q1_{g}", f"q3_{g}", f"n_{g}"]].to_numpy(float)
         ]

@@ -78,7 +78,7 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 {% for section in sections %}
 <section>
 <h2>{{ section.title }}</h2>
-{% if section.text %}<p>{{ section.text }}</p>{% endif %}
+{% for paragraph in (section.text or "").split("\n\n") if paragraph %}<p>{{ paragraph }}</p>{% endfor %}
 {% for table in section.tables %}
 {% if table.caption %}<p class="caption">{{ table.caption }}</p>{% endif %}
 <div class="scroll"><table><thead><tr>{% for c in table.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>

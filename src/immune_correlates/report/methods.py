@@ -271,11 +271,13 @@ def _lower(column: str) -> str:
 
 
 def key_findings(res, q_max: float = 0.10) -> str:
-    """A paragraph of the main results in words, worded as associations in an exploratory analysis."""
+    """The main results in words, worded as associations in an exploratory analysis: one paragraph per
+    endpoint, separated by a blank line."""
     cfg = res.config
     t = res.tables
     n = res.n_patients
     sentences = [f"Exploratory analysis of {n} patients: associations, not evidence of prediction or causation."]
+    # one paragraph per endpoint (blank line between them)
     if "logistic_cr" in t and len(t["logistic_cr"]):
         k = int(pd.to_numeric(res.frame[cfg.binary], errors="coerce").sum())
         sentences.append(
@@ -301,4 +303,4 @@ def key_findings(res, q_max: float = 0.10) -> str:
                 f"association{'s' if len(strong) != 1 else ''} with {_lower(what)} "
                 f"kept a family-wise (Westfall-Young maxT) adjusted p below 0.05{listed}."
             )
-    return " ".join(sentences)
+    return "\n\n".join(sentences)

@@ -37,6 +37,11 @@ __all__ = ["SECTIONS", "build_sections", "lower_label", "report_tables"]
 _METHOD_WORDS = {"ml": "maximum-likelihood", "firth": "Firth-penalized"}
 
 
+def _in_sentence(text: str) -> str:
+    """``"Non-responder"`` -> ``"non-responder"``; acronyms (``"NR"``, ``"CR/CRi"``) stay."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
 def lower_label(column: str) -> str:
     """A column's label inside a sentence ("progression-free survival"), keeping acronyms ("NK", "CR")."""
     text = column_label(column)
@@ -116,7 +121,8 @@ def _comparison(res):
             _table(
                 f"{a} against {b}: medians with quartiles; Hodges-Lehmann difference ({a} minus {b}, in the "
                 f"feature's unit) with its {100 * (1 - cfg.alpha):g}% CI and the rank-biserial correlation "
-                f"(positive: higher in {a}); {test}{_q_words(cfg)}.",
+                f"(positive: higher in {a}); {test}{_q_words(cfg)}. Quartiles here are R's default (type 7), "
+                "Table 1's gtsummary's (type 2), so they can differ slightly.",
                 shown,
             )
         )
@@ -124,8 +130,11 @@ def _comparison(res):
         shown, test = _test_in_caption(format_all_groups(res.tables["all_groups"], group=cfg.group))
         trend = "p (trend): Jonckheere-Terpstra test across the ordered groups; " if "p (trend)" in shown else ""
         tables.append(_table(f"All groups of {lower_label(cfg.group)}: {test}{trend}{_q_words(cfg)}.", shown))
+    two = [level_label(cfg.group, v) for v in levels] if levels and "all_groups" not in res.tables else None
     return {
-        "title": f"{column_label(cfg.group)} groups compared",
+        "title": f"{two[0]} against {two[1][:1].lower() + two[1][1:]}"
+        if two
+        else f"{column_label(cfg.group)} groups compared",
         "text": _note(res, "comparison"),
         "tables": tables,
         "figures": ["response_panel"],
@@ -139,7 +148,7 @@ def _model_caption(res, name: str, family: str, endpoint: str) -> str:
     return (
         f"{covariate_phrase(cfg.adjustment_terms).capitalize()} {method} {model} models of "
         f"{lower_label(endpoint)}, one per feature; {_table_inference(res, name)}; {_q_words(cfg)}. "
-        "Scale: what one unit of the ratio is."
+        "Scale: the change in the feature that each ratio refers to."
     )
 
 
