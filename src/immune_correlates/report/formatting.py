@@ -349,6 +349,20 @@ _STEP_NAMES = {
 }
 
 
+#: Functions that raise warnings -> the step of the report they belong to.
+_CALLER_STEPS = {
+    "compare_groups": "Groups compared",
+    "screen": "Screen",
+    "kaplan_meier": "Kaplan-Meier curves",
+    "logrank_test": "Log-rank test",
+    "optimal_cutpoint": "Cutpoint",
+    "fit_cox": "Cox models",
+    "fit_logistic": "Logistic models",
+    "table_one": "Table 1",
+    "group_hazard_ratios": "Kaplan-Meier curves",
+}
+
+
 def step_name(step: str) -> str:
     """A pipeline step for people: ``"logistic:nk_per_ul"`` -> ``"Logistic models: NK cells"``."""
     head, _, feature = str(step).partition(":")
@@ -373,7 +387,7 @@ def format_exclusions(exclusions: pd.DataFrame, warnings=(), notes: dict | None 
     >>> ex = pd.DataFrame({"step": ["features"], "patient_id": ["OL002"],
     ...                    "reason": ["t_synapse_index: no synapse row at timepoint 'baseline'"]})
     >>> format_exclusions(ex, ["MissingDataWarning: fit: left out OL003"]).values.tolist()
-    [['OL002', 'Deriving features', "T-cell synapse index: no synapse row at timepoint 'baseline'"], ['', 'Warning', 'fit: left out OL003']]
+    [['OL002', 'Deriving features', "T-cell synapse index: no synapse row at timepoint 'baseline'"], ['', 'Warning', 'left out OL003']]
     """
     rows = [
         {"Patient": str(r.patient_id), "Step": step_name(r.step), "Reason": _reason_words(r.reason)}
@@ -383,7 +397,12 @@ def format_exclusions(exclusions: pd.DataFrame, warnings=(), notes: dict | None 
         rows.append({"Patient": "", "Step": step_name(step), "Reason": _reason_words(text)})
     for w in warnings:
         text = re.sub(r"^[A-Z][A-Za-z]*(Warning|Error): ", "", str(w))
-        rows.append({"Patient": "", "Step": "Warning", "Reason": _reason_words(text)})
+        caller = re.match(r"^([a-z_]+): ", text)
+        step = _CALLER_STEPS.get(caller.group(1), "Warning") if caller else "Warning"
+        text = text[caller.end() :] if caller else text
+        # sentences that point at API objects ("listed in the `excluded` column") mean nothing in a report
+        text = " ".join(t for t in re.split(r"(?<=\.) ", text) if "`" not in t)
+        rows.append({"Patient": "", "Step": step, "Reason": _reason_words(text)})
     return pd.DataFrame(rows, columns=["Patient", "Step", "Reason"])
 
 

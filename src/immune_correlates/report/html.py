@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 
 import jinja2
 import numpy as np
@@ -64,7 +65,7 @@ body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2r
 h1 { font-size: 1.6rem; } h2 { font-size: 1.25rem; margin-top: 2rem; border-bottom: 1px solid #ccc; }
 table { border-collapse: collapse; font-size: 0.85rem; margin: 0.5rem 0 1rem; }
 th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th { background: #f3f3f3; vertical-align: bottom; white-space: normal; } td.text, th:first-child { text-align: left; }
+th { background: #f3f3f3; vertical-align: bottom; white-space: normal; } td.text, th.text, th:first-child { text-align: left; }
 td { white-space: nowrap; } td:first-child { white-space: normal; min-width: 8rem; max-width: 22rem; }
 td.wrap { white-space: normal; min-width: 16rem; }
 .caption { color: #333; font-size: 0.9rem; margin-bottom: 0.2rem; }
@@ -81,7 +82,7 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 {% for paragraph in (section.text or "").split("\n\n") if paragraph %}<p>{{ paragraph }}</p>{% endfor %}
 {% for table in section.tables %}
 {% if table.caption %}<p class="caption">{{ table.caption }}</p>{% endif %}
-<div class="scroll"><table><thead><tr>{% for c in table.columns %}<th>{{ c }}</th>{% endfor %}</tr></thead>
+<div class="scroll"><table><thead><tr>{% for c in table.columns %}<th{% if table.left[loop.index0] %} class="text"{% endif %}>{{ c }}</th>{% endfor %}</tr></thead>
 <tbody>{% for row in table.rows %}<tr>{% for cell, cls in row %}<td{% if cls %} class="{{ cls }}"{% endif %}>{{ cell }}</td>{% endfor %}</tr>{% endfor %}</tbody></table></div>
 {% for note in table.footnotes %}<p class="footnote">{{ note }}</p>{% endfor %}
 {% endfor %}
@@ -101,6 +102,9 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 )
 
 
+_NUMERIC = re.compile(r"^[<>\u2264\u2265\u2212-]?\d[\d.,]*(\s|$|[\u00b9\u00b2\u00b3\u2074-\u2079%])")
+
+
 def _cell(v) -> tuple[str, str]:
     """A cell's text and its CSS class (numbers right-aligned; text left; long text wraps)."""
     if isinstance(v, (float, np.floating)):
@@ -114,15 +118,21 @@ def _cell(v) -> tuple[str, str]:
     if v is None or v is pd.NA or v is pd.NaT:
         return "", ""
     text = str(v)
+    if _NUMERIC.match(text):  # "0.013", "<0.001", "3.12 (1.25–10.7)", "63 [58, 73]": aligned as numbers
+        return text, ""
     return text, "text wrap" if len(text) > 40 else "text"
 
 
 def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500, footnotes=()) -> dict:
     frame = frame.head(max_rows)
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
+    # a header sits over its column: left over text, right over numbers
+    left = [bool(rows) and all(cls.startswith("text") or not text for text, cls in col) for col in zip(*rows)]
     return {
         "caption": caption,
         "columns": [str(c) for c in frame.columns],
-        "rows": [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)],
+        "rows": rows,
+        "left": left or [False] * len(frame.columns),
         "footnotes": list(footnotes),
     }
 

@@ -114,6 +114,7 @@ def _comparison(res):
     tables = []
     if levels and "comparison" in res.tables:
         a, b = (level_label(cfg.group, v) for v in levels)
+        b = _in_sentence(b)
         shown, test = _test_in_caption(
             format_comparison(res.tables["comparison"], levels, group=cfg.group, alpha=cfg.alpha)
         )
