@@ -56,12 +56,13 @@ def make_figures(res: AnalysisResults) -> dict:
             continue
         table = res.tables[key]
         fig, ax = plt.subplots(figsize=(8.6, 0.42 * len(table) + 1.9), layout="constrained")
-        plots.forest(table, ax=ax, per=per, title=column_label(endpoint))
+        plots.forest(table, ax=ax, per=per, title=column_label(endpoint), q_threshold=0.10)  # as the key findings
         out[name] = (
             fig,
             (
                 f"{models} models of {lower_label(endpoint)}: {what} per SD of each feature "
-                f"(transforms in the table); {_inference(res, key)}."
+                f"(transforms in the table); {_inference(res, key)}; filled squares: q < 0.10 "
+                f"({_adjust_words(cfg)}), as in the key findings."
             ),
         )
     for name, key, endpoint, what in (
