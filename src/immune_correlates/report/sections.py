@@ -2,7 +2,7 @@
 
 A section is a dict ``{"title", "text", "tables", "figures"}``; ``tables`` are
 ``{"caption", "frame", "footnotes"}`` with the frame already formatted for
-people (:mod:`.formatting`), ``figures`` are names of :func:`.figures.make_figures`.
+people (:mod:`.formatting`, :mod:`.tables`), ``figures`` are names of :func:`.figures.make_figures`.
 The HTML and the ``.docx`` are both rendered from the same list
 (:func:`build_sections`), so they show the same content.  To add a section,
 write a function ``(res) -> dict | None`` and insert it into :data:`SECTIONS`.
@@ -15,15 +15,10 @@ import pandas as pd
 from ..features.labels import column_label
 from ..plots.response import ADJUST_NAMES
 from .formatting import (
-    format_all_groups,
-    format_comparison,
     format_estimate_ci,
-    format_exclusions,
-    format_model_table,
     format_number,
     format_p,
     format_summary,
-    format_table_one,
     inference_words,
     label,
     level_label,
@@ -31,6 +26,7 @@ from .formatting import (
 )
 from .methods import covariate_phrase, key_findings
 from .pipeline import AnalysisResults
+from .tables import format_all_groups, format_comparison, format_exclusions, format_model_table, format_table_one
 
 __all__ = ["SECTIONS", "build_sections", "lower_label", "report_tables"]
 
