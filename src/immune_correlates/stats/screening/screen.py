@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
-from ..._entry import entry_times
+from ..._checks import binary_outcome, entry_times, survival_arrays
 from ..._missing import complete_cases, row_ids
 from ...errors import (
     ImmuneCorrelatesError,
@@ -143,14 +143,10 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     F = F_all[keep]
     C = rows[covariates].to_numpy(dtype=float) if covariates else None
     if family == "logistic":
-        from ..regression.logistic import binary_outcome_values
-
-        y = binary_outcome_values(rows[outcome].reset_index(drop=True), ids, outcome, "screen")
+        y = binary_outcome(rows[outcome].reset_index(drop=True), ids, outcome, "screen")
         design = make_design("logistic", F, C, y=y)
     else:
-        from ..regression.cox import validate_survival_columns
-
-        time, status, _ = validate_survival_columns(rows, ids, duration, event, None, caller="screen")
+        time, status = survival_arrays(rows, ids, duration, event, "screen")
         t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "screen", ids)
         design = make_design("cox", F, C, time=time, event=status, entry=t_entry)
     base_ids = list(base_excl["patient_id"]) if len(base_excl) else []

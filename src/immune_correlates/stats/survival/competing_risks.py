@@ -26,7 +26,7 @@ import pandas as pd
 
 from ..._missing import complete_cases, empty_exclusions, row_ids
 from ..._results import ResultDisplay
-from ..._survival_checks import MAX_LISTED, check_durations
+from ..._checks import cause_codes, check_durations
 from ...errors import ImmuneCorrelatesError, plain
 
 __all__ = [
@@ -37,20 +37,6 @@ __all__ = [
     "group_codes",
     "prepare_competing_risks",
 ]
-
-
-def cause_codes(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
-    """Event codes as integers: 0 censored, 1, 2, ... causes; anything else is an error naming patients."""
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        listing = ", ".join(f"{plain(ids.iloc[i])}={plain(values.iloc[i])!r}" for i in idx[:MAX_LISTED])
-        raise ImmuneCorrelatesError(
-            f"{caller}: event column {column!r} must hold 0 (censored) or a cause code 1, 2, ...; got {listing}. "
-            "Recode it (e.g. pfs_cause: 1 progression, 2 death without progression) and call again."
-        )
-    return arr.astype(np.int64)
 
 
 def check_cause(cause, caller: str) -> int:

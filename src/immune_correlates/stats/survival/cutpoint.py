@@ -19,7 +19,7 @@ from scipy import stats
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
-from ..._survival_checks import check_durations, event_indicator
+from ..._checks import check_durations, event_indicator
 from ...errors import ImmuneCorrelatesError, ParameterError, plain
 
 __all__ = ["optimal_cutpoint", "CutpointResult", "logrank_scores"]
