@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .. import _seeds
 from .._missing import complete_cases, row_ids
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit
@@ -278,7 +279,7 @@ def response_boxplot(
                 line.set(color=palette[g], linewidth=1.0, gid=f"{part[:-1]}:{g}")
         for line, i in zip(bp["medians"], drawn):
             line.set(color="black", linewidth=1.6, gid=f"median:{levels[i]}")
-        rng = np.random.default_rng(seed)
+        rng = _seeds.rng(seed, caller="response_boxplot")
         for i, g in enumerate(levels):
             x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
             ax.scatter(

@@ -39,6 +39,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
 
+from ..._seeds import rng, spawn
+
 #: Models per batched call that a block of resamples aims at.  Blocks hold ``max(1,
 #: MODELS_PER_CHUNK // models per resample)`` resamples (fewer within the element budget).
 #: Small blocks keep the Efron step layout (the largest tie count of any model in the batch)
@@ -79,9 +81,8 @@ __all__ = [
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:
-    """``n`` independent child seeds of ``seed`` (an int, a SeedSequence or None)."""
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return ss.spawn(n)
+    """``n`` independent child seeds of ``seed`` (None, an int, a SeedSequence or a Generator; see ``_seeds``)."""
+    return spawn(seed, n)
 
 
 def bootstrap_counts(seeds: Sequence[np.random.SeedSequence], n: int, strata: np.ndarray | None = None) -> np.ndarray:
@@ -92,15 +93,15 @@ def bootstrap_counts(seeds: Sequence[np.random.SeedSequence], n: int, strata: np
     out = np.zeros((len(seeds), n))
     groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
     for r, ss in enumerate(seeds):
-        rng = np.random.default_rng(ss)
+        gen = rng(ss)
         for g in groups:
-            out[r] += np.bincount(g[rng.integers(0, g.size, g.size)], minlength=n)
+            out[r] += np.bincount(g[gen.integers(0, g.size, g.size)], minlength=n)
     return out
 
 
 def permutations(seeds: Sequence[np.random.SeedSequence], n: int) -> np.ndarray:
     """(R, n) random permutations of ``0..n-1``, one per seed."""
-    return np.stack([np.random.default_rng(ss).permutation(n) for ss in seeds]) if len(seeds) else np.zeros((0, n), int)
+    return np.stack([rng(ss).permutation(n) for ss in seeds]) if len(seeds) else np.zeros((0, n), int)
 
 
 def replicates_per_chunk(models_per_replicate: int, elements_per_replicate: int, budget: int) -> int:

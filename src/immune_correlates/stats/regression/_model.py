@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._results import ResultDisplay
 from ..._params import ALPHA, validate
+from ..._results import ResultDisplay
 from ...errors import ConvergenceWarning, ModelError, warn
 from ..engine.profile import Profile
 from .design_matrix import Design

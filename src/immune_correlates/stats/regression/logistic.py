@@ -27,7 +27,6 @@ from ..._params import ALPHA, CI, FORMULA, MAX_ITER, METHOD, MISSING, OPTIONAL_C
 from ...errors import ConvergenceWarning, ModelError, SeparationWarning, warn
 from ..engine.discrimination import auc_batch
 from ..engine.linalg import covariance
-from ..engine.profile import lr_pvalue
 from ..engine.separation import SeparationResult, separation_from_arrays
 from ._logistic_result import LogisticModel, LogisticResult
 from ._model import profile_inference, wald_table

@@ -29,10 +29,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..._missing import complete_cases, row_ids
 from ..._checks import check_durations, event_indicator, optional_times, require_columns
-from ...errors import MAX_LISTED
-from ...errors import ImmuneCorrelatesError, plain
+from ..._missing import complete_cases, row_ids
+from ...errors import MAX_LISTED, ImmuneCorrelatesError, plain
 
 __all__ = ["landmark", "landmark_sweep", "split_at"]
 
