@@ -10,6 +10,11 @@ Work is cut twice:
   coefficients, features) so that the temporaries of one batched fit stay
   small.  The numbers of a block never depend on anything else, so results
   are bit-for-bit the same whatever ``n_jobs``, task grouping or backend.
+* every block runs with **one BLAS thread**, in the calling process as in a
+  worker: a multi-threaded BLAS (OpenBLAS in the main process; loky and dask
+  workers start with one thread) splits a matrix product differently and
+  changes its last bit, which is how ``n_jobs=1`` and ``n_jobs=2`` once
+  differed by 1e-17 in bootstrap standard errors.
 * **tasks** are the unit of parallel work: consecutive blocks grouped into
   :data:`TASKS_PER_WORKER` tasks per worker (a few, so a slow worker is
   balanced, not one per replicate).  A task receives the shared, read-only
@@ -77,6 +82,7 @@ __all__ = [
     "model_blocks",
     "group_blocks",
     "heap_temporaries",
+    "one_blas_thread",
 ]
 
 
@@ -206,8 +212,22 @@ def heap_temporaries():
             _heap_raised = False
 
 
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the enclosed blocks with a single BLAS / OpenMP thread (restored on leaving).
+
+    A block's numbers must not depend on where it runs: a BLAS with several
+    threads sums some products in another order than a single-threaded one
+    (a worker's), so blocks always run single-threaded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
+
+
 def _task(fn: Callable, job, blocks: list) -> list:
-    with heap_temporaries():
+    with heap_temporaries(), one_blas_thread():
         return [fn(job, b) for b in blocks]
 
 
@@ -267,7 +287,7 @@ def run_blocks(
     try:
         if workers == 1:
             out = []
-            with heap_temporaries():
+            with heap_temporaries(), one_blas_thread():
                 for b in blocks:
                     out.append(fn(job, b))
                     if bar is not None:
@@ -276,10 +296,11 @@ def run_blocks(
         groups = group_blocks(len(blocks), tasks_per_worker * workers)
         tasks = (delayed(_task)(fn, job, [blocks[i] for i in g]) for g in groups)
         out = []
-        for g, res in zip(groups, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
-            out.extend(res)
-            if bar is not None:
-                bar.update(len(g))
+        with one_blas_thread():  # threads of this process (threading backend) share its BLAS setting
+            for g, res in zip(groups, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
+                out.extend(res)  # in block order, whatever order the tasks finish in
+                if bar is not None:
+                    bar.update(len(g))
         return out
     finally:
         if bar is not None:
