@@ -173,43 +173,43 @@ def _libc():
     return libc
 
 
-_heap_raised = False
 _heap_depth = 0
+_GLIBC_TRIM_DEFAULT = 128 * 1024
 
 
 @contextlib.contextmanager
 def heap_temporaries():
-    """Let large temporaries come from the heap while batched fits run (glibc only).
+    """Let large temporaries come from the heap while batched fits run (glibc only), scoped to the block.
 
     Inside, glibc's mmap threshold is raised to its dynamic maximum (32 MB) and
-    the trim threshold to twice that.  In a process started with
-    ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers) both return, on
-    leaving the outermost block, to the values that variable implies and free
-    memory is handed back to the system (``malloc_trim``), as dask intends.
-    In any other process they stay raised: that is where glibc's own dynamic
-    threshold ends after freeing one 32 MB array, reached at once instead of
-    after a slow first call (at most 64 MB of freed memory is kept for reuse).
-    Nested uses act once, at the outermost level.
+    the trim threshold to twice that, so the thousands of temporaries of a few
+    MB that a batched fit makes are reused from the heap instead of being
+    fresh, zero-filled mappings.  Leaving the outermost block sets both back:
+    the mmap threshold to glibc's default (128 kB), the trim threshold to the
+    ``MALLOC_TRIM_THRESHOLD_`` the process was started with (as dask starts its
+    workers; freed memory is then handed back with ``malloc_trim``) or to
+    glibc's default (128 kB).  One lasting difference: once a threshold has
+    been set, glibc no longer adjusts its mmap threshold dynamically, so it
+    stays at the default between calls.  Nested uses act once, at the
+    outermost level.
     """
-    global _heap_raised, _heap_depth
-    trim = _trim_threshold_at_start()
+    global _heap_depth
     libc = _libc()
-    if libc is None or _heap_depth or (trim is None and _heap_raised):
+    if libc is None or _heap_depth:
         yield
         return
+    trim = _trim_threshold_at_start()
     libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_MMAP_THRESHOLD)
     libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_MMAP_THRESHOLD)
-    _heap_raised = True
     _heap_depth += 1
     try:
         yield
     finally:
         _heap_depth -= 1
+        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
+        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_DEFAULT if trim is None else trim)
         if trim is not None:
-            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
-            libc.mallopt(_M_TRIM_THRESHOLD, trim)
             libc.malloc_trim(0)
-            _heap_raised = False
 
 
 @contextlib.contextmanager

@@ -24,7 +24,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["profile_bounds", "profile_intervals", "lr_pvalue", "Profile", "PathStarts"]
+__all__ = ["profile_bounds", "profile_intervals", "lr_pvalue", "Profile", "PathStarts", "BatchPathStarts"]
 
 
 def lr_pvalue(llf_full: float, llf_constrained: float, df: int = 1) -> float:
@@ -242,6 +242,40 @@ class PathStarts:
     def record(self, k: int, value: float, beta: np.ndarray) -> None:
         if self.follow:
             self.path[k].append((value, beta))
+
+
+class BatchPathStarts:
+    """:class:`PathStarts` for a batch of fits: starting points of their constrained refits.
+
+    ``beta`` is ``(B, p)``; :meth:`start` and :meth:`record` take the fits
+    ``rows`` (indices into the batch) and one value each.
+    """
+
+    def __init__(self, beta: np.ndarray, *, follow: bool = True) -> None:
+        self.beta, self.follow = np.asarray(beta, dtype=float), follow
+        self.path: list[list] = [[(np.nan, b)] for b in self.beta]  # the estimate's value is set per coefficient
+
+    def start(self, rows: np.ndarray, k: int, values: np.ndarray) -> np.ndarray:
+        out = self.beta[rows].copy()
+        if self.follow:
+            for i, (r, v) in enumerate(zip(rows, values)):
+                path = self.path[r]
+                if len(path) == 1:  # only the estimate so far
+                    continue
+                pts = [(self.beta[r, k] if np.isnan(x) else x, b) for x, b in path]
+                near = sorted(pts, key=lambda item: abs(item[0] - v))[:2]
+                start = near[0][1].copy()
+                if near[0][0] != near[1][0]:
+                    slope = (near[0][1] - near[1][1]) / (near[0][0] - near[1][0])
+                    start = start + slope * (v - near[0][0])
+                out[i] = start
+        out[:, k] = values
+        return out
+
+    def record(self, rows: np.ndarray, values: np.ndarray, betas: np.ndarray) -> None:
+        if self.follow:
+            for r, v, b in zip(rows, values, betas):
+                self.path[r].append((float(v), b))
 
 
 class Profile:
