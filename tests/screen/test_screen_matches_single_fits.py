@@ -24,9 +24,7 @@ def _single(df, row, covariates, kind, ci="profile"):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "logistic":
-            return fit_logistic(
-                sub, "y" if "y" in df else "cr", [row.feature, *covariates], method=row.method, ci=ci
-            )
+            return fit_logistic(sub, "y" if "y" in df else "cr", [row.feature, *covariates], method=row.method, ci=ci)
         dur, ev = ("time", "status") if "time" in df else ("pfs_months", "pfs_event")
         return fit_cox(sub, dur, ev, [row.feature, *covariates], method=row.method, ci=ci)
 
@@ -80,7 +78,12 @@ def test_cox_screen_with_tied_times_equals_fit_cox_on_random_cohorts(seed):
         )
         _assert_rows_match(df, tab, ["age", "stage"], "cox")
         wald = screen(
-            df, [f"f{j}" for j in range(6)], duration="time", event="status", model=model, covariates=["age", "stage"],
+            df,
+            [f"f{j}" for j in range(6)],
+            duration="time",
+            event="status",
+            model=model,
+            covariates=["age", "stage"],
             ci="wald",
         )
         _assert_rows_match(df, wald, ["age", "stage"], "cox", "wald")

@@ -149,7 +149,9 @@ def test_bad_event_codes_named(sim):
     bad = sim.astype({"event": float})
     bad.loc[3, "event"] = -1
     bad.loc[7, "event"] = 1.5
-    with pytest.raises(ic.InputError, match=r"(?s)patient_id='S004', value=-1\.0.*patient_id='S008', value=1\.5") as info:
+    with pytest.raises(
+        ic.InputError, match=r"(?s)patient_id='S004', value=-1\.0.*patient_id='S008', value=1\.5"
+    ) as info:
         ic.cumulative_incidence(bad.set_index("patient_id"), "time", "event")
     assert info.value.column == "event" and [r["patient_id"] for r in info.value.rows] == ["S004", "S008"]
     with pytest.raises(ic.ParameterError, match="cause=0 is not allowed; cause must be an integer >= 1"):

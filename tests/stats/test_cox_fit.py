@@ -132,7 +132,9 @@ def test_profile_intervals_bracket_estimate_and_are_near_wald_for_large_sample()
 
     for k in range(3):
         for end in ci.iloc[k]:
-            llf_k = constrained_llf(prof.model.data, prof.params.to_numpy(), k, end, firth=False, tol=1e-10, max_iter=100)
+            llf_k = constrained_llf(
+                prof.model.data, prof.params.to_numpy(), k, end, firth=False, tol=1e-10, max_iter=100
+            )
             assert 2 * (prof.llf - llf_k) == pytest.approx(3.841458820694124, abs=1e-6)
 
 

@@ -199,7 +199,9 @@ def gray_test(
     labels, levels = group_codes(kept, group)
     ng = len(levels)
     if ng < 2:
-        raise InputError(f"{caller}: the group column has a single level {levels}; two or more are compared.", column=group)
+        raise InputError(
+            f"{caller}: the group column has a single level {levels}; two or more are compared.", column=group
+        )
     mark = np.where(codes == cause, 1, np.where(codes > 0, 2, 0))
     st_labels, st_levels = group_codes(kept, strata)
     s = np.zeros(ng - 1)
