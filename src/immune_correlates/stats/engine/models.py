@@ -252,8 +252,18 @@ def profile_models(
     def constrained(rows, values):
         b0 = starts.start(rows, k, values)
         res = fit_models(design, idx[rows], firth=firth[rows], flat=flat[rows], beta0=b0, fixed=k)
-        starts.record(rows, values, res.beta)
-        return res.llf
+        llf, beta = res.llf.copy(), res.beta.copy()
+        bad = np.flatnonzero(~res.converged) if starts.follow else np.zeros(0, np.int64)
+        if bad.size:  # an extrapolated start can be far off: start those at the estimate (as the single fits)
+            again = fit.beta[rows[bad]].copy()
+            again[:, k] = values[bad]
+            res2 = fit_models(
+                design, idx[rows[bad]], firth=firth[rows[bad]], flat=flat[rows[bad]], beta0=again, fixed=k
+            )
+            take = res2.converged | (res2.llf > llf[bad])
+            llf[bad[take]], beta[bad[take]] = res2.llf[take], res2.beta[take]
+        starts.record(rows, values, beta)
+        return llf
 
     use = np.isfinite(est) & np.isfinite(fit.llf)
     rows = np.flatnonzero(use)

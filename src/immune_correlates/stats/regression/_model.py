@@ -66,6 +66,11 @@ class FittedModel:
             fixed = np.zeros(len(start), dtype=bool)
             fixed[k] = True
             value, solution, converged = self.refit(start, fixed)
+            if not converged and self.follow_path:  # an extrapolated start can be far off: start at the estimate
+                again = np.where(fixed, start, beta)
+                value2, solution2, converged = self.refit(again, fixed)
+                if converged or value2 > value:
+                    value, solution = value2, solution2
             if not converged and self.warn_profile:
                 self._warn(start, fixed, "profile likelihood")
             return value, solution
