@@ -9,9 +9,11 @@ from . import datasets, plots
 from .data import (
     DAYS_PER_MONTH,
     Cohort,
+    FlowJoWorkspace,
     TrialDesign,
     derive_endpoints,
     read_cohort,
+    read_flowjo_workspace,
 )
 from .design import power, power_curve
 from .design.simulate_cohort import SimulatedTrial, simulate
@@ -33,13 +35,11 @@ from .errors import (
 )
 from .features import (
     FeatureSet,
-    FlowJoWorkspace,
     build_features,
     derive_features,
     feature_catalogue,
     ics_functions,
     load_panel,
-    read_flowjo_workspace,
 )
 from .features.frame import analysis_frame
 from .stats import (

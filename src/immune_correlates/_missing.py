@@ -14,13 +14,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .errors import (
-    ImmuneCorrelatesError,
-    MissingDataError,
-    MissingDataWarning,
-    format_offenders,
-    warn,
-)
+from ._checks import numeric_column, require_columns
+from ._params import MISSING, validate
+from .errors import MissingDataError, MissingDataWarning, warn
 
 __all__ = ["complete_cases", "row_ids", "empty_exclusions", "EXCLUSION_COLUMNS"]
 
@@ -40,20 +36,6 @@ def row_ids(data: pd.DataFrame) -> pd.Series:
     if "patient_id" in data.columns:
         return data["patient_id"].astype(object)
     return pd.Series(data.index.astype(object), index=data.index)
-
-
-def _check_columns(data: pd.DataFrame, columns: Sequence[str], caller: str) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ImmuneCorrelatesError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
-    missing_cols = [c for c in columns if c not in data.columns]
-    if missing_cols:
-        raise ImmuneCorrelatesError(
-            f"{caller}: column(s) {missing_cols} not found in data. Available columns: {list(data.columns)}."
-        )
-    repeated = set(data.columns[data.columns.duplicated()]) if data.columns.has_duplicates else set()
-    dupes = sorted({c for c in columns if c in repeated})
-    if dupes:
-        raise ImmuneCorrelatesError(f"{caller}: column(s) {dupes} appear more than once in data.")
 
 
 def complete_cases(
@@ -77,7 +59,8 @@ def complete_cases(
         ``"raise"`` refuses with :class:`MissingDataError`.
     numeric : sequence of str
         Columns that must be numeric (booleans allowed) and finite; a
-        non-numeric or infinite value is an error naming patient and value.
+        non-numeric or infinite value is an :class:`InputError` naming patient
+        and value (:func:`immune_correlates._checks.numeric_column`).
     caller : str
         Name used in messages (``"fit_cox"``, ...).
 
@@ -96,41 +79,11 @@ def complete_cases(
     >>> excluded.to_dict("records")  # doctest: +SKIP
     [{'patient_id': 'P2', 'reason': 'missing x'}]
     """
-    if missing not in ("drop", "raise"):
-        raise ImmuneCorrelatesError(f"{caller}: missing must be 'drop' or 'raise', got {missing!r}.")
+    validate(caller, "missing", missing, MISSING)
     columns = list(dict.fromkeys(columns))
-    _check_columns(data, columns, caller)
-    na_of = {}  # column -> missing mask, from the values already converted
-    for col in numeric:
-        series = data[col]
-        if series.dtype.kind in "fiu":  # plain numbers: only infinities to look for
-            values = series.to_numpy(dtype=float, na_value=np.nan)
-        elif isinstance(series.dtype, pd.CategoricalDtype) or not (
-            pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
-        ):
-            converted = pd.to_numeric(series, errors="coerce")
-            bad = converted.isna() & series.notna()
-            if bad.any():
-                ids = row_ids(data)
-                rows = [{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]]
-                raise ImmuneCorrelatesError(
-                    f"{caller}: column {col!r} must be numeric; these values are not:\n"
-                    + format_offenders(rows)
-                    + "\nRecode them (numbers, or empty for missing) and call again."
-                )
-            values = converted.to_numpy(dtype=float, na_value=np.nan)
-        else:
-            values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-        na_of[col] = np.isnan(values)
-        inf = np.isinf(values)
-        if inf.any():
-            ids = row_ids(data)  # built only when rows are reported (boxing 10^6 ids takes ~40 ms)
-            rows = [{"patient_id": ids.iloc[i], "value": values[i]} for i in np.flatnonzero(inf)]
-            raise ImmuneCorrelatesError(
-                f"{caller}: column {col!r} has infinite values:\n"
-                + format_offenders(rows)
-                + "\nReplace them with finite values or leave them empty (missing)."
-            )
+    require_columns(data, columns, caller)
+    ids = lambda: row_ids(data)  # built only when rows are reported (boxing 10^6 ids takes ~40 ms)
+    na_of = {col: np.isnan(numeric_column(data[col], col, caller, ids)) for col in numeric}
     na = (
         np.column_stack([na_of[c] if c in na_of else data[c].isna().to_numpy(dtype=bool) for c in columns])
         if columns

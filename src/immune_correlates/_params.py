@@ -22,6 +22,8 @@ import inspect
 import numbers
 from collections.abc import Callable
 
+import numpy as np
+
 from .errors import ParameterError, plain
 
 __all__ = [
@@ -35,6 +37,15 @@ __all__ = [
     "ALPHA",
     "MISSING",
     "SEED",
+    "METHOD",
+    "CI",
+    "COLUMN",
+    "OPTIONAL_COLUMN",
+    "FORMULA",
+    "MAX_ITER",
+    "TOL",
+    "N_JOBS",
+    "FLAG",
 ]
 
 
@@ -222,8 +233,24 @@ SEED = (
     Options(None),
     Interval(0, None, integer=True),
     Instance(
-        __import__("numpy").random.SeedSequence,
-        __import__("numpy").random.Generator,
+        np.random.SeedSequence,
+        np.random.Generator,
         name="a numpy SeedSequence or Generator",
     ),
 )
+#: ``method=`` of every regression: maximum likelihood or Firth's penalized likelihood.
+METHOD = Options("ml", "firth")
+#: ``ci=`` of every likelihood model: the package's convention (profile, with likelihood-ratio p-values) or Wald.
+CI = Options("profile", "wald")
+#: A column named by a keyword option (``weights=``, ``cluster=``, ``entry=`` ...).
+COLUMN = Instance(str, name="a column name")
+OPTIONAL_COLUMN = (Options(None), COLUMN)
+#: ``formula=``: a model formula, parsed (never run) by ``stats.regression.formula``.
+FORMULA = (Options(None), Instance(str, name="a formula string"))
+#: Iterations of a fit and its convergence tolerance.
+MAX_ITER = Interval(1, None, integer=True)
+TOL = Interval(0, None, closed="neither")
+#: ``n_jobs=``: workers (``-1``: one per core).
+N_JOBS = (Interval(1, None, integer=True), Options(-1))
+#: An on/off switch.
+FLAG = Instance(bool, np.bool_, name="True or False")

@@ -274,7 +274,7 @@ def _analyze(args, argv) -> int:
 
 def _from_workspace(args, files: dict):
     """The immunophenotype table read from a FlowJo workspace, and the inputs to record (hashed)."""
-    from .features.flowjo_workspace import read_flowjo_workspace
+    from .data.flowjo_workspace import read_flowjo_workspace
 
     if files["immunophenotype"] is not None:
         raise InputError("give --immunophenotype or --flowjo-workspace, not both.")

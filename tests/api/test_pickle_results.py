@@ -1,4 +1,4 @@
-"""Every result type pickles (save, cache, send to a worker), LogisticResult/CoxResult aside (formula engineer).
+"""Every result type pickles (save, cache, send to a worker); a walk of the package checks none is missing.
 
 A round trip must give an object that shows the same table and the same
 numbers, so each case compares ``repr`` (which prints ``summary()`` for the
@@ -16,6 +16,9 @@ import pytest
 
 import immune_correlates as ic
 from immune_correlates import stats as st
+
+
+FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +75,54 @@ CASES = {
     "SimulatedTrial": lambda c, f: ic.simulate(seed=1),
     "MixedResult": lambda c, f: _mixed(),
     "MixedResult (Kenward-Roger)": lambda c, f: _mixed(df="kenward-roger"),
+    "TrialBatch": lambda c, f: ic.design.simulate_trials(n_sim=3, seed=1),
+    "LogisticResult": lambda c, f: _quiet(ic.fit_logistic, f, formula="cr ~ nk_per_ul + C(sex)", method="firth"),
+    "CoxResult": lambda c, f: _cox(f),
+    "FineGrayResult": lambda c, f: _quiet(ic.fit_fine_gray, f, "pfs_months", "pfs_cause", ["nk_per_ul", "sex"]),
+    "CumulativeIncidenceResult": lambda c, f: ic.cumulative_incidence(f, "pfs_months", "pfs_cause", "cr"),
+    "GrayTestResult": lambda c, f: ic.gray_test(f, "pfs_months", "pfs_cause", "cr"),
+    "MantelByarResult": lambda c, f: _quiet(ic.mantel_byar, f, "pfs_months", "pfs_event", "response_months"),
+    "OptimismResult": lambda c, f: _quiet(st.optimism_corrected, f, ["nk_per_ul"], outcome="cr", n_boot=10, seed=1),
+    "IcsResult": lambda c, f: ic.ics_functions(pd.read_csv(FIXTURES / "ics_subsets.csv")),
+    "FlowJoWorkspace": lambda c, f: _workspace(),
 }
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ic.ImmuneCorrelatesWarning)
+        return fn(*args, **kwargs)
+
+
+def _workspace():
+    from tests.features.test_flowjo_workspace import BOOL
+
+    return _quiet(ic.read_flowjo_workspace, BOOL)
+
+
+def _result_types() -> set[str]:
+    """Every result class of the package: a ``ResultDisplay`` defined in one of its modules."""
+    import importlib
+    import pkgutil
+
+    from immune_correlates._results import ResultDisplay, TabledTestDisplay
+
+    names = set()
+    for mod in pkgutil.walk_packages(ic.__path__, "immune_correlates."):
+        if mod.name.startswith(("immune_correlates.plots", "immune_correlates.report")) or "make_" in mod.name:
+            continue
+        module = importlib.import_module(mod.name)
+        for obj in vars(module).values():
+            if isinstance(obj, type) and issubclass(obj, ResultDisplay) and obj.__module__ == mod.name:
+                names.add(obj.__name__)
+    return names - {"ResultDisplay", "TabledTestDisplay", "RegressionResult", TabledTestDisplay.__name__}
+
+
+def test_every_result_type_of_the_package_is_in_the_walk():
+    plain = {"Cohort", "FeatureSet", "TrialDesign", "SimulatedTrial", "TrialBatch", "compare_groups"}
+    missing = _result_types() - set(CASES)
+    assert not missing, f"add {sorted(missing)} to CASES"
+    assert plain <= set(CASES)
 
 
 @pytest.mark.parametrize("name", list(CASES))

@@ -59,12 +59,14 @@ def test_batched_logistic_equals_fit_logistic_per_trial(batch, method, test):
 
 
 @pytest.mark.parametrize("method", ["ml", "firth"])
-def test_batched_cox_equals_fit_cox_per_trial(batch, method):
+@pytest.mark.parametrize("test", ["wald", "lr"])
+def test_batched_cox_equals_fit_cox_per_trial(batch, method, test):
     x = batch.feature("nk_function")[..., None]
-    # fit_cox reports Wald p-values for ML and penalized LR p-values for Firth
-    res = cox_trials(x, batch.time, batch.event, firth=method == "firth", test="wald" if method == "ml" else "lr")
+    # fit_cox: Wald p-values with ci="wald", (penalized) likelihood-ratio p-values with its default
+    res = cox_trials(x, batch.time, batch.event, firth=method == "firth", test=test)
+    ci = "wald" if test == "wald" else "profile"
     for b in range(N_CHECK):
-        ref = _single(fit_cox, batch.trial(b), "pfs_months", "pfs_event", ["nk_function"], method=method)
+        ref = _single(fit_cox, batch.trial(b), "pfs_months", "pfs_event", ["nk_function"], method=method, ci=ci)
         assert res.estimate[b] == pytest.approx(ref.params["nk_function"], rel=1e-6)
         assert res.se[b] == pytest.approx(ref.bse["nk_function"], rel=1e-6)
         assert res.pvalue[b] == pytest.approx(ref.pvalues["nk_function"], rel=1e-6)

@@ -6,7 +6,8 @@ import pytest
 
 from immune_correlates.errors import InputError
 from immune_correlates.features import population_frequencies
-from immune_correlates.features.populations import GateTable, split_path
+from immune_correlates.data.gating import split_path
+from immune_correlates.features.populations import GateTable
 
 
 def test_split_path_lists_ancestors_root_first():

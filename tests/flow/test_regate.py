@@ -14,7 +14,7 @@ import pytest
 flowkit = pytest.importorskip("flowkit")
 
 from immune_correlates import read_flowjo_workspace
-from immune_correlates.features.regate import gatingml_membership
+from immune_correlates.data.regate import gatingml_membership
 
 FLOWKIT = next(
     (
@@ -117,7 +117,7 @@ def test_synthetic_set_regates_to_the_bundled_counts(tmp_path):
 def test_boolean_subsets_counted_from_fcs_feed_ics_functions(tmp_path):
     from immune_correlates import ics_functions
     from immune_correlates.datasets.make_flow_example import ICS_PARENT, write_ics_example
-    from immune_correlates.features.regate import boolean_subset_counts
+    from immune_correlates.data.regate import boolean_subset_counts
 
     paths = write_ics_example(tmp_path, ["OL001", "OL003"], responders=["OL001"])
     with warnings.catch_warnings():

@@ -159,10 +159,11 @@ def _expected_methods(res) -> set:
     if "comparison" in t:
         keys.add(cfg.adjust)
     models = [t[n] for n in ("logistic_cr", "cox_pfs", "screen_cr", "screen_pfs") if n in t]
-    names = {"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox", "firth_cox": "firth_cox"}
     kinds = t["feature_catalogue"].set_index("feature")["kind"]
     for m in models:
-        keys |= {names[v] for v in m["method"]} | {{"lr": "lr_test", "wald": "wald_test"}[v] for v in m["test"]}
+        keys |= {f"{v}_{f}" for v, f in zip(m["method"], m["family"])} | {
+            {"lr": "lr_test", "wald": "wald_test"}[v] for v in m["test"]
+        }
         keys |= {f"{cfg.ci}_ci", "complete_case", cfg.adjust, "per_sd"}
         used = set(kinds.reindex(m["feature"]))
         keys |= {"log2_count"} if "count" in used else set()

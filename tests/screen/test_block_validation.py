@@ -11,7 +11,8 @@ import pytest
 from immune_correlates._missing import complete_cases
 from immune_correlates.errors import ImmuneCorrelatesError, MissingDataError, MissingDataWarning
 from immune_correlates.stats.engine.models import make_design
-from immune_correlates.stats.screening.screen import _invalid, screen
+from immune_correlates.stats.screening._prepare import invalid_models as _invalid
+from immune_correlates.stats.screening.screen import screen
 
 from .conftest import random_cohort
 

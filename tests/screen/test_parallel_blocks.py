@@ -97,10 +97,10 @@ def test_processes_started_with_dask_allocator_setting_get_heap_temporaries_and_
     assert here.tobytes().hex() == hexed
 
 
-def test_heap_setting_is_made_once_in_ordinary_processes_and_per_outermost_block_under_dask(monkeypatch):
-    """Every batched fit runs under the heap setting: an ordinary process raises glibc's thresholds
-    once and keeps them; a process started as dask starts its workers restores them (and trims) only
-    when the outermost block ends, not after every nested fit."""
+def test_heap_setting_is_scoped_to_the_outermost_block(monkeypatch):
+    """Every batched fit runs under the heap setting, and leaving the outermost block sets glibc's
+    thresholds back (to its defaults, or to the trim threshold a dask worker was started with, then
+    trims); nested fits neither set nor restore anything."""
     calls = []
 
     class FakeLibc:
@@ -111,18 +111,16 @@ def test_heap_setting_is_made_once_in_ordinary_processes_and_per_outermost_block
             calls.append(("trim", pad))
 
     monkeypatch.setattr(parallel, "_libc", lambda: FakeLibc())
-    monkeypatch.setattr(parallel, "_heap_raised", False)
     monkeypatch.setattr(parallel, "_heap_depth", 0)
     monkeypatch.setattr(parallel, "_trim_threshold_at_start", lambda: None)
     r = np.random.default_rng(3)
     x, t, e = r.normal(size=(5, 30, 1)), r.exponential(size=30), np.ones(30)
+    raised = [("mallopt", -3, 32 * 1024 * 1024), ("mallopt", -1, 64 * 1024 * 1024)]
     fit_cox_batch(x, t, e)
-    fit_cox_batch(x, t, e)
-    assert calls == [("mallopt", -3, 32 * 1024 * 1024), ("mallopt", -1, 64 * 1024 * 1024)]  # once, never restored
+    assert calls == [*raised, ("mallopt", -3, 128 * 1024), ("mallopt", -1, 128 * 1024)]  # set back on return
     calls.clear()
-    monkeypatch.setattr(parallel, "_heap_raised", False)
     monkeypatch.setattr(parallel, "_trim_threshold_at_start", lambda: 65536)
     with parallel.heap_temporaries():
         fit_cox_batch(x, t, e)  # nested: no second setting, no restore inside
-        assert [c[0] for c in calls] == ["mallopt", "mallopt"]
+        assert calls == raised
     assert calls[2:] == [("mallopt", -3, 128 * 1024), ("mallopt", -1, 65536), ("trim", 0)]

@@ -1,4 +1,5 @@
-"""Every number of a batched screen equals the single-fit functions' (fit_logistic, fit_cox) to 1e-8."""
+"""Every number of a batched screen equals the single-fit functions' (fit_logistic, fit_cox) to 1e-8,
+with both inference conventions: profile intervals with LR p-values (the default) and Wald with Wald."""
 
 from __future__ import annotations
 
@@ -16,23 +17,21 @@ from immune_correlates.stats.screening.screen import screen
 from .conftest import random_cohort
 
 TOL = 1e-8
-SINGLE = {"firth": "firth", "firth_cox": "firth", "logistic": "ml", "cox": "ml"}
 
 
-def _single(df, row, covariates, kind, ci="wald"):
+def _single(df, row, covariates, kind, ci="profile"):
     sub = df[df[row.feature].notna()]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "logistic":
-            return fit_logistic(
-                sub, "y" if "y" in df else "cr", [row.feature, *covariates], method=SINGLE[row.method], ci=ci
-            )
+            return fit_logistic(sub, "y" if "y" in df else "cr", [row.feature, *covariates], method=row.method, ci=ci)
         dur, ev = ("time", "status") if "time" in df else ("pfs_months", "pfs_event")
-        return fit_cox(sub, dur, ev, [row.feature, *covariates], method=SINGLE[row.method], ci=ci)
+        return fit_cox(sub, dur, ev, [row.feature, *covariates], method=row.method, ci=ci)
 
 
-def _assert_rows_match(df, tab, covariates, kind, ci="wald"):
+def _assert_rows_match(df, tab, covariates, kind, ci="profile"):
     assert len(tab) > 0
+    assert set(tab["test"]) == {"lr" if ci == "profile" else "wald"} and set(tab["ci_method"]) == {ci}
     for row in tab.itertuples():
         ref = _single(df, row, covariates, kind, ci)
         f = row.feature
@@ -48,25 +47,26 @@ def _assert_rows_match(df, tab, covariates, kind, ci="wald"):
         assert row.n == ref.nobs and row.n_events == ref.n_events
 
 
+@pytest.mark.parametrize("ci", ["profile", "wald"])
 @pytest.mark.parametrize("covariates", [[], ["age"]])
 @pytest.mark.parametrize("model", ["firth", "logistic"])
-def test_logistic_screen_of_ofa_len_equals_fit_logistic(frame, panel, model, covariates):
+def test_logistic_screen_of_ofa_len_equals_fit_logistic(frame, panel, model, covariates, ci):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
-        tab = screen(frame, panel, outcome="cr", model=model, covariates=covariates)
-    assert (tab["method"] == model).all()
-    _assert_rows_match(frame, tab, covariates, "logistic")
+        tab = screen(frame, panel, outcome="cr", model=model, covariates=covariates, ci=ci)
+    assert (tab["method"] == {"firth": "firth", "logistic": "ml"}[model]).all() and (tab["family"] == "logistic").all()
+    _assert_rows_match(frame, tab, covariates, "logistic", ci)
 
 
+@pytest.mark.parametrize("ci", ["profile", "wald"])
 @pytest.mark.parametrize("covariates", [[], ["age", "del17p"]])
 @pytest.mark.parametrize("model", ["cox", "firth_cox"])
-def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates):
+def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates, ci):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
-        tab = screen(frame, panel, duration="pfs_months", event="pfs_event", model=model, covariates=covariates)
-    assert (tab["method"] == model).all()
-    assert set(tab["test"]) == ({"lr"} if model == "firth_cox" else {"wald"})
-    _assert_rows_match(frame, tab, covariates, "cox")
+        tab = screen(frame, panel, duration="pfs_months", event="pfs_event", model=model, covariates=covariates, ci=ci)
+    assert (tab["method"] == {"firth_cox": "firth", "cox": "ml"}[model]).all() and (tab["family"] == "cox").all()
+    _assert_rows_match(frame, tab, covariates, "cox", ci)
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -77,6 +77,16 @@ def test_cox_screen_with_tied_times_equals_fit_cox_on_random_cohorts(seed):
             df, [f"f{j}" for j in range(6)], duration="time", event="status", model=model, covariates=["age", "stage"]
         )
         _assert_rows_match(df, tab, ["age", "stage"], "cox")
+        wald = screen(
+            df,
+            [f"f{j}" for j in range(6)],
+            duration="time",
+            event="status",
+            model=model,
+            covariates=["age", "stage"],
+            ci="wald",
+        )
+        _assert_rows_match(df, wald, ["age", "stage"], "cox", "wald")
 
 
 def test_auto_logistic_switches_separated_features_to_firth():
@@ -84,7 +94,7 @@ def test_auto_logistic_switches_separated_features_to_firth():
     df["sep"] = df["y"] * 10.0 + df["f0"] / 100  # complete separation
     df["quasi"] = np.where(df["y"] == 1, 5.0, df["f1"] % 5)  # events all at the maximum, ties allowed
     tab = screen(df, ["sep", "quasi", "f2", "f3"], outcome="y", model="auto")
-    assert list(tab["method"]) == ["firth", "firth", "logistic", "logistic"]
+    assert list(tab["method"]) == ["firth", "firth", "ml", "ml"]
     assert "switched to Firth" in tab.loc[0, "note"] and tab.loc[2, "note"] == ""
     _assert_rows_match(df, tab, [], "logistic")
     with pytest.warns(SeparationWarning, match="sep"):
@@ -98,7 +108,7 @@ def test_auto_cox_switches_monotone_likelihood_to_firth():
     df["mono"] = (df["time"].rank(method="first") <= 5).astype(float)  # the 5 shortest times: monotone in Cox
     df.loc[df["mono"] == 1, "status"] = 1
     tab = screen(df, ["mono", "f1", "f2"], duration="time", event="status", model="auto", covariates=["age"])
-    assert list(tab["method"]) == ["firth_cox", "cox", "cox"]
+    assert list(tab["method"]) == ["firth", "ml", "ml"]
     assert "monotone likelihood" in tab.loc[0, "note"]
     _assert_rows_match(df, tab, ["age"], "cox")
 
@@ -117,12 +127,23 @@ def test_missing_values_are_dropped_per_feature_and_listed(frame, panel):
         screen(frame, holes[:1], outcome="cr", missing="raise")
 
 
-def test_profile_intervals_equal_fit_logistic_profile(frame):
-    feats = ["cd8_per_ul", "nk_per_ul", "t_function_score"]
+def test_profile_intervals_go_through_the_batched_profile_solver(frame, monkeypatch):
+    """screen(ci="profile") never fits feature by feature: one batched constrained fit per solver step."""
+    from immune_correlates.stats.engine import models
+
+    calls = []
+    real = models.fit_models
+
+    def counting(design, idx, *args, **kwargs):
+        calls.append(len(idx))
+        return real(design, idx, *args, **kwargs)
+
+    monkeypatch.setattr(models, "fit_models", counting)
+    feats = ["cd8_per_ul", "nk_per_ul", "t_function_score", "cd4_per_ul"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
-        tab = screen(frame, feats, outcome="cr", model="firth", ci="profile")
-    assert set(tab["test"]) == {"lr"}
+        tab = screen(frame, feats, outcome="cr", model="firth")
+    assert set(tab["test"]) == {"lr"} and calls[0] == len(feats)  # the profile's first step: every feature
     _assert_rows_match(frame, tab, [], "logistic", ci="profile")
 
 

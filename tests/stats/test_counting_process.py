@@ -131,7 +131,7 @@ def test_entry_not_before_stop_is_refused_naming_the_patient():
             "x": [0.1, 0.5, 0.2],
         }
     )
-    with pytest.raises(ImmuneCorrelatesError, match=r"B: start=3\.0, stop=3\.0"):
+    with pytest.raises(ImmuneCorrelatesError, match=r"patient_id='B', start=3\.0, stop=3\.0"):
         fit_cox(df, "stop", "event", ["x"], entry="start")
 
 

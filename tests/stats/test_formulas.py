@@ -68,7 +68,7 @@ def _matches_r(res, case):
 @pytest.mark.parametrize("case", sorted(LOGISTIC))
 def test_glm_formula_models_match_r(case):
     name, formula = LOGISTIC[case]
-    res = fit_logistic(data(name), formula=formula)
+    res = fit_logistic(data(name), formula=formula, ci="wald")  # R's summary(glm): Wald p
     _matches_r(res, case)
 
 
@@ -125,17 +125,17 @@ def test_firth_formula_model_matches_brglm2_and_logistf():
 
 @pytest.mark.parametrize("case", sorted(COX))
 def test_coxph_formula_models_match_r(case):
-    res = cox(case)
+    res = cox(case, ci="wald")  # summary(coxph): Wald p
     assert res.nobs == ref(case, "nobs")[0]
     _matches_r(res, case)
 
 
 @pytest.mark.parametrize("case", ["cox_factor_strata", "cox_interaction_log"])
 def test_ml_cox_profile_reports_per_coefficient_lr_pvalues(case):
-    res = cox(case, ci="profile")
-    assert res.test == "lr"
+    res = cox(case)  # the package's default: profile intervals, LR p-values
+    assert res.test == "lr" and res.ci_method == "profile"
     np.testing.assert_allclose(res.pvalues, ref(case, "lr_p"), rtol=RTOL)
-    wald = cox(case)
+    wald = cox(case, ci="wald")
     assert wald.test == "wald" and not np.allclose(wald.pvalues, res.pvalues, rtol=1e-3)
 
 

@@ -206,7 +206,9 @@ def test_screen_with_entry_equals_single_fits(model):
         assert tab.loc[f, "estimate"] == pytest.approx(s.params[f], rel=1e-10)
         assert tab.loc[f, "std_error"] == pytest.approx(s.bse[f], rel=1e-10)
         assert tab.loc[f, "p_value"] == pytest.approx(s.pvalues[f], rel=1e-8)
-    with pytest.raises(ImmuneCorrelatesError, match="only Wald intervals"):
+        lo, up = s.conf_int().loc[f]  # profile intervals on counting-process rows, as fit_cox(entry=)
+        assert (tab.loc[f, "ci_lower"], tab.loc[f, "ci_upper"]) == pytest.approx((lo, up), rel=1e-8)
+    with pytest.raises(ImmuneCorrelatesError, match="the bootstrap is not available"):
         ic.screen(df, ["f1"], duration="stop", event="event", entry="start", model=model, n_boot=10)
 
 

@@ -30,6 +30,7 @@ from xml.sax.saxutils import quoteattr
 import numpy as np
 import pandas as pd
 
+from .. import _seeds
 from . import ofa_len_paths
 
 __all__ = [
@@ -190,7 +191,7 @@ def write_flow_example(out, patients=("OL001", "OL002", "OL003"), *, seed: int =
     fcs_dir = out / "fcs"
     fcs_dir.mkdir(parents=True, exist_ok=True)
     imm = pd.read_csv(ofa_len_paths()["immunophenotype"], dtype={"patient_id": str})
-    rng = np.random.default_rng(seed)
+    rng = _seeds.rng(seed)
     samples, sheet = [], []
     for i, patient in enumerate(patients, start=1):
         counts = _counts(imm, patient)
@@ -283,7 +284,7 @@ def write_ics_example(
     out = Path(out)
     fcs_dir = out / "fcs"
     fcs_dir.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
+    rng = _seeds.rng(seed)
     samples, sheet, truth = [], [], []
     for patient in patients:
         for condition in ("unstimulated", "stimulated"):

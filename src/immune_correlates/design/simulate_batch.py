@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .. import _seeds
 from ..data.design import OFA_LEN_DESIGN, TrialDesign
 from ..errors import ConfigError
 from . import model
@@ -192,8 +193,8 @@ def simulate_trials(
         raise ConfigError(f"n_sim must be a whole number >= 1, got {n_sim!r}.")
     n_sim = int(n_sim)
     blocks = -(-n_sim // BLOCK)
-    children = np.random.SeedSequence(seed).spawn(blocks)
+    children = _seeds.spawn(seed, blocks, caller="simulate_trials")
     sizes = [min(BLOCK, n_sim - j * BLOCK) for j in range(blocks)]
-    parts = [_draw_block(design, n, np.random.default_rng(ss), c) for ss, c in zip(children, sizes)]
+    parts = [_draw_block(design, n, _seeds.rng(ss), c) for ss, c in zip(children, sizes)]
     arrays = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
     return TrialBatch(feature_names=model.feature_names(design), design=design, seed=seed, **arrays)

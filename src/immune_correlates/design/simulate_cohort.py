@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .. import _seeds
 from ..data.cohort import read_cohort
 from ..data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
 from ..data.endpoints import DAYS_PER_MONTH
@@ -347,7 +348,7 @@ def simulate(
     design = OFA_LEN_DESIGN if design is None else design
     if not isinstance(design, TrialDesign):
         raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
-    rng = np.random.default_rng(seed)
+    rng = _seeds.rng(seed, caller="simulate")
     # measurement error, null features and response times come from child streams,
     # so the main stream (and every table drawn from it) does not depend on them
     feature_rng, response_rng = rng.spawn(2)

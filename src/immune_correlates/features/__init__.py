@@ -10,8 +10,8 @@ from .build import FeatureSet, build_features, derive_features
 from .catalogue import feature_catalogue
 from .composite import composite_score
 from .counts import bead_count, dual_platform_count
-from .flowjo import read_flowjo
-from .flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
+from ..data.flowjo import read_flowjo
+from ..data.flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .function import background_subtract
 from .ics import IcsResult, ics_functions
 from .labels import axis_label, column_label, column_unit

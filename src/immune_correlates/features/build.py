@@ -22,7 +22,8 @@ from .counts import absolute_count
 from .function import AssayTable
 from .lysis import lysis_summary
 from .panel import Panel, load_panel
-from .populations import ROOT, GateTable
+from ..data.gating import ROOT
+from .populations import GateTable
 from .quality import DEFAULT_MIN_EVENTS, quality_rows
 
 __all__ = ["FeatureSet", "build_features", "derive_features"]

@@ -25,7 +25,8 @@ import pandas as pd
 
 from ..errors import ConfigError
 from ._common import Computed
-from .populations import ROOT, GateTable, normalise_path
+from ..data.gating import ROOT, normalise_path
+from .populations import GateTable
 
 __all__ = ["dual_platform_count", "bead_count", "absolute_count", "COUNT_METHODS"]
 

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ._common import Computed, at_timepoint, check_range, check_unique, raise_bad_rows
+from .._checks import check_range, check_unique, raise_bad_rows
+from ._common import Computed, at_timepoint
 
 __all__ = [
     "background_subtract",

@@ -41,7 +41,8 @@ import pandas as pd
 
 from .._params import Interval, check_params
 from ..errors import ConfigError
-from ._common import Computed, raise_bad_rows
+from .._checks import raise_bad_rows
+from ._common import Computed
 from .function import AssayTable
 
 __all__ = ["parse_et_ratio", "lysis_auc", "lytic_units", "lysis_summary"]

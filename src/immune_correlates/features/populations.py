@@ -19,60 +19,11 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ConfigError
-from ._common import Computed, at_timepoint, check_range, check_unique, raise_bad_rows
+from .._checks import raise_bad_rows
+from ..data.gating import ROOT, normalise_path, split_path, validate_immunophenotype
+from ._common import Computed, at_timepoint
 
 __all__ = ["population_frequencies", "split_path", "validate_immunophenotype", "GateTable"]
-
-ROOT = "Lymphocytes"
-
-
-def split_path(path: str) -> list[str]:
-    """The prefixes of a gating path, root first.
-
-    Examples
-    --------
-    >>> split_path("Lymphocytes/CD3+/CD4+")
-    ['Lymphocytes', 'Lymphocytes/CD3+', 'Lymphocytes/CD3+/CD4+']
-    """
-    parts = [p.strip() for p in str(path).split("/")]
-    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
-
-
-def normalise_path(path: str) -> str:
-    """Trim white space around each gate name of a path."""
-    return split_path(path)[-1]
-
-
-def validate_immunophenotype(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
-    """Check a long immunophenotype table (one timepoint or several); return a clean copy.
-
-    Raises InputError (naming patient, timepoint, column, value) for a
-    percentage outside 0-100, negative events, zero or negative bead numbers or
-    volumes, and repeated (patient, timepoint, gating_path) rows.
-    """
-    out = frame.copy()
-    if len(out) == 0:
-        return out
-    out["gating_path"] = out["gating_path"].astype(str).map(normalise_path)
-    check_range(
-        out, "freq_of_parent", low=0, high=100, source=source, what="percent of parent gate", extra=["gating_path"]
-    )
-    if "event_count" in out.columns:
-        check_range(out, "event_count", low=0, source=source, what="events in the gate", extra=["gating_path"])
-    for col, what in (
-        ("bead_events", "counting-bead events"),
-        ("beads_per_tube", "beads per tube"),
-        ("sample_volume_ul", "blood volume stained, uL"),
-    ):
-        if col in out.columns:
-            check_range(out, col, low=0, low_inclusive=False, source=source, what=what, extra=["gating_path"])
-    check_unique(
-        out,
-        ["patient_id", "timepoint", "gating_path"],
-        source=source,
-        what="one row per patient, timepoint and gating path",
-    )
-    return out
 
 
 class GateTable:

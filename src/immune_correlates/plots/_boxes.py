@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 from matplotlib.colors import to_rgb
 
+from .. import _seeds
 from ._style import wrap_label
 
 __all__ = ["draw_boxes", "group_ticks"]
@@ -44,7 +45,7 @@ def draw_boxes(
             line.set(color=palette[g], linewidth=1.0, gid=f"{part[:-1]}:{g}")
     for line, i in zip(bp["medians"], drawn):
         line.set(color="black", linewidth=1.6, gid=f"median:{levels[i]}")
-    rng = np.random.default_rng(seed)
+    rng = _seeds.rng(seed, caller="response_boxplot")
     for i, g in enumerate(levels):
         x = pos[i] + rng.uniform(-jitter, jitter, samples[i].size)
         ax.scatter(

@@ -276,10 +276,8 @@ def _record_transforms(run: _Run, features) -> None:
 
 def _record_models(run: _Run, table: pd.DataFrame) -> None:
     _record_transforms(run, table["feature"])
-    for m in table["method"].dropna().unique():
-        run.add_record(
-            {"firth": "firth_logistic", "logistic": "ml_logistic", "cox": "ml_cox", "firth_cox": "firth_cox"}.get(m, m)
-        )
+    for key in (table["method"] + "_" + table["family"]).dropna().unique():  # firth_logistic, ml_cox, ...
+        run.add_record(key)
     for t in table["test"].dropna().unique():
         run.add_record({"lr": "lr_test", "wald": "wald_test"}.get(t, t))
     run.add_record(

@@ -128,14 +128,16 @@ def prepare_batch(x, w, d, grp, g_start, *, frequency: bool = True, lo: np.ndarr
 
 
 @dataclass(frozen=True, eq=False)
-class BatchObjective:
+class CoxBatchObjective:
+    """The Cox objective of every model of a batch at one point each."""
+
     value: np.ndarray  # (B,) (penalized) log partial likelihood
     grad: np.ndarray  # (B, p)
     info: np.ndarray  # (B, p, p) observed information of the partial likelihood
     loglik: np.ndarray  # (B,) unpenalized
 
 
-def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
+def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> CoxBatchObjective:
     """Log partial likelihood (plus ``0.5 log det I`` when ``firth``), gradient and information."""
     x, w, d = cb.x, cb.w, cb.d
     eta = (x @ beta[..., None])[..., 0]
@@ -166,7 +168,7 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     outer = _gram(e1, alpha, e1) + cross + np.swapaxes(cross, 1, 2) + _gram(q1, gamma, q1)
     info = _gram(x, v, x) - outer
     if not firth:
-        return BatchObjective(loglik, score, info, loglik)
+        return CoxBatchObjective(loglik, score, info, loglik)
     sign, logdet = np.linalg.slogdet(info)
     bad = (sign <= 0) | ~np.isfinite(loglik)
     J = _inverse(np.where(bad[:, None, None], np.eye(info.shape[1]), info))
@@ -188,7 +190,7 @@ def objective(cb: CoxBatch, beta: np.ndarray, firth: bool) -> BatchObjective:
     )
     grad = score + 0.5 * (t1 - t2 - 2.0 * t3)
     value = np.where(bad, -np.inf, loglik + 0.5 * logdet)
-    return BatchObjective(value, grad, info, loglik)
+    return CoxBatchObjective(value, grad, info, loglik)
 
 
 def _gram(a: np.ndarray, v: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Batched Newton-Raphson for Cox models (ML or Firth), identical to the single fit.
 
 :func:`newton` runs, for every model of a batch at once, the one Cox iteration
-:func:`immune_correlates.stats.engine.newton.newton_iterate`, which also drives
+:func:`immune_correlates.stats.engine.newton.newton_iterate` with its ``CoxRule``, which also drives
 :func:`~immune_correlates.stats.regression.cox.fit_cox` (single fits pass their own
 evaluator): Newton steps with the
 information of the unpenalized partial likelihood as curvature, step-halving
@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ._cox_eval import CoxBatch, entry_groups, objective, prepare_batch, sort_times
-from .newton import BatchObjective, newton_iterate
+from .newton import CoxRule, Evaluation, newton_iterate, newton_step
 from .parallel import heap_temporaries
 
 __all__ = ["CoxBatchFit", "newton", "fit_cox_batch", "monotone", "prepare_batch", "sort_times", "entry_groups"]
@@ -73,10 +73,12 @@ def newton(
     def evaluate(b, rows):
         sub = cb if rows.size == B else cb.take(rows)
         ob = objective(sub, b, firth)
-        return BatchObjective(ob.value, ob.grad, ob.info)
+        return Evaluation(ob.value, ob.grad, ob.info)
 
-    it = newton_iterate(evaluate, beta, firth=firth, free=free, tol=tol, max_iter=max_iter, max_halving=max_halving)
-    return CoxBatchFit(it.beta, it.value, it.info, it.converged, it.n_iter, it.last_step)
+    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    rule = CoxRule(firth=firth, tol=tol, max_halving=max_halving)
+    it = newton_iterate(evaluate, beta, rule, free=free, max_iter=max_iter)
+    return CoxBatchFit(it.beta, it.value, it.info, it.converged, it.n_iter, newton_step(it.info, it.grad, free))
 
 
 def monotone(fit: CoxBatchFit) -> np.ndarray:

@@ -36,6 +36,8 @@ __all__ = ["LogisticBatchFit", "newton", "separated_univariable"]
 
 
 class LogisticBatchFit(NamedTuple):
+    """Per-model results of :func:`newton` (leading axis = batch)."""
+
     beta: np.ndarray  # (B, p)
     llf: np.ndarray  # (B,) penalized when firth
     info: np.ndarray  # (B, p, p) Fisher information at beta

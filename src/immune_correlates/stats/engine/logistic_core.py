@@ -30,9 +30,11 @@ import numpy as np
 from scipy.special import expit
 
 from .linalg import solver_inverse
+from .newton import Evaluation, NewtonRule, newton_iterate
 
 __all__ = [
-    "NewtonFit",
+    "LogisticFit",
+    "LogisticRule",
     "loglik",
     "information",
     "hat_diagonal",
@@ -43,7 +45,7 @@ __all__ = [
 ]
 
 
-class NewtonFit(NamedTuple):
+class LogisticFit(NamedTuple):
     """Outcome of :func:`newton_fit` (arrays carry the batch axis if given)."""
 
     beta: np.ndarray
@@ -143,6 +145,51 @@ def _state(beta, X, y, w, firth):
     return ll, score, info, newton
 
 
+class LogisticRule(NewtonRule):
+    """logistf's iteration for :func:`~.newton.newton_iterate` (see :func:`newton_fit`)."""
+
+    stuck_converges = False  # no uphill point along the step: stay (the fit reports non-convergence)
+
+    def __init__(self, X, *, firth, tol, max_step, max_halving, flat_tol):
+        self.X, self.firth, self.tol, self.max_step, self.flat_tol = X, firth, tol, max_step, flat_tol
+        self.evaluations = max_halving + 1
+        self.eye = np.eye(X.shape[-1])
+        scale = np.max(np.abs(X), axis=1)  # (B, k): convergence is judged in the units of each column
+        scale[scale == 0] = 1.0
+        self.scale = scale
+        self.rows = None  # models of the current iteration (set by direction)
+
+    def direction(self, old, beta, free, rows):
+        self.rows = rows
+        mask2 = free[:, :, None] & free[:, None, :]
+        sub = np.where(mask2, old.curvature, self.eye)
+        if self.firth:  # fall back to the Fisher information where -Hessian is not positive definite
+            not_pd = np.linalg.eigvalsh(sub)[..., 0] <= 0
+            sub[not_pd] = np.where(mask2[not_pd], old.info[not_pd], self.eye)
+        sc = np.where(free, old.grad, 0.0)
+        try:
+            delta = np.linalg.solve(sub, sc[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            delta = (solver_inverse(sub) @ sc[..., None])[..., 0]  # per model: Moore-Penrose where singular
+        # Cap the change of the linear predictor (not of the coefficients), so the iteration does not
+        # depend on the units of a covariate: x -> c x gives the same path with beta -> beta / c.
+        biggest = np.max(np.abs(np.einsum("bnp,bp->bn", self.X[rows], delta)), axis=-1, initial=0.0)
+        return delta / np.maximum(biggest / self.max_step, 1.0)[:, None]
+
+    def accept(self, new_value, old_value, step, old_grad):
+        return new_value >= old_value - 1e-12 * (np.abs(old_value) + 1.0)
+
+    def done(self, old, new, old_beta, new_beta, step, halved, accepted, free):
+        rows = self.rows
+        moved = np.max(np.abs(np.einsum("bnp,bp->bn", self.X[rows], new_beta - old_beta)), axis=-1, initial=0.0)
+        grad = np.max(np.abs(np.where(free, new.grad, 0.0)) / self.scale[rows], axis=-1, initial=0.0)
+        small = (moved <= self.tol) & (grad <= np.sqrt(self.tol))
+        if self.flat_tol is not None:
+            flat = np.abs(new.value - old.value) <= self.flat_tol * (np.abs(new.value) + 0.1)
+            small |= flat & (grad <= np.sqrt(self.flat_tol))
+        return small
+
+
 def newton_fit(
     X: np.ndarray,
     y: np.ndarray,
@@ -157,7 +204,7 @@ def newton_fit(
     max_halving: int = 60,
     flat_tol: float | None = None,
     evaluate=None,
-) -> NewtonFit:
+) -> LogisticFit:
     """Maximise the (penalized) log-likelihood by Newton steps with step-halving.
 
     Parameters
@@ -196,11 +243,12 @@ def newton_fit(
         ``evaluate(beta, rows) -> (llf, score, info, newton_matrix)`` for the
         models ``rows`` (an index array into the batch) at ``beta``; defaults to
         the SVD-based evaluation here.  The batched engine passes its own
-        (faster for many small models) and shares this iteration.
+        (faster for many small models) and shares this iteration
+        (:func:`~.newton.newton_iterate` with :class:`LogisticRule`).
 
     Returns
     -------
-    NewtonFit
+    LogisticFit
     """
     X = np.asarray(X, dtype=float)
     single = X.ndim == 2
@@ -211,63 +259,13 @@ def newton_fit(
     w = np.ones((B, n)) if w is None else np.broadcast_to(np.asarray(w, dtype=float).reshape((-1, n)), (B, n))
     beta = np.zeros((B, k)) if beta0 is None else np.array(np.broadcast_to(beta0, (B, k)), dtype=float)
     free = np.ones((B, k), dtype=bool) if fixed is None else ~np.broadcast_to(np.asarray(fixed, bool), (B, k))
-    eye = np.eye(k)
-    scale = np.max(np.abs(X), axis=1)  # (B, k): convergence is judged in the units of each column
-    scale[scale == 0] = 1.0
     if evaluate is None:
 
         def evaluate(b, rows):
             return _state(b, X[rows], y[rows], w[rows], firth)
 
-    ll, score, info, hess = evaluate(beta, np.arange(B))
-    converged = np.zeros(B, dtype=bool)
-    n_iter = np.zeros(B, dtype=int)
-    for _ in range(max_iter):
-        active = ~converged
-        if not active.any():
-            break
-        idx = np.flatnonzero(active)
-        fr = free[idx]
-        mask2 = fr[:, :, None] & fr[:, None, :]
-        sub = np.where(mask2, hess[idx], eye)
-        if firth:  # fall back to the Fisher information where -Hessian is not positive definite
-            not_pd = np.linalg.eigvalsh(sub)[..., 0] <= 0
-            sub[not_pd] = np.where(mask2[not_pd], info[idx][not_pd], eye)
-        sc = np.where(fr, score[idx], 0.0)
-        try:
-            delta = np.linalg.solve(sub, sc[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            delta = (solver_inverse(sub) @ sc[..., None])[..., 0]  # per model: Moore-Penrose where singular
-        # Cap the change of the linear predictor (not of the coefficients), so the iteration does not
-        # depend on the units of a covariate: x -> c x gives the same path with beta -> beta / c.
-        biggest = np.max(np.abs(np.einsum("bnp,bp->bn", X[idx], delta)), axis=-1, initial=0.0)
-        delta = delta / np.maximum(biggest / max_step, 1.0)[:, None]
-        old_beta, old_ll = beta[idx], ll[idx]
-        new_beta = old_beta + delta
-        new_ll, new_score, new_info, new_hess = evaluate(new_beta, idx)
-        factor = 1.0
-        for _h in range(max_halving):
-            worse = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
-            if not worse.any():
-                break
-            factor *= 0.5
-            wi = np.flatnonzero(worse)
-            new_beta[wi] = old_beta[wi] + factor * delta[wi]
-            l2, s2, i2, h2 = evaluate(new_beta[wi], idx[wi])
-            new_ll[wi], new_score[wi], new_info[wi], new_hess[wi] = l2, s2, i2, h2
-        stuck = ~(new_ll >= old_ll - 1e-12 * (np.abs(old_ll) + 1.0))
-        if stuck.any():  # no uphill point along the step: stay (the fit will report non-convergence)
-            new_beta[stuck], new_ll[stuck] = old_beta[stuck], old_ll[stuck]
-            new_score[stuck], new_info[stuck], new_hess[stuck] = score[idx][stuck], info[idx][stuck], hess[idx][stuck]
-        beta[idx], ll[idx], score[idx], info[idx], hess[idx] = new_beta, new_ll, new_score, new_info, new_hess
-        n_iter[idx] += 1
-        step = np.max(np.abs(np.einsum("bnp,bp->bn", X[idx], new_beta - old_beta)), axis=-1, initial=0.0)
-        grad = np.max(np.abs(np.where(fr, new_score, 0.0)) / scale[idx], axis=-1, initial=0.0)
-        small_step = (step <= tol) & (grad <= np.sqrt(tol))
-        if flat_tol is not None:
-            small_step |= (np.abs(new_ll - old_ll) <= flat_tol * (np.abs(new_ll) + 0.1)) & (grad <= np.sqrt(flat_tol))
-        converged[idx] = small_step
-    out = NewtonFit(beta, ll, info, converged, n_iter)
+    rule = LogisticRule(X, firth=firth, tol=tol, max_step=max_step, max_halving=max_halving, flat_tol=flat_tol)
+    it = newton_iterate(lambda b, rows: Evaluation(*evaluate(b, rows)), beta, rule, free=free, max_iter=max_iter)
     if single:
-        out = NewtonFit(beta[0], float(ll[0]), info[0], bool(converged[0]), int(n_iter[0]))
-    return out
+        return LogisticFit(it.beta[0], float(it.value[0]), it.info[0], bool(it.converged[0]), int(it.n_iter[0]))
+    return LogisticFit(it.beta, it.value, it.info, it.converged, it.n_iter)

@@ -4,7 +4,10 @@ A :class:`Design` holds every feature's design matrix over the same rows
 (missing values become weight 0) and the shared outcome.  :func:`fit_models`
 fits any list of (feature, case-weight vector) pairs in one batched Newton
 run per kind of fit (ML, ML under separation, Firth), so a screen of 500
-features and its 1000 bootstrap resamples are all the same call.
+features and its 1000 bootstrap resamples are all the same call;
+:func:`profile_models` gives their likelihood-ratio p-values and profile
+intervals through the one profile solver
+(:func:`~.profile.profile_intervals`), each step one batched constrained fit.
 """
 
 from __future__ import annotations
@@ -13,14 +16,16 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+from scipy import stats
 
 from . import cox as bcox
 from . import logistic as blog
 from .linalg import covariance_batch
 from .parallel import heap_temporaries
+from .profile import BatchPathStarts, profile_intervals
 from .separation import separation_from_arrays
 
-__all__ = ["Design", "make_design", "FitArrays", "fit_models", "separated", "ELEMENT_BUDGET"]
+__all__ = ["Design", "make_design", "FitArrays", "fit_models", "profile_models", "separated", "ELEMENT_BUDGET"]
 
 #: Rows x coefficients of the models fitted in one batch (bounds memory: ~40 arrays this size).
 ELEMENT_BUDGET = 2_000_000
@@ -112,7 +117,6 @@ class FitArrays(NamedTuple):
     converged: np.ndarray
     n_iter: np.ndarray
     monotone: np.ndarray  # (B,) Cox ML: some coefficient diverges
-    llf0: np.ndarray  # (B,) constrained llf with the feature's coefficient at 0 (NaN unless asked)
 
 
 def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -127,28 +131,38 @@ def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def _inv(info: np.ndarray) -> np.ndarray:
-    """Covariances of a batch: NaN for singular information (the policy of :mod:`.._linalg`)."""
+    """Covariances of a batch: NaN for singular information (the policy of :mod:`.linalg`)."""
     return covariance_batch(info)[0]
 
 
-def _fit_group(design, X, w, firth, flat, want_lr, tol, max_iter):
+def _fit_group(design, X, w, firth, flat, beta0, fixed, tol, max_iter):
     B = X.shape[0]
     p = design.p
-    llf0 = np.full(B, np.nan)
     if design.family == "logistic":
-        fit = blog.newton(X, design.y, w, firth=firth, flat_tol=1e-10 if flat else None, tol=tol, max_iter=max_iter)
-        return FitArrays(fit.beta, _inv(fit.info), fit.llf, fit.converged, fit.n_iter, np.zeros(B, bool), llf0)
+        fixed_mask = None
+        if fixed is not None:
+            fixed_mask = np.zeros(p, dtype=bool)
+            fixed_mask[fixed] = True
+        fit = blog.newton(
+            X,
+            design.y,
+            w,
+            firth=firth,
+            beta0=beta0,
+            fixed=fixed_mask,
+            flat_tol=1e-10 if flat else None,
+            tol=tol,
+            max_iter=max_iter,
+        )
+        return FitArrays(fit.beta, _inv(fit.info), fit.llf, fit.converged, fit.n_iter, np.zeros(B, bool))
     cb = bcox.prepare_batch(X, w, design.event, design.grp, design.g_start, frequency=True, lo=design.lo)
-    fit = bcox.newton(cb, firth=firth, tol=tol, max_iter=max_iter)
-    mono = np.zeros(B, bool) if firth else bcox.monotone(fit).any(axis=1)
-    cov = _inv(fit.info)  # NaN for non-finite or singular information
-    if want_lr:
+    free = None
+    if fixed is not None:
         free = np.ones(p, dtype=bool)
-        free[design.coef] = False
-        start = fit.beta.copy()
-        start[:, design.coef] = 0.0
-        llf0 = bcox.newton(cb, start, firth=firth, free=free, tol=tol, max_iter=max_iter).value
-    return FitArrays(fit.beta, cov, fit.value, fit.converged, fit.n_iter, mono, llf0)
+        free[fixed] = False
+    fit = bcox.newton(cb, beta0, firth=firth, free=free, tol=tol, max_iter=max_iter)
+    mono = np.zeros(B, bool) if firth or fixed is not None else bcox.monotone(fit).any(axis=1)
+    return FitArrays(fit.beta, _inv(fit.info), fit.value, fit.converged, fit.n_iter, mono)
 
 
 @heap_temporaries()
@@ -159,7 +173,8 @@ def fit_models(
     *,
     firth=False,
     flat=False,
-    want_lr=False,
+    beta0=None,
+    fixed: int | None = None,
     tol=1e-10,
     max_iter=100,
     budget=ELEMENT_BUDGET,
@@ -168,7 +183,9 @@ def fit_models(
 
     ``firth`` and ``flat`` (ML with the flat-likelihood stop, for separated
     logistic data) are scalars or ``(B,)`` arrays; models of each kind are
-    fitted together, ``budget // (n p)`` at a time.
+    fitted together, ``budget // (n p)`` at a time.  ``beta0`` (``(B, p)``)
+    starts the iteration; with ``fixed`` (a coefficient index) that
+    coefficient stays at its ``beta0`` value (constrained fits of a profile).
     """
     idx = np.asarray(idx, dtype=np.int64)
     B = idx.size
@@ -183,7 +200,6 @@ def fit_models(
         np.zeros(B, bool),
         np.zeros(B, np.int64),
         np.zeros(B, bool),
-        np.full(B, np.nan),
     )
     size = max(1, budget // max(design.n * p, 1))
     for fv in (False, True):
@@ -191,7 +207,82 @@ def fit_models(
             sel = np.flatnonzero((firth == fv) & (flat == lv))
             for lo in range(0, sel.size, size):
                 s = sel[lo : lo + size]
-                res = _fit_group(design, design.X[idx[s]], W[s], fv, lv and not fv, want_lr, tol, max_iter)
+                b0 = None if beta0 is None else np.asarray(beta0, dtype=float)[s]
+                res = _fit_group(design, design.X[idx[s]], W[s], fv, lv and not fv, b0, fixed, tol, max_iter)
                 for name, arr in zip(FitArrays._fields, res):
                     getattr(out, name)[s] = arr
     return out
+
+
+def profile_models(
+    design: Design,
+    idx,
+    fit: FitArrays,
+    *,
+    firth,
+    flat,
+    alpha: float,
+    diverged=None,
+    xtol: float = 1e-10,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Likelihood-ratio p-values and profile intervals of the feature's coefficient of models ``idx``.
+
+    ``fit`` holds their unconstrained fits.  Every step of the solver is one
+    batched constrained fit (the feature's coefficient held, the others
+    re-maximised), started, as :func:`fit_logistic`'s, on the path of the
+    previous ones (logistic) or at the estimate (Cox, as ``fit_cox``), so the
+    results equal the single fits' to the solver's tolerance.  ``diverged``
+    (``(B,)`` bool): infinite ML estimates, whose profile stays open on the
+    side the estimate ran off to (that end is infinite without a search; the
+    first bracket is ``1 + |beta|``).
+
+    Returns ``(p_value, lower, upper)``, each ``(B,)``.
+    """
+    idx = np.asarray(idx, dtype=np.int64)
+    k = design.coef
+    firth = np.broadcast_to(np.asarray(firth, bool), idx.shape)
+    flat = np.broadcast_to(np.asarray(flat, bool), idx.shape)
+    diverged = np.zeros(idx.size, bool) if diverged is None else np.asarray(diverged, bool)
+    est = fit.beta[:, k]
+    with np.errstate(invalid="ignore"):
+        se = np.sqrt(fit.cov[:, k, k])
+    scale = np.where(diverged, 1.0 + np.abs(est), se)
+    starts = BatchPathStarts(fit.beta, follow=design.family == "logistic")
+
+    def constrained(rows, values):
+        b0 = starts.start(rows, k, values)
+        res = fit_models(design, idx[rows], firth=firth[rows], flat=flat[rows], beta0=b0, fixed=k)
+        llf, beta = res.llf.copy(), res.beta.copy()
+        bad = np.flatnonzero(~res.converged) if starts.follow else np.zeros(0, np.int64)
+        if bad.size:  # an extrapolated start can be far off: start those at the estimate (as the single fits)
+            again = fit.beta[rows[bad]].copy()
+            again[:, k] = values[bad]
+            res2 = fit_models(
+                design, idx[rows[bad]], firth=firth[rows[bad]], flat=flat[rows[bad]], beta0=again, fixed=k
+            )
+            take = res2.converged | (res2.llf > llf[bad])
+            llf[bad[take]], beta[bad[take]] = res2.llf[take], res2.beta[take]
+        starts.record(rows, values, beta)
+        return llf
+
+    use = np.isfinite(est) & np.isfinite(fit.llf)
+    rows = np.flatnonzero(use)
+    llf0 = np.full(idx.size, np.nan)
+    if rows.size:
+        llf0[rows] = constrained(rows, np.zeros(rows.size))
+    pval = np.full(idx.size, np.nan)
+    pval[rows] = stats.chi2.sf(np.maximum(2.0 * (fit.llf[rows] - llf0[rows]), 0.0), 1)
+    lower, upper = np.full(idx.size, np.nan), np.full(idx.size, np.nan)
+    for sides, sel in (
+        ((0, 1), use & ~diverged),
+        ((0,), use & diverged & (est > 0)),
+        ((1,), use & diverged & (est <= 0)),
+    ):
+        if not sel.any():
+            continue
+        lo, hi = profile_intervals(
+            constrained, est, scale, fit.llf, alpha, sel, max_expand=59, xtol=xtol, max_iter=200, sides=sides
+        )
+        lower[sel] = lo[sel] if 0 in sides else -np.inf
+        upper[sel] = hi[sel] if 1 in sides else np.inf
+    return pval, lower, upper

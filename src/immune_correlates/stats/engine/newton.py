@@ -1,75 +1,55 @@
-"""Newton-Raphson for the Cox partial likelihood, plain or Firth-penalized.
+"""The one Newton-Raphson loop with step halving, for every regression of the package.
 
-Firth's penalty for the Cox model (Heinze & Schemper 2001) maximises
+Logistic (ML and Firth), Cox (ML and Firth) and Fine-Gray fits, single or
+batched (the screen, the bootstrap, power simulations), all run
+:func:`newton_iterate`.  What differs between them is a :class:`NewtonRule`:
+how a step is computed from the current point (the curvature used, a cap on
+its length), when a trial point is accepted, and when a model has converged.
+The loop owns what they share: a leading batch axis, coefficients held fixed
+(profile and constrained fits), halving a step until it is accepted, and each
+model keeping its own iteration count.
 
-    l*(beta) = l(beta) + 0.5 log det I(beta),
-
-which keeps estimates finite under monotone likelihood (a covariate that
-perfectly orders the events, e.g. every event in one group).  As in coxphf,
-standard errors are ``sqrt(diag(I(beta*)^-1))`` at the penalized estimate,
-profile intervals and likelihood-ratio p-values use the penalized likelihood,
-and a constrained fit (one coefficient held fixed) keeps the full-model
-penalty ``0.5 log det I`` of all coefficients.
-
-The solver follows ``survival::coxph``: Newton steps with the (unpenalized)
-information as curvature, halving the step while the objective decreases,
-stopping on a relative change of the objective below ``tol``.
+The rules live next to their objectives: :class:`CoxRule` here (``coxph``'s:
+the information of the unpenalized partial likelihood as curvature, a relative
+change of the objective below ``tol``), ``LogisticRule`` in
+:mod:`.logistic_core` (logistf's: a capped step, the penalized Hessian where
+positive definite) and the Fine-Gray rule in
+:mod:`immune_correlates.stats.survival.fine_gray` (``cmprsk::crr``'s).
 
 References
 ----------
-Heinze G, Schemper M (2001). A solution to the problem of monotone likelihood
-in Cox regression. *Biometrics* 57:114-119.
-Firth D (1993). Bias reduction of maximum likelihood estimates.
-*Biometrika* 80:27-38.
+Therneau TM, Grambsch PM (2000). *Modeling Survival Data*, ch. 3 (coxph's iteration).
+Heinze G, Schemper M (2002). *Statistics in Medicine* 21:2409-2419 (logistf's).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
 from typing import NamedTuple
 
 import numpy as np
 
-from . import cox_core as core
-from .linalg import solver_inverse
-
-__all__ = ["Objective", "objective", "newton", "newton_iterate", "BatchObjective", "constrained_llf"]
+__all__ = ["Evaluation", "IterationResult", "NewtonRule", "CoxRule", "newton_iterate", "newton_step"]
 
 
-@dataclass(frozen=True, eq=False)
-class Objective:
-    """The (penalized) log partial likelihood and its derivatives at one beta."""
+class Evaluation(NamedTuple):
+    """The objective of ``B`` models at one point each, as the loop sees it."""
 
-    value: float
-    grad: np.ndarray
-    info: np.ndarray
-    ev: core.Eval
-
-
-def _inverse(info: np.ndarray) -> np.ndarray:
-    return solver_inverse(info)  # inside the iteration only (see _linalg's policy)
-
-
-def objective(cd: core.CoxData, beta: np.ndarray, firth: bool) -> Objective:
-    """Log partial likelihood (plus Firth penalty when ``firth``), score and information."""
-    ev = core.evaluate(cd, beta)
-    info = core.information(cd, ev)
-    if not firth:
-        return Objective(ev.loglik, ev.score, info, ev)
-    sign, logdet = np.linalg.slogdet(info)
-    if sign <= 0 or not np.isfinite(ev.loglik):
-        return Objective(-np.inf, ev.score, info, ev)
-    grad = ev.score + core.firth_score(cd, ev, info, _inverse(info))
-    return Objective(ev.loglik + 0.5 * logdet, grad, info, ev)
-
-
-class BatchObjective(NamedTuple):
-    """Objective of ``B`` models at once, as the solver sees it."""
-
-    value: np.ndarray  # (B,) (penalized) log partial likelihood
+    value: np.ndarray  # (B,) (penalized) log-likelihood, maximised
     grad: np.ndarray  # (B, p)
-    info: np.ndarray  # (B, p, p) information of the unpenalized partial likelihood
-    payload: list | None = None  # per-model extras kept with the accepted point (single fits: the Objective)
+    info: np.ndarray  # (B, p, p) information (of the unpenalized likelihood for Firth fits)
+    curvature: np.ndarray | None = None  # (B, p, p) Newton matrix, when it is not ``info``
+    payload: list | None = None  # per-model extras kept with the accepted point (single fits)
+
+    def take(self, rows: np.ndarray) -> Evaluation:
+        """The evaluation of the models ``rows`` (positions in this batch)."""
+        return Evaluation(
+            self.value[rows],
+            self.grad[rows],
+            self.info[rows],
+            None if self.curvature is None else self.curvature[rows],
+            None if self.payload is None else [self.payload[r] for r in rows],
+        )
 
 
 class IterationResult(NamedTuple):
@@ -81,9 +61,39 @@ class IterationResult(NamedTuple):
     info: np.ndarray  # (B, p, p)
     converged: np.ndarray  # (B,)
     n_iter: np.ndarray  # (B,)
-    last_step: np.ndarray  # (B, p_free) Newton step still available at the end (inf if singular)
     payload: list | None
-    start: BatchObjective  # the objective at beta0
+    start: Evaluation  # the objective at beta0
+
+
+class NewtonRule:
+    """How one family of models steps, accepts a step and stops (see the module docstring).
+
+    ``evaluations`` is the number of trial points per iteration (the full
+    step and its halvings); ``stuck_converges`` says whether a model for which
+    none of them is accepted is at its numerical optimum (``coxph``) or stays
+    where it is, unconverged (logistf).  ``final_check`` asks for one more
+    :meth:`stationary` test after the last iteration.
+    """
+
+    evaluations: int = 60
+    stuck_converges: bool = True
+    final_check: bool = False
+
+    def direction(self, old: Evaluation, beta: np.ndarray, free: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """The full step ``(A, p)`` of the models ``rows`` (zero on fixed coefficients)."""
+        raise NotImplementedError
+
+    def stationary(self, old: Evaluation, beta: np.ndarray, step, rows: np.ndarray) -> np.ndarray | None:
+        """Models already at their optimum before stepping (``None``: the rule has no such test)."""
+        return None
+
+    def accept(self, new_value, old_value, step, old_grad) -> np.ndarray:
+        """Whether each trial point is accepted (default: not below the current value, to rounding)."""
+        return np.isfinite(new_value) & (new_value >= old_value - 1e-12 * np.abs(old_value))
+
+    def done(self, old: Evaluation, new: Evaluation, old_beta, new_beta, step, halved, accepted, free) -> np.ndarray:
+        """Which models have converged after this iteration (``accepted``: a trial point was taken)."""
+        raise NotImplementedError
 
 
 def _solve(m: np.ndarray, g: np.ndarray, lstsq: bool = True) -> np.ndarray:
@@ -100,136 +110,137 @@ def _solve(m: np.ndarray, g: np.ndarray, lstsq: bool = True) -> np.ndarray:
         return out
 
 
-def newton_iterate(
-    evaluate,
-    beta0: np.ndarray,
-    *,
-    firth: bool = False,
-    free: np.ndarray | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 100,
-    max_halving: int = 60,
-) -> IterationResult:
-    """The Cox Newton-Raphson iteration, for one model or a batch sharing a layout.
+def newton_step(info: np.ndarray, grad: np.ndarray, free: np.ndarray, *, lstsq: bool = False) -> np.ndarray:
+    """``I_free^-1 grad_free`` of a batch (``inf`` where singular): the step still available at the end.
 
-    ``evaluate(beta, rows) -> BatchObjective`` gives the objective of the
-    models ``rows`` (an index array into the batch) at ``beta`` (``(len(rows),
-    p)``).  Single fits (:func:`newton`) and the batched engine
-    (:func:`immune_correlates.stats.engine.cox.newton`) pass their own
-    evaluator and share this loop, so both stop by the same rule:
+    Cox fits judge a monotone likelihood by it (a coefficient still moving at convergence).
+    """
+    fi = np.flatnonzero(free)
+    if fi.size == 0:
+        return np.zeros((grad.shape[0], 0))
+    return _solve(info[:, fi][:, :, fi], grad[:, fi], lstsq=lstsq)
+
+
+class CoxRule(NewtonRule):
+    """``survival::coxph``'s iteration (coxphf's for Firth), shared by single and batched Cox fits.
 
     * Newton step ``I_free^-1 grad_free`` with the information of the
-      unpenalized partial likelihood as curvature (coxph; coxphf for Firth);
-    * halve the step (up to ``max_halving`` times) while the objective
+      unpenalized partial likelihood as curvature (the free set is the same
+      for every model of the batch);
+    * halve the step (up to ``max_halving`` evaluations) while the objective
       decreases; if no uphill point is found the model is at its numerical
       optimum and stops (converged);
     * converged when the relative change of the objective is at most ``tol``
       after a full (unhalved) step and, for Firth (linear convergence), the
       step is negligible in standard-error units (``step' I step <= 1e-18``).
+    """
 
-    Each model keeps its own iteration count and halvings.
+    stuck_converges = True
+
+    def __init__(self, *, firth: bool, tol: float = 1e-10, max_halving: int = 60) -> None:
+        self.firth, self.tol, self.evaluations = firth, tol, max_halving
+
+    def direction(self, old, beta, free, rows):
+        fi = np.flatnonzero(free[0])
+        step = np.zeros_like(beta)
+        step[:, fi] = _solve(old.info[:, fi][:, :, fi], old.grad[:, fi])
+        return step
+
+    def done(self, old, new, old_beta, new_beta, step, halved, accepted, free):
+        change = np.abs(new.value - old.value) / np.maximum(np.abs(new.value), 1e-300)
+        small = np.ones(len(new.value), dtype=bool)
+        if self.firth:
+            fi = np.flatnonzero(free[0])
+            stp = step[:, fi]
+            small = np.einsum("bi,bij,bj->b", stp, old.info[:, fi][:, :, fi], stp) <= 1e-18
+        return ~accepted | ((change <= self.tol) & ~halved & small)
+
+
+def newton_iterate(
+    evaluate: Callable[[np.ndarray, np.ndarray], Evaluation],
+    beta0: np.ndarray,
+    rule: NewtonRule,
+    *,
+    free: np.ndarray | None = None,
+    max_iter: int = 100,
+) -> IterationResult:
+    """Maximise the objective of every model of a batch by Newton steps with step halving.
+
+    Parameters
+    ----------
+    evaluate : callable
+        ``evaluate(beta, rows) -> Evaluation``: the objective of the models
+        ``rows`` (an index array into the batch) at ``beta`` (``(len(rows), p)``).
+    beta0 : (B, p) array
+        Start; coefficients outside ``free`` stay there.
+    rule : NewtonRule
+        The family's step, acceptance and convergence rules.
+    free : (p,) or (B, p) bool array, optional
+        Coefficients to maximise over (default all).
+    max_iter : int
+        Iterations allowed; each model keeps its own count.
     """
     beta = np.array(beta0, dtype=float, copy=True)
     B, p = beta.shape
-    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    free = np.ones((B, p), dtype=bool) if free is None else np.broadcast_to(np.asarray(free, dtype=bool), (B, p))
     start = evaluate(beta, np.arange(B))
     value, grad, info = start.value.copy(), start.grad.copy(), start.info.copy()
+    curv = None if start.curvature is None else start.curvature.copy()
     payload = None if start.payload is None else list(start.payload)
     converged = np.zeros(B, dtype=bool)
     n_iter = np.zeros(B, dtype=np.int64)
-    fi = np.flatnonzero(free)
-    if fi.size == 0:
-        return IterationResult(
-            beta, value, grad, info, np.ones(B, dtype=bool), n_iter, np.zeros((B, 0)), payload, start
-        )
+    if not free.any():
+        return IterationResult(beta, value, grad, info, np.ones(B, dtype=bool), n_iter, payload, start)
     done = np.zeros(B, dtype=bool)
+
+    def state(rows):
+        return Evaluation(value[rows], grad[rows], info[rows], None if curv is None else curv[rows])
+
     for it in range(1, max_iter + 1):
         act = np.flatnonzero(~done)
         if act.size == 0:
             break
         n_iter[act] = it
-        sub = info[act][:, fi][:, :, fi]
-        step = _solve(sub, grad[act][:, fi])
+        old = state(act)
+        step = rule.direction(old, beta[act], free[act], act)
+        stop = rule.stationary(old, beta[act], step, act)
+        if stop is not None and stop.any():
+            converged[act[stop]] = done[act[stop]] = True
+            n_iter[act[stop]] = it - 1
+            act, step, old = act[~stop], step[~stop], old.take(np.flatnonzero(~stop))
+            if act.size == 0:
+                continue
+        old_beta = beta[act].copy()
         halved = np.zeros(act.size, dtype=bool)
+        accepted = np.zeros(act.size, dtype=bool)
         pending = np.arange(act.size)
-        cv = value[act]
-        for _ in range(max_halving):
-            cand = beta[act[pending]].copy()
-            cand[:, fi] += step[pending]
+        for _ in range(rule.evaluations):
+            cand = old_beta[pending] + step[pending]
             new = evaluate(cand, act[pending])
-            ok = np.isfinite(new.value) & (new.value >= cv[pending] - 1e-12 * np.abs(cv[pending]))
+            ok = rule.accept(new.value, old.value[pending], step[pending], old.grad[pending])
             acc = pending[ok]
             if acc.size:
                 rows = act[acc]
-                change = np.abs(new.value[ok] - cv[acc]) / np.maximum(np.abs(new.value[ok]), 1e-300)
-                small = np.ones(acc.size, dtype=bool)
-                if firth:
-                    stp = step[acc]
-                    small = np.einsum("bi,bij,bj->b", stp, sub[acc], stp) <= 1e-18
                 beta[rows] = cand[ok]
                 value[rows], grad[rows], info[rows] = new.value[ok], new.grad[ok], new.info[ok]
+                if curv is not None:
+                    curv[rows] = new.curvature[ok]
                 if payload is not None:
                     for r, k in zip(rows, np.flatnonzero(ok)):
                         payload[r] = new.payload[k]
-                conv = (change <= tol) & ~halved[acc] & small
-                converged[rows[conv]] = True
-                done[rows[conv]] = True
+                accepted[acc] = True
             pending = pending[~ok]
             if pending.size == 0:
                 break
             step[pending] = step[pending] / 2.0
             halved[pending] = True
-        else:  # no increase found along the step: at the numerical optimum
-            converged[act[pending]] = True
-            done[act[pending]] = True
-    last = _solve(info[:, fi][:, :, fi], grad[:, fi], lstsq=False)
-    return IterationResult(beta, value, grad, info, converged, n_iter, last, payload, start)
-
-
-@dataclass(frozen=True, eq=False)
-class NewtonFit:
-    beta: np.ndarray
-    obj: Objective
-    n_iter: int
-    converged: bool
-    last_step: np.ndarray
-    start: Objective  # the objective at beta0
-
-
-def newton(
-    cd: core.CoxData,
-    beta0: np.ndarray,
-    *,
-    firth: bool = False,
-    free: np.ndarray | None = None,
-    tol: float = 1e-10,
-    max_iter: int = 100,
-) -> NewtonFit:
-    """Maximise the (penalized) log partial likelihood over the ``free`` coefficients.
-
-    Coefficients outside ``free`` stay at their ``beta0`` values (profile
-    fits).  The iteration is :func:`newton_iterate` with this module's
-    single-model evaluator.
-    """
-
-    def evaluate(beta, rows):
-        obj = objective(cd, beta[0], firth)
-        return BatchObjective(np.array([obj.value]), obj.grad[None], obj.info[None], [obj])
-
-    it = newton_iterate(
-        evaluate, np.asarray(beta0, dtype=float)[None], firth=firth, free=free, tol=tol, max_iter=max_iter
-    )
-    return NewtonFit(
-        it.beta[0], it.payload[0], int(it.n_iter[0]), bool(it.converged[0]), it.last_step[0], it.start.payload[0]
-    )
-
-
-def constrained_llf(
-    cd: core.CoxData, beta_hat: np.ndarray, k: int, value: float, *, firth: bool, tol: float, max_iter: int
-) -> float:
-    """Maximum (penalized) log-likelihood with coefficient ``k`` fixed at ``value``."""
-    start = np.array(beta_hat, dtype=float)
-    start[k] = value
-    free = np.ones(start.size, dtype=bool)
-    free[k] = False
-    return newton(cd, start, firth=firth, free=free, tol=tol, max_iter=max_iter).obj.value
+        conv = rule.done(old, state(act), old_beta, beta[act], step, halved, accepted, free[act])
+        if rule.stuck_converges:
+            conv = conv | ~accepted
+        converged[act[conv]] = done[act[conv]] = True
+    if rule.final_check:
+        act = np.flatnonzero(~done)
+        if act.size:
+            stop = rule.stationary(state(act), beta[act], None, act)
+            converged[act[stop]] = True
+    return IterationResult(beta, value, grad, info, converged, n_iter, payload, start)

@@ -10,6 +10,11 @@ Work is cut twice:
   coefficients, features) so that the temporaries of one batched fit stay
   small.  The numbers of a block never depend on anything else, so results
   are bit-for-bit the same whatever ``n_jobs``, task grouping or backend.
+* every block runs with **one BLAS thread**, in the calling process as in a
+  worker: a multi-threaded BLAS (OpenBLAS in the main process; loky and dask
+  workers start with one thread) splits a matrix product differently and
+  changes its last bit, which is how ``n_jobs=1`` and ``n_jobs=2`` once
+  differed by 1e-17 in bootstrap standard errors.
 * **tasks** are the unit of parallel work: consecutive blocks grouped into
   :data:`TASKS_PER_WORKER` tasks per worker (a few, so a slow worker is
   balanced, not one per replicate).  A task receives the shared, read-only
@@ -38,6 +43,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 from joblib import Parallel, delayed, effective_n_jobs
+
+from ..._seeds import rng, spawn
 
 #: Models per batched call that a block of resamples aims at.  Blocks hold ``max(1,
 #: MODELS_PER_CHUNK // models per resample)`` resamples (fewer within the element budget).
@@ -75,13 +82,13 @@ __all__ = [
     "model_blocks",
     "group_blocks",
     "heap_temporaries",
+    "one_blas_thread",
 ]
 
 
 def replicate_seeds(seed, n: int) -> list[np.random.SeedSequence]:
-    """``n`` independent child seeds of ``seed`` (an int, a SeedSequence or None)."""
-    ss = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(seed)
-    return ss.spawn(n)
+    """``n`` independent child seeds of ``seed`` (None, an int, a SeedSequence or a Generator; see ``_seeds``)."""
+    return spawn(seed, n)
 
 
 def bootstrap_counts(seeds: Sequence[np.random.SeedSequence], n: int, strata: np.ndarray | None = None) -> np.ndarray:
@@ -92,15 +99,15 @@ def bootstrap_counts(seeds: Sequence[np.random.SeedSequence], n: int, strata: np
     out = np.zeros((len(seeds), n))
     groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
     for r, ss in enumerate(seeds):
-        rng = np.random.default_rng(ss)
+        gen = rng(ss)
         for g in groups:
-            out[r] += np.bincount(g[rng.integers(0, g.size, g.size)], minlength=n)
+            out[r] += np.bincount(g[gen.integers(0, g.size, g.size)], minlength=n)
     return out
 
 
 def permutations(seeds: Sequence[np.random.SeedSequence], n: int) -> np.ndarray:
     """(R, n) random permutations of ``0..n-1``, one per seed."""
-    return np.stack([np.random.default_rng(ss).permutation(n) for ss in seeds]) if len(seeds) else np.zeros((0, n), int)
+    return np.stack([rng(ss).permutation(n) for ss in seeds]) if len(seeds) else np.zeros((0, n), int)
 
 
 def replicates_per_chunk(models_per_replicate: int, elements_per_replicate: int, budget: int) -> int:
@@ -166,47 +173,61 @@ def _libc():
     return libc
 
 
-_heap_raised = False
 _heap_depth = 0
+_GLIBC_TRIM_DEFAULT = 128 * 1024
 
 
 @contextlib.contextmanager
 def heap_temporaries():
-    """Let large temporaries come from the heap while batched fits run (glibc only).
+    """Let large temporaries come from the heap while batched fits run (glibc only), scoped to the block.
 
     Inside, glibc's mmap threshold is raised to its dynamic maximum (32 MB) and
-    the trim threshold to twice that.  In a process started with
-    ``MALLOC_TRIM_THRESHOLD_`` (as dask starts its workers) both return, on
-    leaving the outermost block, to the values that variable implies and free
-    memory is handed back to the system (``malloc_trim``), as dask intends.
-    In any other process they stay raised: that is where glibc's own dynamic
-    threshold ends after freeing one 32 MB array, reached at once instead of
-    after a slow first call (at most 64 MB of freed memory is kept for reuse).
-    Nested uses act once, at the outermost level.
+    the trim threshold to twice that, so the thousands of temporaries of a few
+    MB that a batched fit makes are reused from the heap instead of being
+    fresh, zero-filled mappings.  Leaving the outermost block sets both back:
+    the mmap threshold to glibc's default (128 kB), the trim threshold to the
+    ``MALLOC_TRIM_THRESHOLD_`` the process was started with (as dask starts its
+    workers; freed memory is then handed back with ``malloc_trim``) or to
+    glibc's default (128 kB).  One lasting difference: once a threshold has
+    been set, glibc no longer adjusts its mmap threshold dynamically, so it
+    stays at the default between calls.  Nested uses act once, at the
+    outermost level.
     """
-    global _heap_raised, _heap_depth
-    trim = _trim_threshold_at_start()
+    global _heap_depth
     libc = _libc()
-    if libc is None or _heap_depth or (trim is None and _heap_raised):
+    if libc is None or _heap_depth:
         yield
         return
+    trim = _trim_threshold_at_start()
     libc.mallopt(_M_MMAP_THRESHOLD, _HEAP_MMAP_THRESHOLD)
     libc.mallopt(_M_TRIM_THRESHOLD, 2 * _HEAP_MMAP_THRESHOLD)
-    _heap_raised = True
     _heap_depth += 1
     try:
         yield
     finally:
         _heap_depth -= 1
+        libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
+        libc.mallopt(_M_TRIM_THRESHOLD, _GLIBC_TRIM_DEFAULT if trim is None else trim)
         if trim is not None:
-            libc.mallopt(_M_MMAP_THRESHOLD, _GLIBC_MMAP_DEFAULT)
-            libc.mallopt(_M_TRIM_THRESHOLD, trim)
             libc.malloc_trim(0)
-            _heap_raised = False
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """Run the enclosed blocks with a single BLAS / OpenMP thread (restored on leaving).
+
+    A block's numbers must not depend on where it runs: a BLAS with several
+    threads sums some products in another order than a single-threaded one
+    (a worker's), so blocks always run single-threaded.
+    """
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1):
+        yield
 
 
 def _task(fn: Callable, job, blocks: list) -> list:
-    with heap_temporaries():
+    with heap_temporaries(), one_blas_thread():
         return [fn(job, b) for b in blocks]
 
 
@@ -266,7 +287,7 @@ def run_blocks(
     try:
         if workers == 1:
             out = []
-            with heap_temporaries():
+            with heap_temporaries(), one_blas_thread():
                 for b in blocks:
                     out.append(fn(job, b))
                     if bar is not None:
@@ -275,10 +296,11 @@ def run_blocks(
         groups = group_blocks(len(blocks), tasks_per_worker * workers)
         tasks = (delayed(_task)(fn, job, [blocks[i] for i in g]) for g in groups)
         out = []
-        for g, res in zip(groups, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
-            out.extend(res)
-            if bar is not None:
-                bar.update(len(g))
+        with one_blas_thread():  # threads of this process (threading backend) share its BLAS setting
+            for g, res in zip(groups, Parallel(n_jobs=n_jobs, return_as="generator")(tasks)):
+                out.extend(res)  # in block order, whatever order the tasks finish in
+                if bar is not None:
+                    bar.update(len(g))
         return out
     finally:
         if bar is not None:

@@ -3,7 +3,7 @@
 The result keeps a small frozen :class:`LogisticModel` (design matrix,
 outcome, weights, fitting options) instead of closures, so it pickles, and
 recomputes profile intervals at another ``alpha`` and term tests
-(``anova()``) from it.
+(``anova()``) from it (:class:`~._model.FittedModel`).
 """
 
 from __future__ import annotations
@@ -14,17 +14,16 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ...errors import ConvergenceWarning, InputError, warn
+from ...errors import InputError
 from ..engine.logistic_core import newton_fit
-from ..engine.profile import profile_bounds
 from ..engine.separation import SeparationResult
-from ._model import RegressionResult
+from ._model import FittedModel, RegressionResult
 
-__all__ = ["LogisticModel", "LogisticResult", "Profiler"]
+__all__ = ["LogisticModel", "LogisticResult"]
 
 
 @dataclass(frozen=True, eq=False)
-class LogisticModel:
+class LogisticModel(FittedModel):
     """What a logistic fit used: design matrix, 0/1 outcome, case weights and options."""
 
     X: np.ndarray
@@ -50,46 +49,15 @@ class LogisticModel:
             flat_tol=self.flat_tol,
         )
 
+    @property
+    def warn_profile(self) -> bool:  # type: ignore[override]
+        """Separated ML fits (``flat_tol``) have infinite estimates: their refits are not expected to settle."""
+        return self.flat_tol is None
 
-class Profiler:
-    """Constrained (penalized) llf of one coefficient and profile intervals, as logistf computes them.
-
-    Path following: a constrained fit starts from the line through the two
-    solutions profiled nearest to the value asked (on a separated profile the
-    other coefficients move linearly with this one, far beyond what a few
-    capped steps reach).
-    """
-
-    def __init__(self, model: LogisticModel, beta: np.ndarray, llf: float, scale: np.ndarray):
-        self.model, self.beta, self.llf, self.scale = model, beta, llf, scale
-        self.path = {k: [(beta[k], beta)] for k in range(len(beta))}
-
-    def constrained(self, k: int, value: float) -> float:
-        near = sorted(self.path[k], key=lambda item: abs(item[0] - value))[:2]
-        start = near[0][1].copy()
-        if len(near) == 2 and near[0][0] != near[1][0]:
-            slope = (near[0][1] - near[1][1]) / (near[0][0] - near[1][0])
-            start = start + slope * (value - near[0][0])
-        start[k] = value
-        fixed = np.zeros(len(start), dtype=bool)
-        fixed[k] = True
-        fit = self.model.fit(beta0=start, fixed=fixed)
-        if not fit.converged:
-            warn(
-                f"fit_logistic: the constrained fit with {self.model.names[k]} = {value:.6g} (profile "
-                f"likelihood) did not converge in {self.model.max_iter} iterations; that interval end may "
-                "be inaccurate. Increase max_iter.",
-                ConvergenceWarning,
-            )
-        self.path[k].append((value, fit.beta))
-        return float(fit.llf)
-
-    def intervals(self, alpha: float) -> pd.DataFrame:
-        ends = [
-            profile_bounds(lambda b, k=k: self.constrained(k, b), self.beta[k], self.scale[k], self.llf, alpha)
-            for k in range(len(self.beta))
-        ]
-        return pd.DataFrame(ends, index=list(self.model.names), columns=["lower", "upper"])
+    def refit(self, start: np.ndarray, fixed: np.ndarray) -> tuple[float, np.ndarray, bool]:
+        """Constrained fit (logistf's: the penalty keeps the full model's information)."""
+        fit = self.fit(beta0=start, fixed=fixed)
+        return float(fit.llf), fit.beta, bool(fit.converged)
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
@@ -117,25 +85,9 @@ class LogisticResult(RegressionResult):
     outcome: str = ""
     covariates: tuple[str, ...] = ()
     formula: str | None = None
-    model: LogisticModel = None
-    scale: np.ndarray = None  # first profile bracket of each coefficient
+    model: LogisticModel | None = None
 
     ratio_name = "odds_ratio"
-
-    def _profile_intervals(self, alpha: float) -> pd.DataFrame:
-        return Profiler(self.model, self.params.to_numpy(), self.llf, self.scale).intervals(alpha)
-
-    def _constrained_llf(self, columns: tuple[int, ...]) -> float:
-        fixed = np.zeros(len(self.params), dtype=bool)
-        fixed[list(columns)] = True
-        start = np.where(fixed, 0.0, self.params.to_numpy())
-        fit = self.model.fit(beta0=start, fixed=fixed)
-        if not fit.converged:
-            warn(
-                "anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
-                ConvergenceWarning,
-            )
-        return float(fit.llf)
 
     def predict(self, data: pd.DataFrame) -> pd.Series:
         """Predicted probabilities for the rows of ``data`` (NaN where a covariate is missing)."""

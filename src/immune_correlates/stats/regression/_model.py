@@ -1,29 +1,116 @@
-"""The result object shared by regression models (logistic and Cox).
+"""The result object shared by regression models (logistic, Cox, Fine-Gray).
 
 Follows statsmodels' naming (``params``, ``bse``, ``pvalues``, ``conf_int()``,
-``llf``, ``nobs``) so users can move between the two without relearning.
+``llf``, ``nobs``) so users can move between the two without relearning, and
+keeps, as statsmodels' results do, the fitted model: a small frozen ``model``
+object (design matrix, outcome, options; no closures, so results pickle) that
+refits itself for profile intervals at another level and for ``anova()``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._params import ALPHA, validate
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError
+from ...errors import ConvergenceWarning, ModelError, warn
+from ..engine.profile import Profile
 from .design_matrix import Design
 
-__all__ = ["RegressionResult", "wald_table"]
+__all__ = ["RegressionResult", "FittedModel", "wald_table", "profile_inference"]
 
 
 def wald_table(params: pd.Series, bse: pd.Series, alpha: float) -> pd.DataFrame:
     """Wald intervals ``params -/+ z_{1-alpha/2} * bse`` as a ``lower``/``upper`` frame."""
     z = stats.norm.ppf(1 - alpha / 2)
     return pd.DataFrame({"lower": params - z * bse, "upper": params + z * bse})
+
+
+class FittedModel:
+    """What a regression result keeps to recompute: the data it used and how to refit it.
+
+    Subclasses (``LogisticModel``, ``CoxModel``, ``FineGrayModel``) are frozen
+    dataclasses and implement :meth:`refit`: the maximised (penalized)
+    log-likelihood with the coefficients of ``fixed`` held at their ``start``
+    values.  ``follow_path`` says whether profile refits start on the path of
+    the previous ones (logistf) or from the estimate (coxph);
+    ``warn_profile`` whether a profile refit that does not converge is warned
+    about (a term's refit always is).
+    """
+
+    follow_path: bool = True
+    warn_profile: bool = True
+
+    def refit(self, start: np.ndarray, fixed: np.ndarray) -> tuple[float, np.ndarray, bool]:
+        """``(llf, beta, converged)`` of the fit with ``beta[fixed]`` held at ``start[fixed]``."""
+        raise NotImplementedError
+
+    def _warn(self, start, fixed, what: str) -> None:
+        names = getattr(self, "names", [f"coefficient {k}" for k in range(len(start))])
+        held = ", ".join(f"{n} = {v:.6g}" for n, v, f in zip(names, start, fixed) if f)
+        warn(
+            f"{what}: the fit with {held} did not converge in {getattr(self, 'max_iter', '?')} iterations; "
+            "the result may be "
+            "inaccurate. Increase max_iter.",
+            ConvergenceWarning,
+        )
+
+    def profile(self, beta: np.ndarray, llf: float) -> Profile:
+        """The profile likelihood of each coefficient (see :class:`~..engine.profile.Profile`)."""
+
+        def one(k, start):
+            fixed = np.zeros(len(start), dtype=bool)
+            fixed[k] = True
+            value, solution, converged = self.refit(start, fixed)
+            if not converged and self.follow_path:  # an extrapolated start can be far off: start at the estimate
+                again = np.where(fixed, start, beta)
+                value2, solution2, converged = self.refit(again, fixed)
+                if converged or value2 > value:
+                    value, solution = value2, solution2
+            if not converged and self.warn_profile:
+                self._warn(start, fixed, "profile likelihood")
+            return value, solution
+
+        return Profile(one, beta, llf, follow_path=self.follow_path)
+
+    def llf_without(self, beta: np.ndarray, columns: tuple[int, ...]) -> float:
+        """Maximum (penalized) llf with the coefficients of ``columns`` fixed at 0 (a term's test)."""
+        fixed = np.zeros(len(beta), dtype=bool)
+        fixed[list(columns)] = True
+        start = np.where(fixed, 0.0, beta)
+        value, _, converged = self.refit(start, fixed)
+        if not converged:
+            self._warn(start, fixed, "anova")
+        return value
+
+
+def profile_inference(
+    model: FittedModel, params: pd.Series, bse: pd.Series, llf: float, alpha: float, diverged=(), *, pvalues=True
+):
+    """Likelihood-ratio p-values and profile intervals of every coefficient: ``(pvalues, intervals)``.
+
+    The first bracket of each profile is its Wald standard error, or
+    ``1 + |beta|`` for an infinite maximum likelihood estimate (``diverged``),
+    whose standard error only reflects where the iteration stopped.
+    """
+    beta = params.to_numpy()
+    infinite = np.array([t in diverged for t in params.index], dtype=bool)
+    scale = np.where(infinite, 1.0 + np.abs(beta), bse.to_numpy())
+    profile = model.profile(beta, llf)
+    p = pd.Series([profile.pvalue(k) for k in range(beta.size)], index=params.index) if pvalues else None
+    ends = profile.intervals(scale, alpha, infinite)
+    return p, pd.DataFrame(ends, index=params.index, columns=["lower", "upper"])
+
+
+def _term_table(rows: list, test: str) -> pd.DataFrame:
+    out = pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value"]).set_index("term")
+    out["df"] = out["df"].astype(int)
+    out.attrs["test"] = test
+    return out
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
@@ -58,6 +145,13 @@ class RegressionResult(ResultDisplay):
     n_iter : int
     notes : tuple of str
         What was done and warned about, in plain words.
+    model : FittedModel
+        The model fitted (design matrix, outcome, options), which refits
+        itself for ``conf_int(alpha)`` with profile intervals and ``anova()``.
+    diverged : tuple of str
+        Coefficients whose maximum likelihood estimate is infinite
+        (separation, monotone likelihood): the reported value is where the
+        iteration stopped, and their profile interval is open on that side.
     """
 
     params: pd.Series
@@ -76,8 +170,9 @@ class RegressionResult(ResultDisplay):
     n_iter: int = 0
     notes: tuple[str, ...] = ()
     design: Design | None = None
+    model: FittedModel | None = None
+    diverged: tuple[str, ...] = ()
     _intervals: pd.DataFrame = field(default=None)  # at self.alpha
-    _interval_fn: Callable[[float], pd.DataFrame] | None = field(default=None)
 
     #: Name of the exponentiated-coefficient column in ``summary()``.
     ratio_name = "ratio"
@@ -104,21 +199,20 @@ class RegressionResult(ResultDisplay):
             if self._intervals is not None:
                 return self._intervals.copy()
             alpha = self.alpha
-        if not 0 < alpha < 1:
-            raise ImmuneCorrelatesError(f"alpha must lie in (0, 1), got {alpha!r}.")
+        validate("conf_int", "alpha", alpha, ALPHA)
         if self.ci_method == "wald":
             return wald_table(self.params, self.bse, alpha)
         return self._profile_intervals(alpha)
 
     def _profile_intervals(self, alpha: float) -> pd.DataFrame:
-        """Profile intervals at ``alpha`` (models override this; no closures, so results can be saved and reloaded)."""
-        if self._interval_fn is None:
-            return wald_table(self.params, self.bse, alpha)
-        return self._interval_fn(alpha)
+        """Profile intervals at ``alpha``, by refits of ``model``."""
+        if self.model is None:
+            raise ModelError("conf_int: this result keeps no model to refit; profile intervals are not available.")
+        return profile_inference(self.model, self.params, self.bse, self.llf, alpha, self.diverged, pvalues=False)[1]
 
     def _constrained_llf(self, columns: tuple[int, ...]) -> float:
-        """Maximum (penalized) llf with the coefficients of ``columns`` fixed at 0 (models override)."""
-        raise NotImplementedError
+        """Maximum (penalized) llf with the coefficients of ``columns`` fixed at 0."""
+        return self.model.llf_without(self.params.to_numpy(), columns)
 
     def anova(self) -> pd.DataFrame:
         """Likelihood-ratio test of each model term, as R's ``drop1(fit, test = "Chisq")``.
@@ -150,16 +244,20 @@ class RegressionResult(ResultDisplay):
         Chambers JM, Hastie TJ (1992) *Statistical Models in S*, ch. 6 (drop1
         and marginality); Heinze G, Schemper M (2002) for penalized LR tests.
         """
+        design = self._terms_design()
         rows = []
-        design = self.design
-        if design is not None:
-            for i in design.droppable():
-                cols = design.term_columns[i]
-                stat = max(2.0 * (self.llf - self._constrained_llf(cols)), 0.0)
-                rows.append((design.terms[i], len(cols), stat, float(stats.chi2.sf(stat, len(cols)))))
-        out = pd.DataFrame(rows, columns=["term", "df", "statistic", "p_value"]).set_index("term")
-        out["df"] = out["df"].astype(int)
-        return out
+        for i in design.droppable():
+            cols = design.term_columns[i]
+            stat = max(2.0 * (self.llf - self._constrained_llf(cols)), 0.0)
+            rows.append((design.terms[i], len(cols), stat, float(stats.chi2.sf(stat, len(cols)))))
+        return _term_table(rows, "lr")
+
+    def _terms_design(self) -> Design:
+        if self.design is None or self.model is None:
+            raise ModelError(
+                "anova: this result keeps no design matrix and model to refit, so its terms cannot be tested."
+            )
+        return self.design
 
     @property
     def tvalues(self) -> pd.Series:

@@ -1,151 +1,61 @@
-"""Cox proportional-hazards regression: :func:`fit_cox` and :class:`CoxResult`.
+"""Cox proportional-hazards regression: :func:`fit_cox`.
 
 Maximum partial likelihood as ``survival::coxph`` (Efron or Breslow ties,
 strata, case weights, robust sandwich variance with optional clusters) and
 Firth's penalized partial likelihood as coxphf (Heinze & Schemper 2001) for
-small cohorts with monotone likelihood.
+small cohorts with monotone likelihood.  The steps: the one design-matrix
+layer (:func:`.design_matrix.model_data`), the survival columns checked by
+:mod:`immune_correlates._checks`, the one Newton loop
+(:func:`~..engine.cox_fit.fit_cox_model`), and the package's inference
+convention (profile intervals with likelihood-ratio p-values, or Wald with
+Wald) in :func:`_inference`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from functools import cached_property
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._entry import entry_times
+from ..._checks import case_weights, entry_times, survival_arrays
 from ..._missing import row_ids
-from ..._survival_checks import check_durations, event_indicator, numeric_values
-from ...errors import (
-    ConvergenceWarning,
-    FormulaError,
-    ImmuneCorrelatesError,
-    ModelError,
-    MonotoneLikelihoodWarning,
-    plain,
-    warn,
+from ..._params import (
+    ALPHA,
+    CI,
+    FLAG,
+    FORMULA,
+    MAX_ITER,
+    METHOD,
+    MISSING,
+    OPTIONAL_COLUMN,
+    TOL,
+    Instance,
+    Options,
+    check_params,
 )
+from ...errors import ConvergenceWarning, FormulaError, ModelError, MonotoneLikelihoodWarning, warn
 from ..engine import cox_core as core
 from ..engine.linalg import covariance
-from ..engine.newton import constrained_llf, newton
-from ..engine.profile import lr_pvalue, profile_bounds
-from ._model import RegressionResult, wald_table
-from .concordance import ConcordanceResult, concordance_index
-from .design_matrix import model_data
-from .ph_test import PHTestResult, ph_test
+from ._cox_result import CoxModel, CoxResult
+from ._model import profile_inference, wald_table
+from .design_matrix import Design, model_data
 
-__all__ = ["fit_cox", "CoxResult"]
+__all__ = ["fit_cox", "CoxResult", "CoxModel"]
 
 
-@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
-class CoxResult(RegressionResult):
-    """A fitted Cox model (see :func:`fit_cox`).
-
-    Besides the attributes of :class:`RegressionResult` (``params`` are log
-    hazard ratios; ``summary()`` adds ``hazard_ratio`` columns):
-
-    Attributes
-    ----------
-    llf_null : float
-        Log partial likelihood at ``beta = 0`` (penalized for Firth fits).
-    model_tests : DataFrame
-        Tests of the whole model as ``summary(coxph)`` prints them, indexed by
-        ``lr``, ``score``, ``wald`` (and ``robust_score`` with ``robust=True``):
-        ``statistic``, ``df``, ``p_value``.  The Wald test uses the robust
-        variance when ``robust=True``.  Firth fits report the penalized LR and
-        the Wald test only.
-    ties, strata, robust : str, tuple of str, bool
-        How the model was fitted.
-    cov_naive : DataFrame
-        The model-based covariance ``I^-1`` (equal to ``cov`` unless robust).
-    linear_predictor : Series
-        ``x'beta`` with covariates centred at their (weighted) means, as coxph.
-    formula : str or None
-        The formula fitted, if any.
-    anova() : DataFrame
-        Likelihood-ratio test of each term (R's ``drop1(fit, test="Chisq")``).
-    """
-
-    llf_null: float
-    model_tests: pd.DataFrame
-    ties: str
-    strata: tuple[str, ...] = ()
-    robust: bool = False
-    cov_naive: pd.DataFrame = None
-    linear_predictor: pd.Series = None
-    formula: str | None = None
-    max_iter: int = 100
-    tol: float = 1e-10
-    _core: core.CoxData = None
-    _cluster: np.ndarray | None = None  # cluster labels in the sorted order of _core
-
-    ratio_name = "hazard_ratio"
-
-    def _title(self) -> str:
-        return f"Cox proportional hazards ({self.method}, {self.ties} ties)"
-
-    def _profile_llf(self, k: int, value: float) -> float:
-        return constrained_llf(
-            self._core,
-            self.params.to_numpy(),
-            k,
-            value,
-            firth=self.method == "firth",
-            tol=self.tol,
-            max_iter=self.max_iter,
-        )
-
-    def _profile_intervals(self, alpha: float) -> pd.DataFrame:
-        beta = self.params.to_numpy()
-        ends = [
-            profile_bounds(lambda b, k=k: self._profile_llf(k, b), beta[k], self.bse.iloc[k], self.llf, alpha)
-            for k in range(len(beta))
-        ]
-        return pd.DataFrame(ends, index=self.params.index, columns=["lower", "upper"])
-
-    def _constrained_llf(self, columns: tuple[int, ...]) -> float:
-        free = np.ones(len(self.params), dtype=bool)
-        free[list(columns)] = False
-        start = np.where(free, self.params.to_numpy(), 0.0)
-        fit = newton(self._core, start, firth=self.method == "firth", free=free, tol=self.tol, max_iter=self.max_iter)
-        if not fit.converged:
-            warn(
-                "anova: a fit without a term did not converge; its test may be inaccurate. Increase max_iter.",
-                ConvergenceWarning,
-            )
-        return float(fit.obj.value)
-
-    @cached_property
-    def concordance(self) -> ConcordanceResult:
-        """Harrell's C of the linear predictor, as ``survival::concordance(fit)``.
-
-        Returns a :class:`~immune_correlates.stats.regression.concordance.ConcordanceResult`
-        (``concordance``, ``std_error``, interval, pair counts); comparisons are
-        within strata, weighted by the case weights.
-        """
-        cd = self._core
-        if cd.entry is not None:
-            raise ModelError(
-                "concordance: not available for counting-process fits (entry=) yet: pairs must be "
-                "compared within (start, stop] risk sets, as survival::concordance does."
-            )
-        return concordance_index(
-            cd.time,
-            cd.status,
-            self.linear_predictor.to_numpy()[cd.order],
-            strata=cd.stratum,
-            weights=cd.w,
-            cluster=self._cluster,
-            reverse=True,
-            alpha=self.alpha,
-        )
-
-    def ph_test(self) -> PHTestResult:
-        """Test of proportional hazards on scaled Schoenfeld residuals (see :func:`.ph_test.ph_test`)."""
-        return ph_test(self)
+class _Prepared(NamedTuple):
+    rows: pd.DataFrame
+    excluded: pd.DataFrame
+    design: Design
+    time: np.ndarray
+    status: np.ndarray
+    w: np.ndarray | None
+    entry: np.ndarray | None
+    strata: list[str]
+    cluster: str | None
 
 
 def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
@@ -154,36 +64,21 @@ def _codes(frame: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
     return frame.groupby(list(columns), sort=True, dropna=False).ngroup().to_numpy(np.int64)
 
 
-def validate_survival_columns(
-    rows: pd.DataFrame, ids: pd.Series, duration: str, event: str, weights: str | None, caller: str = "fit_cox"
-):
-    """Durations (finite, >= 0), 0/1 events and optional weights as arrays; errors name patient and value.
-
-    Shared by :func:`fit_cox` and the batched screen so both refuse the same inputs.
-    """
-    status = event_indicator(rows[event], event, caller, ids)
-    time = numeric_values(rows[duration])
-    check_durations(time, duration, caller, ids)
-    w = None
-    if weights is not None:
-        w = pd.to_numeric(rows[weights], errors="coerce").to_numpy(float)
-        bad = ~np.isfinite(w) | (w < 0)
-        if bad.any():
-            listing = "; ".join(f"{p}: {plain(v)!r}" for p, v in zip(ids[bad][:20], w[bad][:20]))
-            raise ImmuneCorrelatesError(
-                f"{caller}: weights column {weights!r} must be finite and >= 0; found {listing}."
-            )
-    return time, status, w
-
-
 def _check_design(
     x: np.ndarray, covariates: list[str], status: np.ndarray, w: np.ndarray | None, describe=repr
 ) -> None:
+    """Events, more patients than coefficients, no constant and no collinear covariate."""
     dead = status * (1.0 if w is None else w)
     if not np.any(dead > 0):
         raise ModelError(
             "fit_cox: there are no events among the rows used, so no Cox model can be fitted. "
             "Check the event coding (1 = event) or use a longer follow-up."
+        )
+    used = int(np.sum((np.ones(len(status)) if w is None else w) > 0))
+    if used <= len(covariates):
+        raise ModelError(
+            f"fit_cox: {used} row(s) for {len(covariates)} coefficient(s) ({', '.join(covariates)}); a Cox "
+            "model needs more patients than coefficients. Fit fewer covariates or include more patients."
         )
     const = [describe(c) for c, col in zip(covariates, x.T) if np.ptp(col) == 0]
     if const:
@@ -210,6 +105,22 @@ def _monotone(fit, names, firth) -> list[str]:
     return [n for n, f in zip(names, flagged) if f]
 
 
+@check_params(
+    formula=FORMULA,
+    ties=Options("efron", "breslow"),
+    method=METHOD,
+    strata=(Options(None), Instance(str, list, tuple, name="a column name or a list of them")),
+    robust=FLAG,
+    ci=CI,
+    alpha=ALPHA,
+    missing=MISSING,
+    weights=OPTIONAL_COLUMN,
+    cluster=OPTIONAL_COLUMN,
+    frequency_weights=FLAG,
+    max_iter=MAX_ITER,
+    tol=TOL,
+    entry=OPTIONAL_COLUMN,
+)
 def fit_cox(
     data: pd.DataFrame,
     duration: str | None = None,
@@ -221,7 +132,7 @@ def fit_cox(
     method: str = "ml",
     strata: str | Sequence[str] | None = None,
     robust: bool = False,
-    ci: str = "wald",
+    ci: str = "profile",
     alpha: float = 0.05,
     missing: str = "drop",
     weights: str | None = None,
@@ -260,11 +171,15 @@ def fit_cox(
     robust : bool
         Sandwich variance from dfbeta residuals (``coxph(robust=TRUE)``);
         implied by ``cluster``.  ML only.
-    ci : {"wald", "profile"}
-        Interval method of ``conf_int()``; profile uses the (penalized)
-        likelihood with the other coefficients re-maximised, and the p-values
-        are then likelihood-ratio tests (as ``fit_logistic``; Firth p-values
-        are penalized LR tests either way).
+    ci : {"profile", "wald"}
+        The package's convention (``docs/inference.md``): profile (penalized)
+        partial-likelihood intervals, the other coefficients re-maximised,
+        with likelihood-ratio p-values (penalized LR for Firth, coxphf's
+        default); ``"wald"``: Wald intervals with Wald p-values, as
+        ``summary(coxph)`` prints them.  With ``robust=True`` or ``cluster=``
+        the intervals and p-values are Wald with the sandwich variance
+        whatever ``ci`` says (a likelihood interval would ignore the
+        clustering); ``ci_method`` and ``test`` record what was used.
     alpha : float
         ``1 - level`` of the intervals.
     missing : {"drop", "raise"}
@@ -285,7 +200,7 @@ def fit_cox(
     entry : str, optional
         Column of entry times: rows are counting-process intervals
         ``(entry, duration]`` (left truncation, time-varying covariates from
-        :func:`~immune_correlates.stats.counting.split_at`), at risk at event
+        :func:`~immune_correlates.stats.survival.time_dependent.split_at`), at risk at event
         times ``t`` with ``entry < t <= duration``, as
         ``coxph(Surv(entry, duration, event) ~ .)``.  ``nobs`` counts rows; pass
         ``cluster=`` (the patient id) for a robust variance over a patient's rows.
@@ -296,10 +211,14 @@ def fit_cox(
 
     Raises
     ------
-    ImmuneCorrelatesError
-        Bad arguments, event not 0/1, negative or infinite durations.
+    ParameterError
+        A bad option (``ties``, ``method``, ``ci``, ``alpha`` ...).
+    InputError
+        Event not 0/1, negative or infinite durations, entry times not
+        before their stop times, negative weights (patients and values named).
     ModelError
-        No events, constant or collinear covariates.
+        No events, fewer patients than coefficients, constant or collinear
+        covariates, robust variance asked with Firth.
 
     Warns
     -----
@@ -327,24 +246,42 @@ def fit_cox(
     -0.0285
     >>> round(res.concordance.concordance, 3)
     0.958
-    >>> firth = fit_cox(df, "pfs_months", "pfs_event", ["cd8_per_ul"], method="firth", ci="profile")
+    >>> firth = fit_cox(df, "pfs_months", "pfs_event", ["cd8_per_ul"], method="firth")
     >>> round(float(firth.params["cd8_per_ul"]), 4)
     -0.0169
     """
-    if ties not in ("efron", "breslow"):
-        raise ImmuneCorrelatesError(f"fit_cox: ties must be 'efron' or 'breslow', got {ties!r}.")
-    if method not in ("ml", "firth"):
-        raise ImmuneCorrelatesError(f"fit_cox: method must be 'ml' or 'firth', got {method!r}.")
-    if ci not in ("wald", "profile"):
-        raise ImmuneCorrelatesError(f"fit_cox: ci must be 'wald' or 'profile', got {ci!r}.")
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"fit_cox: alpha must lie in (0, 1), got {alpha!r}.")
-    if isinstance(covariates, str):
-        covariates = [covariates]
-    covariates = list(covariates)
+    prep = _prepare(data, duration, event, covariates, formula, strata, cluster, weights, entry, missing)
+    firth = method == "firth"
+    robust = bool(robust or prep.cluster is not None)
+    if firth and robust:
+        raise ModelError(
+            "fit_cox: robust/cluster variances are available for method='ml' only; "
+            "drop robust=/cluster= or use method='ml'."
+        )
+    cd = core.prepare(
+        prep.design.X,
+        prep.time,
+        prep.status,
+        weights=prep.w,
+        strata=_codes(prep.rows, prep.strata),
+        ties=ties,
+        frequency=frequency_weights,
+        entry=prep.entry,
+    )
+    clusters = None if prep.cluster is None else prep.rows[prep.cluster].to_numpy()[cd.order]
+    model = CoxModel(cd, prep.design.names, firth, max_iter, tol, clusters)
+    fit = model.fit(np.zeros(len(prep.design.names)))
+    notes = _fit_notes(fit, prep, firth, max_iter, robust)
+    return _assemble(
+        prep, model, fit, notes, method=method, ci=ci, alpha=alpha, robust=robust, ties=ties, formula=formula
+    )
+
+
+def _prepare(data, duration, event, covariates, formula, strata, cluster, weights, entry, missing) -> _Prepared:
+    """Complete rows and the design (one layer for columns and formulas), checked survival columns."""
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if formula is None and not covariates:
-        raise ImmuneCorrelatesError("fit_cox: give at least one covariate.")
-    strata_cols = [strata] if isinstance(strata, str) else list(strata or [])
+        raise ModelError("fit_cox: give at least one covariate.")
     md = model_data(
         data,
         formula=formula,
@@ -353,7 +290,7 @@ def fit_cox(
         kind="cox",
         missing=missing,
         caller="fit_cox",
-        strata=strata_cols,
+        strata=[strata] if isinstance(strata, str) else list(strata or []),
         cluster=cluster,
         extra=[c for c in (weights, entry) if c],
         numeric=[c for c in (weights, entry) if c],
@@ -365,35 +302,20 @@ def fit_cox(
         entry, duration, event = md.response
     else:
         duration, event = md.response
-    strata_cols, cluster, rows, excluded = list(md.strata), md.cluster, md.rows, md.excluded
     design = md.design.without_intercept()
-    covariates = list(design.names)
-    if not covariates:
-        raise ImmuneCorrelatesError("fit_cox: the formula has no covariates; give at least one.")
-    robust = bool(robust or cluster is not None)
-    firth = method == "firth"
-    if firth and robust:
-        raise ImmuneCorrelatesError(
-            "fit_cox: robust/cluster variances are available for method='ml' only; "
-            "drop robust=/cluster= or use method='ml'."
-        )
+    if not design.names:
+        raise ModelError("fit_cox: the formula has no covariates; give at least one.")
+    rows = md.rows
     ids = row_ids(rows).reset_index(drop=True)
-    time, status, w = validate_survival_columns(rows, ids, duration, event, weights)
+    time, status = survival_arrays(rows, ids, duration, event, "fit_cox")
+    w = None if weights is None else case_weights(rows[weights], weights, "fit_cox", ids)
     t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "fit_cox", ids)
-    x = design.X
-    _check_design(x, covariates, status, w, design.describe)
-    cd = core.prepare(
-        x,
-        time,
-        status,
-        weights=w,
-        strata=_codes(rows, strata_cols),
-        ties=ties,
-        frequency=frequency_weights,
-        entry=t_entry,
-    )
-    p = len(covariates)
-    fit = newton(cd, np.zeros(p), firth=firth, tol=tol, max_iter=max_iter)
+    _check_design(design.X, list(design.names), status, w, design.describe)
+    return _Prepared(rows, md.excluded, design, time, status, w, t_entry, list(md.strata), md.cluster)
+
+
+def _fit_notes(fit, prep: _Prepared, firth: bool, max_iter: int, robust: bool) -> list[str]:
+    """Warnings of the fit (non-convergence, monotone likelihood) and what was done, in words."""
     notes: list[str] = []
     if not fit.converged:
         msg = (
@@ -402,9 +324,9 @@ def fit_cox(
         )
         warn(msg, ConvergenceWarning)
         notes.append(msg)
-    diverged = _monotone(fit, covariates, firth)
+    diverged = _monotone(fit, prep.design.names, firth)
     if diverged:
-        names = ", ".join(design.describe(c) for c in diverged)
+        names = ", ".join(prep.design.describe(c) for c in diverged)
         msg = (
             f"fit_cox: the partial likelihood is monotone in {names}: the estimate diverges "
             "(e.g. every event falls in one group), so its hazard ratio, Wald standard error, "
@@ -413,87 +335,87 @@ def fit_cox(
         )
         warn(msg, MonotoneLikelihoodWarning)
         notes.append(msg)
-    beta = fit.beta
-    info = fit.obj.info
-    cov_naive = covariance(info, [design.describe(c) for c in covariates], caller="fit_cox")
-    ev0 = fit.start  # the objective at beta = 0
-    llf_null = ev0.value
-    llf = fit.obj.value
-    cov = cov_naive
-    tests = {}
-    lr = max(2.0 * (llf - llf_null), 0.0)
-    tests["lr"] = lr
-    if not firth:
-        u0 = ev0.grad
-        tests["score"] = float(u0 @ np.linalg.solve(ev0.info, u0))
+    if prep.strata:
+        notes.append(f"stratified by {prep.strata} (separate baseline hazards)")
     if robust:
-        cov, rscore = _robust(cd, fit.obj.ev, ev0.ev, cov_naive, rows, cluster)
-        tests["robust_score"] = rscore
-    tests["wald"] = float(beta @ np.linalg.solve(cov, beta)) if np.all(np.isfinite(cov)) else np.nan
-    order = ["lr", "score", "wald", "robust_score"]
-    model_tests = pd.DataFrame(
-        {"statistic": [tests[k] for k in order if k in tests], "df": p},
-        index=pd.Index([k for k in order if k in tests], name="test"),
-    )
-    model_tests["p_value"] = stats.chi2.sf(model_tests["statistic"], p)
-    names = pd.Index(covariates)
-    params = pd.Series(beta, index=names)
-    bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
-
-    if firth or ci == "profile":
-        pvalues = pd.Series(
-            [
-                lr_pvalue(llf, constrained_llf(cd, beta, k, 0.0, firth=firth, tol=tol, max_iter=max_iter))
-                for k in range(p)
-            ],
-            index=names,
+        notes.append(
+            "robust (sandwich) standard errors"
+            + (f", clustered by {prep.cluster!r}" if prep.cluster else "")
+            + "; Wald intervals and p-values (a likelihood-based interval would ignore the clustering)"
         )
-        test = "lr"
-    else:
-        pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse.to_numpy())), index=names)
-        test = "wald"
+    return notes
 
-    lp = np.empty(cd.n)
-    lp[cd.order] = cd.x @ beta
-    if strata_cols:
-        notes.append(f"stratified by {strata_cols} (separate baseline hazards)")
+
+def _model_tests(model: CoxModel, fit, cov: np.ndarray, robust_score: float | None) -> pd.DataFrame:
+    """Tests of the whole model as ``summary(coxph)`` prints them (LR, score, Wald, robust score)."""
+    beta, ev0 = fit.beta, fit.start
+    tests = {"lr": max(2.0 * (fit.obj.value - ev0.value), 0.0)}
+    if not model.firth:
+        tests["score"] = float(ev0.grad @ np.linalg.solve(ev0.info, ev0.grad))
+    if robust_score is not None:
+        tests["robust_score"] = robust_score
+    tests["wald"] = float(beta @ np.linalg.solve(cov, beta)) if np.all(np.isfinite(cov)) else np.nan
+    order = [k for k in ("lr", "score", "wald", "robust_score") if k in tests]
+    out = pd.DataFrame({"statistic": [tests[k] for k in order], "df": beta.size}, index=pd.Index(order, name="test"))
+    out["p_value"] = stats.chi2.sf(out["statistic"], beta.size)
+    return out
+
+
+def _inference(model: CoxModel, params: pd.Series, bse: pd.Series, llf: float, ci: str, alpha: float, diverged):
+    """p-values and intervals of one convention: ``(pvalues, intervals, ci_method, test)``."""
+    if ci == "wald":
+        pvalues = pd.Series(2 * stats.norm.sf(np.abs(params / bse)), index=params.index)
+        return pvalues, wald_table(params, bse, alpha), "wald", "wald"
+    pvalues, intervals = profile_inference(model, params, bse, llf, alpha, diverged)
+    return pvalues, intervals, "profile", "lr"
+
+
+def _assemble(prep, model, fit, notes, *, method, ci, alpha, robust, ties, formula) -> CoxResult:
+    names = pd.Index(prep.design.names)
+    cd = model.data
+    cov_naive = covariance(fit.obj.info, [prep.design.describe(c) for c in names], caller="fit_cox")
+    cov, rscore = cov_naive, None
     if robust:
-        notes.append("robust (sandwich) standard errors" + (f", clustered by {cluster!r}" if cluster else ""))
-    result = CoxResult(
+        cov, rscore = _robust(cd, fit.obj.ev, fit.start.ev, cov_naive, model.cluster)
+    params = pd.Series(fit.beta, index=names)
+    bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
+    diverged = tuple(_monotone(fit, prep.design.names, model.firth))
+    ci = "wald" if robust else ci
+    pvalues, intervals, ci_method, test = _inference(model, params, bse, fit.obj.value, ci, alpha, diverged)
+    lp = np.empty(cd.n)
+    lp[cd.order] = cd.x @ fit.beta
+    return CoxResult(
         params=params,
         bse=bse,
         pvalues=pvalues,
-        llf=llf,
+        llf=fit.obj.value,
         nobs=int(cd.n),
-        n_events=int(status.sum()),
-        excluded=excluded,
+        n_events=int(prep.status.sum()),
+        excluded=prep.excluded,
         method=method,
-        ci_method=ci,
+        ci_method=ci_method,
         test=test,
         alpha=alpha,
         cov=pd.DataFrame(cov, index=names, columns=names),
         converged=fit.converged,
         n_iter=fit.n_iter,
         notes=tuple(notes),
-        design=design,
-        llf_null=llf_null,
+        design=prep.design,
+        model=model,
+        diverged=diverged,
+        _intervals=intervals,
+        llf_null=fit.start.value,
         formula=formula,
-        max_iter=max_iter,
-        tol=tol,
-        model_tests=model_tests,
+        model_tests=_model_tests(model, fit, cov, rscore),
         ties=ties,
-        strata=tuple(strata_cols),
+        strata=tuple(prep.strata),
         robust=robust,
         cov_naive=pd.DataFrame(cov_naive, index=names, columns=names),
-        linear_predictor=pd.Series(lp, index=rows.index, name="linear_predictor"),
-        _core=cd,
-        _cluster=None if cluster is None else rows[cluster].to_numpy()[cd.order],
+        linear_predictor=pd.Series(lp, index=prep.rows.index, name="linear_predictor"),
     )
-    intervals = wald_table(params, bse, alpha) if ci == "wald" else result._profile_intervals(alpha)
-    return replace(result, _intervals=intervals)
 
 
-def _robust(cd, ev, ev0, cov_naive, rows, cluster):
+def _robust(cd, ev, ev0, cov_naive, cluster):
     """Sandwich variance ``D'D`` from dfbeta residuals and coxph's robust score test.
 
     ``D = diag(w) U I^-1`` with ``U`` the score residuals at the estimate (rows
@@ -503,7 +425,7 @@ def _robust(cd, ev, ev0, cov_naive, rows, cluster):
     resid = core.score_residuals(cd, ev) * cd.w[:, None]
     resid0 = core.score_residuals(cd, ev0) * cd.w[:, None]
     if cluster is not None:
-        codes = pd.factorize(rows[cluster].to_numpy()[cd.order])[0]
+        codes = pd.factorize(cluster)[0]
         n_cl = codes.max() + 1
         agg = np.zeros((n_cl, resid.shape[1]))
         np.add.at(agg, codes, resid)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
+from ..._checks import require_columns, require_frame
 from ..._missing import complete_cases, row_ids
 from ...errors import FormulaError, InputError, ModelError
 from .formula import ModelSpec, evaluation_context, parse_formula
@@ -177,7 +178,10 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
             warnings.simplefilter("ignore", RuntimeWarning)  # non-finite results are reported below, by patient
             mm = model_matrix(spec.rhs, frame, context=evaluation_context(), na_action="ignore")
     except (FormulaicError, ValueError, TypeError, KeyError) as e:
-        raise FormulaError(f"{caller}: cannot build the design matrix of {spec.formula!r}: {e}") from e
+        text, what = str(e), repr(spec.formula) if spec.formula else "the covariates"
+        for alias, col in aliases:
+            text = text.replace(alias, col)
+        raise FormulaError(f"{caller}: cannot build the design matrix of {what}: {text}") from e
     mspec = mm.model_spec
     back = dict(aliases)
 
@@ -258,8 +262,7 @@ def model_data(
     ``numeric`` columns that must be numbers (weights); ``numeric_response``
     adds the response columns to them (survival times and events).
     """
-    if not isinstance(data, pd.DataFrame):
-        raise InputError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
+    require_frame(data, caller)
     if formula is not None:
         if any(r is not None for r in response) or len(covariates):
             raise FormulaError(f"{caller}: give either formula= or the outcome and covariate columns, not both.")
@@ -274,11 +277,7 @@ def model_data(
         dupes = sorted({c for c in covs if covs.count(c) > 1})
         if dupes:
             raise InputError(f"{caller}: covariates {dupes} are listed more than once; list each once.")
-        absent = [c for c in [*response, *covs] if c not in data.columns]
-        if absent:
-            raise InputError(
-                f"{caller}: column(s) {absent} not found in data. Available columns: {list(data.columns)}."
-            )
+        require_columns(data, [*response, *covs], caller)
         aliases = [(f"_ic_covariate_{i}", c) for i, c in enumerate(covs)]
         rhs = " + ".join(["1", *[a for a, _ in aliases]])
         spec = ModelSpec("", tuple(response), rhs, tuple(a for a, _ in aliases), ())
@@ -289,21 +288,16 @@ def model_data(
     cluster = spec.cluster or cluster
     back = dict(aliases)
     used = [*spec.response, *spec.variables, *strata, *([cluster] if cluster else []), *extra]
-    needed = list(dict.fromkeys(back.get(c, c) for c in used))
-    absent = [c for c in needed if c not in frame.columns]
-    if absent:
-        raise InputError(f"{caller}: column(s) {absent} not found in data. Available columns: {list(frame.columns)}.")
+    needed = list(dict.fromkeys(back.get(c, c) for c in used))  # the user's column names
+    require_columns(frame, needed, caller)
     # only the model's columns (and the patient ids) travel on: renaming a wide frame is slow
     frame = frame[needed + (["patient_id"] if "patient_id" in frame.columns and "patient_id" not in needed else [])]
-    if aliases:
-        frame = frame.rename(columns={c: a for a, c in aliases})
+    numeric_cols = [*(spec.response if numeric_response else ()), *numeric]
     rows, excluded = complete_cases(
-        frame, used, missing=missing, numeric=[*(spec.response if numeric_response else ()), *numeric], caller=caller
-    )
-    if aliases and len(excluded):
-        excluded = excluded.copy()
-        for alias, col in aliases:
-            excluded["reason"] = excluded["reason"].str.replace(rf"\b{alias}\b", col, regex=True)
+        frame, needed, missing=missing, numeric=[back.get(c, c) for c in numeric_cols], caller=caller
+    )  # messages and exclusions name the user's columns, never an internal alias
+    if aliases:
+        rows = rows.rename(columns={c: a for a, c in aliases})
     design = _build(rows, spec, aliases, caller)
     rows = rows.rename(columns=back) if aliases else rows
     return ModelData(rows, excluded, design, spec.response, tuple(strata), cluster)

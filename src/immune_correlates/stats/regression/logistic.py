@@ -21,24 +21,18 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit
 
+from ..._checks import binary_outcome, case_weights
 from ..._missing import row_ids
-from ...errors import (
-    ConvergenceWarning,
-    ImmuneCorrelatesError,
-    InputError,
-    ModelError,
-    SeparationWarning,
-    warn,
-)
+from ..._params import ALPHA, CI, FORMULA, MAX_ITER, METHOD, MISSING, OPTIONAL_COLUMN, TOL, check_params
+from ...errors import ConvergenceWarning, ModelError, SeparationWarning, warn
 from ..engine.discrimination import auc_batch
 from ..engine.linalg import covariance
-from ..engine.profile import lr_pvalue
 from ..engine.separation import SeparationResult, separation_from_arrays
-from ._logistic_result import LogisticModel, LogisticResult, Profiler
-from ._model import wald_table
+from ._logistic_result import LogisticModel, LogisticResult
+from ._model import profile_inference, wald_table
 from .design_matrix import Design, model_data
 
-__all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc", "binary_outcome_values"]
+__all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc"]
 
 INTERCEPT = "Intercept"
 
@@ -52,23 +46,6 @@ class _Prepared(NamedTuple):
     excluded: pd.DataFrame
     design: Design
     outcome: str
-
-
-def binary_outcome_values(series: pd.Series, ids: pd.Series, outcome: str, caller: str) -> np.ndarray:
-    """A 0/1 (or boolean) outcome as floats; any other value is an error naming the patients."""
-    if pd.api.types.is_bool_dtype(series):
-        return series.to_numpy(dtype=float)
-    values = pd.to_numeric(series, errors="coerce")
-    bad = ~values.isin([0, 1])
-    if bad.any():
-        rows = [{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]]
-        raise InputError(
-            f"{caller}: the outcome must be coded 0/1 (or True/False); these values are not",
-            column=outcome,
-            rows=rows,
-            hint="Recode the outcome as 1 (event, e.g. complete remission) and 0, then call again.",
-        )
-    return values.to_numpy(dtype=float)
 
 
 def _check_design(X: np.ndarray, design: Design, caller: str) -> None:
@@ -102,8 +79,9 @@ def _check_design(X: np.ndarray, design: Design, caller: str) -> None:
 def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) -> _Prepared:
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     if INTERCEPT in covs:
-        raise ImmuneCorrelatesError(
-            f"a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. Rename that column."
+        raise ModelError(
+            f"{caller}: a covariate may not be called {INTERCEPT!r}: the model adds its own intercept term. "
+            "Rename that column."
         )
     md = model_data(
         data,
@@ -118,11 +96,8 @@ def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) 
     )
     kept, outcome = md.rows, md.response[0]
     ids = row_ids(kept)
-    y = binary_outcome_values(kept[outcome], ids, outcome, caller)
-    w = np.ones(len(kept)) if weights is None else kept[weights].to_numpy(dtype=float)
-    if np.any(w < 0):
-        rows = [{"patient_id": ids.iloc[i], "value": w[i]} for i in np.flatnonzero(w < 0)]
-        raise InputError(f"{caller}: case weights must be >= 0", column=weights, rows=rows)
+    y = binary_outcome(kept[outcome], ids, outcome, caller)
+    w = np.ones(len(kept)) if weights is None else case_weights(kept[weights], weights, caller, ids)
     design = md.design
     return _Prepared(design.X, y, w, list(design.names), kept.index, md.excluded, design, outcome)
 
@@ -132,6 +107,7 @@ def weighted_auc(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) 
     return float(auc_batch(score, y, w)[0])
 
 
+@check_params(formula=FORMULA, missing=MISSING)
 def detect_separation(
     data: pd.DataFrame,
     outcome: str | None = None,
@@ -180,13 +156,23 @@ def detect_separation(
     return separation_from_arrays(prepared.X, prepared.y, prepared.names, weights=prepared.w)
 
 
+@check_params(
+    method=METHOD,
+    ci=CI,
+    alpha=ALPHA,
+    missing=MISSING,
+    formula=FORMULA,
+    weights=OPTIONAL_COLUMN,
+    max_iter=MAX_ITER,
+    tol=TOL,
+)
 def fit_logistic(
     data: pd.DataFrame,
     outcome: str | None = None,
     covariates: str | Sequence[str] = (),
     *,
     method: str = "ml",
-    ci: str = "wald",
+    ci: str = "profile",
     alpha: float = 0.05,
     missing: str = "drop",
     formula: str | None = None,
@@ -212,10 +198,13 @@ def fit_logistic(
     method : {"ml", "firth"}
         Maximum likelihood, or Firth's penalized likelihood
         ``l(b) + 0.5 log det I(b)`` (finite even under separation).
-    ci : {"wald", "profile"}
-        Wald intervals and Wald p-values, or profile (penalized) likelihood
-        intervals and likelihood-ratio p-values (logistf's convention: the
-        penalty of the constrained fits uses the full model's information).
+    ci : {"profile", "wald"}
+        The package's convention (``docs/inference.md``): profile (penalized)
+        likelihood intervals with likelihood-ratio p-values (logistf's: the
+        penalty of the constrained fits uses the full model's information);
+        ``"wald"``: Wald intervals with Wald p-values, as R's ``summary(glm)``
+        and ``confint.default``.  An interval and a p-value always come from
+        the same method (``ci_method``, ``test``).
     alpha : float
         ``1 - level`` of the intervals.
     missing : {"drop", "raise"}
@@ -276,28 +265,44 @@ def fit_logistic(
     ['nk', 'C(arm)']
     """
     caller = "fit_logistic"
-    if method not in ("ml", "firth"):
-        raise ImmuneCorrelatesError(f"{caller}: method must be 'ml' or 'firth', got {method!r}.")
-    if ci not in ("wald", "profile"):
-        raise ImmuneCorrelatesError(f"{caller}: ci must be 'wald' or 'profile', got {ci!r}.")
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
     prep = _prepare(data, outcome, covariates, weights, missing, caller, formula)
-    X, y, w, names, outcome = prep.X, prep.y, prep.w, prep.names, prep.outcome
+    n_events = _check_estimable(prep, caller)
+    sep, notes, flat_tol = _separation(prep, method == "firth", caller)
+    model = LogisticModel(prep.X, prep.y, prep.w, tuple(prep.names), method == "firth", max_iter, tol, flat_tol)
+    fit = model.fit()
+    if not fit.converged:
+        msg = f"the Newton iteration did not converge in {fit.n_iter} iterations (max_iter={max_iter})."
+        warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning)
+        notes.append(msg)
+    return _assemble(prep, model, fit, sep, n_events, notes, method=method, ci=ci, alpha=alpha, formula=formula)
+
+
+def _check_estimable(prep: _Prepared, caller: str) -> float:
+    """Both outcomes present, an intercept, enough patients, no constant or collinear column."""
+    y, w, names = prep.y, prep.w, prep.names
     n_events = float(np.sum(w * y))
-    n_non = float(np.sum(w * (1 - y)))
-    if n_events == 0 or n_non == 0:
+    if n_events == 0 or float(np.sum(w * (1 - y))) == 0:
         only = 1 if n_events else 0
         raise ModelError(
-            f"{caller}: every one of the {len(y)} rows used has {outcome} = {only}; a logistic model "
+            f"{caller}: every one of the {len(y)} rows used has {prep.outcome} = {only}; a logistic model "
             "needs both outcomes (events and non-events) to estimate anything. Check the outcome "
             "coding or the rows selected."
         )
     if INTERCEPT not in names:
         raise ModelError(f"{caller}: the model needs an intercept; remove '-1' / '0 +' from the formula.")
-    _check_design(X[w > 0], prep.design, caller)
-    firth = method == "firth"
-    sep = separation_from_arrays(X, y, names, weights=w)
+    used = int(np.sum(w > 0))
+    if used <= len(names):
+        raise ModelError(
+            f"{caller}: {used} patient(s) for {len(names)} coefficients ({', '.join(names)}); a logistic "
+            "model needs more patients than coefficients. Fit fewer covariates or include more patients."
+        )
+    _check_design(prep.X[w > 0], prep.design, caller)
+    return n_events
+
+
+def _separation(prep: _Prepared, firth: bool, caller: str):
+    """Separation check before fitting: a warning for ML (infinite estimates), a note for Firth."""
+    sep = separation_from_arrays(prep.X, prep.y, prep.names, weights=prep.w)
     notes: list[str] = []
     flat_tol = None
     which = ", ".join(prep.design.describe(t) if t != INTERCEPT else t for t in sep.infinite_terms)
@@ -315,41 +320,45 @@ def fit_logistic(
             f"{sep.kind} separation for {which}: maximum likelihood estimates "
             "would be infinite; Firth's penalized estimates are finite."
         )
-    model = LogisticModel(X, y, w, tuple(names), firth, max_iter, tol, flat_tol)
-    fit = model.fit()
-    if not fit.converged:
-        msg = f"the Newton iteration did not converge in {fit.n_iter} iterations (max_iter={max_iter})."
-        warn(f"{caller}: {msg} Increase max_iter or check the data.", ConvergenceWarning)
-        notes.append(msg)
-    beta, llf = fit.beta, float(fit.llf)
-    cov = covariance(fit.info, names, caller=caller)
-    bse = np.sqrt(np.diag(cov))
-    params = pd.Series(beta, index=names)
-    bse_s = pd.Series(bse, index=names)
-    k_all = len(names)
+    return sep, notes, flat_tol
+
+
+def _model_test(model: LogisticModel, llf: float) -> tuple[float, float, int, float]:
+    """Likelihood-ratio test of all covariates: the null fit (for Firth logistf's: slopes at 0, full penalty)."""
+    k_all = len(model.names)
     if k_all > 1:
         fixed = np.ones(k_all, dtype=bool)
         fixed[0] = False
         llf_null = float(replace(model, flat_tol=None).fit(fixed=fixed).llf)
     else:
         llf_null = llf
-    lr_stat = max(2.0 * (llf - llf_null), 0.0)
-    lr_df = k_all - 1
-    lr_p = float(stats.chi2.sf(lr_stat, lr_df)) if lr_df > 0 else float("nan")
-    # first bracket width of a profile: the Wald SE, except for an infinite ML estimate,
-    # whose SE only reflects where the iteration stopped
-    scale = np.where([t in sep.infinite_terms and not firth for t in names], 1.0 + np.abs(beta), bse)
+    stat = max(2.0 * (llf - llf_null), 0.0)
+    return llf_null, stat, k_all - 1, float(stats.chi2.sf(stat, k_all - 1)) if k_all > 1 else float("nan")
+
+
+def _inference(model, params, bse, llf, ci, alpha, diverged):
+    """p-values and intervals of one convention: Wald with Wald, or profile with likelihood ratio."""
     if ci == "wald":
-        pvalues = pd.Series(2 * stats.norm.sf(np.abs(beta / bse)), index=names)
-        intervals, test = wald_table(params, bse_s, alpha), "wald"
-    else:
-        profiler = Profiler(model, beta, llf, scale)
-        pvalues = pd.Series([lr_pvalue(llf, profiler.constrained(k, 0.0)) for k in range(k_all)], index=names)
-        intervals, test = profiler.intervals(alpha), "lr"
-    prob = expit(X @ beta)
+        pvalues = pd.Series(2 * stats.norm.sf(np.abs(params / bse)), index=params.index)
+        return pvalues, wald_table(params, bse, alpha), "wald"
+    pvalues, intervals = profile_inference(model, params, bse, llf, alpha, diverged)
+    return pvalues, intervals, "lr"
+
+
+def _assemble(prep, model, fit, sep, n_events, notes, *, method, ci, alpha, formula) -> LogisticResult:
+    names, w = prep.names, prep.w
+    beta, llf = fit.beta, float(fit.llf)
+    cov = covariance(fit.info, names, caller="fit_logistic")
+    bse = np.sqrt(np.diag(cov))
+    llf_null, lr_stat, lr_df, lr_p = _model_test(model, llf)
+    params, bse_s = pd.Series(beta, index=names), pd.Series(bse, index=names)
+    diverged = tuple(sep.infinite_terms) if method != "firth" else ()
+    pvalues, intervals, test = _inference(model, params, bse_s, llf, ci, alpha, diverged)
+    prob = expit(prep.X @ beta)
     return LogisticResult(
         params=params,
         bse=bse_s,
+        diverged=diverged,
         pvalues=pvalues,
         llf=llf,
         nobs=int(round(w.sum())),
@@ -370,11 +379,10 @@ def fit_logistic(
         lr_df=lr_df,
         lr_pvalue=lr_p,
         fitted=pd.Series(prob, index=prep.index, name="probability"),
-        auc=weighted_auc(prob, y, w),
+        auc=weighted_auc(prob, prep.y, w),
         separation=sep,
-        outcome=outcome,
+        outcome=prep.outcome,
         covariates=tuple(names[1:]),
         formula=formula,
         model=model,
-        scale=scale,
     )

@@ -72,7 +72,7 @@ def _km_transform(time: np.ndarray, status: np.ndarray) -> np.ndarray:
     return 1.0 - before[inv]
 
 
-@check_params(result=HasAttributes("_core", "params", name="a CoxResult from fit_cox"))
+@check_params(result=HasAttributes("model", "linear_predictor", "params", name="a CoxResult from fit_cox"))
 def ph_test(result) -> PHTestResult:
     """Score test of proportional hazards, as ``cox.zph(fit, transform="km", terms=TRUE)``.
 
@@ -109,7 +109,7 @@ def ph_test(result) -> PHTestResult:
     >>> list(table.index), round(float(table.loc["GLOBAL", "chisq"]), 4)
     (['cd8_per_ul', 'GLOBAL'], 1.7577)
     """
-    cd: core.CoxData = result._core
+    cd: core.CoxData = result.model.data
     if cd.entry is not None:
         from ...errors import ModelError
 

@@ -137,6 +137,7 @@ def permutation_test(
         model=model,
         covariates=covariates,
         missing=missing,
+        ci="wald",  # the statistic is the Wald z of each feature
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -152,7 +153,7 @@ def permutation_test(
         )
     m, n = len(features), design.n
     valid = np.flatnonzero(tab["estimate"].notna().to_numpy())
-    firth = tab["method"].isin(["firth", "firth_cox"]).to_numpy()[valid]
+    firth = (tab["method"] == "firth").to_numpy()[valid]
     seeds = replicate_seeds(seed, n_perm)
     inv = np.argsort(design.order)
     if cutpoint:

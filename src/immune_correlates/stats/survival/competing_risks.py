@@ -24,40 +24,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..._checks import cause_codes, check_durations
 from ..._missing import complete_cases, empty_exclusions, row_ids
+from ..._params import MISSING, Interval, check_params
 from ..._results import ResultDisplay
-from ..._survival_checks import MAX_LISTED, check_durations
-from ...errors import ImmuneCorrelatesError, plain
+from ...errors import InputError
+
+#: ``cause=`` of the competing-risk functions: the code of the cause of interest.
+CAUSE = Interval(1, None, integer=True)
 
 __all__ = [
     "CumulativeIncidenceResult",
     "cause_codes",
-    "check_cause",
     "cumulative_incidence",
     "group_codes",
     "prepare_competing_risks",
 ]
-
-
-def cause_codes(values: pd.Series, column: str, caller: str, ids: pd.Series) -> np.ndarray:
-    """Event codes as integers: 0 censored, 1, 2, ... causes; anything else is an error naming patients."""
-    arr = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    bad = ~np.isfinite(arr) | (arr < 0) | (arr != np.round(arr))
-    if bad.any():
-        idx = np.flatnonzero(bad)
-        listing = ", ".join(f"{plain(ids.iloc[i])}={plain(values.iloc[i])!r}" for i in idx[:MAX_LISTED])
-        raise ImmuneCorrelatesError(
-            f"{caller}: event column {column!r} must hold 0 (censored) or a cause code 1, 2, ...; got {listing}. "
-            "Recode it (e.g. pfs_cause: 1 progression, 2 death without progression) and call again."
-        )
-    return arr.astype(np.int64)
-
-
-def check_cause(cause, caller: str) -> int:
-    """The cause of interest as an int >= 1, or an error naming the caller."""
-    if isinstance(cause, bool) or not isinstance(cause, (int, np.integer)) or cause < 1:
-        raise ImmuneCorrelatesError(f"{caller}: cause must be a whole number >= 1, got {cause!r}.")
-    return int(cause)
 
 
 def prepare_competing_risks(data, duration, event, group, strata, missing, caller):
@@ -69,7 +51,7 @@ def prepare_competing_risks(data, duration, event, group, strata, missing, calle
     check_durations(time, duration, caller, ids)
     codes = cause_codes(kept[event], event, caller, ids)
     if not len(kept):
-        raise ImmuneCorrelatesError(f"{caller}: no complete rows in {cols}; check the columns and missing values.")
+        raise InputError(f"{caller}: no complete rows in {cols}; check the columns and missing values.")
     return kept, excluded, time, codes
 
 
@@ -220,6 +202,7 @@ class CumulativeIncidenceResult(ResultDisplay):
         return []
 
 
+@check_params(cause=CAUSE, missing=MISSING)
 def cumulative_incidence(
     data: pd.DataFrame, duration: str, event: str, group: str | None = None, *, cause: int = 1, missing: str = "drop"
 ) -> CumulativeIncidenceResult:
@@ -261,7 +244,6 @@ def cumulative_incidence(
     """
     caller = "cumulative_incidence"
     kept, excluded, time, codes = prepare_competing_risks(data, duration, event, group, None, missing, caller)
-    cause = check_cause(cause, caller)
     labels, levels = group_codes(kept, group)
     parts = []
     for i, g in enumerate(levels):

@@ -16,10 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._checks import check_durations, event_indicator
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
-from ..._survival_checks import check_durations, event_indicator
+from ..._seeds import rng
 from ...errors import ImmuneCorrelatesError, ParameterError, plain
 
 __all__ = ["optimal_cutpoint", "CutpointResult", "logrank_scores"]
@@ -299,7 +300,7 @@ def optimal_cutpoint(
     elif pmethod == "exact":
         p = _p_exact_gauss(stat, n, m)
     else:
-        p = _p_permutation(stat, ys, m, e, v, int(n_perm), np.random.default_rng(seed))
+        p = _p_permutation(stat, ys, m, e, v, int(n_perm), rng(seed, caller="optimal_cutpoint"))
     table = pd.DataFrame({"cutpoint": cuts, "n_low": m, "n_high": n - m, "statistic": test})
     return CutpointResult(
         cutpoint=float(cuts[best]),

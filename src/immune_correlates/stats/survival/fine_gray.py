@@ -6,51 +6,79 @@ uncensored (inverse probability of censoring weights); its coefficients
 describe covariate effects on the cumulative incidence itself (Fine & Gray
 1999, J Am Stat Assoc 94:496).  Estimates, the sandwich variance (which
 accounts for the estimated censoring distribution) and the pseudo
-log-likelihood are those of R's ``cmprsk::crr`` (one censoring group).
+log-likelihood are those of R's ``cmprsk::crr`` (one censoring group).  The
+design comes from the one design-matrix layer (``covariates=`` or
+``formula="Surv(duration, event) ~ ..."``, R's coding) and the fit from the one
+Newton loop (:func:`~..engine.newton.newton_iterate`).
+
+Inference is Wald with the sandwich variance: the weighted pseudo-likelihood
+is not the likelihood of the data (its curvature is not the variance of the
+estimate), so profile-likelihood intervals and likelihood-ratio tests do not
+exist for this model (``docs/inference.md``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._missing import complete_cases, row_ids
-from ..._survival_checks import check_durations
-from ...errors import ConvergenceWarning, ImmuneCorrelatesError, warn
+from ..._checks import cause_codes, check_durations, numeric_values
+from ..._missing import row_ids
+from ..._params import ALPHA, FORMULA, MAX_ITER, MISSING, TOL, Interval, Options, check_params
+from ...errors import ConvergenceWarning, FormulaError, ModelError, warn
 from ..engine.linalg import covariance
-from ..regression._model import RegressionResult, wald_table
-from .competing_risks import cause_codes, check_cause
+from ..engine.newton import Evaluation, NewtonRule, newton_iterate
+from ..regression._model import FittedModel, RegressionResult, _term_table, wald_table
+from ..regression.design_matrix import model_data
 
-__all__ = ["FineGrayResult", "fit_fine_gray", "treatment_coding"]
+__all__ = ["FineGrayResult", "FineGrayModel", "fit_fine_gray"]
+
+PROFILE_REFUSAL = (
+    "fit_fine_gray: profile-likelihood intervals and likelihood-ratio tests do not exist for the Fine-Gray "
+    "model: its weighted pseudo-likelihood (inverse probability of censoring weights) is not the likelihood of "
+    "the data, and the variance of the estimate is the sandwich, not the inverse of its curvature. Use the Wald "
+    "intervals and p-values (ci='wald'), which use the sandwich variance as cmprsk::crr."
+)
 
 
-def treatment_coding(frame: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Design matrix of ``covariates`` with text, categorical and boolean columns dummy-coded as in R.
+class _CrrRule(NewtonRule):
+    """``cmprsk::crr``'s stopping rule: ``max|score| max(|b|, 1) < tol max(|loglik|, 1)``, Armijo halving."""
 
-    Treatment contrasts: the reference is the first category of a categorical
-    column, else the first value in sorted order; dummy names follow formulaic
-    (``C(sex)[T.M]``).  Numeric columns enter as they are.
-    """
-    blocks, names = [], []
-    for col in covariates:
-        s = frame[col]
-        if (
-            isinstance(s.dtype, pd.CategoricalDtype)
-            or pd.api.types.is_bool_dtype(s)
-            or not pd.api.types.is_numeric_dtype(s)
-        ):
-            levels = list(s.cat.categories) if isinstance(s.dtype, pd.CategoricalDtype) else sorted(pd.unique(s))
-            for lev in levels[1:]:
-                blocks.append((s == lev).to_numpy(dtype=float))
-                names.append(f"C({col})[T.{lev}]")
-        else:
-            blocks.append(s.to_numpy(dtype=float))
-            names.append(col)
-    return np.column_stack(blocks) if blocks else np.zeros((len(frame), 0)), names
+    evaluations = 30
+    stuck_converges = False
+    final_check = True
+
+    def __init__(self, tol: float, names, caller: str) -> None:
+        self.tol, self.names, self.caller = tol, names, caller
+
+    def direction(self, old, beta, free, rows):
+        try:
+            return np.linalg.solve(old.info, old.grad[..., None])[..., 0]
+        except np.linalg.LinAlgError as e:
+            raise ModelError(
+                f"{self.caller}: the information matrix is singular (collinear covariates {list(self.names)}?); "
+                "drop or combine covariates and call again."
+            ) from e
+
+    def stationary(self, old, beta, step, rows):
+        crr = (
+            np.max(np.abs(old.grad) * np.maximum(np.abs(beta), 1), axis=1) < np.maximum(np.abs(old.value), 1) * self.tol
+        )
+        if step is None:
+            return crr
+        # at the optimum to machine precision
+        return crr | (np.max(np.abs(step) / np.maximum(np.abs(beta), 1), axis=1) < 1e-13)
+
+    def accept(self, new_value, old_value, step, old_grad):
+        return np.isfinite(new_value) & (new_value >= old_value + 1e-4 * np.einsum("bp,bp->b", step, old_grad))
+
+    def done(self, old, new, old_beta, new_beta, step, halved, accepted, free):
+        return np.zeros(len(new.value), dtype=bool)
 
 
 def _censoring_left_limit(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
@@ -68,18 +96,55 @@ def _censoring_left_limit(time: np.ndarray, censored: np.ndarray) -> np.ndarray:
     return before[inv]
 
 
-class _Subdistribution:
-    """Weighted risk sets of the cause of interest (data sorted by time)."""
+@dataclass(frozen=True, eq=False)
+class FineGrayModel(FittedModel):
+    """Weighted risk sets of the cause of interest (data sorted by time): what a Fine-Gray fit used.
 
-    def __init__(self, time, mark, x):
-        self.time, self.mark, self.x = time, mark, x
-        self.g = _censoring_left_limit(time, mark == 0)
-        self.fail = np.flatnonzero(mark == 1)
+    ``mark`` is 1 for the cause of interest, 2 for a competing cause, 0 for
+    censored; ``g`` the censoring Kaplan-Meier just before each time; ``w[f, j]``
+    the weight of patient ``j`` in the risk set of failure ``f`` (1 while at
+    risk, ``G(T_f-)/G(t_j-)`` after a competing event, else 0).
+    """
+
+    time: np.ndarray
+    mark: np.ndarray
+    x: np.ndarray
+    names: tuple[str, ...]
+    max_iter: int = 50
+    tol: float = 1e-12
+
+    @classmethod
+    def build(cls, time, mark, x, names, max_iter=50, tol=1e-12) -> FineGrayModel:
+        return cls(time, mark, x, tuple(names), max_iter, tol)
+
+    @cached_property
+    def g(self) -> np.ndarray:
+        return _censoring_left_limit(self.time, self.mark == 0)
+
+    @cached_property
+    def fail(self) -> np.ndarray:
+        return np.flatnonzero(self.mark == 1)
+
+    @cached_property
+    def w(self) -> np.ndarray:
+        time, mark = self.time, self.mark
         tf = time[self.fail]
-        # w[f, j]: 1 if at risk at the failure time; G(T_f-)/G(t_j-) after another cause; else 0
         later = time[None, :] >= tf[:, None]
         competing = (time[None, :] < tf[:, None]) & (mark[None, :] == 2)
-        self.w = np.where(later, 1.0, np.where(competing, self.g[self.fail][:, None] / self.g[None, :], 0.0))
+        return np.where(later, 1.0, np.where(competing, self.g[self.fail][:, None] / self.g[None, :], 0.0))
+
+    def refit(self, start, fixed):
+        raise ModelError(PROFILE_REFUSAL)
+
+    def fit(self, caller: str = "fit_fine_gray"):
+        """Newton-Raphson with step halving (the one loop) to ``crr``'s convergence rule."""
+
+        def evaluate(b, rows):
+            nll, grad, hess = self.objective(b[0])
+            return Evaluation(np.array([-nll]), -grad[None], hess[None])
+
+        b0 = np.zeros((1, self.x.shape[1]))
+        return newton_iterate(evaluate, b0, _CrrRule(self.tol, self.names, caller), max_iter=self.max_iter)
 
     def sums(self, b):
         r = np.exp(self.x @ b)
@@ -142,27 +207,68 @@ class FineGrayResult(RegressionResult):
     """A fitted Fine-Gray model (``params`` are log subdistribution hazard ratios).
 
     Besides the attributes of the regression results (``params``, ``bse``,
-    ``pvalues``, ``conf_int()``, ``summary()``): ``cause``,
+    ``pvalues``, ``conf_int()``, ``summary()``, ``model``): ``cause``,
     ``llf_null`` (pseudo log-likelihood at 0) and ``information`` (the
     model-based information matrix whose inverse brackets the sandwich).
+    ``anova()`` tests each term by a Wald chi-square with the sandwich
+    variance; profile intervals are refused (see the module docstring).
     """
 
     cause: int
     llf_null: float
     information: pd.DataFrame
+    formula: str | None = None
+    model: FineGrayModel | None = None
     ratio_name = "shr"
 
     def _title(self) -> str:
         return f"Fine-Gray subdistribution hazards model, cause {self.cause}"
 
+    def _profile_intervals(self, alpha: float) -> pd.DataFrame:
+        raise ModelError(PROFILE_REFUSAL)
 
+    def anova(self) -> pd.DataFrame:
+        """Wald chi-square test of each model term with the sandwich variance (as ``aod::wald.test`` on crr).
+
+        A factor's dummy columns are tested together; a term inside a
+        higher-order term is not tested (R's ``drop1`` marginality).  The
+        pseudo-likelihood has no likelihood-ratio test (module docstring).
+
+        Returns
+        -------
+        DataFrame
+            Indexed by ``term``: ``df``, ``statistic`` (``b' V^-1 b`` over the
+            term's columns), ``p_value``; ``attrs["test"] == "wald"``.
+        """
+        design = self._terms_design()
+        beta, cov = self.params.to_numpy(), self.cov.to_numpy()
+        rows = []
+        for i in design.droppable():
+            cols = list(design.term_columns[i])
+            b = beta[cols]
+            stat = float(b @ np.linalg.solve(cov[np.ix_(cols, cols)], b))
+            rows.append((design.terms[i], len(cols), stat, float(stats.chi2.sf(stat, len(cols)))))
+        return _term_table(rows, "wald")
+
+
+@check_params(
+    formula=FORMULA,
+    cause=Interval(1, None, integer=True),
+    ci=Options("wald", "profile"),
+    alpha=ALPHA,
+    missing=MISSING,
+    max_iter=MAX_ITER,
+    tol=TOL,
+)
 def fit_fine_gray(
     data: pd.DataFrame,
-    duration: str,
-    event: str,
-    covariates: Sequence[str],
+    duration: str | None = None,
+    event: str | None = None,
+    covariates: str | Sequence[str] = (),
     *,
+    formula: str | None = None,
     cause: int = 1,
+    ci: str = "wald",
     alpha: float = 0.05,
     missing: str = "drop",
     max_iter: int = 50,
@@ -179,10 +285,20 @@ def fit_fine_gray(
     event : str
         ``0`` censored, ``1, 2, ...`` the cause of the event (e.g. ``pfs_cause``).
     covariates : sequence of str
-        Columns of the model; text, categorical and boolean columns are
-        dummy-coded with treatment contrasts (see :func:`treatment_coding`).
+        Columns of the model, coded as in :func:`~..regression.cox.fit_cox`:
+        numeric ones as they are, boolean ones as 0/1 named as the column,
+        text and categorical ones with R's treatment contrasts (``sex[T.M]``).
+    formula : str, optional
+        ``"Surv(pfs_months, pfs_cause) ~ nk_per_ul + C(sex)"`` instead of
+        ``duration``, ``event`` and ``covariates`` (the grammar of
+        :func:`~..regression.logistic.fit_logistic`'s formulas; no
+        ``strata()`` or ``cluster()`` terms: ``crr`` has neither).
     cause : int
         The cause of interest (``failcode`` of ``crr``).
+    ci : {"wald"}
+        Wald intervals and p-values with the sandwich variance, the only
+        inference of this model: ``"profile"`` (the package's default
+        elsewhere) is refused with the reason (module docstring).
     alpha : float
         ``conf_int()`` level is ``1 - alpha``.
     missing : {"drop", "raise"}
@@ -197,7 +313,12 @@ def fit_fine_gray(
     -------
     FineGrayResult
         ``params``, ``bse`` (sandwich, as ``crr``), ``pvalues`` (Wald),
-        ``conf_int()``, ``summary()``.
+        ``conf_int()``, ``summary()``, ``anova()`` (Wald tests of terms).
+
+    Raises
+    ------
+    ModelError
+        ``ci="profile"``; no event of ``cause``; collinear covariates.
 
     Notes
     -----
@@ -213,89 +334,86 @@ def fit_fine_gray(
     >>> fit = ic.fit_fine_gray(frame, "pfs_months", "pfs_cause", ["nk_per_ul"], cause=1)
     >>> list(fit.params.index)
     ['nk_per_ul']
+    >>> ic.fit_fine_gray(frame, formula="Surv(pfs_months, pfs_cause) ~ nk_per_ul").anova().attrs["test"]
+    'wald'
     """
-    caller = "fit_fine_gray"
-    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
-    if not covariates:
-        raise ImmuneCorrelatesError(f"{caller}: give at least one covariate.")
-    if not 0 < alpha < 1:
-        raise ImmuneCorrelatesError(f"{caller}: alpha must lie in (0, 1), got {alpha!r}.")
-    kept, excluded = complete_cases(
-        data, [duration, event, *covariates], missing=missing, numeric=[duration, event], caller=caller
-    )
-    ids = row_ids(kept)
-    time = pd.to_numeric(kept[duration]).to_numpy(float)
-    check_durations(time, duration, caller, ids)
-    codes = cause_codes(kept[event], event, caller, ids)
-    cause = check_cause(cause, caller)
-    x, names = treatment_coding(kept, covariates)
-    n_events = int(np.sum(codes == cause))
-    if n_events == 0:
-        raise ImmuneCorrelatesError(f"{caller}: no events of cause {cause} in {event!r}; nothing to model.")
-    order = np.argsort(time, kind="stable")
-    mark = np.where(codes == cause, 1, np.where(codes > 0, 2, 0))[order]
-    model = _Subdistribution(time[order], mark, x[order])
-    b = np.zeros(x.shape[1])
-    nll, grad, hess = model.objective(b)
-    nll0 = nll
-    converged = False
-    it = 0
-    for it in range(max_iter + 1):
-        if np.max(np.abs(grad) * np.maximum(np.abs(b), 1)) < max(abs(nll), 1) * tol:
-            converged = True
-            break
-        if it == max_iter:
-            break
-        try:
-            step = -np.linalg.solve(hess, grad)
-        except np.linalg.LinAlgError as e:
-            raise ImmuneCorrelatesError(
-                f"{caller}: the information matrix is singular (collinear covariates {names}?); "
-                "drop or combine covariates and call again."
-            ) from e
-        if np.max(np.abs(step) / np.maximum(np.abs(b), 1)) < 1e-13:  # at the optimum to machine precision
-            converged = True
-            break
-        for _ in range(30):
-            nll_new, grad_new, hess_new = model.objective(b + step)
-            if np.isfinite(nll_new) and nll_new <= nll + 1e-4 * float(step @ grad):
-                break
-            step = step / 2
-        b = b + step
-        nll, grad, hess = nll_new, grad_new, hess_new
-    if not converged:
+    if ci == "profile":
+        raise ModelError(PROFILE_REFUSAL)
+    model, kept, excluded, design = _prepare(data, duration, event, covariates, formula, cause, missing, max_iter, tol)
+    it = model.fit()
+    if not it.converged[0]:
         warn(
-            f"{caller}: Newton-Raphson did not converge in {max_iter} iterations; estimates may be unreliable.",
+            f"fit_fine_gray: Newton-Raphson did not converge in {max_iter} iterations; estimates may be unreliable.",
             ConvergenceWarning,
         )
-    inv = covariance(hess, names, caller=caller)
+    return _assemble(model, it, kept, excluded, design, cause=cause, alpha=alpha, formula=formula)
+
+
+def _prepare(data, duration, event, covariates, formula, cause, missing, max_iter, tol):
+    """Complete rows, the design (R's coding), checked times and cause codes, sorted by time."""
+    caller = "fit_fine_gray"
+    covariates = [covariates] if isinstance(covariates, str) else list(covariates)
+    if formula is None and not covariates:
+        raise ModelError(f"{caller}: give at least one covariate.")
+    md = model_data(
+        data,
+        formula=formula,
+        response=[duration, event],
+        covariates=covariates,
+        kind="cox",
+        missing=missing,
+        caller=caller,
+        numeric_response=True,
+    )
+    if md.strata or md.cluster or len(md.response) != 2:
+        raise FormulaError(
+            f"{caller}: strata(), cluster() and Surv(entry, duration, event) are not available for Fine-Gray "
+            "models (cmprsk::crr has none of them); use Surv(duration, event) ~ covariates."
+        )
+    duration, event = md.response
+    kept, design = md.rows, md.design.without_intercept()
+    ids = row_ids(kept)
+    time = numeric_values(kept[duration])
+    check_durations(time, duration, caller, ids)
+    codes = cause_codes(kept[event], event, caller, ids)
+    if not np.any(codes == cause):
+        raise ModelError(f"{caller}: no events of cause {cause} in {event!r}; nothing to model.")
+    order = np.argsort(time, kind="stable")
+    mark = np.where(codes == cause, 1, np.where(codes > 0, 2, 0))[order]
+    model = FineGrayModel.build(time[order], mark, design.X[order], design.names, max_iter, tol)
+    return model, kept, md.excluded, design
+
+
+def _assemble(model, it, kept, excluded, design, *, cause, alpha, formula) -> FineGrayResult:
+    names = list(model.names)
+    b = it.beta[0]
+    hess = it.info[0]
+    inv = covariance(hess, names, caller="fit_fine_gray")
     cov = inv @ model.sandwich_meat(b) @ inv
     params = pd.Series(b, index=names)
     bse = pd.Series(np.sqrt(np.diag(cov)), index=names)
-    pvalues = pd.Series(2 * stats.norm.sf(np.abs(b / bse.to_numpy())), index=names)
+    competing = int(np.sum(model.mark == 2))
     return FineGrayResult(
         params=params,
         bse=bse,
-        pvalues=pvalues,
-        llf=-nll,
+        pvalues=pd.Series(2 * stats.norm.sf(np.abs(b / bse.to_numpy())), index=names),
+        llf=float(it.value[0]),
         nobs=len(kept),
-        n_events=n_events,
+        n_events=int(np.sum(model.mark == 1)),
         excluded=excluded,
         method="ml",
         ci_method="wald",
         test="wald",
         alpha=alpha,
         cov=pd.DataFrame(cov, index=names, columns=names),
-        converged=converged,
-        n_iter=it,
-        notes=(
-            (
-                f"sandwich variance; censoring weights from one Kaplan-Meier; "
-                f"{int(np.sum(mark == 2))} competing event(s)"
-            ),
-        ),
+        converged=bool(it.converged[0]),
+        n_iter=int(it.n_iter[0]),
+        notes=(f"sandwich variance; censoring weights from one Kaplan-Meier; {competing} competing event(s)",),
+        design=design,
+        model=model,
         _intervals=wald_table(params, bse, alpha),
         cause=cause,
-        llf_null=-nll0,
+        llf_null=float(it.start.value[0]),
         information=pd.DataFrame(hess, index=names, columns=names),
+        formula=formula,
     )

@@ -14,9 +14,10 @@ import pandas as pd
 from scipy import stats
 
 from ..._missing import empty_exclusions
+from ..._params import MISSING, OPTIONAL_COLUMN, Interval, check_params
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError
-from .competing_risks import check_cause, group_codes, prepare_competing_risks
+from ...errors import InputError
+from .competing_risks import CAUSE, group_codes, prepare_competing_risks
 
 __all__ = ["GrayTestResult", "gray_test"]
 
@@ -144,6 +145,7 @@ class GrayTestResult(ResultDisplay):
         return "Gray's test of equal cumulative incidence"
 
 
+@check_params(cause=CAUSE, strata=OPTIONAL_COLUMN, rho=Interval(), missing=MISSING)
 def gray_test(
     data: pd.DataFrame,
     duration: str,
@@ -194,11 +196,12 @@ def gray_test(
     """
     caller = "gray_test"
     kept, excluded, time, codes = prepare_competing_risks(data, duration, event, group, strata, missing, caller)
-    cause = check_cause(cause, caller)
     labels, levels = group_codes(kept, group)
     ng = len(levels)
     if ng < 2:
-        raise ImmuneCorrelatesError(f"{caller}: group column {group!r} has a single level {levels}; need two or more.")
+        raise InputError(
+            f"{caller}: the group column has a single level {levels}; two or more are compared.", column=group
+        )
     mark = np.where(codes == cause, 1, np.where(codes > 0, 2, 0))
     st_labels, st_levels = group_codes(kept, strata)
     s = np.zeros(ng - 1)

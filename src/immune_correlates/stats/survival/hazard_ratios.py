@@ -8,14 +8,14 @@ import numpy as np
 import pandas as pd
 
 from ..._missing import complete_cases, row_ids
-from ..._params import Interval, Options, check_params
+from ..._params import ALPHA, CI, MISSING, check_params
 from ...errors import InputError
 from ..regression.cox import fit_cox
 
 __all__ = ["group_hazard_ratios"]
 
 
-@check_params(alpha=Interval(0, 1, closed="neither"), missing=Options("drop", "raise"))
+@check_params(ci=CI, alpha=ALPHA, missing=MISSING)
 def group_hazard_ratios(
     data: pd.DataFrame,
     duration: str,
@@ -23,14 +23,17 @@ def group_hazard_ratios(
     group: str,
     *,
     levels: Sequence | None = None,
+    ci: str = "profile",
     alpha: float = 0.05,
     missing: str = "drop",
 ) -> pd.DataFrame:
     """Hazard ratio of each group against the first, from one Cox model with group indicators.
 
     One model ``Surv(duration, event) ~ group`` (Efron ties) with an
-    indicator per non-reference level; Wald intervals and p-values, as
-    :func:`~immune_correlates.stats.regression.cox.fit_cox` reports them (Cox 1972).
+    indicator per non-reference level, fitted by
+    :func:`~immune_correlates.stats.regression.cox.fit_cox` (Cox 1972) with its
+    inference convention: profile-likelihood intervals with likelihood-ratio
+    p-values, or Wald with Wald (``ci="wald"``, as ``summary(coxph)``).
 
     Parameters
     ----------
@@ -42,6 +45,9 @@ def group_hazard_ratios(
     levels : sequence, optional
         Group order; the first is the reference (default: category order,
         else sorted values).
+    ci : {"profile", "wald"}
+        Intervals and p-values of one method (recorded in ``ci_method`` and
+        ``test``).
     alpha : float
         ``1 - level`` of the intervals.
     missing : {"drop", "raise"}
@@ -51,7 +57,8 @@ def group_hazard_ratios(
     DataFrame
         One row per non-reference group: ``group``, ``reference``,
         ``hazard_ratio``, ``ci_lower``, ``ci_upper``, ``p_value``, and
-        ``n`` and ``n_events`` of the model; ``attrs["alpha"]``, and
+        ``ci_method``, ``test``, and ``n`` and ``n_events`` of the model;
+        ``attrs["alpha"]``, and
         ``attrs["excluded"]`` (patient id and reason of every row without
         duration, event or group, also announced with a
         :class:`~immune_correlates.errors.MissingDataWarning`).
@@ -95,12 +102,12 @@ def group_hazard_ratios(
     frame = rows[[duration, event]].copy()
     dummies = []
     for i, g in enumerate(levels[1:]):
-        col = f"_group_{i}"
+        col = f"{group} = {g}"  # the user's words in any message of the fit
         frame[col] = np.where(values.isna(), np.nan, (values == g).astype(float))
         dummies.append(col)
     if "patient_id" in rows.columns:
         frame["patient_id"] = rows["patient_id"]
-    fit = fit_cox(frame, duration, event, dummies, alpha=alpha)
+    fit = fit_cox(frame, duration, event, dummies, ci=ci, alpha=alpha)
     ci = fit.conf_int()
     rows = [
         {
@@ -110,6 +117,8 @@ def group_hazard_ratios(
             "ci_lower": float(np.exp(ci.loc[c, "lower"])),
             "ci_upper": float(np.exp(ci.loc[c, "upper"])),
             "p_value": float(fit.pvalues[c]),
+            "ci_method": fit.ci_method,
+            "test": fit.test,
             "n": int(fit.nobs),
             "n_events": int(fit.n_events),
         }

@@ -15,10 +15,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._checks import check_durations, event_indicator
 from ..._missing import complete_cases, row_ids
 from ..._params import ALPHA, MISSING, Options, check_params
 from ..._results import ResultDisplay
-from ..._survival_checks import check_durations, event_indicator
 from ...errors import ImmuneCorrelatesError
 
 __all__ = ["kaplan_meier", "KaplanMeierResult", "group_levels"]

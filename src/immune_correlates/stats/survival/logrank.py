@@ -9,10 +9,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._checks import check_durations, event_indicator
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, Instance, Interval, check_params
 from ..._results import TabledTestDisplay
-from ..._survival_checks import check_durations, event_indicator
 from ...errors import ImmuneCorrelatesError
 from .kaplan_meier import group_levels
 

@@ -29,9 +29,9 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..._checks import check_durations, event_indicator, optional_times, require_columns
 from ..._missing import complete_cases, row_ids
-from ..._survival_checks import MAX_LISTED, check_durations, event_indicator
-from ...errors import ImmuneCorrelatesError, plain
+from ...errors import MAX_LISTED, ImmuneCorrelatesError, plain
 
 __all__ = ["landmark", "landmark_sweep", "split_at"]
 
@@ -46,25 +46,13 @@ def _times(rows: pd.DataFrame, times: Mapping[str, str], caller: str, ids: pd.Se
     for name, col in times.items():
         if col not in rows.columns:
             raise ImmuneCorrelatesError(f"{caller}: time column {col!r} (for {name!r}) is not in the data.")
-        raw = rows[col]
-        arr = pd.to_numeric(raw, errors="coerce").to_numpy(float)
-        bad = raw.notna().to_numpy() & ~np.isfinite(arr)
-        if bad.any():
-            idx = np.flatnonzero(bad)[:MAX_LISTED]
-            listing = ", ".join(f"{plain(ids.iloc[i])}={plain(raw.iloc[i])!r}" for i in idx)
-            raise ImmuneCorrelatesError(
-                f"{caller}: time column {col!r} must be numeric (months; missing = never); got {listing}."
-            )
+        arr = optional_times(rows[col], col, caller, ids)
         out[name] = arr
     return out
 
 
 def _survival(data, duration, event, id, caller, missing):
-    if not isinstance(data, pd.DataFrame):
-        raise ImmuneCorrelatesError(f"{caller}: data must be a pandas DataFrame, got {type(data).__name__}.")
-    for col in (duration, event):
-        if col not in data.columns:
-            raise ImmuneCorrelatesError(f"{caller}: column {col!r} is not in the data.")
+    require_columns(data, [duration, event], caller)
     rows, excluded = complete_cases(data, [duration, event], missing=missing, numeric=[duration, event], caller=caller)
     ids = (
         rows[id].reset_index(drop=True)

@@ -66,7 +66,7 @@ def recompute_workspace(
 ) -> tuple[pd.DataFrame, pd.DataFrame, list]:
     """Counts recomputed from the FCS files replace the stored ones; concordance of the two.
 
-    Used by :func:`~immune_correlates.features.flowjo_workspace.read_flowjo_workspace`
+    Used by :func:`~immune_correlates.data.flowjo_workspace.read_flowjo_workspace`
     (``fcs_dir=``): returns the populations with recomputed counts, the
     concordance table and the problems, where stored-count problems give way to
     the disagreements between stored and recomputed counts.

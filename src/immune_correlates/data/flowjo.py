@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
-from .populations import normalise_path, validate_immunophenotype
+from .gating import normalise_path, validate_immunophenotype
 
 __all__ = ["read_flowjo", "read_sample_map"]
 

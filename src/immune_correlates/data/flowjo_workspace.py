@@ -42,7 +42,7 @@ from defusedxml.common import DefusedXmlException
 from .._results import ResultDisplay
 from ..errors import DataQualityWarning, InputError, warn
 from .flowjo import read_sample_map
-from .populations import ROOT, validate_immunophenotype
+from .gating import ROOT, validate_immunophenotype
 
 __all__ = ["FlowJoWorkspace", "read_flowjo_workspace"]
 
