@@ -78,7 +78,7 @@ def test_analyze_reads_inputs_from_the_config(tmp_path):
     )
     assert main(["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]) == 0
     cox = pd.read_csv(tmp_path / "o" / "tables" / "cox_pfs.csv")
-    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth_cox"}
+    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth"} and set(cox["family"]) == {"cox"}
 
 
 def _run_cli(args, tmp_path):

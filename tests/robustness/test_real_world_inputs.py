@@ -349,7 +349,7 @@ def test_documented_models_values_reach_the_screen(logistic, cox, expected):
     assert cfg.screen_models == expected
     frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     table = ic.screen(frame, ["cd8_per_ul"], outcome="cr", model=cfg.screen_models[0])
-    direct = ic.fit_logistic(frame, "cr", ["cd8_per_ul"], method=logistic, ci="wald")
+    direct = ic.fit_logistic(frame, "cr", ["cd8_per_ul"], method=logistic)  # both follow the one convention
     assert table["p_value"].iloc[0] == pytest.approx(direct.pvalues["cd8_per_ul"], rel=1e-8)
 
 
