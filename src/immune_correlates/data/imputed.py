@@ -91,6 +91,47 @@ class ImputedData(ResultDisplay):
     donors: int = 5
     notes: tuple[str, ...] = ()
 
+    @classmethod
+    def from_frames(cls, data: pd.DataFrame, frames, *, seed=None) -> ImputedData:
+        """Imputations made elsewhere (R's ``mice``, a collaborator's files) as an :class:`ImputedData`.
+
+        ``data`` is the frame with its missing values, ``frames`` the ``m`` completed frames
+        (same index and columns, the observed values unchanged).  The fits of this package then
+        pool over them by Rubin's rules.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> data = pd.DataFrame({"x": [1.0, None, 3.0]})
+        >>> imp = ImputedData.from_frames(data, [data.fillna(2.0), data.fillna(2.5)])
+        >>> imp.imputed("x").values.tolist()
+        [[2.0, 2.5]]
+        """
+        from ..errors import InputError
+
+        frames = list(frames)
+        for i, f in enumerate(frames):
+            if not (f.index.equals(data.index) and f.columns.equals(data.columns)):
+                raise InputError(f"ImputedData.from_frames: completed frame {i} does not have the data's index and columns.")
+            if f.isna().any().any():
+                gaps = list(f.columns[f.isna().any()])
+                raise InputError(f"ImputedData.from_frames: completed frame {i} still has missing values in {gaps}.")
+            changed = data.notna() & (f != data)
+            if changed.any().any():
+                col = changed.any().idxmax()
+                raise InputError(
+                    f"ImputedData.from_frames: completed frame {i} changes observed values of {col!r} "
+                    f"(patients {list(data.index[changed[col]][:5])}); only missing values may be filled.",
+                    column=col,
+                )
+        cols = {}
+        for name in data.columns[data.isna().any()]:
+            rows = np.flatnonzero(data[name].isna().to_numpy())
+            values = np.column_stack([f[name].to_numpy()[rows] for f in frames])
+            kind = "numeric" if pd.api.types.is_numeric_dtype(data[name]) else "categorical"
+            cols[name] = ImputedColumn(name, rows, values, kind, "given", ())
+        return cls(data=data.copy(), m=len(frames), columns=cols, n_iter=0, seed=seed, notes=("imputations made elsewhere",))
+
     def __len__(self) -> int:
         return self.m
 

@@ -10,3 +10,9 @@ family recognise and pool imputed data without importing it.
 May import: the package floor, :mod:`immune_correlates.data`, and the families below it
 (engine, regression, survival, groups).  Never screening or anything above ``stats``.
 """
+
+from .impute import impute
+from .meta import MetaAnalysisResult, meta_analysis, meta_analysis_by
+from .pool import PooledResult, pool
+
+__all__ = ["impute", "pool", "PooledResult", "meta_analysis", "meta_analysis_by", "MetaAnalysisResult"]
