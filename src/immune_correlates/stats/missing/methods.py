@@ -32,7 +32,6 @@ import numpy as np
 from scipy.special import expit, softmax
 
 from ..engine.linalg import solver_inverse
-from ..engine.logistic_core import newton_fit
 
 __all__ = ["norm_draw", "match_donors", "pmm", "augment", "logreg", "polyreg", "RIDGE"]
 
@@ -41,15 +40,21 @@ RIDGE = 1e-5
 
 
 def _least_squares(X: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Least-squares coefficients and ``(X'X)^-1`` (ridge-stabilised when X'X is singular, as mice's estimice)."""
+    """Least-squares coefficients and a factor ``M`` with ``M M' = (X'X)^-1``.
+
+    Through the Cholesky factor of ``X'X``; when it is singular or nearly so (condition number
+    above about 1e14), a ridge of ``RIDGE`` times its diagonal is added first, as mice's estimice.
+    """
     xtx = X.T @ X
     try:
-        v = np.linalg.inv(xtx)
-        if not np.all(np.isfinite(v)) or np.linalg.cond(xtx) > 1e12:
+        L = np.linalg.cholesky(xtx)
+        d = np.diag(L)
+        if not np.all(np.isfinite(d)) or d.min() <= 1e-7 * d.max():
             raise np.linalg.LinAlgError
     except np.linalg.LinAlgError:
-        v = np.linalg.inv(xtx + np.diag(RIDGE * np.diag(xtx)))
-    return v @ (X.T @ y), v
+        L = np.linalg.cholesky(xtx + np.diag(RIDGE * np.diag(xtx) + (np.diag(xtx) == 0)))
+    M = np.linalg.inv(L).T  # L'^-1: M M' = (L L')^-1 (p is small: a plain inverse is fastest)
+    return M @ (M.T @ (X.T @ y)), M
 
 
 def _cholesky(v: np.ndarray) -> np.ndarray:
@@ -65,8 +70,8 @@ def _cholesky(v: np.ndarray) -> np.ndarray:
 def norm_draw(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, float]:
     """Least-squares fit and one Bayesian draw of its parameters: ``(beta_hat, beta_star, sigma_star)``.
 
-    ``sigma*^2 = RSS / chi2_df`` (``df = max(n - p, 1)``) and ``beta* = beta_hat + sigma* L z``,
-    ``L`` the lower Cholesky factor of ``(X'X)^-1``, ``z`` standard normal: the posterior
+    ``sigma*^2 = RSS / chi2_df`` (``df = max(n - p, 1)``) and ``beta* = beta_hat + sigma* M z``,
+    ``M M' = (X'X)^-1`` (a triangular factor), ``z`` standard normal: the posterior
     of the normal linear model under the non-informative prior (Rubin 1987, p. 167).
 
     Examples
@@ -78,11 +83,11 @@ def norm_draw(X: np.ndarray, y: np.ndarray, rng: np.random.Generator) -> tuple[n
     ([2.0, 0.5], True)
     """
     n, p = X.shape
-    coef, v = _least_squares(X, y)
+    coef, M = _least_squares(X, y)
     resid = y - X @ coef
     df = max(n - p, 1)
     sigma = float(np.sqrt(np.sum(resid**2) / rng.chisquare(df)))
-    beta = coef + sigma * (_cholesky(v) @ rng.standard_normal(p))
+    beta = coef + sigma * (M @ rng.standard_normal(p))
     return coef, beta, sigma
 
 
@@ -146,41 +151,47 @@ def logreg(X_obs: np.ndarray, y_obs: np.ndarray, X_mis: np.ndarray, rng: np.rand
     """Logistic-regression imputation of a 0/1 variable (codes), as ``mice.impute.logreg``.
 
     ``X_obs`` and ``X_mis`` hold the same columns; augmentation rows are built from all of
-    them (as mice, from the observed and the missing rows' predictors).
+    them (as mice, from the observed and the missing rows' predictors).  The model is the
+    two-category case of :func:`polyreg`'s multinomial fit (checked against the package's
+    logistic Newton solver in the tests).
     """
     X_aug, c_aug, w_aug = augment(np.vstack([X_obs, X_mis]), 2)
     X = np.vstack([X_obs, X_aug])
-    y = np.concatenate([y_obs.astype(float), c_aug.astype(float)])
+    codes = np.concatenate([y_obs.astype(int), c_aug])
     w = np.concatenate([np.ones(len(y_obs)), w_aug])
-    fit = newton_fit(X, y, w, max_iter=100, tol=1e-10)
-    cov = solver_inverse(fit.info)
-    beta = fit.beta + _cholesky(cov) @ rng.standard_normal(X.shape[1])
+    B, cov = _multinomial_fit(X, codes, w, 2)
+    beta = B[:, 0] + _cholesky(cov) @ rng.standard_normal(X.shape[1])
     prob = expit(X_mis @ beta)
     return (rng.random(len(prob)) <= prob).astype(float)
 
 
 def _multinomial_fit(X: np.ndarray, codes: np.ndarray, w: np.ndarray, k: int, max_iter: int = 100):
-    """Weighted multinomial logistic ML (first category the reference): ``(B, cov)``, ``B`` of shape (p, k - 1).
+    """Weighted multinomial logistic ML (category 0 the reference): ``(B, cov)``, ``B`` of shape (p, k - 1).
 
-    Newton-Raphson with step halving on the log-likelihood; ``cov`` is the inverse of the
-    Fisher information of ``vec(B)`` (column-major by category).
+    With ``k = 2`` this is binary logistic regression.  Newton-Raphson with step halving on
+    the log-likelihood, stopping when the linear predictors move by less than 1e-10; ``cov``
+    is the inverse Fisher information of ``vec(B)`` (coefficients of category 1 first).
     """
     n, p = X.shape
     Y = np.zeros((n, k))
     Y[np.arange(n), codes] = 1.0
+    Y = Y[:, 1:]
     B = np.zeros((p, k - 1))
 
     def state(B):
-        eta = np.column_stack([np.zeros(n), X @ B])
-        prob = softmax(eta, axis=1)
-        ll = float(np.sum(w * (np.sum(Y * eta, axis=1) - np.logaddexp.reduce(eta, axis=1))))
-        P = prob[:, 1:]
-        grad = X.T @ (w[:, None] * (Y[:, 1:] - P))
+        eta = X @ B
+        top = np.maximum(eta.max(axis=1), 0.0)
+        ex = np.exp(eta - top[:, None])
+        denom = np.exp(-top) + ex.sum(axis=1)
+        P = ex / denom[:, None]
+        ll = float(w @ (np.sum(Y * eta, axis=1) - top - np.log(denom)))
+        grad = X.T @ (w[:, None] * (Y - P))
         info = np.empty((k - 1, p, k - 1, p))
         for a in range(k - 1):
-            for b in range(k - 1):
-                wt = w * P[:, a] * ((a == b) - P[:, b])
-                info[a, :, b, :] = (X * wt[:, None]).T @ X
+            for b in range(a, k - 1):
+                block = (X * (w * P[:, a] * ((a == b) - P[:, b]))[:, None]).T @ X
+                info[a, :, b, :] = block
+                info[b, :, a, :] = block.T
         return ll, grad, info.reshape((k - 1) * p, (k - 1) * p)
 
     ll, grad, info = state(B)
