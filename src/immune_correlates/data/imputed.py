@@ -35,7 +35,8 @@ class ImputedColumn:
     object or float array of shape ``(len(rows), m)``: column ``i`` holds imputation ``i``.
     ``kind`` is ``"numeric"``, ``"binary"`` or ``"categorical"``; ``method`` one of
     ``"pmm"``, ``"logreg"``, ``"polyreg"``; ``predictors`` the columns of its imputation model
-    (after constant and collinear ones were set aside).
+    (after constant and collinear ones were set aside); ``levels`` the categories in code
+    order (binary and categorical columns: the traces follow their codes).
     """
 
     name: str
@@ -44,6 +45,7 @@ class ImputedColumn:
     kind: str
     method: str
     predictors: tuple[str, ...]
+    levels: tuple = ()
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)

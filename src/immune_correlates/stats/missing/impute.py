@@ -440,7 +440,13 @@ def _assemble(data, job, chains, pairs, columns, seed, m, n_iter, donors, notes)
         where = np.flatnonzero(np.isnan(job.state[:, t]))
         values = np.column_stack([_decode(imps[t], var) for imps, _ in chains])
         cols[var.name] = ImputedColumn(
-            var.name, where, values, var.kind, var.method, tuple(job.variables[j].name for j in job.predictors[i])
+            var.name,
+            where,
+            values,
+            var.kind,
+            var.method,
+            tuple(job.variables[j].name for j in job.predictors[i]),
+            var.levels,
         )
         for r, (_, trace) in enumerate(chains):
             for it in range(n_iter):
