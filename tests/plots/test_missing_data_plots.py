@@ -49,7 +49,9 @@ def test_observed_vs_imputed_numeric_and_categorical(imputed):
     (obs,) = _gid(ax, "observed")
     (imp,) = _gid(ax, "imputed")
     assert len(obs.get_offsets()) == imputed.data["nk_adcc_lu20"].notna().sum()
-    np.testing.assert_allclose(np.sort(imp.get_offsets()[:, 1]), np.sort(imputed.imputed("nk_adcc_lu20").to_numpy().ravel()))
+    np.testing.assert_allclose(
+        np.sort(imp.get_offsets()[:, 1]), np.sort(imputed.imputed("nk_adcc_lu20").to_numpy().ravel())
+    )
     assert_legible(ax.figure)
     ax = ic.plots.observed_vs_imputed(imputed, "response_group")
     assert [t.get_text() for t in ax.get_xticklabels()] == ["CR", "NR", "PR"]
@@ -66,7 +68,9 @@ def test_imputation_plots_refuse_what_is_not_imputed(imputed):
 def _meta(k, long, method="REML", ratio="odds_ratio"):
     rng = np.random.default_rng(k)
     labels = [f"Trial {i + 1}" + (" (Vitale et al., Clin Cancer Res)" if long else "") for i in range(k)]
-    return ic.meta_analysis(rng.normal(0.4, 0.4, k), rng.uniform(0.2, 0.6, k), labels=labels, method=method, ratio=ratio)
+    return ic.meta_analysis(
+        rng.normal(0.4, 0.4, k), rng.uniform(0.2, 0.6, k), labels=labels, method=method, ratio=ratio
+    )
 
 
 @pytest.mark.parametrize("k", [2, 3, 5, 13])

@@ -114,7 +114,9 @@ class ImputedData(ResultDisplay):
         frames = list(frames)
         for i, f in enumerate(frames):
             if not (f.index.equals(data.index) and f.columns.equals(data.columns)):
-                raise InputError(f"ImputedData.from_frames: completed frame {i} does not have the data's index and columns.")
+                raise InputError(
+                    f"ImputedData.from_frames: completed frame {i} does not have the data's index and columns."
+                )
             if f.isna().any().any():
                 gaps = list(f.columns[f.isna().any()])
                 raise InputError(f"ImputedData.from_frames: completed frame {i} still has missing values in {gaps}.")
@@ -132,7 +134,9 @@ class ImputedData(ResultDisplay):
             values = np.column_stack([f[name].to_numpy()[rows] for f in frames])
             kind = "numeric" if pd.api.types.is_numeric_dtype(data[name]) else "categorical"
             cols[name] = ImputedColumn(name, rows, values, kind, "given", ())
-        return cls(data=data.copy(), m=len(frames), columns=cols, n_iter=0, seed=seed, notes=("imputations made elsewhere",))
+        return cls(
+            data=data.copy(), m=len(frames), columns=cols, n_iter=0, seed=seed, notes=("imputations made elsewhere",)
+        )
 
     def __len__(self) -> int:
         return self.m

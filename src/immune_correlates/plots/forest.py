@@ -232,7 +232,9 @@ def forest(
         raise ImmuneCorrelatesError("forest: give the table or model result once, as data= (or results=).")
     results = data if results is None else results
     if isinstance(results, MetaAnalysisResult):  # trials, weights, the pooled diamond
-        return meta_forest(results, ax=ax, labels=labels, color=color, show_values=show_values, xlabel=xlabel, title=title)
+        return meta_forest(
+            results, ax=ax, labels=labels, color=color, show_values=show_values, xlabel=xlabel, title=title
+        )
     rows = forest_table(
         results,
         label=label,

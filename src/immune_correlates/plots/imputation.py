@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
-from matplotlib.ticker import FixedLocator, MaxNLocator
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from ..data.imputed import ImputedData
 from ..errors import ParameterError
@@ -163,7 +163,13 @@ def _strips(observed, values, m, text, log, ax):
     ax = new_axes(ax, figsize=(max(3.6, 0.32 * (m + 1) + 1.6), 3.4))
     with house_style():
         ax.scatter(
-            rng.uniform(-0.25, 0.25, len(observed)), observed, s=14, color=OBSERVED, alpha=0.7, linewidth=0, gid="observed"
+            rng.uniform(-0.25, 0.25, len(observed)),
+            observed,
+            s=14,
+            color=OBSERVED,
+            alpha=0.7,
+            linewidth=0,
+            gid="observed",
         )
         xs = np.repeat(np.arange(1, m + 1), values.shape[0])
         ys = values.T.ravel()
@@ -194,7 +200,9 @@ def _shares(observed: pd.Series, values: np.ndarray, text: str, ax):
     x = np.arange(len(levels))
     with house_style():
         ax.bar(x - 0.2, obs_share, width=0.38, color=OBSERVED, label="Observed", gid="observed")
-        ax.bar(x + 0.2, per_imp.mean(axis=1), width=0.38, color=IMPUTED, label="Imputed (mean; line: range)", gid="imputed")
+        ax.bar(
+            x + 0.2, per_imp.mean(axis=1), width=0.38, color=IMPUTED, label="Imputed (mean; line: range)", gid="imputed"
+        )
         ax.vlines(x + 0.2, per_imp.min(axis=1), per_imp.max(axis=1), color="black", linewidth=1.0, gid="imputed_range")
         ax.set_xticks(x, [str(v) for v in levels])
         ax.set_ylim(0, 1)

@@ -18,7 +18,11 @@ from ._style import GREY, OKABE_ITO, SMALL, format_p, house_style, new_axes, pla
 
 __all__ = ["meta_forest"]
 
-RATIO_WORDS = {"odds_ratio": ("Odds ratio", "OR"), "hazard_ratio": ("Hazard ratio", "HR"), "shr": ("Subdistribution HR", "SHR")}
+RATIO_WORDS = {
+    "odds_ratio": ("Odds ratio", "OR"),
+    "hazard_ratio": ("Hazard ratio", "HR"),
+    "shr": ("Subdistribution HR", "SHR"),
+}
 _METHOD_NAMES = {"REML": "REML", "DL": "DerSimonian-Laird", "PM": "Paule-Mandel"}
 
 
@@ -77,7 +81,16 @@ def meta_forest(
         diamond = [(pooled[1], y_pool), (pooled[0], y_pool + h), (pooled[2], y_pool), (pooled[0], y_pool - h)]
         ax.fill(*zip(*diamond), color="black", zorder=3, gid="meta_diamond")
         if show_pi:
-            ax.hlines(y_pool, pred[0], pred[1], color="black", linewidth=1.0, linestyle=(0, (4, 2)), zorder=2, gid="meta_prediction")
+            ax.hlines(
+                y_pool,
+                pred[0],
+                pred[1],
+                color="black",
+                linewidth=1.0,
+                linestyle=(0, (4, 2)),
+                zorder=2,
+                gid="meta_prediction",
+            )
         ax.axvline(null, color=GREY, linestyle="--", linewidth=1.0, zorder=1)
         ax.axhline(1.25, color=GREY, linewidth=0.6)
         if exp:
@@ -125,15 +138,38 @@ def meta_forest(
 def _values(ax, ys, y_pool, est, lo, hi, w, pooled, short, level) -> None:
     cols = [
         ("Weight", [f"{v:.1f}%" for v in w] + ["100%"], 44),
-        (f"{short} ({level})", [f"{_fmt(a)} ({_fmt(b)}\u2013{_fmt(c)})" for a, b, c in zip(est, lo, hi)]
-         + [f"{_fmt(pooled[0])} ({_fmt(pooled[1])}\u2013{_fmt(pooled[2])})"], 110),
+        (
+            f"{short} ({level})",
+            [f"{_fmt(a)} ({_fmt(b)}\u2013{_fmt(c)})" for a, b, c in zip(est, lo, hi)]
+            + [f"{_fmt(pooled[0])} ({_fmt(pooled[1])}\u2013{_fmt(pooled[2])})"],
+            110,
+        ),
     ]
     x = 10.0
     for head, texts, width in cols:
-        ax.annotate(head, xy=(1.0, 1.0), xycoords="axes fraction", xytext=(x, 4), textcoords="offset points",
-                    va="bottom", ha="left", fontsize=SMALL, fontweight="bold", gid="meta_header")
+        ax.annotate(
+            head,
+            xy=(1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(x, 4),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=SMALL,
+            fontweight="bold",
+            gid="meta_header",
+        )
         for y, text in zip([*ys, y_pool], texts):
-            ax.annotate(text, xy=(1.0, y), xycoords=("axes fraction", "data"), xytext=(x, 0), textcoords="offset points",
-                        va="center", ha="left", fontsize=SMALL, gid="meta_value",
-                        fontweight="bold" if y == y_pool else "normal")
+            ax.annotate(
+                text,
+                xy=(1.0, y),
+                xycoords=("axes fraction", "data"),
+                xytext=(x, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=SMALL,
+                gid="meta_value",
+                fontweight="bold" if y == y_pool else "normal",
+            )
         x += width

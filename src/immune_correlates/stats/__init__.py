@@ -28,10 +28,10 @@ from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_ran
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
+from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
-from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.ph_test import PHTestResult, ph_test
 from .screening.resampling import (
     bca_interval,

@@ -13,7 +13,17 @@ import immune_correlates as ic
 from immune_correlates.errors import InputError, ParameterError
 from immune_correlates.stats.missing.impute import nelson_aalen_at
 
-COLUMNS = ["cr", "age", "sex", "response_group", "nk_per_ul", "nk_adcc_lu20", "t_synapse_index", "pfs_months", "pfs_event"]
+COLUMNS = [
+    "cr",
+    "age",
+    "sex",
+    "response_group",
+    "nk_per_ul",
+    "nk_adcc_lu20",
+    "t_synapse_index",
+    "pfs_months",
+    "pfs_event",
+]
 
 
 @pytest.fixture(scope="module")
@@ -157,8 +167,14 @@ def test_completed_index_is_zero_based_and_checked(imp):
 
 def test_predictors_can_be_restricted_and_collinear_ones_are_set_aside(frame):
     f = frame.assign(nk_copy=frame["nk_per_ul"] * 2.0)
-    imp = ic.impute(f, m=2, columns=["cr", "nk_per_ul", "nk_copy", "nk_adcc_lu20"], seed=1, n_iter=2,
-                    predictors={"nk_adcc_lu20": ["cr", "nk_per_ul", "nk_copy"]})
+    imp = ic.impute(
+        f,
+        m=2,
+        columns=["cr", "nk_per_ul", "nk_copy", "nk_adcc_lu20"],
+        seed=1,
+        n_iter=2,
+        predictors={"nk_adcc_lu20": ["cr", "nk_per_ul", "nk_copy"]},
+    )
     assert imp.columns["nk_adcc_lu20"].predictors == ("cr", "nk_per_ul")
     assert any("nk_copy (|r| > 0.99 with nk_per_ul)" in n for n in imp.notes)
 

@@ -65,9 +65,7 @@ def _compare(pooled, model, rename=None):
     for ours, theirs in COLUMNS.items():
         np.testing.assert_allclose(got[ours].to_numpy(), ref[theirs].to_numpy(), rtol=RTOL, err_msg=f"{model}: {ours}")
     assert pooled.dfcom == pytest.approx(ref["dfcom"].iloc[0], rel=1e-12)
-    return max(
-        float(np.max(np.abs(got[c].to_numpy() / ref[c].to_numpy() - 1))) for c in COLUMNS
-    )
+    return max(float(np.max(np.abs(got[c].to_numpy() / ref[c].to_numpy() - 1))) for c in COLUMNS)
 
 
 @pytest.mark.parametrize("model", ["logistic", "cox", "logistic_dfcom20", "linear"])
@@ -75,8 +73,12 @@ def test_pooling_r_own_estimates_equals_mice_pool(model):
     ref = POOL[POOL["model"] == model]
     fits = []
     for _, f in FITS[FITS["model"] == model].groupby("imputation"):
-        fits.append(SimpleNamespace(params=pd.Series(f["estimate"].to_numpy(), index=f["term"]),
-                                    bse=pd.Series(f["std_error"].to_numpy(), index=f["term"])))
+        fits.append(
+            SimpleNamespace(
+                params=pd.Series(f["estimate"].to_numpy(), index=f["term"]),
+                bse=pd.Series(f["std_error"].to_numpy(), index=f["term"]),
+            )
+        )
     pooled = ic.pool(fits, dfcom=float(ref["dfcom"].iloc[0]))
     _compare(pooled, model)
 
@@ -119,7 +121,10 @@ def test_profile_intervals_are_not_pooled_the_pair_is_consistent(lung):
 
 def test_pool_refuses_fits_of_different_models_and_non_results(lung):
     frames = list(lung)
-    fits = [ic.fit_logistic(frames[0], "dead", ["age"], ci="wald"), ic.fit_logistic(frames[1], "dead", ["sex"], ci="wald")]
+    fits = [
+        ic.fit_logistic(frames[0], "dead", ["age"], ci="wald"),
+        ic.fit_logistic(frames[1], "dead", ["sex"], ci="wald"),
+    ]
     with pytest.raises(InputError, match="same model"):
         ic.pool(fits)
     with pytest.raises(InputError, match="at least 2"):

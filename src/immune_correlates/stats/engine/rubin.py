@@ -341,7 +341,7 @@ def pool_fits(
     se = np.sqrt(r.t)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = 2.0 * stats.t.sf(np.abs(r.estimate / se), np.maximum(r.df, 0.001))
-    s = lambda a: pd.Series(a, index=names)  # noqa: E731
+    s = lambda a: pd.Series(a, index=names)
     first = fits[0]
     return PooledResult(
         params=s(r.estimate),

@@ -207,7 +207,7 @@ def _chain(job: _Job, r: int):
         state[missing[t], t] = rng.choice(obs, size=int(missing[t].sum()), replace=True)
     trace = np.zeros((job.n_iter, len(job.targets), 2))
     for it in range(job.n_iter):
-        for i, (t, preds) in enumerate(zip(job.targets, job.predictors)):
+        for t, preds in zip(job.targets, job.predictors):
             X = _design(state, preds, job.variables)
             ry = ~missing[t]
             state[missing[t], t] = _draw(job.variables[t], X[ry], state[ry, t], X[~ry], rng, job.donors)
@@ -236,7 +236,9 @@ def _variables(data, columns, pairs, methods) -> list[_Var]:
             out.append(_Var(c, "hazard", (), ""))
             continue
         if pd.api.types.is_datetime64_any_dtype(s):
-            raise InputError("impute: dates cannot be imputed or used as predictors; convert them to numbers.", column=c)
+            raise InputError(
+                "impute: dates cannot be imputed or used as predictors; convert them to numbers.", column=c
+            )
         kind, levels = _kind(s)
         if kind != "numeric" and len(levels) < 2 and s.isna().any():
             raise InputError(
@@ -392,9 +394,11 @@ def impute(
 
 
 def _setup(data, variables, pairs, predictors, ss, m, n_iter, donors):
-    events = {d: e for d, e in pairs}
+    events = dict(pairs)
     cols = [
-        nelson_aalen_at(pd.to_numeric(data[v.name]).to_numpy(float), pd.to_numeric(data[events[v.name]]).to_numpy(float))
+        nelson_aalen_at(
+            pd.to_numeric(data[v.name]).to_numpy(float), pd.to_numeric(data[events[v.name]]).to_numpy(float)
+        )
         if v.kind == "hazard"
         else _encode(data[v.name], v.kind, v.levels)
         for v in variables

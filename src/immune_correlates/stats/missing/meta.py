@@ -97,7 +97,7 @@ def tau2_estimate(y, v, method: str) -> float:
     if method == "DL":
         w = 1.0 / v
         q = float(np.sum(w * (y - _wmean(y, w)) ** 2))
-        return max(0.0, (q - (len(y) - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w)))
+        return max(0.0, float((q - (len(y) - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w))))
     if method == "PM":
         return _root(_pm_equation, y, v)
     return _root(_reml_score, y, v)
@@ -197,7 +197,11 @@ class MetaAnalysisResult(ResultDisplay):
         )
         out = pd.concat([self.studies, pooled], ignore_index=True)
         if self.ratio:
-            for c, src in ((self.ratio, "estimate"), (f"{self.ratio}_ci_lower", "ci_lower"), (f"{self.ratio}_ci_upper", "ci_upper")):
+            for c, src in (
+                (self.ratio, "estimate"),
+                (f"{self.ratio}_ci_lower", "ci_lower"),
+                (f"{self.ratio}_ci_upper", "ci_upper"),
+            ):
                 out[c] = np.exp(out[src])
         return out
 
@@ -216,7 +220,8 @@ class MetaAnalysisResult(ResultDisplay):
         ]
         if self.excluded is not None and len(self.excluded):
             lines.append(
-                "trials left out: " + "; ".join(f"{t} ({r})" for t, r in zip(self.excluded["trial"], self.excluded["reason"]))
+                "trials left out: "
+                + "; ".join(f"{t} ({r})" for t, r in zip(self.excluded["trial"], self.excluded["reason"]))
             )
         lines.extend(self.notes)
         return lines
@@ -232,7 +237,9 @@ def _as_array(values, name: str) -> np.ndarray:
 
 def _check_inputs(y, se, labels):
     if len(y) != len(se):
-        raise InputError(f"meta_analysis: {len(y)} estimates but {len(se)} standard errors; give one of each per trial.")
+        raise InputError(
+            f"meta_analysis: {len(y)} estimates but {len(se)} standard errors; give one of each per trial."
+        )
     if labels is not None and len(labels) != len(y):
         raise InputError(f"meta_analysis: {len(labels)} labels for {len(y)} trials; give one label per trial.")
     names = [str(lab) for lab in labels] if labels is not None else [f"trial {i + 1}" for i in range(len(y))]
@@ -322,7 +329,7 @@ def meta_analysis(
     >>> import immune_correlates as ic
     >>> res = ic.meta_analysis([0.41, 0.92, 0.25], [0.30, 0.45, 0.38], labels=["A", "B", "C"], ratio="odds_ratio")
     >>> round(res.estimate, 4), round(res.tau2, 4), round(res.i2, 1)
-    (0.4782, 0.0, 0.0)
+    (0.4714, 0.0, 0.0)
     >>> res.summary()["label"].tolist()
     ['A', 'B', 'C', 'Pooled (REML)']
     """
@@ -365,7 +372,11 @@ def meta_analysis(
             "p_value": 2 * stats.norm.sf(np.abs(y / se)),
         }
     )
-    notes = ("Hartung-Knapp's adjustment is meant for random-effects models",) if (test == "knha" and method == "FE") else ()
+    notes = (
+        ("Hartung-Knapp's adjustment is meant for random-effects models",)
+        if (test == "knha" and method == "FE")
+        else ()
+    )
     return MetaAnalysisResult(
         estimate=mu,
         std_error=se_mu,
@@ -484,7 +495,9 @@ def meta_analysis_by(
         )
     first = next(iter(fits.values()), None)
     ratio = getattr(first, "ratio_name", None)
-    out = meta_analysis(est, ses, method=method, test=test, alpha=alpha, labels=labels, ratio=ratio if ratio != "ratio" else None)
+    out = meta_analysis(
+        est, ses, method=method, test=test, alpha=alpha, labels=labels, ratio=ratio if ratio != "ratio" else None
+    )
     from dataclasses import replace
 
     note = f"term {term!r} of {getattr(fit, '__name__', 'the model')} fitted in each trial ({by})"
