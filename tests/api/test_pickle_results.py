@@ -97,9 +97,7 @@ CASES = {
         "site",
         fit=ic.fit_cox,
         term="nk_per_ul",
-        duration="pfs_months",
-        event="pfs_event",
-        covariates=["nk_per_ul"],
+        fit_options={"duration": "pfs_months", "event": "pfs_event", "covariates": ["nk_per_ul"]},
     ),
 }
 

@@ -160,10 +160,10 @@ def observed_vs_imputed(
 
 def _strips(observed, values, m, text, log, ax):
     rng = np.random.default_rng(0)  # jitter only: the same picture every time
-    ax = new_axes(ax, figsize=(max(3.6, 0.32 * (m + 1) + 1.6), 3.4))
+    ax = new_axes(ax, figsize=(max(3.6, 0.32 * (m + 2) + 1.6), 3.4))
     with house_style():
         ax.scatter(
-            rng.uniform(-0.25, 0.25, len(observed)),
+            rng.uniform(-0.25, 0.25, len(observed)) - 1.0,  # one slot apart from the imputations
             observed,
             s=14,
             color=OBSERVED,
@@ -174,12 +174,12 @@ def _strips(observed, values, m, text, log, ax):
         xs = np.repeat(np.arange(1, m + 1), values.shape[0])
         ys = values.T.ravel()
         ax.scatter(xs + rng.uniform(-0.2, 0.2, len(xs)), ys, s=14, color=IMPUTED, alpha=0.8, linewidth=0, gid="imputed")
-        ax.set_xticks(np.arange(m + 1), ["Observed", *[str(i) for i in range(1, m + 1)]])
+        ax.set_xticks([-1.0, *range(1, m + 1)], ["Observed", *[str(i) for i in range(1, m + 1)]])
         if m > 12:
             for tick in ax.get_xticklabels()[1:]:
                 tick.set_fontsize(SMALL - 1)
-        ax.set_xlim(-0.6, m + 0.6)
-        ax.axvline(0.5, color=GREY, linewidth=0.6, linestyle=":")
+        ax.set_xlim(-1.6, m + 0.6)
+        ax.axvline(0.0, color=GREY, linewidth=0.6, linestyle=":")
         if log:
             ax.set_yscale("log")
         ax.set_xlabel("Imputation")

@@ -124,7 +124,8 @@ def _trials(seed=11, n=45):
 
 def test_meta_analysis_by_pools_the_per_trial_fits():
     df = _trials()
-    res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="nk", outcome="cr", covariates=["nk"], test="knha")
+    opts = {"outcome": "cr", "covariates": ["nk"]}
+    res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="nk", fit_options=opts, test="knha")
     ests = [ic.fit_logistic(df[df["trial"] == t], "cr", ["nk"]).params["nk"] for t in ("T1", "T2", "T3", "T4")]
     ses = [ic.fit_logistic(df[df["trial"] == t], "cr", ["nk"]).bse["nk"] for t in ("T1", "T2", "T3", "T4")]
     direct = ic.meta_analysis(ests, ses, test="knha")
@@ -137,7 +138,9 @@ def test_meta_analysis_by_reports_a_trial_that_cannot_be_fitted():
     df = _trials()
     df.loc[df["trial"] == "T3", "cr"] = 0  # no responders in T3: no logistic model there
     with pytest.warns(MissingDataWarning, match="T3"):
-        res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="nk", outcome="cr", covariates=["nk"])
+        res = ic.meta_analysis_by(
+            df, "trial", fit=ic.fit_logistic, term="nk", fit_options={"outcome": "cr", "covariates": ["nk"]}
+        )
     assert res.k == 3 and res.excluded["trial"].tolist() == ["T3"]
     assert "T3" in repr(res)
 
@@ -145,6 +148,21 @@ def test_meta_analysis_by_reports_a_trial_that_cannot_be_fitted():
 def test_meta_analysis_by_names_an_unknown_term_and_column():
     df = _trials()
     with pytest.raises(InputError, match="no term 'cd8'"):
-        ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="cd8", outcome="cr", covariates=["nk"])
+        ic.meta_analysis_by(
+            df, "trial", fit=ic.fit_logistic, term="cd8", fit_options={"outcome": "cr", "covariates": ["nk"]}
+        )
     with pytest.raises(InputError, match="site"):
-        ic.meta_analysis_by(df, "site", fit=ic.fit_logistic, term="nk", outcome="cr", covariates=["nk"])
+        ic.meta_analysis_by(df, "site", fit=lambda d: ic.fit_logistic(d, "cr", ["nk"]), term="nk")
+
+
+def test_the_fit_method_and_the_meta_analysis_method_do_not_mix():
+    df = _trials()
+    firth = ic.meta_analysis_by(
+        df,
+        "trial",
+        fit=ic.fit_logistic,
+        term="nk",
+        fit_options={"outcome": "cr", "covariates": ["nk"], "method": "firth"},
+        method="DL",
+    )
+    assert firth.method == "DL" and all(f.method == "firth" for f in firth.fits.values())

@@ -32,7 +32,7 @@ confidence interval.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -405,7 +405,9 @@ def meta_analysis(
 
 @check_params(
     by=Instance(str, name="a column name"),
+    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),
     term=Instance(str, name="a model term"),
+    fit_options=(Options(None), Instance(Mapping, name="a mapping of keyword arguments of fit")),
     method=Options(*METHODS),
     test=Options(*TESTS),
     alpha=ALPHA,
@@ -416,10 +418,10 @@ def meta_analysis_by(
     *,
     fit: Callable,
     term: str,
+    fit_options: Mapping | None = None,
     method: str = "REML",
     test: str = "z",
     alpha: float = 0.05,
-    **fit_options,
 ) -> MetaAnalysisResult:
     """Fit the same model in each trial and pool one term's coefficient by :func:`meta_analysis`.
 
@@ -431,13 +433,15 @@ def meta_analysis_by(
         The trial column; trials are taken in sorted order (a categorical's own order).
     fit : callable
         The model, e.g. :func:`immune_correlates.fit_logistic` or :func:`immune_correlates.fit_cox`,
-        called as ``fit(trial_rows, **fit_options)``; its result needs ``params`` and ``bse``.
+        called as ``fit(trial_rows, **fit_options)`` (or any function of the rows, such as
+        ``lambda d: ic.fit_cox(d, formula=...)``); its result needs ``params`` and ``bse``.
     term : str
         The coefficient pooled (e.g. ``"nk_per_ul"``).
+    fit_options : mapping, optional
+        Keyword arguments of ``fit`` (``{"outcome": "cr", "covariates": ["x"], "method": "firth"}``);
+        a separate mapping, so that ``method=`` of the fit and of the meta-analysis cannot be confused.
     method, test, alpha
-        As :func:`meta_analysis`.
-    **fit_options
-        Passed to ``fit`` (``outcome=``, ``covariates=``, ``formula=``, ``method="firth"``, ...).
+        As :func:`meta_analysis` (the between-trial variance estimator and the test).
 
     Returns
     -------
@@ -457,7 +461,8 @@ def meta_analysis_by(
     >>> rng = np.random.default_rng(3)
     >>> df = pd.DataFrame({"trial": np.repeat(["T1", "T2", "T3"], 40), "x": rng.normal(size=120)})
     >>> df["cr"] = (rng.random(120) < 1 / (1 + np.exp(-(df["x"] - 0.5)))).astype(int)
-    >>> res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="x", outcome="cr", covariates=["x"])
+    >>> res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="x",
+    ...                           fit_options={"outcome": "cr", "covariates": ["x"], "method": "firth"})
     >>> res.studies["label"].tolist(), res.ratio
     (['T1', 'T2', 'T3'], 'odds_ratio')
     """
@@ -473,7 +478,7 @@ def meta_analysis_by(
     labels, est, ses, fits, dropped = [], [], [], {}, []
     for trial, rows in groups:
         try:
-            res = fit(rows, **fit_options)
+            res = fit(rows, **dict(fit_options or {}))
         except ImmuneCorrelatesError as e:
             dropped.append((trial, str(e).splitlines()[0]))
             continue
