@@ -11,6 +11,10 @@
 #                              std_error, statistic, p_value, ci_lower, ci_upper (17 digits)
 #   mice_fits.csv              the per-imputation estimates and standard errors behind them
 #                              (model, imputation, term, estimate, std_error)
+#   mice_d1.csv                multivariate Wald tests of a term, mice::D1(fit1, fit0) (mitml 0.4-4's D1 with
+#                              Reiter's (2007) small-sample df from dfcom): model, term, statistic (F), df1,
+#                              df2, p_value, riv; for glm and coxph with factor(ecog) (ph_ecog with 3, a single
+#                              patient, merged into 2: 2 df) and age (1 df); coxph converged tightly (eps 1e-12)
 # Models: logistic glm(dead ~ age + sex + ph_karno + wt_loss), converged tightly (glm.control(epsilon =
 # 1e-14): glm's default stops ~1e-6 short in the variances) (dfcom = df.residual = n - p);
 # Cox coxph(Surv(time, dead) ~ age + sex + ph_karno + wt_loss), Efron ties (dfcom = events - p);
@@ -65,3 +69,23 @@ for (name in names(fits)) {
 write.csv(do.call(rbind, rows), file.path(out, "mice_pool.csv"), row.names = FALSE)
 write.csv(do.call(rbind, frows), file.path(out, "mice_fits.csv"), row.names = FALSE)
 cat("mice", as.character(packageVersion("mice")), "survival", as.character(packageVersion("survival")), "\n")
+
+# multivariate Wald tests (D1) of a term: the model with it against the model without it
+d1rows <- list()
+d1 <- function(label, term, fit1, fit0) {
+  r <- D1(fit1, fit0)$result
+  d1rows[[length(d1rows) + 1]] <<- data.frame(model = label, term = term, statistic = fmt(r[1, "F.value"]),
+                                              df1 = fmt(r[1, "df1"]), df2 = fmt(r[1, "df2"]),
+                                              p_value = fmt(r[1, "P(>F)"]), riv = fmt(r[1, "RIV"]))
+}
+ctl <- glm.control(epsilon = 1e-14, maxit = 100)
+cctl <- coxph.control(eps = 1e-12, iter.max = 50)
+lg_full <- with(imp_lung, glm(dead ~ age + factor(pmin(ph_ecog, 2)) + wt_loss, family = binomial, control = ctl))
+d1("logistic", "ecog", lg_full, with(imp_lung, glm(dead ~ age + wt_loss, family = binomial, control = ctl)))
+d1("logistic", "age", lg_full,
+   with(imp_lung, glm(dead ~ factor(pmin(ph_ecog, 2)) + wt_loss, family = binomial, control = ctl)))
+cx_full <- with(imp_lung, coxph(Surv(time, dead) ~ age + factor(pmin(ph_ecog, 2)) + wt_loss, control = cctl))
+d1("cox", "ecog", cx_full, with(imp_lung, coxph(Surv(time, dead) ~ age + wt_loss, control = cctl)))
+d1("cox", "age", cx_full, with(imp_lung, coxph(Surv(time, dead) ~ factor(pmin(ph_ecog, 2)) + wt_loss, control = cctl)))
+write.csv(do.call(rbind, d1rows), file.path(out, "mice_d1.csv"), row.names = FALSE)
+cat("mitml", as.character(packageVersion("mitml")), "\n")

@@ -141,3 +141,40 @@ def test_from_frames_refuses_frames_that_change_observed_values(nhanes):
     bad.iloc[0, 0] = bad.iloc[0, 0] + 1
     with pytest.raises(InputError, match="changes observed values"):
         ic.ImputedData.from_frames(data, [bad, frames[1]])
+
+
+D1 = pd.read_csv(FIX / "mice_d1.csv")
+
+
+@pytest.mark.parametrize("model", ["logistic", "cox"])
+def test_term_tests_equal_mice_d1(lung, model):
+    """anova() of a pooled fit is mice::D1 of the model against the model without the term (2-df factor)."""
+    data = ic.ImputedData.from_frames(
+        lung.data.assign(ecog=lung.data["ph_ecog"].clip(upper=2)),
+        [d.assign(ecog=d["ph_ecog"].clip(upper=2)) for d in lung],
+    )
+    if model == "logistic":
+        pooled = ic.fit_logistic(data, formula="dead ~ age + C(ecog) + wt_loss")
+    else:
+        pooled = ic.fit_cox(data, formula="Surv(time, dead) ~ age + C(ecog) + wt_loss")
+    tab = pooled.anova()
+    assert list(tab.columns) == ["df", "den_df", "statistic", "p_value", "riv"]
+    ref = D1[(D1["model"] == model) & (D1["term"] == "ecog")].iloc[0]
+    got = tab.loc["C(ecog)"]
+    assert got["df"] == ref["df1"] == 2
+    for ours, theirs in (("statistic", "statistic"), ("den_df", "df2"), ("p_value", "p_value"), ("riv", "riv")):
+        assert got[ours] == pytest.approx(ref[theirs], rel=RTOL)
+    # one coefficient and m = 5: Reiter's df is undefined (k (m - 1) = 4); mitml reports 4, we use Li et al.'s
+    age = D1[(D1["model"] == model) & (D1["term"] == "age")].iloc[0]
+    assert age["df2"] == 4 and tab.loc["age", "statistic"] == pytest.approx(age["statistic"], rel=RTOL)
+    assert tab.loc["age", "den_df"] > 100
+
+
+def test_a_one_coefficient_d1_is_the_square_of_the_rubin_t(lung):
+    """For one coefficient (1 + r) Ubar is T, so F = t^2 of the summary."""
+    pooled = ic.fit_logistic(lung, "dead", COVS)
+    tab = pooled.anova()
+    np.testing.assert_allclose(tab["statistic"], pooled.tvalues.loc[tab.index] ** 2, rtol=1e-10)
+    sm = pytest.importorskip("statsmodels.formula.api")
+    with pytest.raises(ic.ModelError, match="which coefficients form each term"):
+        ic.pool([sm.ols("dead ~ age", data=d).fit() for d in lung]).anova()
