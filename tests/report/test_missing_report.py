@@ -36,7 +36,13 @@ def results():
 
 def test_config_reads_the_missing_section():
     cfg = load_config({"missing": {"method": "impute", "m": 30, "seed": 5, "n_iter": 12, "auxiliary": ["alc"]}})
-    assert (cfg.missing, cfg.impute_m, cfg.impute_seed, cfg.impute_iter, cfg.auxiliary) == ("impute", 30, 5, 12, ("alc",))
+    assert (cfg.missing, cfg.impute_m, cfg.impute_seed, cfg.impute_iter, cfg.auxiliary) == (
+        "impute",
+        30,
+        5,
+        12,
+        ("alc",),
+    )
     assert load_config({}).missing == "complete_case" and AnalysisConfig().missing == "complete_case"
     with pytest.raises(ConfigError, match="method must be one of"):
         load_config({"missing": {"method": "mice"}})
@@ -67,7 +73,7 @@ def test_sensitivity_table_sets_complete_cases_beside_imputed(results):
     cc = results.tables["logistic_cr"].set_index("feature").loc["nk_adcc_lu20"]
     assert row["cc_estimate"] == cc["odds_ratio"] and row["cc_n"] == 28 and row["mi_n"] == 34
     assert row["any_imputed"] and not sens.loc[sens["feature"] == "nk_per_ul", "any_imputed"].any()
-    tables = dict((h, t) for h, _, t in report_tables(results))
+    tables = {h: t for h, _, t in report_tables(results)}
     shown = tables["Missing data: Complete remission (CR/CRi)"]
     assert shown.loc[shown["Feature"] == "NK cells", "FMI"].item() == "none missing"
     assert np.isfinite(sens["fmi"]).all()
@@ -82,7 +88,10 @@ def test_methods_say_what_was_imputed_with_m_and_seed(results):
 def test_the_section_shows_tables_and_is_absent_by_default(results):
     section = missing_section(results, {}, table_payload=lambda frame, caption: (frame, caption))
     assert section["title"] == "Missing data: multiple imputation"
-    assert [c.split(":")[0] for _, c in section["tables"]] == ["Complete remission (CR/CRi)", "Progression-free survival"]
+    assert [c.split(":")[0] for _, c in section["tables"]] == [
+        "Complete remission (CR/CRi)",
+        "Progression-free survival",
+    ]
     plain = results.__class__(**{**results.__dict__, "config": _config()})
     assert missing_section(plain, {}, table_payload=None) is None
     assert any(getattr(s, "__name__", "") == "_missing" for s in SECTIONS)

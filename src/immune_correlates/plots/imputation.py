@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
+from .._params import Instance, check_params
 from ..data.imputed import ImputedData
 from ..errors import ParameterError
 from ..features.labels import column_label
@@ -24,13 +25,10 @@ OBSERVED = OKABE_ITO["blue"]
 IMPUTED = OKABE_ITO["vermillion"]
 
 
-def _check(imputed) -> None:
-    if not isinstance(imputed, ImputedData):
-        raise ParameterError(
-            f"imputed={type(imputed).__name__} is not allowed; imputed must be the ImputedData that ic.impute returns."
-        )
+_IMPUTED = Instance(ImputedData, name="the ImputedData that ic.impute returns")
 
 
+@check_params(imputed=_IMPUTED)
 def imputation_traces(
     imputed: ImputedData,
     columns: Sequence[str] | None = None,
@@ -65,7 +63,6 @@ def imputation_traces(
     >>> [ax.get_title() for ax in fig.axes]
     ['x: mean', 'x: SD']
     """
-    _check(imputed)
     names = list(imputed.columns) if columns is None else list(columns)
     unknown = [c for c in names if c not in imputed.columns]
     if unknown or not names:
@@ -103,6 +100,7 @@ def imputation_traces(
     return fig
 
 
+@check_params(imputed=_IMPUTED, log=Instance(bool, name="True or False"))
 def observed_vs_imputed(
     imputed: ImputedData,
     column: str,
@@ -144,7 +142,6 @@ def observed_vs_imputed(
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['Observed', '1', '2', '3']
     """
-    _check(imputed)
     if column not in imputed.columns:
         raise ParameterError(
             f"observed_vs_imputed: column={column!r} is not allowed; column must be an imputed column, "

@@ -310,7 +310,9 @@ def impute(
         Sweeps over the incomplete columns per chain (mice's ``maxit``; check the traces with
         :func:`immune_correlates.plots.imputation_traces`).
     n_jobs : int
-        Chains run in parallel on this many joblib workers (``-1``: all).
+        Chains run in parallel on this many joblib workers (``-1``: all).  Worth it for large
+        data: starting worker processes costs seconds, a trial of 34 patients imputes m = 20
+        in about a second on one.
     donors : int
         Donor pool of predictive mean matching.
     survival : mapping, optional
