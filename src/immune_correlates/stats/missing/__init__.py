@@ -8,7 +8,8 @@ and Rubin's numerics in :mod:`..engine.rubin`, so that the regression functions 
 family recognise and pool imputed data without importing it.
 
 May import: the package floor, :mod:`immune_correlates.data`, and the families below it
-(engine, regression, survival, groups).  Never screening or anything above ``stats``.
+(engine, regression, longitudinal, survival, groups).  Never screening or anything above
+``stats``.
 """
 
 from .impute import impute
