@@ -15,10 +15,9 @@ import pytest
 import immune_correlates as ic
 from immune_correlates.errors import ConfigError
 from immune_correlates.report import AnalysisConfig, run_analysis
-from immune_correlates.report.build import SECTIONS, report_tables
 from immune_correlates.report.config import load_config
 from immune_correlates.report.methods import methods_section
-from immune_correlates.report.missing import missing_section
+from immune_correlates.report.sections import SECTIONS, build_sections, report_tables
 
 FEATURES = ("nk_per_ul", "t_function_score", "nk_adcc_lu20")
 
@@ -73,9 +72,22 @@ def test_sensitivity_table_sets_complete_cases_beside_imputed(results):
     cc = results.tables["logistic_cr"].set_index("feature").loc["nk_adcc_lu20"]
     assert row["cc_estimate"] == cc["odds_ratio"] and row["cc_n"] == 28 and row["mi_n"] == 34
     assert row["any_imputed"] and not sens.loc[sens["feature"] == "nk_per_ul", "any_imputed"].any()
-    tables = {h: t for h, _, t in report_tables(results)}
-    shown = tables["Missing data: Complete remission (CR/CRi)"]
-    assert shown.loc[shown["Feature"] == "NK cells", "FMI"].item() == "none missing"
+    shown = [
+        t for h, c, t in report_tables(results) if h.startswith("Missing data") and c.startswith("Complete remission")
+    ]
+    assert len(shown) == 1
+    assert shown[0].loc[shown[0]["Feature"] == "NK cells", "FMI"].item() == "none missing"
+    assert shown[0].columns.tolist() == [
+        "Feature",
+        "Complete cases: OR (95% CI)",
+        "Complete cases: p",
+        "Complete cases: N",
+        "Imputed, m = 5: OR (95% CI)",
+        "Imputed, m = 5: p",
+        "Imputed, m = 5: q",
+        "Imputed, m = 5: N",
+        "FMI",
+    ]
     assert np.isfinite(sens["fmi"]).all()
 
 
@@ -85,15 +97,17 @@ def test_methods_say_what_was_imputed_with_m_and_seed(results):
     assert "nk_adcc_lu20 (6)" in text and "Nelson-Aalen" in text and "Barnard-Rubin" in text
 
 
-def test_the_section_shows_tables_and_is_absent_by_default(results):
-    section = missing_section(results, {}, table_payload=lambda frame, caption: (frame, caption))
-    assert section["title"] == "Missing data: multiple imputation"
-    assert [c.split(":")[0] for _, c in section["tables"]] == [
+def test_the_section_shows_tables_and_figures_and_is_absent_by_default(results):
+    figures = {"imputed_values": None, "imputation_traces": None}
+    section = next(s for s in build_sections(results, figures) if s["title"] == "Missing data: multiple imputation")
+    assert [t["caption"].split(":")[0] for t in section["tables"]] == [
         "Complete remission (CR/CRi)",
         "Progression-free survival",
     ]
+    assert "Wald 95% CI, Wald p" in section["tables"][0]["caption"]  # the complete-case tables' own method
+    assert section["figures"] == ["imputed_values", "imputation_traces"]
     plain = results.__class__(**{**results.__dict__, "config": _config()})
-    assert missing_section(plain, {}, table_payload=None) is None
+    assert not any(s["title"].startswith("Missing data") for s in build_sections(plain, {}))
     assert any(getattr(s, "__name__", "") == "_missing" for s in SECTIONS)
 
 

@@ -208,6 +208,7 @@ def test_screen_on_imputed_data_pools_each_feature_as_the_single_fit(imp):
     row = tab.set_index("feature").loc["t_synapse_index"]
     for col in ("estimate", "std_error", "df", "p_value", "ci_lower", "ci_upper", "fmi", "riv"):
         assert row[col] == pytest.approx(single.loc["t_synapse_index", col], rel=1e-6)
-    assert (tab["test"] == "rubin").all() and (tab["q_value"] >= tab["p_value"]).all()
+    assert (tab["test"] == "rubin").all() and (tab["ci_method"] == "rubin").all()
+    assert (tab["q_value"] >= tab["p_value"]).all()
     with pytest.raises(ParameterError, match="n_boot"):
         ic.screen(imp, ["nk_adcc_lu20"], outcome="cr", n_boot=10)

@@ -85,6 +85,8 @@ def screen_imputed(screen: Callable, args: dict) -> pd.DataFrame:
         "/".join(sorted({t["method"].iloc[j] for t in tables})) for j in range(len(first))
     ]  # Firth in some imputations under model="auto"
     out["test"] = "rubin"
+    if "ci_method" in out:
+        out["ci_method"] = "rubin"
     out["converged"] = np.logical_and.reduce([t["converged"].to_numpy(bool) for t in tables])
     for key, val in cols.items():
         out[key] = val
