@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from .._params import Instance, check_params
+from .._params import FLAG, Instance, check_params
 from ..data.imputed import ImputedData
 from ..errors import ParameterError
 from ..features.labels import column_label
@@ -100,7 +100,7 @@ def imputation_traces(
     return fig
 
 
-@check_params(imputed=_IMPUTED, log=Instance(bool, name="True or False"))
+@check_params(imputed=_IMPUTED, log=FLAG)
 def observed_vs_imputed(
     imputed: ImputedData,
     column: str,

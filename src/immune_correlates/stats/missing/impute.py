@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..._params import SEED, Instance, Interval, Options, check_params
+from ..._params import N_JOBS, SEED, Instance, Interval, Options, check_params
 from ..._seeds import seed_sequence
 from ...data.imputed import ImputedColumn, ImputedData
 from ...errors import InputError, ParameterError
@@ -268,7 +268,7 @@ def _variables(data, columns, pairs, methods) -> list[_Var]:
     columns=(Options(None), Instance(list, tuple, name="a list of column names")),
     seed=SEED,
     n_iter=Interval(1, None, integer=True),
-    n_jobs=(Interval(1, None, integer=True), Interval(None, -1, integer=True)),
+    n_jobs=N_JOBS,
     donors=Interval(1, None, integer=True),
     survival=(Options(None), Instance(Mapping, name="a mapping duration -> event")),
     methods=(Options(None), Instance(Mapping, name="a mapping column -> method")),
