@@ -17,7 +17,6 @@ import pytest
 import immune_correlates as ic
 from immune_correlates import stats as st
 
-
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 
 
