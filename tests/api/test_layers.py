@@ -16,7 +16,15 @@ LAYERS = {"data": 1, "datasets": 1, "features": 2, "stats": 3, "design": 4, "plo
 
 #: The families inside ``stats/``, bottom to top (see each subpackage's docstring). A module
 #: directly in ``stats/`` (the facade) sits above them all.
-STATS_FAMILIES = {"engine": 0, "regression": 1, "longitudinal": 2, "survival": 3, "groups": 4, "screening": 5}
+STATS_FAMILIES = {
+    "engine": 0,
+    "regression": 1,
+    "longitudinal": 2,
+    "survival": 3,
+    "groups": 4,
+    "missing": 5,
+    "screening": 6,
+}
 
 #: Deliberate exceptions, with the reason.
 ALLOWED: set[tuple[str, str]] = set()

@@ -17,7 +17,6 @@ import pytest
 import immune_correlates as ic
 from immune_correlates import stats as st
 
-
 FIXTURES = __import__("pathlib").Path(__file__).resolve().parents[1] / "reference" / "fixtures"
 
 
@@ -85,6 +84,20 @@ CASES = {
     "OptimismResult": lambda c, f: _quiet(st.optimism_corrected, f, ["nk_per_ul"], outcome="cr", n_boot=10, seed=1),
     "IcsResult": lambda c, f: ic.ics_functions(pd.read_csv(FIXTURES / "ics_subsets.csv")),
     "FlowJoWorkspace": lambda c, f: _workspace(),
+    "ImputedData": lambda c, f: _imputed(f),
+    "PooledResult": lambda c, f: ic.fit_logistic(_imputed(f), "cr", ["nk_adcc_lu20"], method="firth"),
+    "PooledResult(pool)": lambda c, f: ic.pool(
+        [ic.fit_cox(d, "pfs_months", "pfs_event", ["nk_adcc_lu20"]) for d in _imputed(f)]
+    ),
+    "pooled screen": lambda c, f: ic.screen(_imputed(f), ["nk_adcc_lu20", "nk_per_ul"], outcome="cr"),
+    "MetaAnalysisResult": lambda c, f: ic.meta_analysis([0.2, 0.5, -0.1], [0.2, 0.3, 0.25], labels=["A", "B", "C"]),
+    "MetaAnalysisResult(by)": lambda c, f: ic.meta_analysis_by(
+        f.assign(site=["a", "b"] * 17),
+        "site",
+        fit=ic.fit_cox,
+        term="nk_per_ul",
+        fit_options={"duration": "pfs_months", "event": "pfs_event", "covariates": ["nk_per_ul"]},
+    ),
 }
 
 
@@ -123,6 +136,12 @@ def test_every_result_type_of_the_package_is_in_the_walk():
     missing = _result_types() - set(CASES)
     assert not missing, f"add {sorted(missing)} to CASES"
     assert plain <= set(CASES)
+
+
+def _imputed(frame):
+    return ic.impute(
+        frame, m=3, columns=["cr", "age", "nk_per_ul", "nk_adcc_lu20", "pfs_months", "pfs_event"], seed=1, n_iter=3
+    )
 
 
 @pytest.mark.parametrize("name", list(CASES))

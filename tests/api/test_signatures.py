@@ -79,6 +79,9 @@ COLUMN_ARGUMENTS = {
     "status",
     "switch",
     "variables",
+    "imputed",
+    "estimates",
+    "std_errors",
     # column names
     "duration",
     "event",
@@ -92,13 +95,14 @@ COLUMN_ARGUMENTS = {
     "columns",
     "paths",
     "label",
+    "by",
     "estimate",
     "lower",
     "upper",
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.
-EXCEPTIONS = {"dichotomise": {"method"}, "fit_mixed": {"formula"}}
+EXCEPTIONS = {"dichotomise": {"method"}, "fit_mixed": {"formula"}, "impute": {"m"}}  # impute(data, m=20): m imputations
 
 
 def _public_functions():

@@ -17,6 +17,7 @@ from .design import TrialDesign
 from .endpoints import DAYS_PER_MONTH, derive_endpoints
 from .flowjo import read_flowjo
 from .flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
+from .imputed import ImputedData
 
 __all__ = [
     "Cohort",
@@ -27,4 +28,5 @@ __all__ = [
     "read_flowjo",
     "FlowJoWorkspace",
     "read_flowjo_workspace",
+    "ImputedData",
 ]

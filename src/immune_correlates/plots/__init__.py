@@ -20,6 +20,7 @@ from ._style import (
 from .cumulative_incidence import cumulative_incidence
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
+from .imputation import imputation_traces, observed_vs_imputed
 from .power import plot_power
 from .response import response_boxplot, response_panel
 from .roc import roc
@@ -50,6 +51,8 @@ __all__ = [
     "PALETTE",
     "RESPONSE_COLORS",
     "swimmer",
+    "imputation_traces",
+    "observed_vs_imputed",
 ]
 __all__ += ["cumulative_incidence"]
 __all__ += ["simon_makuch"]

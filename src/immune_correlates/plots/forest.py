@@ -12,6 +12,7 @@ from matplotlib.lines import Line2D
 from .._numbers import format_estimate_ci
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
+from ..stats.missing.meta import MetaAnalysisResult
 from ._style import (
     GREY,
     INK,
@@ -21,6 +22,7 @@ from ._style import (
     new_axes,
     plain_log_axis,
 )
+from .meta_forest import meta_forest
 
 __all__ = ["forest", "forest_table"]
 
@@ -165,8 +167,10 @@ def forest(
 
     Parameters
     ----------
-    data : model result, or DataFrame
-        (or ``results=``) A fitted ``LogisticResult``/``CoxResult``, its ``summary()``, or a
+    data : model result, meta-analysis, or DataFrame
+        (or ``results=``) A :class:`MetaAnalysisResult` (drawn by :func:`.meta_forest.meta_forest`:
+        trials sized by weight, the pooled diamond and the prediction interval), a fitted
+        ``LogisticResult``/``CoxResult`` or pooled result, its ``summary()``, or a
         ``screen``/other table with ``feature`` (or ``term``), ``estimate``,
         ``ci_lower``, ``ci_upper`` on the log scale (or ``odds_ratio`` /
         ``hazard_ratio`` with ``_ci_lower``/``_ci_upper`` columns, used when
@@ -227,6 +231,10 @@ def forest(
     if (data is None) == (results is None):
         raise ImmuneCorrelatesError("forest: give the table or model result once, as data= (or results=).")
     results = data if results is None else results
+    if isinstance(results, MetaAnalysisResult):  # trials, weights, the pooled diamond
+        return meta_forest(
+            results, ax=ax, labels=labels, color=color, show_values=show_values, xlabel=xlabel, title=title
+        )
     rows = forest_table(
         results,
         label=label,

@@ -44,6 +44,13 @@ Example
     seed = 20160617
     km_feature = "nk_function_score"
     n_perm = 2000
+
+    [missing]                     # optional; complete cases are the default
+    method = "impute"             # "complete_case" or "impute" (multiple imputation, see report/missing.py)
+    m = 20                        # imputed data sets
+    seed = 2016                   # default: [analysis] seed
+    n_iter = 10                   # iterations of the chained equations
+    auxiliary = ["alc"]           # columns that inform the imputations without being modelled
 """
 
 from __future__ import annotations
@@ -70,6 +77,7 @@ _CHOICES = {
     ("models", "cox"): ("ml", "firth"),
     ("models", "ci"): ("wald", "profile"),
     ("analysis", "adjust"): ("fdr_bh", "holm", "bonferroni", "none"),
+    ("missing", "method"): ("complete_case", "impute"),
 }
 _INPUTS = ("clinical", "immunophenotype", "function_assays", "adverse_events")
 #: The model name that ``screen`` and ``permutation_test`` take for each documented ``[models]`` value.
@@ -100,6 +108,11 @@ class AnalysisConfig:
     seed: int = 20160617
     km_feature: str = "nk_function_score"
     n_perm: int = 2000
+    missing: str = "complete_case"  # [missing] method
+    impute_m: int = 20
+    impute_seed: int | None = None  # None: the [analysis] seed
+    impute_iter: int = 10
+    auxiliary: tuple[str, ...] = ()
     inputs: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
 
@@ -146,8 +159,15 @@ _SCHEMA = {
     "features": {"names": list, "timepoint": str, "log2_counts": bool, "per_sd": bool, "exclude_flagged": bool},
     "models": {"logistic": str, "cox": str, "ci": str, "covariates": list, "adjustment": str},
     "analysis": {"adjust": str, "alpha": float, "seed": int, "km_feature": str, "n_perm": int},
+    "missing": {"method": str, "m": int, "seed": int, "n_iter": int, "auxiliary": list},
 }
-_TARGET = {("features", "names"): "features"}
+_TARGET = {
+    ("features", "names"): "features",
+    ("missing", "method"): "missing",
+    ("missing", "m"): "impute_m",
+    ("missing", "seed"): "impute_seed",
+    ("missing", "n_iter"): "impute_iter",
+}
 
 
 def _inside(base: Path, value: str, where: str) -> Path:
@@ -257,6 +277,12 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
         raise ConfigError(f"{label}: [analysis] alpha must lie in (0, 1), got {values['alpha']!r}.")
     if "n_perm" in values and values["n_perm"] < 0:
         raise ConfigError(f"{label}: [analysis] n_perm must be >= 0.")
+    if values.get("impute_m", 2) < 2 or values.get("impute_iter", 1) < 1 or values.get("impute_seed", 0) < 0:
+        raise ConfigError(
+            f"{label}: [missing] m must be >= 2 (20 or more is usual), n_iter >= 1 and seed >= 0; "
+            f"got m = {values.get('impute_m', 20)}, n_iter = {values.get('impute_iter', 10)}, "
+            f"seed = {values.get('impute_seed')}."
+        )
     if values.get("adjustment") is not None:
         values["adjustment"] = _adjustment(values["adjustment"], bool(values.get("covariates")), label)
     return AnalysisConfig(**values)

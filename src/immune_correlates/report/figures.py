@@ -11,6 +11,7 @@ from .. import plots
 from ..features.labels import column_label
 from .formatting import format_number, inference_words
 from .methods import covariate_phrase
+from .missing import missing_figures
 from .pipeline import AnalysisResults
 from .sections import lower_label
 
@@ -83,6 +84,7 @@ def make_figures(res: AnalysisResults) -> dict:
                 f"({_adjust_words(cfg)}). A name that cannot sit by its point is a number, listed beside the plot."
             ),
         )
+    out.update(missing_figures(res))
     kf = cfg.km_feature
     if "km" not in res.objects:
         return out

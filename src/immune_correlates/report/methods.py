@@ -86,6 +86,7 @@ METHODS: dict[str, tuple[str, str]] = {
         "cohort, so effects are per SD of the (transformed) feature; each table row states its scale (the SDs are in the tables/*.csv files).",
     ),
     "composite": ("Composite scores", "{composites}"),
+    "multiple_imputation": ("Multiple imputation", "{imputation}"),
     "complete_case": (
         "Missing data",
         "Complete-case analysis per model: a patient missing the outcome, a covariate "
@@ -229,6 +230,7 @@ def methods_section(res) -> list[dict]:
         "n_perm": cfg.n_perm,
         "seed": cfg.seed,
         "km_feature": label(cfg.km_feature),
+        "imputation": res.objects.get("imputation_text", ""),
     }
     out = []
     for key in res.record:

@@ -42,6 +42,7 @@ from ..stats.survival.hazard_ratios import group_hazard_ratios
 from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank_test
 from .config import AnalysisConfig
+from .missing import imputed_models
 from .response_time import response_and_survival
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS", "table_one_label"]
@@ -349,6 +350,14 @@ def _step_cox(run: _Run) -> None:
     _model_step(run, "cox", "cox_pfs")
 
 
+def _step_imputation(run: _Run) -> None:
+    """``[missing] method = "impute"``: the model tables refitted on multiply imputed data (see :mod:`.missing`)."""
+    if run.config.missing != "impute":
+        return
+    data, covs = _adjusted(run, run.model_frame)
+    imputed_models(run, data, covs, {family: _screen_kwargs(run, family) for family in ("logistic", "cox")})
+
+
 def _step_kaplan_meier(run: _Run) -> None:
     _check_events(run)
     cfg = run.config
@@ -439,6 +448,7 @@ STEPS: list[tuple[str, Callable[[_Run], None]]] = [
     ("comparison", _step_comparison),
     ("logistic", _step_logistic),
     ("cox", _step_cox),
+    ("imputation", _step_imputation),
     ("kaplan_meier", _step_kaplan_meier),
     ("screen_cr", _step_screen_cr),
     ("screen_pfs", _step_screen_pfs),

@@ -25,6 +25,7 @@ from .formatting import (
     ratio_header,
 )
 from .methods import covariate_phrase, key_findings
+from .missing import missing_section
 from .pipeline import AnalysisResults
 from .tables import format_all_groups, format_comparison, format_exclusions, format_model_table, format_table_one
 
@@ -286,6 +287,11 @@ def _response_tables(res) -> list[dict]:
     return out
 
 
+def _missing(res):
+    name = next((n for n in ("logistic_cr", "cox_pfs") if n in res.tables), None)
+    return missing_section(res, ci_words=_table_inference(res, name) if name else "")
+
+
 def _response_survival(res):
     text = " ".join(filter(None, [res.objects.get("response_survival_text", ""), _note(res, "response_survival")]))
     return {"title": "Response and survival", "text": text, "tables": _response_tables(res), "figures": []}
@@ -349,6 +355,7 @@ SECTIONS = [
     _comparison,
     _logistic,
     _survival,
+    _missing,
     _response_survival,
     _screen,
     _exclusions,

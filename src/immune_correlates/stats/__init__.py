@@ -13,6 +13,8 @@ pinned by ``tests/api/test_layers.py``):
   counting-process data and response over time, competing risks and Fine-Gray.
 - :mod:`.groups`: :func:`compare_groups` and the rank tests, exact proportions,
   :func:`table_one`, :func:`roc_curve`, the trial summary.
+- :mod:`.missing`: :func:`impute` (multiple imputation by chained equations), :func:`pool`
+  (Rubin's rules), :func:`meta_analysis` and :func:`meta_analysis_by` (pooling trials).
 - :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
 
 See ``docs/validation.md`` for the R reference of every estimator.
@@ -26,6 +28,7 @@ from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_ran
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
+from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
@@ -93,6 +96,13 @@ __all__ = [
     "table_one",
     "roc_curve",
     "RocResult",
+    # missing data and more than one trial
+    "impute",
+    "pool",
+    "PooledResult",
+    "meta_analysis",
+    "meta_analysis_by",
+    "MetaAnalysisResult",
     # many features, resampling, multiplicity
     "screen",
     "adjust_pvalues",

@@ -36,12 +36,14 @@ from ..._params import (
     Options,
     check_params,
 )
+from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, FormulaError, ModelError, MonotoneLikelihoodWarning, warn
 from ..engine import cox_core as core
 from ..engine.linalg import covariance
 from ._cox_result import CoxModel, CoxResult
 from ._model import profile_inference, wald_table
 from .design_matrix import Design, model_data
+from .imputed import fit_imputed
 
 __all__ = ["fit_cox", "CoxResult", "CoxModel"]
 
@@ -250,6 +252,8 @@ def fit_cox(
     >>> round(float(firth.params["cd8_per_ul"]), 4)
     -0.0169
     """
+    if isinstance(data, ImputedData):  # multiple imputation: fit every completed data set, pool (Rubin)
+        return fit_imputed(fit_cox, locals())
     prep = _prepare(data, duration, event, covariates, formula, strata, cluster, weights, entry, missing)
     firth = method == "firth"
     robust = bool(robust or prep.cluster is not None)

@@ -24,6 +24,7 @@ from scipy.special import expit
 from ..._checks import binary_outcome, case_weights
 from ..._missing import row_ids
 from ..._params import ALPHA, CI, FORMULA, MAX_ITER, METHOD, MISSING, OPTIONAL_COLUMN, TOL, check_params
+from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, ModelError, SeparationWarning, warn
 from ..engine.discrimination import auc_batch
 from ..engine.linalg import covariance
@@ -31,6 +32,7 @@ from ..engine.separation import SeparationResult, separation_from_arrays
 from ._logistic_result import LogisticModel, LogisticResult
 from ._model import profile_inference, wald_table
 from .design_matrix import Design, model_data
+from .imputed import fit_imputed
 
 __all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc"]
 
@@ -264,6 +266,8 @@ def fit_logistic(
     >>> adj.anova().index.tolist()
     ['nk', 'C(arm)']
     """
+    if isinstance(data, ImputedData):  # multiple imputation: fit every completed data set, pool (Rubin)
+        return fit_imputed(fit_logistic, locals())
     caller = "fit_logistic"
     prep = _prepare(data, outcome, covariates, weights, missing, caller, formula)
     n_events = _check_estimable(prep, caller)

@@ -34,10 +34,12 @@ from ..._params import (
     Options,
     check_params,
 )
+from ...data.imputed import ImputedData
 from ...errors import MonotoneLikelihoodWarning, ParameterError, SeparationWarning, warn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
 from ..engine.models import Design, FitArrays, fit_models, profile_models, separated
 from ..engine.parallel import heap_temporaries
+from ..missing.screen_pool import screen_imputed
 from ..regression.design_matrix import expand_covariates, screen_terms
 from ._bootstrap import bootstrap_coefficients
 from ._prepare import MODELS, invalid_models, prepare_screen
@@ -202,6 +204,8 @@ def screen(
     >>> tab = ic.screen(frame, ["cd8_per_ul", "nk_per_ul"], outcome="cr", model="firth")  # doctest: +SKIP
     >>> tab[["feature", "odds_ratio", "p_value", "q_value"]]  # doctest: +SKIP
     """
+    if isinstance(data, ImputedData):  # multiple imputation: screen every completed data set, pool (Rubin)
+        return screen_imputed(screen, locals())
     if model == "mixed":  # long data: each feature the outcome of one linear mixed model (stats/longitudinal)
         from ..longitudinal.screen import screen_mixed
 

@@ -30,11 +30,13 @@ from scipy import stats
 from ..._checks import cause_codes, check_durations, numeric_values
 from ..._missing import row_ids
 from ..._params import ALPHA, FORMULA, MAX_ITER, MISSING, TOL, Interval, Options, check_params
+from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, FormulaError, ModelError, warn
 from ..engine.linalg import covariance
 from ..engine.newton import Evaluation, NewtonRule, newton_iterate
 from ..regression._model import FittedModel, RegressionResult, _term_table, wald_table
 from ..regression.design_matrix import model_data
+from ..regression.imputed import fit_imputed
 
 __all__ = ["FineGrayResult", "FineGrayModel", "fit_fine_gray"]
 
@@ -337,6 +339,8 @@ def fit_fine_gray(
     >>> ic.fit_fine_gray(frame, formula="Surv(pfs_months, pfs_cause) ~ nk_per_ul").anova().attrs["test"]
     'wald'
     """
+    if isinstance(data, ImputedData):  # multiple imputation: fit every completed data set, pool (Rubin)
+        return fit_imputed(fit_fine_gray, locals())
     if ci == "profile":
         raise ModelError(PROFILE_REFUSAL)
     model, kept, excluded, design = _prepare(data, duration, event, covariates, formula, cause, missing, max_iter, tol)
