@@ -157,8 +157,8 @@ def test_every_survival_function_refuses_bad_events_and_durations_alike(frame, n
     bad_event = base.assign(e=base["e"].where(base.index != patient, 2))
     with pytest.raises(ic.ImmuneCorrelatesError, match=r"must be 0/1 \(0 censored, 1 event\)") as info:
         SURVIVAL_CALLS[name](bad_event)
-    assert f"{patient}=2" in str(info.value)
+    assert f"patient_id='{patient}', value=2" in str(info.value)
     bad_time = base.assign(t=base["t"].where(base.index != patient, -1.0))
     with pytest.raises(ic.ImmuneCorrelatesError, match="must be finite and >= 0") as info:
         SURVIVAL_CALLS[name](bad_time)
-    assert f"{patient}=-1.0" in str(info.value)
+    assert f"patient_id='{patient}', value=-1.0" in str(info.value)

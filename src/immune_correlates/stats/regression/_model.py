@@ -3,7 +3,7 @@
 Follows statsmodels' naming (``params``, ``bse``, ``pvalues``, ``conf_int()``,
 ``llf``, ``nobs``) so users can move between the two without relearning, and
 keeps, as statsmodels' results do, the fitted model: a small frozen ``model``
-object (design matrix, outcome, options; no closures, so results pickle) that
+object (design matrix, outcome, options; no closures, so results can be saved and sent to workers) that
 refits itself for profile intervals at another level and for ``anova()``.
 """
 
