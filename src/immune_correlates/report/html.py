@@ -118,7 +118,7 @@ def _cell(v) -> tuple[str, str]:
     if v is None or v is pd.NA or v is pd.NaT:
         return "", ""
     text = str(v)
-    if _NUMERIC.match(text):  # "0.013", "<0.001", "3.12 (1.25–10.7)", "63 [58, 73]": aligned as numbers
+    if len(text) <= 32 and _NUMERIC.match(text):  # "0.013", "<0.001", "3.12 (1.25–10.7)": aligned as numbers
         return text, ""
     return text, "text wrap" if len(text) > 40 else "text"
 
