@@ -88,7 +88,7 @@ def test_a_feature_that_cannot_be_computed_is_dropped_with_a_note(clinical):
     p = ofa_len_paths()
     cohort = ic.read_cohort(clinical, p["immunophenotype"])  # no function assays: no function scores
     res = _quiet(run_analysis, cohort, AnalysisConfig(n_perm=0))
-    assert "t_function_score" in res.notes["features"] and "nk_function_score" in res.notes["features"]
+    assert "T-cell function score" in res.notes["features"] and "NK function score" in res.notes["features"]
     assert "t_function_score" not in res.features and "nk_per_ul" in res.features
     assert list(res.tables["logistic_cr"]["feature"]) == list(res.features)
 
