@@ -56,5 +56,15 @@ def test_report_renders_without_console_errors_and_figures_load(browser, tmp_pat
     headings = [h.text for h in browser.find_elements("tag name", "h2")]
     assert headings[:4] == ["Key findings", "Baseline characteristics", "Trial summary", "Response groups compared"]
     assert "Exploratory analysis of 34 patients" in browser.find_element("tag name", "section").text
+    # readable at 1280 px: no table is cut off (issue 23: Table 1's SMD column was)
+    cut = browser.execute_script(
+        "return Array.from(document.querySelectorAll('.scroll'))"
+        ".filter(e => e.scrollWidth > e.clientWidth + 1).map(e => e.previousElementSibling.innerText.slice(0, 40));"
+    )
+    assert cut == []
+    header = browser.execute_script(
+        "return Array.from(document.querySelectorAll('table')[0].rows[0].cells).map(c => c.innerText);"
+    )
+    assert header[-2:] == ["p", "SMD"] and header[1].startswith("NR, N = 10")
     shot = Path(os.environ.get("REPORT_SCREENSHOT", tmp_path / "report.png"))
     assert browser.save_screenshot(str(shot))

@@ -88,12 +88,12 @@ def test_a_feature_that_cannot_be_computed_is_dropped_with_a_note(clinical):
     p = ofa_len_paths()
     cohort = ic.read_cohort(clinical, p["immunophenotype"])  # no function assays: no function scores
     res = _quiet(run_analysis, cohort, AnalysisConfig(n_perm=0))
-    assert "t_function_score" in res.notes["features"] and "nk_function_score" in res.notes["features"]
+    assert "T-cell function score" in res.notes["features"] and "NK function score" in res.notes["features"]
     assert "t_function_score" not in res.features and "nk_per_ul" in res.features
     assert list(res.tables["logistic_cr"]["feature"]) == list(res.features)
 
 
-@pytest.mark.parametrize("n", [1, 3])
+@pytest.mark.parametrize("n", [1, pytest.param(3, marks=pytest.mark.slow)])
 def test_a_cohort_too_small_for_the_models_gets_each_step_reported_not_estimable(clinical, n, tmp_path):
     """Never a traceback: steps that cannot be fitted say why (issue 23: fit_cox's LinAlgError on one
     patient ended the run); the trial summary, the exclusions and the report are still written."""

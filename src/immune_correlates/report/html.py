@@ -118,7 +118,7 @@ def _cell(v) -> tuple[str, str]:
     if v is None or v is pd.NA or v is pd.NaT:
         return "", ""
     text = str(v)
-    if _NUMERIC.match(text):  # "0.013", "<0.001", "3.12 (1.25–10.7)", "63 [58, 73]": aligned as numbers
+    if len(text) <= 32 and _NUMERIC.match(text):  # "0.013", "<0.001", "3.12 (1.25–10.7)": aligned as numbers
         return text, ""
     return text, "text wrap" if len(text) > 40 else "text"
 
@@ -126,8 +126,9 @@ def _cell(v) -> tuple[str, str]:
 def table_payload(frame: pd.DataFrame, caption: str = "", max_rows: int = 500, footnotes=()) -> dict:
     frame = frame.head(max_rows)
     rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False, name=None)]
-    # a header sits over its column: left over text, right over numbers
-    left = [bool(rows) and all(cls.startswith("text") or not text for text, cls in col) for col in zip(*rows)]
+    # one alignment per column: right when every cell is a number, else left (header too)
+    left = [bool(rows) and any(cls.startswith("text") for text, cls in col if text) for col in zip(*rows)]
+    rows = [[(text, (cls or "text") if is_left else cls) for (text, cls), is_left in zip(row, left)] for row in rows]
     return {
         "caption": caption,
         "columns": [str(c) for c in frame.columns],

@@ -299,7 +299,7 @@ def key_findings(res, q_max: float = 0.10) -> str:
     for name, what in (("screen_cr", cfg.binary), ("screen_pfs", cfg.duration)):
         if name in t and "p_maxt" in t[name]:
             strong = t[name].loc[t[name]["p_maxt"] < 0.05, "feature"].map(label).tolist()
-            listed = f": {', '.join(strong)}" if strong else ""
+            listed = f": {'; '.join(strong)}" if strong else ""  # labels may hold commas
             sentences.append(
                 f"Across the whole panel ({len(t[name])} features), {len(strong) or 'no'} "
                 f"association{'s' if len(strong) != 1 else ''} with {_lower(what)} "

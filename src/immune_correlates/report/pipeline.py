@@ -169,7 +169,7 @@ def _step_features(run: _Run) -> None:
     for f in cfg.features:
         x = pd.to_numeric(run.frame[f], errors="coerce")
         if x.notna().sum() < 3 or x.nunique(dropna=True) < 2:
-            dropped.append(f"{f} ({x.notna().sum()} values, {x.nunique(dropna=True)} distinct)")
+            dropped.append(f"{column_label(f)} ({x.notna().sum()} values, {x.nunique(dropna=True)} distinct)")
         else:
             run.features.append(f)
     if dropped:
@@ -248,8 +248,9 @@ def _check_binary(run: _Run) -> None:
     y = pd.to_numeric(run.frame[run.config.binary], errors="coerce").dropna()
     if (y == 1).sum() == 0 or (y == 0).sum() == 0:
         level = "1" if (y == 1).sum() == 0 else "0"
+        binary = run.config.binary
         raise ModelUnavailable(
-            f"no patient has {run.config.binary} = {level}, so the odds of {run.config.binary} cannot be modelled."
+            f"no patient has {binary} = {level} ({column_label(binary)}), so its odds cannot be modelled."
         )
 
 
@@ -257,7 +258,8 @@ def _check_events(run: _Run) -> None:
     e = pd.to_numeric(run.frame[run.config.event], errors="coerce")
     if (e == 1).sum() == 0:
         raise ModelUnavailable(
-            f"no patient has {run.config.event} = 1 (no events), so survival models, medians "
+            f"no patient has {run.config.event} = 1 ({column_label(run.config.event).lower()}: no events), "
+            "so survival models, medians "
             "and log-rank tests cannot be estimated."
         )
 
@@ -365,7 +367,7 @@ def _step_kaplan_meier(run: _Run) -> None:
     complete = run.frame[[cfg.duration, cfg.event, kf]].dropna()
     if complete[kf].nunique() < 2:
         raise ModelUnavailable(
-            f"{kf} has {complete[kf].nunique()} distinct value(s) among patients with survival "
+            f"{column_label(kf)} has {complete[kf].nunique()} distinct value(s) among patients with survival "
             "data, so it cannot be split at its median (see the exclusions table)."
         )
     split = split_groups(run.frame, kf, among=[cfg.duration, cfg.event])

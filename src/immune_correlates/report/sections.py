@@ -220,7 +220,7 @@ def _survival(res):
         shown = format_model_table(res.tables["cox_pfs"], "hazard_ratio", alpha=cfg.alpha, ci_method=cfg.ci)
         tables.append(_table(_model_caption(res, "cox_pfs", "cox", cfg.duration), shown))
     return {
-        "title": f"{column_label(cfg.duration)}: survival",
+        "title": f"{column_label(cfg.duration)}: Cox models and Kaplan-Meier curves",
         "text": _note(res, "cox", "kaplan_meier"),
         "tables": tables + _km_tables(res),
         "figures": ["forest_cox", "kaplan_meier"],

@@ -1,4 +1,4 @@
-"""The report's tables as a manuscript prints them (built on :mod:`.formatting`; imported from there too).
+"""The report's tables as a manuscript prints them, built on the number and name rules of :mod:`.formatting`.
 
 ``format_model_table`` (one model row per feature), ``format_comparison`` and
 ``format_all_groups`` (groups compared), ``format_table_one`` (Table 1 as
