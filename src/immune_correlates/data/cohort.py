@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from .._params import MAPPING, check_params
 from .._results import ResultDisplay
 from ..errors import InputError
 from .io import check_column_map, read_table
@@ -93,6 +94,9 @@ class Cohort(ResultDisplay):
         return lines
 
 
+@check_params(
+    columns=MAPPING,
+)
 def read_cohort(
     clinical: TableLike,
     immunophenotype: TableLike = None,

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._params import TEXT, check_params
 from ..errors import InputError
 from .gating import normalise_path, validate_immunophenotype
 
@@ -82,6 +83,9 @@ def read_sample_map(sample_map, source: str) -> dict[str, dict]:
     return {r["sample"]: r for r in frame.to_dict("records")}
 
 
+@check_params(
+    bead_gate=TEXT,
+)
 def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.DataFrame:
     """Long immunophenotype table from a FlowJo table export.
 

@@ -39,6 +39,7 @@ import pandas as pd
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from .._params import PATH, TEXT, Options, check_params
 from .._results import ResultDisplay
 from ..errors import DataQualityWarning, InputError, warn
 from .flowjo import read_sample_map
@@ -325,6 +326,16 @@ def _map_samples(
     return out
 
 
+@check_params(
+    pattern=TEXT,
+    patient_keyword=TEXT,
+    timepoint_keyword=TEXT,
+    timepoint=TEXT,
+    root=TEXT,
+    bead_gate=TEXT,
+    fcs_dir=PATH,
+    on_problem=Options("warn", "raise"),
+)
 def read_flowjo_workspace(
     path,
     sample_map=None,
@@ -395,8 +406,6 @@ def read_flowjo_workspace(
     ...     "../shared/data/flowkit/data/8_color_data_set/8_color_ICS.wsp")   # doctest: +SKIP
     >>> ws.populations.query("gating_path.str.endswith('CD4+/IFNg+')")    # doctest: +SKIP
     """
-    if on_problem not in ("warn", "raise"):
-        raise ValueError(f"on_problem must be 'warn' or 'raise', got {on_problem!r}")
     path = Path(path)
     if not path.is_file():
         raise InputError("FlowJo workspace not found", source=str(path), hint="Pass the path of the .wsp file.")

@@ -349,6 +349,15 @@ def power_curve(
     return PowerCurve(pd.concat(parts, ignore_index=True), analysis, design, seed)
 
 
+@check_params(
+    n_sim=Interval(1, None, integer=True),
+    seed=SEED,
+    analysis=_ANALYSIS,
+    feature=Instance(str, name="a feature name"),
+    alpha=ALPHA,
+    design=_DESIGN,
+    null=_BOOL,
+)
 def run_power_cli(
     n,
     effect=None,

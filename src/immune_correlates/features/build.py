@@ -14,6 +14,7 @@ import pandas as pd
 
 from .._params import Instance, Interval, Options, check_params
 from .._results import ResultDisplay
+from ..data.gating import ROOT
 from ..errors import DataQualityWarning, warn
 from ._common import Computed
 from .catalogue import feature_catalogue
@@ -22,7 +23,6 @@ from .counts import absolute_count
 from .function import AssayTable
 from .lysis import lysis_summary
 from .panel import Panel, load_panel
-from ..data.gating import ROOT
 from .populations import GateTable
 from .quality import DEFAULT_MIN_EVENTS, quality_rows
 
@@ -190,6 +190,7 @@ def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
     min_events=Interval(0, None),
     min_readouts=(Options(None), Interval(1, None, integer=True)),
     errors=Options("raise", "missing"),
+    reference=(Options(None), Instance(str, pd.DataFrame, name="a reference cohort name or table")),
 )
 def build_features(
     cohort,

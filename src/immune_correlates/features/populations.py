@@ -18,9 +18,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
 from .._checks import raise_bad_rows
+from .._params import TEXT, check_params
 from ..data.gating import ROOT, normalise_path, split_path, validate_immunophenotype
+from ..errors import ConfigError
 from ._common import Computed, at_timepoint
 
 __all__ = ["population_frequencies", "split_path", "validate_immunophenotype", "GateTable"]
@@ -132,6 +133,11 @@ class GateTable:
         )
 
 
+@check_params(
+    of=TEXT,
+    timepoint=TEXT,
+    source=TEXT,
+)
 def population_frequencies(
     immunophenotype: pd.DataFrame,
     paths: Sequence[str] | None = None,

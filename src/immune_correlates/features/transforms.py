@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._missing import row_ids
-from .._params import Instance, Interval, Options, check_params
+from .._params import COLUMNS, MAPPING, Instance, Interval, Options, check_params
 from ..errors import DataQualityWarning, InputError, ParameterError, warn
 from .labels import column_label, column_unit
 
@@ -151,7 +151,10 @@ def dichotomise(
     return pd.Series(cat, index=s.index, name=s.name)
 
 
-@check_params(prefix=Instance(str, name="a string"))
+@check_params(
+    prefix=Instance(str, name="a string"),
+    offset=Interval(0, None),
+)
 def log2_features(
     frame: pd.DataFrame, columns: Sequence[str] | None = None, *, offset: float | dict = 1.0, prefix: str = "log2_"
 ) -> pd.DataFrame:
@@ -184,7 +187,7 @@ class SplitGroups:
     short: Mapping[str, str] = field(repr=False)  #: short labels ("≤ 523", "> 523"), e.g. for numbers at risk
 
 
-@check_params(split=(Options("median"), Interval()))
+@check_params(split=(Options("median"), Interval()), among=COLUMNS, labels=MAPPING)
 def split_groups(
     data: pd.DataFrame,
     feature: str,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..._missing import complete_cases
-from ..._params import ALPHA, MISSING, Instance, Options, check_params
+from ..._params import ALPHA, MISSING, SEQUENCE, Instance, Options, check_params
 from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
 from ..survival.kaplan_meier import group_levels
@@ -66,6 +66,7 @@ def _two_group_row(a: np.ndarray, b: np.ndarray, method: str, alpha: float) -> d
     alpha=ALPHA,
     ordered=(Options(None), Instance(bool, name="True or False")),
     missing=MISSING,
+    groups=SEQUENCE,
 )
 def compare_groups(
     data: pd.DataFrame,

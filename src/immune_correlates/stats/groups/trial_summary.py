@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._params import ALPHA, POSITIVE, check_params
 from ...data.endpoints import derive_endpoints
 from ..survival.kaplan_meier import kaplan_meier
 from .proportions import binomial_ci
@@ -64,6 +65,10 @@ def _assessed(cohort, table: str) -> bool:
     return len(getattr(cohort, table)) > 0
 
 
+@check_params(
+    alpha=ALPHA,
+    landmark_months=POSITIVE,
+)
 def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0) -> pd.DataFrame:
     """Efficacy and safety figures of a cohort, as a trial report's first table.
 

@@ -24,6 +24,7 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtri
 
+from ..._params import ALPHA, check_params
 from ..engine.models import Design, fit_models, separated
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
@@ -76,6 +77,9 @@ def norm_inter(t: np.ndarray, probs) -> np.ndarray:
     return out
 
 
+@check_params(
+    alpha=ALPHA,
+)
 def percentile_interval(boot: np.ndarray, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of each column of ``boot`` (``(R, m)``, NaN = failed replicate).
 
@@ -88,6 +92,9 @@ def percentile_interval(boot: np.ndarray, *, alpha: float = 0.05) -> tuple[np.nd
     return ends[:, 0], ends[:, 1]
 
 
+@check_params(
+    alpha=ALPHA,
+)
 def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha: float = 0.05):
     """Bias-corrected and accelerated interval, as ``boot.ci(type = "bca", L = jackknife influence)``.
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ..._params import COLUMNS, FLAG, MISSING, N_JOBS, OPTIONAL_COLUMN, SEED, Interval, Options, check_params
 from ...errors import ImmuneCorrelatesError
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
@@ -79,6 +80,21 @@ def _maxstat_block(job: _MaxstatJob, rr: range) -> np.ndarray:
     return out
 
 
+@check_params(
+    outcome=OPTIONAL_COLUMN,
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
+    model=Options("firth", "logistic", "cox", "firth_cox", "auto"),
+    covariates=COLUMNS,
+    n_perm=Interval(1, None, integer=True),
+    seed=SEED,
+    cutpoint=FLAG,
+    minprop=Interval(0, 0.5, closed="neither"),
+    maxprop=Interval(0.5, 1, closed="neither"),
+    n_jobs=N_JOBS,
+    progress=FLAG,
+    missing=MISSING,
+)
 def permutation_test(
     data,
     features,

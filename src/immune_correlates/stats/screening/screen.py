@@ -23,6 +23,7 @@ from scipy.special import ndtr, ndtri
 from ..._params import (
     ALPHA,
     CI,
+    COLUMNS,
     FLAG,
     FORMULA,
     MISSING,
@@ -85,6 +86,7 @@ class _Inference(NamedTuple):
     formula=FORMULA,
     entry=OPTIONAL_COLUMN,
     term=(Options(None), Instance(str, name="a fixed-effect column name")),
+    covariates=COLUMNS,
 )
 def screen(
     data: pd.DataFrame,

@@ -11,7 +11,7 @@ from scipy import stats
 
 from ..._checks import check_durations, event_indicator
 from ..._missing import complete_cases, row_ids
-from ..._params import MISSING, Instance, Interval, check_params
+from ..._params import MISSING, OPTIONAL_COLUMNS, Instance, Interval, Options, check_params
 from ..._results import TabledTestDisplay
 from ...errors import ImmuneCorrelatesError
 from .kaplan_meier import group_levels
@@ -84,7 +84,13 @@ def _stratum_sums(time, event, labels, k, rho):
     return obs, exp.sum(axis=0), var
 
 
-@check_params(trend=Instance(bool, name="True or False"), rho=Interval(0, None), missing=MISSING)
+@check_params(
+    trend=Instance(bool, name="True or False"),
+    rho=Interval(0, None),
+    missing=MISSING,
+    strata=OPTIONAL_COLUMNS,
+    scores=(Options(None), Instance(list, tuple, np.ndarray, name="a list of group scores")),
+)
 def logrank_test(
     data: pd.DataFrame,
     duration: str,
