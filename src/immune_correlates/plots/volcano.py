@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from .._params import ALPHA, AXES, FLAG, MAPPING, TEXT, ListLike, Options, check_params
+from .._params import ALPHA, AXES, FLAG, MAPPING, TEXT, Interval, ListLike, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
 from ._style import GREY, INK, SMALL, house_style, new_axes
@@ -214,7 +214,7 @@ def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -
 @check_params(
     ax=AXES,
     fdr=ALPHA,
-    annotate=(Options("auto", None), FLAG, ListLike("a list of feature names")),
+    annotate=(Options("auto", None), FLAG, Interval(0, None, integer=True), ListLike("a list of feature names")),
     labels=MAPPING,
     endpoint=TEXT,
     per=TEXT,

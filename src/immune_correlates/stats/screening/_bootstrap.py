@@ -25,7 +25,7 @@ from scipy import stats
 from scipy.special import ndtri
 
 from ..._params import ALPHA, check_params
-from ..engine.models import Design, fit_models, separated
+from ..engine.models import BatchDesign, fit_models, separated
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
     bootstrap_counts,
@@ -125,7 +125,7 @@ def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha
     return lo, hi
 
 
-def resample_ok(design: Design, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
+def resample_ok(design: BatchDesign, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Resamples in which the model is estimable: both outcomes / an event, a non-constant feature."""
     Wa = W * design.avail[idx][:, np.argsort(design.order)]
     outc = design.y if design.family == "logistic" else design.event[np.argsort(design.order)]
@@ -156,7 +156,7 @@ def fit_weighted(design, idx, firth, W):
 class BootstrapJob:
     """What every bootstrap block needs (shipped to each worker once): the design, models and seeds."""
 
-    design: Design
+    design: BatchDesign
     idx: np.ndarray  # (m,) feature models
     firth: np.ndarray  # (m,) bool
     seeds: tuple  # child SeedSequence of each replicate
@@ -173,7 +173,7 @@ def bootstrap_block(job: BootstrapJob, block: range) -> np.ndarray:
 
 
 def bootstrap_coefficients(
-    design: Design,
+    design: BatchDesign,
     idx,
     firth,
     n_boot: int,

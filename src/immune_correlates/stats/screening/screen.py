@@ -38,7 +38,7 @@ from ..._params import (
 from ...data.imputed import ImputedData
 from ...errors import MonotoneLikelihoodWarning, ParameterError, SeparationWarning, warn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
-from ..engine.models import Design, FitArrays, fit_models, profile_models, separated
+from ..engine.models import BatchDesign, FitArrays, fit_models, profile_models, separated
 from ..engine.parallel import heap_temporaries
 from ..missing.screen_pool import screen_imputed
 from ..regression.design_matrix import expand_covariates, screen_terms
@@ -268,7 +268,7 @@ def _model_columns(data, formula, outcome, duration, event, covariates, entry, n
     return data, outcome, duration, event, covariates
 
 
-def _fit_features(design: Design, features: list[str], family: str, model: str) -> _Fits:
+def _fit_features(design: BatchDesign, features: list[str], family: str, model: str) -> _Fits:
     """Fit every valid feature; under ``model="auto"`` switch separated / monotone ones to Firth."""
     m = len(features)
     why = invalid_models(design)
@@ -327,7 +327,7 @@ def _flag(notes, flagged, features, model, what, switch, advice, category) -> No
         warn(f"screen: {what} for {list(np.array(features)[flagged])}; {advice} or 'auto'.", category)
 
 
-def _infer(design: Design, fits: _Fits, ci: str, alpha: float) -> _Inference:
+def _infer(design: BatchDesign, fits: _Fits, ci: str, alpha: float) -> _Inference:
     """Estimates with intervals and p-values of one convention (profile with LR, or Wald with Wald)."""
     m, k, vi, fit = fits.firth.size, design.coef, fits.valid, fits.fit
     est, se, pval = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)
