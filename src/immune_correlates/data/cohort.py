@@ -157,6 +157,14 @@ def read_cohort(
         )
         if obj is not None or spec is CLINICAL
     ]
+    checked = _read_tables(given, columns, mapping, problems, notes)
+    _check_across_tables(checked, problems)
+    raise_problems(problems)  # every problem of every file, in one error
+    return _cohort(checked, notes)
+
+
+def _read_tables(given, columns, mapping, problems: list, notes: list) -> dict[str, tuple]:
+    """Each table read and checked on its own: ``{name: (table, failed columns, source)}``."""
     checked: dict[str, tuple] = {}
     used: set[str] = set()
     for spec, obj in given:
@@ -175,6 +183,11 @@ def read_cohort(
                 hint="Check the spelling of the site's column names (case and surrounding spaces are ignored).",
             )
         )
+    return checked
+
+
+def _check_across_tables(checked: dict[str, tuple], problems: list) -> None:
+    """Dates in order, no future dates, every patient known to the clinical table, assay units, gate events."""
     clin, clin_failed, src = checked.get("clinical", (None, {"patient_id"}, "clinical"))
     if clin is not None:
         check_date_order(clin, src, problems=problems, skip=clin_failed)
@@ -189,7 +202,11 @@ def read_cohort(
             check_assay_units(table, src_t, problems=problems, skip=failed)
         if name == "immunophenotype":
             check_gate_events(table, src_t, problems=problems, skip=failed)
-    raise_problems(problems)
+
+
+def _cohort(checked: dict[str, tuple], notes: list[str]) -> Cohort:
+    """The Cohort of valid tables, with the patients a table has no rows for listed in ``exclusions``."""
+    clin, _, src = checked["clinical"]
     sources = {"clinical": src}
     clin = clin.set_index("patient_id", drop=True)
     tables = {}
@@ -205,13 +222,12 @@ def read_cohort(
         if spec.name != "adverse_events":  # no adverse event is a valid observation
             lacking = clin.index[~clin.index.isin(table["patient_id"])]
             gaps.extend({"table": spec.name, "patient_id": p, "reason": f"no rows in {src_t}"} for p in lacking)
-    exclusions = pd.DataFrame(gaps, columns=["table", "patient_id", "reason"])
     return Cohort(
         clinical=clin,
         immunophenotype=tables["immunophenotype"],
         function_assays=tables["function_assays"],
         adverse_events=tables["adverse_events"],
         sources=sources,
-        exclusions=exclusions,
+        exclusions=pd.DataFrame(gaps, columns=["table", "patient_id", "reason"]),
         notes=tuple(notes),
     )
