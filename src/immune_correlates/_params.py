@@ -117,13 +117,13 @@ class Interval(Constraint):
             return False
         if value != value:  # NaN
             return False
-        if self.low is not None:
-            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+        below = self.low is not None and (
+            value < self.low or (value == self.low and self.closed in ("right", "neither"))
+        )
+        above = self.high is not None and (
+            value > self.high or (value == self.high and self.closed in ("left", "neither"))
+        )
+        return not (below or above)
 
     def describe(self) -> str:
         what = "an integer" if self.integer else "a number"

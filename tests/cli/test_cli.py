@@ -69,7 +69,7 @@ def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path)
 def test_analyze_reads_inputs_from_the_config(tmp_path):
     import shutil
 
-    for name, path in ofa_len_paths().items():
+    for _name, path in ofa_len_paths().items():
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "analysis.toml").write_text(
         '[inputs]\nclinical = "clinical.csv"\nimmunophenotype = "immunophenotype.csv"\n'
@@ -96,7 +96,7 @@ def test_bad_input_exits_2_with_one_line_naming_file_column_patient_value(tmp_pa
     clinical = pd.read_csv(ofa_len_paths()["clinical"], dtype=str, keep_default_na=False)
     clinical.loc[3, "alc"] = "n/a"
     clinical.to_csv(tmp_path / "clin.csv", index=False)
-    code, out, err = _run_cli(["analyze", "--clinical", "clin.csv", "--out", "o"], tmp_path)
+    code, _out, err = _run_cli(["analyze", "--clinical", "clin.csv", "--out", "o"], tmp_path)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "clin.csv" in err and "'alc'" in err and "OL004" in err and "n/a" in err

@@ -269,7 +269,7 @@ def read_flowjo_workspace(
         from .regate import recompute_workspace  # optional extra: FlowKit only when asked for
 
         pops, concordance, problems = recompute_workspace(path, fcs_dir, samples, pops, problems)
-    mapping = dict(pattern=pattern, patient_keyword=patient_keyword, timepoint_keyword=timepoint_keyword)
+    mapping = {"pattern": pattern, "patient_keyword": patient_keyword, "timepoint_keyword": timepoint_keyword}
     samples = _map_samples(samples, keywords, source, sample_map=sample_map, timepoint=timepoint, **mapping)
     if sample_map is not None or pattern is not None or patient_keyword is not None:
         problems += _unmapped(samples)

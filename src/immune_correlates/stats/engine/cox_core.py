@@ -31,6 +31,7 @@ References: Efron (1977) JASA 72:557-565; Therneau & Grambsch (2000)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,7 +196,7 @@ def prepare(
 def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """For each element, the sum of the later elements of its segment (axis 0)."""
     out = np.zeros_like(a)
-    for lo, hi in zip(seg[:-1], seg[1:]):
+    for lo, hi in itertools.pairwise(seg):
         out[lo : hi - 1] = np.cumsum(a[lo + 1 : hi][::-1], axis=0)[::-1]
     return out
 
@@ -203,7 +204,7 @@ def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
 def _cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Forward cumulative sum along axis 0 within each segment."""
     out = np.empty_like(a)
-    for lo, hi in zip(seg[:-1], seg[1:]):
+    for lo, hi in itertools.pairwise(seg):
         out[lo:hi] = np.cumsum(a[lo:hi], axis=0)
     return out
 

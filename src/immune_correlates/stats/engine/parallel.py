@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 
@@ -139,7 +140,7 @@ def group_blocks(n_blocks: int, n_tasks: int) -> list[range]:
     """Split ``range(n_blocks)`` into ``n_tasks`` consecutive groups of near-equal size."""
     n_tasks = max(1, min(int(n_tasks), n_blocks))
     edges = np.linspace(0, n_blocks, n_tasks + 1).round().astype(int)
-    return [range(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [range(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 @functools.cache

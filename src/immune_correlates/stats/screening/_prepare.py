@@ -72,7 +72,7 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
         F = block.to_numpy(dtype=float, na_value=np.nan)
     else:  # text or categorical columns: numbers written as text are fine, anything else is an error
         F = np.empty(block.shape)
-        for j, (f, t) in enumerate(zip(features, block.dtypes)):
+        for j, (_f, t) in enumerate(zip(features, block.dtypes)):
             col = block.iloc[:, j]
             if kinds[t]:
                 F[:, j] = col.to_numpy(dtype=float, na_value=np.nan)

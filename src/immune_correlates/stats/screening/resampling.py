@@ -300,7 +300,7 @@ def optimism_corrected(
     inv = np.argsort(design.order)
     Xo = design.X[0][inv]  # original order
     one = np.zeros(1, dtype=np.int64)
-    est, fit = fit_weighted(design, one, np.array([firth]), np.ones((1, n)))
+    _est, fit = fit_weighted(design, one, np.array([firth]), np.ones((1, n)))
     app = float(_measure(Xo @ fit.beta[0], None, ep, True)[0])
     job = _OptimismJob(design, firth, Xo, ep, tuple(replicate_seeds(seed, n_boot)))
     blocks = chunk_ranges(n_boot, replicates_per_chunk(1, n * design.p, BLOCK_ELEMENTS))

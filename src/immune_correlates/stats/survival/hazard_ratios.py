@@ -101,7 +101,7 @@ def group_hazard_ratios(
         )
     frame = rows[[duration, event]].copy()
     dummies = []
-    for i, g in enumerate(levels[1:]):
+    for _i, g in enumerate(levels[1:]):
         col = f"{group} = {g}"  # the user's words in any message of the fit
         frame[col] = np.where(values.isna(), np.nan, (values == g).astype(float))
         dummies.append(col)
