@@ -271,7 +271,10 @@ def check_params(**constraints) -> Callable:
                 validate(func.__name__, name, bound.arguments[name], spec)
             return func(*args, **kwargs)
 
-        wrapper.__parameter_constraints__ = {**getattr(func, "__parameter_constraints__", {}), **specs}
+        wrapper.__parameter_constraints__ = {  # type: ignore[attr-defined]  # read by the signature walk
+            **getattr(func, "__parameter_constraints__", {}),
+            **specs,
+        }
         return wrapper
 
     return decorate

@@ -188,7 +188,10 @@ def parse_workspace(path: Path):
 
 def read_samples(root_el, source: str):
     """``(samples, populations, keywords, problems)`` of a parsed workspace (problems as a list of dicts)."""
-    sample_rows, rows, problems, kw_rows = [], [], [], []
+    sample_rows: list[dict] = []
+    rows: list[tuple] = []
+    problems: list[dict] = []
+    kw_rows: list[dict] = []
     seen: dict[str, int] = {}
     for sample_el in root_el.findall("SampleList/Sample"):
         node = sample_el.find("SampleNode")

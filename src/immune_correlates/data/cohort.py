@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import pandas as pd
 
@@ -26,7 +27,7 @@ from .validate import (
 
 __all__ = ["Cohort", "read_cohort"]
 
-TableLike = str | os.PathLike | pd.DataFrame | None
+TableLike: TypeAlias = str | os.PathLike | pd.DataFrame | None
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -210,7 +211,7 @@ def _cohort(checked: dict[str, tuple], notes: list[str]) -> Cohort:
     sources = {"clinical": src}
     clin = clin.set_index("patient_id", drop=True)
     tables = {}
-    gaps = []
+    gaps: list[dict] = []
     for spec in (IMMUNOPHENOTYPE, FUNCTION_ASSAYS, ADVERSE_EVENTS):
         if spec.name not in checked:
             tables[spec.name] = empty_table(spec)

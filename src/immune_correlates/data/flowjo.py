@@ -160,7 +160,7 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
         for gate, cols in stats.items():
             if gate == bead_gate:
                 continue
-            rec = dict(base, gating_path=gate)
+            rec: dict[str, object] = dict(base, gating_path=gate)
             for kind in ("freq_of_parent", "event_count"):
                 rec[kind] = _number(row[cols[kind]], sample, base, cols[kind], source) if kind in cols else np.nan
             if bead_gate and bead_gate in stats:

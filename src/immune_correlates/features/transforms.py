@@ -136,7 +136,7 @@ def dichotomise(
             cuts = [float(s.quantile(1 / 3)), float(s.quantile(2 / 3))]
             labels = labels or ["low", "mid", "high"]
     else:
-        cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]
+        cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]  # type: ignore[union-attr, arg-type]  # numbers, checked by the declaration
     if not cuts or any(np.isnan(cuts)) or any(np.diff(cuts) <= 0):
         raise ParameterError(f"dichotomise: cutpoints {cuts} must be finite and increasing (too few values to split?).")
     if len(cuts) == 1:
@@ -264,7 +264,9 @@ def split_groups(
     )
     upper = dichotomise(values, cut)
     column = f"{feature} split"
-    groups = pd.Categorical(np.where(upper.isna(), None, np.where(upper == 1.0, high, low)), categories=[low, high])
+    named = np.where(upper == 1.0, high, low).astype(object)
+    named[upper.isna().to_numpy()] = None
+    groups = pd.Categorical(named, categories=[low, high])
     return SplitGroups(
         data.assign(**{column: groups}),
         column,

@@ -228,7 +228,7 @@ def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
     """Per row, the sum of group values over the groups of its stratum it is at risk at (up to its own)."""
     cum = _cumsum(c_g, cd.g_seg)
     out = cum[cd.grp]
-    if cd.lo is not None:
+    if cd.lo is not None and cd.lo_prev is not None:
         before = cum[np.maximum(cd.lo_prev, 0)]
         before[cd.lo_prev < 0] = 0.0
         out = out - before
@@ -240,6 +240,7 @@ def _dead_and_all(cd: CoxData, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``a`` is ``(n,)`` or transposed, ``(p, n)``; the sums are ``(G,)`` or ``(G, p)``.
     """
+    assert cd.b_start is not None and cd.b_dead is not None  # set by prepare()
     blk = np.add.reduceat(a, cd.b_start, axis=-1).T
     dead = np.zeros((cd.g_start.size,) + blk.shape[1:])
     dead[cd.b_dead_grp] = blk[cd.b_dead]

@@ -122,6 +122,7 @@ class FitArrays(NamedTuple):
 def separated(design: BatchDesign, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Separation (infinite ML estimates) of logistic models ``idx`` with weights ``w``."""
     X = design.X[idx]
+    assert design.y is not None  # a logistic design
     if design.p == 2:
         return blog.separated_univariable(X[:, :, 1], design.y, w)
     return np.array(

@@ -145,7 +145,8 @@ class _Rows:
     }
 
     def __init__(self, alpha: float) -> None:
-        self.alpha, self.rows = alpha, {}
+        self.alpha = alpha
+        self.rows: dict[str, dict] = {}
 
     def put(self, name: str, **values) -> None:
         self.rows[name] = {**self.EMPTY, **values}

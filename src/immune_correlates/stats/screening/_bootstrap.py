@@ -128,8 +128,8 @@ def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha
 def resample_ok(design: BatchDesign, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Resamples in which the model is estimable: both outcomes / an event, a non-constant feature."""
     Wa = W * design.avail[idx][:, np.argsort(design.order)]
-    outc = design.y if design.family == "logistic" else design.event[np.argsort(design.order)]
-    ev = Wa @ outc if outc.ndim == 1 else None
+    outc = design.y if design.y is not None else np.asarray(design.event)[np.argsort(design.order)]
+    ev = Wa @ outc
     ok = ev > 0
     if design.family == "logistic":
         ok &= (Wa.sum(axis=1) - ev) > 0

@@ -157,7 +157,7 @@ def invalid_models(design: BatchDesign) -> np.ndarray:
     X = design.X
     used = W > 0
     n_used = used.sum(axis=1)
-    if design.family == "logistic":
+    if design.y is not None:  # logistic
         ev = (W * design.y).sum(axis=1)
         nonev = (W * (1 - design.y)).sum(axis=1)
     else:

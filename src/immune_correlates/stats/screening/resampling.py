@@ -35,7 +35,7 @@ from ..._params import ALPHA, FLAG, MISSING, N_JOBS, OPTIONAL_COLUMN, SEED, Inte
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError
 from ..engine.discrimination import auc_batch, cindex_batch
-from ..engine.models import make_design
+from ..engine.models import BatchDesign, make_design
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
     bootstrap_counts,
@@ -220,7 +220,7 @@ class OptimismResult(ResultDisplay):
 
 @dataclass(frozen=True, eq=False)
 class _OptimismJob:
-    design: object
+    design: BatchDesign
     firth: bool
     Xo: np.ndarray  # (n, p) design in the original row order
     ep: dict
@@ -289,7 +289,7 @@ def optimism_corrected(
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if not covariates:
         raise ImmuneCorrelatesError("optimism_corrected: give at least one covariate.")
-    family, firth = MODELS[model]
+    family, firth = MODELS[model][0], bool(MODELS[model][1])
     rows, _, ep = _endpoint(data, covariates, outcome, duration, event, missing, "optimism_corrected")
     if (family == "logistic") != ("y" in ep):
         raise ImmuneCorrelatesError(f"optimism_corrected: model={model!r} does not fit this endpoint.")

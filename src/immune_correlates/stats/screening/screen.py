@@ -213,12 +213,19 @@ def screen(
 
         other = (outcome, duration, event, covariates, n_boot, None if ci == "profile" else ci, entry)
         return screen_mixed(  # the options of the other models are refused there
-            data, features, formula=formula, term=term, adjust=adjust, alpha=alpha, missing=missing, other=other
+            data,
+            features,
+            formula=formula,  # type: ignore[arg-type]  # screen_mixed refuses a missing formula by name
+            term=term,
+            adjust=adjust,
+            alpha=alpha,
+            missing=missing,
+            other=other,
         )
     data, outcome, duration, event, covariates = _model_columns(
         data, formula, outcome, duration, event, covariates, entry, n_boot
     )
-    design, features, _, excluded, _, family = prepare_screen(
+    design, names, _, excluded, _, family = prepare_screen(
         data,
         features,
         outcome=outcome,
@@ -230,9 +237,9 @@ def screen(
         entry=entry,
     )
     with heap_temporaries():  # glibc's setting is restored on return
-        fits = _fit_features(design, features, family, model)
+        fits = _fit_features(design, names, family, model)
         inference = _infer(design, fits, ci, alpha)
-    table = _table(features, design, fits, inference, excluded, family, adjust, ci)
+    table = _table(names, design, fits, inference, excluded, family, adjust, ci)
     if n_boot > 0 and fits.valid.size:
         boot = bootstrap_coefficients(
             design,

@@ -108,14 +108,14 @@ def group_hazard_ratios(
     if "patient_id" in rows.columns:
         frame["patient_id"] = rows["patient_id"]
     fit = fit_cox(frame, duration, event, dummies, ci=ci, alpha=alpha)
-    ci = fit.conf_int()
+    interval = fit.conf_int()
     rows = [
         {
             "group": g,
             "reference": levels[0],
             "hazard_ratio": float(np.exp(fit.params[c])),
-            "ci_lower": float(np.exp(ci.loc[c, "lower"])),
-            "ci_upper": float(np.exp(ci.loc[c, "upper"])),
+            "ci_lower": float(np.exp(interval.loc[c, "lower"])),
+            "ci_upper": float(np.exp(interval.loc[c, "upper"])),
             "p_value": float(fit.pvalues[c]),
             "ci_method": fit.ci_method,
             "test": fit.test,
