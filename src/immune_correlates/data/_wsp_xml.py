@@ -12,8 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 
 from ..errors import InputError
 
@@ -170,6 +168,9 @@ def _boolean_checks(pops: pd.DataFrame) -> list[dict]:
 
 
 def parse_workspace(path: Path):
+    from defusedxml import ElementTree as SafeET  # loaded when a workspace is read
+    from defusedxml.common import DefusedXmlException
+
     try:
         return SafeET.parse(str(path)).getroot()
     except DefusedXmlException as exc:

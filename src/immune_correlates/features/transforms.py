@@ -153,7 +153,7 @@ def dichotomise(
 
 @check_params(
     prefix=Instance(str, name="a string"),
-    offset=Interval(0, None),
+    offset=(Interval(0, None), Instance(Mapping, name="a mapping of offsets by column")),
 )
 def log2_features(
     frame: pd.DataFrame, columns: Sequence[str] | None = None, *, offset: float | dict = 1.0, prefix: str = "log2_"

@@ -17,7 +17,7 @@ _RATIO_LABEL = {"odds_ratio": "OR", "hazard_ratio": "HR"}
     ax=AXES,
     x=Options("n", "effect"),
     estimand=TEXT,
-    target=PROPORTION,
+    target=(Options(None), PROPORTION),
     band=FLAG,
 )
 def plot_power(

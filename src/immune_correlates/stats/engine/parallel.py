@@ -43,7 +43,6 @@ import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 
 from ..._seeds import rng, spawn
 
@@ -234,6 +233,8 @@ def _task(fn: Callable, job, blocks: list) -> list:
 
 def _workers(n_jobs: int) -> int:
     try:
+        from joblib import effective_n_jobs  # joblib loads only when work is spread
+
         return max(1, int(effective_n_jobs(n_jobs)))
     except Exception:  # a backend that cannot tell (no cluster yet): one task per block group of 1
         return max(1, int(n_jobs))
@@ -294,6 +295,8 @@ def run_blocks(
                     if bar is not None:
                         bar.update()
             return out
+        from joblib import Parallel, delayed
+
         groups = group_blocks(len(blocks), tasks_per_worker * workers)
         tasks = (delayed(_task)(fn, job, [blocks[i] for i in g]) for g in groups)
         out = []
