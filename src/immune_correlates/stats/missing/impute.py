@@ -11,7 +11,7 @@ patient's own time (White & Royston 2009), not as a raw time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
@@ -132,6 +132,7 @@ def _encode(series: pd.Series, kind: str, levels: tuple) -> np.ndarray:
     """Numbers as they are; binary and categorical values as codes ``0..k-1`` of ``levels``; NaN where missing."""
     if kind == "numeric":
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    key: Callable | None
     if levels == (False, True):
         key = bool
     elif levels == (0.0, 1.0):
@@ -149,7 +150,8 @@ def _prune(state, target: int, candidates: list[int], variables) -> tuple[list[i
     """Predictors of ``target`` minus those constant, or with |r| > 0.99 with it or an earlier predictor,
     among the rows where ``target`` is observed (mice's ``remove.lindep``, once, on the observed values)."""
     ry = ~np.isnan(state[:, target])
-    kept, dropped = [], []
+    kept: list[int] = []
+    dropped: list[str] = []
     for j in candidates:
         x = state[ry, j]
         ok = ~np.isnan(x)

@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..._params import ALPHA, Instance, Options, check_params
+from ..._params import (
+    ALPHA,
+    Instance,
+    ListLike,
+    Options,
+    check_params,
+)
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError, InputError, MissingDataWarning, plain, warn
 
@@ -265,6 +271,9 @@ def _check_inputs(y, se, labels):
     alpha=ALPHA,
     ratio=(Options(None), Instance(str, name="a ratio name such as 'odds_ratio'")),
 )
+@check_params(
+    labels=(Options(None), ListLike("a list of trial names")),
+)
 def meta_analysis(
     estimates: Sequence[float],
     std_errors: Sequence[float],
@@ -405,7 +414,7 @@ def meta_analysis(
 
 @check_params(
     by=Instance(str, name="a column name"),
-    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),
+    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),  # type: ignore[arg-type]  # isinstance works with the ABC
     term=Instance(str, name="a model term"),
     fit_options=(Options(None), Instance(Mapping, name="a mapping of keyword arguments of fit")),
     method=Options(*METHODS),

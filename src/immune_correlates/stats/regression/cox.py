@@ -40,6 +40,7 @@ from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, FormulaError, ModelError, MonotoneLikelihoodWarning, warn
 from ..engine import cox_core as core
 from ..engine.linalg import covariance
+from ..engine.rubin import PooledResult
 from ._cox_result import CoxModel, CoxResult
 from ._model import profile_inference, wald_table
 from .design_matrix import Design, model_data
@@ -143,7 +144,7 @@ def fit_cox(
     max_iter: int = 100,
     tol: float = 1e-10,
     entry: str | None = None,
-) -> CoxResult:
+) -> CoxResult | PooledResult:
     """Fit a Cox proportional-hazards model.
 
     Parameters

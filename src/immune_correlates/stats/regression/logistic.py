@@ -28,6 +28,7 @@ from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, ModelError, SeparationWarning, warn
 from ..engine.discrimination import auc_batch
 from ..engine.linalg import covariance
+from ..engine.rubin import PooledResult
 from ..engine.separation import SeparationResult, separation_from_arrays
 from ._logistic_result import LogisticModel, LogisticResult
 from ._model import profile_inference, wald_table
@@ -181,7 +182,7 @@ def fit_logistic(
     weights: str | None = None,
     max_iter: int = 100,
     tol: float = 1e-10,
-) -> LogisticResult:
+) -> LogisticResult | PooledResult:
     """Fit ``logit P(outcome = 1) = b0 + b1 x1 + ...`` by ML or Firth's method.
 
     Parameters
