@@ -100,6 +100,9 @@ SEEDED = {
     ),
     "simulate": lambda f, s: ic.simulate(seed=s).cohort.clinical.select_dtypes("number").to_numpy(),
     "simulate_trials": lambda f, s: ic.design.simulate_trials(n_sim=5, seed=s).features,
+    "impute": lambda f, s: (
+        ic.impute(f[["nk_per_ul", "cd8_per_ul", "age", "cr"]], m=2, seed=s).completed(1).to_numpy(dtype=float)
+    ),
 }
 
 

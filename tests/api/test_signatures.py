@@ -208,15 +208,33 @@ def _rejected(spec):
     return None
 
 
-def _example(spec):
-    """A value one of the constraints accepts, for a required declared argument (or empty)."""
-    from immune_correlates._params import Interval, Options, _as_constraints
+def _imputed():
+    import numpy as np
+    import pandas as pd
 
+    return ic.impute(pd.DataFrame({"a": [1.0, 2, np.nan, 4, 5, 6], "b": [1.0, 0, 1, 0, np.nan, 1]}), m=2, seed=1)
+
+
+#: Example values of required subject arguments that no simple value stands for.
+EXAMPLES = {"imputed": _imputed}
+
+
+def _example(spec, name=""):
+    """A value one of the constraints accepts, for a required declared argument (or empty)."""
+    if name in EXAMPLES:
+        return (EXAMPLES[name](),)
+    from immune_correlates._params import Columns, Instance, Interval, ListLike, Options, _as_constraints
+
+    candidates = ["x", 1, 0.5, True, [], {}, len]
     for c in _as_constraints(spec):
         if isinstance(c, Options) and c.values:
             return (c.values[0],)
         if isinstance(c, Interval):
             return (c.low + 1 if c.low is not None else 1,)
+        if isinstance(c, (Columns, ListLike, Instance)):
+            for value in candidates:
+                if c.accepts(value):
+                    return (value,)
     return ()
 
 
@@ -237,16 +255,19 @@ def test_a_bad_option_raises_one_parameter_error(name, param):
     if bad is None:
         pytest.skip(f"{param} accepts every candidate value")
     sig = inspect.signature(func)
-    args, kwargs = [], {param: bad}
+    args, kwargs = [], {}
     for p in sig.parameters.values():
-        if p.name == param or p.default is not inspect.Parameter.empty:
-            continue
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
-        value = _example(declared[p.name]) if p.name in declared else (None,)
-        if not value:
-            pytest.skip(f"no example value for the required argument {p.name}")
-        if p.kind == p.KEYWORD_ONLY:
+        if p.name == param:
+            value = (bad,)
+        elif p.default is not inspect.Parameter.empty:
+            continue
+        else:
+            value = _example(declared[p.name], p.name) if p.name in declared else (None,)
+            if not value:
+                pytest.skip(f"no example value for the required argument {p.name}")
+        if p.kind == p.KEYWORD_ONLY or (p.default is not inspect.Parameter.empty and p.name == param):
             kwargs[p.name] = value[0]
         else:
             args.append(value[0])

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
+from .. import _seeds
 from .._params import (
     AXES,
     FLAG,
@@ -174,7 +175,7 @@ def observed_vs_imputed(
 
 
 def _strips(observed, values, m, text, log, ax):
-    rng = np.random.default_rng(0)  # jitter only: the same picture every time
+    rng = _seeds.rng(0)  # jitter only: the same picture every time
     ax = new_axes(ax, figsize=(max(3.6, 0.32 * (m + 2) + 1.6), 3.4))
     with house_style():
         ax.scatter(

@@ -17,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ... import _seeds
 from ..._params import N_JOBS, SEED, Instance, Interval, Options, check_params
 from ..._seeds import seed_sequence
 from ...data.imputed import ImputedColumn, ImputedData
@@ -201,7 +202,7 @@ def _draw(var: _Var, X_obs, y_obs, X_mis, rng, donors) -> np.ndarray:
 
 def _chain(job: _Job, r: int):
     """One chain: start from random draws of the observed values, then ``n_iter`` sweeps."""
-    rng = np.random.default_rng(job.seeds[r])
+    rng = _seeds.rng(job.seeds[r])
     state = job.state.copy()
     missing = {t: np.isnan(job.state[:, t]) for t in job.targets}
     for t in job.targets:
