@@ -7,6 +7,7 @@ catalogue, why each missing value is missing, count method per value);
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -190,7 +191,7 @@ def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
     min_events=Interval(0, None),
     min_readouts=(Options(None), Interval(1, None, integer=True)),
     errors=Options("raise", "missing"),
-    reference=(Options(None), Instance(str, pd.DataFrame, name="a reference cohort name or table")),
+    reference=(Options(None), Instance(pd.DataFrame, Mapping, name="a table or mapping of reference means and SDs")),
 )
 def build_features(
     cohort,

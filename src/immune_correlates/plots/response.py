@@ -161,7 +161,7 @@ def _axes_width_in(ax) -> float:
     groups=SEQUENCE,
     ax=AXES,
     log=FLAG,
-    annotate=FLAG,
+    annotate=(FLAG, Options("short")),
     comparisons=SEQUENCE,
     comparison=(Options(None), Instance(pd.DataFrame, name="a compare_groups table")),
     method=Options(*COMPARE_METHODS),
