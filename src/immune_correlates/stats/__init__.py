@@ -15,6 +15,8 @@ pinned by ``tests/api/test_layers.py``):
   :func:`table_one`, :func:`roc_curve`, the trial summary.
 - :mod:`.missing`: :func:`impute` (multiple imputation by chained equations), :func:`pool`
   (Rubin's rules), :func:`meta_analysis` and :func:`meta_analysis_by` (pooling trials).
+- :mod:`.longitudinal`: repeated measures of one patient: :func:`fit_gee` (marginal models of
+  per-cycle outcomes, as geepack) and the linear mixed models.
 - :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
 
 See ``docs/validation.md`` for the R reference of every estimator.
@@ -28,6 +30,7 @@ from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_ran
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
+from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
@@ -67,6 +70,9 @@ __all__ = [
     # repeated measures
     "fit_mixed",
     "MixedResult",
+    # longitudinal
+    "fit_gee",
+    "GEEResult",
     # survival
     "kaplan_meier",
     "KaplanMeierResult",
