@@ -37,10 +37,14 @@ from .errors import (
 from .features import (
     FeatureSet,
     build_features,
+    change_from_baseline,
+    cycle_frame,
     derive_features,
     feature_catalogue,
     ics_functions,
     load_panel,
+    longitudinal_frame,
+    trajectory_slopes,
 )
 from .features.frame import analysis_frame
 from .stats import (
@@ -81,6 +85,7 @@ from .stats import (
     simon_makuch,
     split_at,
     table_one,
+    time_varying,
 )
 from .stats.groups.trial_summary import trial_summary
 
@@ -131,6 +136,11 @@ __all__ = [
     "fit_mixed",
     "MixedResult",
     # repeated measures over time
+    "longitudinal_frame",
+    "change_from_baseline",
+    "trajectory_slopes",
+    "cycle_frame",
+    "time_varying",
     "fit_gee",
     "GEEResult",
     "compare_groups",

@@ -41,5 +41,5 @@ def pseudonymize(cohort, prefix: str = "S"):
         adverse_events=remap(cohort.adverse_events),
         exclusions=remap(cohort.exclusions),
         samples=remap(cohort.samples),
-        metadata={k: v for k, v in cohort.metadata.items()},
+        metadata=dict(cohort.metadata),
     ), mapping

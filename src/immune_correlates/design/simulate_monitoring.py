@@ -18,8 +18,14 @@ import pandas as pd
 from scipy.special import expit, logit
 
 from . import model
-from .simulate_immune import BEADS_PER_TUBE, GATE_COLUMNS, SAMPLE_VOLUME_UL, gate_events, gate_rows
-from .simulate_immune import simulate_function_assays
+from .simulate_immune import (
+    BEADS_PER_TUBE,
+    GATE_COLUMNS,
+    SAMPLE_VOLUME_UL,
+    gate_events,
+    gate_rows,
+    simulate_function_assays,
+)
 
 __all__ = ["simulate_on_treatment", "ON_TREATMENT_GATE_COLUMNS"]
 

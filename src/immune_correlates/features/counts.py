@@ -101,15 +101,11 @@ def _pretreatment(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> pd
     """Whether each patient's sample at this timepoint was drawn on or before the first dose."""
     if str(table.timepoint).casefold() == BASELINE:
         return pd.Series(True, index=idx)
-    long = table.long
-    day = pd.Series(nominal_day(table.timepoint), index=idx)
-    if len(long) and "day" in long.columns:
-        given = pd.to_numeric(long["day"], errors="coerce").groupby(long["patient_id"]).first()
-        day = given.reindex(idx).fillna(day)
-    if len(long) and "sample_date" in long.columns and "treatment_start" in clinical.columns:
-        dates = pd.to_datetime(long["sample_date"], errors="coerce").groupby(long["patient_id"]).first()
-        start = pd.to_datetime(clinical["treatment_start"], errors="coerce")
-        from_date = (dates.reindex(idx) - start.reindex(idx)).dt.days.astype(float)
+    day = table.sample_value("day").reindex(idx).astype(float).fillna(nominal_day(table.timepoint))
+    dates = table.sample_value("sample_date")
+    if len(dates) and "treatment_start" in clinical.columns:
+        start = pd.to_datetime(clinical["treatment_start"], errors="coerce").reindex(idx)
+        from_date = (pd.to_datetime(dates.reindex(idx), errors="coerce") - start).dt.days.astype(float)
         day = from_date.fillna(day)
     return day <= 0
 
@@ -122,10 +118,7 @@ def _sample_alc(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> tupl
     first dose only: after anti-CD20 therapy the count falls many-fold, and a baseline
     count would inflate every later dual-platform count.
     """
-    long = table.long
-    own = pd.Series(np.nan, index=idx)
-    if len(long) and "alc" in long.columns:
-        own = pd.to_numeric(long["alc"], errors="coerce").groupby(long["patient_id"]).first().reindex(idx)
+    own = table.sample_value("alc").reindex(idx).astype(float)
     base = (
         pd.to_numeric(clinical["alc"], errors="coerce").astype(float).reindex(idx)
         if "alc" in clinical.columns

@@ -53,6 +53,7 @@ from .survival.kaplan_meier import KaplanMeierResult, kaplan_meier
 from .survival.logrank import LogrankResult, logrank_test
 from .survival.mantel_byar import MantelByarResult, mantel_byar, simon_makuch
 from .survival.time_dependent import landmark, landmark_sweep, split_at
+from .survival.time_varying import time_varying
 
 __all__ = [
     # regression
@@ -81,6 +82,7 @@ __all__ = [
     "optimal_cutpoint",
     "CutpointResult",
     "split_at",
+    "time_varying",
     "landmark",
     "landmark_sweep",
     "mantel_byar",
