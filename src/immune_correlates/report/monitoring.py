@@ -330,7 +330,7 @@ def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
 def _cox_words(td: pd.DataFrame, level: str) -> str:
     """ "Each doubling of the latest NK count went with a hazard of progression ... times as high (95% CI ...)." """
     parts = [
-        f"{row['feature']}: hazard ratio {row['hazard_ratio']:.2f} per doubling ({level} CI "
+        f"{row['feature']}, hazard ratio {row['hazard_ratio']:.2f} per doubling ({level} CI "
         f"{row['hazard_ratio_ci_lower']:.2f}-{row['hazard_ratio_ci_upper']:.2f}, {_p(row['p_value'])})"
         for _, row in td.iterrows()
     ]
