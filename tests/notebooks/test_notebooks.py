@@ -34,10 +34,12 @@ def _has_image(cell) -> bool:
 def test_the_six_analysis_notebooks_are_there():
     names = [p.stem for p in NOTEBOOKS]
     for expected in ("01_data_and_features", "02_responders_vs_nonresponders", "03_logistic_complete_remission",
-                     "04_cox_progression_free_survival", "05_screening_and_multiplicity", "06_power_and_design"):
+                     "04_cox_progression_free_survival", "05_screening_and_multiplicity", "06_power_and_design",
+                     "08_immune_monitoring_over_time"):
         assert expected in names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_stripped_runs_and_shows_every_figure(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
