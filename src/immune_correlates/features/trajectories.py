@@ -106,11 +106,9 @@ def change_from_baseline(
     >>> import pandas as pd
     >>> long = pd.DataFrame({"patient_id": ["P1", "P1", "P2"], "timepoint": ["baseline", "C3D1", "baseline"],
     ...                      "day": [0, 56, 0], "nk_per_ul": [200.0, 400.0, 300.0]})
-    >>> change_from_baseline(long, "nk_per_ul", "C3D1")
-                day_C3D1  nk_per_ul_log2fc_C3D1
-    patient_id
-    P1              56.0                    1.0
-    P2               NaN                    NaN
+    >>> change = change_from_baseline(long, "nk_per_ul", "C3D1")
+    >>> list(change.columns), change.loc["P1"].tolist(), bool(change.loc["P2"].isna().all())
+    (['day_C3D1', 'nk_per_ul_log2fc_C3D1'], [56.0, 1.0], True)
     """
     caller = "change_from_baseline"
     names = _check(data, features, ["patient_id", "timepoint", "day"], caller)
@@ -135,9 +133,8 @@ def change_from_baseline(
         before = pd.to_numeric(at[baseline][f], errors="coerce")
         after = pd.to_numeric(at[timepoint][f], errors="coerce")
         if logs[f]:
-            out[f"{f}_log2fc_{timepoint}"] = _log2(after, f, ids, timepoint, dropped) - _log2(
-                before, f, ids, baseline, dropped
-            )
+            ok = _log2(after, f, ids, timepoint, dropped).notna() & _log2(before, f, ids, baseline, dropped).notna()
+            out[f"{f}_log2fc_{timepoint}"] = np.log2((after / before).where(ok))
         else:
             out[f"{f}_change_{timepoint}"] = after - before
     out.attrs["excluded"] = pd.DataFrame(dropped, columns=["patient_id", "feature", "reason"])
