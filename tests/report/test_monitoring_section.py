@@ -84,14 +84,21 @@ def test_per_cycle_neutropenia_is_the_gee_fit(run, ofa_len):
 
 
 def test_the_section_reads_in_words(res):
-    figs = {name: {"data": "", "caption": cap} for name, (_, cap) in monitoring_figures(res).items()}
-    section = monitoring_section(res, figs)
+    figures = monitoring_figures(res)
+    section = monitoring_section(res)
     assert section["title"] == "Immune monitoring over time"
-    assert len(section["tables"]) == 4 and len(section["figures"]) == 2
+    assert len(section["tables"]) == 4 and set(section["figures"]) == set(figures) == {
+        "trajectory_nk_per_ul",
+        "trajectory_cd8_per_ul",
+    }
     text = section["text"]
     assert "on-treatment samples" in text and "Kruskal-Wallis" in text and "hazard ratio" in text
-    assert "kruskal_wallis" not in str(section["tables"]) and "-0.00" not in text
-    assert "≥ 3 neutropenia" in text
+    assert "-0.00" not in text and "≥ 3 neutropenia" in text
+    shown = " ".join(t["frame"].to_string() for t in section["tables"])
+    for code in ("kruskal_wallis", "nk_per_ul", "log2fc", "_"):
+        assert code not in shown.replace("C3D1", "")  # words, not column names
+    change = section["tables"][1]["frame"]
+    assert change["Feature"].tolist() == ["NK cells, log2 change to C3D1", "CD8 T cells, log2 change to C3D1"]
 
 
 def test_no_section_without_on_treatment_samples():
@@ -100,4 +107,4 @@ def test_no_section_without_on_treatment_samples():
     run = _run(baseline_only)
     assert not any(k.startswith("monitoring") for k in run.tables)
     res = types.SimpleNamespace(config=run.config, tables=run.tables, objects=run.objects, notes=run.notes)
-    assert monitoring_section(res, {}) is None and monitoring_figures(res) == {}
+    assert monitoring_section(res) is None and monitoring_figures(res) == {}

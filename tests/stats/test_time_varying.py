@@ -96,7 +96,7 @@ def test_a_single_visit_carries_forward_from_that_visit_only(ofa_len):
 
 def test_bad_arguments():
     base, obs = _read("edge_base"), _read("edge_obs")
-    with pytest.raises(ImmuneCorrelatesError, match="not in samples"):
+    with pytest.raises(ImmuneCorrelatesError, match="not found"):
         ic.time_varying(base, "futime", "status", obs, ["ldh"], time="t", id="id")
     with pytest.raises(ImmuneCorrelatesError, match="already exist"):
         ic.time_varying(base, "futime", "status", obs, {"x0": "nk"}, time="t", id="id")
@@ -104,3 +104,8 @@ def test_bad_arguments():
         ic.time_varying(base, "futime", "status", obs, ["nk"], time="t", id=None)
     with pytest.raises(ImmuneCorrelatesError, match="more than once"):
         ic.time_varying(pd.concat([base, base.head(1)]), "futime", "status", obs, ["nk"], time="t", id="id")
+    text = obs.assign(nk=obs["nk"].astype(object))
+    text.loc[3, "nk"] = "<10"
+    with pytest.raises(ic.InputError, match="numeric") as err:
+        ic.time_varying(base, "futime", "status", text, ["nk"], time="t", id="id")
+    assert err.value.column == "nk" and err.value.rows[0]["value"] == "<10"

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
+from .._numbers import format_estimate_ci, p_phrase
 from ..data.endpoints import DAYS_PER_MONTH
 from ..data.samples import BASELINE, samples_of
 from ..errors import ImmuneCorrelatesError, ImmuneCorrelatesWarning
@@ -36,13 +37,12 @@ from ..features.labels import column_label
 from ..features.longitudinal import longitudinal_frame
 from ..features.trajectories import change_from_baseline
 from ..multiplicity import adjust_pvalues
-from ..plots.response import TEST_NAMES
 from ..stats.groups.compare import compare_groups
 from ..stats.longitudinal.gee import fit_gee
 from ..stats.regression.cox import fit_cox
 from ..stats.survival.time_varying import time_varying
-from .formatting import format_comparison, format_model_table
-from .html import table_payload
+from .formatting import inference_words, label, name_test
+from .tables import format_all_groups, format_model_table
 
 __all__ = [
     "MONITORED",
@@ -200,6 +200,8 @@ def _toxicity(cohort, long) -> tuple[pd.DataFrame, dict]:
             "odds_ratio_ci_upper": s["odds_ratio_ci_upper"].to_numpy(),
             "p_value": s["p_value"].to_numpy(),
             "q_value": s["p_value"].to_numpy(),
+            "test": "wald",
+            "ci_method": "wald",
         }
     )
     facts = {
@@ -262,7 +264,7 @@ def monitoring_figures(res) -> dict:
     return out
 
 
-def monitoring_section(res, figs) -> dict | None:
+def monitoring_section(res) -> dict | None:
     """The section: samples per visit, trajectories, change by group, time-dependent Cox, per-cycle neutropenia."""
     t = res.tables
     if "monitoring_samples" not in t:
@@ -270,9 +272,8 @@ def monitoring_section(res, figs) -> dict | None:
         return {"title": "Immune monitoring over time", "text": note, "tables": [], "figures": []} if note else None
     cfg, landmark, facts = res.config, res.objects["monitoring_landmark"], res.objects["monitoring_facts"]
     level = f"{100 * (1 - cfg.alpha):g}%"
-    change = t["monitoring_change"].copy()
+    change = t["monitoring_change"]
     levels = [c.removeprefix("median_") for c in change.columns if c.startswith("median_")]
-    change["feature"] = change["feature"].str.replace(f"_log2fc_{landmark}", "", regex=False)
     samples = t["monitoring_samples"]
     n_later = int(samples["Patients"].sum() - samples.loc[samples["Visit"] == BASELINE, "Patients"].sum())
     corr = facts["correlation"]
@@ -280,41 +281,54 @@ def monitoring_section(res, figs) -> dict | None:
         [
             f"{n_later} on-treatment samples at {len(samples) - 1} visits; samples stop at progression or death, so "
             "later visits hold the patients who stayed progression-free.",
-            _change_words(t["monitoring_change"], levels, landmark),
+            _change_words(change, levels, landmark),
             _cox_words(t["monitoring_time_dependent"], level),
             f"Per-cycle toxicity: {facts['neutropenia']} of {facts['cycles']} cycles with grade ≥ 3 neutropenia and "
             f"{facts['infection']} with an infection, in {facts['patients']} patients (working correlation within "
             f"patients {0.0 if round(corr, 2) == 0 else corr:.2f}).",
         ]
     )
-    captions = {
-        "samples": "Patients sampled per visit and group (baseline and each on-treatment visit).",
-        "change": f"Log2 fold change from baseline to {landmark} by {column_label(cfg.group).lower()} "
-        f"(medians with quartiles; rank tests, {cfg.adjust} across features).",
-        "td": f"Progression-free survival and on-treatment values: counting-process Cox models, hazard ratio per "
-        f"doubling with {cfg.ci} {level} intervals; patients counted from their first relevant sample.",
-        "gee": f"Grade ≥ 3 neutropenia per cycle: GEE (exchangeable, robust SE), odds ratios with Wald {level} "
-        "intervals and Wald p-values (q equals p: two terms of one model).",
-    }
+    shown_change = format_all_groups(change, group=cfg.group)
+    shown_change["Feature"] = [
+        f"{label(f.removesuffix(f'_log2fc_{landmark}'))}, log2 change to {landmark}" for f in change["feature"]
+    ]
+    group_words = label(cfg.group)
+    group_words = group_words[:1].lower() + group_words[1:] if group_words[1:2].islower() else group_words
+    tables = [
+        _table("Patients sampled at each visit, by group (baseline and each on-treatment visit).", samples),
+        _table(
+            f"Log2 fold change from baseline to {landmark} by {group_words}: medians with quartiles among the "
+            f"patients sampled at both; rank tests; q: {cfg.adjust} adjustment across the features.",
+            shown_change,
+        ),
+        _table(
+            f"{label(cfg.duration)} and the on-treatment values: counting-process Cox models whose covariate "
+            f"takes each sample's value from the day it was drawn (hazard ratio per doubling; "
+            f"{_td_inference(t['monitoring_time_dependent'], cfg)}). N: patients contributing; time before a "
+            "patient's first relevant sample does not enter the model.",
+            format_model_table(t["monitoring_time_dependent"], "hazard_ratio", alpha=cfg.alpha, ci_method=cfg.ci),
+        ),
+        _table(
+            f"Grade ≥ 3 neutropenia per cycle: GEE (exchangeable working correlation within patients, robust SE), "
+            f"odds ratios with Wald {level} CI and Wald p (q equals p: two terms of one model). N: cycles.",
+            format_model_table(t["monitoring_neutropenia"], "odds_ratio", alpha=cfg.alpha, ci_method="wald"),
+        ),
+    ]
     return {
         "title": "Immune monitoring over time",
         "text": text,
-        "tables": [
-            table_payload(samples, captions["samples"]),
-            table_payload(_tests_in_words(format_comparison(change, levels)), captions["change"]),
-            table_payload(format_model_table(t["monitoring_time_dependent"], "hazard_ratio"), captions["td"]),
-            table_payload(format_model_table(t["monitoring_neutropenia"], "odds_ratio"), captions["gee"]),
-        ],
-        "figures": [figs[n] for n in ("trajectory_nk_per_ul", "trajectory_cd8_per_ul") if n in figs],
+        "tables": tables,
+        "figures": ["trajectory_nk_per_ul", "trajectory_cd8_per_ul"],
     }
 
 
-def _tests_in_words(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(Test=table["Test"].map(lambda t: TEST_NAMES.get(t, t)))
+def _td_inference(td: pd.DataFrame, cfg) -> str:
+    tests = td["test"].dropna().unique()
+    return inference_words(cfg.ci, tests[0] if len(tests) == 1 else None, alpha=cfg.alpha)
 
 
-def _p(p: float) -> str:
-    return "p < 0.001" if p < 0.001 else f"p = {p:.2g}"
+def _table(caption: str, frame: pd.DataFrame) -> dict:
+    return {"caption": caption, "frame": frame, "footnotes": []}
 
 
 def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
@@ -323,15 +337,16 @@ def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
     for _, row in change.iterrows():
         name = column_label(str(row["feature"]).removesuffix(f"_log2fc_{landmark}"))
         medians = ", ".join(f"{g} {row[f'median_{g}']:.2f}" for g in levels if np.isfinite(row[f"median_{g}"]))
-        parts.append(f"{name} {medians} ({TEST_NAMES.get(row['test'], row['test'])} {_p(row['p_value'])})")
+        parts.append(f"{name} {medians} ({name_test(row['test'])}, {p_phrase(row['p_value'])})")
     return f"Median log2 change from baseline to {landmark} by group: " + "; ".join(parts) + "."
 
 
 def _cox_words(td: pd.DataFrame, level: str) -> str:
     """ "Each doubling of the latest NK count went with a hazard of progression ... times as high (95% CI ...)." """
     parts = [
-        f"{row['feature']}, hazard ratio {row['hazard_ratio']:.2f} per doubling ({level} CI "
-        f"{row['hazard_ratio_ci_lower']:.2f}-{row['hazard_ratio_ci_upper']:.2f}, {_p(row['p_value'])})"
+        f"{row['feature']}, hazard ratio per doubling "
+        f"{format_estimate_ci(row['hazard_ratio'], row['hazard_ratio_ci_lower'], row['hazard_ratio_ci_upper'])} "
+        f"({level} CI; {p_phrase(row['p_value'])})"
         for _, row in td.iterrows()
     ]
     return "Progression-free survival against the on-treatment values (time-dependent Cox): " + "; ".join(parts) + "."

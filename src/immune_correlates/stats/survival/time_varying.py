@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from ..._checks import numeric_column, require_columns
 from ..._params import MISSING, Instance, check_params
 from ...errors import MAX_LISTED, ImmuneCorrelatesError, plain
 from .time_dependent import _survival
@@ -32,18 +33,12 @@ __all__ = ["time_varying"]
 
 
 def _values(samples: pd.DataFrame, values, id: str, time: str, caller: str) -> dict[str, str]:
-    if not isinstance(samples, pd.DataFrame):
-        raise ImmuneCorrelatesError(f"{caller}: samples must be a DataFrame, got {type(samples).__name__}.")
     names = {values: values} if isinstance(values, str) else dict(values) if isinstance(values, Mapping) else None
     if names is None:
         names = {v: v for v in values}
     if not names:
         raise ImmuneCorrelatesError(f"{caller}: name the measured columns, e.g. values=['nk_per_ul'].")
-    absent = [c for c in [id, time, *names.values()] if c not in samples.columns]
-    if absent:
-        raise ImmuneCorrelatesError(
-            f"{caller}: column(s) {absent} are not in samples. Columns: {list(samples.columns)}."
-        )
+    require_columns(samples, [id, time, *dict.fromkeys(names.values())], caller)
     return names
 
 
@@ -134,18 +129,16 @@ def time_varying(
         raise ImmuneCorrelatesError(
             f"{caller}: columns {clash} already exist in data; rename them (values={{'new_name': column}})."
         )
-    t = pd.to_numeric(samples[time], errors="coerce")
-    if (samples[time].notna() & t.isna()).any():
-        raise ImmuneCorrelatesError(f"{caller}: the time column {time!r} of samples must be numeric.")
+    sid = samples[id].astype(str)
+    t = pd.Series(numeric_column(samples[time], time, caller, sid), index=samples.index)
     key = ids.astype(str).to_numpy()
     pos = pd.Series(np.arange(len(key)), index=key)
-    sid = samples[id].astype(str)
     known = sid.isin(pos.index).to_numpy() & t.notna().to_numpy()
     obs = pd.DataFrame(
         {"who": pos.reindex(sid[known]).to_numpy(), "t": t[known].to_numpy(), "order": np.arange(known.sum())}
     )
     for new, col in names.items():
-        obs[new] = pd.to_numeric(samples.loc[known, col], errors="coerce").to_numpy()
+        obs[new] = numeric_column(samples.loc[known, col], col, caller, sid[known])
     cuts = _cuts(obs, names, follow)
     out = _expand(rows, duration, event, cuts, follow, status, ids, id, start, stop)
     who = np.repeat(np.arange(len(cuts)), [len(c) - 1 for c in cuts])
