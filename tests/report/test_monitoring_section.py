@@ -12,7 +12,8 @@ import pytest
 import immune_correlates as ic
 from immune_correlates.report import AnalysisConfig
 from immune_correlates.report.methods import METHODS
-from immune_correlates.report.monitoring import has_monitoring, monitoring_figures, monitoring_section, monitoring_step
+from immune_correlates.report.monitoring import has_monitoring, monitoring_figures, monitoring_step
+from immune_correlates.report.monitoring_section import monitoring_section
 from immune_correlates.report.pipeline import STEPS, _Run
 
 
@@ -39,7 +40,7 @@ def res(run):
 
 def test_the_step_is_part_of_the_run_and_its_methods_are_described():
     assert "monitoring" in [name for name, _ in STEPS]
-    for key in ("trajectories", "change_from_baseline", "time_varying_cox", "gee"):
+    for key in ("trajectories", "mixed_model", "change_from_baseline", "time_varying_cox", "gee"):
         assert key in METHODS
 
 
@@ -87,7 +88,7 @@ def test_the_section_reads_in_words(res):
     figures = monitoring_figures(res)
     section = monitoring_section(res)
     assert section["title"] == "Immune monitoring over time"
-    assert len(section["tables"]) == 4 and set(section["figures"]) == set(figures) == {
+    assert len(section["tables"]) == 5 and set(section["figures"]) == set(figures) == {
         "trajectory_nk_per_ul",
         "trajectory_cd8_per_ul",
     }
@@ -97,7 +98,7 @@ def test_the_section_reads_in_words(res):
     shown = " ".join(t["frame"].to_string() for t in section["tables"])
     for code in ("kruskal_wallis", "nk_per_ul", "log2fc", "_"):
         assert code not in shown.replace("C3D1", "")  # words, not column names
-    change = section["tables"][1]["frame"]
+    change = section["tables"][2]["frame"]
     assert change["Feature"].tolist() == ["NK cells, log2 change to C3D1", "CD8 T cells, log2 change to C3D1"]
 
 
@@ -108,3 +109,19 @@ def test_no_section_without_on_treatment_samples():
     assert not any(k.startswith("monitoring") for k in run.tables)
     res = types.SimpleNamespace(config=run.config, tables=run.tables, objects=run.objects, notes=run.notes)
     assert monitoring_section(res) is None and monitoring_figures(res) == {}
+
+
+def test_slopes_are_the_mixed_model_per_group(run, ofa_len):
+    slopes = run.tables["monitoring_slopes"].set_index(["feature", "group"])
+    long = run.objects["monitoring_long"]
+    data = long[long["day"] <= long.loc[long["timepoint"] == "C12D1", "day"].max()].assign(
+        month=lambda d: d["day"] / ic.DAYS_PER_MONTH, y=lambda d: np.log2(d["nk_per_ul"])
+    )
+    fit = ic.fit_mixed(data, "y ~ month * C(response_group, Treatment('CR')) + (month | patient_id)")
+    row = slopes.loc[("nk_per_ul", "CR")]
+    assert row["estimate"] == pytest.approx(fit.params["month"], rel=1e-8)
+    assert row["df"] == pytest.approx(fit.df["month"], rel=1e-6)
+    assert row["p_value"] == pytest.approx(fit.pvalues["month"], rel=1e-6)
+    assert slopes.loc[("nk_per_ul", "CR"), "estimate"] > slopes.loc[("nk_per_ul", "NR"), "estimate"]
+    test = run.tables["monitoring_slope_test"].set_index("feature").loc["nk_per_ul"]
+    assert test["num_df"] == 2 and test["p_value"] < 0.05

@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from .. import plots
-from .._numbers import format_estimate_ci, p_phrase
 from ..data.endpoints import DAYS_PER_MONTH
 from ..data.samples import BASELINE, samples_of
 from ..errors import ImmuneCorrelatesError, ImmuneCorrelatesWarning
@@ -38,11 +37,10 @@ from ..features.longitudinal import longitudinal_frame
 from ..features.trajectories import change_from_baseline
 from ..multiplicity import adjust_pvalues
 from ..stats.groups.compare import compare_groups
+from ..stats.longitudinal import fit_mixed
 from ..stats.longitudinal.gee import fit_gee
 from ..stats.regression.cox import fit_cox
 from ..stats.survival.time_varying import time_varying
-from .formatting import inference_words, label, name_test
-from .tables import format_all_groups, format_model_table
 
 __all__ = [
     "MONITORED",
@@ -50,7 +48,6 @@ __all__ = [
     "has_monitoring",
     "monitoring_step",
     "monitoring_figures",
-    "monitoring_section",
 ]
 
 #: Features followed over time (those the panel has); the first two are modelled.
@@ -66,6 +63,13 @@ MONITORING_METHODS = {
         "later samples used the baseline mean and SD of each readout, so they move on one scale. Counts are "
         "summarised per visit by geometric means with t intervals on the log scale; visits not attended are "
         "absent, never zero.",
+    ),
+    "mixed_model": (
+        "Change over time",
+        "Linear mixed models (REML, as R's lme4) of log2 counts on months since the start of treatment, by group "
+        "(month x group), with a random intercept and slope per patient, on the samples up to the last scheduled "
+        "visit. Each group's slope with t-tests and intervals on Satterthwaite degrees of freedom (lmerTest; "
+        "Kuznetsova et al., J Stat Softw 2017) and the type III F-test that the slopes differ.",
     ),
     "change_from_baseline": (
         "Change from baseline",
@@ -214,6 +218,62 @@ def _toxicity(cohort, long) -> tuple[pd.DataFrame, dict]:
     return table, facts | {"excluded": fit.excluded}
 
 
+def _scheduled(long: pd.DataFrame) -> pd.DataFrame:
+    """Samples up to the last scheduled visit (visits whose days vary by at most 14 days between patients)."""
+    later = long[long["timepoint"] != BASELINE]
+    spread = later.groupby("timepoint")["day"].agg(lambda d: d.quantile(0.75) - d.quantile(0.25))
+    scheduled = later[later["timepoint"].isin(spread.index[spread <= 14])]
+    until = scheduled["day"].max() if len(scheduled) else long["day"].max()
+    return long[long["day"] <= until]
+
+
+def _level(value) -> str:
+    return repr(value) if isinstance(value, str) else repr(float(value) if isinstance(value, float) else value)
+
+
+def _mixed(long: pd.DataFrame, cfg, modelled) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Slopes of log2 counts per month in each group (Satterthwaite t) and the month x group F-test."""
+    data = _scheduled(long).assign(month=lambda d: d["day"] / DAYS_PER_MONTH, grp=lambda d: d[cfg.group])
+    data = data.dropna(subset=["grp"])
+    levels = [
+        g
+        for g in (data["grp"].cat.categories if hasattr(data["grp"], "cat") else sorted(data["grp"].unique()))
+        if (data["grp"] == g).any()
+    ]
+    slopes, tests = [], []
+    for f in modelled:
+        one = data.assign(y=np.log2(data[f].where(data[f] > 0))).dropna(subset=["y"])
+        fit = fit_mixed(one, "y ~ month * C(grp) + (month | patient_id)", alpha=cfg.alpha)
+        row = fit.anova().loc["month:C(grp)"]
+        tests.append(
+            {
+                "feature": f,
+                "num_df": row["num_df"],
+                "den_df": row["den_df"],
+                "statistic": row["statistic"],
+                "p_value": row["p_value"],
+                "n": fit.nobs,
+                "patients": fit.n_groups["patient_id"],
+            }
+        )
+        for g in levels:
+            each = fit_mixed(one, f"y ~ month * C(grp, Treatment({_level(g)})) + (month | patient_id)", alpha=cfg.alpha)
+            ci = each.conf_int().loc["month"]
+            slopes.append(
+                {
+                    "feature": f,
+                    "group": g,
+                    "estimate": each.params["month"],
+                    "ci_lower": ci["lower"],
+                    "ci_upper": ci["upper"],
+                    "df": each.df["month"],
+                    "p_value": each.pvalues["month"],
+                    "patients": int(one.loc[one["grp"] == g, "patient_id"].nunique()),
+                }
+            )
+    return pd.DataFrame(slopes), pd.DataFrame(tests)
+
+
 def monitoring_step(run) -> None:
     """A step of the report's run: the long frame and the section's tables (nothing without on-treatment samples)."""
     cfg, cohort = run.config, run.cohort
@@ -235,14 +295,17 @@ def monitoring_step(run) -> None:
         comparison = compare_groups(joined, cols, cfg.group, adjust=cfg.adjust, alpha=cfg.alpha)
         td, td_gone = _time_dependent(run.frame, long, cfg, landmark, modelled)
         tox, facts = _toxicity(cohort, long)
+        slopes, interaction = _mixed(long, cfg, modelled)
     run.objects.update(monitoring_long=long, monitoring_landmark=landmark, monitoring_facts=facts)
     run.tables["monitoring_samples"] = _samples_table(long, cfg.group)
     run.tables["monitoring_change"] = comparison
     run.tables["monitoring_time_dependent"] = td
     run.tables["monitoring_neutropenia"] = tox
+    run.tables["monitoring_slopes"] = slopes
+    run.tables["monitoring_slope_test"] = interaction
     run.exclude("monitoring: time-dependent Cox", td_gone)
     run.exclude("monitoring: per-cycle neutropenia", facts["excluded"])
-    run.add_record("trajectories", "change_from_baseline", "time_varying_cox", "gee")
+    run.add_record("trajectories", "mixed_model", "change_from_baseline", "time_varying_cox", "gee")
 
 
 def monitoring_figures(res) -> dict:
@@ -262,91 +325,3 @@ def monitoring_figures(res) -> dict:
             "sampled per visit under the axis. Samples stop at progression or death.",
         )
     return out
-
-
-def monitoring_section(res) -> dict | None:
-    """The section: samples per visit, trajectories, change by group, time-dependent Cox, per-cycle neutropenia."""
-    t = res.tables
-    if "monitoring_samples" not in t:
-        note = res.notes.get("monitoring")
-        return {"title": "Immune monitoring over time", "text": note, "tables": [], "figures": []} if note else None
-    cfg, landmark, facts = res.config, res.objects["monitoring_landmark"], res.objects["monitoring_facts"]
-    level = f"{100 * (1 - cfg.alpha):g}%"
-    change = t["monitoring_change"]
-    levels = [c.removeprefix("median_") for c in change.columns if c.startswith("median_")]
-    samples = t["monitoring_samples"]
-    n_later = int(samples["Patients"].sum() - samples.loc[samples["Visit"] == BASELINE, "Patients"].sum())
-    corr = facts["correlation"]
-    text = " ".join(
-        [
-            f"{n_later} on-treatment samples at {len(samples) - 1} visits; samples stop at progression or death, so "
-            "later visits hold the patients who stayed progression-free.",
-            _change_words(change, levels, landmark),
-            _cox_words(t["monitoring_time_dependent"], level),
-            f"Per-cycle toxicity: {facts['neutropenia']} of {facts['cycles']} cycles with grade ≥ 3 neutropenia and "
-            f"{facts['infection']} with an infection, in {facts['patients']} patients (working correlation within "
-            f"patients {0.0 if round(corr, 2) == 0 else corr:.2f}).",
-        ]
-    )
-    shown_change = format_all_groups(change, group=cfg.group)
-    shown_change["Feature"] = [
-        f"{label(f.removesuffix(f'_log2fc_{landmark}'))}, log2 change to {landmark}" for f in change["feature"]
-    ]
-    group_words = label(cfg.group)
-    group_words = group_words[:1].lower() + group_words[1:] if group_words[1:2].islower() else group_words
-    tables = [
-        _table("Patients sampled at each visit, by group (baseline and each on-treatment visit).", samples),
-        _table(
-            f"Log2 fold change from baseline to {landmark} by {group_words}: medians with quartiles among the "
-            f"patients sampled at both; rank tests; q: {cfg.adjust} adjustment across the features.",
-            shown_change,
-        ),
-        _table(
-            f"{label(cfg.duration)} and the on-treatment values: counting-process Cox models whose covariate "
-            f"takes each sample's value from the day it was drawn (hazard ratio per doubling; "
-            f"{_td_inference(t['monitoring_time_dependent'], cfg)}). N: patients contributing; time before a "
-            "patient's first relevant sample does not enter the model.",
-            format_model_table(t["monitoring_time_dependent"], "hazard_ratio", alpha=cfg.alpha, ci_method=cfg.ci),
-        ),
-        _table(
-            f"Grade ≥ 3 neutropenia per cycle: GEE (exchangeable working correlation within patients, robust SE), "
-            f"odds ratios with Wald {level} CI and Wald p (q equals p: two terms of one model). N: cycles.",
-            format_model_table(t["monitoring_neutropenia"], "odds_ratio", alpha=cfg.alpha, ci_method="wald"),
-        ),
-    ]
-    return {
-        "title": "Immune monitoring over time",
-        "text": text,
-        "tables": tables,
-        "figures": ["trajectory_nk_per_ul", "trajectory_cd8_per_ul"],
-    }
-
-
-def _td_inference(td: pd.DataFrame, cfg) -> str:
-    tests = td["test"].dropna().unique()
-    return inference_words(cfg.ci, tests[0] if len(tests) == 1 else None, alpha=cfg.alpha)
-
-
-def _table(caption: str, frame: pd.DataFrame) -> dict:
-    return {"caption": caption, "frame": frame, "footnotes": []}
-
-
-def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
-    """ "NK cells: median log2 change to C3D1 NR -0.07, PR 0.63, CR 0.86 (Kruskal-Wallis p = 0.0016)." """
-    parts = []
-    for _, row in change.iterrows():
-        name = column_label(str(row["feature"]).removesuffix(f"_log2fc_{landmark}"))
-        medians = ", ".join(f"{g} {row[f'median_{g}']:.2f}" for g in levels if np.isfinite(row[f"median_{g}"]))
-        parts.append(f"{name} {medians} ({name_test(row['test'])}, {p_phrase(row['p_value'])})")
-    return f"Median log2 change from baseline to {landmark} by group: " + "; ".join(parts) + "."
-
-
-def _cox_words(td: pd.DataFrame, level: str) -> str:
-    """ "Each doubling of the latest NK count went with a hazard of progression ... times as high (95% CI ...)." """
-    parts = [
-        f"{row['feature']}, hazard ratio per doubling "
-        f"{format_estimate_ci(row['hazard_ratio'], row['hazard_ratio_ci_lower'], row['hazard_ratio_ci_upper'])} "
-        f"({level} CI; {p_phrase(row['p_value'])})"
-        for _, row in td.iterrows()
-    ]
-    return "Progression-free survival against the on-treatment values (time-dependent Cox): " + "; ".join(parts) + "."

@@ -26,7 +26,7 @@ from .formatting import (
 )
 from .methods import covariate_phrase, key_findings
 from .missing import missing_section
-from .monitoring import monitoring_section
+from .monitoring_section import monitoring_section
 from .pipeline import AnalysisResults
 from .tables import format_all_groups, format_comparison, format_exclusions, format_model_table, format_table_one
 
