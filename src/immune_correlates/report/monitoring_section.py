@@ -12,6 +12,7 @@ import pandas as pd
 from .._numbers import format_estimate_ci, format_number, format_p, p_phrase
 from ..data.samples import BASELINE
 from ..features.labels import column_label
+from ..plots.response import ADJUST_NAMES
 from .formatting import inference_words, label, level_label, name_test
 from .tables import format_all_groups, format_model_table
 
@@ -47,8 +48,7 @@ def monitoring_section(res) -> dict | None:
     shown_change["Feature"] = [
         f"{label(f.removesuffix(f'_log2fc_{landmark}'))}, log2 change to {landmark}" for f in change["feature"]
     ]
-    group_words = label(cfg.group)
-    group_words = group_words[:1].lower() + group_words[1:] if group_words[1:2].islower() else group_words
+    group_words = _in_words(cfg.group)
     tables = [
         _table("Patients sampled at each visit, by group (baseline and each on-treatment visit).", samples),
         _table(
@@ -60,7 +60,7 @@ def monitoring_section(res) -> dict | None:
         ),
         _table(
             f"Log2 fold change from baseline to {landmark} by {group_words}: medians with quartiles among the "
-            f"patients sampled at both; rank tests; q: {cfg.adjust} adjustment across the features.",
+            f"patients sampled at both; rank tests; {_q_words(cfg)}.",
             shown_change,
         ),
         _table(
@@ -82,6 +82,17 @@ def monitoring_section(res) -> dict | None:
         "tables": tables,
         "figures": ["trajectory_nk_per_ul", "trajectory_cd8_per_ul"],
     }
+
+
+def _in_words(column: str) -> str:
+    text = label(column)
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def _q_words(cfg) -> str:
+    if cfg.adjust == "none":
+        return "p-values not adjusted for multiplicity"
+    return f"q: {ADJUST_NAMES.get(cfg.adjust, cfg.adjust)} adjustment across the features"
 
 
 def _slopes_shown(slopes: pd.DataFrame, cfg) -> pd.DataFrame:
@@ -106,7 +117,11 @@ def _slope_words(t: dict, group: str) -> str:
         f"{format_number(row['den_df'])} df, {p_phrase(row['p_value'])})"
         for _, row in t["monitoring_slope_test"].iterrows()
     ]
-    return f"Whether the change over time differs between groups of {label(group).lower()}: " + "; ".join(parts) + "."
+    return (
+        f"Do the monthly changes differ between {_in_words(group)} groups (mixed model, F-test of month x group)? "
+        + "; ".join(parts)
+        + "."
+    )
 
 
 def _td_inference(td: pd.DataFrame, cfg) -> str:
