@@ -6,12 +6,12 @@ says how each value was obtained, its quality and why values are missing).
 Panels are data: :func:`load_panel` reads a TOML file or a dict.
 """
 
+from ..data.flowjo import read_flowjo
+from ..data.flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .build import FeatureSet, build_features, derive_features
 from .catalogue import feature_catalogue
 from .composite import composite_score
 from .counts import bead_count, dual_platform_count
-from ..data.flowjo import read_flowjo
-from ..data.flowjo_workspace import FlowJoWorkspace, read_flowjo_workspace
 from .cycles import cycle_frame
 from .function import background_subtract
 from .ics import IcsResult, ics_functions

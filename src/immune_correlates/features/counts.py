@@ -23,10 +23,10 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
+from ..data.gating import ROOT, normalise_path
 from ..data.samples import BASELINE, nominal_day
 from ..errors import ConfigError
 from ._common import Computed
-from ..data.gating import ROOT, normalise_path
 from .populations import GateTable
 
 __all__ = ["dual_platform_count", "bead_count", "absolute_count", "COUNT_METHODS"]

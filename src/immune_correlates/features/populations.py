@@ -18,9 +18,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
 from .._checks import raise_bad_rows
 from ..data.gating import ROOT, normalise_path, split_path, validate_immunophenotype
+from ..errors import ConfigError
 from ._common import Computed, at_timepoint
 
 __all__ = ["population_frequencies", "split_path", "validate_immunophenotype", "GateTable"]

@@ -7,16 +7,15 @@ pinned by ``tests/api/test_layers.py``):
   separation, AUC) and the batched solvers; no user-facing estimator.
 - :mod:`.regression`: :func:`fit_logistic`, :func:`fit_cox`, :func:`ph_test`,
   :func:`concordance_index`, the design-matrix (formula) layer.
-- :mod:`.longitudinal`: :func:`fit_mixed` (linear mixed models as lme4, with lmerTest's and
-  pbkrtest's small-sample tests) and the batched mixed-model screen.
+- :mod:`.longitudinal`: repeated measures of one patient: :func:`fit_mixed` (linear mixed models
+  as lme4, with lmerTest's and pbkrtest's small-sample tests), the batched mixed-model screen, and
+  :func:`fit_gee` (marginal models of per-cycle outcomes, as geepack).
 - :mod:`.survival`: :func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`,
   counting-process data and response over time, competing risks and Fine-Gray.
 - :mod:`.groups`: :func:`compare_groups` and the rank tests, exact proportions,
   :func:`table_one`, :func:`roc_curve`, the trial summary.
 - :mod:`.missing`: :func:`impute` (multiple imputation by chained equations), :func:`pool`
   (Rubin's rules), :func:`meta_analysis` and :func:`meta_analysis_by` (pooling trials).
-- :mod:`.longitudinal`: repeated measures of one patient: :func:`fit_gee` (marginal models of
-  per-cycle outcomes, as geepack) and the linear mixed models.
 - :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
 
 See ``docs/validation.md`` for the R reference of every estimator.
