@@ -17,14 +17,12 @@ import pandas as pd
 from scipy import stats
 
 from ...data.endpoints import derive_endpoints
+from ...data.terms import FEBRILE_NEUTROPENIA_TERMS, NEUTROPENIA_TERMS, PNEUMONIA_TERMS, is_term
 from ..survival.kaplan_meier import kaplan_meier
 from .proportions import binomial_ci
 
 __all__ = ["trial_summary", "NEUTROPENIA_TERMS", "PNEUMONIA_TERMS", "FEBRILE_NEUTROPENIA_TERMS"]
 
-NEUTROPENIA_TERMS = ("neutrophil count decreased", "neutropenia")
-PNEUMONIA_TERMS = ("pneumonia", "lung infection")
-FEBRILE_NEUTROPENIA_TERMS = ("febrile neutropenia", "neutropenic fever")
 COLUMNS = ["value", "numerator", "denominator", "ci_lower", "ci_upper", "unit"]
 EXTRA_COLUMNS = ["events", "at_risk", "method", "note"]
 
@@ -54,7 +52,7 @@ def clustered_proportion_ci(events: np.ndarray, trials: np.ndarray, alpha: float
 
 
 def _terms(ae: pd.DataFrame, terms: tuple[str, ...]) -> pd.Series:
-    return ae["term"].astype(str).str.strip().str.lower().isin(terms)
+    return is_term(ae["term"], terms)
 
 
 def _assessed(cohort, table: str) -> bool:
@@ -112,17 +110,17 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     ep = derive_endpoints(cohort.clinical)
     n = len(ep)
     rows: dict[str, dict] = {}
-    empty = dict(
-        value=np.nan,
-        numerator=pd.NA,
-        denominator=pd.NA,
-        ci_lower=np.nan,
-        ci_upper=np.nan,
-        events=pd.NA,
-        at_risk=pd.NA,
-        method="",
-        note="",
-    )
+    empty = {
+        "value": np.nan,
+        "numerator": pd.NA,
+        "denominator": pd.NA,
+        "ci_lower": np.nan,
+        "ci_upper": np.nan,
+        "events": pd.NA,
+        "at_risk": pd.NA,
+        "method": "",
+        "note": "",
+    }
 
     def put(name, **values):
         rows[name] = {**empty, **values}
