@@ -42,16 +42,21 @@ from .errors import (
 from .features import (
     FeatureSet,
     build_features,
+    change_from_baseline,
+    cycle_frame,
     derive_features,
     feature_catalogue,
     ics_functions,
     load_panel,
+    longitudinal_frame,
+    trajectory_slopes,
 )
 from .features.frame import analysis_frame
 from .stats import (
     CoxResult,
     CumulativeIncidenceResult,
     FineGrayResult,
+    GEEResult,
     GrayTestResult,
     KaplanMeierResult,
     LogisticResult,
@@ -66,6 +71,7 @@ from .stats import (
     detect_separation,
     fit_cox,
     fit_fine_gray,
+    fit_gee,
     fit_logistic,
     fit_mixed,
     gray_test,
@@ -84,6 +90,7 @@ from .stats import (
     simon_makuch,
     split_at,
     table_one,
+    time_varying,
 )
 from .stats.groups.trial_summary import trial_summary
 
@@ -149,6 +156,14 @@ __all__ = [
     "FineGrayResult",
     "fit_mixed",
     "MixedResult",
+    # repeated measures over time
+    "longitudinal_frame",
+    "change_from_baseline",
+    "trajectory_slopes",
+    "cycle_frame",
+    "time_varying",
+    "fit_gee",
+    "GEEResult",
     "compare_groups",
     "binomial_ci",
     "table_one",

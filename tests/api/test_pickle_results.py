@@ -50,6 +50,16 @@ def _mixed(**kw):
     return ic.fit_mixed(long, "y ~ day * arm + (1 | patient_id)", **kw)
 
 
+def _cycles():
+    rng = np.random.default_rng(7)
+    rows = pd.DataFrame(
+        {"patient_id": np.repeat([f"P{i:02d}" for i in range(20)], 5), "cycle": np.tile(range(1, 6), 20)}
+    )
+    rows["nk_per_ul"] = np.repeat(rng.lognormal(5.8, 0.5, 20), 5)
+    rows["neutropenia_g3"] = (rng.random(len(rows)) < 0.25).astype(int)
+    return rows
+
+
 CASES = {
     "Cohort": lambda c, f: c,
     "FeatureSet": lambda c, f: ic.build_features(c),
@@ -98,6 +108,7 @@ CASES = {
         term="nk_per_ul",
         fit_options={"duration": "pfs_months", "event": "pfs_event", "covariates": ["nk_per_ul"]},
     ),
+    "GEEResult": lambda c, f: ic.fit_gee(_cycles(), "neutropenia_g3 ~ nk_per_ul + cycle", "patient_id"),
 }
 
 

@@ -138,15 +138,26 @@ def test_cohort_without_function_assays_still_gets_every_patient(make_cohort):
     assert why[("P1", "nk_cd107a_pct")] == "no function_assays table given"
 
 
-def test_other_timepoint_gives_values_only_where_measured(cohort):
-    fs = build_features(cohort, timepoint="C3D1")
+def test_other_timepoint_gives_values_only_where_measured(make_cohort, immunophenotype_rows):
+    imm = immunophenotype_rows()
+    imm["alc"] = np.where(imm["timepoint"] == "C3D1", 1.5, np.nan)  # the C3D1 sample's own lymphocyte count
+    fs = build_features(make_cohort(immunophenotype=imm), timepoint="C3D1")
     # P1 at C3D1 has only a CD3+ row (99% of a missing Lymphocytes gate is still 99% of lymphocytes)
-    assert fs.values.at["P1", "cd3_per_ul"] == pytest.approx(2.0 * 1000 * 0.99, rel=1e-12)
+    assert fs.values.at["P1", "cd3_per_ul"] == pytest.approx(1.5 * 1000 * 0.99, rel=1e-12)
     assert fs.values.drop(columns="cd3_per_ul").loc["P1"].isna().all()
     assert fs.missing.set_index(["patient_id", "feature"]).at[("P1", "cd4_per_ul"), "reason"] == (
         "no row for gate 'Lymphocytes/CD3+/CD4+' at timepoint 'C3D1'"
     )
     assert fs.values.loc[["P2", "P3", "P4"]].isna().all().all()
+
+
+def test_later_samples_never_borrow_the_baseline_lymphocyte_count(cohort):
+    """After anti-CD20 therapy the ALC falls many-fold: a dual-platform count needs the sample's own ALC."""
+    fs = build_features(cohort, timepoint="C3D1")
+    assert np.isnan(fs.values.at["P1", "cd3_per_ul"])
+    reason = fs.missing.set_index(["patient_id", "feature"]).at[("P1", "cd3_per_ul"), "reason"]
+    assert reason.startswith("no alc for the 'C3D1' sample")
+    assert build_features(cohort).values.at["P1", "cd3_per_ul"] == pytest.approx(2.0 * 1000 * 0.50, rel=1e-12)
 
 
 def test_input_errors_name_the_source_file(make_cohort, immunophenotype_rows):

@@ -35,11 +35,19 @@ def _has_image(cell) -> bool:
 
 def test_the_six_analysis_notebooks_are_there():
     names = [p.stem for p in NOTEBOOKS]
-    for expected in ("01_data_and_features", "02_responders_vs_nonresponders", "03_logistic_complete_remission",
-                     "04_cox_progression_free_survival", "05_screening_and_multiplicity", "06_power_and_design"):
+    for expected in (
+        "01_data_and_features",
+        "02_responders_vs_nonresponders",
+        "03_logistic_complete_remission",
+        "04_cox_progression_free_survival",
+        "05_screening_and_multiplicity",
+        "06_power_and_design",
+        "08_immune_monitoring_over_time",
+    ):
         assert expected in names
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_is_stripped_runs_and_shows_every_figure(path, tmp_path, monkeypatch):
     nb = nbformat.read(path, as_version=4)
@@ -55,9 +63,11 @@ def test_notebook_is_stripped_runs_and_shows_every_figure(path, tmp_path, monkey
 def test_figures_keep_displaying_after_package_plots(tmp_path, monkeypatch):
     """The user's own pyplot figure after ic.plots cells still displays (interactive mode survives)."""
     cells = [
-        ("import warnings; warnings.simplefilter('ignore')\n"
-         "import matplotlib as mpl, matplotlib.pyplot as plt\nimport immune_correlates as ic\n"
-         "frame = ic.analysis_frame(ic.datasets.load_ofa_len())"),
+        (
+            "import warnings; warnings.simplefilter('ignore')\n"
+            "import matplotlib as mpl, matplotlib.pyplot as plt\nimport immune_correlates as ic\n"
+            "frame = ic.analysis_frame(ic.datasets.load_ofa_len())"
+        ),
         "ax = ic.plots.response_boxplot(frame, 'nk_per_ul', log=True)",
         "fig = ic.plots.response_panel(frame, ['cd3_per_ul', 'nk_per_ul'])",
         "ax = ic.plots.kaplan_meier(frame, 'pfs_months', 'pfs_event', group='cr')",

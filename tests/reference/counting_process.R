@@ -12,6 +12,12 @@
 #   cp_tests.csv        one row per fit: n, nevent, loglik at 0 and at the estimate, score test
 #   cp_firth.csv        Firth-penalized fits on counting-process rows (definition-based, see below)
 #   cp_mantel_byar.csv  Mantel-Byar test (transplant on jasa; a baseline group on cp_trunc)
+#   cp_tdc_*.csv        time-dependent covariates carried forward from repeated measurements, as
+#                       tmerge(..., tdc(time, value)) builds them (na.rm = TRUE: a missing value
+#                       carries the last one forward), and coxph on the result: survival::pbc /
+#                       pbcseq (the tmerge help page's example) and a small set of edge cases
+#                       (measurements before time 0, at an event time, at and after the end of
+#                       follow-up, two at one time, missing values, an id without follow-up)
 #
 # coxph is run with coxph.control(eps = 1e-12) so R and Python both sit at the optimum.
 # A row is at risk at t when start < t <= stop (coxph's convention): a row entering exactly
@@ -150,3 +156,38 @@ mb$survdiff <- NA
 mb <- rbind(mb, lr)
 wcsv(fmt(mb), "cp_mantel_byar.csv")
 wcsv(vet[, c("tstop", "fustat", "g")], "cp_veteran_months.csv")
+
+# ---- time-dependent covariates from repeated measurements (tmerge + tdc) ----------------
+# pbc: the first 312 (trial) patients, death as the event (transplant censored); the labs of
+# pbcseq carried forward from each visit.
+pbc_base <- subset(pbc, id <= 312, select = c(id, time, status, trt, age, sex))
+pbc_base$death <- as.integer(pbc_base$status == 2)
+seq_labs <- pbcseq[, c("id", "day", "bili", "albumin", "protime", "chol")]
+wcsv(pbc_base, "cp_tdc_pbc_base.csv")
+wcsv(seq_labs, "cp_tdc_pbc_labs.csv")
+pbc_tm <- tmerge(pbc_base[, c("id", "trt", "age")], pbc_base, id = id, death = event(time, death))
+pbc_tm <- tmerge(pbc_tm, seq_labs, id = id, bili = tdc(day, bili), albumin = tdc(day, albumin),
+                 protime = tdc(day, protime), chol = tdc(day, chol))
+wcsv(fmt(pbc_tm), "cp_tdc_pbc_tmerge.csv")
+edge_base <- data.frame(id = 1:6, futime = c(100, 80, 50, 120, 60, 90), status = c(1, 0, 1, 1, 0, 1),
+                        x0 = c(0.5, -1, 2, 0, 1.5, -0.5))
+edge_obs <- data.frame(
+  id =    c(1,   1,  1,  1,   2,  2,  2,   3,  3,  4,  4,  4,  5,  6,  6,  7),
+  t  =    c(-5,  30, 30, 100, 0,  40, 80,  10, 60, 20, 70, 70, 25, 45, 89, 5),
+  nk =    c(200, 250, 260, 999, NA, 300, 500, 150, 170, 400, NA, 420, 80, 600, 610, 10),
+  cd8 =   c(NA,  10, 11, 12,  20, NA, 22,  30, 31, 40, 41, 42, NA, 50, 51, 60))
+wcsv(edge_base, "cp_tdc_edge_base.csv")
+wcsv(edge_obs, "cp_tdc_edge_obs.csv")
+edge_tm <- tmerge(edge_base[, c("id", "x0")], edge_base, id = id, status = event(futime, status))
+edge_tm <- tmerge(edge_tm, edge_obs, id = id, nk = tdc(t, nk), cd8 = tdc(t, cd8))
+wcsv(fmt(edge_tm), "cp_tdc_edge_tmerge.csv")
+tdc_fits <- list()
+for (ties in c("efron", "breslow")) {
+  f <- coxph(Surv(tstart, tstop, death) ~ log(bili) + log(protime) + albumin, pbc_tm, ties = ties, control = ctl)
+  tdc_fits[[ties]] <- data.frame(fit = paste0("pbc_", ties), term = names(coef(f)), coef = unname(coef(f)),
+                                 se = unname(sqrt(diag(f$var))), n = f$n, nevent = f$nevent, loglik = f$loglik[2])
+}
+f <- coxph(Surv(tstart, tstop, death) ~ log(bili) + albumin + trt, pbc_tm, cluster = id, control = ctl)
+tdc_fits[["cluster"]] <- data.frame(fit = "pbc_cluster", term = names(coef(f)), coef = unname(coef(f)),
+                                    se = unname(sqrt(diag(f$var))), n = f$n, nevent = f$nevent, loglik = f$loglik[2])
+wcsv(fmt(do.call(rbind, tdc_fits)), "cp_tdc_fits.csv")

@@ -176,6 +176,8 @@ def _expected_methods(res) -> set:
         keys.add("maxstat")
     if "response_landmark" in t:  # the response-and-survival tables
         keys |= {"landmark", "time_dependent_cox", "mantel_byar"}
+    if "monitoring_samples" in t:  # immune monitoring over time (on-treatment samples)
+        keys |= {"trajectories", "mixed_model", "change_from_baseline", "time_varying_cox", "gee"}
     return keys
 
 

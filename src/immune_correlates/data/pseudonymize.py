@@ -40,5 +40,6 @@ def pseudonymize(cohort, prefix: str = "S"):
         function_assays=remap(cohort.function_assays),
         adverse_events=remap(cohort.adverse_events),
         exclusions=remap(cohort.exclusions),
-        metadata=dict(cohort.metadata.items()),
+        samples=remap(cohort.samples),
+        metadata=dict(cohort.metadata),
     ), mapping

@@ -86,6 +86,12 @@ CLINICAL = TableSpec(
     key=("patient_id",),
 )
 
+#: When a sample was drawn (optional; see :mod:`immune_correlates.data.samples`).
+_SAMPLE_TIMING = (
+    Column("day", "integer", description="days from treatment_start (day 0) to the sample"),
+    Column("sample_date", "date", description="date the sample was drawn"),
+)
+
 IMMUNOPHENOTYPE = TableSpec(
     "immunophenotype",
     (
@@ -104,6 +110,16 @@ IMMUNOPHENOTYPE = TableSpec(
             maximum=MAX_VOLUME_UL,
             hint=f"The volume of blood stained, in uL; above {MAX_VOLUME_UL:g} uL (100 mL) is not a stained sample.",
         ),
+        *_SAMPLE_TIMING,
+        Column(
+            "alc",
+            "number",
+            minimum=0,
+            maximum=MAX_ALC,
+            description="the sample's absolute lymphocyte count, 10^9/L (dual-platform counts after baseline)",
+            hint=f"alc is the absolute lymphocyte count of the sample in 10^9/L; values above {MAX_ALC:g} "
+            "are not physiological. A count in cells/uL must be divided by 1000.",
+        ),
     ),
     key=("patient_id", "timepoint", "gating_path"),
 )
@@ -118,6 +134,7 @@ FUNCTION_ASSAYS = TableSpec(
         Column("condition", "text", True),
         Column("value", "number", True),
         Column("unit", "code", True, allowed=UNITS),
+        *_SAMPLE_TIMING,
     ),
     key=("patient_id", "timepoint", "assay", "cell_type", "condition", "unit"),
 )

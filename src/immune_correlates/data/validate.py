@@ -35,6 +35,7 @@ __all__ = [
     "empty_table",
     "check_gate_events",
     "check_not_future",
+    "check_part_duplicates",
     "raise_problems",
 ]
 
@@ -504,3 +505,30 @@ def check_assay_units(
                     hint="Check the unit column: percentages are 0-100, not fractions or counts.",
                 ),
             )
+
+
+def check_part_duplicates(parts: list, spec: TableSpec, problems: list) -> None:
+    """A row of one table given in two files (same key: patient, timepoint, gate or assay) is a duplicate.
+
+    ``parts`` are ``(typed frame, failed columns, file)`` of the files of one table.
+    """
+    key = list(spec.key)
+    usable = [(t, src) for t, failed, src in parts if t is not None and not failed & set(key)]
+    if not key or len(usable) < 2:
+        return
+    stacked = pd.concat(
+        [t[key].assign(_file=src, _row=np.arange(1, len(t) + 1)) for t, src in usable], ignore_index=True
+    )
+    files = stacked.groupby(key, sort=False, dropna=False)["_file"].transform("nunique").to_numpy()
+    clash = stacked.loc[files > 1]
+    for src, group in clash.groupby("_file", sort=False):
+        others = sorted(set(clash["_file"]) - {src})
+        problems.append(
+            InputError(
+                f"rows also given in {', '.join(others)} (same " + ", ".join(key) + ")",
+                source=src,
+                column=key[-1],
+                rows=[{"row": int(r["_row"]), **{k: r[k] for k in key}} for _, r in group.iterrows()],
+                hint="Give each row in one file only.",
+            )
+        )

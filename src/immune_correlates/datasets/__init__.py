@@ -13,14 +13,32 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["load_ofa_len", "ofa_len_paths", "ofa_len_truth"]
+__all__ = ["load_ofa_len", "ofa_len_paths", "ofa_len_truth", "ofa_len_sample_truth"]
 
 _DIR = Path(__file__).with_name("ofa_len")
 
 
-def ofa_len_paths() -> dict[str, Path]:
-    """Paths of the four bundled input files, keyed as ``read_cohort``'s arguments."""
-    return {name: _DIR / f"{name}.csv" for name in ("clinical", "immunophenotype", "function_assays", "adverse_events")}
+def ofa_len_paths(*, on_treatment: bool = False) -> dict:
+    """Paths of the bundled input files, keyed as ``read_cohort``'s arguments.
+
+    By default the four baseline files (one path each); with ``on_treatment=True`` the
+    immunophenotype and functional-assay tables are lists of two files, the baseline
+    file and the on-treatment visits (``*_on_treatment.csv``), as
+    :func:`load_ofa_len` reads them.
+
+    Examples
+    --------
+    >>> import immune_correlates as ic
+    >>> [p.name for p in ic.datasets.ofa_len_paths(on_treatment=True)["immunophenotype"]]
+    ['immunophenotype.csv', 'immunophenotype_on_treatment.csv']
+    """
+    paths: dict = {
+        name: _DIR / f"{name}.csv" for name in ("clinical", "immunophenotype", "function_assays", "adverse_events")
+    }
+    if on_treatment:
+        for name in ("immunophenotype", "function_assays"):
+            paths[name] = [paths[name], _DIR / f"{name}_on_treatment.csv"]
+    return paths
 
 
 def ofa_len_truth() -> tuple[pd.DataFrame, dict]:
@@ -30,13 +48,20 @@ def ofa_len_truth() -> tuple[pd.DataFrame, dict]:
     return truth, meta
 
 
+def ofa_len_sample_truth() -> pd.DataFrame:
+    """The simulator's truth of every on-treatment sample: true counts, function and the patient's effects."""
+    return pd.read_csv(_DIR / "truth_on_treatment.csv")
+
+
 def load_ofa_len():
     """The synthetic ofatumumab + lenalidomide cohort (34 patients) as a validated Cohort.
 
     Returns
     -------
     Cohort
-        Read from the bundled CSV files by :func:`immune_correlates.read_cohort`;
+        Read from the bundled CSV files by :func:`immune_correlates.read_cohort`: the
+        baseline tables and the on-treatment visits (C1D15, C3D1, C6D1, C12D1 and end
+        of treatment; ``cohort.samples`` lists them with their study day);
         ``cohort.metadata`` holds the design and true effects.
 
     Examples
@@ -48,7 +73,7 @@ def load_ofa_len():
     """
     from ..data.cohort import read_cohort
 
-    cohort = read_cohort(**ofa_len_paths())
+    cohort = read_cohort(**ofa_len_paths(on_treatment=True))
     _, meta = ofa_len_truth()
     cohort.metadata.update(meta, synthetic=True, name="ofa_len")
     return cohort

@@ -25,7 +25,10 @@ survival after progression; uniform accrual and fixed follow-up; measured
 features ``(driver + sd e) / sqrt(1 + sd^2)``; time to first documented
 response of a responder log-normal with median ``median_response_months``
 (log-SD :data:`RESPONSE_LOG_SD`), before half the time to the first event and
-before the end of follow-up.
+before the end of follow-up.  On treatment (:func:`monitoring_effects`,
+:func:`on_treatment_counts`): CLL and other B cells fall with the anti-CD20
+antibody, NK and CD8 T cells expand and T/NK function improves, each more in
+better response groups, approaching its full size with a time constant of weeks.
 """
 
 from __future__ import annotations
@@ -35,7 +38,15 @@ import numpy as np
 from ..data.design import DRIVERS, TrialDesign
 
 __all__ = [
+    "CLEARANCE",
+    "EXPANSION",
+    "FUNCTION_GAIN",
+    "FUNCTION_VISITS",
     "GROUPS",
+    "VISITS",
+    "monitoring_effects",
+    "on_treatment_counts",
+    "time_course",
     "RESPONSE_LOG_SD",
     "censoring_times",
     "death_free_times",
@@ -165,3 +176,72 @@ def pfs_cause(t_progression: np.ndarray, t_death_free: np.ndarray, censor: np.nd
     first = np.minimum(t_progression, t_death_free)
     cause = np.where(t_progression < t_death_free, 1, 2)
     return np.where(first <= censor, cause, 0).astype(np.int8)
+
+
+# ---- immune monitoring on treatment -----------------------------------------------------------
+# Ofatumumab (anti-CD20) clears CLL and normal B cells within weeks, so the lymphocyte count
+# falls many-fold; lenalidomide expands NK and CD8 T cells and improves their function, more
+# in patients who respond (the trial's translational finding).  Samples are drawn at the
+# scheduled visits while the patient is on treatment and progression-free, and at the end of
+# treatment; a few visits are missed at random.
+
+#: Scheduled on-treatment visits: timepoint -> nominal study day (day 0 = first dose, 28-day cycles).
+VISITS = {"C1D15": 14, "C3D1": 56, "C6D1": 140, "C12D1": 308}
+#: Visits whose blood also goes to the functional assays.
+FUNCTION_VISITS = ("C3D1", "C6D1", "C12D1")
+#: Days either side of the nominal day a visit may fall on; probability a visit is missed.
+VISIT_JITTER, P_MISSED = 3, 0.1
+#: Log-scale change of each lineage by response group (NR, PR, CR) once it has fully developed.
+EXPANSION = {"nk": (0.1, 0.5, 0.9), "cd8": (0.05, 0.35, 0.6), "cd4": (-0.15, -0.05, 0.05)}
+#: Between-patient SD of the log-scale change within a group; its time constant (days).
+EXPANSION_SD, EXPANSION_DAYS = 0.25, 45.0
+#: Log-scale fall of CLL and other non-T non-NK lymphocytes by response group (NR, PR, CR); time constant.
+CLEARANCE, CLEARANCE_DAYS = (1.2, 3.0, 4.5), 21.0
+#: Gain of latent T- and NK-cell function (SD units) by response group (NR, PR, CR).
+FUNCTION_GAIN = (0.1, 0.4, 0.7)
+#: Visit-to-visit SD of log counts (T and NK cells; CLL cells twice it).
+SAMPLE_LOG_SD = 0.15
+
+
+def time_course(day, days_constant: float):
+    """Fraction of a treatment effect reached by ``day``: ``1 - exp(-day / tau)`` (0 at or before day 0)."""
+    return 1.0 - np.exp(-np.maximum(np.asarray(day, dtype=float), 0.0) / days_constant)
+
+
+def monitoring_effects(group: np.ndarray, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Each patient's log-scale change of NK, CD8 and CD4 counts and function gain, by response group code.
+
+    Draws ``standard_normal((n, 4))``: the patient's deviations from the group's
+    :data:`EXPANSION` (SD :data:`EXPANSION_SD`) and :data:`FUNCTION_GAIN` (SD 0.2).
+    """
+    g = np.asarray(group, dtype=np.int64)
+    e = rng.standard_normal((g.size, 4))
+    out = {k: np.asarray(v)[g] + EXPANSION_SD * e[:, j] for j, (k, v) in enumerate(EXPANSION.items())}
+    out["function"] = np.asarray(FUNCTION_GAIN)[g] + 0.2 * e[:, 3]
+    out["clearance"] = np.asarray(CLEARANCE)[g]
+    return out
+
+
+def on_treatment_counts(
+    baseline: dict[str, np.ndarray], effects: dict[str, np.ndarray], who: np.ndarray, day: np.ndarray, rng
+) -> dict[str, np.ndarray]:
+    """True counts (cells/uL) of each sample from the patient's baseline counts and treatment effects.
+
+    ``baseline`` holds per-patient ``cd4``, ``cd8``, ``dn`` (other T cells), ``nk``, ``cll``
+    and ``other`` (non-T non-NK non-CLL lymphocytes); ``who`` is the patient of each sample.
+    Draws ``standard_normal((m, 6))``: visit-to-visit variation of each population.
+    """
+    e = rng.standard_normal((who.size, 6))
+    grow = time_course(day, EXPANSION_DAYS)
+    clear = time_course(day, CLEARANCE_DAYS) * effects["clearance"][who]
+    out = {
+        "cd4": baseline["cd4"][who] * np.exp(effects["cd4"][who] * grow + SAMPLE_LOG_SD * e[:, 0]),
+        "cd8": baseline["cd8"][who] * np.exp(effects["cd8"][who] * grow + SAMPLE_LOG_SD * e[:, 1]),
+        "dn": baseline["dn"][who] * np.exp(SAMPLE_LOG_SD * e[:, 2]),
+        "nk": baseline["nk"][who] * np.exp(effects["nk"][who] * grow + SAMPLE_LOG_SD * e[:, 3]),
+        "cll": baseline["cll"][who] * np.exp(-clear + 2 * SAMPLE_LOG_SD * e[:, 4]),
+        "other": baseline["other"][who] * np.exp(-clear + 2 * SAMPLE_LOG_SD * e[:, 5]),
+    }
+    out["cd3"] = out["cd4"] + out["cd8"] + out["dn"]
+    out["lymphocytes"] = out["cd3"] + out["nk"] + out["cll"] + out["other"]
+    return out

@@ -24,6 +24,7 @@ from ..data.endpoints import DAYS_PER_MONTH
 from ..errors import ConfigError
 from . import model
 from .simulate_immune import simulate_function_assays, simulate_immunophenotype
+from .simulate_monitoring import simulate_on_treatment
 
 __all__ = ["simulate", "SimulatedTrial", "draw_patients"]
 
@@ -51,6 +52,12 @@ class SimulatedTrial:
         immunophenotype and assay tables read these out), then the null
         features ``null_1 ..`` (which no table carries; join them to
         :func:`~immune_correlates.analysis_frame` to screen them).
+    on_treatment : dict of DataFrame
+        ``immunophenotype`` and ``function_assays`` of the on-treatment visits (with
+        ``day``, ``sample_date`` and the sample's ``alc``), written as
+        ``<table>_on_treatment.csv``; empty when simulated without them.
+    truth_on_treatment : DataFrame or None
+        One row per on-treatment sample: true counts, function and the patient's effects.
     """
 
     tables: dict
@@ -59,11 +66,16 @@ class SimulatedTrial:
     seed: int | None
     notes: tuple[str, ...] = field(default=())
     features: pd.DataFrame | None = None
+    on_treatment: dict = field(default_factory=dict)
+    truth_on_treatment: pd.DataFrame | None = None
 
     @property
     def cohort(self):
-        """The tables read and validated by :func:`immune_correlates.read_cohort`."""
-        c = read_cohort(**self.tables)
+        """The tables read and validated by :func:`immune_correlates.read_cohort` (on-treatment samples included)."""
+        tables = dict(self.tables)
+        for name, later in self.on_treatment.items():
+            tables[name] = [tables[name], later]
+        c = read_cohort(**tables)
         c.metadata.update({"design": self.design.to_dict(), "seed": self.seed, "synthetic": True})
         return c
 
@@ -80,6 +92,12 @@ class SimulatedTrial:
             f"{name}.csv": table.to_csv(index=False, lineterminator="\n") for name, table in self.tables.items()
         }
         payloads["truth.csv"] = self.truth.to_csv(index=True, lineterminator="\n", float_format="%.6f")
+        for name, table in self.on_treatment.items():
+            payloads[f"{name}_on_treatment.csv"] = table.to_csv(index=False, lineterminator="\n")
+        if self.truth_on_treatment is not None:
+            payloads["truth_on_treatment.csv"] = self.truth_on_treatment.to_csv(
+                index=False, lineterminator="\n", float_format="%.6f"
+            )
         meta = {"seed": self.seed, "design": self.design.to_dict(), "drivers": list(DRIVERS), "notes": list(self.notes)}
         payloads["design.json"] = json.dumps(meta, indent=2, sort_keys=True) + "\n"
         for name, text in payloads.items():
@@ -316,6 +334,7 @@ def simulate(
     neutropenia_cycles: int | None = None,
     pneumonia_patients: int | None = None,
     febrile_neutropenia_patients: int | None = None,
+    on_treatment: bool = True,
     _calibrate=None,
 ) -> SimulatedTrial:
     """Simulate a trial's four input tables.
@@ -333,6 +352,11 @@ def simulate(
     total_cycles, neutropenia_cycles, pneumonia_patients, febrile_neutropenia_patients : int, optional
         Exact totals (``total_cycles`` only with ``exact=True``); otherwise drawn
         at the published rates (18% of cycles, 8/34 and 3/34 of patients).
+    on_treatment : bool
+        Also simulate the on-treatment immune-monitoring visits (C1D15, C3D1, C6D1,
+        C12D1 and end of treatment; :mod:`immune_correlates.design.simulate_monitoring`).
+        They come from a random stream of their own: the baseline tables are the same
+        with or without them.
 
     Returns
     -------
@@ -359,7 +383,8 @@ def simulate(
     rng = _seeds.rng(seed, caller="simulate")
     # measurement error, null features and response times come from child streams,
     # so the main stream (and every table drawn from it) does not depend on them
-    feature_rng, response_rng = rng.spawn(2)
+    # (and so do the on-treatment visits)
+    feature_rng, response_rng, monitor_rng = rng.spawn(3)
     truth = draw_patients(design, rng, exact=exact)
     if _calibrate is not None:
         truth = _calibrate(truth)
@@ -377,8 +402,25 @@ def simulate(
     features = pd.DataFrame(measured, index=truth.index, columns=list(model.feature_names(design)))
     readout = truth.copy()
     readout[list(DRIVERS)] = measured[:, : len(DRIVERS)]
-    immuno, counts = simulate_immunophenotype(readout, clinical["alc"].to_numpy(), rng)
+    immuno, counts, composition = simulate_immunophenotype(
+        readout, clinical["alc"].to_numpy(), rng, return_fractions=True
+    )
     assays = simulate_function_assays(readout, rng)
     tables = {"clinical": clinical, "immunophenotype": immuno, "function_assays": assays, "adverse_events": ae}
     truth = truth.join(counts)
-    return SimulatedTrial(tables=tables, truth=truth, design=design, seed=seed, features=features)
+    later, later_truth = {}, None
+    if on_treatment:
+        out = simulate_on_treatment(
+            truth, days, cycles, clinical, composition, monitor_rng, assayed=set(assays["patient_id"])
+        )
+        later = {"immunophenotype": out["immunophenotype"], "function_assays": out["function_assays"]}
+        later_truth = out["truth"]
+    return SimulatedTrial(
+        tables=tables,
+        truth=truth,
+        design=design,
+        seed=seed,
+        features=features,
+        on_treatment=later,
+        truth_on_treatment=later_truth,
+    )

@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, logit
 
-__all__ = ["simulate_immunophenotype", "simulate_function_assays", "ET_RATIOS", "COUNT_MEDIANS"]
+__all__ = [
+    "simulate_immunophenotype",
+    "simulate_function_assays",
+    "gate_events",
+    "gate_rows",
+    "ET_RATIOS",
+    "COUNT_MEDIANS",
+    "GATE_COLUMNS",
+]
 
 #: Median and log-scale SD of the absolute counts (cells/uL) at driver value 0.
 COUNT_MEDIANS = {"cd3": (1800.0, 0.55), "nk": (350.0, 0.6)}
@@ -30,7 +38,57 @@ def _fraction(rng, n, mean, sd, shift=0.0):
     return expit(logit(mean) + rng.normal(0, sd, n) + shift)
 
 
-def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.random.Generator):
+#: Columns of the immunophenotype table, in order (``alc`` and the sample timing only on treatment).
+GATE_COLUMNS = [
+    "patient_id",
+    "timepoint",
+    "gating_path",
+    "freq_of_parent",
+    "event_count",
+    "bead_events",
+    "beads_per_tube",
+    "sample_volume_ul",
+]
+
+
+def gate_events(p: dict, lymph_events: np.ndarray, rng: np.random.Generator) -> dict:
+    """Binomial event counts down the gating tree: each gate from its parent's events and its fraction ``p``."""
+    counts = {"Lymphocytes": lymph_events}
+    for path in sorted(p, key=lambda s: s.count("/")):  # parents before children
+        parent = path.rsplit("/", 1)[0]
+        counts[path] = rng.binomial(counts[parent], np.clip(p[path], 0, 1))
+    return counts
+
+
+def gate_rows(
+    ids, timepoints, paths, counts: dict, leuk_events, bead, bead_events, extra: dict | None = None
+) -> list[dict]:
+    """One row per sample and gate: frequency of parent (from the events), events and bead data."""
+    rows = []
+    for i, pid in enumerate(ids):
+        for path in paths:
+            parent_count = leuk_events[i] if path == "Lymphocytes" else counts[path.rsplit("/", 1)[0]][i]
+            freq = 100.0 * counts[path][i] / parent_count if parent_count else 0.0
+            row = {
+                "patient_id": pid,
+                "timepoint": timepoints[i],
+                "gating_path": path,
+                "freq_of_parent": round(float(freq), 3),
+                "event_count": int(counts[path][i]),
+            }
+            if bead[i]:
+                row.update(
+                    bead_events=int(bead_events[i]), beads_per_tube=BEADS_PER_TUBE, sample_volume_ul=SAMPLE_VOLUME_UL
+                )
+            if extra:
+                row.update({k: v[i] for k, v in extra.items()})
+            rows.append(row)
+    return rows
+
+
+def simulate_immunophenotype(
+    truth: pd.DataFrame, alc: np.ndarray, rng: np.random.Generator, *, return_fractions: bool = False
+):
     """Long immunophenotype table at baseline, and the true absolute counts.
 
     Returns
@@ -41,6 +99,10 @@ def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.rando
         beads_per_tube, sample_volume_ul``.
     counts : DataFrame
         True concentrations (cells/uL) per patient, indexed like ``truth``.
+    fractions : DataFrame
+        With ``return_fractions=True``: the true fraction of each gate among its
+        parent (columns: gating paths), the sample composition that on-treatment
+        samples start from.
     """
     n = len(truth)
     lymph_ul = alc * 1000.0
@@ -66,43 +128,11 @@ def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.rando
     )
     lymph_events = rng.integers(30000, 80001, n)
     leuk_events = np.round(lymph_events / rng.uniform(0.85, 0.97, n)).astype(int)
-    counts = {"Lymphocytes": lymph_events}
-    for path in sorted(p, key=lambda s: s.count("/")):  # parents before children
-        parent = path.rsplit("/", 1)[0]
-        counts[path] = rng.binomial(counts[parent], np.clip(p[path], 0, 1))
+    counts = gate_events(p, lymph_events, rng)
     bead = rng.random(n) < 0.5
     bead_events = np.round(lymph_events * BEADS_PER_TUBE / (SAMPLE_VOLUME_UL * lymph_ul)).astype(int)
-    rows = []
-    order = ["Lymphocytes"] + sorted(p)
-    for i, pid in enumerate(truth.index):
-        for path in order:
-            parent_count = leuk_events[i] if path == "Lymphocytes" else counts[path.rsplit("/", 1)[0]][i]
-            freq = 100.0 * counts[path][i] / parent_count if parent_count else 0.0
-            row = {
-                "patient_id": pid,
-                "timepoint": "baseline",
-                "gating_path": path,
-                "freq_of_parent": round(float(freq), 3),
-                "event_count": int(counts[path][i]),
-            }
-            if bead[i]:
-                row.update(
-                    bead_events=int(bead_events[i]), beads_per_tube=BEADS_PER_TUBE, sample_volume_ul=SAMPLE_VOLUME_UL
-                )
-            rows.append(row)
-    table = pd.DataFrame(
-        rows,
-        columns=[
-            "patient_id",
-            "timepoint",
-            "gating_path",
-            "freq_of_parent",
-            "event_count",
-            "bead_events",
-            "beads_per_tube",
-            "sample_volume_ul",
-        ],
-    )
+    rows = gate_rows(truth.index, ["baseline"] * n, ["Lymphocytes"] + sorted(p), counts, leuk_events, bead, bead_events)
+    table = pd.DataFrame(rows, columns=GATE_COLUMNS)
     table["bead_events"] = table["bead_events"].astype("Int64")
     true_counts = pd.DataFrame(
         {
@@ -113,6 +143,8 @@ def simulate_immunophenotype(truth: pd.DataFrame, alc: np.ndarray, rng: np.rando
         },
         index=truth.index,
     )
+    if return_fractions:
+        return table, true_counts, pd.DataFrame(p, index=truth.index).assign(bead=bead)
     return table, true_counts
 
 
@@ -127,8 +159,10 @@ _PERCENT_ASSAYS = (
 )
 
 
-def simulate_function_assays(truth: pd.DataFrame, rng: np.random.Generator, missing: int = 2) -> pd.DataFrame:
-    """Long functional-assay table at baseline.
+def simulate_function_assays(
+    truth: pd.DataFrame, rng: np.random.Generator, missing: int = 2, *, timepoints=None
+) -> pd.DataFrame:
+    """Long functional-assay table at baseline (or, with ``timepoints``, one sample per row of ``truth``).
 
     Percent-positive readouts: ``logit(stimulated) = logit(base) + 0.5 * function
     + N(0, 0.35)``; unstimulated controls ``logit(base_unstim) + N(0, 0.3)``.
@@ -149,18 +183,19 @@ def simulate_function_assays(truth: pd.DataFrame, rng: np.random.Generator, miss
             f = truth[driver].iloc[i]
             stim = 100 * expit(logit(base) + 0.5 * f + rng.normal(0, 0.35))
             bg = 100 * expit(logit(unstim) + rng.normal(0, 0.3))
-            rows.append((pid, assay, cell, "unstimulated", round(bg, 2), "%"))
-            rows.append((pid, assay, cell, "stimulated", round(stim, 2), "%"))
+            rows.append((i, pid, assay, cell, "unstimulated", round(bg, 2), "%"))
+            rows.append((i, pid, assay, cell, "stimulated", round(stim, 2), "%"))
         k = np.exp(np.log(0.02) + 0.5 * truth["nk_function"].iloc[i] + rng.normal(0, 0.2))
         for assay, mult in (("cytotoxicity", 1.0), ("adcc", 1.8)):
             for r in ET_RATIOS:
                 lysis = min(70 * (1 - np.exp(-mult * k * r)) + rng.normal(0, 2), 100.0)
-                rows.append((pid, assay, "NK", f"E:T {r}:1", round(lysis, 1), "% lysis"))
+                rows.append((i, pid, assay, "NK", f"E:T {r}:1", round(lysis, 1), "% lysis"))
         division = 0.6 * np.exp(0.4 * truth["t_function"].iloc[i] + rng.normal(0, 0.2))
-        rows.append((pid, "proliferation", "T", "stimulated", round(float(division), 3), "index"))
+        rows.append((i, pid, "proliferation", "T", "stimulated", round(float(division), 3), "index"))
         if rng.random() < 0.7:
             index = np.exp(0.3 * truth["t_function"].iloc[i] + rng.normal(0, 0.2))
-            rows.append((pid, "synapse", "T", "stimulated", round(float(index), 3), "index"))
-    table = pd.DataFrame(rows, columns=["patient_id", "assay", "cell_type", "condition", "value", "unit"])
-    table.insert(1, "timepoint", "baseline")
+            rows.append((i, pid, "synapse", "T", "stimulated", round(float(index), 3), "index"))
+    table = pd.DataFrame(rows, columns=["_sample", "patient_id", "assay", "cell_type", "condition", "value", "unit"])
+    sample = table.pop("_sample").to_numpy(dtype=int)
+    table.insert(1, "timepoint", "baseline" if timepoints is None else np.asarray(timepoints, dtype=object)[sample])
     return table

@@ -12,13 +12,16 @@ from .build import FeatureSet, build_features, derive_features
 from .catalogue import feature_catalogue
 from .composite import composite_score
 from .counts import bead_count, dual_platform_count
+from .cycles import cycle_frame
 from .function import background_subtract
 from .ics import IcsResult, ics_functions
 from .labels import axis_label, column_label, column_unit
+from .longitudinal import longitudinal_frame
 from .lysis import lysis_auc, lytic_units, parse_et_ratio
 from .panel import FeatureSpec, Panel, default_panel, load_panel
 from .populations import population_frequencies
 from .quality import poisson_cv
+from .trajectories import change_from_baseline, trajectory_slopes
 from .transforms import SplitGroups, dichotomise, log2_features, log2_transform, scale_per_sd, split_groups
 
 __all__ = [
@@ -33,6 +36,8 @@ __all__ = [
     "background_subtract",
     "bead_count",
     "build_features",
+    "change_from_baseline",
+    "cycle_frame",
     "composite_score",
     "default_panel",
     "derive_features",
@@ -41,6 +46,7 @@ __all__ = [
     "feature_catalogue",
     "ics_functions",
     "load_panel",
+    "longitudinal_frame",
     "log2_features",
     "log2_transform",
     "lysis_auc",
@@ -53,4 +59,5 @@ __all__ = [
     "scale_per_sd",
     "split_groups",
     "SplitGroups",
+    "trajectory_slopes",
 ]

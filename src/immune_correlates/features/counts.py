@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.gating import ROOT, normalise_path
+from ..data.samples import BASELINE, nominal_day
 from ..errors import ConfigError
 from ._common import Computed
 from .populations import GateTable
@@ -96,6 +97,45 @@ def _bead_data(table: GateTable, path: str) -> pd.DataFrame:
     return out
 
 
+def _pretreatment(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> pd.Series:
+    """Whether each patient's sample at this timepoint was drawn on or before the first dose."""
+    if str(table.timepoint).casefold() == BASELINE:
+        return pd.Series(True, index=idx)
+    day = table.sample_value("day").reindex(idx).astype(float).fillna(nominal_day(table.timepoint))
+    dates = table.sample_value("sample_date")
+    if len(dates) and "treatment_start" in clinical.columns:
+        start = pd.to_datetime(clinical["treatment_start"], errors="coerce").reindex(idx)
+        from_date = (pd.to_datetime(dates.reindex(idx), errors="coerce") - start).dt.days.astype(float)
+        day = from_date.fillna(day)
+    return day <= 0
+
+
+def _sample_alc(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> tuple[pd.Series, str]:
+    """The lymphocyte count of each patient's sample, and why it is missing.
+
+    The sample's own ``alc`` (immunophenotype column) when given; otherwise the
+    clinical table's ``alc`` (the baseline count) for samples drawn on or before the
+    first dose only: after anti-CD20 therapy the count falls many-fold, and a baseline
+    count would inflate every later dual-platform count.
+    """
+    own = table.sample_value("alc").reindex(idx).astype(float)
+    base = (
+        pd.to_numeric(clinical["alc"], errors="coerce").astype(float).reindex(idx)
+        if "alc" in clinical.columns
+        else pd.Series(np.nan, index=idx)
+    )
+    alc = own.fillna(base.where(_pretreatment(table, clinical, idx)))
+    if str(table.timepoint).casefold() == BASELINE:
+        why = "no alc (absolute lymphocyte count) in clinical for dual-platform count"
+    else:
+        why = (
+            f"no alc for the {table.timepoint!r} sample (dual-platform count after treatment start needs the "
+            "sample's own lymphocyte count: an alc column in the immunophenotype table; the clinical alc is "
+            "the baseline count)"
+        )
+    return alc.astype(float), why
+
+
 def absolute_count(
     table: GateTable,
     clinical: pd.DataFrame,
@@ -112,7 +152,9 @@ def absolute_count(
     table : GateTable
         One timepoint of the immunophenotype table.
     clinical : DataFrame
-        Indexed by ``patient_id`` with ``alc`` (x 10^9/L) for dual-platform counts.
+        Indexed by ``patient_id`` with ``alc`` (x 10^9/L, the baseline count) for
+        dual-platform counts of samples drawn on or before the first dose; later
+        samples need their own ``alc`` in the immunophenotype table.
     path : str
         Gating path of the population.
     method : {"auto", "dual", "bead"}
@@ -138,10 +180,7 @@ def absolute_count(
     events = freq.events.reindex(idx)
     beads = _bead_data(table, path).reindex(idx)
     has_beads = beads.notna().all(axis=1) & events.notna() & frac.notna()
-    if "alc" in clinical.columns:
-        alc = pd.to_numeric(clinical["alc"], errors="coerce").astype(float).reindex(idx)
-    else:
-        alc = pd.Series(np.nan, index=idx)
+    alc, no_alc_reason = _sample_alc(table, clinical, idx)
     dual = pd.Series(dual_platform_count(alc.to_numpy(), frac.to_numpy()), index=idx)
     bead = pd.Series(
         bead_count(
@@ -161,9 +200,7 @@ def absolute_count(
     value = bead.where(use_bead, dual)
     meth = pd.Series(np.where(use_bead, "bead", "dual"), index=idx, dtype=object)
     no_alc = frac.notna() & ~use_bead & alc.isna()
-    reason = reason.where(
-        ~(no_alc & (reason == "")), "no alc (absolute lymphocyte count) in clinical for dual-platform count"
-    )
+    reason = reason.where(~(no_alc & (reason == "")), no_alc_reason)
     no_bead = frac.notna() & use_bead & ~has_beads
     reason = reason.where(
         ~(no_bead & (reason == "")),

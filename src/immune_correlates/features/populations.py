@@ -61,6 +61,20 @@ class GateTable:
         else:
             self.events = pd.DataFrame(np.nan, index=self.freq.index, columns=self.freq.columns)
 
+    def sample_value(self, column: str) -> pd.Series:
+        """Each patient's first non-missing value of a per-sample column (``alc``, ``day``, ...), cached."""
+        cache = self.__dict__.setdefault("_sample_values", {})
+        if column not in cache:
+            long = self.long
+            if len(long) and column in long.columns:
+                values = long[column]
+                if column != "sample_date":
+                    values = pd.to_numeric(values, errors="coerce")
+                cache[column] = values.groupby(long["patient_id"]).first()
+            else:
+                cache[column] = pd.Series(dtype=float)
+        return cache[column]
+
     def column(self, table: pd.DataFrame, path: str, fill) -> pd.Series:
         """One gate's column of a wide table, ``fill`` where the gate never occurs."""
         if path in table.columns:

@@ -27,6 +27,7 @@ from .roc import roc
 from .simon_makuch import simon_makuch
 from .survival import at_risk_counts, at_risk_table, kaplan_meier
 from .swimmer import swimmer
+from .trajectories import trajectories
 from .volcano import fdr_threshold, volcano
 
 __all__ = [
@@ -56,3 +57,4 @@ __all__ = [
 ]
 __all__ += ["cumulative_incidence"]
 __all__ += ["simon_makuch"]
+__all__ += ["trajectories"]

@@ -12,6 +12,7 @@ from ..features.labels import column_label
 from .formatting import format_number, inference_words
 from .methods import covariate_phrase
 from .missing import missing_figures
+from .monitoring import monitoring_figures
 from .pipeline import AnalysisResults
 from .sections import lower_label
 
@@ -85,6 +86,7 @@ def make_figures(res: AnalysisResults) -> dict:
             ),
         )
     out.update(missing_figures(res))
+    out.update(monitoring_figures(res))
     kf = cfg.km_feature
     if "km" not in res.objects:
         return out

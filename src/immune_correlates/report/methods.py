@@ -16,6 +16,7 @@ import pandas as pd
 from ..features.labels import column_label
 from ..stats.groups.table_one import CLINICAL_LABELS
 from .formatting import format_estimate_ci, label, level_label, p_phrase, scale_words
+from .monitoring import MONITORING_METHODS
 
 __all__ = ["METHODS", "methods_section", "key_findings", "covariate_phrase"]
 
@@ -176,6 +177,7 @@ METHODS: dict[str, tuple[str, str]] = {
         "Mantel-Byar test",
         "Score (log-rank) test of the time-dependent response indicator (Mantel & Byar, JASA 1974).",
     ),
+    **MONITORING_METHODS,
 }
 
 

@@ -43,6 +43,7 @@ from ..stats.survival.kaplan_meier import kaplan_meier
 from ..stats.survival.logrank import logrank_test
 from .config import AnalysisConfig
 from .missing import imputed_models
+from .monitoring import monitoring_step
 from .response_time import response_and_survival
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS", "table_one_label"]
@@ -455,6 +456,7 @@ STEPS: list[tuple[str, Callable[[_Run], None]]] = [
     ("screen_cr", _step_screen_cr),
     ("screen_pfs", _step_screen_pfs),
     ("response_survival", _step_response_survival),
+    ("monitoring", monitoring_step),
 ]
 
 

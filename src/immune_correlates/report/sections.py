@@ -26,6 +26,7 @@ from .formatting import (
 )
 from .methods import covariate_phrase, key_findings
 from .missing import missing_section
+from .monitoring_section import monitoring_section
 from .pipeline import AnalysisResults
 from .tables import format_all_groups, format_comparison, format_exclusions, format_model_table, format_table_one
 
@@ -357,6 +358,7 @@ SECTIONS = [
     _survival,
     _missing,
     _response_survival,
+    monitoring_section,
     _screen,
     _exclusions,
 ]

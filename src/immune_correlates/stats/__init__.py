@@ -7,8 +7,9 @@ pinned by ``tests/api/test_layers.py``):
   separation, AUC) and the batched solvers; no user-facing estimator.
 - :mod:`.regression`: :func:`fit_logistic`, :func:`fit_cox`, :func:`ph_test`,
   :func:`concordance_index`, the design-matrix (formula) layer.
-- :mod:`.longitudinal`: :func:`fit_mixed` (linear mixed models as lme4, with lmerTest's and
-  pbkrtest's small-sample tests) and the batched mixed-model screen.
+- :mod:`.longitudinal`: repeated measures of one patient: :func:`fit_mixed` (linear mixed models
+  as lme4, with lmerTest's and pbkrtest's small-sample tests), the batched mixed-model screen, and
+  :func:`fit_gee` (marginal models of per-cycle outcomes, as geepack).
 - :mod:`.survival`: :func:`kaplan_meier`, :func:`logrank_test`, :func:`optimal_cutpoint`,
   counting-process data and response over time, competing risks and Fine-Gray.
 - :mod:`.groups`: :func:`compare_groups` and the rank tests, exact proportions,
@@ -28,6 +29,7 @@ from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_ran
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
+from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
@@ -50,6 +52,7 @@ from .survival.kaplan_meier import KaplanMeierResult, kaplan_meier
 from .survival.logrank import LogrankResult, logrank_test
 from .survival.mantel_byar import MantelByarResult, mantel_byar, simon_makuch
 from .survival.time_dependent import landmark, landmark_sweep, split_at
+from .survival.time_varying import time_varying
 
 __all__ = [
     # regression
@@ -67,6 +70,9 @@ __all__ = [
     # repeated measures
     "fit_mixed",
     "MixedResult",
+    # longitudinal
+    "fit_gee",
+    "GEEResult",
     # survival
     "kaplan_meier",
     "KaplanMeierResult",
@@ -75,6 +81,7 @@ __all__ = [
     "optimal_cutpoint",
     "CutpointResult",
     "split_at",
+    "time_varying",
     "landmark",
     "landmark_sweep",
     "mantel_byar",

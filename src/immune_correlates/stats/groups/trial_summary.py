@@ -20,14 +20,12 @@ from scipy import stats
 
 from ..._params import ALPHA, POSITIVE, check_params
 from ...data.endpoints import derive_endpoints
+from ...data.terms import FEBRILE_NEUTROPENIA_TERMS, NEUTROPENIA_TERMS, PNEUMONIA_TERMS, is_term
 from ..survival.kaplan_meier import kaplan_meier
 from .proportions import binomial_ci
 
 __all__ = ["trial_summary", "NEUTROPENIA_TERMS", "PNEUMONIA_TERMS", "FEBRILE_NEUTROPENIA_TERMS"]
 
-NEUTROPENIA_TERMS = ("neutrophil count decreased", "neutropenia")
-PNEUMONIA_TERMS = ("pneumonia", "lung infection")
-FEBRILE_NEUTROPENIA_TERMS = ("febrile neutropenia", "neutropenic fever")
 COLUMNS = ["value", "numerator", "denominator", "ci_lower", "ci_upper", "unit"]
 EXTRA_COLUMNS = ["events", "at_risk", "method", "note"]
 
@@ -57,7 +55,7 @@ def clustered_proportion_ci(events: np.ndarray, trials: np.ndarray, alpha: float
 
 
 def _terms(ae: pd.DataFrame, terms: tuple[str, ...]) -> pd.Series:
-    return ae["term"].astype(str).str.strip().str.lower().isin(terms)
+    return is_term(ae["term"], terms)
 
 
 def _assessed(cohort, table: str) -> bool:

@@ -260,8 +260,8 @@ def parse_formula(formula: str, columns: Sequence[str], *, kind: str, caller: st
         if len(response) != 1 or response[0] not in columns:
             raise FormulaError(
                 f"{caller}: the left side of {formula!r} must be a "
-                + ("numeric" if kind == "linear" else "0/1")
-                + f" column of the data, got {left.expr!r}.",
+                + {"logistic": "0/1 ", "linear": "numeric "}.get(kind, "")
+                + f"column of the data, got {left.expr!r}.",
                 hint=f"Columns: {columns}.",
             )
     kept, strata, cluster = [], [], None
