@@ -59,8 +59,8 @@ def test_outputs_carry_provenance(demo_dir):
 @pytest.mark.slow
 def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path):
     args = ["analyze", "--out", str(tmp_path / "out")]
-    for name, path in ofa_len_paths().items():
-        args += [f"--{name.replace('_', '-')}", str(path)]
+    for name, paths in ofa_len_paths(on_treatment=True).items():  # baseline and on-treatment files, as the demo
+        args += [f"--{name.replace('_', '-')}", *map(str, paths if isinstance(paths, list) else [paths])]
     assert main(args) == 0
     for table in ("trial_summary", "comparison", "all_groups", "logistic_cr", "cox_pfs", "cutpoint", "exclusions"):
         a = pd.read_csv(demo_dir / "tables" / f"{table}.csv")

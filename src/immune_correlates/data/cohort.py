@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import pandas as pd
 
-from .._params import MAPPING, check_params
+from .._params import COUNT, MAPPING, check_params
 from .._results import ResultDisplay
 from ..errors import InputError
 from .io import check_column_map, read_table
@@ -109,6 +109,7 @@ class Cohort(ResultDisplay):
 
 @check_params(
     columns=MAPPING,
+    baseline_window=COUNT,
 )
 def read_cohort(
     clinical: TableLike,
@@ -237,7 +238,7 @@ def _read_parts(spec, obj, columns, used, problems, notes) -> list:
         return []
     if not parts:
         problems.append(InputError(f"{spec.name} is an empty list: give a path, a DataFrame or a list of them."))
-    out = []
+    out: list[tuple] = []
     for part in parts:
         try:
             raw, src = read_table(part, spec.name, columns=columns, used=used)

@@ -324,6 +324,7 @@ def _adverse_events(
     pneumonia_patients=(Options(None), COUNT),
     febrile_neutropenia_patients=(Options(None), COUNT),
     design=(Options(None), Instance(TrialDesign, name="a TrialDesign")),
+    on_treatment=FLAG,
 )
 def simulate(
     design: TrialDesign | None = None,
