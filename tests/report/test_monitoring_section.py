@@ -95,6 +95,10 @@ def test_the_section_reads_in_words(res):
     text = section["text"]
     assert "on-treatment samples" in text and "Kruskal-Wallis" in text and "hazard ratio" in text
     assert "-0.00" not in text and "≥ 3 neutropenia" in text
+    # an estimate reads "0.617 (95% CI 0.440–0.854; p = 0.0035)": the level inside its parentheses, once
+    assert ") (95% CI" not in text and "odds of grade ≥ 3 neutropenia in a cycle per doubling" in text
+    gee = section["tables"][-1]["frame"]
+    assert "q" not in gee.columns  # two terms of one model: no q column that would only repeat p
     shown = " ".join(t["frame"].to_string() for t in section["tables"])
     for code in ("kruskal_wallis", "nk_per_ul", "log2fc", "_"):
         assert code not in shown.replace("C3D1", "")  # words, not column names

@@ -73,6 +73,7 @@ td.wrap { white-space: normal; min-width: 16rem; }
 figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 .scroll { overflow-x: auto; max-width: 100%; }
 .note { color: #555; font-size: 0.9rem; } code { font-size: 0.85rem; }
+.provenance td { white-space: normal; overflow-wrap: anywhere; max-width: 60rem; }
 </style></head><body>
 <h1>{{ title }}</h1>
 <p class="note">{{ subtitle }}</p>
@@ -94,7 +95,7 @@ figure { margin: 1rem 0; } figure img { max-width: 100%; height: auto; border: 1
 <h2>Methods</h2>
 <dl>{% for name, text in methods %}<dt><strong>{{ name }}</strong></dt><dd>{{ text }}</dd>{% endfor %}</dl>
 <h2>Provenance</h2>
-<table><tbody>{% for key, value in provenance %}<tr><th>{{ key }}</th><td class="text"><code>{{ value }}</code></td></tr>{% endfor %}</tbody></table>
+<table class="provenance"><tbody>{% for key, value in provenance %}<tr><th>{{ key }}</th><td class="text"><code>{{ value }}</code></td></tr>{% endfor %}</tbody></table>
 </body></html>
 """,
     autoescape=True,

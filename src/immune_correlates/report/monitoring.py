@@ -203,7 +203,6 @@ def _toxicity(cohort, long) -> tuple[pd.DataFrame, dict]:
             "odds_ratio_ci_lower": s["odds_ratio_ci_lower"].to_numpy(),
             "odds_ratio_ci_upper": s["odds_ratio_ci_upper"].to_numpy(),
             "p_value": s["p_value"].to_numpy(),
-            "q_value": s["p_value"].to_numpy(),
             "test": "wald",
             "ci_method": "wald",
         }

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._numbers import format_estimate_ci, format_number, format_p, p_phrase
+from .._numbers import format_ci, format_estimate_ci, format_number, format_p, p_phrase
 from ..data.samples import BASELINE
 from ..features.labels import column_label
 from ..plots.response import ADJUST_NAMES
@@ -40,8 +40,8 @@ def monitoring_section(res) -> dict | None:
             _change_words(change, levels, landmark),
             _cox_words(t["monitoring_time_dependent"], level),
             f"Per-cycle toxicity: {facts['neutropenia']} of {facts['cycles']} cycles with grade ≥ 3 neutropenia and "
-            f"{facts['infection']} with an infection, in {facts['patients']} patients (working correlation within "
-            f"patients {0.0 if round(corr, 2) == 0 else corr:.2f}).",
+            f"{facts['infection']} with an infection, in {facts['patients']} patients; "
+            + _gee_words(t["monitoring_neutropenia"], level, corr),
         ]
     )
     shown_change = format_all_groups(change, group=cfg.group)
@@ -72,7 +72,8 @@ def monitoring_section(res) -> dict | None:
         ),
         _table(
             f"Grade ≥ 3 neutropenia per cycle: GEE (exchangeable working correlation within patients, robust SE), "
-            f"odds ratios with Wald {level} CI and Wald p (q equals p: two terms of one model). N: cycles.",
+            f"odds ratios with Wald {level} CI and Wald p (two terms of one model: no multiplicity adjustment). "
+            "N: cycles.",
             format_model_table(t["monitoring_neutropenia"], "odds_ratio", alpha=cfg.alpha, ci_method="wald"),
         ),
     ]
@@ -82,6 +83,17 @@ def monitoring_section(res) -> dict | None:
         "tables": tables,
         "figures": ["trajectory_nk_per_ul", "trajectory_cd8_per_ul"],
     }
+
+
+def _gee_words(table: pd.DataFrame, level: str, corr: float) -> str:
+    """The per-cycle model in one clause: the odds of neutropenia per doubling of the latest NK count."""
+    row = table.iloc[-1]  # the NK term (the first is the cycle number)
+    return (
+        f"odds of grade ≥ 3 neutropenia in a cycle per doubling of the latest NK count before it "
+        f"{format_number(row['odds_ratio'])} ({level} CI {format_ci(row['odds_ratio_ci_lower'], row['odds_ratio_ci_upper'])}; "
+        f"{p_phrase(row['p_value'])}; GEE, working correlation within patients "
+        f"{0.0 if round(corr, 2) == 0 else corr:.2f})."
+    )
 
 
 def _in_words(column: str) -> str:
@@ -146,9 +158,9 @@ def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
 def _cox_words(td: pd.DataFrame, level: str) -> str:
     """ "Each doubling of the latest NK count went with a hazard of progression ... times as high (95% CI ...)." """
     parts = [
-        f"{row['feature']}, hazard ratio per doubling "
-        f"{format_estimate_ci(row['hazard_ratio'], row['hazard_ratio_ci_lower'], row['hazard_ratio_ci_upper'])} "
-        f"({level} CI; {p_phrase(row['p_value'])})"
+        f"{row['feature']}, hazard ratio per doubling {format_number(row['hazard_ratio'])} "
+        f"({level} CI {format_ci(row['hazard_ratio_ci_lower'], row['hazard_ratio_ci_upper'])}; "
+        f"{p_phrase(row['p_value'])})"
         for _, row in td.iterrows()
     ]
     return "Progression-free survival against the on-treatment values (time-dependent Cox): " + "; ".join(parts) + "."

@@ -31,7 +31,7 @@ def format_model_table(
     """One model row per feature, as a manuscript prints it.
 
     Columns ``Feature`` (label), ``Scale`` (in words), ``N``, ``Events``,
-    ``OR (95% CI)`` or ``HR (95% CI)``, ``p``, ``q`` (and ``p (maxT)`` after a
+    ``OR (95% CI)`` or ``HR (95% CI)``, ``p``, ``q`` (when the table has ``q_value``; and ``p (maxT)`` after a
     permutation adjustment).  Refuses a table whose rows pair an interval
     and a p-value from different methods (each row's ``test`` against
     ``ci_method``, when given).
@@ -57,9 +57,10 @@ def format_model_table(
                 format_estimate_ci(*r) for r in table[[ratio, f"{ratio}_ci_lower", f"{ratio}_ci_upper"]].to_numpy(float)
             ],
             "p": table["p_value"].map(format_p),
-            "q": table["q_value"].map(format_p),
         }
     )
+    if "q_value" in table:  # terms of one model (no multiplicity across features) have none
+        out["q"] = table["q_value"].map(format_p)
     if "p_maxt" in table:
         out["p (maxT)"] = table["p_maxt"].map(format_p)
     return out
