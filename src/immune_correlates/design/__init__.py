@@ -15,6 +15,7 @@ from .analyses import (
     make_analysis,
 )
 from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_power_cli
+from .population_counts import simulate_population_counts
 from .simulate_batch import TrialBatch, simulate_trials
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "PowerResult",
     "PowerCurve",
     "simulate_trials",
+    "simulate_population_counts",
     "TrialBatch",
     "Analysis",
     "LogisticAnalysis",

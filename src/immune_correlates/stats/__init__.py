@@ -17,6 +17,8 @@ pinned by ``tests/api/test_layers.py``):
 - :mod:`.missing`: :func:`impute` (multiple imputation by chained equations), :func:`pool`
   (Rubin's rules), :func:`meta_analysis` and :func:`meta_analysis_by` (pooling trials).
 - :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
+- :mod:`.highdim`: :func:`differential_abundance` of cell populations, :func:`fit_penalized`
+  (elastic net as glmnet), signature validation and stability selection.
 
 See ``docs/validation.md`` for the R reference of every estimator.
 """
@@ -31,6 +33,7 @@ from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
 from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
+from .highdim import abundance_features, differential_abundance
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
@@ -119,4 +122,7 @@ __all__ = [
     "optimism_corrected",
     "percentile_interval",
     "permutation_test",
+    # high-dimensional panels
+    "differential_abundance",
+    "abundance_features",
 ]
