@@ -58,6 +58,9 @@ from .stats import (
     MetaAnalysisResult,
     MixedResult,
     PooledResult,
+    PenalizedResult,
+    SignatureValidation,
+    StabilityResult,
     abundance_features,
     adjust_pvalues,
     binomial_ci,
@@ -71,6 +74,7 @@ from .stats import (
     fit_gee,
     fit_logistic,
     fit_mixed,
+    fit_penalized,
     gray_test,
     impute,
     kaplan_meier,
@@ -86,12 +90,24 @@ from .stats import (
     screen,
     simon_makuch,
     split_at,
+    stability_selection,
     table_one,
     time_varying,
+    validate_signature,
 )
 from .stats.groups.trial_summary import trial_summary
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    """``ic.estimators`` is loaded on first use, so that ``import immune_correlates`` does not import scikit-learn."""
+    if name == "estimators":
+        import importlib
+
+        return importlib.import_module(".estimators", __name__)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     # data
@@ -161,6 +177,12 @@ __all__ = [
     # high-dimensional panels
     "differential_abundance",
     "abundance_features",
+    "fit_penalized",
+    "PenalizedResult",
+    "validate_signature",
+    "SignatureValidation",
+    "stability_selection",
+    "StabilityResult",
     # design and simulation
     "simulate",
     "SimulatedTrial",

@@ -82,6 +82,7 @@ COLUMN_ARGUMENTS = {
     "imputed",
     "estimates",
     "std_errors",
+    "groups",
     # column names
     "duration",
     "event",

@@ -14,8 +14,8 @@ from .analyses import (
     WilcoxonAnalysis,
     make_analysis,
 )
-from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_power_cli
 from .population_counts import simulate_population_counts
+from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_power_cli
 from .simulate_batch import TrialBatch, simulate_trials
 
 __all__ = [

@@ -33,7 +33,16 @@ from .groups.table_one import table_one
 from .longitudinal import MixedResult, fit_mixed
 from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
-from .highdim import abundance_features, differential_abundance
+from .highdim import (
+    PenalizedResult,
+    SignatureValidation,
+    StabilityResult,
+    abundance_features,
+    differential_abundance,
+    fit_penalized,
+    stability_selection,
+    validate_signature,
+)
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
@@ -125,4 +134,10 @@ __all__ = [
     # high-dimensional panels
     "differential_abundance",
     "abundance_features",
+    "fit_penalized",
+    "PenalizedResult",
+    "validate_signature",
+    "SignatureValidation",
+    "stability_selection",
+    "StabilityResult",
 ]

@@ -21,5 +21,16 @@ and the package floor; nothing above ``stats`` (``design``, ``plots``, ``report`
 """
 
 from .abundance import abundance_features, differential_abundance
+from .penalized import PenalizedResult, fit_penalized
+from .validation import SignatureValidation, StabilityResult, stability_selection, validate_signature
 
-__all__ = ["differential_abundance", "abundance_features"]
+__all__ = [
+    "differential_abundance",
+    "abundance_features",
+    "fit_penalized",
+    "PenalizedResult",
+    "validate_signature",
+    "SignatureValidation",
+    "stability_selection",
+    "StabilityResult",
+]

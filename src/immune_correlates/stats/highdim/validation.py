@@ -1,0 +1,484 @@
+"""Honest validation of a penalized signature, and which of its terms are stable.
+
+:func:`validate_signature` estimates how well a signature built by :func:`fit_penalized`
+(lambda chosen by cross-validation) will discriminate in new patients, three ways:
+
+- *apparent*: the AUC (logistic) or Harrell's C (Cox) of the final fit on the data it was
+  built from (optimistic);
+- *nested cross-validation*: every outer fold's signature is built, lambda chosen by an inner
+  cross-validation, on the other folds only, and scores the held-out fold (Varma & Simon 2006);
+- *bootstrap optimism* (Harrell, Lee & Mark 1996): the whole procedure, inner
+  cross-validation included, is repeated on bootstrap resamples; the mean of (performance on
+  the resample - performance on the original data) is the optimism, subtracted from the
+  apparent value.  Inner folds of a resample are formed over patients, so copies of a patient
+  stay in one fold.
+
+:func:`stability_selection` subsamples half the patients in complementary pairs (Shah &
+Samworth 2013), runs the lasso path on each half, counts how often each term is among the
+first ``q`` to enter, and reports the terms selected in at least ``threshold`` of the halves
+with the bounds on the expected number of falsely selected terms.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..._params import MISSING, SEED, Interval, Options, check_params
+from ..._results import ResultDisplay
+from ..._seeds import spawn
+from ...errors import InputError
+from ..engine.discrimination import auc_batch, cindex_batch
+from ..engine.parallel import run_blocks
+from ._cv import make_folds
+from ._glmnet import PathData
+from ._procedure import cross_validated
+from .penalized import CV_OPTION, PenalizedData, fold_numbers, penalized_data
+
+__all__ = ["validate_signature", "SignatureValidation", "stability_selection", "StabilityResult"]
+
+
+def _measure(data: PathData, score: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
+    """AUC (logistic) or Harrell's C (Cox, larger score = earlier event) of each row of ``score``."""
+    if data.family == "logistic":
+        return auc_batch(score, data.y, w)
+    return cindex_batch(score, data.time, data.event, w, reverse=True)
+
+
+def _stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.ndarray, K: int, n: int) -> np.ndarray:
+    """Fold numbers (``-1`` outside ``members``) dealt round-robin within each stratum after shuffling."""
+    ids = np.full(n, -1, dtype=np.int64)
+    start = 0
+    for s in np.unique(strata[members]):
+        rows = members[strata[members] == s]
+        rows = rows[rng.permutation(rows.size)]
+        ids[rows] = (start + np.arange(rows.size)) % K
+        start += rows.size
+    return ids
+
+
+@dataclass(frozen=True, eq=False)
+class _Job:
+    data: PathData
+    vp: np.ndarray
+    settings: dict
+    rule: str
+    inner: int
+    seeds: tuple
+
+
+def _chosen(proc, rule: str):
+    idx = proc.i_1se if rule == "1se" else proc.i_min
+    rows = np.arange(idx.size)
+    return proc.full.beta[rows, idx], proc.full.intercept[rows, idx]
+
+
+def _bootstrap_block(job: _Job, block: range) -> np.ndarray:
+    """Optimism (resample performance - original performance) and selections of replicates ``block``."""
+    data, n = job.data, job.data.X.shape[0]
+    strata = data.y if data.family == "logistic" else data.event
+    V = np.zeros((len(block), n))
+    F = np.empty((len(block), n), dtype=np.int64)
+    for r, rep in enumerate(block):
+        rng = np.random.default_rng(job.seeds[rep])
+        V[r] = np.bincount(rng.integers(0, n, n), minlength=n)
+        F[r] = _stratified_folds(rng, strata, np.flatnonzero(V[r] > 0), job.inner, n)
+    drawn = V > 0
+    events = (drawn & (strata > 0)).sum(axis=1)
+    others = (drawn & (strata <= 0)).sum(axis=1)
+    # a resample must allow the procedure: both outcomes in every inner training set, an event per Cox fold
+    ok = (events >= job.inner) if data.family == "cox" else (np.minimum(events, others) >= 2)
+    out = np.full((len(block), 1 + data.X.shape[1]), np.nan)
+    if ok.any():
+        proc = cross_validated(data, V[ok], F[ok], **job.settings)
+        beta, b0 = _chosen(proc, job.rule)
+        lp = b0[:, None] + beta @ data.X.T
+        boot, orig = _measure(data, lp, V[ok]), _measure(data, lp)
+        out[ok] = np.column_stack([boot - orig, beta != 0])
+    return out
+
+
+def _nested(data: PathData, outer_folds, inner: int, seed, settings: dict, rule: str):
+    n = data.X.shape[0]
+    strata = data.y if data.family == "logistic" else data.event
+    K = len(outer_folds)
+    V = np.zeros((K, n))
+    F = np.empty((K, n), dtype=np.int64)
+    for k, ((train, _), ss) in enumerate(zip(outer_folds, spawn(seed, K))):
+        V[k, train] = 1.0
+        F[k] = _stratified_folds(np.random.default_rng(ss), strata, train, inner, n)
+    proc = cross_validated(data, V, F, **settings)
+    beta, b0 = _chosen(proc, rule)
+    pooled = np.empty(n)
+    per_fold = np.empty(K)
+    for k, (_, test) in enumerate(outer_folds):
+        lp = b0[k] + data.X @ beta[k]
+        pooled[test] = lp[test]
+        w = np.zeros(n)
+        w[test] = 1.0
+        per_fold[k] = _measure(data, lp[None], w[None])[0]
+    return float(_measure(data, pooled[None])[0]), per_fold
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class SignatureValidation(ResultDisplay):
+    """Apparent, nested cross-validated and optimism-corrected discrimination of a penalized signature.
+
+    Attributes
+    ----------
+    measure : str
+        ``"auc"`` (logistic) or ``"c_index"`` (Cox, Harrell's C).
+    apparent, optimism, corrected : float
+        The final fit's discrimination on its own data, the bootstrap optimism and their difference.
+    nested_cv : float
+        Discrimination of the pooled out-of-fold linear predictors (outer folds).
+    nested_cv_folds : ndarray
+        Each outer fold's discrimination of its own held-out patients.
+    selection_frequency : Series
+        Fraction of bootstrap signatures that contain each term.
+    lam : float
+        The lambda of the final fit (cross-validated on all patients).
+    n_boot, n_failed, outer, inner : int
+    rule : str
+    """
+
+    measure: str
+    apparent: float
+    optimism: float
+    corrected: float
+    nested_cv: float
+    nested_cv_folds: np.ndarray
+    selection_frequency: pd.Series
+    lam: float
+    n_boot: int
+    n_failed: int
+    outer: int
+    inner: int
+    rule: str
+    nobs: int
+    n_events: int
+
+    def summary(self) -> pd.DataFrame:
+        """One row per estimate: ``estimate``, ``value`` and how it was obtained."""
+        folds = self.nested_cv_folds[np.isfinite(self.nested_cv_folds)]
+        return pd.DataFrame(
+            {
+                "estimate": ["apparent", "optimism-corrected (bootstrap)", "nested cross-validation"],
+                "value": [self.apparent, self.corrected, self.nested_cv],
+                "spread": [np.nan, np.nan, float(np.std(folds, ddof=1)) if folds.size > 1 else np.nan],
+                "how": [
+                    "final signature on the patients it was built from",
+                    f"apparent minus the mean optimism of {self.n_boot - self.n_failed} bootstrap repetitions of "
+                    "the whole procedure",
+                    f"{self.outer} outer folds, lambda by {self.inner}-fold inner cross-validation "
+                    "(spread: SD over outer folds)",
+                ],
+            }
+        )
+
+    def _title(self) -> str:
+        name = "AUC" if self.measure == "auc" else "Harrell's C"
+        return f"Validation of a penalized signature ({name}, lambda rule '{self.rule}')"
+
+    def _notes(self) -> list[str]:
+        top = self.selection_frequency.sort_values(ascending=False).head(5)
+        listed = ", ".join(f"{t} ({v:.0%})" for t, v in top.items())
+        notes = [f"Terms most often in the bootstrap signatures: {listed}."]
+        if self.n_failed:
+            notes.append(
+                f"{self.n_failed} bootstrap resamples could not run the procedure (too few events drawn) and were "
+                "left out."
+            )
+        return notes
+
+
+@check_params(
+    l1_ratio=Interval(0, 1),
+    cv=CV_OPTION,
+    outer=Interval(3, None, integer=True),
+    n_boot=Interval(0, None, integer=True),
+    seed=SEED,
+    rule=Options("1se", "min"),
+    n_jobs=Interval(-1, None, integer=True),
+    missing=MISSING,
+)
+def validate_signature(
+    data: pd.DataFrame,
+    outcome: str | None = None,
+    covariates: str | Sequence[str] = (),
+    *,
+    duration: str | None = None,
+    event: str | None = None,
+    l1_ratio: float = 1.0,
+    cv: int = 10,
+    outer: int = 5,
+    n_boot: int = 200,
+    seed=None,
+    rule: str = "1se",
+    n_lambda: int = 100,
+    lambda_min_ratio: float | None = None,
+    unpenalized: Sequence[str] = (),
+    n_jobs: int = 1,
+    missing: str = "drop",
+) -> SignatureValidation:
+    """How well a penalized signature will discriminate in new patients (nested CV and bootstrap optimism).
+
+    Parameters
+    ----------
+    data, outcome, covariates, duration, event, l1_ratio, rule, n_lambda, lambda_min_ratio, unpenalized, missing
+        As :func:`fit_penalized`.
+    cv : int
+        Folds of the cross-validation that chooses lambda (inside every repetition).
+    outer : int
+        Outer folds of the nested cross-validation (stratified on the outcome or event).
+    n_boot : int
+        Bootstrap repetitions of the whole procedure (0: no optimism correction).
+    seed : int, SeedSequence, Generator or None
+        Seeds every fold and resample: repetition ``r`` draws from its own child seed, so the
+        result does not depend on ``n_jobs``.
+    n_jobs : int
+        joblib workers for the bootstrap.
+
+    Returns
+    -------
+    SignatureValidation
+
+    References
+    ----------
+    Harrell FE, Lee KL, Mark DB (1996) Stat Med 15:361-387 (bootstrap optimism);
+    Varma S, Simon R (2006) BMC Bioinformatics 7:91 (nested cross-validation);
+    Steyerberg EW (2019) *Clinical Prediction Models*, 2nd ed., ch. 17.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(5)
+    >>> X = pd.DataFrame(rng.standard_normal((50, 8)), columns=[f"f{i}" for i in range(8)])
+    >>> X["cr"] = (1.5 * X["f0"] + rng.standard_normal(50) > 0.5).astype(int)
+    >>> res = validate_signature(X, "cr", [f"f{i}" for i in range(8)], cv=5, outer=5, n_boot=20, seed=1)
+    >>> bool(res.corrected <= res.apparent)
+    True
+    """
+    caller = "validate_signature"
+    prep: PenalizedData = penalized_data(data, outcome, covariates, duration, event, unpenalized, missing, caller)
+    pdata, n = prep.data, prep.data.X.shape[0]
+    settings = {"alpha": l1_ratio, "vp": prep.vp, "n_lambda": n_lambda, "lambda_min_ratio": lambda_min_ratio}
+    s_final, s_outer, s_inner, s_boot = spawn(seed, 4, caller=caller)
+    folds = fold_numbers(make_folds(pdata, cv, s_final), n, caller)
+    proc = cross_validated(pdata, np.ones((1, n)), folds[None], **settings)
+    beta, b0 = _chosen(proc, rule)
+    apparent = float(_measure(pdata, (b0[0] + pdata.X @ beta[0])[None])[0])
+    lam = float(proc.full.lambdas[0, (proc.i_1se if rule == "1se" else proc.i_min)[0]])
+    nested, per_fold = _nested(pdata, make_folds(pdata, outer, s_outer), cv, s_inner, settings, rule)
+    optimism, n_failed, freq = np.nan, 0, np.full(len(prep.terms), np.nan)
+    if n_boot:
+        job = _Job(pdata, prep.vp, settings, rule, int(cv), tuple(spawn(s_boot, n_boot)))
+        size = max(1, 2000 // (int(cv) + 1))
+        blocks = [range(lo, min(lo + size, n_boot)) for lo in range(0, n_boot, size)]
+        out = np.concatenate(run_blocks(_bootstrap_block, job, blocks, n_jobs=n_jobs))
+        opt = out[:, 0]
+        n_failed = int(np.isnan(opt).sum())
+        optimism = float(np.nanmean(opt))
+        freq = np.nanmean(out[:, 1:], axis=0) if n_failed < n_boot else freq
+    if pdata.family == "logistic":
+        n_events = int(pdata.y.sum())
+    else:
+        n_events = int(pdata.event.sum())
+    return SignatureValidation(
+        measure="auc" if pdata.family == "logistic" else "c_index",
+        apparent=apparent,
+        optimism=optimism,
+        corrected=apparent - optimism,
+        nested_cv=nested,
+        nested_cv_folds=per_fold,
+        selection_frequency=pd.Series(freq, index=prep.terms, name="selection_frequency"),
+        lam=lam,
+        n_boot=int(n_boot),
+        n_failed=n_failed,
+        outer=int(outer),
+        inner=int(cv),
+        rule=rule,
+        nobs=n,
+        n_events=n_events,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# stability selection
+
+
+def unimodal_constant(threshold: float, n_pairs: int, theta: float) -> float:
+    """Shah & Samworth (2013)'s constant of the bound ``E V <= q^2 / (p C)`` under unimodality (NaN outside its range).
+
+    >>> round(unimodal_constant(0.9, 50, 0.1), 4)  # (1 + 1/B) / (4 (1 - threshold + 1/(2B)))
+    2.3182
+    """
+    B = n_pairs
+    if threshold <= 0.75:
+        if threshold < 0.5 + min(theta**2, 1 / (2 * B) + 0.75 * theta**2):
+            return float("nan")
+        return 2 * (2 * threshold - 1 - 1 / (2 * B))
+    return (1 + 1 / B) / (4 * (1 - threshold + 1 / (2 * B)))
+
+
+@dataclass(frozen=True, eq=False, repr=False, kw_only=True)
+class StabilityResult(ResultDisplay):
+    """Complementary-pairs stability selection (see :func:`stability_selection`).
+
+    Attributes
+    ----------
+    table : DataFrame
+        ``term``, ``selection_probability`` (fraction of the ``2 n_pairs`` half-samples in which
+        the term was among the first ``q`` to enter the lasso path), ``selected``.
+    threshold, q, n_pairs, p
+    mean_selected : float
+        Average number of terms chosen per half-sample (at most ``q``).
+    bound : float
+        ``q^2 / ((2 threshold - 1) p)``: Meinshausen & Buhlmann (2010)'s bound on the expected
+        number of falsely selected terms, which holds for complementary pairs (Shah & Samworth
+        2013, Theorem 1 and its corollary) under the same exchangeability assumption.
+    bound_unimodal : float
+        The tighter bound of Shah & Samworth (2013) under unimodal selection probabilities.
+    """
+
+    table: pd.DataFrame
+    threshold: float
+    q: int
+    n_pairs: int
+    p: int
+    mean_selected: float
+    bound: float
+    bound_unimodal: float
+    family: str
+
+    @property
+    def selected(self) -> list[str]:
+        """Terms selected in at least ``threshold`` of the half-samples."""
+        return self.table.loc[self.table["selected"], "term"].tolist()
+
+    def summary(self) -> pd.DataFrame:
+        """The per-term table, most stable first."""
+        return self.table.sort_values("selection_probability", ascending=False, kind="mergesort").reset_index(drop=True)
+
+    def _title(self) -> str:
+        return f"Stability selection ({2 * self.n_pairs} half-samples in complementary pairs, q = {self.q})"
+
+    def _notes(self) -> list[str]:
+        return [
+            f"Selected at threshold {self.threshold:g}: {', '.join(self.selected) or 'none'}.",
+            f"Expected number of false selections <= {self.bound:.2f} (Meinshausen & Buhlmann's exchangeability), "
+            f"<= {self.bound_unimodal:.2f} if the selection probabilities are also unimodal (Shah & Samworth).",
+        ]
+
+
+@check_params(
+    l1_ratio=Interval(0, 1, closed="right"),
+    n_pairs=Interval(2, None, integer=True),
+    q=(Options(None), Interval(1, None, integer=True)),
+    threshold=Interval(0.5, 1, closed="right"),
+    pfer=Interval(0, None, closed="neither"),
+    seed=SEED,
+    missing=MISSING,
+)
+def stability_selection(
+    data: pd.DataFrame,
+    outcome: str | None = None,
+    covariates: str | Sequence[str] = (),
+    *,
+    duration: str | None = None,
+    event: str | None = None,
+    l1_ratio: float = 1.0,
+    n_pairs: int = 50,
+    q: int | None = None,
+    threshold: float = 0.75,
+    pfer: float = 1.0,
+    seed=None,
+    unpenalized: Sequence[str] = (),
+    missing: str = "drop",
+) -> StabilityResult:
+    """Which terms of a penalized signature are stable: complementary-pairs stability selection.
+
+    Parameters
+    ----------
+    data, outcome, covariates, duration, event, l1_ratio, unpenalized, missing
+        As :func:`fit_penalized` (``l1_ratio > 0``: the selection comes from the L1 part).
+    n_pairs : int
+        Complementary pairs of half-samples (``2 n_pairs`` lasso paths), stratified on the
+        outcome or event.
+    q : int, optional
+        Terms chosen per half-sample: the first ``q`` to enter its lasso path.  Default: the
+        largest ``q`` whose bound ``q^2 / ((2 threshold - 1) p)`` is at most ``pfer``.
+    threshold : float
+        Selection probability at or above which a term is selected (in (0.5, 1]).
+    pfer : float
+        The tolerated expected number of false selections, used to choose ``q``.
+    seed : int, SeedSequence, Generator or None
+        Pair ``b`` draws from child ``b``.
+
+    Returns
+    -------
+    StabilityResult
+
+    References
+    ----------
+    Meinshausen N, Buhlmann P (2010) JRSS B 72:417-473;
+    Shah RD, Samworth RJ (2013) JRSS B 75:55-80 (complementary pairs, error bounds).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(2)
+    >>> X = pd.DataFrame(rng.standard_normal((80, 10)), columns=[f"f{i}" for i in range(10)])
+    >>> X["cr"] = (2 * X["f0"] - 2 * X["f1"] + rng.standard_normal(80) > 0).astype(int)
+    >>> res = stability_selection(X, "cr", [f"f{i}" for i in range(10)], n_pairs=25, seed=1)
+    >>> res.selected, res.q
+    (['f0', 'f1'], 2)
+    """
+    caller = "stability_selection"
+    prep = penalized_data(data, outcome, covariates, duration, event, unpenalized, missing, caller)
+    pdata, n = prep.data, prep.data.X.shape[0]
+    pen = prep.vp > 0
+    p = int(pen.sum())
+    if q is None:
+        q = int(np.floor(np.sqrt(pfer * (2 * threshold - 1) * p)))
+        if q < 1:
+            raise InputError(f"{caller}: with {p} penalized terms no q >= 1 keeps the bound below pfer={pfer}.")
+    if q >= p:
+        raise InputError(f"{caller}: q={q} must be smaller than the number of penalized terms ({p}).")
+    strata = pdata.y if pdata.family == "logistic" else pdata.event
+    half = n // 2
+    V = np.zeros((2 * n_pairs, n))
+    for b, ss in enumerate(spawn(seed, n_pairs, caller=caller)):
+        ids = _stratified_folds(np.random.default_rng(ss), strata, np.arange(n), 2, n)
+        first = np.flatnonzero(ids == 0)[:half]
+        second = np.flatnonzero(ids == 1)[:half]
+        V[2 * b, first] = 1.0
+        V[2 * b + 1, second] = 1.0
+    proc = cross_validated(pdata, V, None, alpha=l1_ratio, vp=prep.vp, n_lambda=100, lambda_min_ratio=None)
+    chosen = np.zeros((2 * n_pairs, len(prep.terms)), dtype=bool)
+    sizes = np.empty(2 * n_pairs)
+    for r in range(2 * n_pairs):
+        L = int(proc.full.n_lambda[r])
+        nz = proc.full.beta[r, :L] != 0
+        count = nz[:, pen].sum(axis=1)
+        k = int(np.flatnonzero(count <= q)[-1])
+        chosen[r] = nz[k] & pen
+        sizes[r] = count[k]
+    prob = chosen.mean(axis=0)
+    table = pd.DataFrame({"term": prep.terms, "selection_probability": prob, "selected": (prob >= threshold) & pen})[
+        pen
+    ].reset_index(drop=True)
+    return StabilityResult(
+        table=table,
+        threshold=float(threshold),
+        q=int(q),
+        n_pairs=int(n_pairs),
+        p=p,
+        mean_selected=float(sizes.mean()),
+        bound=q**2 / ((2 * threshold - 1) * p),
+        bound_unimodal=q**2 / (p * unimodal_constant(threshold, n_pairs, q / p)),
+        family=pdata.family,
+    )
