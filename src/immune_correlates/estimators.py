@@ -59,8 +59,9 @@ BINARY_ONLY = "Only binary classification is supported."
 def survival_y(event, time) -> np.ndarray:
     """A structured array with fields ``event`` (bool) and ``time`` (float), the ``y`` of the Cox estimators.
 
-    >>> survival_y([1, 0], [5.0, 8.5])
-    array([( True, 5. ), (False, 8.5)], dtype=[('event', '?'), ('time', '<f8')])
+    >>> y = survival_y([1, 0], [5.0, 8.5])
+    >>> y["event"].tolist(), y["time"].tolist()
+    ([True, False], [5.0, 8.5])
     """
     event, time = np.asarray(event), np.asarray(time, dtype=float)
     out = np.empty(event.shape[0], dtype=[("event", bool), ("time", float)])
@@ -178,6 +179,9 @@ class FirthLogisticRegression(_BinaryClassifier):
     max_iter : int
     tol : float
         Newton limits, as :func:`fit_logistic`.
+    ci : {"profile", "wald"}
+        Intervals of ``result_`` (the package's convention: profile penalized likelihood);
+        ``"wald"`` skips the profiles when only predictions are wanted (cross-validation loops).
 
     Attributes
     ----------
@@ -193,9 +197,10 @@ class FirthLogisticRegression(_BinaryClassifier):
     Firth D (1993) Biometrika 80:27-38; Heinze G, Schemper M (2002) Stat Med 21:2409-2419.
     """
 
-    def __init__(self, *, max_iter: int = 100, tol: float = 1e-10):
+    def __init__(self, *, max_iter: int = 100, tol: float = 1e-10, ci: str = "profile"):
         self.max_iter = max_iter
         self.tol = tol
+        self.ci = ci
 
     def fit(self, X, y, sample_weight=None):
         """Fit to ``X`` (n, p) and a binary ``y``; ``sample_weight`` are frequency weights."""
@@ -213,6 +218,7 @@ class FirthLogisticRegression(_BinaryClassifier):
             method="firth",
             max_iter=self.max_iter,
             tol=self.tol,
+            ci=self.ci,
             weights="_w" if sample_weight is not None else None,
         )
         self.coef_ = res.params[cols].to_numpy()[None, :]
@@ -253,6 +259,9 @@ class CoxRegression(_SurvivalEstimator):
     method : {"ml", "firth"}
     max_iter : int
     tol : float
+    ci : {"profile", "wald"}
+        Intervals of ``result_`` (profile likelihood by default, as :func:`fit_cox`);
+        ``"wald"`` skips the profiles when only predictions are wanted (cross-validation loops).
 
     Attributes
     ----------
@@ -261,11 +270,14 @@ class CoxRegression(_SurvivalEstimator):
     result_ : CoxResult
     """
 
-    def __init__(self, *, ties: str = "efron", method: str = "ml", max_iter: int = 100, tol: float = 1e-10):
+    def __init__(
+        self, *, ties: str = "efron", method: str = "ml", max_iter: int = 100, tol: float = 1e-10, ci: str = "profile"
+    ):
         self.ties = ties
         self.method = method
         self.max_iter = max_iter
         self.tol = tol
+        self.ci = ci
 
     def fit(self, X, y, sample_weight=None):
         """Fit to ``X`` and ``y`` (structured: ``event``, ``time``)."""
@@ -286,6 +298,7 @@ class CoxRegression(_SurvivalEstimator):
             method=self.method,
             max_iter=self.max_iter,
             tol=self.tol,
+            ci=self.ci,
             weights="_w" if sample_weight is not None else None,
         )
         self.coef_ = res.params[cols].to_numpy()

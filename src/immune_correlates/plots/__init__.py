@@ -17,6 +17,7 @@ from ._style import (
     house_style,
     save_figure,
 )
+from .abundance import abundance_heatmap, abundance_volcano
 from .cumulative_incidence import cumulative_incidence
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
@@ -58,3 +59,4 @@ __all__ = [
 __all__ += ["cumulative_incidence"]
 __all__ += ["simon_makuch"]
 __all__ += ["trajectories"]
+__all__ += ["abundance_volcano", "abundance_heatmap"]

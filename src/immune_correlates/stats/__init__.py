@@ -40,9 +40,12 @@ from .highdim import (
     abundance_features,
     differential_abundance,
     fit_penalized,
+    screen_populations,
     stability_selection,
     validate_signature,
 )
+from .longitudinal import MixedResult, fit_mixed
+from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
 from .regression.logistic import LogisticResult, detect_separation, fit_logistic
@@ -134,6 +137,7 @@ __all__ = [
     # high-dimensional panels
     "differential_abundance",
     "abundance_features",
+    "screen_populations",
     "fit_penalized",
     "PenalizedResult",
     "validate_signature",

@@ -22,11 +22,13 @@ and the package floor; nothing above ``stats`` (``design``, ``plots``, ``report`
 
 from .abundance import abundance_features, differential_abundance
 from .penalized import PenalizedResult, fit_penalized
+from .populations import screen_populations
 from .validation import SignatureValidation, StabilityResult, stability_selection, validate_signature
 
 __all__ = [
     "differential_abundance",
     "abundance_features",
+    "screen_populations",
     "fit_penalized",
     "PenalizedResult",
     "validate_signature",

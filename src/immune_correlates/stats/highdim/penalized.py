@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from ..._checks import binary_outcome, survival_arrays
 from ..._missing import complete_cases, row_ids
 from ..._params import MISSING, SEED, Instance, Interval, Options, check_params
 from ..._results import ResultDisplay
@@ -49,9 +50,6 @@ class PenalizedData(NamedTuple):
 
 def penalized_data(data, outcome, covariates, duration, event, unpenalized, missing, caller) -> PenalizedData:
     """Complete cases, dummy-coded covariates, checked outcome; the shared front door of the penalized fits."""
-    from ..regression.cox import validate_survival_columns
-    from ..regression.logistic import binary_outcome_values
-
     if (outcome is None) == (duration is None or event is None):
         raise InputError(f"{caller}: give outcome= (a 0/1 column) or duration= and event= (survival), not both.")
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -71,12 +69,12 @@ def penalized_data(data, outcome, covariates, duration, event, unpenalized, miss
         raise InputError(f"{caller}: every covariate is unpenalized; leave at least one penalized.")
     vp = vp * vp.size / vp.sum()
     if outcome is not None:
-        y = binary_outcome_values(rows[outcome].reset_index(drop=True), ids, outcome, caller)
+        y = binary_outcome(rows[outcome].reset_index(drop=True), ids, outcome, caller)
         if y.min() == y.max():
             raise ModelError(f"{caller}: every row used has {outcome} = {int(y[0])}; both outcomes are needed.")
         pdata = PathData("logistic", X, y=y)
     else:
-        time, status, _ = validate_survival_columns(rows, ids, duration, event, None, caller=caller)
+        time, status = survival_arrays(rows.reset_index(drop=True), ids, duration, event, caller)
         if not status.any():
             raise ModelError(f"{caller}: no events among the rows used; a Cox model needs events.")
         pdata = PathData("cox", X, time=np.asarray(time, float), event=np.asarray(status, float))

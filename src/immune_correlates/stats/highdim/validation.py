@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..._params import MISSING, SEED, Interval, Options, check_params
+from ..._params import MISSING, N_JOBS, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
 from ..._seeds import spawn
 from ...errors import InputError
@@ -202,7 +202,7 @@ class SignatureValidation(ResultDisplay):
     n_boot=Interval(0, None, integer=True),
     seed=SEED,
     rule=Options("1se", "min"),
-    n_jobs=Interval(-1, None, integer=True),
+    n_jobs=N_JOBS,
     missing=MISSING,
 )
 def validate_signature(
