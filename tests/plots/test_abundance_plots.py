@@ -76,3 +76,37 @@ def test_heatmap_refuses_unknown_populations_and_samples(panel):
         ic.plots.abundance_heatmap(counts, samples, group="group", populations=["CD8 TEMRA"])
     with pytest.raises(ic.InputError, match="no row in the sample table"):
         ic.plots.abundance_heatmap(counts, samples.iloc[3:], group="group")
+
+
+@pytest.fixture(scope="module")
+def signature_data():
+    rng = np.random.default_rng(3)
+    X = pd.DataFrame(rng.standard_normal((40, 12)), columns=[f"CD8 subset {i} (long label)" for i in range(12)])
+    X["cr"] = (X.iloc[:, 0] - X.iloc[:, 1] + rng.standard_normal(40) > 0).astype(int)
+    return X, list(X.columns[:12])
+
+
+def test_penalized_path_marks_the_chosen_lambdas_and_names_the_lines(signature_data):
+    X, cols = signature_data
+    fit = ic.fit_penalized(X, "cr", cols, cv=5, seed=1)
+    ax = ic.plots.penalized_path(fit)
+    assert len(by_gid(ax, "lam_min", "lines")) == 1 and len(by_gid(ax, "lam_1se", "lines")) == 1
+    named = [t.get_text() for t in ax.texts if t.get_gid() == "path_label"]
+    assert set(fit.selected) <= set(named) and len(named) >= 6
+    assert_legible(ax.figure)
+    cv = ic.plots.penalized_path(fit, kind="cv")
+    assert len(by_gid(cv, "cv_curve", "lines")) + len(by_gid(cv, "cv_curve", "collections")) >= 1
+    assert_legible(cv.figure)
+    with pytest.raises(ic.InputError, match="lam=None"):
+        ic.plots.penalized_path(ic.fit_penalized(X, "cr", cols, lam=0.05), kind="cv")
+
+
+def test_stability_plot_shows_every_probability_and_the_threshold(signature_data):
+    X, cols = signature_data
+    res = ic.stability_selection(X, "cr", cols, n_pairs=10, seed=2)
+    ax = ic.plots.stability(res)
+    bars = [p for p in ax.patches if p.get_gid() == "selection_probability" or True]
+    widths = sorted(round(p.get_width(), 10) for p in bars)
+    assert widths == sorted(round(v, 10) for v in res.table["selection_probability"])
+    assert by_gid(ax, "threshold", "lines")[0].get_xdata()[0] == res.threshold
+    assert_legible(ax.figure)
