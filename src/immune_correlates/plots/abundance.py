@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError
+from ..features.labels import column_label
 from ..stats.highdim.abundance import TRANSFORMS, abundance_features
 from ._style import SMALL, group_colors, house_style, new_axes, order_groups
 from .heatmap import correlation_order
@@ -76,6 +77,11 @@ def abundance_volcano(
         xlabel=xlabel,
         title=title,
     )
+
+
+def _in_sentence(text: str) -> str:
+    """``"Response group"`` -> ``"response group"``; acronyms (``"CR"``) stay."""
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
 
 
 def _sample_table(counts, samples, group):
@@ -171,7 +177,7 @@ def abundance_heatmap(
         ax.set_yticks(np.arange(n_pop) + 0.5)
         ax.set_yticklabels([(labels or {}).get(p, p) for p in values.columns], fontsize=SMALL)
         ax.set_xticks([])
-        ax.set_xlabel(f"Samples (n={n_smp})" + (f", by {group}" if group else ""))
+        ax.set_xlabel(f"Samples (n={n_smp})" + (f", by {_in_sentence(column_label(group))}" if group else ""))
         ax.tick_params(axis="y", length=0)
         for spine in ax.spines.values():
             spine.set_visible(False)
