@@ -59,6 +59,7 @@ def _cycles():
     rows["neutropenia_g3"] = (rng.random(len(rows)) < 0.25).astype(int)
     return rows
 
+
 #: Features for the penalized fits (complete in the bundled cohort).
 PANEL = ["cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio"]
 

@@ -102,7 +102,6 @@ COLUMN_ARGUMENTS = {
     "upper",
     # the model of a repeated-measures fit and its cluster column
     "formula",
-    "groups",
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.

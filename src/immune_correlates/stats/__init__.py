@@ -30,9 +30,6 @@ from .groups.proportions import binomial_ci, fisher_exact
 from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
-from .longitudinal import MixedResult, fit_mixed
-from .longitudinal.gee import GEEResult, fit_gee
-from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .highdim import (
     PenalizedResult,
     SignatureValidation,
@@ -45,6 +42,7 @@ from .highdim import (
     validate_signature,
 )
 from .longitudinal import MixedResult, fit_mixed
+from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
 from .regression.concordance import ConcordanceResult, concordance_index
 from .regression.cox import CoxResult, fit_cox
