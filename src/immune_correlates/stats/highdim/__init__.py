@@ -23,7 +23,8 @@ and the package floor; nothing above ``stats`` (``design``, ``plots``, ``report`
 from .abundance import abundance_features, differential_abundance
 from .penalized import PenalizedResult, fit_penalized
 from .populations import screen_populations
-from .validation import SignatureValidation, StabilityResult, stability_selection, validate_signature
+from .stability import StabilityResult, stability_selection
+from .validation import SignatureValidation, validate_signature
 
 __all__ = [
     "differential_abundance",

@@ -21,7 +21,7 @@ from scipy.special import expit
 
 from ..._seeds import seed_sequence
 from ...errors import InputError
-from ._glmnet import PathData, _cox_layout, _cox_saturated
+from ._glmnet import PathData, cox_layout, cox_saturated
 
 __all__ = ["make_folds", "CVCurve", "cv_curve", "FoldCoefficients", "at_lambdas"]
 
@@ -117,7 +117,7 @@ def cox_deviance(data: PathData, rows: np.ndarray, w: np.ndarray, eta: np.ndarra
     Breslow partial likelihood with the rows' weights rescaled to sum to their number.
     """
     ws = w[rows] * rows.size / w[rows].sum()
-    cox = _cox_layout(data.time[rows], data.event[rows])
+    cox = cox_layout(data.time[rows], data.event[rows])
     o = cox.order
     e = eta[:, rows][:, o]
     d = data.event[rows][o].astype(float)
@@ -125,7 +125,7 @@ def cox_deviance(data: PathData, rows: np.ndarray, w: np.ndarray, eta: np.ndarra
     m = e.max(axis=1, keepdims=True)
     S0 = np.cumsum((ww * np.exp(e - m))[:, ::-1], axis=1)[:, ::-1][:, cox.first]
     loglik = np.sum(ww * d * (e - np.log(S0) - m), axis=1)
-    lsat = -_cox_saturated((ww * d)[None], cox)[0]
+    lsat = -cox_saturated((ww * d)[None], cox)[0]
     return 2.0 * (lsat - loglik)
 
 

@@ -12,7 +12,7 @@ logistic loss ``-sum w (y eta - log(1 + e^eta))`` (intercept not penalised), the
 the negative Breslow partial log-likelihood ``-sum w d eta + sum_t d_t log S0(t)``.
 
 It is minimised by proximal Newton steps: the exact gradient and Hessian of the loss, the
-penalised quadratic model solved exactly by feature-sign search (Lee, Battle, Raina & Ng
+penalised quadratic model solved exactly by feature-sign search (:mod:`._qp`; Lee, Battle, Raina & Ng
 2007: Newton on the active set with its signs fixed, a line search that stops where a
 coefficient crosses zero, the worst violator of the optimality conditions added until none
 is left), and an Armijo line search on the true objective.  Near the solution the steps
@@ -29,6 +29,8 @@ from typing import NamedTuple
 
 import numpy as np
 from scipy.special import expit
+
+from ._qp import feature_sign, mv
 
 __all__ = ["PathData", "PathFit", "fit_path", "lambda_path", "null_deviance"]
 
@@ -103,7 +105,7 @@ class _Cox(NamedTuple):
     n_groups: int
 
 
-def _cox_layout(time: np.ndarray, event: np.ndarray) -> _Cox:
+def cox_layout(time: np.ndarray, event: np.ndarray) -> _Cox:
     order = np.argsort(time, kind="stable")
     t = time[order]
     first = np.searchsorted(t, t, side="left")
@@ -114,7 +116,7 @@ def _cox_layout(time: np.ndarray, event: np.ndarray) -> _Cox:
 
 
 def _logistic_terms(batch, y, theta, hess: bool):
-    eta = _mv(batch.Z, theta)
+    eta = mv(batch.Z, theta)
     p = expit(eta)
     f = np.sum(batch.w * (np.logaddexp(0.0, eta) - y * eta), axis=1)
     if not hess:
@@ -131,7 +133,7 @@ def _cox_terms(batch, cox: _Cox, d, theta, hess: bool):
     only events of positive weight enter the sums.
     """
     Z, w = batch.Z, batch.w
-    eta = _mv(Z, theta)
+    eta = mv(Z, theta)
     eta_max = eta.max(axis=1, keepdims=True)
     r = w * np.exp(eta - eta_max)
     S0 = np.cumsum(r[:, ::-1], axis=1)[:, ::-1][:, cox.first]  # risk-set sums at each row's time
@@ -159,72 +161,6 @@ def _last_of_time(first: np.ndarray) -> np.ndarray:
 
 def _penalty(theta, l1, l2):
     return np.sum(l1 * np.abs(theta) + 0.5 * l2 * theta**2, axis=1)
-
-
-# ---------------------------------------------------------------------------------------------
-# the penalised quadratic model, solved exactly by feature-sign search
-
-
-def _mv(A, z):
-    """Batched matrix-vector product ``A[b] @ z[b]``."""
-    return np.matmul(A, z[:, :, None])[:, :, 0]
-
-
-def _feature_sign(A, b, l1, free, fixed, z, tol):
-    """``argmin 0.5 z'Az - b'z + sum l1 |z|`` per problem, from ``z`` (``free``: unpenalised; ``fixed``: held at 0).
-
-    Feature-sign search: minimise on the active set with the signs fixed (one linear solve),
-    move along the segment to the best point (a coefficient that crosses zero leaves the set),
-    and once the minimiser on the set is reached add the worst violator of the optimality
-    conditions among the zero coefficients, until there is none.
-    """
-    B, q = z.shape
-    z = z.copy()
-    sign = np.sign(z)
-    active = free | (z != 0)
-    done = np.zeros(B, bool)
-    diag = np.arange(q)
-    limit = tol * (1.0 + np.max(np.abs(b), axis=1))
-    for _ in range(20 * q + 20):
-        step = np.flatnonzero(~done)
-        if step.size == 0:
-            break
-        S = step.size
-        As, bs, l1s, M, z0 = A[step], b[step], l1[step], active[step], z[step]
-        Am = As * (M[:, :, None] & M[:, None, :])
-        Am[:, diag, diag] = np.where(M, As[:, diag, diag], 1.0)
-        rhs = np.where(M, bs - l1s * np.where(free[step], 0.0, sign[step]), 0.0)
-        x = np.linalg.solve(Am, rhs[:, :, None])[:, :, 0]
-        delta = x - z0
-        cross = M & (z0 != 0) & (np.sign(x) != np.sign(z0)) & ~free[step]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            tc = np.where(cross, z0 / (z0 - x), 2.0)
-        cand = np.concatenate([np.where((tc > 0) & (tc < 1), tc, 1.0), np.ones((S, 1))], axis=1)
-        # along the segment the smooth part is s1 t + s2 t^2 / 2 (from z0); the l1 part is piecewise linear
-        s1 = np.sum((_mv(As, z0) - bs) * delta, axis=1)
-        s2 = np.sum(delta * _mv(As, delta), axis=1)
-        pts = z0[:, None, :] + cand[:, :, None] * delta[:, None, :]  # (S, q + 1, q)
-        vals = s1[:, None] * cand + 0.5 * s2[:, None] * cand**2 + np.sum(l1s[:, None, :] * np.abs(pts), axis=2)
-        k = np.argmin(vals, axis=1)
-        t = cand[np.arange(S), k]
-        znew = pts[np.arange(S), k]
-        znew[cross & (np.abs(tc - t[:, None]) <= 1e-12 * t[:, None])] = 0.0
-        znew[~M] = 0.0
-        z[step] = znew
-        active[step] = free[step] | (znew != 0)
-        sign[step] = np.sign(znew)
-        reached = step[t >= 1.0]  # at the minimiser on the set: optimal, or add the worst violator
-        if reached.size:
-            grad = _mv(A[reached], z[reached]) - b[reached]
-            viol = np.where(active[reached] | fixed[reached], -np.inf, np.abs(grad) - l1[reached])
-            j = np.argmax(viol, axis=1)
-            worst = viol[np.arange(reached.size), j]
-            fin = worst <= limit[reached]
-            done[reached[fin]] = True
-            add, ja = reached[~fin], j[~fin]
-            active[add, ja] = True
-            sign[add, ja] = -np.sign(grad[~fin, ja])
-    return z
 
 
 # ---------------------------------------------------------------------------------------------
@@ -271,7 +207,7 @@ def _solve(data, batch, cox, y_sorted, d_sorted, theta, l1, l2, tol, max_iter):
         F = fs + _penalty(th, l1s, l2s)
         A = Hs.copy()
         A[:, diag, diag] += l2s
-        z = _feature_sign(A, _mv(Hs, th) - gs, l1s, free, sub.fixed, th, 1e-13)
+        z = feature_sign(A, mv(Hs, th) - gs, l1s, free, sub.fixed, th, 1e-13)
         d = z - th
         decrease = np.sum(gs * d, axis=1) + _penalty(z, l1s, l2s) - _penalty(th, l1s, l2s)
         tiny = np.abs(decrease) <= 1e-15 * (1.0 + np.abs(F))
@@ -302,14 +238,14 @@ def null_deviance(data: PathData, V: np.ndarray) -> np.ndarray:
     if data.family == "logistic":
         ybar = w @ data.y
         return -np.sum(w * (data.y * np.log(ybar)[:, None] + (1 - data.y) * np.log1p(-ybar)[:, None]), axis=1)
-    cox = _cox_layout(data.time, data.event)
+    cox = cox_layout(data.time, data.event)
     ws, ds = w[:, cox.order], data.event[cox.order]
     S0 = np.cumsum(ws[:, ::-1], axis=1)[:, ::-1][:, cox.first]
     ev = ws * ds
-    return np.sum(np.where(ev > 0, ev * np.log(np.where(ev > 0, S0, 1.0)), 0.0), axis=1) - _cox_saturated(ev, cox)
+    return np.sum(np.where(ev > 0, ev * np.log(np.where(ev > 0, S0, 1.0)), 0.0), axis=1) - cox_saturated(ev, cox)
 
 
-def _cox_saturated(ev, cox):
+def cox_saturated(ev, cox):
     """Breslow loss of the saturated model: ``-sum_t d_t log d_t`` over event times."""
     dt = np.zeros((ev.shape[0], max(cox.n_groups, 1)))
     rows = cox.group >= 0
@@ -338,7 +274,7 @@ def lambda_path(data, V, *, alpha, vp, n_lambda, min_ratio):
 def _sorted(data, batch):
     if data.family == "logistic":
         return batch, None, data.y, None
-    cox = _cox_layout(data.time, data.event)
+    cox = cox_layout(data.time, data.event)
     sb = batch._replace(Z=batch.Z[:, cox.order], w=batch.w[:, cox.order])
     return sb, cox, None, data.event[cox.order].astype(float)
 
@@ -385,7 +321,7 @@ def fit_path(
     L = lambdas.shape[1]
     theta, _ = _null_fit(data, batch)
     dev0 = null_deviance(data, V)
-    sat = 0.0 if data.family == "logistic" else _cox_saturated(sb.w * d, cox)
+    sat = 0.0 if data.family == "logistic" else cox_saturated(sb.w * d, cox)
     out = np.zeros((B, L, q))
     dev = np.zeros((B, L))
     conv = np.ones((B, L), bool)
