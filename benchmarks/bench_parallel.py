@@ -52,8 +52,8 @@ def timed(fn, repeat=3):
 def serial_with_dask_malloc_setting() -> float:
     """The serial run in a fresh interpreter with MALLOC_TRIM_THRESHOLD_=65536 (dask's worker setting)."""
     code = (
-        "import sys; sys.argv = ['x', '%d', '%d']; import bench_parallel as b, time; df, f = b.data(); "
-        "b.run(df, f[:50], 1); t0 = time.perf_counter(); b.run(df, f, 1); print(time.perf_counter() - t0)" % (M, R)
+        f"import sys; sys.argv = ['x', '{M:d}', '{R:d}']; import bench_parallel as b, time; df, f = b.data(); "
+        "b.run(df, f[:50], 1); t0 = time.perf_counter(); b.run(df, f, 1); print(time.perf_counter() - t0)"
     )
     env = dict(os.environ, MALLOC_TRIM_THRESHOLD_="65536", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     out = subprocess.run(
@@ -94,10 +94,10 @@ def main():
             n_workers=WORKERS, threads_per_worker=1, processes=True, dashboard_address=None
         ) as cluster,
         distributed.Client(cluster),
+        joblib.parallel_config(backend="dask"),
     ):
-        with joblib.parallel_config(backend="dask"):
-            run(df, feats[:50], WORKERS)
-            t3, dk = timed(lambda: run(df, feats, WORKERS))
+        run(df, feats[:50], WORKERS)
+        t3, dk = timed(lambda: run(df, feats, WORKERS))
     same = all(np.array_equal(ref[c].to_numpy(), dk[c].to_numpy(), equal_nan=True) for c in COLS)
     print(
         f"dask LocalCluster {WORKERS} workers : {t3:7.2f} s  speedup {t1 / t3:5.2f}x (target >= 1.5x)  "

@@ -48,7 +48,7 @@ def main(n_sim: int = 10_000, n_loop: int = 200) -> None:
     x, y = batch.feature("nk_function"), batch.cr
     X = np.stack([np.ones_like(x), x], axis=2)
     t_log, flog = _timed(lambda: logistic_trials(X, y, firth=True, test="lr"))
-    t_logw, flogw = _timed(lambda: logistic_trials(X, y, firth=True, test="wald"))
+    t_logw, _flogw = _timed(lambda: logistic_trials(X, y, firth=True, test="wald"))
     t_cox, fcox = _timed(lambda: cox_trials(x[..., None], batch.time, batch.event, firth=False, test="wald"))
     print(f"simulate trials               : {t_sim:8.3f} s")
     print(f"batched Firth logistic (LR)   : {t_log:8.3f} s")
@@ -60,7 +60,7 @@ def main(n_sim: int = 10_000, n_loop: int = 200) -> None:
     frames = [batch.trial(b) for b in range(n_loop)]
     scale = n_sim / n_loop
     t1, ref_lr = _timed(lambda: [fit_logistic(f, "cr", ["nk_function"], method="firth", ci="profile") for f in frames])
-    t2, ref_w = _timed(lambda: [fit_logistic(f, "cr", ["nk_function"], method="firth", ci="wald") for f in frames])
+    t2, _ref_w = _timed(lambda: [fit_logistic(f, "cr", ["nk_function"], method="firth", ci="wald") for f in frames])
     t3, ref_c = _timed(lambda: [fit_cox(f, "pfs_months", "pfs_event", ["nk_function"]) for f in frames])
     d_lr = max(abs(r.pvalues["nk_function"] - flog.pvalue[b]) for b, r in enumerate(ref_lr))
     d_b = max(abs(r.params["nk_function"] - flog.estimate[b]) for b, r in enumerate(ref_lr))

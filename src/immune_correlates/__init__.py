@@ -3,9 +3,14 @@
 >>> import immune_correlates as ic
 >>> cohort = ic.datasets.load_ofa_len()
 >>> frame = ic.analysis_frame(cohort)
+
+``ic.plots`` (matplotlib, seaborn) is imported on first use, so that fitting a model never
+loads a plotting library.
 """
 
-from . import datasets, plots
+import importlib
+
+from . import datasets
 from .data import (
     DAYS_PER_MONTH,
     Cohort,
@@ -100,14 +105,21 @@ from .stats.groups.trial_summary import trial_summary
 
 __version__ = "0.1.0"
 
+#: Subpackages imported on first access: plotting libraries load only when drawing (``ic.plots``),
+#: scikit-learn only for its estimators (``ic.estimators``).
+_LAZY = {"plots": ".plots", "estimators": ".estimators"}
+
 
 def __getattr__(name: str):
-    """``ic.estimators`` is loaded on first use, so that ``import immune_correlates`` does not import scikit-learn."""
-    if name == "estimators":
-        import importlib
-
-        return importlib.import_module(".estimators", __name__)
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name], __name__)
+        globals()[name] = module
+        return module
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
 
 
 __all__ = [

@@ -20,7 +20,8 @@ from __future__ import annotations
 import functools
 import inspect
 import numbers
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -31,6 +32,8 @@ __all__ = [
     "Options",
     "Interval",
     "Instance",
+    "Columns",
+    "ListLike",
     "HasAttributes",
     "check_params",
     "validate",
@@ -46,6 +49,19 @@ __all__ = [
     "TOL",
     "N_JOBS",
     "FLAG",
+    "COLUMNS",
+    "OPTIONAL_COLUMNS",
+    "TEXT",
+    "MAPPING",
+    "SEQUENCE",
+    "AXES",
+    "PATH",
+    "NUMBER",
+    "POSITIVE",
+    "COUNT",
+    "PROPORTION",
+    "COLORS",
+    "COLOR",
 ]
 
 
@@ -101,13 +117,13 @@ class Interval(Constraint):
             return False
         if value != value:  # NaN
             return False
-        if self.low is not None:
-            if value < self.low or (value == self.low and self.closed in ("right", "neither")):
-                return False
-        if self.high is not None:
-            if value > self.high or (value == self.high and self.closed in ("left", "neither")):
-                return False
-        return True
+        below = self.low is not None and (
+            value < self.low or (value == self.low and self.closed in ("right", "neither"))
+        )
+        above = self.high is not None and (
+            value > self.high or (value == self.high and self.closed in ("left", "neither"))
+        )
+        return not (below or above)
 
     def describe(self) -> str:
         what = "an integer" if self.integer else "a number"
@@ -139,6 +155,43 @@ class Instance(Constraint):
 
     def describe(self) -> str:
         return self.name or ("an instance of " + " or ".join(t.__name__ for t in self.types))
+
+
+class Columns(Constraint):
+    """A column name, or a sequence of them (a list, tuple, pandas Index or array of names).
+
+    >>> Columns().accepts("age"), Columns().accepts(["age", "sex"]), Columns().accepts(3)
+    (True, True, False)
+    """
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, str):
+            return True
+        if isinstance(value, (list, tuple)) or type(value).__name__ in ("Index", "ndarray", "Series"):
+            return all(isinstance(v, str) for v in value)
+        return False
+
+    def describe(self) -> str:
+        return "a column name or a list of column names"
+
+
+class ListLike(Constraint):
+    """A sequence of values that is not text: a list, tuple, range, numpy array or pandas Index/Series.
+
+    >>> ListLike().accepts([1, 2]), ListLike().accepts("ab"), ListLike().accepts({"a": 1})
+    (True, False, False)
+    """
+
+    def __init__(self, name: str = "a list of values") -> None:
+        self.name = name
+
+    def accepts(self, value) -> bool:
+        if isinstance(value, (str, bytes, Mapping)):
+            return False
+        return isinstance(value, (list, tuple, range, np.ndarray)) or type(value).__name__ in ("Index", "Series")
+
+    def describe(self) -> str:
+        return self.name
 
 
 class HasAttributes(Constraint):
@@ -218,7 +271,10 @@ def check_params(**constraints) -> Callable:
                 validate(func.__name__, name, bound.arguments[name], spec)
             return func(*args, **kwargs)
 
-        wrapper.__parameter_constraints__ = dict(specs)
+        wrapper.__parameter_constraints__ = {  # type: ignore[attr-defined]  # read by the signature walk
+            **getattr(func, "__parameter_constraints__", {}),
+            **specs,
+        }
         return wrapper
 
     return decorate
@@ -254,3 +310,24 @@ TOL = Interval(0, None, closed="neither")
 N_JOBS = (Interval(1, None, integer=True), Options(-1))
 #: An on/off switch.
 FLAG = Instance(bool, np.bool_, name="True or False")
+#: Column names given as one name or a list (``covariates=``, ``features=``, ``strata=`` ...).
+COLUMNS = Columns()
+OPTIONAL_COLUMNS = (Options(None), Columns())
+#: A label or title (``None``: the default one).
+TEXT = (Options(None), Instance(str, name="text"))
+#: A mapping of names to labels, colours, units ... (``None``: none).
+MAPPING = (Options(None), Instance(Mapping, name="a mapping (dict)"))
+#: A list of values (times, levels, ...); ``None``: the default.
+SEQUENCE = (Options(None), ListLike())
+#: ``ax=`` of the plotting functions.
+AXES = (Options(None), HasAttributes("plot", "get_figure", name="a matplotlib Axes"))
+#: A file or directory.
+PATH = (Options(None), Instance(str, os.PathLike, name="a path"))
+#: Numbers.
+NUMBER = Interval()
+POSITIVE = Interval(0, None, closed="neither")
+COUNT = Interval(0, None, integer=True)
+PROPORTION = Interval(0, 1)
+#: Colours of groups: a mapping by group, or a list in group order; one colour (a name, hex or RGB tuple).
+COLORS = (Options(None), Instance(Mapping, name="a mapping of colours"), ListLike("a list of colours"))
+COLOR = (Instance(str, name="a colour name or hex code"), Instance(tuple, name="an RGB(A) tuple"))

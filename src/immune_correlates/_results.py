@@ -45,6 +45,11 @@ class ResultDisplay:
 class TabledTestDisplay(ResultDisplay):
     """Mixin for a test result with a per-group ``table`` and ``statistic``, ``df``, ``pvalue``."""
 
+    table: pd.DataFrame
+    statistic: float
+    df: int
+    pvalue: float
+
     def summary(self) -> pd.DataFrame:
         """Per-group table with the test's statistic, df and p-value."""
         out = self.table.copy()

@@ -32,7 +32,7 @@ from .errors import ParameterError, plain
 
 __all__ = ["SeedLike", "seed_sequence", "rng", "spawn"]
 
-SeedLike: TypeAlias = "None | int | np.random.SeedSequence | np.random.Generator"
+SeedLike: TypeAlias = "int | np.random.SeedSequence | np.random.Generator | None"
 
 
 def seed_sequence(seed: SeedLike, *, caller: str = "seed") -> np.random.SeedSequence:

@@ -108,7 +108,12 @@ def _parser() -> argparse.ArgumentParser:
     _report_options(demo)
     an = sub.add_parser("analyze", help="run the analysis on your files")
     an.add_argument("--clinical", type=Path, help="clinical table (CSV, TSV, XLSX or Parquet)")
-    an.add_argument("--immunophenotype", type=Path)
+    an.add_argument(
+        "--immunophenotype",
+        type=Path,
+        nargs="+",
+        help="immunophenotype table; several files are one table (e.g. baseline and on-treatment exports)",
+    )
     an.add_argument(
         "--flowjo-workspace",
         type=Path,
@@ -135,7 +140,13 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="recompute every gate from these FCS files (needs immune_correlates[flow])",
     )
-    an.add_argument("--function-assays", type=Path, dest="function_assays")
+    an.add_argument(
+        "--function-assays",
+        type=Path,
+        nargs="+",
+        dest="function_assays",
+        help="functional-assay table; several files are one table (e.g. baseline and on-treatment exports)",
+    )
     an.add_argument("--adverse-events", type=Path, dest="adverse_events")
     an.add_argument("--config", type=Path, help="analysis.toml (data only: columns and options)")
     an.add_argument(
@@ -221,7 +232,7 @@ def _demo(args, argv) -> int:
         args.out,
         config=_with_comparison(AnalysisConfig(), args),
         args=args,
-        inputs=ofa_len_paths(),
+        inputs=ofa_len_paths(on_treatment=True),
         command=["immune-correlates", *argv],
         pseudonymize=args.pseudonymize,
         title="Demo: synthetic ofatumumab + lenalidomide cohort (Vitale et al. 2016)",
@@ -262,7 +273,7 @@ def _analyze(args, argv) -> int:
         import dataclasses
 
         config = dataclasses.replace(config, population_counts=args.population_counts)
-    files = {name: getattr(args, name) or config.inputs.get(name) for name in _TABLES}
+    files = {name: _one_or_many(getattr(args, name)) or config.inputs.get(name) for name in _TABLES}
     if files["clinical"] is None:
         raise InputError("no clinical table: give --clinical or [inputs] clinical in the configuration.")
     tables = dict(files)
@@ -287,6 +298,13 @@ def _analyze(args, argv) -> int:
         _print_summary(cohort)
     print(f"report written to {out / 'report.html'}")
     return 0
+
+
+def _one_or_many(paths):
+    """A table given as one file is its path; as several files, the list of them."""
+    if isinstance(paths, list) and len(paths) == 1:
+        return paths[0]
+    return paths
 
 
 def _from_workspace(args, files: dict):

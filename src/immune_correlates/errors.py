@@ -164,10 +164,10 @@ def combine_input_errors(problems: Iterable[InputError]) -> InputError:
             lines.append("  " + head)
             lines.extend("  " + line for line in body[1:])
     combined = InputError("\n".join(lines))
-    sources = {p.source for p in problems}
-    columns = {p.column for p in problems}
+    sources: set[str | None] = {p.source for p in problems}
+    column_set: set[str | None] = {p.column for p in problems}
     combined.source = sources.pop() if len(sources) == 1 else None
-    combined.column = columns.pop() if len(columns) == 1 else None
+    combined.column = column_set.pop() if len(column_set) == 1 else None
     combined.rows = [{"file": p.source, "column": p.column, **r} for p in problems for r in p.rows]
     combined.problems = tuple(problems)
     return combined
@@ -233,12 +233,14 @@ def warn(message: str, category: type[Warning]) -> None:
     """
     import os
     import sys
+    import types
     import warnings
 
     package = os.path.dirname(os.path.abspath(__file__))
     level, frame = 2, sys._getframe(1)  # stacklevel 2 is warn()'s caller
-    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package + os.sep):
-        frame = frame.f_back
+    frame_or_none: types.FrameType | None = frame
+    while frame_or_none is not None and os.path.abspath(frame_or_none.f_code.co_filename).startswith(package + os.sep):
+        frame_or_none = frame_or_none.f_back
         level += 1
     warnings.warn(message, category, stacklevel=level)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._params import Options, validate
+from ._params import Options, check_params, validate
 from .errors import ImmuneCorrelatesError
 
 __all__ = ["adjust_pvalues", "ADJUST_METHODS", "ADJUST_OPTIONS"]
@@ -16,6 +16,9 @@ _ALIASES = {"bh": "fdr_bh", "fdr": "fdr_bh", "BH": "fdr_bh", None: "none"}
 ADJUST_OPTIONS = Options(*ADJUST_METHODS, *_ALIASES)
 
 
+@check_params(
+    method=ADJUST_OPTIONS,
+)
 def adjust_pvalues(p, *, method: str = "fdr_bh"):
     """Adjust p-values for multiple testing; missing p-values stay missing.
 

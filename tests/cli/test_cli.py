@@ -1,8 +1,16 @@
-"""The command line: demo, analyze, simulate; outputs, provenance, errors and privacy."""
+"""The command line: demo, analyze, simulate; outputs, provenance, errors and privacy.
+
+The tests share one ``demo`` run (``demo_dir``, in ``conftest.py``) and call ``main()`` in this
+process; every further end-to-end analysis is marked ``slow`` (run by ``pytest -m "slow or not slow"``),
+and one test runs the installed console script in a subprocess.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,13 +22,6 @@ from immune_correlates.cli import main
 from immune_correlates.datasets import ofa_len_paths
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def demo_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("demo") / "report"
-    assert main(["demo", "--out", str(out)]) == 0
-    return out
 
 
 def test_demo_writes_report_tables_figures_and_results(demo_dir):
@@ -55,10 +56,11 @@ def test_outputs_carry_provenance(demo_dir):
     assert sha in png.text["Comment"] and png.text["Software"].startswith("immune_correlates")
 
 
+@pytest.mark.slow
 def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path):
     args = ["analyze", "--out", str(tmp_path / "out")]
-    for name, path in ofa_len_paths().items():
-        args += [f"--{name.replace('_', '-')}", str(path)]
+    for name, paths in ofa_len_paths(on_treatment=True).items():  # baseline and on-treatment files, as the demo
+        args += [f"--{name.replace('_', '-')}", *map(str, paths if isinstance(paths, list) else [paths])]
     assert main(args) == 0
     for table in ("trial_summary", "comparison", "all_groups", "logistic_cr", "cox_pfs", "cutpoint", "exclusions"):
         a = pd.read_csv(demo_dir / "tables" / f"{table}.csv")
@@ -66,10 +68,11 @@ def test_analyze_on_the_bundled_files_gives_the_demo_results(demo_dir, tmp_path)
         pd.testing.assert_frame_equal(a, b, obj=table)
 
 
+@pytest.mark.slow
 def test_analyze_reads_inputs_from_the_config(tmp_path):
     import shutil
 
-    for name, path in ofa_len_paths().items():
+    for _name, path in ofa_len_paths().items():
         shutil.copy(path, tmp_path / path.name)
     (tmp_path / "analysis.toml").write_text(
         '[inputs]\nclinical = "clinical.csv"\nimmunophenotype = "immunophenotype.csv"\n'
@@ -78,25 +81,43 @@ def test_analyze_reads_inputs_from_the_config(tmp_path):
     )
     assert main(["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]) == 0
     cox = pd.read_csv(tmp_path / "o" / "tables" / "cox_pfs.csv")
-    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"] and set(cox["method"]) == {"firth"} and set(cox["family"]) == {"cox"}
+    assert cox["feature"].tolist() == ["nk_per_ul", "t_function_score"]
+    assert set(cox["method"]) == {"firth"} and set(cox["family"]) == {"cox"}
 
 
 def _run_cli(args, tmp_path):
+    """``main(args)`` run in ``tmp_path``, in this process: ``(exit code, stdout, stderr)``."""
+    out, err = io.StringIO(), io.StringIO()
+    cwd = os.getcwd()
+    os.chdir(tmp_path)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(args)
+            except SystemExit as e:  # argparse's usage errors
+                code = e.code
+    finally:
+        os.chdir(cwd)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.slow
+def test_the_console_script_runs_in_its_own_process(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "immune_correlates.cli", *args],
+        [sys.executable, "-m", "immune_correlates.cli", "analyze", "--clinical", "nope.csv", "--out", "o"],
         capture_output=True,
         text=True,
         cwd=tmp_path,
         timeout=300,
     )
-    return proc.returncode, proc.stdout, proc.stderr
+    assert proc.returncode == 2 and "nope.csv" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
 
 
 def test_bad_input_exits_2_with_one_line_naming_file_column_patient_value(tmp_path):
     clinical = pd.read_csv(ofa_len_paths()["clinical"], dtype=str, keep_default_na=False)
     clinical.loc[3, "alc"] = "n/a"
     clinical.to_csv(tmp_path / "clin.csv", index=False)
-    code, out, err = _run_cli(["analyze", "--clinical", "clin.csv", "--out", "o"], tmp_path)
+    code, _out, err = _run_cli(["analyze", "--clinical", "clin.csv", "--out", "o"], tmp_path)
     assert code == 2
     assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert "clin.csv" in err and "'alc'" in err and "OL004" in err and "n/a" in err
@@ -128,6 +149,7 @@ def test_missing_files_exit_2(tmp_path):
     assert code == 2 and "no clinical table" in err
 
 
+@pytest.mark.slow
 def test_pseudonymize_removes_every_original_id(tmp_path):
     out = tmp_path / "p"
     assert main(["demo", "--out", str(out), "--pseudonymize"]) == 0
@@ -140,6 +162,7 @@ def test_pseudonymize_removes_every_original_id(tmp_path):
     assert "S001" in (out / "tables" / "features.csv").read_text()
 
 
+@pytest.mark.slow
 def test_report_escapes_patient_ids_from_the_data(tmp_path):
     import immune_correlates as ic
     from immune_correlates.report.build import make_report
@@ -182,6 +205,7 @@ def test_interrupted_run_leaves_previous_report_untouched(demo_dir, tmp_path, mo
     assert not list(tmp_path.glob(".*partial*"))
 
 
+@pytest.mark.slow
 def test_simulate_writes_a_readable_cohort(tmp_path):
     import immune_correlates as ic
 
@@ -192,6 +216,7 @@ def test_simulate_writes_a_readable_cohort(tmp_path):
     assert cohort.n_patients == 40
 
 
+@pytest.mark.slow
 def test_power_command_writes_table_and_figure(tmp_path, capsys):
     assert (
         main(
@@ -233,6 +258,7 @@ def test_power_command_rejects_bad_arguments(tmp_path):
     assert code == 2 and "at least 4" in err
 
 
+@pytest.mark.slow
 def test_exclude_flagged_values_are_reported_in_the_exclusions(tmp_path):
     (tmp_path / "analysis.toml").write_text("[features]\nexclude_flagged = true\n\n[analysis]\nn_perm = 0\n")
     args = ["analyze", "--config", str(tmp_path / "analysis.toml"), "--out", str(tmp_path / "o")]

@@ -12,6 +12,8 @@ import pytest
 from immune_correlates.cli import main
 from immune_correlates.datasets import ofa_len_paths
 
+pytestmark = pytest.mark.slow  # a second full analysis (responders vs non-responders), end to end
+
 
 class _Terminal(io.StringIO):
     def isatty(self) -> bool:

@@ -8,8 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from immune_correlates.cli import main
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 DRIVER = shutil.which("chromedriver")
 
@@ -44,9 +42,9 @@ def browser():
     driver.quit()
 
 
-def test_report_renders_without_console_errors_and_figures_load(browser, tmp_path):
-    out = tmp_path / "report"
-    assert main(["demo", "--out", str(out)]) == 0
+@pytest.mark.slow
+def test_report_renders_without_console_errors_and_figures_load(browser, demo_dir, tmp_path):
+    out = demo_dir
     browser.get((out / "report.html").as_uri())
     images = browser.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.alt]);")
     assert len(images) >= 4

@@ -101,7 +101,7 @@ def test_large_sample_wilcoxon_uses_the_corrected_normal_approximation():
     rng = np.random.default_rng(4)
     x = rng.normal(size=(3, 130))
     y = (rng.random((3, 130)) < 0.5).astype(float)
-    W, p = wilcoxon_trials(x, y)
+    _W, p = wilcoxon_trials(x, y)
     for b in range(3):
         g = y[b] == 1
         ref = wilcoxon_rank_sum(x[b][g], x[b][~g])

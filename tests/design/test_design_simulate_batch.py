@@ -9,7 +9,7 @@ from immune_correlates.data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
 from immune_correlates.design import simulate_trials
 from immune_correlates.design._fits import cox_trials, logistic_trials
 from immune_correlates.design.calibrate import marginal_response_rates, match_response_rates
-from immune_correlates.errors import ConfigError
+from immune_correlates.errors import ConfigError, ParameterError
 
 
 def test_same_seed_gives_identical_trials_and_another_seed_does_not():
@@ -98,7 +98,9 @@ def test_new_design_fields_are_validated_and_left_out_of_to_dict_at_defaults():
         TrialDesign(measurement_sd={"cd19": 1.0})
     with pytest.raises(ConfigError, match="driver_distribution"):
         TrialDesign(driver_distribution="uniform")
-    with pytest.raises(ConfigError, match="n_sim"):
+    with pytest.raises(
+        ParameterError, match="simulate_trials: n_sim=0 is not allowed"
+    ):  # an option, not a design field
         simulate_trials(OFA_LEN_DESIGN, n_sim=0)
 
 

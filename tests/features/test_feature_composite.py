@@ -56,7 +56,7 @@ def test_patient_with_too_few_readouts_gets_no_score_and_a_reason(cohort):
 def test_reference_values_replace_cohort_standardisation():
     v = pd.DataFrame({"a": [1.0, 3.0, np.nan], "b": [10.0, 30.0, 20.0]}, index=["x", "y", "z"])
     ref = {"a": {"mean": 0.0, "sd": 2.0}, "b": (20.0, 5.0)}
-    score, n, why, std = composite_score(v, ["a", "b"], signs={"b": -1}, reference=ref, min_readouts=1)
+    score, n, _why, std = composite_score(v, ["a", "b"], signs={"b": -1}, reference=ref, min_readouts=1)
     # x: a (1-0)/2 = 0.5; b -(10-20)/5 = 2 -> 1.25; y: 1.5 and -2 -> -0.25; z: b only -> 0
     assert score.tolist() == pytest.approx([1.25, -0.25, 0.0], rel=1e-12)
     assert n.tolist() == [2, 2, 1]

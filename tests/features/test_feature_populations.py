@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from immune_correlates.data.gating import split_path
 from immune_correlates.errors import InputError
 from immune_correlates.features import population_frequencies
-from immune_correlates.data.gating import split_path
 from immune_correlates.features.populations import GateTable
 
 

@@ -13,8 +13,9 @@ import pytest
 
 flowkit = pytest.importorskip("flowkit")
 
-from immune_correlates import read_flowjo_workspace
-from immune_correlates.data.regate import gatingml_membership
+# imported after the skip above: the module needs FlowKit (the [flow] extra)
+from immune_correlates import read_flowjo_workspace  # noqa: E402
+from immune_correlates.data.regate import gatingml_membership  # noqa: E402
 
 FLOWKIT = next(
     (
@@ -116,8 +117,8 @@ def test_synthetic_set_regates_to_the_bundled_counts(tmp_path):
 
 def test_boolean_subsets_counted_from_fcs_feed_ics_functions(tmp_path):
     from immune_correlates import ics_functions
-    from immune_correlates.datasets.make_flow_example import ICS_PARENT, write_ics_example
     from immune_correlates.data.regate import boolean_subset_counts
+    from immune_correlates.datasets.make_flow_example import ICS_PARENT, write_ics_example
 
     paths = write_ics_example(tmp_path, ["OL001", "OL003"], responders=["OL001"])
     with warnings.catch_warnings():

@@ -13,6 +13,8 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
+pytestmark = pytest.mark.slow  # every notebook executed in a real kernel
+
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 #: A code cell draws when it calls an ``ic.plots`` function, a ``plot_*`` helper, or pyplot / Axes plotting.

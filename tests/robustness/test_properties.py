@@ -21,6 +21,8 @@ settings.register_profile("ci", max_examples=25, deadline=None, suppress_health_
 settings.register_profile("fuzz", max_examples=3000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+pytestmark = pytest.mark.slow  # property-based fuzzing (HYPOTHESIS_PROFILE=fuzz for the long run)
+
 
 @pytest.fixture(scope="module")
 def frame():

@@ -40,7 +40,7 @@ def client():
 
 def test_seeded_bootstrap_screen_is_identical_on_a_dask_cluster_and_shows_progress(client, capsys):
     df = random_cohort(21, n=34, m=5)
-    kw = dict(duration="time", event="status", model="firth_cox", n_boot=60, seed=99)
+    kw = {"duration": "time", "event": "status", "model": "firth_cox", "n_boot": 60, "seed": 99}
     local = screen(df, FEATS, n_jobs=1, **kw)
     capsys.readouterr()
     with joblib.parallel_config(backend="dask"):
@@ -53,7 +53,7 @@ def test_seeded_bootstrap_screen_is_identical_on_a_dask_cluster_and_shows_progre
 
 def test_permutation_maxt_is_identical_on_a_dask_cluster_and_shows_progress(client, capsys):
     df = random_cohort(23, n=30, m=5)
-    kw = dict(outcome="y", model="firth", n_perm=40, seed=3)
+    kw = {"outcome": "y", "model": "firth", "n_perm": 40, "seed": 3}
     local = permutation_test(df, FEATS, **kw)
     capsys.readouterr()
     with joblib.parallel_config(backend="dask"):

@@ -66,7 +66,7 @@ def test_firth_profile_intervals_and_penalized_lr_pvalues_match_reference(case):
 
 
 def test_firth_wald_intervals_use_inverse_information_se():
-    res, ref, covs = run("ovarian_rx_age", ci="wald")
+    res, _ref, _covs = run("ovarian_rx_age", ci="wald")
     ci = res.conf_int()
     np.testing.assert_allclose(ci["upper"] - res.params, 1.959963984540054 * res.bse, rtol=1e-12)
     # Wald intervals go with Wald p-values (one method per row; coxphf's penalized LR p-values are the default)

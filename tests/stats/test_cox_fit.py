@@ -99,7 +99,7 @@ def test_loglik_and_model_tests_match_coxph(case):
 
 
 def test_robust_se_differs_from_model_se_and_wald_p_uses_it():
-    res, ref, covs = fit_case("lung_robust")
+    res, _ref, _covs = fit_case("lung_robust")
     assert res.robust
     assert not np.allclose(res.bse, np.sqrt(np.diag(res.cov_naive)))
     z = res.params / res.bse

@@ -7,7 +7,6 @@ Fixtures from tests/reference/counting_process.R.
 from __future__ import annotations
 
 import warnings
-
 from pathlib import Path
 
 import numpy as np

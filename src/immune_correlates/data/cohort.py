@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TypeAlias
 
 import pandas as pd
 
+from .._params import COUNT, MAPPING, check_params
 from .._results import ResultDisplay
 from ..errors import InputError
 from .io import check_column_map, read_table
@@ -27,9 +29,9 @@ from .validate import (
 
 __all__ = ["Cohort", "read_cohort"]
 
-TableLike = str | os.PathLike | pd.DataFrame | None
+TableLike: TypeAlias = str | os.PathLike | pd.DataFrame | None
 #: A table, or one table in several files (baseline and on-treatment exports).
-TablesLike = TableLike | list | tuple
+TablesLike: TypeAlias = TableLike | list | tuple
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -105,6 +107,10 @@ class Cohort(ResultDisplay):
         return lines
 
 
+@check_params(
+    columns=MAPPING,
+    baseline_window=COUNT,
+)
 def read_cohort(
     clinical: TableLike,
     immunophenotype: TablesLike = None,
@@ -232,7 +238,7 @@ def _read_parts(spec, obj, columns, used, problems, notes) -> list:
         return []
     if not parts:
         problems.append(InputError(f"{spec.name} is an empty list: give a path, a DataFrame or a list of them."))
-    out = []
+    out: list[tuple] = []
     for part in parts:
         try:
             raw, src = read_table(part, spec.name, columns=columns, used=used)
@@ -272,7 +278,7 @@ def _assemble(clin, src, combined: dict, samples: pd.DataFrame, notes: list) -> 
     sources = {"clinical": src}
     clin = clin.set_index("patient_id", drop=True)
     tables = {}
-    gaps = []
+    gaps: list[dict] = []
     for spec in (IMMUNOPHENOTYPE, FUNCTION_ASSAYS, ADVERSE_EVENTS):
         if combined.get(spec.name) is None:
             tables[spec.name] = empty_table(spec)
@@ -284,7 +290,6 @@ def _assemble(clin, src, combined: dict, samples: pd.DataFrame, notes: list) -> 
         if spec.name != "adverse_events":  # no adverse event is a valid observation
             lacking = clin.index[~clin.index.isin(table["patient_id"])]
             gaps.extend({"table": spec.name, "patient_id": p, "reason": f"no rows in {src_t}"} for p in lacking)
-    exclusions = pd.DataFrame(gaps, columns=["table", "patient_id", "reason"])
     order = pd.Series(range(len(clin)), index=clin.index)
     samples = (
         samples.assign(_order=samples["patient_id"].map(order))
@@ -298,7 +303,7 @@ def _assemble(clin, src, combined: dict, samples: pd.DataFrame, notes: list) -> 
         function_assays=tables["function_assays"],
         adverse_events=tables["adverse_events"],
         sources=sources,
-        exclusions=exclusions,
+        exclusions=pd.DataFrame(gaps, columns=["table", "patient_id", "reason"]),
         notes=tuple(notes),
         samples=samples,
     )

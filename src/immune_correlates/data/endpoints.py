@@ -65,7 +65,7 @@ def derive_endpoints(clinical: pd.DataFrame) -> pd.DataFrame:
     out["cr"] = resp.isin(["CR", "CRi"]).astype(int)
     out["responder"] = resp.isin(["CR", "CRi", "nPR", "PR"]).astype(int)
     out["response_group"] = pd.Series(resp.map(_GROUP), index=clinical.index).astype(RESPONSE_GROUPS)
-    out["mrd_negative"] = clinical["mrd_negative"] if "mrd_negative" in clinical else np.nan
+    out["mrd_negative"] = clinical.get("mrd_negative", np.nan)
 
     start = clinical["treatment_start"]
     prog = clinical["progression_date"] if "progression_date" in clinical else pd.Series(pd.NaT, index=clinical.index)

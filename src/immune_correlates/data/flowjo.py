@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._params import TEXT, check_params
 from ..errors import InputError
 from .gating import normalise_path, validate_immunophenotype
 
@@ -82,6 +83,9 @@ def read_sample_map(sample_map, source: str) -> dict[str, dict]:
     return {r["sample"]: r for r in frame.to_dict("records")}
 
 
+@check_params(
+    bead_gate=TEXT,
+)
 def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.DataFrame:
     """Long immunophenotype table from a FlowJo table export.
 
@@ -156,7 +160,7 @@ def read_flowjo(export, sample_map, *, bead_gate: str | None = "Beads") -> pd.Da
         for gate, cols in stats.items():
             if gate == bead_gate:
                 continue
-            rec = dict(base, gating_path=gate)
+            rec: dict[str, object] = dict(base, gating_path=gate)
             for kind in ("freq_of_parent", "event_count"):
                 rec[kind] = _number(row[cols[kind]], sample, base, cols[kind], source) if kind in cols else np.nan
             if bead_gate and bead_gate in stats:

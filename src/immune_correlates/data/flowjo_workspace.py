@@ -34,19 +34,17 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 
+from .._params import PATH, TEXT, Options, check_params
 from .._results import ResultDisplay
 from ..errors import DataQualityWarning, InputError, warn
+from ._wsp_xml import parse_workspace, read_samples
 from .flowjo import read_sample_map
 from .gating import ROOT, validate_immunophenotype
 
 __all__ = ["FlowJoWorkspace", "read_flowjo_workspace"]
 
-_GATE_TAGS = {"Population": "population", "AndNode": "and", "OrNode": "or", "NotNode": "not"}
 _SEVERITY_ORDER = {"error": 0, "check": 1, "note": 2}
 
 
@@ -122,157 +120,6 @@ class FlowJoWorkspace(ResultDisplay):
         return [f"{r.severity}: {r.sample} {r.gating_path}: {r.problem}" for r in self.problems.head(10).itertuples()]
 
 
-def _count(text: str | None) -> float:
-    """A stored count as a float; NaN when absent or never computed (-1)."""
-    if text is None or str(text).strip() == "":
-        return np.nan
-    try:
-        value = float(text)
-    except ValueError:
-        return np.nan
-    return np.nan if value < 0 else value
-
-
-def _gate_type(node) -> str:
-    if node.tag != "Population":
-        return "Boolean"
-    gate = node.find("Gate")
-    if gate is None or len(gate) == 0:
-        return "unknown"
-    return gate[0].tag.rsplit("}", 1)[-1]
-
-
-def _walk(node, parent_path: str, parent_count: float, sample: str, rows: list, problems: list) -> None:
-    subs = node.find("Subpopulations")
-    if subs is None:
-        return
-    for child in subs:
-        kind = _GATE_TAGS.get(child.tag)
-        if kind is None:  # Statistic and other non-gate children
-            continue
-        name = child.get("name", "")
-        path = f"{parent_path}/{name}" if parent_path else name
-        raw = child.get("count")
-        count = _count(raw)
-        deps = child.find("Dependents")
-        dependents = ";".join(d.get("name", "") for d in deps) if deps is not None else ""
-        problem = None
-        if "/" in name or name.strip() != name or name == "":
-            problem = (
-                "error",
-                f"gate name {name!r} cannot be part of a gating path (it is empty, "
-                "has a '/' or surrounding spaces): rename the gate in FlowJo",
-            )
-        elif name in (".", ".."):
-            problems.append(
-                {
-                    "sample": sample,
-                    "gating_path": path,
-                    "severity": "note",
-                    "problem": f"gate named {name!r}: kept as a literal name",
-                }
-            )
-        if raw is None or str(raw).strip() == "":
-            problem = problem or (
-                "error",
-                "no stored count: recompute the workspace in FlowJo or re-gate from the FCS file",
-            )
-        elif np.isnan(count):
-            problem = problem or (
-                "error",
-                f"count={raw!r}: FlowJo never computed this gate; open "
-                "the workspace in FlowJo and save it after the counts are "
-                "computed, or re-gate from the FCS file",
-            )
-        elif count > parent_count:
-            problem = (
-                "error",
-                f"{count:.0f} events stored, more than the {parent_count:.0f} of its "
-                "parent: the stored counts are stale or inconsistent",
-            )
-        elif count == 0 and parent_count > 0:
-            problems.append(
-                {
-                    "sample": sample,
-                    "gating_path": path,
-                    "severity": "check",
-                    "about": "count",
-                    "problem": "stored count is 0: FlowJo also stores 0 for a gate it did "
-                    "not recompute after a change; confirm it (or re-gate from FCS)",
-                }
-            )
-        if problem is not None:
-            problems.append(
-                {
-                    "sample": sample,
-                    "gating_path": path,
-                    "severity": problem[0],
-                    "problem": problem[1],
-                    "about": "name" if "gate name" in problem[1] else "count",
-                }
-            )
-        usable = problem is None
-        freq = 100.0 * count / parent_count if usable and parent_count > 0 else np.nan
-        rows.append(
-            {
-                "sample": sample,
-                "gating_path": path,
-                "gate": name,
-                "parent_path": parent_path,
-                "node_type": kind,
-                "gate_type": _gate_type(child),
-                "dependents": dependents,
-                "event_count": count if usable else np.nan,
-                "parent_count": parent_count,
-                "freq_of_parent": freq,
-            }
-        )
-        _walk(child, path, count if usable else np.nan, sample, rows, problems)
-
-
-def _boolean_checks(pops: pd.DataFrame) -> list[dict]:
-    """A NOT gate of a sibling must hold exactly the parent's events the sibling lacks."""
-    out = []
-    counts = pops.set_index(["sample", "gating_path"])["event_count"]
-    nots = pops.loc[(pops["node_type"] == "not") & pops["event_count"].notna()]
-    for row in nots.itertuples():
-        deps = row.dependents.split(";") if row.dependents else []
-        if len(deps) != 1 or deps[0].rsplit("/", 1)[0] != row.parent_path:
-            continue
-        operand = counts.get((row.sample, deps[0]), np.nan)
-        expected = row.parent_count - operand
-        if np.isfinite(expected) and row.event_count != expected:
-            out.append(
-                {
-                    "sample": row.sample,
-                    "gating_path": row.gating_path,
-                    "severity": "check",
-                    "about": "count",
-                    "problem": f"NOT gate stores {row.event_count:.0f} events but its parent "
-                    f"({row.parent_count:.0f}) minus {deps[0].rsplit('/', 1)[-1]!r} "
-                    f"({operand:.0f}) is {expected:.0f}: stale counts?",
-                }
-            )
-    return out
-
-
-def _parse(path: Path):
-    try:
-        return SafeET.parse(str(path)).getroot()
-    except DefusedXmlException as exc:
-        raise InputError(
-            f"refused to parse: {exc}",
-            source=path.name,
-            hint="The workspace uses XML entities or DTDs, which FlowJo never writes; re-save it from FlowJo.",
-        ) from exc
-    except SafeET.ParseError as exc:
-        raise InputError(
-            f"not a readable FlowJo workspace (XML error: {exc})",
-            source=path.name,
-            hint="Pass the .wsp file FlowJo saved (File > Save).",
-        ) from exc
-
-
 def _map_samples(
     samples: pd.DataFrame,
     keywords: pd.DataFrame,
@@ -325,6 +172,16 @@ def _map_samples(
     return out
 
 
+@check_params(
+    pattern=TEXT,
+    patient_keyword=TEXT,
+    timepoint_keyword=TEXT,
+    timepoint=TEXT,
+    root=TEXT,
+    bead_gate=TEXT,
+    fcs_dir=PATH,
+    on_problem=Options("warn", "raise"),
+)
 def read_flowjo_workspace(
     path,
     sample_map=None,
@@ -395,161 +252,30 @@ def read_flowjo_workspace(
     ...     "../shared/data/flowkit/data/8_color_data_set/8_color_ICS.wsp")   # doctest: +SKIP
     >>> ws.populations.query("gating_path.str.endswith('CD4+/IFNg+')")    # doctest: +SKIP
     """
-    if on_problem not in ("warn", "raise"):
-        raise ValueError(f"on_problem must be 'warn' or 'raise', got {on_problem!r}")
     path = Path(path)
     if not path.is_file():
         raise InputError("FlowJo workspace not found", source=str(path), hint="Pass the path of the .wsp file.")
     source = path.name
-    root_el = _parse(path)
+    root_el = parse_workspace(path)
     if root_el.tag != "Workspace" or root_el.find("SampleList") is None:
         raise InputError(
             f"not a FlowJo workspace (root element {root_el.tag!r}, no SampleList)",
             source=source,
             hint="Pass the .wsp file FlowJo 10 saved.",
         )
-    sample_rows, rows, problems, kw_rows = [], [], [], []
-    seen: dict[str, int] = {}
-    for sample_el in root_el.findall("SampleList/Sample"):
-        node = sample_el.find("SampleNode")
-        if node is None:
-            continue
-        name = node.get("name", "")
-        dataset = sample_el.find("DataSet")
-        uri = dataset.get("uri", "") if dataset is not None else ""
-        sample_id = node.get("sampleID") or (dataset.get("sampleID") if dataset is not None else "")
-        events = _count(node.get("count"))
-        seen[name] = seen.get(name, 0) + 1
-        label = name if seen[name] == 1 else f"{name} [{seen[name]}]"
-        if seen[name] == 2:
-            problems.append(
-                {
-                    "sample": name,
-                    "gating_path": "",
-                    "severity": "error",
-                    "problem": "sample name occurs more than once in the workspace: "
-                    "the later copies are listed as '<name> [2]', ... and not mapped",
-                }
-            )
-        if np.isnan(events):
-            problems.append(
-                {
-                    "sample": label,
-                    "gating_path": "",
-                    "severity": "error",
-                    "problem": f"sample event count {node.get('count')!r} not stored",
-                }
-            )
-        before = len(rows)
-        _walk(node, "", events, label, rows, problems)
-        if len(rows) == before:
-            problems.append({"sample": label, "gating_path": "", "severity": "note", "problem": "sample has no gates"})
-        keywords = sample_el.find("Keywords")
-        if keywords is not None:
-            kw_rows += [{"sample": label, "keyword": k.get("name", ""), "value": k.get("value", "")} for k in keywords]
-        sample_rows.append(
-            {
-                "sample": label,
-                "sample_id": sample_id,
-                "events": events,
-                "fcs_file": Path(uri.split(":", 1)[-1]).name if uri else "",
-                "n_gates": len(rows) - before,
-            }
-        )
-    if not sample_rows:
-        raise InputError(
-            "the workspace holds no samples",
-            source=source,
-            hint="Add the FCS files to the workspace in FlowJo and save it.",
-        )
-    samples = pd.DataFrame(sample_rows)
-    pops = pd.DataFrame(
-        rows,
-        columns=[
-            "sample",
-            "gating_path",
-            "gate",
-            "parent_path",
-            "node_type",
-            "gate_type",
-            "dependents",
-            "event_count",
-            "parent_count",
-            "freq_of_parent",
-        ],
-    )
-    keywords = pd.DataFrame(kw_rows, columns=["sample", "keyword", "value"])
-    # gates that some samples with gates lack (samples without any gate are reported above)
-    gated = samples.loc[samples["n_gates"] > 0, "sample"]
-    if len(gated) > 1:
-        have = pops.groupby("gating_path")["sample"].agg(set)
-        for gp, present in have.items():
-            for s in gated:
-                if s not in present:
-                    problems.append(
-                        {
-                            "sample": s,
-                            "gating_path": gp,
-                            "severity": "check",
-                            "problem": "gate present in other samples but not in this one",
-                        }
-                    )
-    problems += _boolean_checks(pops)
+    samples, pops, keywords, problems = read_samples(root_el, source)
     concordance = None
     if fcs_dir is not None:
-        from .regate import (
-            recompute_workspace,  # optional extra: FlowKit only when asked for
-        )
+        from .regate import recompute_workspace  # optional extra: FlowKit only when asked for
 
         pops, concordance, problems = recompute_workspace(path, fcs_dir, samples, pops, problems)
-    samples = _map_samples(
-        samples,
-        keywords,
-        source,
-        sample_map=sample_map,
-        pattern=pattern,
-        patient_keyword=patient_keyword,
-        timepoint_keyword=timepoint_keyword,
-        timepoint=timepoint,
-    )
-    for s in samples.loc[samples["patient_id"].isna(), "sample"]:
-        if sample_map is not None or pattern is not None or patient_keyword is not None:
-            problems.append(
-                {
-                    "sample": s,
-                    "gating_path": "",
-                    "severity": "check",
-                    "problem": "sample not mapped to a patient (not in the sample map, "
-                    "no pattern match or keyword): left out of immunophenotype",
-                }
-            )
-    problems_df = pd.DataFrame(problems, columns=["sample", "gating_path", "severity", "problem"])
-    # (the internal "about" key is dropped by the column selection)
-    if len(problems_df):
-        problems_df = (
-            problems_df.assign(_o=problems_df["severity"].map(_SEVERITY_ORDER))
-            .sort_values(["_o", "sample", "gating_path"], kind="stable")
-            .drop(columns="_o")
-            .reset_index(drop=True)
-        )
+    mapping = {"pattern": pattern, "patient_keyword": patient_keyword, "timepoint_keyword": timepoint_keyword}
+    samples = _map_samples(samples, keywords, source, sample_map=sample_map, timepoint=timepoint, **mapping)
+    if sample_map is not None or pattern is not None or patient_keyword is not None:
+        problems += _unmapped(samples)
+    problems_df = _problem_table(problems)
     immuno = _immunophenotype(samples, pops, source, root=root, bead_gate=bead_gate)
-    errors = problems_df.loc[problems_df["severity"] == "error"]
-    if len(errors):
-        rows_ = errors[["sample", "gating_path", "problem"]].to_dict("records")
-        if on_problem == "raise":
-            raise InputError(
-                f"{len(errors)} gate count(s) cannot be used",
-                source=source,
-                rows=rows_,
-                hint="See FlowJoWorkspace.problems (on_problem='warn') "
-                "for the full list; the affected values are missing.",
-            )
-        warn(
-            f"{source}: {len(errors)} gate count(s) cannot be used and are missing "
-            f"(first: {rows_[0]['sample']} {rows_[0]['gating_path']!r}: {rows_[0]['problem']}); "
-            "see .problems",
-            DataQualityWarning,
-        )
+    _report_errors(problems_df, source, on_problem)
     return FlowJoWorkspace(
         source=source,
         flowjo_version=root_el.get("flowJoVersion", ""),
@@ -559,6 +285,53 @@ def read_flowjo_workspace(
         problems=problems_df,
         immunophenotype=immuno,
         concordance=concordance,
+    )
+
+
+def _unmapped(samples: pd.DataFrame) -> list[dict]:
+    """A problem per sample that the sample map, pattern or keywords did not map to a patient."""
+    return [
+        {
+            "sample": s,
+            "gating_path": "",
+            "severity": "check",
+            "problem": "sample not mapped to a patient (not in the sample map, "
+            "no pattern match or keyword): left out of immunophenotype",
+        }
+        for s in samples.loc[samples["patient_id"].isna(), "sample"]
+    ]
+
+
+def _problem_table(problems: list[dict]) -> pd.DataFrame:
+    """Problems by severity (errors first), then sample and gating path."""
+    table = pd.DataFrame(problems, columns=["sample", "gating_path", "severity", "problem"])
+    if not len(table):
+        return table
+    return (
+        table.assign(_o=table["severity"].map(_SEVERITY_ORDER))
+        .sort_values(["_o", "sample", "gating_path"], kind="stable")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )
+
+
+def _report_errors(problems: pd.DataFrame, source: str, on_problem: str) -> None:
+    """Error-severity problems: refused (``on_problem="raise"``) or warned about (the values are missing)."""
+    errors = problems.loc[problems["severity"] == "error"]
+    if not len(errors):
+        return
+    rows = errors[["sample", "gating_path", "problem"]].to_dict("records")
+    if on_problem == "raise":
+        raise InputError(
+            f"{len(errors)} gate count(s) cannot be used",
+            source=source,
+            rows=rows,
+            hint="See FlowJoWorkspace.problems (on_problem='warn') for the full list; the affected values are missing.",
+        )
+    warn(
+        f"{source}: {len(errors)} gate count(s) cannot be used and are missing "
+        f"(first: {rows[0]['sample']} {rows[0]['gating_path']!r}: {rows[0]['problem']}); see .problems",
+        DataQualityWarning,
     )
 
 

@@ -105,7 +105,7 @@ def sample_rows(
         start = table["patient_id"].map(clinical.set_index("patient_id")["treatment_start"])
         from_date = _days_from_start(dates, start)
     clash = ~np.isnan(day) & ~np.isnan(from_date) & (day != from_date)
-    if clash.any():
+    if clash.any() and clinical is not None:  # from_date is known only with the clinical dates
         start = table["patient_id"].map(clinical.set_index("patient_id")["treatment_start"])
         problems.append(
             InputError(

@@ -135,7 +135,7 @@ def _gate_xml(path: str, counts: dict[str, int], indent: str, gates=GATES) -> st
     )
 
 
-def _workspace(samples: list[tuple[str, int, dict[str, int], int]], gates=GATES, channels=CHANNELS) -> str:
+def _workspace(samples: list[tuple[int, str, dict[str, int], int]], gates=GATES, channels=CHANNELS) -> str:
     ns = (
         'xmlns:gating="http://www.isac-net.org/std/Gating-ML/v2.0/gating" '
         'xmlns:transforms="http://www.isac-net.org/std/Gating-ML/v2.0/transformations" '
@@ -285,7 +285,9 @@ def write_ics_example(
     fcs_dir = out / "fcs"
     fcs_dir.mkdir(parents=True, exist_ok=True)
     rng = _seeds.rng(seed)
-    samples, sheet, truth = [], [], []
+    samples: list[tuple[int, str, dict[str, int], int]] = []
+    sheet: list[dict] = []
+    truth: list[dict] = []
     for patient in patients:
         for condition in ("unstimulated", "stimulated"):
             events, gate_counts, subsets = _ics_well(rng, condition == "stimulated", patient in responders)

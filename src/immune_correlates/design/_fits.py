@@ -157,7 +157,7 @@ def _separated_any(X, y):
 
 def _slots(x, time, event):
     """Each trial sorted by its own times, laid out on 2n shared (event, censored) slots."""
-    B, n, p = x.shape
+    B, n, _p = x.shape
     order = np.argsort(time, axis=1, kind="stable")
     xs = np.take_along_axis(x, order[..., None], axis=1)
     ev = np.take_along_axis(event, order, axis=1)
@@ -202,7 +202,7 @@ def cox_trials(
     x = np.asarray(x, float)
     time = np.asarray(time, float)
     event = np.asarray(event, float)
-    B, n, p = x.shape
+    B, _n, p = x.shape
     beta = np.full((B, p), np.nan)
     cov = np.full((B, p, p), np.nan)
     pval_lr = np.full(B, np.nan)
@@ -239,7 +239,7 @@ def cox_trials(
             free[coef] = False
             fb = fit.beta
 
-            def constrained(rows, values, cb=cb, fb=fb):
+            def constrained(rows, values, cb=cb, fb=fb, free=free):
                 start = fb[rows].copy()
                 start[:, coef] = values
                 return bcox.newton(cb.take(rows), start, firth=firth, free=free).value
@@ -301,7 +301,7 @@ def logrank_trials(group, time, event) -> tuple[np.ndarray, np.ndarray, np.ndarr
     estimates the log hazard ratio of group 1 against group 0.
     """
     g = np.asarray(group, float)
-    B, n = g.shape
+    _B, n = g.shape
     order = np.argsort(time, axis=1, kind="stable")
     gs = np.take_along_axis(g, order, axis=1)
     ds = np.take_along_axis(np.asarray(event, float), order, axis=1)

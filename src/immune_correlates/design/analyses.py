@@ -301,9 +301,9 @@ class LogrankAnalysis(Analysis):
 
     def evaluate(self, batch: TrialBatch) -> dict:
         x = batch.feature(self.feature)
-        cut = np.median(x, axis=1, keepdims=True) if self.cut == "median" else float(self.cut)
+        cut = np.median(x, axis=1, keepdims=True) if self.cut == "median" else float(self.cut)  # type: ignore[arg-type]  # a number unless "median"
         high = (x > cut).astype(float)
-        chi2, p, hr = _fits.logrank_trials(high, batch.time, batch.event)
+        _chi2, p, hr = _fits.logrank_trials(high, batch.time, batch.event)
         return {"n_events": batch.event.sum(axis=1), "pvalue": p, "reject": p < self.alpha, "peto_log_hr": hr}
 
 

@@ -91,13 +91,13 @@ def calibrate(truth: pd.DataFrame) -> pd.DataFrame:
             i = int(np.flatnonzero((days == upper) & (events == 1))[0])
             _set_pfs_day(truth, i, 2 * target - lower)
     post = truth["t_post_progression"].to_numpy().copy()
-    best = None
+    best: tuple[float, float] = (1.0, np.inf)
     for b in np.geomspace(0.25, 4.0, 801):
         truth["t_post_progression"] = post * b
         d = event_days(truth)
         fit = _km(d["last_day"].to_numpy(), d["death_day"].notna().to_numpy().astype(int))
         s = fit.survival_at([60.0], extend=True)["survival"].iloc[0]
-        if best is None or abs(s - TARGETS["os_5y"]) < best[1] - 1e-12:
+        if abs(s - TARGETS["os_5y"]) < best[1] - 1e-12:
             best = (b, abs(s - TARGETS["os_5y"]))
     truth["t_post_progression"] = post * best[0]
     return truth

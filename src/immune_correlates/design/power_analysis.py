@@ -238,21 +238,21 @@ def power(
     >>> res.summary().set_index("estimand").loc["power", ["value", "mc_se"]]  # doctest: +SKIP
     """
     design = OFA_LEN_DESIGN if design is None else design
-    analysis = make_analysis(analysis, feature=feature, alpha=alpha)
+    model: Analysis = make_analysis(analysis, feature=feature, alpha=alpha)
     n = int(design.n_patients if n_patients is None else n_patients)
     batch = simulate_trials(design, n_sim=n_sim, seed=seed, n_patients=n)
-    out = analysis.evaluate(batch)
+    out = model.evaluate(batch)
     out0 = None
     if null:
-        out0 = analysis.evaluate(simulate_trials(analysis.null_design(design), n_sim=n_sim, seed=seed, n_patients=n))
-    truth = analysis.true_value(design) if true_value is None else float(true_value)
-    rows = _rows(analysis, out, out0, truth)
+        out0 = model.evaluate(simulate_trials(model.null_design(design), n_sim=n_sim, seed=seed, n_patients=n))
+    truth = model.true_value(design) if true_value is None else float(true_value)
+    rows = _rows(model, out, out0, truth)
     table = pd.DataFrame(rows, columns=_COLUMNS)
     notes = [
         f"design: {n} patients; P(CR) at the mean profile {design.p_cr:.3f}; seed {seed}",
         "mc_se: Monte Carlo standard error of each estimate",
     ]
-    return PowerResult(table, _trial_frame(out), design, analysis, int(n_sim), n, seed, tuple(notes))
+    return PowerResult(table, _trial_frame(out), design, model, int(n_sim), n, seed, tuple(notes))
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -333,22 +333,31 @@ def power_curve(
     >>> curve.power_table()  # doctest: +SKIP
     """
     design = OFA_LEN_DESIGN if design is None else design
-    analysis = make_analysis(analysis, feature=feature, alpha=alpha)
-    ns = [n] if np.isscalar(n) else list(n)
-    effects = [effect] if effect is None or np.isscalar(effect) else list(effect)
+    model: Analysis = make_analysis(analysis, feature=feature, alpha=alpha)
+    ns: list = [n] if np.isscalar(n) else list(n)
+    effects: list = [effect] if effect is None or np.isscalar(effect) else list(effect)
     parts = []
     for e in effects:
-        d = design if e is None else analysis.with_effect(design, float(e))
+        d = design if e is None else model.with_effect(design, float(e))
         for k in ns:
-            res = power(d, analysis, n_sim=n_sim, seed=seed, n_patients=int(k), null=null)
+            res = power(d, model, n_sim=n_sim, seed=seed, n_patients=int(k), null=null)
             t = res.table.drop(columns="description")
             t.insert(0, "ratio", np.nan if e is None else float(np.exp(e)))
             t.insert(0, "effect", np.nan if e is None else float(e))
             t.insert(0, "n", int(k))
             parts.append(t)
-    return PowerCurve(pd.concat(parts, ignore_index=True), analysis, design, seed)
+    return PowerCurve(pd.concat(parts, ignore_index=True), model, design, seed)
 
 
+@check_params(
+    n_sim=Interval(1, None, integer=True),
+    seed=SEED,
+    analysis=_ANALYSIS,
+    feature=Instance(str, name="a feature name"),
+    alpha=ALPHA,
+    design=_DESIGN,
+    null=_BOOL,
+)
 def run_power_cli(
     n,
     effect=None,

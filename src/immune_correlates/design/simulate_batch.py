@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _seeds
+from .._params import SEED, Instance, Interval, Options, check_params
 from ..data.design import OFA_LEN_DESIGN, TrialDesign
 from ..errors import ConfigError
 from . import model
@@ -144,6 +145,12 @@ def _draw_block(design: TrialDesign, n: int, rng: np.random.Generator, c: int) -
     }
 
 
+@check_params(
+    n_sim=Interval(1, None, integer=True),
+    seed=SEED,
+    n_patients=(Options(None), Interval(2, None, integer=True)),
+    design=(Options(None), Instance(TrialDesign, name="a TrialDesign")),
+)
 def simulate_trials(
     design: TrialDesign | None = None, *, n_sim: int = 1000, seed: int | None = None, n_patients: int | None = None
 ) -> TrialBatch:
@@ -184,13 +191,7 @@ def simulate_trials(
     0.24
     """
     design = OFA_LEN_DESIGN if design is None else design
-    if not isinstance(design, TrialDesign):
-        raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
     n = int(design.n_patients if n_patients is None else n_patients)
-    if n < 2 or n != (design.n_patients if n_patients is None else n_patients):
-        raise ConfigError(f"n_patients must be a whole number >= 2, got {n_patients!r}.")
-    if int(n_sim) != n_sim or n_sim < 1:
-        raise ConfigError(f"n_sim must be a whole number >= 1, got {n_sim!r}.")
     n_sim = int(n_sim)
     blocks = -(-n_sim // BLOCK)
     children = _seeds.spawn(seed, blocks, caller="simulate_trials")

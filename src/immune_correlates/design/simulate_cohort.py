@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .. import _seeds
+from .._params import COUNT, FLAG, SEED, Instance, Options, check_params
 from ..data.cohort import read_cohort
 from ..data.design import DRIVERS, OFA_LEN_DESIGN, TrialDesign
 from ..data.endpoints import DAYS_PER_MONTH
@@ -315,6 +316,16 @@ def _adverse_events(
     return ae.sort_values(["patient_id", "cycle", "term"], kind="stable").reset_index(drop=True)
 
 
+@check_params(
+    seed=SEED,
+    exact=FLAG,
+    total_cycles=(Options(None), COUNT),
+    neutropenia_cycles=(Options(None), COUNT),
+    pneumonia_patients=(Options(None), COUNT),
+    febrile_neutropenia_patients=(Options(None), COUNT),
+    design=(Options(None), Instance(TrialDesign, name="a TrialDesign")),
+    on_treatment=FLAG,
+)
 def simulate(
     design: TrialDesign | None = None,
     *,
@@ -370,8 +381,6 @@ def simulate(
     34
     """
     design = OFA_LEN_DESIGN if design is None else design
-    if not isinstance(design, TrialDesign):
-        raise ConfigError(f"design must be a TrialDesign, got {type(design).__name__}.")
     rng = _seeds.rng(seed, caller="simulate")
     # measurement error, null features and response times come from child streams,
     # so the main stream (and every table drawn from it) does not depend on them

@@ -7,6 +7,7 @@ catalogue, why each missing value is missing, count method per value);
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -14,6 +15,7 @@ import pandas as pd
 
 from .._params import Instance, Interval, Options, check_params
 from .._results import ResultDisplay
+from ..data.gating import ROOT
 from ..errors import DataQualityWarning, warn
 from ._common import Computed
 from .catalogue import feature_catalogue
@@ -22,7 +24,6 @@ from .counts import absolute_count
 from .function import AssayTable
 from .lysis import lysis_summary
 from .panel import Panel, load_panel
-from ..data.gating import ROOT
 from .populations import GateTable
 from .quality import DEFAULT_MIN_EVENTS, quality_rows
 
@@ -190,6 +191,7 @@ def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
     min_events=Interval(0, None),
     min_readouts=(Options(None), Interval(1, None, integer=True)),
     errors=Options("raise", "missing"),
+    reference=(Options(None), Instance(pd.DataFrame, Mapping, name="a table or mapping of reference means and SDs")),
 )
 def build_features(
     cohort,
@@ -247,23 +249,37 @@ def build_features(
     fun = _frame_or_empty(cohort, "function_assays")
     gates = GateTable(imm, timepoint, source=sources.get("immunophenotype")) if len(imm) else None
     assays = AssayTable(fun, timepoint, source=sources.get("function_assays")) if len(fun) else None
-
     done: dict[str, Computed] = {}
-    quality, excluded_any = [], 0
-
-    def finish(name: str, comp: Computed) -> None:
-        nonlocal excluded_any
+    quality: list[pd.DataFrame] = []
+    standard: list[pd.DataFrame] = []
+    excluded_any = 0
+    for name, comp, std in _computed(panel, gates, assays, clinical, patients, errors, done, reference, min_readouts):
         rows, comp, n_ex = quality_rows(name, comp, min_events, exclude_flagged)
         quality.append(rows)
+        standard += [] if std is None else [std]
         excluded_any += n_ex
         done[name] = comp
+    if exclude_flagged and excluded_any:
+        warn(
+            f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
+            "events in the gate; they are listed in the FeatureSet's `excluded` table.",
+            DataQualityWarning,
+        )
+    return _assemble(panel, done, patients, quality, standard, timepoint, min_events, exclude_flagged)
 
+
+def _computed(panel, gates, assays, clinical, patients, errors, done, reference, min_readouts):
+    """``(name, Computed, standardisation)`` of every feature in dependency order (primary, functional
+    counts, composites); ``standardisation`` is a composite's table of means and SDs, else None.
+
+    ``done`` holds the features finished so far (the caller adds each one, after its quality check,
+    before the next is computed): functional counts and composites are built from them.
+    """
     for spec in panel.features:
         if spec.kind not in ("functional_count", "composite"):
-            finish(spec.name, _primary(spec, gates, assays, clinical, patients, errors))
+            yield spec.name, _primary(spec, gates, assays, clinical, patients, errors), None
     for spec in panel.of_kind("functional_count"):
-        finish(spec.name, _functional_count(spec, done, patients))
-    standard = []
+        yield spec.name, _functional_count(spec, done, patients), None
     for spec in panel.of_kind("composite"):
         readouts = list(spec["readouts"])
         frame = pd.DataFrame({r: done[r].values for r in readouts})
@@ -274,17 +290,14 @@ def build_features(
             reference=reference,
             min_readouts=spec["min_readouts"] if min_readouts is None else min_readouts,
         )
-        standard.append(std.reset_index().assign(composite=spec.name))
         method = "reference_z_mean" if (std["source"] == "reference").any() else "cohort_z_mean"
-        flags = n_used.map(lambda n, k=len(readouts): f"{n} of {k} readouts")
-        finish(spec.name, Computed.build(patients, score, why, method, flags=flags))
+        flags = n_used.map(f"{{}} of {len(readouts)} readouts".format)
+        comp = Computed.build(patients, score, why, method, flags=flags)
+        yield spec.name, comp, std.reset_index().assign(composite=spec.name)
 
-    if exclude_flagged and excluded_any:
-        warn(
-            f"build_features: excluded {excluded_any} value(s) with fewer than {min_events} "
-            "events in the gate; they are listed in the FeatureSet's `excluded` table.",
-            DataQualityWarning,
-        )
+
+def _assemble(panel, done, patients, quality, standard, timepoint, min_events, exclude_flagged) -> FeatureSet:
+    """The FeatureSet: values, methods, reasons for missing values, quality, standardisation and notes."""
     names = panel.names
     idx = pd.Index(patients, name="patient_id", dtype=object)
     values = pd.DataFrame({n: done[n].values for n in names}, index=idx)
@@ -292,8 +305,7 @@ def build_features(
     reasons = pd.DataFrame({n: done[n].reasons for n in names}, index=idx)
     long = reasons.stack().rename("reason").reset_index()
     long.columns = ["patient_id", "feature", "reason"]
-    isna = values.isna().stack().to_numpy()
-    missing = long.loc[isna].reset_index(drop=True)
+    missing = long.loc[values.isna().stack().to_numpy()].reset_index(drop=True)
     std_cols = ["composite", "readout", "mean", "sd", "sign", "source", "n"]
     standardisation = pd.concat(standard, ignore_index=True)[std_cols] if standard else pd.DataFrame(columns=std_cols)
     quality_table = pd.concat(quality, ignore_index=True)

@@ -19,6 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import MAPPING, Instance, Interval, Options, check_params
 from ..errors import ConfigError
 
 __all__ = ["composite_score", "reference_table"]
@@ -62,6 +63,11 @@ def reference_table(reference) -> pd.DataFrame:
     return ref
 
 
+@check_params(
+    signs=MAPPING,
+    reference=(Options(None), Instance(Mapping, pd.DataFrame, name="a mapping or table of reference means and SDs")),
+    min_readouts=Interval(1, None, integer=True),
+)
 def composite_score(
     values: pd.DataFrame,
     readouts: Sequence[str],

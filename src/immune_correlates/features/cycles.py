@@ -14,9 +14,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import COLUMNS, OPTIONAL_COLUMNS, Instance, Options, check_params
 from ..data.samples import CYCLE_DAYS
 from ..data.terms import FEBRILE_NEUTROPENIA_TERMS, NEUTROPENIA_TERMS, is_infection, is_term
-from ..errors import ImmuneCorrelatesError, MissingDataWarning, warn
+from ..errors import InputError, MissingDataWarning, warn
 from .frame import analysis_frame
 
 __all__ = ["cycle_frame", "CYCLE_OUTCOMES"]
@@ -30,6 +31,11 @@ CYCLE_OUTCOMES = {
 }
 
 
+@check_params(
+    features=(Options(None), COLUMNS, Instance(pd.DataFrame, name="an analysis frame")),
+    latest=OPTIONAL_COLUMNS,
+    long=(Options(None), Instance(pd.DataFrame, name="the long frame of longitudinal_frame")),
+)
 def cycle_frame(
     cohort,
     features: Sequence[str] | pd.DataFrame | None = None,
@@ -75,7 +81,7 @@ def cycle_frame(
     """
     clinical = cohort.clinical
     if "cycles_received" not in clinical.columns:
-        raise ImmuneCorrelatesError(
+        raise InputError(
             "cycle_frame: the clinical table has no cycles_received column; it gives the cycles to lay out."
         )
     received = pd.to_numeric(clinical["cycles_received"], errors="coerce")
@@ -127,7 +133,7 @@ def _carry_forward(rows, cohort, names, long, options) -> pd.DataFrame:
     long = longitudinal_frame(cohort, names, **options) if long is None else long
     absent = [n for n in names if n not in long.columns]
     if absent:
-        raise ImmuneCorrelatesError(f"cycle_frame: latest= names {absent}, which the long frame does not have.")
+        raise InputError(f"cycle_frame: latest= names {absent}, which the long frame does not have.")
     out = []
     for name in names:
         known = long.loc[long[name].notna(), ["patient_id", "day", name]].rename(

@@ -24,8 +24,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..errors import ConfigError
 from .._checks import check_range, check_unique, raise_bad_rows
+from ..errors import ConfigError
 from ._common import Computed, at_timepoint
 
 __all__ = [

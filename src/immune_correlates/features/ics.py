@@ -40,9 +40,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import hypergeom
 
+from .._params import ALPHA, POSITIVE, TEXT, Options, check_params
 from .._results import ResultDisplay
 from ..errors import InputError
-from ..multiplicity import adjust_pvalues
+from ..multiplicity import ADJUST_OPTIONS, adjust_pvalues
 
 __all__ = ["IcsResult", "ics_functions", "parse_subset"]
 
@@ -219,6 +220,12 @@ def _fisher_greater(a, b, c, d) -> np.ndarray:
     return hypergeom.sf(a - 1, a + b + c + d, a + c, a + b)
 
 
+@check_params(
+    alpha=ALPHA,
+    adjust=(Options(None), ADJUST_OPTIONS),
+    q=POSITIVE,
+    source=TEXT,
+)
 def ics_functions(
     counts: pd.DataFrame, *, alpha: float = 0.05, adjust: str | None = None, q: float = 1.0, source: str | None = None
 ) -> IcsResult:
@@ -261,10 +268,6 @@ def ics_functions(
     >>> round(float(res.polyfunctionality["polyfunctionality_index"].iloc[0]), 4)
     0.6526
     """
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be between 0 and 1, got {alpha!r}")
-    if q <= 0:
-        raise ValueError(f"q must be positive, got {q!r}")
     frame, functions = _validated(counts, source)
     k = len(functions)
     wide = frame.pivot_table(

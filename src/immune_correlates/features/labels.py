@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .._params import FLAG, MAPPING, check_params
 from .catalogue import FEATURE_LABELS, feature_catalogue
 
 __all__ = [
@@ -85,6 +86,9 @@ def _catalogue_units() -> dict:
 _UNITS: dict | None = None
 
 
+@check_params(
+    labels=MAPPING,
+)
 def column_label(column: str, *, labels: Mapping | None = None) -> str:
     """The name shown for a column: ``labels[column]``, else a known label, else the column itself.
 
@@ -104,6 +108,9 @@ def column_label(column: str, *, labels: Mapping | None = None) -> str:
     return column
 
 
+@check_params(
+    units=MAPPING,
+)
 def column_unit(column: str, *, units: Mapping | None = None) -> str:
     """The unit shown for a column (``"cells/µL"``, ``"z-score"``, ``"months from start of treatment"``)."""
     column = str(column)
@@ -115,6 +122,11 @@ def column_unit(column: str, *, units: Mapping | None = None) -> str:
     return display_unit(_catalogue_units().get(column, ""))
 
 
+@check_params(
+    labels=MAPPING,
+    log=FLAG,
+    unit=FLAG,
+)
 def axis_label(column: str, *, labels: Mapping | None = None, log: bool = False, unit: bool = True) -> str:
     """``"NK cells (cells/µL, log scale)"``: label, unit and scale of an axis.
 

@@ -15,9 +15,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import OPTIONAL_COLUMNS, check_params
 from ..data.endpoints import ENDPOINT_COLUMNS, derive_endpoints
 from ..data.samples import BASELINE, samples_of
-from ..errors import ImmuneCorrelatesError
+from ..errors import InputError
 from .build import build_features
 from .frame import CLINICAL_COVARIATES
 
@@ -34,6 +35,7 @@ def baseline_reference(feature_set) -> pd.DataFrame:
     return ok.drop_duplicates("readout").set_index("readout")
 
 
+@check_params(features=OPTIONAL_COLUMNS)
 def longitudinal_frame(cohort, features: Sequence[str] | None = None, **feature_options) -> pd.DataFrame:
     """One row per patient and timepoint: study day, immune features and the patient's endpoints.
 
@@ -73,7 +75,7 @@ def longitudinal_frame(cohort, features: Sequence[str] | None = None, **feature_
     """
     samples = samples_of(cohort)
     if len(samples) == 0:
-        raise ImmuneCorrelatesError(
+        raise InputError(
             "longitudinal_frame: the cohort has no immunophenotype or functional-assay rows; "
             "give read_cohort those tables."
         )
@@ -115,9 +117,7 @@ def _select(values: pd.DataFrame, features) -> list[str]:
     names = [features] if isinstance(features, str) else list(features)
     unknown = [f for f in names if f not in derived]
     if unknown:
-        raise ImmuneCorrelatesError(
-            f"longitudinal_frame: unknown feature(s) {unknown}; derived features are {derived}."
-        )
+        raise InputError(f"longitudinal_frame: unknown feature(s) {unknown}; derived features are {derived}.")
     return names
 
 

@@ -39,9 +39,9 @@ import re
 import numpy as np
 import pandas as pd
 
+from .._checks import raise_bad_rows
 from .._params import Interval, check_params
 from ..errors import ConfigError
-from .._checks import raise_bad_rows
 from ._common import Computed
 from .function import AssayTable
 

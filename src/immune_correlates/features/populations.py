@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from .._checks import raise_bad_rows
+from .._params import TEXT, check_params
 from ..data.gating import ROOT, normalise_path, split_path, validate_immunophenotype
 from ..errors import ConfigError
 from ._common import Computed, at_timepoint
@@ -146,6 +147,11 @@ class GateTable:
         )
 
 
+@check_params(
+    of=TEXT,
+    timepoint=TEXT,
+    source=TEXT,
+)
 def population_frequencies(
     immunophenotype: pd.DataFrame,
     paths: Sequence[str] | None = None,

@@ -22,13 +22,19 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._checks import check_unique, require_columns
+from .._params import COLUMNS, NUMBER, POSITIVE, Instance, Interval, Options, check_params
 from ..data.endpoints import DAYS_PER_MONTH
-from ..errors import DataQualityWarning, ImmuneCorrelatesError, warn
+from ..errors import DataQualityWarning, InputError, warn
 from .labels import column_unit
 
 __all__ = ["change_from_baseline", "trajectory_slopes", "log_scale"]
 
 _LOG_UNITS = ("cells/µL", "")  # counts and ratios (the catalogue's "ratio" is shown without a unit)
+
+
+#: How a change is measured: log2 ratio for counts and ratios ("auto"), or always one of the two.
+SCALE = Options("auto", "log2", "difference")
 
 
 def log_scale(feature: str) -> bool:
@@ -46,20 +52,12 @@ def log_scale(feature: str) -> bool:
 
 
 def _check(data: pd.DataFrame, features, columns: Sequence[str], caller: str) -> list[str]:
-    if not isinstance(data, pd.DataFrame):
-        raise ImmuneCorrelatesError(f"{caller}: data must be the long frame (a DataFrame), got {type(data).__name__}.")
     names = [features] if isinstance(features, str) else list(features)
-    absent = [c for c in [*columns, *names] if c not in data.columns]
-    if absent:
-        raise ImmuneCorrelatesError(
-            f"{caller}: column(s) {absent} not in the data; give the long frame of ic.longitudinal_frame()."
-        )
+    require_columns(data, [*columns, *names], caller)  # the long frame of ic.longitudinal_frame()
     return names
 
 
 def _scale(names, scale: str, caller: str) -> dict[str, bool]:
-    if scale not in ("auto", "log2", "difference"):
-        raise ImmuneCorrelatesError(f"{caller}: scale must be 'auto', 'log2' or 'difference', got {scale!r}.")
     return {f: (log_scale(f) if scale == "auto" else scale == "log2") for f in names}
 
 
@@ -70,6 +68,12 @@ def _log2(values: pd.Series, feature: str, ids: pd.Series, where: str, dropped: 
     return np.log2(values.where(values > 0))
 
 
+@check_params(
+    features=COLUMNS,
+    timepoint=Instance(str, name="a timepoint name"),
+    baseline=Instance(str, name="a timepoint name"),
+    scale=SCALE,
+)
 def change_from_baseline(
     data: pd.DataFrame,
     features: str | Sequence[str],
@@ -117,12 +121,10 @@ def change_from_baseline(
     at = {}
     for tp in (baseline, timepoint):
         rows = data[data["timepoint"] == tp]
-        if rows["patient_id"].duplicated().any():
-            dup = sorted(rows.loc[rows["patient_id"].duplicated(), "patient_id"].astype(str).unique())[:20]
-            raise ImmuneCorrelatesError(f"{caller}: patients {dup} have more than one {tp!r} row.")
+        check_unique(rows, ["patient_id", "timepoint"], source=caller, what=f"one {tp!r} row per patient")
         at[tp] = rows.set_index("patient_id").reindex(patients)
     if not at[timepoint]["day"].notna().any():
-        raise ImmuneCorrelatesError(
+        raise InputError(
             f"{caller}: no sample at timepoint {timepoint!r}; timepoints are "
             f"{sorted(data['timepoint'].astype(str).unique())}."
         )
@@ -146,6 +148,14 @@ def change_from_baseline(
     return out
 
 
+@check_params(
+    features=COLUMNS,
+    time=Instance(str, name="a column name"),
+    until=(Options(None), NUMBER),
+    per=POSITIVE,
+    scale=SCALE,
+    min_samples=Interval(2, None, integer=True),
+)
 def trajectory_slopes(
     data: pd.DataFrame,
     features: str | Sequence[str],

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from .._missing import row_ids
-from .._params import Instance, Interval, Options, check_params
+from .._params import COLUMNS, MAPPING, Instance, Interval, Options, check_params
 from ..errors import DataQualityWarning, InputError, ParameterError, warn
 from .labels import column_label, column_unit
 
@@ -136,7 +136,7 @@ def dichotomise(
             cuts = [float(s.quantile(1 / 3)), float(s.quantile(2 / 3))]
             labels = labels or ["low", "mid", "high"]
     else:
-        cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]
+        cuts = [float(method)] if np.isscalar(method) else [float(c) for c in method]  # type: ignore[union-attr, arg-type]  # numbers, checked by the declaration
     if not cuts or any(np.isnan(cuts)) or any(np.diff(cuts) <= 0):
         raise ParameterError(f"dichotomise: cutpoints {cuts} must be finite and increasing (too few values to split?).")
     if len(cuts) == 1:
@@ -151,7 +151,10 @@ def dichotomise(
     return pd.Series(cat, index=s.index, name=s.name)
 
 
-@check_params(prefix=Instance(str, name="a string"))
+@check_params(
+    prefix=Instance(str, name="a string"),
+    offset=(Interval(0, None), Instance(Mapping, name="a mapping of offsets by column")),
+)
 def log2_features(
     frame: pd.DataFrame, columns: Sequence[str] | None = None, *, offset: float | dict = 1.0, prefix: str = "log2_"
 ) -> pd.DataFrame:
@@ -184,7 +187,7 @@ class SplitGroups:
     short: Mapping[str, str] = field(repr=False)  #: short labels ("≤ 523", "> 523"), e.g. for numbers at risk
 
 
-@check_params(split=(Options("median"), Interval()))
+@check_params(split=(Options("median"), Interval()), among=COLUMNS, labels=MAPPING)
 def split_groups(
     data: pd.DataFrame,
     feature: str,
@@ -261,7 +264,9 @@ def split_groups(
     )
     upper = dichotomise(values, cut)
     column = f"{feature} split"
-    groups = pd.Categorical(np.where(upper.isna(), None, np.where(upper == 1.0, high, low)), categories=[low, high])
+    named = np.where(upper == 1.0, high, low).astype(object)
+    named[upper.isna().to_numpy()] = None
+    groups = pd.Categorical(named, categories=[low, high])
     return SplitGroups(
         data.assign(**{column: groups}),
         column,

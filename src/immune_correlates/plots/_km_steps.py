@@ -107,8 +107,6 @@ def default_times(t_max: float, n: int = 6) -> np.ndarray:
 def _split(data, duration, event, group, split, labels):
     if group is None:
         raise ImmuneCorrelatesError(f"{_CALLER}: split= needs group= naming the numeric feature to split.")
-    if split != "median" and not (isinstance(split, int | float) and not isinstance(split, bool)):
-        raise ImmuneCorrelatesError(f"{_CALLER}: split must be 'median' or a number, got {split!r}.")
     sg = split_groups(data, group, split=split, among=[duration, event], labels=labels)
     return sg.frame, sg.column, dict(sg.short)
 

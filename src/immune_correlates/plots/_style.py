@@ -17,6 +17,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .._numbers import p_phrase
+from .._params import (
+    COLORS,
+    POSITIVE,
+    Instance,
+    ListLike,
+    check_params,
+)
 from ..errors import ImmuneCorrelatesError
 
 __all__ = [
@@ -227,6 +234,9 @@ def default_pair(levels: Sequence) -> tuple:
     return tuple(levels[:2])
 
 
+@check_params(
+    colors=COLORS,
+)
 def group_colors(levels: Sequence, *, colors: Mapping | Sequence | None = None) -> dict:
     """Colour of each group label.
 
@@ -380,6 +390,10 @@ _FORMATS = ("png", "svg", "pdf", "jpg", "jpeg", "tif", "tiff", "eps", "ps")
 FIGURE_FORMATS = _FORMATS
 
 
+@check_params(
+    formats=(Instance(str, name="a format name"), ListLike("a list of formats")),
+    dpi=POSITIVE,
+)
 def save_figure(fig, path, *, formats: Iterable[str] = ("png", "pdf"), dpi: int = 300) -> list[Path]:
     """Write a figure in several formats next to each other, ready for a journal.
 

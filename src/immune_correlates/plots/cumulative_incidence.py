@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
+from .._params import AXES, COLORS, FLAG, MAPPING, MISSING, SEQUENCE, TEXT, Interval, check_params
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import column_unit
 from ..stats.survival.competing_risks import CumulativeIncidenceResult
@@ -21,6 +22,20 @@ from .survival import at_risk_counts, default_times, draw_at_risk
 __all__ = ["cumulative_incidence"]
 
 
+@check_params(
+    cause=Interval(1, None, integer=True),
+    ax=AXES,
+    at_risk=FLAG,
+    times=SEQUENCE,
+    gray=FLAG,
+    censor_marks=FLAG,
+    group_labels=MAPPING,
+    colors=COLORS,
+    xlabel=TEXT,
+    ylabel=TEXT,
+    title=TEXT,
+    missing=MISSING,
+)
 def cumulative_incidence(
     data: pd.DataFrame | CumulativeIncidenceResult,
     duration: str | None = None,

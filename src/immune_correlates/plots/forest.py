@@ -10,6 +10,19 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from .._numbers import format_estimate_ci
+from .._params import (
+    AXES,
+    COLOR,
+    FLAG,
+    MAPPING,
+    PROPORTION,
+    TEXT,
+    HasAttributes,
+    Instance,
+    Interval,
+    Options,
+    check_params,
+)
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
 from ..stats.missing.meta import MetaAnalysisResult
@@ -53,6 +66,16 @@ def _ratio_kind(frame: pd.DataFrame, ratio: str | None) -> str:
     return "ratio"
 
 
+@check_params(
+    label=TEXT,
+    estimate=TEXT,
+    lower=TEXT,
+    upper=TEXT,
+    exponentiate=(Options(None), FLAG),
+    ratio=(Options(None), Options(*RATIO_COLUMNS)),
+    sort=Options(*SORTS),
+    drop_intercept=FLAG,
+)
 def forest_table(
     results,
     *,
@@ -128,8 +151,6 @@ def forest_table(
             out[col] = frame[col].to_numpy()
     if nobs is not None and "n" not in out:
         out["n"], out["n_events"] = nobs, events
-    if sort not in SORTS:
-        raise ImmuneCorrelatesError(f"forest: sort must be one of {SORTS}, got {sort!r}.")
     if sort == "estimate":
         out = out.sort_values("ratio", ascending=False, na_position="last", kind="mergesort")
     elif sort == "p_value":
@@ -141,6 +162,31 @@ def forest_table(
     return out
 
 
+@check_params(
+    results=(
+        Options(None),
+        Instance(pd.DataFrame, name="a table"),
+        HasAttributes("params", "summary", name="a fitted model"),
+        HasAttributes("estimate", "std_error", name="a meta-analysis"),
+    ),
+    ax=AXES,
+    label=TEXT,
+    estimate=TEXT,
+    lower=TEXT,
+    upper=TEXT,
+    exponentiate=(Options(None), FLAG),
+    ratio=(Options(None), Options(*RATIO_COLUMNS)),
+    sort=Options(*SORTS),
+    q_threshold=PROPORTION,
+    drop_intercept=FLAG,
+    labels=MAPPING,
+    show_values=FLAG,
+    color=COLOR,
+    level=(Options(None), Interval(0, 1, closed="neither")),
+    per=TEXT,
+    xlabel=TEXT,
+    title=TEXT,
+)
 def forest(
     data=None,
     *,

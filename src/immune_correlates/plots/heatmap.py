@@ -11,14 +11,20 @@ import seaborn as sns
 from scipy.cluster import hierarchy
 from scipy.spatial.distance import squareform
 
+from .._params import AXES, FLAG, MAPPING, TEXT, HasAttributes, Instance, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ._style import SMALL, house_style, new_axes
 
 __all__ = ["correlation_heatmap", "correlation_order"]
 
 METHODS = ("spearman", "pearson", "kendall")
+#: scipy.cluster.hierarchy.linkage methods.
+LINKAGE = Options("single", "complete", "average", "weighted", "centroid", "median", "ward")
 
 
+@check_params(
+    linkage=LINKAGE,
+)
 def correlation_order(corr: pd.DataFrame, *, linkage: str = "average") -> list[int]:
     """Leaf order of a hierarchical clustering on the distance ``1 - r``.
 
@@ -37,6 +43,17 @@ def correlation_order(corr: pd.DataFrame, *, linkage: str = "average") -> list[i
     return hierarchy.leaves_list(z).tolist()
 
 
+@check_params(
+    method=Options(*METHODS),
+    cluster=FLAG,
+    linkage=LINKAGE,
+    ax=AXES,
+    annotate=(Options(None), FLAG),
+    dendrogram=FLAG,
+    labels=MAPPING,
+    cmap=(Instance(str, name="a colormap name"), HasAttributes("N", "colors", name="a matplotlib colormap")),
+    title=TEXT,
+)
 def correlation_heatmap(
     data: pd.DataFrame,
     features: Sequence[str],
@@ -92,8 +109,6 @@ def correlation_heatmap(
     """
     caller = "correlation_heatmap"
     features = list(features)
-    if method not in METHODS:
-        raise ImmuneCorrelatesError(f"{caller}: method must be one of {METHODS}, got {method!r}.")
     if len(features) < 2:
         raise ImmuneCorrelatesError(f"{caller}: need at least two features, got {features}.")
     absent = [f for f in features if f not in data.columns]

@@ -13,7 +13,17 @@ import numpy as np
 import pandas as pd
 from matplotlib.ticker import FixedLocator, MaxNLocator
 
-from .._params import FLAG, Instance, check_params
+from .. import _seeds
+from .._params import (
+    AXES,
+    FLAG,
+    MAPPING,
+    TEXT,
+    Instance,
+    ListLike,
+    Options,
+    check_params,
+)
 from ..data.imputed import ImputedData
 from ..errors import ParameterError
 from ..features.labels import column_label
@@ -28,7 +38,11 @@ IMPUTED = OKABE_ITO["vermillion"]
 _IMPUTED = Instance(ImputedData, name="the ImputedData that ic.impute returns")
 
 
-@check_params(imputed=_IMPUTED)
+@check_params(
+    imputed=_IMPUTED,
+    labels=MAPPING,
+    figsize=(Options(None), ListLike("a (width, height) pair")),
+)
 def imputation_traces(
     imputed: ImputedData,
     columns: Sequence[str] | None = None,
@@ -100,7 +114,12 @@ def imputation_traces(
     return fig
 
 
-@check_params(imputed=_IMPUTED, log=FLAG)
+@check_params(
+    imputed=_IMPUTED,
+    log=FLAG,
+    ax=AXES,
+    label=TEXT,
+)
 def observed_vs_imputed(
     imputed: ImputedData,
     column: str,
@@ -156,7 +175,7 @@ def observed_vs_imputed(
 
 
 def _strips(observed, values, m, text, log, ax):
-    rng = np.random.default_rng(0)  # jitter only: the same picture every time
+    rng = _seeds.rng(0)  # jitter only: the same picture every time
     ax = new_axes(ax, figsize=(max(3.6, 0.32 * (m + 2) + 1.6), 3.4))
     with house_style():
         ax.scatter(

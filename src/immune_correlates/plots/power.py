@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._params import AXES, FLAG, PROPORTION, TEXT, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ._style import GREY, PALETTE, SMALL, house_style, new_axes
 
@@ -12,6 +13,13 @@ __all__ = ["plot_power"]
 _RATIO_LABEL = {"odds_ratio": "OR", "hazard_ratio": "HR"}
 
 
+@check_params(
+    ax=AXES,
+    x=Options("n", "effect"),
+    estimand=TEXT,
+    target=(Options(None), PROPORTION),
+    band=FLAG,
+)
 def plot_power(
     curve, *, ax=None, x: str = "n", estimand: str | None = None, target: float | None = 0.8, band: bool = True
 ):
@@ -46,8 +54,6 @@ def plot_power(
     """
     from ..design.analyses import ScreenAnalysis
 
-    if x not in ("n", "effect"):
-        raise ImmuneCorrelatesError(f"plot_power: x must be 'n' or 'effect', got {x!r}.")
     estimand = estimand or ("power_any" if isinstance(curve.analysis, ScreenAnalysis) else "power")
     table = curve.table[curve.table["estimand"] == estimand]
     if table.empty:

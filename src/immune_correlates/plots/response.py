@@ -12,8 +12,27 @@ import numpy as np
 import pandas as pd
 
 from .._missing import complete_cases, row_ids
+from .._params import (
+    AXES,
+    COLORS,
+    FLAG,
+    MAPPING,
+    MISSING,
+    POSITIVE,
+    SEED,
+    SEQUENCE,
+    TEXT,
+    Columns,
+    Instance,
+    Interval,
+    ListLike,
+    Options,
+    check_params,
+)
 from ..errors import ImmuneCorrelatesError, MissingDataWarning
 from ..features.labels import GROUP_LEVEL_LABELS, axis_label, column_label, column_unit, group_level_label
+from ..multiplicity import ADJUST_OPTIONS
+from ..stats.groups.compare import METHODS as COMPARE_METHODS
 from ..stats.groups.compare import compare_groups
 from ..stats.survival.kaplan_meier import group_levels
 from ._boxes import draw_boxes, group_ticks
@@ -138,6 +157,26 @@ def _axes_width_in(ax) -> float:
     return ax.get_position().width * fig.get_figwidth()
 
 
+@check_params(
+    groups=SEQUENCE,
+    ax=AXES,
+    log=FLAG,
+    annotate=(FLAG, Options("short")),
+    comparisons=SEQUENCE,
+    comparison=(Options(None), Instance(pd.DataFrame, name="a compare_groups table")),
+    method=Options(*COMPARE_METHODS),
+    adjust=ADJUST_OPTIONS,
+    show_q=(Options("auto"), FLAG),
+    group_labels=MAPPING,
+    labels=MAPPING,
+    colors=COLORS,
+    ylabel=TEXT,
+    title=TEXT,
+    jitter=Interval(0, None),
+    point_size=POSITIVE,
+    seed=SEED,
+    missing=MISSING,
+)
 def response_boxplot(
     data: pd.DataFrame,
     feature: str,
@@ -330,6 +369,20 @@ def _comparison_row(kept, feature, group, levels, pair, comparison, method, adju
     return match.iloc[0], len(comparison) > 1
 
 
+@check_params(
+    groups=SEQUENCE,
+    ncols=Interval(1, None, integer=True),
+    log=(FLAG, Columns(), Instance(set, frozenset, name="a set of feature names")),
+    labels=MAPPING,
+    method=Options(*COMPARE_METHODS),
+    adjust=ADJUST_OPTIONS,
+    group_labels=MAPPING,
+    colors=COLORS,
+    comparisons=SEQUENCE,
+    panel_size=(Options(None), ListLike("a (width, height) pair")),
+    title=TEXT,
+    missing=MISSING,
+)
 def response_panel(
     data: pd.DataFrame,
     features: Sequence[str],

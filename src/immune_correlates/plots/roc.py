@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import ALPHA, AXES, COLORS, FLAG, MAPPING, MISSING, TEXT, Instance, Options, check_params
 from ..stats.groups.roc import roc_curve
 from ._style import GREY, PALETTE, house_style, new_axes
 
@@ -18,6 +19,17 @@ def auc_label(name: str, res) -> str:
     return f"{name}: AUC {res.auc:.2f} ({res.ci_lower:.2f}–{res.ci_upper:.2f})"
 
 
+@check_params(
+    ax=AXES,
+    ci=Options("delong", "hanley_mcneil"),
+    alpha=ALPHA,
+    higher_is_positive=(FLAG, Instance(Mapping, name="a mapping of directions by score")),
+    labels=MAPPING,
+    colors=COLORS,
+    diagonal=FLAG,
+    title=TEXT,
+    missing=MISSING,
+)
 def roc(
     data: pd.DataFrame,
     outcome: str,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib import ticker
 
+from .._params import AXES, COLORS, FLAG, OPTIONAL_COLUMN, SEQUENCE, TEXT, Interval, ListLike, check_params
 from ..stats.survival.mantel_byar import counting_rows, group_at_risk, mantel_byar
 from ..stats.survival.mantel_byar import simon_makuch as sm_estimate
 from ._style import curve_until_nobody_at_risk, format_p, group_colors, house_style, new_axes
@@ -25,6 +26,19 @@ from .survival import default_times, draw_at_risk
 __all__ = ["simon_makuch"]
 
 
+@check_params(
+    id=OPTIONAL_COLUMN,
+    start_at=Interval(0, None),
+    ax=AXES,
+    labels=ListLike("two curve labels"),
+    times=SEQUENCE,
+    at_risk=FLAG,
+    test=FLAG,
+    colors=COLORS,
+    xlabel=TEXT,
+    ylabel=TEXT,
+    title=TEXT,
+)
 def simon_makuch(
     data: pd.DataFrame,
     duration: str,

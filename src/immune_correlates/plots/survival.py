@@ -7,6 +7,21 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import (
+    ALPHA,
+    AXES,
+    COLORS,
+    FLAG,
+    MAPPING,
+    MISSING,
+    NUMBER,
+    SEQUENCE,
+    TEXT,
+    HasAttributes,
+    Instance,
+    Options,
+    check_params,
+)
 from ..stats.survival.kaplan_meier import KaplanMeierResult
 from ..stats.survival.kaplan_meier import kaplan_meier as km_estimate
 from ..stats.survival.logrank import LogrankResult
@@ -61,6 +76,9 @@ def at_risk_counts(km: KaplanMeierResult, times: Sequence[float]) -> pd.DataFram
     return out
 
 
+@check_params(
+    missing=MISSING,
+)
 def at_risk_table(
     data: pd.DataFrame,
     duration: str,
@@ -109,6 +127,27 @@ def _short(name, width: int = 26) -> str:
     return name if len(name) <= width else name[: width - 1].rstrip() + "\u2026"
 
 
+@check_params(
+    ax=AXES,
+    split=(Options(None, "median"), NUMBER),
+    conf_int=FLAG,
+    conf_type=Options("log", "log-log", "plain"),
+    alpha=ALPHA,
+    censor_marks=FLAG,
+    at_risk=FLAG,
+    times=SEQUENCE,
+    logrank=(FLAG, HasAttributes("statistic", "pvalue", name="a log-rank result")),
+    hazard_ratio=(FLAG, Instance(pd.DataFrame, name="a hazard-ratio table")),
+    median_lines=FLAG,
+    group_labels=MAPPING,
+    risk_labels=MAPPING,
+    labels=MAPPING,
+    colors=COLORS,
+    xlabel=TEXT,
+    ylabel=TEXT,
+    title=TEXT,
+    missing=MISSING,
+)
 def kaplan_meier(
     data,
     duration: str | None = None,

@@ -10,6 +10,7 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from .._missing import complete_cases, row_ids
+from .._params import AXES, COLORS, FLAG, MAPPING, MISSING, OPTIONAL_COLUMN, TEXT, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label, column_unit
 from ..stats.survival.kaplan_meier import group_levels
@@ -19,6 +20,19 @@ from .response import group_names
 __all__ = ["swimmer"]
 
 
+@check_params(
+    progression=OPTIONAL_COLUMN,
+    progression_event=OPTIONAL_COLUMN,
+    response=OPTIONAL_COLUMN,
+    group=OPTIONAL_COLUMN,
+    ax=AXES,
+    group_labels=MAPPING,
+    labels=MAPPING,
+    colors=COLORS,
+    show_ids=(Options(None), FLAG),
+    title=TEXT,
+    missing=MISSING,
+)
 def swimmer(
     data: pd.DataFrame,
     duration: str = "os_months",

@@ -18,8 +18,23 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from scipy import stats
 
+from .._checks import require_columns
 from .._missing import complete_cases
-from ..errors import DataQualityWarning, ImmuneCorrelatesError, warn
+from .._params import (
+    ALPHA,
+    AXES,
+    COLORS,
+    FLAG,
+    MAPPING,
+    MISSING,
+    SEQUENCE,
+    TEXT,
+    Instance,
+    Interval,
+    Options,
+    check_params,
+)
+from ..errors import DataQualityWarning, InputError, warn
 from ..features.labels import axis_label, column_label
 from ..features.trajectories import log_scale
 from ..stats.survival.kaplan_meier import group_levels
@@ -80,7 +95,7 @@ def _visits(rows: pd.DataFrame, time: str, visit: str | None, visits, max_spread
     else:
         unknown = [v for v in visits if v not in table.index]
         if unknown:
-            raise ImmuneCorrelatesError(f"trajectories: visits {unknown} are not in the {visit!r} column.")
+            raise InputError(f"trajectories: visits {unknown} are not in the {visit!r} column.")
         table = table.loc[list(visits)]
     return table.sort_values("x").rename_axis("visit").reset_index()
 
@@ -174,12 +189,7 @@ def _numbers(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> None:
 
 
 def _clean(data, feature, time, group, id, log, missing, caller):
-    if not isinstance(data, pd.DataFrame):
-        raise ImmuneCorrelatesError(f"{caller}: data must be the long frame (a DataFrame), got {type(data).__name__}.")
-    if id not in data.columns:
-        raise ImmuneCorrelatesError(f"{caller}: data have no {id!r} column: give the long frame of longitudinal_frame.")
-    if feature not in data.columns:
-        raise ImmuneCorrelatesError(f"{caller}: column {feature!r} is not in the data.")
+    require_columns(data, [id, feature], caller)  # the long frame of longitudinal_frame
     # a visit without this value was not assessed for it: nothing to draw, and the numbers sampled say so;
     # a value that cannot be placed (no time or no group) is data left out, and is reported
     assessed = data[data[feature].notna()]
@@ -197,6 +207,25 @@ def _clean(data, feature, time, group, id, log, missing, caller):
     return rows.assign(**{feature: rows[feature].astype(float), time: rows[time].astype(float)})
 
 
+@check_params(
+    ax=AXES,
+    id=Instance(str, name="a column name"),
+    visit=(Options(None), Instance(str, name="a column name")),
+    visits=SEQUENCE,
+    log=(Options(None), FLAG),
+    alpha=ALPHA,
+    mean=FLAG,
+    numbers=FLAG,
+    max_spread=Interval(0, None),
+    xmax=(Options(None), Interval()),
+    group_labels=MAPPING,
+    colors=COLORS,
+    labels=MAPPING,
+    xlabel=TEXT,
+    ylabel=TEXT,
+    title=TEXT,
+    missing=MISSING,
+)
 def trajectories(
     data: pd.DataFrame,
     feature: str,
@@ -286,7 +315,7 @@ def trajectories(
     log = log_scale(feature) if log is None else bool(log)
     rows = _clean(data, feature, time, group, id, log, missing, caller)
     if rows.empty:
-        raise ImmuneCorrelatesError(f"{caller}: no row has {feature!r} and {time!r}.")
+        raise InputError(f"{caller}: no row has {feature!r} and {time!r}.")
     levels = order_groups(group_levels(rows[group])) if group is not None else ["all"]
     palette = group_colors(levels, colors=colors) if group is not None else {"all": "#000000"}
     names = group_names(group, levels, group_labels) if group is not None else {"all": "All patients"}

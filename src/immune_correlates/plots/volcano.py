@@ -7,6 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from .._params import ALPHA, AXES, FLAG, MAPPING, TEXT, Interval, ListLike, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
 from ._style import GREY, INK, SMALL, house_style, new_axes
@@ -20,6 +21,9 @@ EFFECT_COLUMNS = {
 }
 
 
+@check_params(
+    fdr=ALPHA,
+)
 def fdr_threshold(p: np.ndarray, q: np.ndarray, *, fdr: float) -> tuple[float, bool]:
     """The p-value cut that matches ``q <= fdr``, and whether any feature passes.
 
@@ -207,6 +211,16 @@ def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -
     return f"Log {kind or 'ratio'} per {per}"
 
 
+@check_params(
+    ax=AXES,
+    fdr=ALPHA,
+    annotate=(Options("auto", None), FLAG, Interval(0, None, integer=True), ListLike("a list of feature names")),
+    labels=MAPPING,
+    endpoint=TEXT,
+    per=TEXT,
+    xlabel=TEXT,
+    title=TEXT,
+)
 def volcano(
     data: pd.DataFrame,
     effect: str | None = None,

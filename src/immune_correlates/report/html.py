@@ -152,6 +152,14 @@ def _payload(section: dict, figures: dict) -> dict:
     return {**section, "tables": tables, "figures": figs}
 
 
+def _input_text(record) -> str:
+    """An input file as a reader checks it: its name and SHA-256 (each file of a table in several)."""
+    records = record if isinstance(record, list) else [record]
+    return "; ".join(
+        f"{r['file']} (SHA-256 {r['sha256']})" if "file" in r else str(r.get("source", r)) for r in records
+    )
+
+
 def render_report(
     title: str, subtitle: str, sections: list[dict], provenance: dict, *, methods=None, figures=None
 ) -> str:
@@ -166,7 +174,9 @@ def render_report(
     sections = [_payload(s, figures or {}) for s in sections]
     flat = []
     for key, value in provenance.items():
-        if isinstance(value, dict):
+        if key == "inputs" and isinstance(value, dict):
+            flat.extend((f"input: {k}", _input_text(v)) for k, v in value.items())
+        elif isinstance(value, dict):
             flat.extend((f"{key}.{k}", v) for k, v in value.items())
         else:
             flat.append((key, value))

@@ -48,13 +48,20 @@ def public_command(command) -> list[str]:
     return out
 
 
+def _input_record(src) -> dict:
+    """A file's name and SHA-256, or the label of an input that is not a file."""
+    path = Path(src)
+    return {"file": path.name, "sha256": sha256_file(path)} if path.is_file() else {"source": public_command([src])[0]}
+
+
 def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = None, config: dict | None = None) -> dict:
     """A JSON-ready record of how an output was made.
 
     Parameters
     ----------
     inputs : dict
-        Table name to path (hashed) or to a label such as ``"bundled ofa_len"``.
+        Table name to path (hashed), to a list of paths (a table in several files: one
+        record each) or to a label such as ``"bundled ofa_len"``.
     seed : int or None
     command : list of str, optional
         The command line (defaults to ``sys.argv``); paths are reduced to file
@@ -63,14 +70,12 @@ def provenance(inputs: dict, *, seed: int | None, command: list[str] | None = No
     config : dict, optional
         The analysis configuration.
     """
-    files = {}
+    files: dict = {}
     for name, src in inputs.items():
         if src is None:
             continue
-        path = Path(src)
-        files[name] = (
-            {"file": path.name, "sha256": sha256_file(path)} if path.is_file() else {"source": public_command([src])[0]}
-        )
+        records = [_input_record(part) for part in (src if isinstance(src, list | tuple) else [src])]
+        files[name] = records[0] if len(records) == 1 else records  # a table in several files: one record each
     return {
         "package": {"immune_correlates": _version("immune_correlates")},
         "dependencies": {name: _version(name) for name in DEPENDENCIES},

@@ -20,6 +20,6 @@ reproduce :func:`~immune_correlates.stats.regression.logistic.fit_logistic` and
 
 from .cox import fit_cox_batch
 from .logistic import newton as fit_logistic_batch
-from .models import Design, fit_models, make_design
+from .models import BatchDesign, fit_models, make_design
 
-__all__ = ["fit_cox_batch", "fit_logistic_batch", "Design", "fit_models", "make_design"]
+__all__ = ["fit_cox_batch", "fit_logistic_batch", "BatchDesign", "fit_models", "make_design"]

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._risk_ops import make_ops
+from ._risk_ops import DenseOps, SegmentOps, make_ops
 from .linalg import solver_inverse
 
 __all__ = ["CoxBatch", "prepare_batch", "objective", "entry_groups"]
@@ -49,7 +49,7 @@ class CoxBatch:
     sg: np.ndarray  # (S,) event group (position in dg) of each step
     s_first: np.ndarray  # (G,) first step of each event group
     wx_dead: np.ndarray  # (B, p) sum of w d x
-    ops: object  # DenseOps or SegmentOps (see _risk_ops)
+    ops: DenseOps | SegmentOps  # see _risk_ops
 
     def take(self, idx: np.ndarray) -> CoxBatch:
         """The sub-batch of models ``idx``."""

@@ -31,6 +31,7 @@ References: Efron (1977) JASA 72:557-565; Therneau & Grambsch (2000)
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -195,7 +196,7 @@ def prepare(
 def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """For each element, the sum of the later elements of its segment (axis 0)."""
     out = np.zeros_like(a)
-    for lo, hi in zip(seg[:-1], seg[1:]):
+    for lo, hi in itertools.pairwise(seg):
         out[lo : hi - 1] = np.cumsum(a[lo + 1 : hi][::-1], axis=0)[::-1]
     return out
 
@@ -203,7 +204,7 @@ def _sum_after(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
 def _cumsum(a: np.ndarray, seg: np.ndarray) -> np.ndarray:
     """Forward cumulative sum along axis 0 within each segment."""
     out = np.empty_like(a)
-    for lo, hi in zip(seg[:-1], seg[1:]):
+    for lo, hi in itertools.pairwise(seg):
         out[lo:hi] = np.cumsum(a[lo:hi], axis=0)
     return out
 
@@ -227,7 +228,7 @@ def _at_risk_sum(cd: CoxData, c_g: np.ndarray) -> np.ndarray:
     """Per row, the sum of group values over the groups of its stratum it is at risk at (up to its own)."""
     cum = _cumsum(c_g, cd.g_seg)
     out = cum[cd.grp]
-    if cd.lo is not None:
+    if cd.lo is not None and cd.lo_prev is not None:
         before = cum[np.maximum(cd.lo_prev, 0)]
         before[cd.lo_prev < 0] = 0.0
         out = out - before
@@ -239,6 +240,7 @@ def _dead_and_all(cd: CoxData, a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     ``a`` is ``(n,)`` or transposed, ``(p, n)``; the sums are ``(G,)`` or ``(G, p)``.
     """
+    assert cd.b_start is not None and cd.b_dead is not None  # set by prepare()
     blk = np.add.reduceat(a, cd.b_start, axis=-1).T
     dead = np.zeros((cd.g_start.size,) + blk.shape[1:])
     dead[cd.b_dead_grp] = blk[cd.b_dead]

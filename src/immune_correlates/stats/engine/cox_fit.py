@@ -92,6 +92,7 @@ def fit_cox_model(
     free = np.ones(beta0.shape[1], dtype=bool) if free is None else np.asarray(free, dtype=bool)
     it = newton_iterate(evaluate, beta0, CoxRule(firth=firth, tol=tol), free=free, max_iter=max_iter)
     last = newton_step(it.info, it.grad, free)
+    assert it.payload is not None and it.start.payload is not None  # the evaluator keeps each Objective
     return CoxFit(it.beta[0], it.payload[0], int(it.n_iter[0]), bool(it.converged[0]), last[0], it.start.payload[0])
 
 

@@ -106,7 +106,7 @@ def newton(
     and ``w`` broadcast to ``(B, n)``.
     """
     X = np.asarray(X, dtype=float)
-    B, n, k = X.shape
+    B, n, _k = X.shape
     y = np.broadcast_to(np.asarray(y, dtype=float).reshape((-1, n)), (B, n))
     w = np.ones((B, n)) if w is None else np.broadcast_to(np.asarray(w, dtype=float).reshape((-1, n)), (B, n))
     Z = _outer(X) if firth else None

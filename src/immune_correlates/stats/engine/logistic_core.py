@@ -24,7 +24,7 @@ penalized-likelihood intervals and likelihood-ratio tests.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 from scipy.special import expit
@@ -46,13 +46,13 @@ __all__ = [
 
 
 class LogisticFit(NamedTuple):
-    """Outcome of :func:`newton_fit` (arrays carry the batch axis if given)."""
+    """Outcome of :func:`newton_fit` (arrays carry the batch axis if given; scalars for one model)."""
 
     beta: np.ndarray
-    llf: np.ndarray  # penalized when firth=True
+    llf: Any  # (B,) array, or a float for one model; penalized when firth=True
     info: np.ndarray  # Fisher information X' W X at beta (full model)
-    converged: np.ndarray
-    n_iter: np.ndarray
+    converged: Any  # (B,) bool array, or a bool
+    n_iter: Any  # (B,) int array, or an int
 
 
 def _eta(beta: np.ndarray, X: np.ndarray) -> np.ndarray:

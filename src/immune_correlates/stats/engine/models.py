@@ -1,6 +1,6 @@
 """One design, many models: features x resamples fitted in memory-bounded chunks.
 
-A :class:`Design` holds every feature's design matrix over the same rows
+A :class:`BatchDesign` holds every feature's design matrix over the same rows
 (missing values become weight 0) and the shared outcome.  :func:`fit_models`
 fits any list of (feature, case-weight vector) pairs in one batched Newton
 run per kind of fit (ML, ML under separation, Firth), so a screen of 500
@@ -25,14 +25,14 @@ from .parallel import heap_temporaries
 from .profile import BatchPathStarts, profile_intervals
 from .separation import separation_from_arrays
 
-__all__ = ["Design", "make_design", "FitArrays", "fit_models", "profile_models", "separated", "ELEMENT_BUDGET"]
+__all__ = ["BatchDesign", "make_design", "FitArrays", "fit_models", "profile_models", "separated", "ELEMENT_BUDGET"]
 
 #: Rows x coefficients of the models fitted in one batch (bounds memory: ~40 arrays this size).
 ELEMENT_BUDGET = 2_000_000
 
 
 @dataclass(frozen=True, eq=False)
-class Design:
+class BatchDesign:
     """Designs of ``m`` models over ``n`` rows (Cox rows sorted by time once)."""
 
     family: str  # "logistic" or "cox"
@@ -56,7 +56,7 @@ class Design:
         return self.X.shape[2]
 
 
-def make_design(family, features, covariates=None, *, y=None, time=None, event=None, entry=None) -> Design:
+def make_design(family, features, covariates=None, *, y=None, time=None, event=None, entry=None) -> BatchDesign:
     """Stack ``[1,] feature, covariates`` designs; NaN feature values become weight-0 rows.
 
     Parameters
@@ -76,7 +76,7 @@ def make_design(family, features, covariates=None, *, y=None, time=None, event=N
     Cb = np.broadcast_to(C, (m,) + C.shape)
     if family == "logistic":
         X = np.concatenate([np.ones((m, n, 1)), Fz, Cb], axis=2)
-        return Design(
+        return BatchDesign(
             "logistic",
             X,
             avail,
@@ -93,7 +93,7 @@ def make_design(family, features, covariates=None, *, y=None, time=None, event=N
     order, grp, g_start = bcox.sort_times(time, event)
     X = np.concatenate([Fz, Cb], axis=2)[:, order]
     lo = None if entry is None else bcox.entry_groups(time[order], g_start, np.asarray(entry, dtype=float)[order])
-    return Design(
+    return BatchDesign(
         "cox",
         X,
         avail[:, order],
@@ -119,9 +119,10 @@ class FitArrays(NamedTuple):
     monotone: np.ndarray  # (B,) Cox ML: some coefficient diverges
 
 
-def separated(design: Design, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
+def separated(design: BatchDesign, idx: np.ndarray, w: np.ndarray) -> np.ndarray:
     """Separation (infinite ML estimates) of logistic models ``idx`` with weights ``w``."""
     X = design.X[idx]
+    assert design.y is not None  # a logistic design
     if design.p == 2:
         return blog.separated_univariable(X[:, :, 1], design.y, w)
     return np.array(
@@ -167,7 +168,7 @@ def _fit_group(design, X, w, firth, flat, beta0, fixed, tol, max_iter):
 
 @heap_temporaries()
 def fit_models(
-    design: Design,
+    design: BatchDesign,
     idx,
     w=None,
     *,
@@ -215,7 +216,7 @@ def fit_models(
 
 
 def profile_models(
-    design: Design,
+    design: BatchDesign,
     idx,
     fit: FitArrays,
     *,

@@ -223,9 +223,9 @@ def newton_iterate(
                 rows = act[acc]
                 beta[rows] = cand[ok]
                 value[rows], grad[rows], info[rows] = new.value[ok], new.grad[ok], new.info[ok]
-                if curv is not None:
+                if curv is not None and new.curvature is not None:
                     curv[rows] = new.curvature[ok]
-                if payload is not None:
+                if payload is not None and new.payload is not None:
                     for r, k in zip(rows, np.flatnonzero(ok)):
                         payload[r] = new.payload[k]
                 accepted[acc] = True

@@ -38,11 +38,11 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import sys
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, effective_n_jobs
 
 from ..._seeds import rng, spawn
 
@@ -139,7 +139,7 @@ def group_blocks(n_blocks: int, n_tasks: int) -> list[range]:
     """Split ``range(n_blocks)`` into ``n_tasks`` consecutive groups of near-equal size."""
     n_tasks = max(1, min(int(n_tasks), n_blocks))
     edges = np.linspace(0, n_blocks, n_tasks + 1).round().astype(int)
-    return [range(a, b) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+    return [range(a, b) for a, b in itertools.pairwise(edges) if b > a]
 
 
 @functools.cache
@@ -233,6 +233,8 @@ def _task(fn: Callable, job, blocks: list) -> list:
 
 def _workers(n_jobs: int) -> int:
     try:
+        from joblib import effective_n_jobs  # joblib loads only when work is spread
+
         return max(1, int(effective_n_jobs(n_jobs)))
     except Exception:  # a backend that cannot tell (no cluster yet): one task per block group of 1
         return max(1, int(n_jobs))
@@ -293,6 +295,8 @@ def run_blocks(
                     if bar is not None:
                         bar.update()
             return out
+        from joblib import Parallel, delayed
+
         groups = group_blocks(len(blocks), tasks_per_worker * workers)
         tasks = (delayed(_task)(fn, job, [blocks[i] for i in g]) for g in groups)
         out = []

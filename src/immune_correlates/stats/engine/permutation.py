@@ -19,7 +19,7 @@ import dataclasses
 
 import numpy as np
 
-from .models import Design, fit_models, separated
+from .models import BatchDesign, fit_models, separated
 from .parallel import permutations
 
 __all__ = ["maxt_stepdown", "PermutationJob", "wald_block"]
@@ -48,7 +48,7 @@ def maxt_stepdown(t_obs: np.ndarray, t_perm: np.ndarray) -> np.ndarray:
 class PermutationJob:
     """What every permutation block needs (shipped to each worker once)."""
 
-    design: Design
+    design: BatchDesign
     valid: np.ndarray  # (mv,) feature models that could be fitted on the observed data
     firth: np.ndarray  # (mv,) bool: Firth for that feature (as on the observed data)
     seeds: tuple  # child SeedSequence of each permutation

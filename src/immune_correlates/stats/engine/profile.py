@@ -327,7 +327,7 @@ class Profile:
         )[1 - side]
         return ends[0], ends[1]
 
-    def intervals(self, scale: Sequence[float], alpha: float, diverged: Sequence[bool] = ()) -> np.ndarray:
+    def intervals(self, scale, alpha: float, diverged=()) -> np.ndarray:
         """``(p, 2)`` profile intervals of every coefficient."""
         diverged = list(diverged) or [False] * self.beta.size
         ends = [self.interval(k, scale[k], alpha, diverged=diverged[k]) for k in range(self.beta.size)]

@@ -30,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import linprog
 
+from ..._params import Instance, Options, check_params
 from ..._results import ResultDisplay
 
 __all__ = ["SeparationResult", "separation_from_arrays"]
@@ -96,6 +97,9 @@ def _lp_max(c: np.ndarray, A_ub: np.ndarray, b_ub: np.ndarray, bounds) -> float:
     return float(-res.fun)
 
 
+@check_params(
+    weights=(Options(None), Instance(np.ndarray, list, tuple, name="an array of case weights")),
+)
 def separation_from_arrays(
     X: np.ndarray, y: np.ndarray, names: Sequence[str], *, weights: np.ndarray | None = None
 ) -> SeparationResult:

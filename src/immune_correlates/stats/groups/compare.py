@@ -9,8 +9,8 @@ import numpy as np
 import pandas as pd
 
 from ..._missing import complete_cases
-from ..._params import ALPHA, MISSING, Instance, Options, check_params
-from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
+from ..._params import ALPHA, MISSING, SEQUENCE, Instance, Options, check_params
+from ...errors import ImmuneCorrelatesError, InputError, MissingDataWarning, ParameterError, warn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
 from ..survival.kaplan_meier import group_levels
 from .proportions import fisher_exact
@@ -66,6 +66,7 @@ def _two_group_row(a: np.ndarray, b: np.ndarray, method: str, alpha: float) -> d
     alpha=ALPHA,
     ordered=(Options(None), Instance(bool, name="True or False")),
     missing=MISSING,
+    groups=SEQUENCE,
 )
 def compare_groups(
     data: pd.DataFrame,
@@ -140,26 +141,11 @@ def compare_groups(
     caller = "compare_groups"
     features = [features] if isinstance(features, str) else list(features)
     if not features:
-        raise ImmuneCorrelatesError(f"{caller}: no features given.")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", MissingDataWarning)
-        base, excluded_group = complete_cases(data, [group], missing=missing, caller=caller)
-    present = group_levels(base[group])
-    if groups is None:
-        levels = present
-    else:
-        levels = list(groups)
-        unknown = [g for g in levels if g not in set(base[group].unique())]
-        if unknown:
-            raise ImmuneCorrelatesError(
-                f"{caller}: group(s) {unknown} not found in column {group!r}; present: {present}."
-            )
-    if len(levels) < 2:
-        raise ImmuneCorrelatesError(f"{caller}: need at least two groups in {group!r}, got {levels}.")
+        raise InputError(f"{caller}: no features given.")
+    base, excluded_group, levels = _groups(data, group, groups, missing, caller)
     if ordered is None:
         dt = data[group].dtype
         ordered = isinstance(dt, pd.CategoricalDtype) and bool(dt.ordered)
-    base = base[base[group].isin(levels)]
     codes = pd.Categorical(base[group].astype(object), categories=levels).codes
     rows, notes = [], []
     for feat in features:
@@ -170,37 +156,8 @@ def compare_groups(
             )
         values = pd.to_numeric(kept[feat]).to_numpy(dtype=float)
         samples = [values[kept["_code"].to_numpy() == k] for k in range(len(levels))]
-        row: dict = {"feature": feat}
-        for g, s in zip(levels, samples):
-            row[f"n_{g}"] = s.size
-        for g, s in zip(levels, samples):
-            q = np.percentile(s, [25, 50, 75]) if s.size else [np.nan] * 3
-            row[f"median_{g}"], row[f"q1_{g}"], row[f"q3_{g}"] = q[1], q[0], q[2]
-        use = method
-        if method == "auto":
-            use = ("fisher" if _is_binary(values) else "wilcoxon") if len(levels) == 2 else "kruskal"
-        if use in ("wilcoxon", "fisher"):
-            if len(levels) != 2:
-                raise ImmuneCorrelatesError(
-                    f"{caller}: method={use!r} compares two groups; got {levels}. Pass groups=[...] with two."
-                )
-            row.update(_two_group_row(samples[0], samples[1], use, alpha))
-        else:
-            nonempty = sum(s.size > 0 for s in samples)
-            if nonempty >= 2:
-                h, df, p = kruskal_wallis(samples)
-            else:
-                h, df, p = np.nan, np.nan, np.nan
-            n_used = sum(s.size for s in samples)
-            # Effect size epsilon-squared = H / (n - 1) (Tomczak & Tomczak, Trends Sport Sci 2014).
-            eps2 = h / (n_used - 1) if n_used > 1 else np.nan
-            row.update(test="kruskal_wallis", statistic=h, df=df, p_value=p, epsilon_squared=eps2)
-        if ordered and len(levels) > 2:
-            if sum(s.size > 0 for s in samples) >= 2:
-                jt = jonckheere_terpstra(samples)
-                row.update(jt_statistic=jt.statistic, jt_p_value=jt.pvalue, jt_exact=jt.exact)
-            else:
-                row.update(jt_statistic=np.nan, jt_p_value=np.nan, jt_exact=False)
+        row = {"feature": feat, **_describe(levels, samples)}
+        row.update(_test_row(values, samples, levels, method, alpha, ordered, caller))
         ids = excl["patient_id"].tolist()
         row["excluded"] = excluded_group["patient_id"].tolist() + ids
         if ids:
@@ -218,3 +175,54 @@ def compare_groups(
             MissingDataWarning,
         )
     return out
+
+
+def _groups(data, group, groups, missing, caller):
+    """Rows with a group among those compared, the rows without a group, and the levels in order."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", MissingDataWarning)
+        base, excluded_group = complete_cases(data, [group], missing=missing, caller=caller)
+    present = group_levels(base[group])
+    levels = present if groups is None else list(groups)
+    unknown = [g for g in levels if g not in set(base[group].unique())]
+    if unknown:
+        raise InputError(f"{caller}: group(s) {unknown} not found; present: {present}.", column=group)
+    if len(levels) < 2:
+        raise InputError(f"{caller}: need at least two groups, got {levels}.", column=group)
+    return base[base[group].isin(levels)], excluded_group, levels
+
+
+def _describe(levels, samples) -> dict:
+    """``n_<group>``, then ``median_<group>``, ``q1_<group>``, ``q3_<group>`` of every group."""
+    row = {f"n_{g}": s.size for g, s in zip(levels, samples)}
+    for g, s in zip(levels, samples):
+        q = np.percentile(s, [25, 50, 75]) if s.size else [np.nan] * 3
+        row[f"median_{g}"], row[f"q1_{g}"], row[f"q3_{g}"] = q[1], q[0], q[2]
+    return row
+
+
+def _test_row(values, samples, levels, method, alpha, ordered, caller) -> dict:
+    """The test of one feature: two groups (Wilcoxon or Fisher), more (Kruskal-Wallis, Jonckheere if ordered)."""
+    use = method
+    if method == "auto":
+        use = ("fisher" if _is_binary(values) else "wilcoxon") if len(levels) == 2 else "kruskal"
+    if use in ("wilcoxon", "fisher"):
+        if len(levels) != 2:
+            raise ParameterError(
+                f"{caller}: method={use!r} compares two groups; got {levels}. Pass groups=[...] with two."
+            )
+        row = _two_group_row(samples[0], samples[1], use, alpha)
+    else:
+        nonempty = sum(s.size > 0 for s in samples)
+        h, df, p = kruskal_wallis(samples) if nonempty >= 2 else (np.nan, np.nan, np.nan)
+        n_used = sum(s.size for s in samples)
+        # Effect size epsilon-squared = H / (n - 1) (Tomczak & Tomczak, Trends Sport Sci 2014).
+        eps2 = h / (n_used - 1) if n_used > 1 else np.nan
+        row = {"test": "kruskal_wallis", "statistic": h, "df": df, "p_value": p, "epsilon_squared": eps2}
+    if ordered and len(levels) > 2:
+        if sum(s.size > 0 for s in samples) >= 2:
+            jt = jonckheere_terpstra(samples)
+            row.update(jt_statistic=jt.statistic, jt_p_value=jt.pvalue, jt_exact=jt.exact)
+        else:
+            row.update(jt_statistic=np.nan, jt_p_value=np.nan, jt_exact=False)
+    return row

@@ -18,7 +18,7 @@ from scipy import special, stats
 
 from ..._params import ALPHA, check_params
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError
+from ...errors import ImmuneCorrelatesError, InputError
 
 __all__ = ["binomial_ci", "fisher_exact", "FisherResult", "r_uniroot"]
 
@@ -164,70 +164,74 @@ def fisher_exact(table, *, alpha: float = 0.05) -> FisherResult:
     """
     t = np.asarray(table, dtype=float)
     if t.shape != (2, 2) or (t < 0).any() or not np.all(t == np.round(t)):
-        raise ImmuneCorrelatesError(f"fisher_exact: need a 2x2 table of counts, got {table!r}.")
-    m, n = t[:, 0].sum(), t[:, 1].sum()
-    k, x = t[0].sum(), t[0, 0]
-    lo, hi = max(0.0, k - n), min(k, m)
-    support = np.arange(lo, hi + 1)
-    logdc = stats.hypergeom.logpmf(support, m + n, m, k)
+        raise InputError(f"fisher_exact: need a 2x2 table of counts, got {table!r}.")
+    nh = _NonCentral(t)
+    d1 = nh.density(1.0)
+    pvalue = float(min(1.0, d1[d1 <= d1[int(nh.x - nh.lo)] * (1 + 1e-7)].sum()))
+    lower, upper = nh.interval(alpha)
+    return FisherResult(pvalue=pvalue, odds_ratio=float(nh.estimate()), ci_lower=float(lower), ci_upper=float(upper))
 
-    def dnhyper(ncp):
-        d = logdc + np.log(ncp) * support
+
+class _NonCentral:
+    """The noncentral hypergeometric distribution of the first cell of a 2x2 table (R's ``fisher.test``)."""
+
+    def __init__(self, t: np.ndarray) -> None:
+        self.m, self.n = t[:, 0].sum(), t[:, 1].sum()
+        self.k, self.x = t[0].sum(), t[0, 0]
+        self.lo, self.hi = max(0.0, self.k - self.n), min(self.k, self.m)
+        self.support = np.arange(self.lo, self.hi + 1)
+        self.logdc = stats.hypergeom.logpmf(self.support, self.m + self.n, self.m, self.k)
+
+    def density(self, ncp: float) -> np.ndarray:
+        d = self.logdc + np.log(ncp) * self.support
         d = np.exp(d - d.max())
         return d / d.sum()
 
-    def mnhyper(ncp):
+    def mean(self, ncp: float) -> float:
         if ncp == 0:
-            return lo
+            return self.lo
         if np.isinf(ncp):
-            return hi
-        return float((support * dnhyper(ncp)).sum())
+            return self.hi
+        return float((self.support * self.density(ncp)).sum())
 
-    def pnhyper(q, ncp, upper_tail=False):
+    def cdf(self, q: float, ncp: float, upper_tail: bool = False) -> float:
+        m, n, k, x = self.m, self.n, self.k, self.x
         if ncp == 1:
             return float(stats.hypergeom.sf(x - 1, m + n, m, k) if upper_tail else stats.hypergeom.cdf(x, m + n, m, k))
         if ncp == 0:
-            return float(q <= lo if upper_tail else q >= lo)
+            return float(q <= self.lo if upper_tail else q >= self.lo)
         if np.isinf(ncp):
-            return float(q <= hi if upper_tail else q >= hi)
-        d = dnhyper(ncp)
-        return float(d[support >= q].sum() if upper_tail else d[support <= q].sum())
+            return float(q <= self.hi if upper_tail else q >= self.hi)
+        d = self.density(ncp)
+        return float(d[self.support >= q].sum() if upper_tail else d[self.support <= q].sum())
 
-    d1 = dnhyper(1.0)
-    pvalue = float(min(1.0, d1[d1 <= d1[int(x - lo)] * (1 + 1e-7)].sum()))
-
-    if x == lo:
-        est = 0.0
-    elif x == hi:
-        est = np.inf
-    else:
-        mu = mnhyper(1.0)
-        if mu > x:
-            est = r_uniroot(lambda s: mnhyper(s) - x, 0.0, 1.0)
-        elif mu < x:
-            est = 1.0 / r_uniroot(lambda s: mnhyper(1.0 / s) - x, _EPS, 1.0)
-        else:
-            est = 1.0
-    a2 = alpha / 2
-
-    def ncp_u():
-        if x == hi:
+    def estimate(self) -> float:
+        """The conditional maximum likelihood odds ratio."""
+        x = self.x
+        if x == self.lo:
+            return 0.0
+        if x == self.hi:
             return np.inf
-        p = pnhyper(x, 1.0)
-        if p < a2:
-            return r_uniroot(lambda s: pnhyper(x, s) - a2, 0.0, 1.0)
-        if p > a2:
-            return 1.0 / r_uniroot(lambda s: pnhyper(x, 1.0 / s) - a2, _EPS, 1.0)
+        mu = self.mean(1.0)
+        if mu > x:
+            return r_uniroot(lambda s: self.mean(s) - x, 0.0, 1.0)
+        if mu < x:
+            return 1.0 / r_uniroot(lambda s: self.mean(1.0 / s) - x, _EPS, 1.0)
         return 1.0
 
-    def ncp_l():
-        if x == lo:
-            return 0.0
-        p = pnhyper(x, 1.0, upper_tail=True)
-        if p > a2:
-            return r_uniroot(lambda s: pnhyper(x, s, upper_tail=True) - a2, 0.0, 1.0)
-        if p < a2:
-            return 1.0 / r_uniroot(lambda s: pnhyper(x, 1.0 / s, upper_tail=True) - a2, _EPS, 1.0)
-        return 0.0
+    def interval(self, alpha: float) -> tuple[float, float]:
+        """The conditional interval: the two one-sided tests inverted (Cornfield 1956)."""
+        x, a2 = self.x, alpha / 2
 
-    return FisherResult(pvalue=pvalue, odds_ratio=float(est), ci_lower=float(ncp_l()), ci_upper=float(ncp_u()))
+        def end(upper_tail: bool) -> float:
+            if x == (self.lo if upper_tail else self.hi):
+                return 0.0 if upper_tail else np.inf
+            p = self.cdf(x, 1.0, upper_tail)
+            f = lambda s: self.cdf(x, s, upper_tail) - a2
+            if (p > a2) if upper_tail else (p < a2):
+                return r_uniroot(f, 0.0, 1.0)
+            if (p < a2) if upper_tail else (p > a2):
+                return 1.0 / r_uniroot(lambda s: f(1.0 / s), _EPS, 1.0)
+            return 0.0 if upper_tail else 1.0
+
+        return end(True), end(False)

@@ -26,6 +26,10 @@ from scipy import special
 
 from ..._missing import row_ids
 from ..._numbers import continuous_digits, quartiles, style_number, style_percent
+from ..._params import (
+    MAPPING,
+    check_params,
+)
 from ...errors import ImmuneCorrelatesError, MissingDataWarning, warn
 from ...features.labels import group_level_label
 from .rank_tests import kruskal_wallis, wilcoxon_rank_sum
@@ -293,6 +297,9 @@ def _group_names(group: str, groups: list) -> list[str]:
     return names if len(set(names)) == len(names) else [_level(g) for g in groups]
 
 
+@check_params(
+    labels=MAPPING,
+)
 def table_one(
     data: pd.DataFrame, group: str, variables: Sequence[str] | None = None, *, labels: dict | None = None
 ) -> pd.DataFrame:

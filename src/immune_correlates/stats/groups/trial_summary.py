@@ -12,10 +12,13 @@ treat 574 cycles as independent and be too narrow.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._params import ALPHA, POSITIVE, check_params
 from ...data.endpoints import derive_endpoints
 from ...data.terms import FEBRILE_NEUTROPENIA_TERMS, NEUTROPENIA_TERMS, PNEUMONIA_TERMS, is_term
 from ..survival.kaplan_meier import kaplan_meier
@@ -62,6 +65,10 @@ def _assessed(cohort, table: str) -> bool:
     return len(getattr(cohort, table)) > 0
 
 
+@check_params(
+    alpha=ALPHA,
+    landmark_months=POSITIVE,
+)
 def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0) -> pd.DataFrame:
     """Efficacy and safety figures of a cohort, as a trial report's first table.
 
@@ -106,11 +113,24 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
     >>> round(float(ic.trial_summary(ic.datasets.load_ofa_len()).loc["orr", "value"]), 3)
     0.706
     """
-
     ep = derive_endpoints(cohort.clinical)
-    n = len(ep)
-    rows: dict[str, dict] = {}
-    empty = {
+    rows = _Rows(alpha)
+    rows.put("n_patients", value=len(ep), numerator=len(ep), denominator=len(ep), unit="patients")
+    _response_rows(rows, ep)
+    _survival_rows(rows, ep.reset_index(), alpha, landmark_months)
+    _safety_rows(rows, cohort, ep)
+    out = pd.DataFrame.from_dict(rows.rows, orient="index")[COLUMNS + EXTRA_COLUMNS]
+    out.index.name = "metric"
+    out[["value", "ci_lower", "ci_upper"]] = out[["value", "ci_lower", "ci_upper"]].astype(float)
+    counts = ["numerator", "denominator", "events", "at_risk"]
+    out[counts] = out[counts].astype("Int64")
+    return out
+
+
+class _Rows:
+    """The table's rows by metric, with the empty fields of a row filled in."""
+
+    EMPTY: ClassVar[dict] = {
         "value": np.nan,
         "numerator": pd.NA,
         "denominator": pd.NA,
@@ -122,12 +142,17 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
         "note": "",
     }
 
-    def put(name, **values):
-        rows[name] = {**empty, **values}
+    def __init__(self, alpha: float) -> None:
+        self.alpha = alpha
+        self.rows: dict[str, dict] = {}
 
-    def proportion(name, k, d, unit="proportion", note=""):
-        lo, hi = binomial_ci(int(k), int(d), alpha=alpha) if d else (np.nan, np.nan)
-        put(
+    def put(self, name: str, **values) -> None:
+        self.rows[name] = {**self.EMPTY, **values}
+
+    def proportion(self, name: str, k, d, unit: str = "proportion", note: str = "") -> None:
+        """``k / d`` with its exact (Clopper-Pearson) interval."""
+        lo, hi = binomial_ci(int(k), int(d), alpha=self.alpha) if d else (np.nan, np.nan)
+        self.put(
             name,
             value=k / d if d else np.nan,
             numerator=int(k),
@@ -139,31 +164,31 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
             note=note,
         )
 
-    def not_assessed(name, unit, why):
-        put(name, unit=unit, note=f"not assessed: {why}")
+    def not_assessed(self, name: str, unit: str, why: str) -> None:
+        self.put(name, unit=unit, note=f"not assessed: {why}")
 
-    put("n_patients", value=n, numerator=n, denominator=n, unit="patients")
-    proportion("orr", ep["responder"].sum(), n)
-    proportion("cr_cri", ep["cr"].sum(), n)
+
+def _response_rows(rows: _Rows, ep: pd.DataFrame) -> None:
+    """Overall response, CR/CRi and MRD-negative CR among all patients."""
+    n = len(ep)
+    rows.proportion("orr", ep["responder"].sum(), n)
+    rows.proportion("cr_cri", ep["cr"].sum(), n)
     mrd = pd.to_numeric(ep["mrd_negative"], errors="coerce")
-    if mrd.notna().any():
-        untested = int((ep["cr"] == 1).sum() - ((ep["cr"] == 1) & mrd.notna()).sum())
-        proportion(
-            "mrd_negative_cr",
-            ((ep["cr"] == 1) & (mrd == 1)).sum(),
-            n,
-            note=f"MRD not assessed in {untested} patient(s) with CR/CRi (counted as not MRD-negative)"
-            if untested
-            else "",
-        )
-    else:
-        not_assessed("mrd_negative_cr", "proportion", "no mrd_negative values in the clinical table")
+    if not mrd.notna().any():
+        rows.not_assessed("mrd_negative_cr", "proportion", "no mrd_negative values in the clinical table")
+        return
+    untested = int((ep["cr"] == 1).sum() - ((ep["cr"] == 1) & mrd.notna()).sum())
+    note = f"MRD not assessed in {untested} patient(s) with CR/CRi (counted as not MRD-negative)" if untested else ""
+    rows.proportion("mrd_negative_cr", ((ep["cr"] == 1) & (mrd == 1)).sum(), n, note=note)
 
-    frame = ep.reset_index()
-    pfs = kaplan_meier(frame, "pfs_months", "pfs_event", alpha=alpha)
-    med = pfs.median().iloc[0]
-    n_pfs, k_pfs = int(frame[["pfs_months", "pfs_event"]].notna().all(axis=1).sum()), int(ep["pfs_event"].sum())
-    put(
+
+def _survival_rows(rows: _Rows, frame: pd.DataFrame, alpha: float, landmark_months: float) -> None:
+    """Kaplan-Meier median PFS and overall survival at the landmark."""
+    med = kaplan_meier(frame, "pfs_months", "pfs_event", alpha=alpha).median().iloc[0]
+    n_pfs = int(frame[["pfs_months", "pfs_event"]].notna().all(axis=1).sum())
+    k_pfs = int(frame["pfs_event"].sum())
+    reached = "not reached: no progression or death" if k_pfs == 0 else "not reached: survival stays above 50%"
+    rows.put(
         "median_pfs_months",
         value=med["median"],
         ci_lower=med["ci_lower"],
@@ -172,55 +197,50 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
         events=k_pfs,
         at_risk=n_pfs,
         method="km_median",
-        note=""
-        if np.isfinite(med["median"])
-        else ("not reached: no progression or death" if k_pfs == 0 else "not reached: survival stays above 50%"),
+        note="" if np.isfinite(med["median"]) else reached,
     )
-    os_fit = kaplan_meier(frame, "os_months", "os_event", alpha=alpha)
-    at = os_fit.survival_at([landmark_months]).iloc[0]
-    name = "os_5y" if landmark_months == 60 else f"os_{landmark_months:g}m"
-    still = int((frame["os_months"] >= landmark_months).sum())
-    put(
-        name,
+    at = kaplan_meier(frame, "os_months", "os_event", alpha=alpha).survival_at([landmark_months]).iloc[0]
+    rows.put(
+        "os_5y" if landmark_months == 60 else f"os_{landmark_months:g}m",
         value=at["survival"],
         ci_lower=at["ci_lower"],
         ci_upper=at["ci_upper"],
         unit="survival probability",
         events=int(((frame["os_event"] == 1) & (frame["os_months"] <= landmark_months)).sum()),
-        at_risk=still,
+        at_risk=int((frame["os_months"] >= landmark_months).sum()),
         method="km_survival",
         note="" if np.isfinite(at["survival"]) else f"no patient followed to {landmark_months:g} months",
     )
 
-    ae = cohort.adverse_events
-    have_ae = _assessed(cohort, "adverse_events")
+
+def _safety_rows(rows: _Rows, cohort, ep: pd.DataFrame) -> None:
+    """Cycles given, grade >= 3 neutropenia per cycle (patient-clustered CI), pneumonia, neutropenic fever."""
+    ae, have_ae = cohort.adverse_events, _assessed(cohort, "adverse_events")
+    clinical = cohort.clinical
     cycles = (
-        pd.to_numeric(cohort.clinical["cycles_received"], errors="coerce")
-        if "cycles_received" in cohort.clinical
+        pd.to_numeric(clinical["cycles_received"], errors="coerce")
+        if "cycles_received" in clinical
         else pd.Series(np.nan, index=ep.index)
     )
     have_cycles = bool(cycles.notna().any())
-    total_cycles = int(np.nansum(cycles.to_numpy(dtype=float))) if have_cycles else 0
-    cycle_note = (
-        f"cycles_received missing for {int(cycles.isna().sum())} patient(s)"
-        if have_cycles and cycles.isna().any()
-        else ""
-    )
+    total = int(np.nansum(cycles.to_numpy(dtype=float))) if have_cycles else 0
+    missing = int(cycles.isna().sum())
+    cycle_note = f"cycles_received missing for {missing} patient(s)" if have_cycles and missing else ""
     if have_cycles:
-        put("patient_cycles", value=total_cycles, numerator=total_cycles, unit="cycles", note=cycle_note)
+        rows.put("patient_cycles", value=total, numerator=total, unit="cycles", note=cycle_note)
     else:
-        not_assessed("patient_cycles", "cycles", "no cycles_received in the clinical table")
+        rows.not_assessed("patient_cycles", "cycles", "no cycles_received in the clinical table")
     unit = "proportion of cycles (CI clustered by patient)"
     if have_ae and have_cycles:
         severe = ae[_terms(ae, NEUTROPENIA_TERMS) & (ae["grade"] >= 3)][["patient_id", "cycle"]].drop_duplicates()
-        k = len(severe)
         per_patient = severe.groupby("patient_id").size().reindex(ep.index, fill_value=0).to_numpy()
-        lo, hi = clustered_proportion_ci(per_patient, cycles.fillna(0).to_numpy(dtype=float), alpha=alpha)
-        put(
+        lo, hi = clustered_proportion_ci(per_patient, cycles.fillna(0).to_numpy(dtype=float), alpha=rows.alpha)
+        k = len(severe)
+        rows.put(
             "neutropenia_g3plus_cycles",
-            value=k / total_cycles if total_cycles else np.nan,
+            value=k / total if total else np.nan,
             numerator=k,
-            denominator=total_cycles,
+            denominator=total,
             ci_lower=lo,
             ci_upper=hi,
             unit=unit,
@@ -228,20 +248,10 @@ def trial_summary(cohort, *, alpha: float = 0.05, landmark_months: float = 60.0)
             note=cycle_note,
         )
     else:
-        not_assessed(
-            "neutropenia_g3plus_cycles",
-            unit,
-            "no adverse-event table" if not have_ae else "no cycles_received in the clinical table",
-        )
+        why = "no adverse-event table" if not have_ae else "no cycles_received in the clinical table"
+        rows.not_assessed("neutropenia_g3plus_cycles", unit, why)
     for row, terms in (("pneumonia", PNEUMONIA_TERMS), ("neutropenic_fever", FEBRILE_NEUTROPENIA_TERMS)):
         if have_ae:
-            proportion(row, ae.loc[_terms(ae, terms), "patient_id"].nunique(), n)
+            rows.proportion(row, ae.loc[_terms(ae, terms), "patient_id"].nunique(), len(ep))
         else:
-            not_assessed(row, "proportion", "no adverse-event table")
-    out = pd.DataFrame.from_dict(rows, orient="index")[COLUMNS + EXTRA_COLUMNS]
-    out.index.name = "metric"
-    out[["value", "ci_lower", "ci_upper"]] = out[["value", "ci_lower", "ci_upper"]].astype(float)
-    out[["numerator", "denominator", "events", "at_risk"]] = out[
-        ["numerator", "denominator", "events", "at_risk"]
-    ].astype("Int64")
-    return out
+            rows.not_assessed(row, "proportion", "no adverse-event table")

@@ -15,7 +15,7 @@ engine.  Its dependence estimators are set to geepack's (Halekoh, Højsgaard & Y
   (statsmodels' estimator with ``ddof_scale=0``);
 - AR(1): alpha solves geepack's estimating equation over *all* within-patient pairs,
   ``sum (r_j r_k / scale - alpha^d) d alpha^(d - 1) = 0`` with ``d = |t_j - t_k|``
-  (:class:`GeepackAR1`; statsmodels' own ``Autoregressive`` uses another estimator);
+  (``_geepack.GeepackAR1``; statsmodels' own ``Autoregressive`` uses another estimator);
 - standard errors: the robust sandwich; p-values: Wald chi-square on 1 df.
 
 References
@@ -38,10 +38,10 @@ from ..._missing import row_ids
 from ..._params import ALPHA, MISSING, Instance, Interval, Options, check_params
 from ...errors import ConvergenceWarning, InputError, ModelError, warn
 from ..regression.design_matrix import model_data
-from ._gee_model import GEEModel, GeepackAR1, pearson_residuals
+from ._gee_model import GEEModel
 from ._gee_result import GEEResult
 
-__all__ = ["GEEModel", "GEEResult", "GeepackAR1", "fit_gee"]
+__all__ = ["GEEModel", "GEEResult", "fit_gee"]
 
 FAMILIES = ("binomial", "poisson", "gaussian")
 COV_STRUCTS = ("independence", "exchangeable", "ar1")
@@ -227,6 +227,8 @@ def _assemble(model, gee, res, design, excluded, n_groups, alpha, converged, n_i
     naive = pd.DataFrame(np.asarray(res.cov_naive, dtype=float), index=names, columns=names)
     bse = pd.Series(np.sqrt(np.diag(cov.to_numpy())), index=names)
     pvalues = pd.Series(stats.chi2.sf((params / bse) ** 2, 1), index=names)
+    from ._geepack import pearson_residuals
+
     scale = float(np.mean(np.concatenate(pearson_residuals(gee)) ** 2))
     dep = gee.cov_struct.dep_params
     correlation = float(dep) if model.cov_struct != "independence" else float("nan")

@@ -11,12 +11,13 @@ patient's own time (White & Royston 2009), not as a raw time.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
+from ... import _seeds
 from ..._params import N_JOBS, SEED, Instance, Interval, Options, check_params
 from ..._seeds import seed_sequence
 from ...data.imputed import ImputedColumn, ImputedData
@@ -132,6 +133,7 @@ def _encode(series: pd.Series, kind: str, levels: tuple) -> np.ndarray:
     """Numbers as they are; binary and categorical values as codes ``0..k-1`` of ``levels``; NaN where missing."""
     if kind == "numeric":
         return pd.to_numeric(series, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    key: Callable | None
     if levels == (False, True):
         key = bool
     elif levels == (0.0, 1.0):
@@ -149,7 +151,8 @@ def _prune(state, target: int, candidates: list[int], variables) -> tuple[list[i
     """Predictors of ``target`` minus those constant, or with |r| > 0.99 with it or an earlier predictor,
     among the rows where ``target`` is observed (mice's ``remove.lindep``, once, on the observed values)."""
     ry = ~np.isnan(state[:, target])
-    kept, dropped = [], []
+    kept: list[int] = []
+    dropped: list[str] = []
     for j in candidates:
         x = state[ry, j]
         ok = ~np.isnan(x)
@@ -199,7 +202,7 @@ def _draw(var: _Var, X_obs, y_obs, X_mis, rng, donors) -> np.ndarray:
 
 def _chain(job: _Job, r: int):
     """One chain: start from random draws of the observed values, then ``n_iter`` sweeps."""
-    rng = np.random.default_rng(job.seeds[r])
+    rng = _seeds.rng(job.seeds[r])
     state = job.state.copy()
     missing = {t: np.isnan(job.state[:, t]) for t in job.targets}
     for t in job.targets:

@@ -39,7 +39,13 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
-from ..._params import ALPHA, Instance, Options, check_params
+from ..._params import (
+    ALPHA,
+    Instance,
+    ListLike,
+    Options,
+    check_params,
+)
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError, InputError, MissingDataWarning, plain, warn
 
@@ -265,6 +271,9 @@ def _check_inputs(y, se, labels):
     alpha=ALPHA,
     ratio=(Options(None), Instance(str, name="a ratio name such as 'odds_ratio'")),
 )
+@check_params(
+    labels=(Options(None), ListLike("a list of trial names")),
+)
 def meta_analysis(
     estimates: Sequence[float],
     std_errors: Sequence[float],
@@ -343,22 +352,8 @@ def meta_analysis(
     mu = _wmean(y, w)
     wf = 1.0 / v
     q = float(np.sum(wf * (y - _wmean(y, wf)) ** 2))
-    if test == "z":
-        se_mu, df = math.sqrt(1.0 / np.sum(w)), math.inf
-        crit = float(stats.norm.ppf(1 - alpha / 2))
-        p = float(2 * stats.norm.sf(abs(mu / se_mu)))
-    else:
-        s2 = float(np.sum(w * (y - mu) ** 2) / (k - 1))
-        se_mu, df = math.sqrt(s2 / np.sum(w)), float(k - 1)
-        crit = float(stats.t.ppf(1 - alpha / 2, df))
-        p = float(2 * stats.t.sf(abs(mu / se_mu), df))
-    if method == "FE":
-        i2 = 100.0 * max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0
-        h2 = q / (k - 1)
-    else:
-        s2_typ = (k - 1) * np.sum(wf) / (np.sum(wf) ** 2 - np.sum(wf**2))
-        i2 = float(100.0 * tau2 / (tau2 + s2_typ))
-        h2 = float((tau2 + s2_typ) / s2_typ)
+    se_mu, df, crit, p = _pooled_test(y, w, mu, test, alpha)
+    i2, h2 = _heterogeneity(q, wf, tau2, method)
     half_pi = crit * math.sqrt(se_mu**2 + tau2)
     z = float(stats.norm.ppf(1 - alpha / 2))
     studies = pd.DataFrame(
@@ -403,9 +398,29 @@ def meta_analysis(
     )
 
 
+def _pooled_test(y, w, mu, test: str, alpha: float):
+    """``(se, df, critical value, p)`` of the pooled estimate: z, or Hartung-Knapp's t on k - 1 df."""
+    k = len(y)
+    if test == "z":
+        se_mu = math.sqrt(1.0 / np.sum(w))
+        return se_mu, math.inf, float(stats.norm.ppf(1 - alpha / 2)), float(2 * stats.norm.sf(abs(mu / se_mu)))
+    s2 = float(np.sum(w * (y - mu) ** 2) / (k - 1))
+    se_mu, df = math.sqrt(s2 / np.sum(w)), float(k - 1)
+    return se_mu, df, float(stats.t.ppf(1 - alpha / 2, df)), float(2 * stats.t.sf(abs(mu / se_mu), df))
+
+
+def _heterogeneity(q: float, wf, tau2: float, method: str) -> tuple[float, float]:
+    """I² (percent) and H²: from Q for the fixed-effect model, else from tau² and the typical variance."""
+    k = len(wf)
+    if method == "FE":
+        return (100.0 * max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0), q / (k - 1)
+    s2_typ = (k - 1) * np.sum(wf) / (np.sum(wf) ** 2 - np.sum(wf**2))
+    return float(100.0 * tau2 / (tau2 + s2_typ)), float((tau2 + s2_typ) / s2_typ)
+
+
 @check_params(
     by=Instance(str, name="a column name"),
-    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),
+    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),  # type: ignore[arg-type]  # isinstance works with the ABC
     term=Instance(str, name="a model term"),
     fit_options=(Options(None), Instance(Mapping, name="a mapping of keyword arguments of fit")),
     method=Options(*METHODS),

@@ -101,7 +101,9 @@ class CoxResult(RegressionResult):
         (``concordance``, ``std_error``, interval, pair counts); comparisons are
         within strata, weighted by the case weights.
         """
-        cd = self.model.data
+        model = self.model
+        assert model is not None  # fit_cox always keeps its model
+        cd = model.data
         if cd.entry is not None:
             raise ModelError(
                 "concordance: not available for counting-process fits (entry=) yet: pairs must be "
@@ -113,7 +115,7 @@ class CoxResult(RegressionResult):
             self.linear_predictor.to_numpy()[cd.order],
             strata=cd.stratum,
             weights=cd.w,
-            cluster=self.model.cluster,
+            cluster=model.cluster,
             reverse=True,
             alpha=self.alpha,
         )

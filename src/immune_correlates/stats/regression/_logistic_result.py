@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from ...errors import InputError
+from ...errors import InputError, ModelError
 from ..engine.logistic_core import newton_fit
 from ..engine.separation import SeparationResult
 from ._model import FittedModel, RegressionResult
@@ -81,7 +81,7 @@ class LogisticResult(RegressionResult):
     lr_pvalue: float = float("nan")
     fitted: pd.Series = None
     auc: float = float("nan")
-    separation: SeparationResult = None
+    separation: SeparationResult | None = None
     outcome: str = ""
     covariates: tuple[str, ...] = ()
     formula: str | None = None
@@ -91,11 +91,14 @@ class LogisticResult(RegressionResult):
 
     def predict(self, data: pd.DataFrame) -> pd.Series:
         """Predicted probabilities for the rows of ``data`` (NaN where a covariate is missing)."""
+        design = self.design
+        if design is None:
+            raise ModelError("predict: this result keeps no design matrix to apply to new data.")
         try:
-            X = self.design.frame(data)
+            X = design.frame(data)
         except Exception as e:  # formulaic reports unknown columns, levels or non-numeric values
             raise InputError(
-                f"predict: cannot build the model columns {list(self.design.names)} from the data ({e}).",
+                f"predict: cannot build the model columns {list(design.names)} from the data ({e}).",
                 hint="Give the columns the model was fitted with, with the same kinds "
                 "of values (numbers, or known levels of a factor).",
             ) from e

@@ -212,6 +212,7 @@ class RegressionResult(ResultDisplay):
 
     def _constrained_llf(self, columns: tuple[int, ...]) -> float:
         """Maximum (penalized) llf with the coefficients of ``columns`` fixed at 0."""
+        assert self.model is not None  # anova() checks it (_terms_design)
         return self.model.llf_without(self.params.to_numpy(), columns)
 
     def anova(self) -> pd.DataFrame:
@@ -299,7 +300,7 @@ class RegressionResult(ResultDisplay):
                 + "; ".join(f"{p} ({r})" for p, r in zip(self.excluded["patient_id"], self.excluded["reason"]))
             )
         if self.design is not None and self.design.references:
-            seen = {}
+            seen: dict[str, object] = {}
             for col, ref in self.design.references.items():
                 seen.setdefault(col.split(":")[-1].rsplit("[T.", 1)[0], ref)
             lines.append("reference levels: " + "; ".join(f"{f} = {r}" for f, r in seen.items()))

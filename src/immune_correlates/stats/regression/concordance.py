@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._params import ALPHA, Instance, check_params
+from ..._params import ALPHA, Instance, Options, check_params
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError
 
@@ -109,7 +109,13 @@ def _pair_counts(time, event, score, w):
     return counts, infl
 
 
-@check_params(reverse=Instance(bool, name="True or False"), alpha=ALPHA)
+@check_params(
+    reverse=Instance(bool, name="True or False"),
+    alpha=ALPHA,
+    strata=(Options(None), Instance(np.ndarray, pd.Series, list, tuple, name="an array of stratum labels")),
+    weights=(Options(None), Instance(np.ndarray, pd.Series, list, tuple, name="an array of case weights")),
+    cluster=(Options(None), Instance(np.ndarray, pd.Series, list, tuple, name="an array of cluster labels")),
+)
 def concordance_index(
     time,
     event,

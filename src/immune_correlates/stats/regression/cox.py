@@ -40,6 +40,7 @@ from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, FormulaError, ModelError, MonotoneLikelihoodWarning, warn
 from ..engine import cox_core as core
 from ..engine.linalg import covariance
+from ..engine.rubin import PooledResult
 from ._cox_result import CoxModel, CoxResult
 from ._model import profile_inference, wald_table
 from .design_matrix import Design, model_data
@@ -48,7 +49,7 @@ from .imputed import fit_imputed
 __all__ = ["fit_cox", "CoxResult", "CoxModel"]
 
 
-class _Prepared(NamedTuple):
+class _CoxInput(NamedTuple):
     rows: pd.DataFrame
     excluded: pd.DataFrame
     design: Design
@@ -143,7 +144,7 @@ def fit_cox(
     max_iter: int = 100,
     tol: float = 1e-10,
     entry: str | None = None,
-) -> CoxResult:
+) -> CoxResult | PooledResult:
     """Fit a Cox proportional-hazards model.
 
     Parameters
@@ -281,7 +282,7 @@ def fit_cox(
     )
 
 
-def _prepare(data, duration, event, covariates, formula, strata, cluster, weights, entry, missing) -> _Prepared:
+def _prepare(data, duration, event, covariates, formula, strata, cluster, weights, entry, missing) -> _CoxInput:
     """Complete rows and the design (one layer for columns and formulas), checked survival columns."""
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if formula is None and not covariates:
@@ -315,10 +316,10 @@ def _prepare(data, duration, event, covariates, formula, strata, cluster, weight
     w = None if weights is None else case_weights(rows[weights], weights, "fit_cox", ids)
     t_entry = None if entry is None else entry_times(rows[entry], entry, time, duration, "fit_cox", ids)
     _check_design(design.X, list(design.names), status, w, design.describe)
-    return _Prepared(rows, md.excluded, design, time, status, w, t_entry, list(md.strata), md.cluster)
+    return _CoxInput(rows, md.excluded, design, time, status, w, t_entry, list(md.strata), md.cluster)
 
 
-def _fit_notes(fit, prep: _Prepared, firth: bool, max_iter: int, robust: bool) -> list[str]:
+def _fit_notes(fit, prep: _CoxInput, firth: bool, max_iter: int, robust: bool) -> list[str]:
     """Warnings of the fit (non-convergence, monotone likelihood) and what was done, in words."""
     notes: list[str] = []
     if not fit.converged:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,7 +61,7 @@ class Design:
     term_columns: tuple[tuple[int, ...], ...]
     term_factors: tuple[frozenset, ...]
     references: dict
-    spec: object
+    spec: Any  # formulaic's ModelSpec
     aliases: tuple[tuple[str, str], ...] = ()
     numeric: tuple[str, ...] = ()  # data columns used as numbers (alias names)
 
@@ -277,10 +278,11 @@ def model_data(
         dupes = sorted({c for c in covs if covs.count(c) > 1})
         if dupes:
             raise InputError(f"{caller}: covariates {dupes} are listed more than once; list each once.")
-        require_columns(data, [*response, *covs], caller)
+        names = [str(r) for r in response]  # every one given (checked above)
+        require_columns(data, [*names, *covs], caller)
         aliases = [(f"_ic_covariate_{i}", c) for i, c in enumerate(covs)]
         rhs = " + ".join(["1", *[a for a, _ in aliases]])
-        spec = ModelSpec("", tuple(response), rhs, tuple(a for a, _ in aliases), ())
+        spec = ModelSpec("", tuple(names), rhs, tuple(a for a, _ in aliases), ())
         frame = data
     strata = [*spec.strata, *strata]
     if spec.cluster is not None and cluster is not None:

@@ -115,7 +115,7 @@ def check_expression(
     used: set[str] = set()
     calls = ALLOWED_CALLS | special
     any_name = columns is None
-    columns = set(columns or ())
+    known = set(columns or ())
 
     def visit(node: ast.AST) -> None:
         if isinstance(node, ast.Expression):
@@ -124,7 +124,7 @@ def check_expression(
             if not isinstance(node.value, (int, float, str, bool, type(None))):
                 raise _refuse(expr, f"holds a constant of type {type(node.value).__name__}", caller)
         elif isinstance(node, ast.Name):
-            if node.id not in columns and not any_name:
+            if node.id not in known and not any_name:
                 raise _refuse(expr, f"names {node.id!r}, which is not a column of the data", caller)
             used.add(node.id)
         elif isinstance(node, ast.Call):
@@ -135,10 +135,10 @@ def check_expression(
                         len(node.args) != 1
                         or node.keywords
                         or not isinstance(node.args[0], ast.Constant)
-                        or (node.args[0].value not in columns and not any_name)
+                        or (node.args[0].value not in known and not any_name)
                     ):
                         raise _refuse(expr, "uses Q() on something other than a quoted column name", caller)
-                    used.add(node.args[0].value)
+                    used.add(str(node.args[0].value))
                     return
             elif (
                 isinstance(func, ast.Attribute)
@@ -193,7 +193,7 @@ def _special_args(expr: str, name: str, columns, caller: str) -> list[str] | Non
             and len(arg.args) == 1
             and isinstance(arg.args[0], ast.Constant)
         ):
-            out.append(arg.args[0].value)
+            out.append(str(arg.args[0].value))
         else:
             raise _refuse(expr, f"has {ast.unparse(arg)!r} inside {name}(); give column names only", caller)
     missing = [c for c in out if c not in columns]

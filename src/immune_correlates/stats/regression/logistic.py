@@ -28,6 +28,7 @@ from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, ModelError, SeparationWarning, warn
 from ..engine.discrimination import auc_batch
 from ..engine.linalg import covariance
+from ..engine.rubin import PooledResult
 from ..engine.separation import SeparationResult, separation_from_arrays
 from ._logistic_result import LogisticModel, LogisticResult
 from ._model import profile_inference, wald_table
@@ -39,7 +40,7 @@ __all__ = ["LogisticResult", "fit_logistic", "detect_separation", "weighted_auc"
 INTERCEPT = "Intercept"
 
 
-class _Prepared(NamedTuple):
+class _LogisticInput(NamedTuple):
     X: np.ndarray
     y: np.ndarray
     w: np.ndarray
@@ -78,7 +79,7 @@ def _check_design(X: np.ndarray, design: Design, caller: str) -> None:
         )
 
 
-def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) -> _Prepared:
+def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) -> _LogisticInput:
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
     if INTERCEPT in covs:
         raise ModelError(
@@ -101,7 +102,7 @@ def _prepare(data, outcome, covariates, weights, missing, caller, formula=None) 
     y = binary_outcome(kept[outcome], ids, outcome, caller)
     w = np.ones(len(kept)) if weights is None else case_weights(kept[weights], weights, caller, ids)
     design = md.design
-    return _Prepared(design.X, y, w, list(design.names), kept.index, md.excluded, design, outcome)
+    return _LogisticInput(design.X, y, w, list(design.names), kept.index, md.excluded, design, outcome)
 
 
 def weighted_auc(score: np.ndarray, y: np.ndarray, w: np.ndarray | None = None) -> float:
@@ -181,7 +182,7 @@ def fit_logistic(
     weights: str | None = None,
     max_iter: int = 100,
     tol: float = 1e-10,
-) -> LogisticResult:
+) -> LogisticResult | PooledResult:
     """Fit ``logit P(outcome = 1) = b0 + b1 x1 + ...`` by ML or Firth's method.
 
     Parameters
@@ -281,7 +282,7 @@ def fit_logistic(
     return _assemble(prep, model, fit, sep, n_events, notes, method=method, ci=ci, alpha=alpha, formula=formula)
 
 
-def _check_estimable(prep: _Prepared, caller: str) -> float:
+def _check_estimable(prep: _LogisticInput, caller: str) -> float:
     """Both outcomes present, an intercept, enough patients, no constant or collinear column."""
     y, w, names = prep.y, prep.w, prep.names
     n_events = float(np.sum(w * y))
@@ -304,7 +305,7 @@ def _check_estimable(prep: _Prepared, caller: str) -> float:
     return n_events
 
 
-def _separation(prep: _Prepared, firth: bool, caller: str):
+def _separation(prep: _LogisticInput, firth: bool, caller: str):
     """Separation check before fitting: a warning for ML (infinite estimates), a note for Firth."""
     sep = separation_from_arrays(prep.X, prep.y, prep.names, weights=prep.w)
     notes: list[str] = []

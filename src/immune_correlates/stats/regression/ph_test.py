@@ -64,7 +64,7 @@ class PHTestResult(ResultDisplay):
 
 def _km_transform(time: np.ndarray, status: np.ndarray) -> np.ndarray:
     """``1 - KM(t-)`` at each row's time, KM of all rows unweighted."""
-    ut, inv = np.unique(time, return_inverse=True)
+    _ut, inv = np.unique(time, return_inverse=True)
     n_event = np.bincount(inv, weights=status)
     n_at = np.cumsum(np.bincount(inv)[::-1])[::-1]
     surv = np.cumprod(1.0 - n_event / n_at)

@@ -24,7 +24,8 @@ import numpy as np
 from scipy import stats
 from scipy.special import ndtri
 
-from ..engine.models import Design, fit_models, separated
+from ..._params import ALPHA, check_params
+from ..engine.models import BatchDesign, fit_models, separated
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
     bootstrap_counts,
@@ -76,6 +77,9 @@ def norm_inter(t: np.ndarray, probs) -> np.ndarray:
     return out
 
 
+@check_params(
+    alpha=ALPHA,
+)
 def percentile_interval(boot: np.ndarray, *, alpha: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of each column of ``boot`` (``(R, m)``, NaN = failed replicate).
 
@@ -88,6 +92,9 @@ def percentile_interval(boot: np.ndarray, *, alpha: float = 0.05) -> tuple[np.nd
     return ends[:, 0], ends[:, 1]
 
 
+@check_params(
+    alpha=ALPHA,
+)
 def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha: float = 0.05):
     """Bias-corrected and accelerated interval, as ``boot.ci(type = "bca", L = jackknife influence)``.
 
@@ -118,11 +125,11 @@ def bca_interval(theta: np.ndarray, boot: np.ndarray, jack: np.ndarray, *, alpha
     return lo, hi
 
 
-def resample_ok(design: Design, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
+def resample_ok(design: BatchDesign, idx: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Resamples in which the model is estimable: both outcomes / an event, a non-constant feature."""
     Wa = W * design.avail[idx][:, np.argsort(design.order)]
-    outc = design.y if design.family == "logistic" else design.event[np.argsort(design.order)]
-    ev = Wa @ outc if outc.ndim == 1 else None
+    outc = design.y if design.y is not None else np.asarray(design.event)[np.argsort(design.order)]
+    ev = Wa @ outc
     ok = ev > 0
     if design.family == "logistic":
         ok &= (Wa.sum(axis=1) - ev) > 0
@@ -149,7 +156,7 @@ def fit_weighted(design, idx, firth, W):
 class BootstrapJob:
     """What every bootstrap block needs (shipped to each worker once): the design, models and seeds."""
 
-    design: Design
+    design: BatchDesign
     idx: np.ndarray  # (m,) feature models
     firth: np.ndarray  # (m,) bool
     seeds: tuple  # child SeedSequence of each replicate
@@ -166,7 +173,7 @@ def bootstrap_block(job: BootstrapJob, block: range) -> np.ndarray:
 
 
 def bootstrap_coefficients(
-    design: Design,
+    design: BatchDesign,
     idx,
     firth,
     n_boot: int,

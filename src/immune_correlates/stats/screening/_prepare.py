@@ -1,7 +1,7 @@
 """Validation and the batched design of a screen: one block of features, checked once.
 
 :func:`prepare_screen` turns the data, the feature panel and the outcome into
-the engine's :class:`~..engine.models.Design` (complete cases per feature,
+the engine's :class:`~..engine.models.BatchDesign` (complete cases per feature,
 missing values as weight-0 rows), and :func:`invalid_models` says, for the
 whole panel at once, which features cannot be modelled and why.
 """
@@ -16,7 +16,7 @@ import pandas as pd
 from ..._checks import binary_outcome, entry_times, require_frame, survival_arrays
 from ..._missing import complete_cases, row_ids
 from ...errors import InputError, MissingDataWarning, ParameterError, warn
-from ..engine.models import Design, make_design
+from ..engine.models import BatchDesign, make_design
 
 __all__ = ["MODELS", "prepare_screen", "invalid_models"]
 
@@ -72,7 +72,7 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
         F = block.to_numpy(dtype=float, na_value=np.nan)
     else:  # text or categorical columns: numbers written as text are fine, anything else is an error
         F = np.empty(block.shape)
-        for j, (f, t) in enumerate(zip(features, block.dtypes)):
+        for j, (_f, t) in enumerate(zip(features, block.dtypes)):
             col = block.iloc[:, j]
             if kinds[t]:
                 F[:, j] = col.to_numpy(dtype=float, na_value=np.nan)
@@ -85,7 +85,7 @@ def _feature_block(data: pd.DataFrame, features: list[str]) -> np.ndarray | None
 
 
 def prepare_screen(data, features, *, outcome, duration, event, model, covariates, missing, entry=None):
-    """Validate, select complete cases per feature and build the batched :class:`Design`.
+    """Validate, select complete cases per feature and build the batched :class:`BatchDesign`.
 
     The feature panel is checked as one block (one conversion to a float
     array, 2-D missing and infinite-value masks); only when something is
@@ -151,13 +151,13 @@ def prepare_screen(data, features, *, outcome, duration, event, model, covariate
     return design, features, ids, excluded, rows, family
 
 
-def invalid_models(design: Design) -> np.ndarray:
+def invalid_models(design: BatchDesign) -> np.ndarray:
     """Per feature (object array): why no model can be fitted ("" when it can); all checks on the panel at once."""
     W = design.avail
     X = design.X
     used = W > 0
     n_used = used.sum(axis=1)
-    if design.family == "logistic":
+    if design.y is not None:  # logistic
         ev = (W * design.y).sum(axis=1)
         nonev = (W * (1 - design.y)).sum(axis=1)
     else:

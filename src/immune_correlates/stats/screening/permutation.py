@@ -27,7 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ...errors import ImmuneCorrelatesError
+from ..._params import COLUMNS, FLAG, MISSING, N_JOBS, OPTIONAL_COLUMN, SEED, Interval, Options, check_params
+from ...errors import ParameterError
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
     chunk_ranges,
@@ -79,6 +80,21 @@ def _maxstat_block(job: _MaxstatJob, rr: range) -> np.ndarray:
     return out
 
 
+@check_params(
+    outcome=OPTIONAL_COLUMN,
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
+    model=Options("firth", "logistic", "cox", "firth_cox", "auto"),
+    covariates=COLUMNS,
+    n_perm=Interval(1, None, integer=True),
+    seed=SEED,
+    cutpoint=FLAG,
+    minprop=Interval(0, 0.5, closed="neither"),
+    maxprop=Interval(0.5, 1, closed="neither"),
+    n_jobs=N_JOBS,
+    progress=FLAG,
+    missing=MISSING,
+)
 def permutation_test(
     data,
     features,
@@ -141,7 +157,7 @@ def permutation_test(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        design, features, ids, _, rows, family = prepare_screen(  # warned once by the screen above
+        design, features, _, _, rows, family = prepare_screen(  # warned once by the screen above
             data,
             features,
             outcome=outcome,
@@ -151,34 +167,15 @@ def permutation_test(
             covariates=covariates,
             missing="drop",
         )
-    m, n = len(features), design.n
-    valid = np.flatnonzero(tab["estimate"].notna().to_numpy())
-    firth = (tab["method"] == "firth").to_numpy()[valid]
-    seeds = replicate_seeds(seed, n_perm)
-    inv = np.argsort(design.order)
+    seeds = tuple(replicate_seeds(seed, n_perm))
+    run = {"n_jobs": n_jobs, "progress": progress, "desc": "permutations"}
     if cutpoint:
         if family != "cox" or len(list(covariates)) > 0:
-            raise ImmuneCorrelatesError("permutation_test: cutpoint=True needs a survival outcome and no covariates.")
-        time = rows[duration].to_numpy(float)
-        ev = rows[event].to_numpy(float)
-        F = design.X[:, :, 0][:, inv].T.copy()  # (n, m) original order
-        F[design.avail[:, inv].T == 0] = np.nan
-        t_obs = np.array([_maxstat(F[:, j], time, ev, minprop, maxprop) for j in range(m)])
-
-        job = _MaxstatJob(F, time, ev, logrank_scores(time, ev), minprop, maxprop, tuple(seeds))
-        blocks = chunk_ranges(n_perm, replicates_per_chunk(m, m * n, BLOCK_ELEMENTS))
-        t_perm = np.concatenate(
-            run_blocks(_maxstat_block, job, blocks, n_jobs=n_jobs, progress=progress, desc="permutations"), axis=0
-        )
+            raise ParameterError("permutation_test: cutpoint=True needs a survival outcome and no covariates.")
+        t_obs, t_perm = _maxstat_permutations(design, rows, duration, event, minprop, maxprop, seeds, run)
         how = "maxstat"
     else:
-        t_obs = np.abs(tab["estimate"] / tab["std_error"]).to_numpy()
-        job = PermutationJob(design, valid, firth, tuple(seeds))
-        blocks = model_blocks(n_perm, valid.size, n * design.p)
-        t_perm = np.full((n_perm, m), np.nan)
-        if valid.size:
-            z = run_blocks(wald_block, job, blocks, n_jobs=n_jobs, progress=progress, desc="permutations")
-            t_perm[:, valid] = np.concatenate(z).reshape(n_perm, valid.size)
+        t_obs, t_perm = _wald_permutations(design, tab, seeds, run)
         how = "wald"
     hits = np.sum(np.where(np.isfinite(t_perm), t_perm, -np.inf) >= t_obs * (1 - 1e-12), axis=0)
     p_perm = np.where(np.isfinite(t_obs), (1.0 + hits) / (1.0 + n_perm), np.nan)
@@ -193,3 +190,31 @@ def permutation_test(
             "n_perm": n_perm,
         }
     )
+
+
+def _maxstat_permutations(design, rows, duration, event, minprop, maxprop, seeds, run):
+    """Maximally selected log-rank statistics of the features and of every permutation of them."""
+    m, n = design.X.shape[0], design.n
+    inv = np.argsort(design.order)
+    time = rows[duration].to_numpy(float)
+    ev = rows[event].to_numpy(float)
+    F = design.X[:, :, 0][:, inv].T.copy()  # (n, m) original order
+    F[design.avail[:, inv].T == 0] = np.nan
+    t_obs = np.array([_maxstat(F[:, j], time, ev, minprop, maxprop) for j in range(m)])
+    job = _MaxstatJob(F, time, ev, logrank_scores(time, ev), minprop, maxprop, seeds)
+    blocks = chunk_ranges(len(seeds), replicates_per_chunk(m, m * n, BLOCK_ELEMENTS))
+    return t_obs, np.concatenate(run_blocks(_maxstat_block, job, blocks, **run), axis=0)
+
+
+def _wald_permutations(design, tab: pd.DataFrame, seeds, run):
+    """|Wald z| of the features (the screen's) and of every permutation of the outcome."""
+    m, n = len(tab), design.n
+    valid = np.flatnonzero(tab["estimate"].notna().to_numpy())
+    firth = (tab["method"] == "firth").to_numpy()[valid]
+    t_obs = np.abs(tab["estimate"] / tab["std_error"]).to_numpy()
+    t_perm = np.full((len(seeds), m), np.nan)
+    if valid.size:
+        job = PermutationJob(design, valid, firth, seeds)
+        z = run_blocks(wald_block, job, model_blocks(len(seeds), valid.size, n * design.p), **run)
+        t_perm[:, valid] = np.concatenate(z).reshape(len(seeds), valid.size)
+    return t_obs, t_perm

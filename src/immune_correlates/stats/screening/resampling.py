@@ -31,10 +31,11 @@ import numpy as np
 import pandas as pd
 
 from ..._missing import complete_cases
+from ..._params import ALPHA, FLAG, MISSING, N_JOBS, OPTIONAL_COLUMN, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
 from ...errors import ImmuneCorrelatesError
 from ..engine.discrimination import auc_batch, cindex_batch
-from ..engine.models import make_design
+from ..engine.models import BatchDesign, make_design
 from ..engine.parallel import (
     BLOCK_ELEMENTS,
     bootstrap_counts,
@@ -114,6 +115,17 @@ def _measure(scores, W, ep, reverse):
     return cindex_batch(scores, ep["time"], ep["event"], W, reverse=reverse)
 
 
+@check_params(
+    outcome=OPTIONAL_COLUMN,
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
+    n_boot=Interval(1, None, integer=True),
+    ci=Options("percentile", "bca"),
+    alpha=ALPHA,
+    seed=SEED,
+    reverse=FLAG,
+    missing=MISSING,
+)
 def bootstrap_discrimination(
     data,
     score,
@@ -150,8 +162,6 @@ def bootstrap_discrimination(
     >>> frame = ic.analysis_frame(ic.datasets.load_ofa_len())
     >>> res = bootstrap_discrimination(frame, "nk_per_ul", outcome="cr", n_boot=200, seed=1)  # doctest: +SKIP
     """
-    if ci not in ("percentile", "bca"):
-        raise ImmuneCorrelatesError(f"bootstrap_discrimination: ci must be 'percentile' or 'bca', got {ci!r}.")
     rows, _, ep = _endpoint(data, [score], outcome, duration, event, missing, "bootstrap_discrimination")
     s = rows[score].to_numpy(float)
     n = s.size
@@ -210,7 +220,7 @@ class OptimismResult(ResultDisplay):
 
 @dataclass(frozen=True, eq=False)
 class _OptimismJob:
-    design: object
+    design: BatchDesign
     firth: bool
     Xo: np.ndarray  # (n, p) design in the original row order
     ep: dict
@@ -227,6 +237,16 @@ def _optimism_block(job: _OptimismJob, rr: range) -> np.ndarray:
     return np.where(np.isnan(e), np.nan, opt)
 
 
+@check_params(
+    outcome=OPTIONAL_COLUMN,
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
+    model=Options("firth", "logistic", "cox", "firth_cox"),
+    n_boot=Interval(1, None, integer=True),
+    seed=SEED,
+    missing=MISSING,
+    n_jobs=N_JOBS,
+)
 def optimism_corrected(
     data,
     covariates,
@@ -269,11 +289,7 @@ def optimism_corrected(
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     if not covariates:
         raise ImmuneCorrelatesError("optimism_corrected: give at least one covariate.")
-    if model not in MODELS or model == "auto":
-        raise ImmuneCorrelatesError(
-            f"optimism_corrected: model must be one of logistic, firth, cox, firth_cox; got {model!r}."
-        )
-    family, firth = MODELS[model]
+    family, firth = MODELS[model][0], bool(MODELS[model][1])
     rows, _, ep = _endpoint(data, covariates, outcome, duration, event, missing, "optimism_corrected")
     if (family == "logistic") != ("y" in ep):
         raise ImmuneCorrelatesError(f"optimism_corrected: model={model!r} does not fit this endpoint.")
@@ -284,7 +300,7 @@ def optimism_corrected(
     inv = np.argsort(design.order)
     Xo = design.X[0][inv]  # original order
     one = np.zeros(1, dtype=np.int64)
-    est, fit = fit_weighted(design, one, np.array([firth]), np.ones((1, n)))
+    _est, fit = fit_weighted(design, one, np.array([firth]), np.ones((1, n)))
     app = float(_measure(Xo @ fit.beta[0], None, ep, True)[0])
     job = _OptimismJob(design, firth, Xo, ep, tuple(replicate_seeds(seed, n_boot)))
     blocks = chunk_ranges(n_boot, replicates_per_chunk(1, n * design.p, BLOCK_ELEMENTS))

@@ -23,6 +23,7 @@ from scipy.special import ndtr, ndtri
 from ..._params import (
     ALPHA,
     CI,
+    COLUMNS,
     FLAG,
     FORMULA,
     MISSING,
@@ -37,7 +38,7 @@ from ..._params import (
 from ...data.imputed import ImputedData
 from ...errors import MonotoneLikelihoodWarning, ParameterError, SeparationWarning, warn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
-from ..engine.models import Design, FitArrays, fit_models, profile_models, separated
+from ..engine.models import BatchDesign, FitArrays, fit_models, profile_models, separated
 from ..engine.parallel import heap_temporaries
 from ..missing.screen_pool import screen_imputed
 from ..regression.design_matrix import expand_covariates, screen_terms
@@ -85,6 +86,7 @@ class _Inference(NamedTuple):
     formula=FORMULA,
     entry=OPTIONAL_COLUMN,
     term=(Options(None), Instance(str, name="a fixed-effect column name")),
+    covariates=COLUMNS,
 )
 def screen(
     data: pd.DataFrame,
@@ -211,12 +213,19 @@ def screen(
 
         other = (outcome, duration, event, covariates, n_boot, None if ci == "profile" else ci, entry)
         return screen_mixed(  # the options of the other models are refused there
-            data, features, formula=formula, term=term, adjust=adjust, alpha=alpha, missing=missing, other=other
+            data,
+            features,
+            formula=formula,  # type: ignore[arg-type]  # screen_mixed refuses a missing formula by name
+            term=term,
+            adjust=adjust,
+            alpha=alpha,
+            missing=missing,
+            other=other,
         )
     data, outcome, duration, event, covariates = _model_columns(
         data, formula, outcome, duration, event, covariates, entry, n_boot
     )
-    design, features, _, excluded, _, family = prepare_screen(
+    design, names, _, excluded, _, family = prepare_screen(
         data,
         features,
         outcome=outcome,
@@ -228,9 +237,9 @@ def screen(
         entry=entry,
     )
     with heap_temporaries():  # glibc's setting is restored on return
-        fits = _fit_features(design, features, family, model)
+        fits = _fit_features(design, names, family, model)
         inference = _infer(design, fits, ci, alpha)
-    table = _table(features, design, fits, inference, excluded, family, adjust, ci)
+    table = _table(names, design, fits, inference, excluded, family, adjust, ci)
     if n_boot > 0 and fits.valid.size:
         boot = bootstrap_coefficients(
             design,
@@ -266,7 +275,7 @@ def _model_columns(data, formula, outcome, duration, event, covariates, entry, n
     return data, outcome, duration, event, covariates
 
 
-def _fit_features(design: Design, features: list[str], family: str, model: str) -> _Fits:
+def _fit_features(design: BatchDesign, features: list[str], family: str, model: str) -> _Fits:
     """Fit every valid feature; under ``model="auto"`` switch separated / monotone ones to Firth."""
     m = len(features)
     why = invalid_models(design)
@@ -325,7 +334,7 @@ def _flag(notes, flagged, features, model, what, switch, advice, category) -> No
         warn(f"screen: {what} for {list(np.array(features)[flagged])}; {advice} or 'auto'.", category)
 
 
-def _infer(design: Design, fits: _Fits, ci: str, alpha: float) -> _Inference:
+def _infer(design: BatchDesign, fits: _Fits, ci: str, alpha: float) -> _Inference:
     """Estimates with intervals and p-values of one convention (profile with LR, or Wald with Wald)."""
     m, k, vi, fit = fits.firth.size, design.coef, fits.valid, fits.fit
     est, se, pval = np.full(m, np.nan), np.full(m, np.nan), np.full(m, np.nan)

@@ -34,6 +34,7 @@ from ...data.imputed import ImputedData
 from ...errors import ConvergenceWarning, FormulaError, ModelError, warn
 from ..engine.linalg import covariance
 from ..engine.newton import Evaluation, NewtonRule, newton_iterate
+from ..engine.rubin import PooledResult
 from ..regression._model import FittedModel, RegressionResult, _term_table, wald_table
 from ..regression.design_matrix import model_data
 from ..regression.imputed import fit_imputed
@@ -275,7 +276,7 @@ def fit_fine_gray(
     missing: str = "drop",
     max_iter: int = 50,
     tol: float = 1e-12,
-) -> FineGrayResult:
+) -> FineGrayResult | PooledResult:
     """Fit the Fine-Gray proportional subdistribution hazards model.
 
     Parameters

@@ -101,21 +101,21 @@ def group_hazard_ratios(
         )
     frame = rows[[duration, event]].copy()
     dummies = []
-    for i, g in enumerate(levels[1:]):
+    for _i, g in enumerate(levels[1:]):
         col = f"{group} = {g}"  # the user's words in any message of the fit
         frame[col] = np.where(values.isna(), np.nan, (values == g).astype(float))
         dummies.append(col)
     if "patient_id" in rows.columns:
         frame["patient_id"] = rows["patient_id"]
     fit = fit_cox(frame, duration, event, dummies, ci=ci, alpha=alpha)
-    ci = fit.conf_int()
+    interval = fit.conf_int()
     rows = [
         {
             "group": g,
             "reference": levels[0],
             "hazard_ratio": float(np.exp(fit.params[c])),
-            "ci_lower": float(np.exp(ci.loc[c, "lower"])),
-            "ci_upper": float(np.exp(ci.loc[c, "upper"])),
+            "ci_lower": float(np.exp(interval.loc[c, "lower"])),
+            "ci_upper": float(np.exp(interval.loc[c, "upper"])),
             "p_value": float(fit.pvalues[c]),
             "ci_method": fit.ci_method,
             "test": fit.test,

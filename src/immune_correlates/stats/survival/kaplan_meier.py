@@ -189,20 +189,20 @@ class KaplanMeierResult(ResultDisplay):
         ``summary(fit, times=, extend=TRUE)`` does (R drops such rows when
         ``extend=FALSE``; here they stay, as NaN, so every group has every time).
         """
-        times = np.atleast_1d(np.asarray(times, dtype=float))
+        grid = np.atleast_1d(np.asarray(times, dtype=float))
         out = []
         for g in self.groups:
             r = self._rows(g)
             t = r["time"].to_numpy()
-            idx = np.searchsorted(t, times, side="right") - 1
+            idx = np.searchsorted(t, grid, side="right") - 1
             cols = {}
             for c in ("survival", "ci_lower", "ci_upper"):
                 v = r[c].to_numpy()
                 vals = np.where(idx >= 0, v[np.maximum(idx, 0)], 1.0)
                 if not extend:
-                    vals = np.where(times > t.max(), np.nan, vals)
+                    vals = np.where(grid > t.max(), np.nan, vals)
                 cols[c] = vals
-            out.append(pd.DataFrame({"group": [g] * times.size, "time": times, **cols}))
+            out.append(pd.DataFrame({"group": [g] * grid.size, "time": grid, **cols}))
         return pd.concat(out, ignore_index=True)
 
     def summary(self) -> pd.DataFrame:

@@ -11,9 +11,9 @@ from scipy import stats
 
 from ..._checks import check_durations, event_indicator
 from ..._missing import complete_cases, row_ids
-from ..._params import MISSING, Instance, Interval, check_params
+from ..._params import MISSING, OPTIONAL_COLUMNS, Instance, Interval, Options, check_params
 from ..._results import TabledTestDisplay
-from ...errors import ImmuneCorrelatesError
+from ...errors import InputError, ParameterError
 from .kaplan_meier import group_levels
 
 __all__ = ["logrank_test", "LogrankResult"]
@@ -84,7 +84,13 @@ def _stratum_sums(time, event, labels, k, rho):
     return obs, exp.sum(axis=0), var
 
 
-@check_params(trend=Instance(bool, name="True or False"), rho=Interval(0, None), missing=MISSING)
+@check_params(
+    trend=Instance(bool, name="True or False"),
+    rho=Interval(0, None),
+    missing=MISSING,
+    strata=OPTIONAL_COLUMNS,
+    scores=(Options(None), Instance(list, tuple, np.ndarray, name="a list of group scores")),
+)
 def logrank_test(
     data: pd.DataFrame,
     duration: str,
@@ -141,11 +147,7 @@ def logrank_test(
     caller = "logrank_test"
     strata_cols = [] if strata is None else ([strata] if isinstance(strata, str) else list(strata))
     kept, excluded = complete_cases(
-        data,
-        [duration, event, group, *strata_cols],
-        missing=missing,
-        numeric=[duration, event],
-        caller=caller,
+        data, [duration, event, group, *strata_cols], missing=missing, numeric=[duration, event], caller=caller
     )
     ids = row_ids(kept)
     time = pd.to_numeric(kept[duration]).to_numpy(dtype=float)
@@ -154,47 +156,10 @@ def logrank_test(
     levels = group_levels(kept[group])
     k = len(levels)
     if k < 2:
-        raise ImmuneCorrelatesError(
-            f"{caller}: column {group!r} has {k} group(s) among complete rows; at least 2 are needed."
-        )
+        raise InputError(f"{caller}: {k} group(s) among complete rows; at least 2 are needed.", column=group)
     labels = pd.Categorical(kept[group], categories=levels).codes
-    if strata_cols:
-        skey = (
-            pd.MultiIndex.from_frame(kept[strata_cols]).to_flat_index()
-            if len(strata_cols) > 1
-            else kept[strata_cols[0]]
-        )
-        scodes = pd.factorize(pd.Series(list(skey), index=kept.index))[0]
-    else:
-        scodes = np.zeros(len(kept), dtype=int)
-    obs = np.zeros(k)
-    exp = np.zeros(k)
-    var = np.zeros((k, k))
-    for s in np.unique(scodes):
-        sel = scodes == s
-        o, e, v = _stratum_sums(time[sel], ev[sel], labels[sel], k, rho)
-        obs += o
-        exp += e
-        var += v
-    diff = obs - exp
-    if trend:
-        s = np.arange(1.0, k + 1) if scores is None else np.asarray(scores, dtype=float)
-        if s.shape != (k,):
-            raise ImmuneCorrelatesError(
-                f"{caller}: scores must have one value per group ({k}: {levels}), got {len(s)}."
-            )
-        stat = float((s @ diff) ** 2 / (s @ var @ s))
-        df = 1
-    else:
-        s = np.array([])
-        use = np.flatnonzero(exp > 0)
-        df = use.size - 1
-        if df < 1:
-            stat = 0.0
-        else:
-            idx = use[1:]
-            stat = float(diff[idx] @ np.linalg.solve(var[np.ix_(idx, idx)], diff[idx]))
-    pvalue = float(stats.chi2.sf(stat, df)) if df >= 1 else 1.0
+    obs, exp, var = _sums(time, ev, labels, _stratum_codes(kept, strata_cols), k, rho)
+    stat, df, s = _statistic(obs - exp, exp, var, levels, trend, scores, caller)
     with np.errstate(divide="ignore", invalid="ignore"):
         table = pd.DataFrame(
             {
@@ -202,15 +167,15 @@ def logrank_test(
                 "n": np.bincount(labels, minlength=k),
                 "observed": obs,
                 "expected": exp,
-                "o_minus_e": diff,
-                "oe2_over_e": diff**2 / exp,
-                "oe2_over_v": diff**2 / np.diag(var),
+                "o_minus_e": obs - exp,
+                "oe2_over_e": (obs - exp) ** 2 / exp,
+                "oe2_over_v": (obs - exp) ** 2 / np.diag(var),
             }
         )
     return LogrankResult(
         statistic=stat,
         df=int(df),
-        pvalue=pvalue,
+        pvalue=float(stats.chi2.sf(stat, df)) if df >= 1 else 1.0,
         table=table,
         variance=pd.DataFrame(var, index=levels, columns=levels),
         rho=rho,
@@ -219,3 +184,40 @@ def logrank_test(
         strata=", ".join(strata_cols) or None,
         excluded=excluded,
     )
+
+
+def _stratum_codes(kept: pd.DataFrame, strata_cols: list[str]) -> np.ndarray:
+    """One code per combination of the strata columns (all 0 without strata)."""
+    if not strata_cols:
+        return np.zeros(len(kept), dtype=int)
+    cols = kept[strata_cols]
+    skey = pd.MultiIndex.from_frame(cols).to_flat_index() if len(strata_cols) > 1 else cols.iloc[:, 0]
+    return pd.factorize(pd.Series(list(skey), index=kept.index))[0]
+
+
+def _sums(time, ev, labels, scodes, k: int, rho: float):
+    """Observed, expected and the variance matrix, summed over strata."""
+    obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
+    for s in np.unique(scodes):
+        sel = scodes == s
+        o, e, v = _stratum_sums(time[sel], ev[sel], labels[sel], k, rho)
+        obs += o
+        exp += e
+        var += v
+    return obs, exp, var
+
+
+def _statistic(diff, exp, var, levels, trend: bool, scores, caller: str):
+    """``(chi-square, df, scores)``: the k-sample test, or the test for trend with ``scores``."""
+    k = len(levels)
+    if trend:
+        s = np.arange(1.0, k + 1) if scores is None else np.asarray(scores, dtype=float)
+        if s.shape != (k,):
+            raise ParameterError(f"{caller}: scores must have one value per group ({k}: {levels}), got {len(s)}.")
+        return float((s @ diff) ** 2 / (s @ var @ s)), 1, s
+    use = np.flatnonzero(exp > 0)
+    df = use.size - 1
+    if df < 1:
+        return 0.0, df, np.array([])
+    idx = use[1:]
+    return float(diff[idx] @ np.linalg.solve(var[np.ix_(idx, idx)], diff[idx])), df, np.array([])

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ..._params import COLUMN, OPTIONAL_COLUMN, Interval, check_params
 from ..._results import TabledTestDisplay
 from ...errors import ImmuneCorrelatesError
 from .time_dependent import split_at
@@ -137,6 +138,11 @@ def counting_rows(data, duration, event, switch, id, entry, group):
     )
 
 
+@check_params(
+    id=OPTIONAL_COLUMN,
+    group=COLUMN,
+    entry=OPTIONAL_COLUMN,
+)
 def mantel_byar(
     data: pd.DataFrame,
     duration: str,
@@ -223,6 +229,11 @@ def mantel_byar(
     )
 
 
+@check_params(
+    id=OPTIONAL_COLUMN,
+    group=COLUMN,
+    start_at=Interval(0, None),
+)
 def simon_makuch(
     data: pd.DataFrame,
     duration: str,

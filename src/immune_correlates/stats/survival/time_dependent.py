@@ -31,6 +31,18 @@ import pandas as pd
 
 from ..._checks import check_durations, event_indicator, optional_times, require_columns
 from ..._missing import complete_cases, row_ids
+from ..._params import (
+    ALPHA,
+    CI,
+    COLUMN,
+    COLUMNS,
+    METHOD,
+    MISSING,
+    OPTIONAL_COLUMN,
+    Interval,
+    Options,
+    check_params,
+)
 from ...errors import MAX_LISTED, ImmuneCorrelatesError, plain
 
 __all__ = ["landmark", "landmark_sweep", "split_at"]
@@ -65,6 +77,12 @@ def _survival(data, duration, event, id, caller, missing):
     return rows, excluded, ids, time, status
 
 
+@check_params(
+    id=OPTIONAL_COLUMN,
+    start=COLUMN,
+    stop=COLUMN,
+    missing=MISSING,
+)
 def split_at(
     data: pd.DataFrame,
     duration: str,
@@ -152,9 +170,9 @@ def split_at(
     n = len(rows)
     cut = np.column_stack([np.where((t > 0) & (t < time), t, np.nan) for t in tv.values()])
     cut = np.sort(cut, axis=1)
-    dup = np.zeros_like(cut, dtype=bool)
-    dup[:, 1:] = cut[:, 1:] == cut[:, :-1]
-    cut = np.sort(np.where(dup, np.nan, cut), axis=1)
+    repeated = np.zeros_like(cut, dtype=bool)
+    repeated[:, 1:] = cut[:, 1:] == cut[:, :-1]
+    cut = np.sort(np.where(repeated, np.nan, cut), axis=1)
     n_cut = np.sum(~np.isnan(cut), axis=1)
     bounds = np.column_stack([np.zeros(n), cut, np.full(n, np.nan)])
     bounds[np.arange(n), n_cut + 1] = time
@@ -175,6 +193,11 @@ def split_at(
     return out
 
 
+@check_params(
+    landmark=Interval(0, None),
+    id=OPTIONAL_COLUMN,
+    missing=MISSING,
+)
 def landmark(
     data: pd.DataFrame,
     duration: str,
@@ -230,12 +253,7 @@ def landmark(
     ['event at or before the landmark (3)']
     """
     caller = "landmark"
-    try:
-        lm = float(landmark)
-    except (TypeError, ValueError) as e:
-        raise ImmuneCorrelatesError(f"{caller}: landmark must be a number (a time), got {landmark!r}.") from e
-    if not np.isfinite(lm) or lm < 0:
-        raise ImmuneCorrelatesError(f"{caller}: landmark must be finite and >= 0, got {landmark!r}.")
+    lm = float(landmark)  # declared: a number >= 0
     rows, excluded, ids, time, ev = _survival(data, duration, event, id, caller, missing)
     tv = _times(rows, status or {}, caller, ids) if status else {}
     keep = time > lm
@@ -254,6 +272,14 @@ def landmark(
     return out
 
 
+@check_params(
+    covariates=COLUMNS,
+    method=METHOD,
+    ties=Options("efron", "breslow"),
+    id=OPTIONAL_COLUMN,
+    alpha=ALPHA,
+    ci=CI,
+)
 def landmark_sweep(
     data: pd.DataFrame,
     duration: str,
