@@ -18,6 +18,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +71,10 @@ def main() -> None:
         else:
             kw = {"duration": "time", "event": "status"}
         folds = PredefinedSplit(np.arange(len(df)) % 10)
-        t_fit, fit = best_of(lambda: ic.fit_penalized(df, covariates=COLS, lam=lam, **kw), 3)
-        t_cv, _ = best_of(lambda: ic.fit_penalized(df, covariates=COLS, cv=folds, **kw), 3)
+        t_fit, fit = best_of(partial(ic.fit_penalized, df, covariates=COLS, lam=lam, **kw), 3)
+        t_cv, _ = best_of(partial(ic.fit_penalized, df, covariates=COLS, cv=folds, **kw), 3)
         t_val, val = best_of(
-            lambda: ic.validate_signature(df, covariates=COLS, cv=5, outer=5, n_boot=200, seed=1, **kw), 1
+            partial(ic.validate_signature, df, covariates=COLS, cv=5, outer=5, n_boot=200, seed=1, **kw), 1
         )
         r = r_times(df[["y", "time", "status", *COLS]], family, lam, thresh)
         row = {"data": name, "fit at lambda (s)": t_fit, "path + 10-fold CV (s)": t_cv, "validate_signature (s)": t_val}

@@ -126,6 +126,7 @@ def simulate_population_counts(
     >>> counts.shape, samples["group"].value_counts().to_dict()
     ((10, 5), {'NR': 6, 'CR': 4})
     """
+    labels: list[str | int]
     if isinstance(groups, Mapping):
         labels, sizes = list(groups), [int(v) for v in groups.values()]
     else:

@@ -65,7 +65,7 @@ def make_folds(data: PathData, cv, seed, groups: np.ndarray | None = None) -> li
     """``(train, test)`` index pairs: ``cv`` folds stratified on the outcome / event, or the given splitter's."""
     from sklearn.model_selection import StratifiedKFold
 
-    strata = data.y if data.family == "logistic" else data.event
+    strata = data.strata
     rows = np.arange(data.X.shape[0])
     if isinstance(cv, int | np.integer):
         counts = np.bincount(strata.astype(int), minlength=2)
@@ -104,7 +104,7 @@ def _logistic_error(data, fits, tests, w):
     for k, te in enumerate(tests):
         eta = fits.intercept[k][:, None] + fits.beta[k] @ data.X[te].T  # (L, n_test)
         p = np.clip(expit(eta), 1e-5, 1 - 1e-5)
-        y = data.y[te]
+        y = data.labels[te]
         dev = -2.0 * (y * np.log(p) + (1 - y) * np.log(1 - p))
         out.append(dev @ w[te] / w[te].sum())
         wsum.append(w[te].sum())
@@ -117,10 +117,10 @@ def cox_deviance(data: PathData, rows: np.ndarray, w: np.ndarray, eta: np.ndarra
     Breslow partial likelihood with the rows' weights rescaled to sum to their number.
     """
     ws = w[rows] * rows.size / w[rows].sum()
-    cox = cox_layout(data.time[rows], data.event[rows])
+    cox = cox_layout(data.times[rows], data.events[rows])
     o = cox.order
     e = eta[:, rows][:, o]
-    d = data.event[rows][o].astype(float)
+    d = data.events[rows][o].astype(float)
     ww = ws[o]
     m = e.max(axis=1, keepdims=True)
     S0 = np.cumsum((ww * np.exp(e - m))[:, ::-1], axis=1)[:, ::-1][:, cox.first]
@@ -137,7 +137,7 @@ def _cox_error(data, fits, tests, w):
         eta = fits.beta[k] @ data.X.T  # (L, n)
         full = cox_deviance(data, everyone, w, eta)
         part = cox_deviance(data, train, w, eta)
-        events = np.sum(w[te] * data.event[te])
+        events = np.sum(w[te] * data.events[te])
         out.append((full - part) / events)
         wsum.append(events)
     return np.array(out), np.array(wsum)

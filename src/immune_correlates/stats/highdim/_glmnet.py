@@ -52,6 +52,32 @@ class PathData:
     def intercept(self) -> bool:
         return self.family == "logistic"
 
+    @property
+    def labels(self) -> np.ndarray:
+        """The 0/1 outcome of a logistic problem."""
+        return _present(self.y, "y", self.family)
+
+    @property
+    def times(self) -> np.ndarray:
+        """The follow-up times of a Cox problem."""
+        return _present(self.time, "time", self.family)
+
+    @property
+    def events(self) -> np.ndarray:
+        """The 0/1 event indicators of a Cox problem."""
+        return _present(self.event, "event", self.family)
+
+    @property
+    def strata(self) -> np.ndarray:
+        """What folds are stratified on: the outcome (logistic) or the event indicator (Cox)."""
+        return self.labels if self.family == "logistic" else self.events
+
+
+def _present(values: np.ndarray | None, name: str, family: str) -> np.ndarray:
+    if values is None:  # an internal inconsistency: PathData is built only in penalized.py
+        raise AssertionError(f"PathData of family {family!r} has no {name!r}")
+    return values
+
 
 class PathFit(NamedTuple):
     """Solutions of ``B`` problems along ``L`` lambdas (original scale)."""
@@ -236,10 +262,11 @@ def null_deviance(data: PathData, V: np.ndarray) -> np.ndarray:
     """(B,) loss of the null model (intercept only; Cox: all coefficients 0) minus the saturated loss."""
     w = V / V.sum(axis=1, keepdims=True)
     if data.family == "logistic":
-        ybar = w @ data.y
-        return -np.sum(w * (data.y * np.log(ybar)[:, None] + (1 - data.y) * np.log1p(-ybar)[:, None]), axis=1)
-    cox = cox_layout(data.time, data.event)
-    ws, ds = w[:, cox.order], data.event[cox.order]
+        y = data.labels
+        ybar = w @ y
+        return -np.sum(w * (y * np.log(ybar)[:, None] + (1 - y) * np.log1p(-ybar)[:, None]), axis=1)
+    cox = cox_layout(data.times, data.events)
+    ws, ds = w[:, cox.order], data.events[cox.order]
     S0 = np.cumsum(ws[:, ::-1], axis=1)[:, ::-1][:, cox.first]
     ev = ws * ds
     return np.sum(np.where(ev > 0, ev * np.log(np.where(ev > 0, S0, 1.0)), 0.0), axis=1) - cox_saturated(ev, cox)
@@ -273,10 +300,10 @@ def lambda_path(data, V, *, alpha, vp, n_lambda, min_ratio):
 
 def _sorted(data, batch):
     if data.family == "logistic":
-        return batch, None, data.y, None
-    cox = cox_layout(data.time, data.event)
+        return batch, None, data.labels, None
+    cox = cox_layout(data.times, data.events)
     sb = batch._replace(Z=batch.Z[:, cox.order], w=batch.w[:, cox.order])
-    return sb, cox, None, data.event[cox.order].astype(float)
+    return sb, cox, None, data.events[cox.order].astype(float)
 
 
 def _null_fit(data, batch):
@@ -285,7 +312,7 @@ def _null_fit(data, batch):
     free = (batch.vp == 0) & ~batch.fixed
     theta = np.zeros((B, q))
     if data.intercept:
-        ybar = batch.w @ data.y
+        ybar = batch.w @ data.labels
         theta[:, 0] = np.log(ybar / (1 - ybar))
     if free[:, int(data.intercept) :].any():  # unpenalised covariates: fit them with the penalised terms at 0
         held = sb._replace(fixed=sb.fixed | ~free)
@@ -321,7 +348,7 @@ def fit_path(
     L = lambdas.shape[1]
     theta, _ = _null_fit(data, batch)
     dev0 = null_deviance(data, V)
-    sat = 0.0 if data.family == "logistic" else cox_saturated(sb.w * d, cox)
+    sat = np.zeros(B) if data.family == "logistic" else cox_saturated(sb.w * d, cox)
     out = np.zeros((B, L, q))
     dev = np.zeros((B, L))
     conv = np.ones((B, L), bool)
@@ -341,7 +368,7 @@ def fit_path(
         out[idx, k] = th
         conv[idx, k] = cv
         kkt[idx, k] = slack
-        dev[idx, k] = 1.0 - (f - (sat[idx] if np.ndim(sat) else sat)) / dev0[idx]
+        dev[idx, k] = 1.0 - (f - sat[idx]) / dev0[idx]
         if auto and k + 1 >= MNLAM:
             if data.family == "logistic":
                 change = dev[idx, k] - dev[idx, k - 1]

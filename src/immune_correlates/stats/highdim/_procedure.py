@@ -12,14 +12,14 @@ separate ones.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import NamedTuple, TypedDict
 
 import numpy as np
 
 from ._cv import at_lambdas, cv_curve
 from ._glmnet import PathData, PathFit, fit_path, lambda_path
 
-__all__ = ["Procedure", "cross_validated", "default_ratio", "take"]
+__all__ = ["PathSettings", "Procedure", "cross_validated", "default_ratio", "take"]
 
 
 def default_ratio(n, p: int):
@@ -30,6 +30,15 @@ def default_ratio(n, p: int):
 def take(fits: PathFit, idx) -> PathFit:
     """The problems ``idx`` of a batched fit."""
     return PathFit(*(a[idx] for a in fits))
+
+
+class PathSettings(TypedDict):
+    """The options of :func:`cross_validated` a public call fixes once and passes on (``**settings``)."""
+
+    alpha: float
+    vp: np.ndarray
+    n_lambda: int
+    lambda_min_ratio: float | None
 
 
 class Procedure(NamedTuple):

@@ -27,7 +27,7 @@ from ...errors import ConvergenceWarning, InputError, ModelError, warn
 from ..regression.design_matrix import expand_covariates
 from ._cv import make_folds
 from ._glmnet import PathData, fit_path
-from ._procedure import cross_validated
+from ._procedure import PathSettings, cross_validated
 
 __all__ = ["fit_penalized", "PenalizedResult", "PenalizedData", "penalized_data", "fold_numbers", "CV_OPTION"]
 
@@ -273,7 +273,7 @@ def fit_penalized(
     prep = penalized_data(data, outcome, covariates, duration, event, unpenalized, missing, caller)
     pdata, n = prep.data, prep.data.X.shape[0]
     ones = np.ones((1, n))
-    settings = {"alpha": l1_ratio, "vp": prep.vp, "n_lambda": n_lambda, "lambda_min_ratio": lambda_min_ratio}
+    settings = PathSettings(alpha=l1_ratio, vp=prep.vp, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
     fold_ids = None if lam is not None else fold_numbers(make_folds(pdata, cv, seed), n, caller)
     proc = cross_validated(pdata, ones, None if fold_ids is None else fold_ids[None], **settings)
     full, L = proc.full, int(proc.full.n_lambda[0])
@@ -339,7 +339,7 @@ def _assemble(prep, full, L, path, beta, b0, lam, l1_ratio, lam_min, lam_1se, ru
         coef_path.insert(0, "Intercept", full.intercept[0, :L])
     X = pdata.X
     std = pd.DataFrame({"mean": X.mean(axis=0), "sd": X.std(axis=0)}, index=terms)
-    n_events = int(pdata.y.sum()) if logistic else int(pdata.event.sum())
+    n_events = int(pdata.labels.sum()) if logistic else int(pdata.events.sum())
     return PenalizedResult(
         params=pd.Series(values, index=names),
         lam=float(lam),

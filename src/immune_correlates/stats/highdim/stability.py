@@ -163,7 +163,7 @@ def stability_selection(
             raise InputError(f"{caller}: with {p} penalized terms no q >= 1 keeps the bound below pfer={pfer}.")
     if q >= p:
         raise InputError(f"{caller}: q={q} must be smaller than the number of penalized terms ({p}).")
-    strata = pdata.y if pdata.family == "logistic" else pdata.event
+    strata = pdata.strata
     half = n // 2
     V = np.zeros((2 * n_pairs, n))
     for b, ss in enumerate(spawn(seed, n_pairs, caller=caller)):

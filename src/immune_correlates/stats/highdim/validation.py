@@ -31,7 +31,7 @@ from ..engine.discrimination import auc_batch, cindex_batch
 from ..engine.parallel import run_blocks
 from ._cv import make_folds
 from ._glmnet import PathData
-from ._procedure import cross_validated
+from ._procedure import PathSettings, cross_validated
 from .penalized import CV_OPTION, PenalizedData, fold_numbers, penalized_data
 
 __all__ = ["validate_signature", "SignatureValidation", "stratified_folds"]
@@ -40,8 +40,8 @@ __all__ = ["validate_signature", "SignatureValidation", "stratified_folds"]
 def _measure(data: PathData, score: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
     """AUC (logistic) or Harrell's C (Cox, larger score = earlier event) of each row of ``score``."""
     if data.family == "logistic":
-        return auc_batch(score, data.y, w)
-    return cindex_batch(score, data.time, data.event, w, reverse=True)
+        return auc_batch(score, data.labels, w)
+    return cindex_batch(score, data.times, data.events, w, reverse=True)
 
 
 def stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.ndarray, K: int, n: int) -> np.ndarray:
@@ -60,7 +60,7 @@ def stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.n
 class _Job:
     data: PathData
     vp: np.ndarray
-    settings: dict
+    settings: PathSettings
     rule: str
     inner: int
     seeds: tuple
@@ -75,7 +75,7 @@ def _chosen(proc, rule: str):
 def _bootstrap_block(job: _Job, block: range) -> np.ndarray:
     """Optimism (resample performance - original performance) and selections of replicates ``block``."""
     data, n = job.data, job.data.X.shape[0]
-    strata = data.y if data.family == "logistic" else data.event
+    strata = data.strata
     V = np.zeros((len(block), n))
     F = np.empty((len(block), n), dtype=np.int64)
     for r, rep in enumerate(block):
@@ -97,9 +97,9 @@ def _bootstrap_block(job: _Job, block: range) -> np.ndarray:
     return out
 
 
-def _nested(data: PathData, outer_folds, inner: int, seed, settings: dict, rule: str):
+def _nested(data: PathData, outer_folds, inner: int, seed, settings: PathSettings, rule: str):
     n = data.X.shape[0]
-    strata = data.y if data.family == "logistic" else data.event
+    strata = data.strata
     K = len(outer_folds)
     V = np.zeros((K, n))
     F = np.empty((K, n), dtype=np.int64)
@@ -261,7 +261,7 @@ def validate_signature(
     caller = "validate_signature"
     prep: PenalizedData = penalized_data(data, outcome, covariates, duration, event, unpenalized, missing, caller)
     pdata, n = prep.data, prep.data.X.shape[0]
-    settings = {"alpha": l1_ratio, "vp": prep.vp, "n_lambda": n_lambda, "lambda_min_ratio": lambda_min_ratio}
+    settings = PathSettings(alpha=l1_ratio, vp=prep.vp, n_lambda=n_lambda, lambda_min_ratio=lambda_min_ratio)
     s_final, s_outer, s_inner, s_boot = spawn(seed, 4, caller=caller)
     folds = fold_numbers(make_folds(pdata, cv, s_final), n, caller)
     proc = cross_validated(pdata, np.ones((1, n)), folds[None], **settings)
@@ -280,9 +280,9 @@ def validate_signature(
         optimism = float(np.nanmean(opt))
         freq = np.nanmean(out[:, 1:], axis=0) if n_failed < n_boot else freq
     if pdata.family == "logistic":
-        n_events = int(pdata.y.sum())
+        n_events = int(pdata.labels.sum())
     else:
-        n_events = int(pdata.event.sum())
+        n_events = int(pdata.events.sum())
     return SignatureValidation(
         measure="auc" if pdata.family == "logistic" else "c_index",
         apparent=apparent,
