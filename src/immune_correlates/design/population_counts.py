@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._params import SEED, Interval, check_params
+from .._params import MAPPING, SEED, SEQUENCE, Interval, check_params
 from .._seeds import rng as make_rng
 
 __all__ = ["population_shares", "population_count_arrays", "simulate_population_counts"]
@@ -82,6 +82,8 @@ def population_count_arrays(
     n_populations=Interval(2, None, integer=True),
     biological_sd=Interval(0, None),
     cells=Interval(1, None),
+    fold_changes=MAPPING,
+    names=SEQUENCE,
     seed=SEED,
 )
 def simulate_population_counts(

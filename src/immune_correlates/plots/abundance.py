@@ -13,12 +13,25 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._params import (
+    ALPHA,
+    AXES,
+    FLAG,
+    MAPPING,
+    OPTIONAL_COLUMN,
+    SEQUENCE,
+    TEXT,
+    HasAttributes,
+    Instance,
+    Options,
+    check_params,
+)
 from ..errors import InputError
 from ..features.labels import column_label
 from ..stats.highdim.abundance import TRANSFORMS, abundance_features
 from ._style import SMALL, group_colors, house_style, new_axes, order_groups
 from .heatmap import correlation_order
-from .volcano import volcano
+from .volcano import ANNOTATE, volcano
 
 __all__ = ["abundance_volcano", "abundance_heatmap"]
 
@@ -29,6 +42,7 @@ _SCALES = {
 }
 
 
+@check_params(ax=AXES, fdr=ALPHA, annotate=ANNOTATE, labels=MAPPING, title=TEXT)
 def abundance_volcano(
     data: pd.DataFrame,
     *,
@@ -100,6 +114,16 @@ def _sample_table(counts, samples, group):
     return values.index, table.loc[values.index, group]
 
 
+@check_params(
+    group=OPTIONAL_COLUMN,
+    transform=Options(*TRANSFORMS),
+    populations=SEQUENCE,
+    cluster=FLAG,
+    ax=AXES,
+    labels=MAPPING,
+    cmap=(Instance(str, name="a colour map name"), HasAttributes("N", "name", name="a matplotlib Colormap")),
+    title=TEXT,
+)
 def abundance_heatmap(
     counts: pd.DataFrame,
     samples: pd.DataFrame | None = None,
@@ -152,8 +176,6 @@ def abundance_heatmap(
     >>> len(ax.get_yticklabels())
     12
     """
-    if transform not in TRANSFORMS:
-        raise InputError(f"abundance_heatmap: transform must be one of {TRANSFORMS}, got {transform!r}.")
     _, groups = _sample_table(counts, samples, group)
     values = abundance_features(counts, transform=transform)
     if populations is not None:

@@ -11,12 +11,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from .._params import AXES, COUNT, MAPPING, TEXT, Interval, Options, check_params
 from ..errors import InputError
 from ._style import GREY, OKABE_ITO, SMALL, house_style, new_axes
 
 __all__ = ["penalized_path", "stability"]
 
 
+@check_params(kind=Options("coefficients", "cv"), ax=AXES, annotate=COUNT, labels=MAPPING, title=TEXT)
 def penalized_path(
     result,
     *,
@@ -60,8 +62,6 @@ def penalized_path(
     >>> ax.get_xlabel()
     'log(lambda)'
     """
-    if kind not in ("coefficients", "cv"):
-        raise InputError(f"penalized_path: kind must be 'coefficients' or 'cv', got {kind!r}.")
     path = result.path
     x = np.log(path["lam"].to_numpy())
     ax = new_axes(ax, figsize=(5.2, 3.8))
@@ -155,6 +155,7 @@ def _label_ends(ax, x_end, y_end, texts):
         )
 
 
+@check_params(ax=AXES, top=(Options(None), Interval(1, None, integer=True)), labels=MAPPING, title=TEXT)
 def stability(
     result, *, ax=None, top: int | None = None, labels: Mapping[str, str] | None = None, title: str | None = None
 ):

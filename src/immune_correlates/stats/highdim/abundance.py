@@ -21,7 +21,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..._params import ALPHA, MISSING, SEED, Instance, Interval, Options, check_params
+from ..._params import ALPHA, COLUMNS, MISSING, SEED, Instance, Interval, Options, check_params
+from ..._seeds import rng as make_rng
 from ..._seeds import spawn
 from ...multiplicity import ADJUST_OPTIONS, adjust_pvalues
 from ._counts import PSEUDOCOUNT, abundance_design, check_counts, log2_proportions
@@ -38,6 +39,7 @@ _PERM_BLOCK = 256
 
 @check_params(
     group=Instance(str, name="a column name"),
+    covariates=COLUMNS,
     paired=(Options(None), Instance(str, name="a column name")),
     levels=(Options(None), Instance(list, tuple, name="a list of two levels")),
     alpha=ALPHA,
@@ -241,7 +243,7 @@ def _permutation_pvalues(design, Y, t_obs, n_perm, seed) -> np.ndarray:
         chunk = seeds[lo : lo + _PERM_BLOCK]
         idx = np.empty((len(chunk), n), dtype=np.int64)
         for r, ss in enumerate(chunk):
-            rng = np.random.default_rng(ss)
+            rng = make_rng(ss)
             for b in blocks:
                 idx[r, b] = b[rng.permutation(b.size)]
         Ystar = fitted[None] + resid[idx]  # (R, n, G)

@@ -12,7 +12,7 @@ with :func:`stability_selection`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -21,7 +21,18 @@ import pandas as pd
 
 from ..._checks import binary_outcome, survival_arrays
 from ..._missing import complete_cases, row_ids
-from ..._params import MISSING, SEED, Instance, Interval, Options, check_params
+from ..._params import (
+    COLUMNS,
+    MISSING,
+    OPTIONAL_COLUMN,
+    SEED,
+    HasAttributes,
+    Instance,
+    Interval,
+    ListLike,
+    Options,
+    check_params,
+)
 from ..._results import ResultDisplay
 from ...errors import ConvergenceWarning, InputError, ModelError, warn
 from ..regression.design_matrix import expand_covariates
@@ -29,13 +40,27 @@ from ._cv import make_folds
 from ._glmnet import PathData, fit_path
 from ._procedure import PathSettings, cross_validated
 
-__all__ = ["fit_penalized", "PenalizedResult", "PenalizedData", "penalized_data", "fold_numbers", "CV_OPTION"]
+__all__ = [
+    "fit_penalized",
+    "PenalizedResult",
+    "PenalizedData",
+    "penalized_data",
+    "fold_numbers",
+    "CV_OPTION",
+    "N_LAMBDA",
+    "LAMBDA_MIN_RATIO",
+]
 
 #: ``cv=``: a number of folds, a scikit-learn splitter, or a list of (train, test) index pairs.
 CV_OPTION = (
     Interval(3, None, integer=True),
-    Instance(object, name="a scikit-learn splitter (with .split) or a list of (train, test) index pairs"),
+    HasAttributes("split", name="a scikit-learn splitter (with .split)"),
+    ListLike("a list of (train, test) index pairs"),
+    Instance(Iterator, name="an iterator of (train, test) index pairs"),
 )
+#: ``n_lambda=``: points of glmnet's lambda path; ``lambda_min_ratio=``: its smallest lambda over the largest.
+N_LAMBDA = Interval(2, None, integer=True)
+LAMBDA_MIN_RATIO = (Options(None), Interval(0, 1, closed="neither"))
 
 
 class PenalizedData(NamedTuple):
@@ -60,6 +85,7 @@ def penalized_data(data, outcome, covariates, duration, event, unpenalized, miss
     coded, terms = expand_covariates(rows, covariates, caller=caller)
     X = coded[terms].to_numpy(dtype=float)
     ids = row_ids(rows).reset_index(drop=True)
+    unpenalized = [unpenalized] if isinstance(unpenalized, str) else list(unpenalized)
     unknown = [u for u in unpenalized if u not in covariates]
     if unknown:
         raise InputError(f"{caller}: unpenalized= names {unknown}, which are not among the covariates.")
@@ -180,13 +206,16 @@ class PenalizedResult(ResultDisplay):
 
 
 @check_params(
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
     l1_ratio=Interval(0, 1),
     lam=(Options(None), Interval(0, None, closed="neither")),
     cv=CV_OPTION,
     seed=SEED,
     rule=Options("1se", "min"),
-    n_lambda=Interval(2, None, integer=True),
-    lambda_min_ratio=(Options(None), Interval(0, 1, closed="neither")),
+    n_lambda=N_LAMBDA,
+    lambda_min_ratio=LAMBDA_MIN_RATIO,
+    unpenalized=COLUMNS,
     missing=MISSING,
 )
 def fit_penalized(

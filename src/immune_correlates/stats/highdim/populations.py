@@ -14,8 +14,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..._missing import row_ids
-from ..._params import Interval, Options, check_params
+from ..._params import COLUMNS, OPTIONAL_COLUMN, Interval, Options, check_params
 from ...errors import InputError
+from ..screening._prepare import MODELS
 from ..screening.screen import screen
 from ._counts import PSEUDOCOUNT
 from .abundance import TRANSFORMS, abundance_features
@@ -29,7 +30,16 @@ _PER = {
 }
 
 
-@check_params(transform=Options(*TRANSFORMS), pseudocount=Interval(0, None, closed="neither"))
+@check_params(
+    outcome=OPTIONAL_COLUMN,
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
+    transform=Options(*TRANSFORMS),
+    sample_id=OPTIONAL_COLUMN,
+    pseudocount=Interval(0, None, closed="neither"),
+    model=(Options(None), Options(*MODELS, "mixed")),
+    covariates=COLUMNS,
+)
 def screen_populations(
     counts: pd.DataFrame,
     data: pd.DataFrame,

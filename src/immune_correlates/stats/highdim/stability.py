@@ -14,8 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..._params import MISSING, SEED, Interval, Options, check_params
+from ..._params import COLUMNS, MISSING, OPTIONAL_COLUMN, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
+from ..._seeds import rng as make_rng
 from ..._seeds import spawn
 from ...errors import InputError
 from ._procedure import cross_validated
@@ -90,12 +91,15 @@ class StabilityResult(ResultDisplay):
 
 
 @check_params(
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
     l1_ratio=Interval(0, 1, closed="right"),
     n_pairs=Interval(2, None, integer=True),
     q=(Options(None), Interval(1, None, integer=True)),
     threshold=Interval(0.5, 1, closed="right"),
     pfer=Interval(0, None, closed="neither"),
     seed=SEED,
+    unpenalized=COLUMNS,
     missing=MISSING,
 )
 def stability_selection(
@@ -167,7 +171,7 @@ def stability_selection(
     half = n // 2
     V = np.zeros((2 * n_pairs, n))
     for b, ss in enumerate(spawn(seed, n_pairs, caller=caller)):
-        ids = stratified_folds(np.random.default_rng(ss), strata, np.arange(n), 2, n)
+        ids = stratified_folds(make_rng(ss), strata, np.arange(n), 2, n)
         first = np.flatnonzero(ids == 0)[:half]
         second = np.flatnonzero(ids == 1)[:half]
         V[2 * b, first] = 1.0

@@ -24,15 +24,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from ..._params import MISSING, N_JOBS, SEED, Interval, Options, check_params
+from ..._params import COLUMNS, MISSING, N_JOBS, OPTIONAL_COLUMN, SEED, Interval, Options, check_params
 from ..._results import ResultDisplay
+from ..._seeds import rng as make_rng
 from ..._seeds import spawn
 from ..engine.discrimination import auc_batch, cindex_batch
 from ..engine.parallel import run_blocks
 from ._cv import make_folds
 from ._glmnet import PathData
 from ._procedure import PathSettings, cross_validated
-from .penalized import CV_OPTION, PenalizedData, fold_numbers, penalized_data
+from .penalized import CV_OPTION, LAMBDA_MIN_RATIO, N_LAMBDA, PenalizedData, fold_numbers, penalized_data
 
 __all__ = ["validate_signature", "SignatureValidation", "stratified_folds"]
 
@@ -57,7 +58,7 @@ def stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.n
 
 
 @dataclass(frozen=True, eq=False)
-class _Job:
+class _BootstrapJob:
     data: PathData
     vp: np.ndarray
     settings: PathSettings
@@ -72,14 +73,14 @@ def _chosen(proc, rule: str):
     return proc.full.beta[rows, idx], proc.full.intercept[rows, idx]
 
 
-def _bootstrap_block(job: _Job, block: range) -> np.ndarray:
+def _bootstrap_block(job: _BootstrapJob, block: range) -> np.ndarray:
     """Optimism (resample performance - original performance) and selections of replicates ``block``."""
     data, n = job.data, job.data.X.shape[0]
     strata = data.strata
     V = np.zeros((len(block), n))
     F = np.empty((len(block), n), dtype=np.int64)
     for r, rep in enumerate(block):
-        rng = np.random.default_rng(job.seeds[rep])
+        rng = make_rng(job.seeds[rep])
         V[r] = np.bincount(rng.integers(0, n, n), minlength=n)
         F[r] = stratified_folds(rng, strata, np.flatnonzero(V[r] > 0), job.inner, n)
     drawn = V > 0
@@ -105,7 +106,7 @@ def _nested(data: PathData, outer_folds, inner: int, seed, settings: PathSetting
     F = np.empty((K, n), dtype=np.int64)
     for k, ((train, _), ss) in enumerate(zip(outer_folds, spawn(seed, K))):
         V[k, train] = 1.0
-        F[k] = stratified_folds(np.random.default_rng(ss), strata, train, inner, n)
+        F[k] = stratified_folds(make_rng(ss), strata, train, inner, n)
     proc = cross_validated(data, V, F, **settings)
     beta, b0 = _chosen(proc, rule)
     pooled = np.empty(n)
@@ -192,12 +193,17 @@ class SignatureValidation(ResultDisplay):
 
 
 @check_params(
+    duration=OPTIONAL_COLUMN,
+    event=OPTIONAL_COLUMN,
     l1_ratio=Interval(0, 1),
     cv=CV_OPTION,
     outer=Interval(3, None, integer=True),
     n_boot=Interval(0, None, integer=True),
     seed=SEED,
     rule=Options("1se", "min"),
+    n_lambda=N_LAMBDA,
+    lambda_min_ratio=LAMBDA_MIN_RATIO,
+    unpenalized=COLUMNS,
     n_jobs=N_JOBS,
     missing=MISSING,
 )
@@ -271,7 +277,7 @@ def validate_signature(
     nested, per_fold = _nested(pdata, make_folds(pdata, outer, s_outer), cv, s_inner, settings, rule)
     optimism, n_failed, freq = np.nan, 0, np.full(len(prep.terms), np.nan)
     if n_boot:
-        job = _Job(pdata, prep.vp, settings, rule, int(cv), tuple(spawn(s_boot, n_boot)))
+        job = _BootstrapJob(pdata, prep.vp, settings, rule, int(cv), tuple(spawn(s_boot, n_boot)))
         size = max(1, 2000 // (int(cv) + 1))
         blocks = [range(lo, min(lo + size, n_boot)) for lo in range(0, n_boot, size)]
         out = np.concatenate(run_blocks(_bootstrap_block, job, blocks, n_jobs=n_jobs))
