@@ -134,3 +134,23 @@ def test_bad_inputs():
         ic.fit_penalized(df, "y", cols, lam=0.1, unpenalized=["age"])
     with pytest.raises(ic.InputError, match="outcome="):
         ic.fit_penalized(df, "y", cols, duration="time", event="status")
+
+
+def test_more_folds_than_patients_in_either_outcome_group():
+    """12 patients, 6 with each outcome, 10 folds: StratifiedKFold refuses, so each group is dealt over the folds."""
+    df, cols = _dataset("logit34")
+    small = pd.concat([df[df["y"] == 0].head(6), df[df["y"] == 1].head(6)]).reset_index(drop=True)
+    a = ic.fit_penalized(small, "y", cols, cv=10, seed=4)
+    b = ic.fit_penalized(small, "y", cols, cv=10, seed=4)
+    pd.testing.assert_series_equal(a.params, b.params)
+    assert np.isfinite(a.path["cvm"]).all() and a.lam_1se >= a.lam_min
+    with pytest.raises(ic.InputError, match="needs at least 10 patients; there are 9"):
+        ic.fit_penalized(small.head(9).assign(y=[0, 1] * 4 + [1]), "y", cols, cv=10, seed=4)
+
+
+def test_options_declared_for_the_folds_and_the_unpenalized_terms():
+    df, cols = _dataset("logit34")
+    with pytest.raises(ic.ParameterError, match="cv="):
+        ic.fit_penalized(df, "y", cols, cv="10")
+    one = ic.fit_penalized(df, "y", cols, lam=0.05, unpenalized=cols[0])
+    assert one.params[cols[0]] == ic.fit_penalized(df, "y", cols, lam=0.05, unpenalized=[cols[0]]).params[cols[0]]

@@ -2,7 +2,8 @@
 
 Folds come from scikit-learn (``StratifiedKFold`` on the outcome, or on the event indicator
 for Cox models, shuffled with a seed from :mod:`immune_correlates._seeds`; any scikit-learn
-splitter or a list of ``(train, test)`` index pairs may be given instead).  The error of each
+splitter or a list of ``(train, test)`` index pairs may be given instead); when every outcome
+group is smaller than the number of folds, each group is dealt round-robin over the folds.  The error of each
 lambda is glmnet's (4.1-6): the binomial deviance of the held-out patients (probabilities
 clipped to ``[1e-5, 1 - 1e-5]``) averaged within folds, or for Cox models the "grouped"
 partial-likelihood deviance of Verweij & van Houwelingen (1993), the deviance of the whole
@@ -19,11 +20,12 @@ from typing import NamedTuple
 import numpy as np
 from scipy.special import expit
 
+from ..._seeds import rng as make_rng
 from ..._seeds import seed_sequence
 from ...errors import InputError
 from ._glmnet import PathData, cox_layout, cox_saturated
 
-__all__ = ["make_folds", "CVCurve", "cv_curve", "FoldCoefficients", "at_lambdas"]
+__all__ = ["make_folds", "stratified_folds", "CVCurve", "cv_curve", "FoldCoefficients", "at_lambdas"]
 
 
 class FoldCoefficients(NamedTuple):
@@ -61,8 +63,26 @@ def at_lambdas(fits, n_lambda: np.ndarray, s: np.ndarray) -> FoldCoefficients:
     return FoldCoefficients(beta, b0)
 
 
+def stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.ndarray, K: int, n: int) -> np.ndarray:
+    """Fold numbers (``-1`` outside ``members``) dealt round-robin within each stratum after shuffling."""
+    ids = np.full(n, -1, dtype=np.int64)
+    start = 0
+    for s in np.unique(strata[members]):
+        rows = members[strata[members] == s]
+        rows = rows[rng.permutation(rows.size)]
+        ids[rows] = (start + np.arange(rows.size)) % K
+        start += rows.size
+    return ids
+
+
 def make_folds(data: PathData, cv, seed, groups: np.ndarray | None = None) -> list[tuple[np.ndarray, np.ndarray]]:
-    """``(train, test)`` index pairs: ``cv`` folds stratified on the outcome / event, or the given splitter's."""
+    """``(train, test)`` index pairs: ``cv`` folds stratified on the outcome / event, or the given splitter's.
+
+    ``StratifiedKFold`` refuses when every outcome group has fewer patients than folds (a dozen
+    patients, ten folds); then each group is shuffled and dealt round-robin over the folds
+    (:func:`stratified_folds`, as the inner folds of :func:`validate_signature`), so every fold
+    still holds about its share of each outcome.
+    """
     from sklearn.model_selection import StratifiedKFold
 
     strata = data.strata
@@ -79,6 +99,14 @@ def make_folds(data: PathData, cv, seed, groups: np.ndarray | None = None) -> li
                 f"{int(cv)}-fold cross-validation of a Cox model needs at least one event per fold; there are "
                 f"{counts[1]} events. Use cv={max(counts[1], 3)} or fewer folds, or give lam=."
             )
+        if rows.size < cv:
+            raise InputError(
+                f"{int(cv)}-fold cross-validation needs at least {int(cv)} patients; there are {rows.size}. "
+                "Use fewer folds, or give lam=."
+            )
+        if counts.max() < cv:  # StratifiedKFold refuses: no stratum fills the folds; deal each stratum round-robin
+            ids = stratified_folds(make_rng(seed), strata, rows, int(cv), rows.size)
+            return [(np.flatnonzero(ids != k), np.flatnonzero(ids == k)) for k in range(int(cv))]
         state = int(seed_sequence(seed).generate_state(1)[0])
         splitter = StratifiedKFold(n_splits=int(cv), shuffle=True, random_state=state)
         with warnings.catch_warnings():  # fewer events than folds: some folds get none, as they must

@@ -54,7 +54,7 @@ __all__ = [
 #: ``cv=``: a number of folds, a scikit-learn splitter, or a list of (train, test) index pairs.
 CV_OPTION = (
     Interval(3, None, integer=True),
-    HasAttributes("split", name="a scikit-learn splitter (with .split)"),
+    HasAttributes("split", "get_n_splits", name="a scikit-learn splitter"),
     ListLike("a list of (train, test) index pairs"),
     Instance(Iterator, name="an iterator of (train, test) index pairs"),
 )

@@ -19,9 +19,9 @@ from ..._results import ResultDisplay
 from ..._seeds import rng as make_rng
 from ..._seeds import spawn
 from ...errors import InputError
+from ._cv import stratified_folds
 from ._procedure import cross_validated
 from .penalized import penalized_data
-from .validation import stratified_folds
 
 __all__ = ["stability_selection", "StabilityResult", "unimodal_constant"]
 

@@ -30,12 +30,12 @@ from ..._seeds import rng as make_rng
 from ..._seeds import spawn
 from ..engine.discrimination import auc_batch, cindex_batch
 from ..engine.parallel import run_blocks
-from ._cv import make_folds
+from ._cv import make_folds, stratified_folds
 from ._glmnet import PathData
 from ._procedure import PathSettings, cross_validated
-from .penalized import CV_OPTION, LAMBDA_MIN_RATIO, N_LAMBDA, PenalizedData, fold_numbers, penalized_data
+from .penalized import LAMBDA_MIN_RATIO, N_LAMBDA, PenalizedData, fold_numbers, penalized_data
 
-__all__ = ["validate_signature", "SignatureValidation", "stratified_folds"]
+__all__ = ["validate_signature", "SignatureValidation"]
 
 
 def _measure(data: PathData, score: np.ndarray, w: np.ndarray | None = None) -> np.ndarray:
@@ -43,18 +43,6 @@ def _measure(data: PathData, score: np.ndarray, w: np.ndarray | None = None) -> 
     if data.family == "logistic":
         return auc_batch(score, data.labels, w)
     return cindex_batch(score, data.times, data.events, w, reverse=True)
-
-
-def stratified_folds(rng: np.random.Generator, strata: np.ndarray, members: np.ndarray, K: int, n: int) -> np.ndarray:
-    """Fold numbers (``-1`` outside ``members``) dealt round-robin within each stratum after shuffling."""
-    ids = np.full(n, -1, dtype=np.int64)
-    start = 0
-    for s in np.unique(strata[members]):
-        rows = members[strata[members] == s]
-        rows = rows[rng.permutation(rows.size)]
-        ids[rows] = (start + np.arange(rows.size)) % K
-        start += rows.size
-    return ids
 
 
 @dataclass(frozen=True, eq=False)
@@ -196,7 +184,7 @@ class SignatureValidation(ResultDisplay):
     duration=OPTIONAL_COLUMN,
     event=OPTIONAL_COLUMN,
     l1_ratio=Interval(0, 1),
-    cv=CV_OPTION,
+    cv=Interval(3, None, integer=True),
     outer=Interval(3, None, integer=True),
     n_boot=Interval(0, None, integer=True),
     seed=SEED,
