@@ -62,18 +62,24 @@ from .stats import (
     LogisticResult,
     MetaAnalysisResult,
     MixedResult,
+    PenalizedResult,
     PooledResult,
+    SignatureValidation,
+    StabilityResult,
+    abundance_features,
     adjust_pvalues,
     binomial_ci,
     compare_groups,
     concordance_index,
     cumulative_incidence,
     detect_separation,
+    differential_abundance,
     fit_cox,
     fit_fine_gray,
     fit_gee,
     fit_logistic,
     fit_mixed,
+    fit_penalized,
     gray_test,
     impute,
     kaplan_meier,
@@ -87,17 +93,21 @@ from .stats import (
     ph_test,
     pool,
     screen,
+    screen_populations,
     simon_makuch,
     split_at,
+    stability_selection,
     table_one,
     time_varying,
+    validate_signature,
 )
 from .stats.groups.trial_summary import trial_summary
 
 __version__ = "0.1.0"
 
-#: Subpackages imported on first access (``ic.plots``): plotting libraries load only when drawing.
-_LAZY = {"plots": ".plots"}
+#: Subpackages imported on first access: plotting libraries load only when drawing (``ic.plots``),
+#: scikit-learn only for its estimators (``ic.estimators``).
+_LAZY = {"plots": ".plots", "estimators": ".estimators"}
 
 
 def __getattr__(name: str):
@@ -177,6 +187,16 @@ __all__ = [
     "meta_analysis",
     "meta_analysis_by",
     "MetaAnalysisResult",
+    # high-dimensional panels
+    "differential_abundance",
+    "abundance_features",
+    "screen_populations",
+    "fit_penalized",
+    "PenalizedResult",
+    "validate_signature",
+    "SignatureValidation",
+    "stability_selection",
+    "StabilityResult",
     # design and simulation
     "simulate",
     "SimulatedTrial",

@@ -149,6 +149,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     an.add_argument("--adverse-events", type=Path, dest="adverse_events")
     an.add_argument("--config", type=Path, help="analysis.toml (data only: columns and options)")
+    an.add_argument(
+        "--population-counts",
+        type=Path,
+        dest="population_counts",
+        default=None,
+        help="cell counts per population (one row per baseline sample, sample_id first); adds the cell-population "
+        "section (or [populations] counts in analysis.toml)",
+    )
     an.add_argument("--out", required=True, type=Path)
     an.add_argument("--pseudonymize", action="store_true")
     _report_options(an)
@@ -261,6 +269,10 @@ def _analyze(args, argv) -> int:
     from .report.config import load_config
 
     config = _with_comparison(load_config(args.config), args)
+    if args.population_counts is not None:
+        import dataclasses
+
+        config = dataclasses.replace(config, population_counts=args.population_counts)
     files = {name: _one_or_many(getattr(args, name)) or config.inputs.get(name) for name in _TABLES}
     if files["clinical"] is None:
         raise InputError("no clinical table: give --clinical or [inputs] clinical in the configuration.")
@@ -268,6 +280,11 @@ def _analyze(args, argv) -> int:
     if args.flowjo_workspace is not None:
         tables["immunophenotype"], files = _from_workspace(args, files)
     cohort = read_cohort(**tables, columns=config.columns or None)
+    if config.population_counts is not None:
+        from .report.populations import check_population_counts
+
+        check_population_counts(cohort, config)
+        files["population_counts"] = config.population_counts
     out = _report(
         cohort,
         args.out,

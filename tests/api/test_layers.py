@@ -12,7 +12,17 @@ import immune_correlates
 PACKAGE = Path(immune_correlates.__file__).resolve().parent
 
 #: Bottom to top; modules at the package root (errors, _params, _missing, multiplicity, ...) are layer 0.
-LAYERS = {"data": 1, "datasets": 1, "features": 2, "stats": 3, "design": 4, "plots": 5, "report": 6, "cli": 7}
+LAYERS = {
+    "data": 1,
+    "datasets": 1,
+    "features": 2,
+    "stats": 3,
+    "design": 4,
+    "estimators": 4,  # scikit-learn wrappers of the stats layer (loaded lazily as ic.estimators)
+    "plots": 5,
+    "report": 6,
+    "cli": 7,
+}
 
 #: The families inside ``stats/``, bottom to top (see each subpackage's docstring). A module
 #: directly in ``stats/`` (the facade) sits above them all.
@@ -24,6 +34,7 @@ STATS_FAMILIES = {
     "groups": 4,
     "missing": 5,
     "screening": 6,
+    "highdim": 7,
 }
 
 #: Deliberate exceptions, with the reason.

@@ -60,6 +60,9 @@ def _cycles():
     return rows
 
 
+#: Features for the penalized fits (complete in the bundled cohort).
+PANEL = ["cd4_per_ul", "cd8_per_ul", "nk_per_ul", "cd4_cd8_ratio"]
+
 CASES = {
     "Cohort": lambda c, f: c,
     "FeatureSet": lambda c, f: ic.build_features(c),
@@ -109,6 +112,14 @@ CASES = {
         fit_options={"duration": "pfs_months", "event": "pfs_event", "covariates": ["nk_per_ul"]},
     ),
     "GEEResult": lambda c, f: ic.fit_gee(_cycles(), "neutropenia_g3 ~ nk_per_ul + cycle", "patient_id"),
+    "differential_abundance": lambda c, f: ic.differential_abundance(
+        *ic.design.simulate_population_counts((5, 5), n_populations=6, seed=1), group="group"
+    ),
+    "PenalizedResult": lambda c, f: ic.fit_penalized(f, "cr", PANEL, cv=3, seed=1),
+    "SignatureValidation": lambda c, f: ic.validate_signature(f, "cr", PANEL, cv=3, outer=3, n_boot=4, seed=1),
+    "StabilityResult": lambda c, f: ic.stability_selection(
+        f, covariates=PANEL, duration="pfs_months", event="pfs_event", n_pairs=4, q=2, seed=1
+    ),
 }
 
 

@@ -73,6 +73,9 @@ def _quiet(fn):
         return fn()
 
 
+#: Covariates of the small penalized fits below.
+PENALIZED_COLUMNS = ["nk_per_ul", "cd8_per_ul", "cd4_per_ul", "age"]
+
 #: A small call of every seeded public function, and the numbers it returns.
 SEEDED = {
     "screen": lambda f, s: ic.screen(f, ["nk_per_ul", "cd8_per_ul"], outcome="cr", n_boot=20, seed=s, ci="wald")[
@@ -103,6 +106,22 @@ SEEDED = {
     "impute": lambda f, s: (
         ic.impute(f[["nk_per_ul", "cd8_per_ul", "age", "cr"]], m=2, seed=s).completed(1).to_numpy(dtype=float)
     ),
+    "simulate_population_counts": lambda f, s: ic.design.simulate_population_counts(
+        {"NR": 5, "CR": 5}, n_populations=4, seed=s
+    )[0].to_numpy(),
+    "differential_abundance": lambda f, s: ic.differential_abundance(
+        *ic.design.simulate_population_counts({"NR": 5, "CR": 5}, n_populations=4, seed=1),
+        group="group",
+        n_perm=20,
+        seed=s,
+    )["p_value"].to_numpy(),
+    "fit_penalized": lambda f, s: ic.fit_penalized(f, "cr", PENALIZED_COLUMNS, cv=3, seed=s).params.to_numpy(),
+    "validate_signature": lambda f, s: (
+        ic.validate_signature(f, "cr", PENALIZED_COLUMNS, cv=3, outer=3, n_boot=3, seed=s).summary()["value"].to_numpy()
+    ),
+    "stability_selection": lambda f, s: (
+        ic.stability_selection(f, "cr", PENALIZED_COLUMNS, n_pairs=5, q=2, seed=s).summary()["selection_probability"]
+    ).to_numpy(),
 }
 
 

@@ -87,6 +87,7 @@ COLUMN_ARGUMENTS = {
     "imputed",
     "estimates",
     "std_errors",
+    "groups",
     # column names
     "duration",
     "event",
@@ -106,7 +107,6 @@ COLUMN_ARGUMENTS = {
     "upper",
     # the model of a repeated-measures fit and its cluster column
     "formula",
-    "groups",
 }
 
 #: Deliberate exceptions: the option is the subject of the call, as ``pandas.cut(x, bins)``.

@@ -26,7 +26,7 @@ import pandas as pd
 from ..errors import InputError
 from .schema import SPECS
 
-__all__ = ["read_table", "SUPPORTED_SUFFIXES", "normalise_name", "check_column_map"]
+__all__ = ["read_table", "read_data_table", "SUPPORTED_SUFFIXES", "normalise_name", "check_column_map"]
 
 SUPPORTED_SUFFIXES = (".csv", ".tsv", ".txt", ".xlsx", ".parquet", ".pq")
 _KNOWN = {c.name for spec in SPECS.values() for c in spec.columns}
@@ -233,3 +233,29 @@ def read_table(
         )
     frame.index = pd.RangeIndex(len(frame))
     return frame, source
+
+
+def read_data_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A table whose column names are data (population names, gates), kept exactly as in the file.
+
+    The same readers and checks as :func:`read_table` (CSV, TSV, XLSX, Parquet; stray
+    delimiters, empty files), without its lower-casing and column mapping; cells stay as read
+    (text for delimited files), for the caller to check.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "counts.csv"
+    >>> _ = path.write_text("sample_id,CD8 TEMRA,NK\\nS1,120,340\\n")
+    >>> read_data_table(path).columns.tolist()
+    ['sample_id', 'CD8 TEMRA', 'NK']
+    """
+    path = Path(path)
+    header, frame = _read_path(path, path.name)
+    names = [str(h).strip() for h in header]
+    if len(set(names)) < len(names):
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        raise InputError(f"column name(s) {dupes} appear more than once.", source=path.name)
+    if len(frame) == 0:
+        raise InputError("the table has a header but no rows.", source=path.name)
+    return frame.set_axis(names, axis=1)

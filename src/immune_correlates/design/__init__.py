@@ -14,6 +14,7 @@ from .analyses import (
     WilcoxonAnalysis,
     make_analysis,
 )
+from .population_counts import simulate_population_counts
 from .power_analysis import PowerCurve, PowerResult, power, power_curve, run_power_cli
 from .simulate_batch import TrialBatch, simulate_trials
 
@@ -24,6 +25,7 @@ __all__ = [
     "PowerResult",
     "PowerCurve",
     "simulate_trials",
+    "simulate_population_counts",
     "TrialBatch",
     "Analysis",
     "LogisticAnalysis",

@@ -17,10 +17,12 @@ from ._style import (
     house_style,
     save_figure,
 )
+from .abundance import abundance_heatmap, abundance_volcano
 from .cumulative_incidence import cumulative_incidence
 from .forest import forest, forest_table
 from .heatmap import correlation_heatmap, correlation_order
 from .imputation import imputation_traces, observed_vs_imputed
+from .penalized import penalized_path, stability
 from .power import plot_power
 from .response import response_boxplot, response_panel
 from .roc import roc
@@ -58,3 +60,4 @@ __all__ = [
 __all__ += ["cumulative_incidence"]
 __all__ += ["simon_makuch"]
 __all__ += ["trajectories"]
+__all__ += ["abundance_volcano", "abundance_heatmap", "penalized_path", "stability"]

@@ -211,10 +211,14 @@ def effect_axis_label(data: pd.DataFrame, effect: str, per: str | None = None) -
     return f"Log {kind or 'ratio'} per {per}"
 
 
+#: ``annotate=`` of the volcano plots: "auto", None, on/off, how many, or which features to name.
+ANNOTATE = (Options("auto", None), FLAG, Interval(0, None, integer=True), ListLike("a list of feature names"))
+
+
 @check_params(
     ax=AXES,
     fdr=ALPHA,
-    annotate=(Options("auto", None), FLAG, Interval(0, None, integer=True), ListLike("a list of feature names")),
+    annotate=ANNOTATE,
     labels=MAPPING,
     endpoint=TEXT,
     per=TEXT,

@@ -51,6 +51,11 @@ Example
     seed = 2016                   # default: [analysis] seed
     n_iter = 10                   # iterations of the chained equations
     auxiliary = ["alc"]           # columns that inform the imputations without being modelled
+
+    [populations]                 # optional: a panel's cell counts per population (see report/populations.py)
+    counts = "population_counts.csv"   # one row per baseline sample (sample_id), one column per population
+    transform = "clr"             # "clr" (centred log-ratio) or "log_proportion", for the outcome screens
+    sample_column = "sample_id"   # optional: the clinical column naming each patient's sample (default: patient_id)
 """
 
 from __future__ import annotations
@@ -78,6 +83,7 @@ _CHOICES = {
     ("models", "ci"): ("wald", "profile"),
     ("analysis", "adjust"): ("fdr_bh", "holm", "bonferroni", "none"),
     ("missing", "method"): ("complete_case", "impute"),
+    ("populations", "transform"): ("clr", "log_proportion"),
 }
 _INPUTS = ("clinical", "immunophenotype", "function_assays", "adverse_events")
 #: The model name that ``screen`` and ``permutation_test`` take for each documented ``[models]`` value.
@@ -113,6 +119,9 @@ class AnalysisConfig:
     impute_seed: int | None = None  # None: the [analysis] seed
     impute_iter: int = 10
     auxiliary: tuple[str, ...] = ()
+    population_counts: Path | None = None  # [populations] counts, or --population-counts
+    population_transform: str = "clr"
+    population_sample: str | None = None  # None: the patient_id
     inputs: dict = field(default_factory=dict)
     columns: dict = field(default_factory=dict)
 
@@ -150,6 +159,8 @@ class AnalysisConfig:
     def to_dict(self) -> dict:
         out = asdict(self)
         out["inputs"] = {k: Path(v).name for k, v in self.inputs.items()}  # file names only: no directories
+        if self.population_counts is not None:
+            out["population_counts"] = Path(self.population_counts).name
         return out
 
 
@@ -160,6 +171,7 @@ _SCHEMA = {
     "models": {"logistic": str, "cox": str, "ci": str, "covariates": list, "adjustment": str},
     "analysis": {"adjust": str, "alpha": float, "seed": int, "km_feature": str, "n_perm": int},
     "missing": {"method": str, "m": int, "seed": int, "n_iter": int, "auxiliary": list},
+    "populations": {"counts": str, "transform": str, "sample_column": str},
 }
 _TARGET = {
     ("features", "names"): "features",
@@ -167,6 +179,8 @@ _TARGET = {
     ("missing", "m"): "impute_m",
     ("missing", "seed"): "impute_seed",
     ("missing", "n_iter"): "impute_iter",
+    ("populations", "transform"): "population_transform",
+    ("populations", "sample_column"): "population_sample",
 }
 
 
@@ -270,6 +284,9 @@ def load_config(source: str | Path | dict | None = None) -> AnalysisConfig:
                 raise ConfigError(f"{label}: [{section}] {key} must be one of {list(choices)}, got {value!r}.")
             if section == "inputs":
                 values.setdefault("inputs", {})[key] = _inside(base, value, f"{label} [inputs] {key}")
+                continue
+            if (section, key) == ("populations", "counts"):
+                values["population_counts"] = _inside(base, value, f"{label} [populations] counts")
                 continue
             name = _TARGET.get((section, key), key)
             values[name] = tuple(value) if kind is list else value

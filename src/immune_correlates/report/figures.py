@@ -14,6 +14,7 @@ from .methods import covariate_phrase
 from .missing import missing_figures
 from .monitoring import monitoring_figures
 from .pipeline import AnalysisResults
+from .populations import population_figures
 from .sections import lower_label
 
 
@@ -87,6 +88,7 @@ def make_figures(res: AnalysisResults) -> dict:
         )
     out.update(missing_figures(res))
     out.update(monitoring_figures(res))
+    out.update(population_figures(res))
     kf = cfg.km_feature
     if "km" not in res.objects:
         return out

@@ -141,6 +141,20 @@ METHODS: dict[str, tuple[str, str]] = {
         "q-values are Bonferroni-adjusted p-values across the features of each table.",
     ),
     "none": ("Multiplicity", "p-values were not adjusted for multiplicity (q equals p)."),
+    "differential_abundance": (
+        "Differential abundance of cell populations",
+        "Each population's share of a sample's cells was compared between {first} and {second} with a linear "
+        "model of log2 proportions (a count of 0.5 added to every count) and empirical-Bayes moderated t-tests, "
+        "which borrow strength across populations for the sample-to-sample variance and allow for the "
+        "overdispersion of cell counts (Smyth, Stat Appl Genet Mol Biol 2004; as limma's lmFit and eBayes); "
+        "ratios are of geometric-mean proportions, q-values Benjamini-Hochberg across populations.",
+    ),
+    "population_clr": (
+        "Population abundance as a feature",
+        "In the outcome models, a population's abundance is its centred log-ratio: log2 of its count (plus 0.5) "
+        "minus the mean of the sample's log2 counts (Aitchison, The Statistical Analysis of Compositional Data, "
+        "1986); effects are per doubling relative to the sample's typical population.",
+    ),
     "permutation": (
         "Permutation p-values",
         "{n_perm} joint permutations of the outcome against all features (seed {seed}), (1 + b) / (1 + B).",

@@ -44,6 +44,7 @@ from ..stats.survival.logrank import logrank_test
 from .config import AnalysisConfig
 from .missing import imputed_models
 from .monitoring import monitoring_step
+from .populations import population_tables
 from .response_time import response_and_survival
 
 __all__ = ["AnalysisResults", "run_analysis", "model_features", "STEPS", "table_one_label"]
@@ -422,6 +423,23 @@ def _step_screen_pfs(run: _Run) -> None:
     run.tables["screen_pfs"] = _screen_one(run, "cox")
 
 
+def _step_populations(run: _Run) -> None:
+    """``[populations] counts``: abundance between the compared groups and outcome screens (see :mod:`.populations`)."""
+    if run.config.population_counts is None:
+        return
+    usable = {}
+    for family, check in (("logistic", _check_binary), ("cox", _check_events)):
+        try:
+            check(run)
+            usable[family] = _screen_kwargs(run, family)
+        except ModelUnavailable:
+            continue
+    data, covs = _adjusted(run, run.frame)
+    for table in population_tables(run, data, covs, usable):
+        _record_models(run, table)
+    run.add_record("differential_abundance", "population_clr" if run.config.population_transform == "clr" else None)
+
+
 def _step_response_survival(run: _Run) -> None:
     """Survival by response treated as a later event: landmark and time-dependent Cox (see .response_time)."""
     cfg = run.config
@@ -455,6 +473,7 @@ STEPS: list[tuple[str, Callable[[_Run], None]]] = [
     ("kaplan_meier", _step_kaplan_meier),
     ("screen_cr", _step_screen_cr),
     ("screen_pfs", _step_screen_pfs),
+    ("populations", _step_populations),
     ("response_survival", _step_response_survival),
     ("monitoring", monitoring_step),
 ]

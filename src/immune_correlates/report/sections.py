@@ -28,6 +28,7 @@ from .methods import covariate_phrase, key_findings
 from .missing import missing_section
 from .monitoring_section import monitoring_section
 from .pipeline import AnalysisResults
+from .populations import populations_section
 from .tables import format_all_groups, format_comparison, format_exclusions, format_model_table, format_table_one
 
 __all__ = ["SECTIONS", "build_sections", "lower_label", "report_tables"]
@@ -327,6 +328,10 @@ def _screen(res):
     }
 
 
+def _populations(res):
+    return populations_section(res, note=_note(res, "populations"))
+
+
 def _exclusions(res):
     frame = format_exclusions(res.exclusions, res.warnings, dict(res.notes))
     if not len(frame):
@@ -360,6 +365,7 @@ SECTIONS = [
     _response_survival,
     monitoring_section,
     _screen,
+    _populations,
     _exclusions,
 ]
 

@@ -17,6 +17,8 @@ pinned by ``tests/api/test_layers.py``):
 - :mod:`.missing`: :func:`impute` (multiple imputation by chained equations), :func:`pool`
   (Rubin's rules), :func:`meta_analysis` and :func:`meta_analysis_by` (pooling trials).
 - :mod:`.screening`: :func:`screen`, the bootstrap, optimism correction and permutation tests.
+- :mod:`.highdim`: :func:`differential_abundance` of cell populations, :func:`fit_penalized`
+  (elastic net as glmnet), signature validation and stability selection.
 
 See ``docs/validation.md`` for the R reference of every estimator.
 """
@@ -28,6 +30,17 @@ from .groups.proportions import binomial_ci, fisher_exact
 from .groups.rank_tests import jonckheere_terpstra, kruskal_wallis, wilcoxon_rank_sum
 from .groups.roc import RocResult, roc_curve
 from .groups.table_one import table_one
+from .highdim import (
+    PenalizedResult,
+    SignatureValidation,
+    StabilityResult,
+    abundance_features,
+    differential_abundance,
+    fit_penalized,
+    screen_populations,
+    stability_selection,
+    validate_signature,
+)
 from .longitudinal import MixedResult, fit_mixed
 from .longitudinal.gee import GEEResult, fit_gee
 from .missing import MetaAnalysisResult, PooledResult, impute, meta_analysis, meta_analysis_by, pool
@@ -119,4 +132,14 @@ __all__ = [
     "optimism_corrected",
     "percentile_interval",
     "permutation_test",
+    # high-dimensional panels
+    "differential_abundance",
+    "abundance_features",
+    "screen_populations",
+    "fit_penalized",
+    "PenalizedResult",
+    "validate_signature",
+    "SignatureValidation",
+    "stability_selection",
+    "StabilityResult",
 ]
