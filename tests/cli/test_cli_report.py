@@ -27,9 +27,11 @@ def responders(tmp_path_factory):
     site = root / "secret_site_dir_4711"
     site.mkdir()
     args = ["analyze", "--out", str(root / "out"), "--group", "responder", "--compare", "1", "0"]
-    for name, path in ofa_len_paths().items():
-        shutil.copy(path, site / path.name)
-        args += [f"--{name.replace('_', '-')}", str(site / path.name)]
+    for name, paths in ofa_len_paths(on_treatment=True).items():  # baseline and on-treatment files
+        args.append(f"--{name.replace('_', '-')}")
+        for path in paths if isinstance(paths, list) else [paths]:
+            shutil.copy(path, site / path.name)
+            args.append(str(site / path.name))
     (site / "analysis.toml").write_text("[analysis]\nn_perm = 20\n")
     args += ["--config", str(site / "analysis.toml")]
     out, err = io.StringIO(), _Terminal()
@@ -47,6 +49,18 @@ def test_group_and_compare_options_choose_the_comparison(responders):
     assert (comparison["n_1"] + comparison["n_0"]).max() == 34
     config = json.loads((out / "results.json").read_text())["config"]
     assert config["group"] == "responder" and config["compare"] == [1, 0]
+
+
+def test_a_numeric_comparison_estimates_every_section(responders):
+    """Groups coded 1 / 0 reach the mixed model's formula as numbers (not numpy reprs), and the
+    Kaplan-Meier caption names the interval its legend shows (profile likelihood, the default)."""
+    out, *_ = responders
+    html = (out / "report.html").read_text()
+    assert "Immune monitoring over time" in html and "np.int64" not in html
+    assert "Not estimable on these data" not in html
+    slopes = pd.read_csv(out / "tables" / "monitoring_slopes.csv")
+    assert slopes["estimate"].notna().all()
+    assert "hazard ratio from a Cox model with its profile-likelihood 95% CI" in html
 
 
 def test_summary_is_printed_for_people_and_progress_goes_to_stderr(responders):
@@ -86,7 +100,7 @@ def test_the_word_document_holds_what_the_html_shows(responders):
     ]
     summary = [[c.text for c in row.cells] for row in doc.tables[1].rows]
     assert ["Overall response (CR, CRi, nPR, PR)", "70.6% (52.5–84.9)", "24/34"] in summary
-    assert len(doc.tables) == html.count("<table>") - 1  # every table but the provenance
+    assert len(doc.tables) == html.count("<table") - html.count('<table class="provenance">')  # all but provenance
 
 
 def test_outputs_hold_file_names_and_hashes_never_directories(responders):

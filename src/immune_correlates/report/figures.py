@@ -106,10 +106,18 @@ def make_figures(res: AnalysisResults) -> dict:
         (
             f"Kaplan-Meier estimates of {lower_label(cfg.duration)} by median split "
             f"of {column_label(kf)} (cut at {format_number(res.objects['km_cut'])}); numbers at risk under "
-            "the axis; log-rank p; hazard ratio from a Cox model with its Wald 95% CI."
+            f"the axis; log-rank p; hazard ratio from a Cox model with its {_ci_words(res)}."
         ),
     )
     return out
+
+
+def _ci_words(res) -> str:
+    """The interval the Kaplan-Meier legend's hazard ratio carries, named by the method the run used."""
+    hr = res.objects["km_hazard_ratio"]
+    method = hr["ci_method"].iloc[0] if "ci_method" in hr and len(hr) else res.config.ci
+    words = "profile-likelihood" if method == "profile" else "Wald"
+    return f"{words} {100 * (1 - res.config.alpha):g}% CI"
 
 
 def export_figures(figures: dict, directory: str | Path, formats: Iterable[str], dpi: int = 300) -> list[Path]:

@@ -227,6 +227,9 @@ def _scheduled(long: pd.DataFrame) -> pd.DataFrame:
 
 
 def _level(value) -> str:
+    """A group level as a formula literal: numpy scalars as plain Python numbers (1, not np.int64(1))."""
+    if isinstance(value, np.generic):
+        value = value.item()
     return repr(value) if isinstance(value, str) else repr(float(value) if isinstance(value, float) else value)
 
 

@@ -377,7 +377,7 @@ def _step_kaplan_meier(run: _Run) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)  # the same patients as the curves' exclusions
         hr = group_hazard_ratios(
-            split.frame, cfg.duration, cfg.event, split.column, levels=split.levels, alpha=cfg.alpha
+            split.frame, cfg.duration, cfg.event, split.column, levels=split.levels, alpha=cfg.alpha, ci=cfg.ci
         )
     run.objects.update(km=km, km_split=split, km_cut=split.cut, km_hazard_ratio=hr)
     run.tables["km_median_split"] = km.median().reset_index()
