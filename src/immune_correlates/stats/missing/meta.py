@@ -4,17 +4,8 @@ The normal-normal model ``y_i ~ N(mu, v_i + tau^2)`` for ``k`` trials' estimates
 odds or log hazard ratios) with known within-trial variances ``v_i = se_i^2``; the pooled
 estimate is the inverse-variance weighted mean with weights ``w_i = 1 / (v_i + tau^2)``.
 
-Between-trial variance ``tau^2``:
-
-- ``"FE"``: 0 (common effect);
-- ``"DL"``: DerSimonian & Laird's (1986) moment estimator, truncated at 0;
-- ``"PM"``: Paule & Mandel's (1982): the root of ``sum w_i (y_i - mu)^2 = k - 1`` (0 when the
-  left side is already below ``k - 1`` at 0);
-- ``"REML"``: the restricted maximum likelihood estimate (Viechtbauer 2005), the root of the
-  REML score ``sum w_i^2 (y_i - mu)^2 + sum w_i^2 / sum w_i - sum w_i`` on ``tau^2 >= 0``.
-
-PM and REML are solved to machine precision (Brent's method on a bracket), beyond metafor's
-default stopping rules (``threshold = 1e-5``), so they match metafor run with tight control.
+Between-trial variance ``tau^2``: ``"FE"`` (none), ``"DL"``, ``"PM"`` or ``"REML"``, estimated in
+:mod:`.meta_estimators` (:func:`~.meta_estimators.tau2_estimate`, re-exported here).
 
 Inference: ``test="z"`` refers ``mu / se`` to the normal distribution; ``test="knha"``
 (Hartung & Knapp 2001; Sidik & Jonkman 2002) uses ``se^2 = sum w_i (y_i - mu)^2 / ((k - 1)
@@ -27,17 +18,20 @@ Thompson 2002); for ``"FE"`` ``I^2 = 100 max(0, (Q - (k - 1)) / Q)`` and ``H^2 =
 The prediction interval for a new trial's effect is ``mu -/+ crit sqrt(se^2 + tau^2)``
 (``crit`` the z or t quantile of the test), as ``predict.rma``; under ``"FE"`` it is the
 confidence interval.
+
+This module holds :func:`meta_analysis` and its result; :func:`~.meta_by.meta_analysis_by` (one model
+per trial, then pooled) lives in :mod:`.meta_by`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import stats
 
 from ..._params import (
     ALPHA,
@@ -47,66 +41,17 @@ from ..._params import (
     check_params,
 )
 from ..._results import ResultDisplay
-from ...errors import ImmuneCorrelatesError, InputError, MissingDataWarning, plain, warn
+from ...errors import InputError, plain
+from .meta_estimators import METHODS, TESTS, _heterogeneity, _pooled_test, _wmean, tau2_estimate
 
-__all__ = ["meta_analysis", "meta_analysis_by", "MetaAnalysisResult", "tau2_estimate", "METHODS", "TESTS"]
+__all__ = ["meta_analysis", "MetaAnalysisResult", "tau2_estimate", "METHODS", "TESTS"]
 
-METHODS = ("REML", "DL", "PM", "FE")
-TESTS = ("z", "knha")
 _METHOD_WORDS = {
     "REML": "random effects, REML",
     "DL": "random effects, DerSimonian-Laird",
     "PM": "random effects, Paule-Mandel",
     "FE": "fixed (common) effect",
 }
-
-
-def _wmean(y, w):
-    return float(np.sum(w * y) / np.sum(w))
-
-
-def _pm_equation(t, y, v):
-    w = 1.0 / (v + t)
-    return float(np.sum(w * (y - _wmean(y, w)) ** 2) - (len(y) - 1))
-
-
-def _reml_score(t, y, v):
-    w = 1.0 / (v + t)
-    mu = _wmean(y, w)
-    return float(np.sum(w**2 * (y - mu) ** 2) + np.sum(w**2) / np.sum(w) - np.sum(w))
-
-
-def _root(f, y, v) -> float:
-    """The root of a function decreasing through 0 on ``tau^2 >= 0`` (0 if it is not positive at 0)."""
-    if f(0.0, y, v) <= 0:
-        return 0.0
-    hi = max(float(np.var(y, ddof=1)) if len(y) > 1 else 1.0, float(np.max(v)), 1e-8)
-    for _ in range(200):
-        if f(hi, y, v) < 0:
-            break
-        hi *= 2.0
-    return float(optimize.brentq(f, 0.0, hi, args=(y, v), xtol=1e-15, rtol=4 * np.finfo(float).eps, maxiter=500))
-
-
-def tau2_estimate(y, v, method: str) -> float:
-    """Between-trial variance by ``method`` (see the module docstring).
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> round(tau2_estimate(np.array([0.1, 0.5, 0.9]), np.array([0.04, 0.04, 0.04]), "DL"), 4)
-    0.12
-    """
-    y, v = np.asarray(y, dtype=float), np.asarray(v, dtype=float)
-    if method == "FE" or len(y) < 2:
-        return 0.0
-    if method == "DL":
-        w = 1.0 / v
-        q = float(np.sum(w * (y - _wmean(y, w)) ** 2))
-        return max(0.0, float((q - (len(y) - 1)) / (np.sum(w) - np.sum(w**2) / np.sum(w))))
-    if method == "PM":
-        return _root(_pm_equation, y, v)
-    return _root(_reml_score, y, v)
 
 
 @dataclass(frozen=True, eq=False, repr=False, kw_only=True)
@@ -396,129 +341,3 @@ def meta_analysis(
         ratio=ratio,
         notes=notes,
     )
-
-
-def _pooled_test(y, w, mu, test: str, alpha: float):
-    """``(se, df, critical value, p)`` of the pooled estimate: z, or Hartung-Knapp's t on k - 1 df."""
-    k = len(y)
-    if test == "z":
-        se_mu = math.sqrt(1.0 / np.sum(w))
-        return se_mu, math.inf, float(stats.norm.ppf(1 - alpha / 2)), float(2 * stats.norm.sf(abs(mu / se_mu)))
-    s2 = float(np.sum(w * (y - mu) ** 2) / (k - 1))
-    se_mu, df = math.sqrt(s2 / np.sum(w)), float(k - 1)
-    return se_mu, df, float(stats.t.ppf(1 - alpha / 2, df)), float(2 * stats.t.sf(abs(mu / se_mu), df))
-
-
-def _heterogeneity(q: float, wf, tau2: float, method: str) -> tuple[float, float]:
-    """I² (percent) and H²: from Q for the fixed-effect model, else from tau² and the typical variance."""
-    k = len(wf)
-    if method == "FE":
-        return (100.0 * max(0.0, (q - (k - 1)) / q) if q > 0 else 0.0), q / (k - 1)
-    s2_typ = (k - 1) * np.sum(wf) / (np.sum(wf) ** 2 - np.sum(wf**2))
-    return float(100.0 * tau2 / (tau2 + s2_typ)), float((tau2 + s2_typ) / s2_typ)
-
-
-@check_params(
-    by=Instance(str, name="a column name"),
-    fit=Instance(Callable, name="a function fitting one trial's rows, e.g. ic.fit_logistic"),  # type: ignore[arg-type]  # isinstance works with the ABC
-    term=Instance(str, name="a model term"),
-    fit_options=(Options(None), Instance(Mapping, name="a mapping of keyword arguments of fit")),
-    method=Options(*METHODS),
-    test=Options(*TESTS),
-    alpha=ALPHA,
-)
-def meta_analysis_by(
-    data: pd.DataFrame,
-    by: str,
-    *,
-    fit: Callable,
-    term: str,
-    fit_options: Mapping | None = None,
-    method: str = "REML",
-    test: str = "z",
-    alpha: float = 0.05,
-) -> MetaAnalysisResult:
-    """Fit the same model in each trial and pool one term's coefficient by :func:`meta_analysis`.
-
-    Parameters
-    ----------
-    data : DataFrame
-        Patients of all trials, with a column ``by`` naming the trial.
-    by : str
-        The trial column; trials are taken in sorted order (a categorical's own order).
-    fit : callable
-        The model, e.g. :func:`immune_correlates.fit_logistic` or :func:`immune_correlates.fit_cox`,
-        called as ``fit(trial_rows, **fit_options)`` (or any function of the rows, such as
-        ``lambda d: ic.fit_cox(d, formula=...)``); its result needs ``params`` and ``bse``.
-    term : str
-        The coefficient pooled (e.g. ``"nk_per_ul"``).
-    fit_options : mapping, optional
-        Keyword arguments of ``fit`` (``{"outcome": "cr", "covariates": ["x"], "method": "firth"}``);
-        a separate mapping, so that ``method=`` of the fit and of the meta-analysis cannot be confused.
-    method, test, alpha
-        As :func:`meta_analysis` (the between-trial variance estimator and the test).
-
-    Returns
-    -------
-    MetaAnalysisResult
-        With ``fits`` (trial -> fitted result) and ``excluded`` (trials whose model could not be
-        fitted, with the reason; they are also warned about).
-
-    Notes
-    -----
-    A two-stage individual-patient-data meta-analysis: each trial keeps its own baseline
-    (intercept or baseline hazard) and adjustment; only the term's effect is pooled.  With
-    ``method="firth"`` each trial's estimate stays finite under separation.
-
-    Examples
-    --------
-    >>> import numpy as np, pandas as pd, immune_correlates as ic
-    >>> rng = np.random.default_rng(3)
-    >>> df = pd.DataFrame({"trial": np.repeat(["T1", "T2", "T3"], 40), "x": rng.normal(size=120)})
-    >>> df["cr"] = (rng.random(120) < 1 / (1 + np.exp(-(df["x"] - 0.5)))).astype(int)
-    >>> res = ic.meta_analysis_by(df, "trial", fit=ic.fit_logistic, term="x",
-    ...                           fit_options={"outcome": "cr", "covariates": ["x"], "method": "firth"})
-    >>> res.studies["label"].tolist(), res.ratio
-    (['T1', 'T2', 'T3'], 'odds_ratio')
-    """
-    if by not in data.columns:
-        raise InputError(f"meta_analysis_by: column {by!r} is not in the data.", column=by)
-    if data[by].isna().any():
-        raise InputError(
-            "meta_analysis_by: these patients have no trial",
-            column=by,
-            rows=[{"patient_id": i} for i in data.index[data[by].isna()]],
-        )
-    groups = data.groupby(by, sort=True, observed=True)
-    labels, est, ses, fits, dropped = [], [], [], {}, []
-    for trial, rows in groups:
-        try:
-            res = fit(rows, **dict(fit_options or {}))
-        except ImmuneCorrelatesError as e:
-            dropped.append((trial, str(e).splitlines()[0]))
-            continue
-        if term not in res.params.index:
-            raise InputError(
-                f"meta_analysis_by: the model of trial {trial!r} has no term {term!r}; its terms are "
-                f"{list(res.params.index)}."
-            )
-        fits[trial] = res
-        labels.append(str(trial))
-        est.append(float(res.params[term]))
-        ses.append(float(res.bse[term]))
-    excluded = pd.DataFrame(dropped, columns=["trial", "reason"])
-    if dropped:
-        warn(
-            "meta_analysis_by: left out trial(s) whose model could not be fitted: "
-            + "; ".join(f"{t} ({r})" for t, r in dropped),
-            MissingDataWarning,
-        )
-    first = next(iter(fits.values()), None)
-    ratio = getattr(first, "ratio_name", None)
-    out = meta_analysis(
-        est, ses, method=method, test=test, alpha=alpha, labels=labels, ratio=ratio if ratio != "ratio" else None
-    )
-    from dataclasses import replace
-
-    note = f"term {term!r} of {getattr(fit, '__name__', 'the model')} fitted in each trial ({by})"
-    return replace(out, fits=fits, excluded=excluded, notes=(note, *out.notes))
