@@ -1,15 +1,17 @@
-"""The house style: colour-blind-safe palette, readable sizes, p-value text, export.
+"""The house style: the one import of every plot for palette, group colours, axes, p-value text and export.
 
 Every plot in :mod:`immune_correlates.plots` draws with :func:`house_style`
 active and colours groups with :func:`group_colors`, so a report's figures
-look alike.  The palette is Okabe & Ito's (2008) set of eight colours that
-stay distinguishable under the common colour-vision deficiencies.
+look alike.  The palette, sizes and :func:`house_style` live in :mod:`._palette`,
+what a group label says about response (order, pair, colour) in :mod:`._groups`;
+both are re-exported here.  This module holds the axes (new axes, log ticks,
+spines), the text of labels and p-values, survival step curves and
+:func:`save_figure`.
 """
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable
 from pathlib import Path
 
 import matplotlib as mpl
@@ -18,13 +20,14 @@ import numpy as np
 
 from .._numbers import p_phrase
 from .._params import (
-    COLORS,
     POSITIVE,
     Instance,
     ListLike,
     check_params,
 )
 from ..errors import ImmuneCorrelatesError
+from ._groups import RESPONSE_ORDER, default_pair, group_colors, order_groups, response_role
+from ._palette import GREY, INK, OKABE_ITO, PALETTE, RC_PARAMS, RESPONSE_COLORS, SMALL, house_style
 
 __all__ = [
     "OKABE_ITO",
@@ -46,223 +49,10 @@ __all__ = [
     "difference_text",
     "INK",
     "curve_until_nobody_at_risk",
+    "GREY",
+    "SMALL",
+    "RESPONSE_ORDER",
 ]
-
-#: Okabe & Ito (2008) colour-blind-safe colours, by name.
-OKABE_ITO = {
-    "black": "#000000",
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "bluish_green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "reddish_purple": "#CC79A7",
-}
-
-#: Fixed colours of the response groups and of common binary labels: in every figure of a
-#: report, vermillion means "no response", orange "partial response", blue "response".
-RESPONSE_COLORS = {
-    "NR": OKABE_ITO["vermillion"],
-    "PR": OKABE_ITO["orange"],
-    "CR": OKABE_ITO["blue"],
-}
-
-#: Neutral grey for "not significant" and reference lines.
-GREY = "#7F7F7F"
-
-#: Colours of groups that are not response groups (a feature split at its median, a sex, an arm),
-#: in the order groups receive them.  None of the response colours is among them, so one colour
-#: keeps one meaning across the figures of a report.
-PALETTE = [
-    OKABE_ITO["bluish_green"],
-    OKABE_ITO["reddish_purple"],
-    OKABE_ITO["sky_blue"],
-    OKABE_ITO["black"],
-    GREY,
-    "#8C510A",  # brown (ColorBrewer BrBG), distinct from the Okabe-Ito set under colour-vision deficiencies
-    OKABE_ITO["yellow"],
-]
-
-#: Colour of estimates that belong to no group (forest plots, volcano points): black ink.
-INK = "#222222"
-
-#: Matplotlib settings of the house style: readable at journal column width.
-RC_PARAMS = {
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.labelsize": 10,
-    "xtick.labelsize": 9,
-    "ytick.labelsize": 9,
-    "legend.fontsize": 9,
-    "legend.frameon": False,
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.linewidth": 0.8,
-    "lines.linewidth": 1.6,
-    "axes.prop_cycle": mpl.cycler(color=PALETTE),
-    "savefig.bbox": "tight",
-    "svg.fonttype": "none",  # text stays text in SVG
-    "pdf.fonttype": 42,  # TrueType in PDF (editable in Illustrator)
-    "ps.fonttype": 42,
-}
-
-#: Font size of annotations (test results, at-risk numbers).
-SMALL = 8.5
-
-
-@contextlib.contextmanager
-def house_style() -> Iterator[None]:
-    """Context manager applying :data:`RC_PARAMS` (restores the old settings after).
-
-    Backend, interactive mode and every other rcParam are as before on exit
-    (interactive mode as the body left it: loading the notebook backend
-    inside the context switches it on, as it would outside).
-
-    Examples
-    --------
-    >>> import matplotlib.pyplot as plt
-    >>> with house_style():
-    ...     fig, ax = plt.subplots()
-    >>> plt.close(fig)
-    """
-    # matplotlib's rc_context puts every rcParam back on exit, "interactive" included.  When the
-    # first figure of a Jupyter session is made inside it, IPython loads the inline backend and
-    # switches interactive mode on; resetting it then would stop every later figure from
-    # displaying.  So the interactive state the body leaves is kept, everything else restored.
-    state = {}
-    try:
-        with mpl.rc_context(RC_PARAMS):
-            try:
-                yield
-            finally:
-                state["interactive"] = mpl.is_interactive()
-    finally:
-        if "interactive" in state and mpl.is_interactive() != state["interactive"]:
-            mpl.interactive(state["interactive"])
-
-
-RESPONSE_ORDER = ("NR", "PR", "CR")
-
-#: Group labels read as responding, partly responding or not responding (compared lower-case).
-_ROLE_WORDS = {
-    "responder": {
-        "cr",
-        "cri",
-        "cr/cri",
-        "cr or cri",
-        "responder",
-        "responders",
-        "response",
-        "responded",
-        "complete remission",
-        "complete response",
-        "remission",
-        "yes",
-        "y",
-        "true",
-        "1",
-        "1.0",
-    },
-    "partial": {"pr", "npr", "partial response", "partial remission", "partial responder"},
-    "non": {
-        "nr",
-        "non-responder",
-        "non-responders",
-        "nonresponder",
-        "non responder",
-        "no response",
-        "not cr",
-        "non-cr",
-        "no cr",
-        "no",
-        "n",
-        "false",
-        "0",
-        "0.0",
-        "pd",
-        "sd",
-        "refractory",
-    },
-}
-_ROLE_ORDER = ("non", "partial", "responder")
-
-
-def response_role(level) -> str | None:
-    """``"responder"``, ``"partial"``, ``"non"`` or None: what a group label says about response.
-
-    Examples
-    --------
-    >>> [response_role(g) for g in ("CR", "Non-responder", True, 0, "arm A")]
-    ['responder', 'non', 'responder', 'non', None]
-    """
-    text = str(level).strip().lower().replace("−", "-")
-    for role, words in _ROLE_WORDS.items():
-        if text in words:
-            return role
-    return None
-
-
-def _roles(levels: Sequence) -> list | None:
-    """The response role of every level, when each has one and they differ."""
-    roles = [response_role(g) for g in levels]
-    if len(levels) < 2 or None in roles or len(set(roles)) != len(roles):
-        return None
-    return roles
-
-
-def order_groups(levels: Sequence) -> list:
-    """Groups in clinical order, not responding first (NR, PR, CR; False, True); others unchanged."""
-    levels = list(levels)
-    roles = _roles(levels)
-    if roles is not None:
-        return [g for _, g in sorted(zip(roles, levels), key=lambda rg: _ROLE_ORDER.index(rg[0]))]
-    return levels
-
-
-def default_pair(levels: Sequence) -> tuple:
-    """The two groups compared head to head, responding group first (its effect is "first − second").
-
-    With response labels: the responding group and the non-responding one
-    (``("CR", "NR")``, ``(True, False)``, ``("Responder", "Non-responder")``);
-    otherwise the first two levels in their order.
-    """
-    levels = list(levels)
-    roles = _roles(levels)
-    if roles is not None and "non" in roles and "responder" in roles:
-        return levels[roles.index("responder")], levels[roles.index("non")]
-    return tuple(levels[:2])
-
-
-@check_params(
-    colors=COLORS,
-)
-def group_colors(levels: Sequence, *, colors: Mapping | Sequence | None = None) -> dict:
-    """Colour of each group label.
-
-    Colours carry meaning: a responding group (``CR``, ``1``, ``True``,
-    "Responder", "yes") always gets the responder colour, a non-responding one
-    (``NR``, ``0``, ``False``, "Non-responder", "no") the non-responder colour
-    and partial responders (``PR``) their own, whatever the order of the
-    labels; other labels take :data:`PALETTE` in order.  ``colors``
-    overrides: a mapping label -> colour or a list in the order of ``levels``.
-    """
-    levels = list(levels)
-    if colors is not None:
-        if isinstance(colors, Mapping):
-            missing = [g for g in levels if g not in colors]
-            if missing:
-                raise ImmuneCorrelatesError(f"colors: no colour given for group(s) {missing}; groups: {levels}.")
-            return {g: colors[g] for g in levels}
-        colors = list(colors)
-        if len(colors) < len(levels):
-            raise ImmuneCorrelatesError(f"colors: {len(colors)} colour(s) for {len(levels)} groups {levels}.")
-        return dict(zip(levels, colors))
-    roles = _roles(levels)
-    if roles is not None:
-        by_role = {"responder": RESPONSE_COLORS["CR"], "partial": RESPONSE_COLORS["PR"], "non": RESPONSE_COLORS["NR"]}
-        return {g: by_role[r] for g, r in zip(levels, roles)}
-    return {g: PALETTE[i % len(PALETTE)] for i, g in enumerate(levels)}
 
 
 def curve_until_nobody_at_risk(t: np.ndarray, y: np.ndarray, last: float) -> tuple[np.ndarray, np.ndarray]:
