@@ -32,11 +32,13 @@ def _loaded(code: str) -> set[str]:
     return set(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_import_loads_no_plotting_or_optional_library():
     added = _loaded("import immune_correlates")
     assert not added & set(HEAVY), sorted(added & set(HEAVY))
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_a_model_fit_and_a_screen_load_no_plotting_library():
     code = (
         "import immune_correlates as ic; f = ic.analysis_frame(ic.datasets.load_ofa_len()); "
@@ -49,11 +51,13 @@ def test_a_model_fit_and_a_screen_load_no_plotting_library():
     assert not added & {"matplotlib", "seaborn", "statsmodels", "sklearn"}, sorted(added)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_plots_load_when_used():
     added = _loaded("import immune_correlates as ic; ic.plots.kaplan_meier")
     assert "matplotlib" in added
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_command_line_help_loads_no_plotting_library():
     code = "from immune_correlates import cli\ntry:\n    cli.main(['--help'])\nexcept SystemExit:\n    pass"
     added = _loaded(f"exec({code!r})")

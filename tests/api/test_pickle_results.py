@@ -167,6 +167,7 @@ def _imputed(frame):
 
 
 @pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_result_round_trips_through_pickle(name, cohort, frame):
     obj = CASES[name](cohort, frame)
     back = pickle.loads(pickle.dumps(obj))
@@ -199,6 +200,7 @@ def _median_table(result):
     return result.median()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_results_travel_to_and_from_a_dask_worker_process(frame):
     distributed = pytest.importorskip("distributed")
     local = ic.kaplan_meier(frame, "pfs_months", "pfs_event", "cr")

@@ -132,6 +132,7 @@ def test_the_seeded_calls_cover_every_seeded_public_function():
 
 
 @pytest.mark.parametrize("name", sorted(SEEDED))
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_the_four_seed_forms_agree(frame, name):
     call = SEEDED[name]
     as_int = _quiet(lambda: call(frame, 11))

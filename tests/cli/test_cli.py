@@ -24,6 +24,7 @@ from immune_correlates.datasets import ofa_len_paths
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_demo_writes_report_tables_figures_and_results(demo_dir):
     assert (demo_dir / "report.html").stat().st_size > 10_000
     tables = {p.stem for p in (demo_dir / "tables").glob("*.csv")}
@@ -186,6 +187,7 @@ def test_report_escapes_patient_ids_from_the_data(tmp_path):
     assert evil not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_interrupted_run_leaves_previous_report_untouched(demo_dir, tmp_path, monkeypatch):
     import shutil
 
@@ -272,6 +274,7 @@ def test_exclude_flagged_values_are_reported_in_the_exclusions(tmp_path):
     assert "p_maxt" not in screen_cr.columns  # n_perm = 0: no permutations
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_output_path_that_is_a_file_exits_2(tmp_path):
     (tmp_path / "taken").write_text("not a directory")
     code, _, err = _run_cli(["demo", "--out", "taken/report"], tmp_path)

@@ -62,6 +62,7 @@ def test_trial_summary_intervals_are_clopper_pearson(ofa_len):
     np.testing.assert_allclose(summary.loc["orr", ["ci_lower", "ci_upper"]].astype(float), [ci.low, ci.high], rtol=1e-8)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_bundled_files_regenerate_byte_for_byte(capsys):
     assert make_ofa_len.main(["--check"]) == 0
 

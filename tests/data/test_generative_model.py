@@ -34,6 +34,7 @@ def test_simulate_draws_normal_drivers_from_the_same_model_as_the_batch():
     assert len(np.unique(values)) == values.size  # continuous, not signs
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_measurement_error_reaches_the_tables():
     design = ic.TrialDesign(n_patients=3000, measurement_sd={"log2_nk": 1.0})
     trial = ic.simulate(design, seed=5)
@@ -47,6 +48,7 @@ def test_measurement_error_reaches_the_tables():
     np.testing.assert_array_equal(trial.features["log2_cd3"], trial.truth["log2_cd3"])
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_null_features_are_simulated_and_unrelated():
     design = ic.TrialDesign(n_patients=2000, n_null_features=3, null_feature_correlation=0.4)
     trial = ic.simulate(design, seed=6)

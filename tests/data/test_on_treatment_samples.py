@@ -67,6 +67,7 @@ def test_some_visits_are_missed_at_random(ofa_len, ends):
     assert 0.03 < len(missed) / len(eligible) < 0.25
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_anti_cd20_clears_cll_cells_and_the_lymphocyte_count_falls(ofa_len, truth):
     long = ic.longitudinal_frame(ofa_len, ["cll_per_ul"])
     base_alc = ofa_len.clinical["alc"]
@@ -95,6 +96,7 @@ def test_simulation_without_visits_gives_the_same_baseline_tables():
     assert set(cohort.samples["timepoint"]) > {"baseline", "C3D1"}
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_the_generator_reproduces_every_bundled_file_byte_for_byte(tmp_path):
     written = build().write(tmp_path)
     shipped = ic.datasets.ofa_len_paths()["clinical"].parent

@@ -101,6 +101,7 @@ def test_separation_rate_rises_with_the_effect_and_ml_excludes_those_trials():
     assert (res.trials.loc[res.trials["separation"], "finite_ml"] == False).all()  # noqa: E712
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cox_result_reports_monotone_likelihood_and_both_estimators():
     res = power(OFA_LEN_DESIGN, CoxAnalysis("nk_function", adjust_for_response=True), n_sim=200, seed=4)
     t = res.summary()

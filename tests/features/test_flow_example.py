@@ -79,6 +79,7 @@ def test_same_seed_same_bytes(example, tmp_path):
         )
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_analyze_from_the_workspace_gives_the_tables_features(example, bundled, tmp_path):
     """`immune-correlates analyze --flowjo-workspace` runs to the same features as the tables it was made from."""
     from immune_correlates.cli import main

@@ -17,6 +17,7 @@ def long(ofa_len):
     return ic.longitudinal_frame(ofa_len)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_one_row_per_sample_with_day_features_and_endpoints(ofa_len, long):
     samples = ofa_len.samples
     assert len(long) == len(samples)
@@ -70,6 +71,7 @@ def test_composite_scores_of_later_samples_use_the_baseline_scale(ofa_len, long)
     assert later.mean() > 0.3  # function improves on lenalidomide: not re-centred at 0
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_feature_selection_and_errors(ofa_len):
     two = ic.longitudinal_frame(ofa_len, ["nk_per_ul", "cd8_per_ul"])
     assert [c for c in two.columns if c.endswith("_per_ul")] == ["nk_per_ul", "cd8_per_ul"]
@@ -124,6 +126,7 @@ def test_trajectory_slopes_by_hand(long):
     assert slopes.attrs["unit"] == "log2 units per 30.4375 day"
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cycle_frame_has_the_published_cycles_and_neutropenia(ofa_len):
     cycles = ic.cycle_frame(ofa_len, ["nk_per_ul"], latest=["nk_per_ul"])
     assert len(cycles) == 574 and cycles["neutropenia_g3"].sum() == 103

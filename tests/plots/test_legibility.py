@@ -110,6 +110,7 @@ def _quiet():
 
 
 @pytest.mark.parametrize("k, kind, long", GRID, ids=[f"{k}-{kind}-{'long' if lg else 'short'}" for k, kind, lg in GRID])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_response_panel_and_boxplot(k, kind, long):
     frame, feats = _frame(k, kind, long, 7)
     fig = ic.plots.response_panel(frame, feats, "group", log=feats[:3])
@@ -130,6 +131,7 @@ def test_kaplan_meier(k, kind, long):
     assert len(rows) == k  # one labelled at-risk row per group, whatever the dtype
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_panel_with_30_features_and_5_long_groups():
     frame, feats = _frame(5, "text", True, 30)
     fig = ic.plots.response_panel(frame, feats, "group")
@@ -138,6 +140,7 @@ def test_panel_with_30_features_and_5_long_groups():
 
 @pytest.mark.parametrize("n_features", [7, 30])
 @pytest.mark.parametrize("long", [False, True])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_volcano_and_forest(n_features, long):
     rng = np.random.default_rng(n_features)
     names = [f"feature {i:02d}" + (" with long nm" if long else "") for i in range(n_features)]

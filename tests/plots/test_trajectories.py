@@ -50,6 +50,7 @@ def _long(k: int, kind: str, long: bool, n: int = 30, seed: int = 5) -> pd.DataF
 
 
 @pytest.mark.parametrize("k, kind, long", GRID, ids=[f"{k}-{kind}-{'long' if lg else 'short'}" for k, kind, lg in GRID])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_legible_for_every_grouping(k, kind, long):
     data = _long(k, kind, long)
     ax = ic.plots.trajectories(data, "nk_per_ul", group="group")
@@ -61,6 +62,7 @@ def test_legible_for_every_grouping(k, kind, long):
     assert visits == list(VISITS)  # the scheduled visits; end of treatment has no mean
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_lines_means_and_intervals_are_the_data(ofa_len_long):
     ax = ic.plots.trajectories(ofa_len_long, "nk_per_ul")
     shown = ofa_len_long[ofa_len_long["day"] <= ax.get_xlim()[1]]

@@ -24,6 +24,7 @@ def test_adjustment_formula_is_read_as_data_and_vetted(tmp_path):
         load_config({"models": {"adjustment": "age", "covariates": ["age"]}})
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_adjusted_report_models_are_the_formula_fits():
     features = ("nk_per_ul", "cd8_per_ul")
     config = AnalysisConfig(n_perm=0, features=features, adjustment="age + C(sex)")

@@ -59,6 +59,7 @@ def test_time_to_event_rows_give_events_and_at_risk_not_a_fraction():
     assert os5["at_risk"] == (frame["os_months"] >= 60).sum()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_a_trial_with_no_cr_still_gets_its_report(no_cr_report):
     html = (no_cr_report / "report.html").read_text()
     results = json.loads((no_cr_report / "results.json").read_text())

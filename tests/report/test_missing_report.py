@@ -51,6 +51,7 @@ def test_config_reads_the_missing_section():
         load_config({"missing": {"maxit": 5}})
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_imputed_tables_pool_the_same_models(results):
     imp = results.objects["imputed"]
     assert imp.m == 5 and imp.seed == 7
@@ -111,6 +112,7 @@ def test_the_section_shows_tables_and_figures_and_is_absent_by_default(results):
     assert any(getattr(s, "__name__", "") == "_missing" for s in SECTIONS)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_complete_cases_stay_the_default():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

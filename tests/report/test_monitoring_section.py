@@ -44,6 +44,7 @@ def test_the_step_is_part_of_the_run_and_its_methods_are_described():
         assert key in METHODS
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_samples_per_visit_are_the_cohorts(run, ofa_len):
     table = run.tables["monitoring_samples"].set_index("Visit")
     counts = ofa_len.samples.groupby("timepoint")["patient_id"].nunique()
@@ -54,6 +55,7 @@ def test_samples_per_visit_are_the_cohorts(run, ofa_len):
     assert table.at["C3D1", "Response CR"] == (groups.loc[c3] == "CR").sum()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_time_dependent_rows_are_the_counting_process_fits(run, ofa_len):
     cfg = run.config
     long = ic.longitudinal_frame(ofa_len, ["nk_per_ul"]).assign(
@@ -75,6 +77,7 @@ def test_time_dependent_rows_are_the_counting_process_fits(run, ofa_len):
     assert ((td["p_value"] < 0.05) == ((td["hazard_ratio_ci_upper"] < 1) | (td["hazard_ratio_ci_lower"] > 1))).all()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_per_cycle_neutropenia_is_the_gee_fit(run, ofa_len):
     cycles = ic.cycle_frame(ofa_len, pd.DataFrame(index=pd.Index([], name="patient_id")), latest=["nk_per_ul"])
     cycles["lnk"] = np.log2(cycles["nk_per_ul_latest"])

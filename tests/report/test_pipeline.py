@@ -23,6 +23,7 @@ def _per_sd_log2(x, offset=1.0):
     return (z - z.mean()) / z.std(ddof=1)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_logistic_row_is_firth_profile_fit_per_sd_of_log2_count(results):
     frame = results.frame.assign(z=_per_sd_log2(results.frame["nk_per_ul"]))
     fit = ic.fit_logistic(frame, "cr", ["z"], method="firth", ci="profile")

@@ -44,6 +44,7 @@ def results(counts_file):
         return run_analysis(ic.datasets.load_ofa_len(), AnalysisConfig(n_perm=0, population_counts=counts_file[0]))
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_abundance_table_is_differential_abundance_of_the_compared_groups(results, counts_file):
     counts = pd.read_csv(counts_file[0], index_col="sample_id")
     group = results.frame.loc[counts.index, "response_group"]

@@ -61,6 +61,7 @@ def _transformed(res, feature):
     return (x - x.mean()) / x.std(ddof=1)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_levels_compared_are_the_configured_or_default_ones(run):
     expected = {"response_group": ["CR", "NR"], "responder": [1, 0], "cr": [1, 0]}[run.config.group]
     assert run.objects["compare_levels"] == expected
@@ -192,6 +193,7 @@ def test_methods_text_names_exactly_the_methods_that_produced_the_numbers(run):
         assert METHODS[key][0] not in [m["heading"] for m in methods]
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_methods_name_the_adjustment_covariates(cohort):
     cfg = AnalysisConfig(features=("nk_per_ul",), covariates=("del17p", "ighv_unmutated"), n_perm=0)
     res = _quiet(run_analysis, cohort, cfg)

@@ -48,6 +48,7 @@ CELL_CASES = [  # table, column, row, bad value, words expected in the message
 
 
 @pytest.mark.parametrize("table, column, row, value, words", CELL_CASES, ids=[f"{c[1]}={c[3]}" for c in CELL_CASES])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_bad_cell_is_named_with_file_column_patient_and_value(raw, table, column, row, value, words):
     tables = _edit(raw, table, column, row, value)
     with pytest.raises(ic.InputError) as info:

@@ -67,6 +67,7 @@ def _write(table: pd.DataFrame, dialect: dict, directory, name: str):
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(data=st.data())
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_csv_dialects_of_the_same_data_give_identical_results(reference, tmp_path_factory, data):
     raw, want, want_frame, compared = reference
     directory = tmp_path_factory.mktemp("dialect")

@@ -451,6 +451,7 @@ def _as_excel_types(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_full_analysis_is_unchanged_by_an_excel_round_trip(tmp_path, raw):
     from immune_correlates.report import run_analysis
     from immune_correlates.report.config import load_config

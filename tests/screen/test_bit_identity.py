@@ -46,12 +46,14 @@ def runs():
 
 
 @pytest.mark.parametrize("size", SIZES, ids=[f"{n}x{m}x{b}-{k}" for n, m, b, k in SIZES])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_one_and_two_loky_workers_give_the_same_bits(runs, size):
     _, serial, loky = runs[size]
     np.testing.assert_array_equal(serial, loky)
     assert np.isfinite(serial[:, 0]).all()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_a_dask_cluster_gives_the_same_bits_for_every_size(runs):
     distributed = pytest.importorskip("distributed")
     joblib = pytest.importorskip("joblib")

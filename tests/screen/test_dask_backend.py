@@ -38,6 +38,7 @@ def client():
     cluster.close()
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_seeded_bootstrap_screen_is_identical_on_a_dask_cluster_and_shows_progress(client, capsys):
     df = random_cohort(21, n=34, m=5)
     kw = {"duration": "time", "event": "status", "model": "firth_cox", "n_boot": 60, "seed": 99}

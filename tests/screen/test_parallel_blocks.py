@@ -50,6 +50,7 @@ def _scaled(job, block):
 
 
 @pytest.mark.parametrize("family", ["cox", "logistic"])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_bootstrap_is_bit_identical_across_jobs_grouping_and_backends(family, monkeypatch):
     df = random_cohort(31, n=30, m=4)
     F = df[[f"f{j}" for j in range(4)]].to_numpy()

@@ -35,6 +35,7 @@ def _resampled(df, counts):
 
 
 @pytest.mark.parametrize("firth", [False, True])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cox_weights_as_bootstrap_equal_fit_cox_on_resampled_rows(firth):
     df = random_cohort(7)
     design = make_design(
@@ -57,6 +58,7 @@ def test_cox_weights_as_bootstrap_equal_fit_cox_on_resampled_rows(firth):
 
 
 @pytest.mark.parametrize("firth", [False, True])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_logistic_weights_as_bootstrap_equal_fit_logistic_on_resampled_rows(firth):
     df = random_cohort(8)
     df.loc[3, "f1"] = np.nan  # the resampled single fit drops the copies of this row too

@@ -50,6 +50,7 @@ def _assert_rows_match(df, tab, covariates, kind, ci="profile"):
 @pytest.mark.parametrize("ci", ["profile", "wald"])
 @pytest.mark.parametrize("covariates", [[], ["age"]])
 @pytest.mark.parametrize("model", ["firth", "logistic"])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_logistic_screen_of_ofa_len_equals_fit_logistic(frame, panel, model, covariates, ci):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
@@ -61,6 +62,7 @@ def test_logistic_screen_of_ofa_len_equals_fit_logistic(frame, panel, model, cov
 @pytest.mark.parametrize("ci", ["profile", "wald"])
 @pytest.mark.parametrize("covariates", [[], ["age", "del17p"]])
 @pytest.mark.parametrize("model", ["cox", "firth_cox"])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates, ci):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", MissingDataWarning)
@@ -70,6 +72,7 @@ def test_cox_screen_of_ofa_len_equals_fit_cox(frame, panel, model, covariates, c
 
 
 @pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cox_screen_with_tied_times_equals_fit_cox_on_random_cohorts(seed):
     df = random_cohort(seed)
     for model in ("cox", "firth_cox"):

@@ -238,6 +238,7 @@ def _da_p(c, g, **kw):
 
 
 @pytest.mark.parametrize("n0, n1, seed", [(10, 10, 101), (26, 8, 102)])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_false_positive_and_false_discovery_rates_hold_under_overdispersion(n0, n1, seed):
     """200 null experiments (30 populations, log-normal SD 0.4, ~50,000 cells): nominal error rates.
 

@@ -143,6 +143,7 @@ def test_cox_passes_check_estimator_apart_from_the_plain_y_checks():
     assert xfailed == set(PLAIN_Y_CHECKS)  # each one really fails on a plain y, and nothing else does
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_cox_passes_the_plain_y_checks_once_y_is_structured():
     results = _run(_PlainYCox(), NOT_IDENTIFIABLE)
     assert _failed(results) == {}
@@ -242,6 +243,7 @@ def test_binary_only(frame):
             est.fit(f[cols], y3)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_pipeline_cross_validation_grid_search_and_pickle(frame):
     f, cols = frame
     X, y = f[cols], f["cr"]

@@ -65,6 +65,7 @@ def _fit(name, **kw):
 
 
 @pytest.mark.parametrize("name", list(CASES))
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_fit_equals_geeglm(name, reference):
     fits, params = reference
     ref = fits[fits["fit"] == name].assign(term=lambda d: d["term"].map(lambda t: R_NAMES.get(t, t)))

@@ -47,6 +47,7 @@ def test_the_reference_is_converged():
 
 
 @pytest.mark.parametrize("name, k", FITS, ids=[f"{n}-{k}" for n, k in FITS])
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_coefficients_equal_glmnet_at_a_given_lambda(name, k):
     f = REF["fits"][name]
     res, cols = _fit_at(name, f, f["lambda"][k])

@@ -77,6 +77,7 @@ def test_counting_process_cox_on_the_rows_equals_coxph(pbc_rows, fit, kw):
     assert res.llf == pytest.approx(ref["loglik"].iloc[0], rel=RTOL)
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_a_single_visit_carries_forward_from_that_visit_only(ofa_len):
     """C3D1 NK and progression afterwards: before C3D1 the covariate is unknown, so that time is left out."""
     frame = ic.analysis_frame(ofa_len, features=pd.DataFrame(index=pd.Index([], name="patient_id")))

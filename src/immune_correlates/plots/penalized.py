@@ -48,7 +48,7 @@ def penalized_path(
     Returns
     -------
     matplotlib Axes
-        Vertical lines ``"lam_min"`` and ``"lam_1se"`` (after cross-validation) and ``"lam"``.
+        Vertical lines (gid ``"lam_min"`` and ``"lam_1se"``, labelled "λ min" and "λ 1-SE") after cross-validation, ``"lam"`` otherwise.
 
     Examples
     --------
@@ -60,7 +60,7 @@ def penalized_path(
     >>> fit = ic.fit_penalized(X, "cr", [f"f{i}" for i in range(6)], cv=5, seed=1)
     >>> ax = penalized_path(fit, kind="cv")
     >>> ax.get_xlabel()
-    'log(lambda)'
+    'log(λ), penalty'
     """
     path = result.path
     x = np.log(path["lam"].to_numpy())
@@ -96,11 +96,14 @@ def penalized_path(
             _label_ends(ax, x[-1], coefs[-1, named], [(labels or {}).get(terms[j], terms[j]) for j in named])
             ax.axhline(0, color=GREY, linewidth=0.6)
             ax.set_ylabel("Coefficient per SD")
-        for name, value, style in (("lam_min", result.lam_min, ":"), ("lam_1se", result.lam_1se, "--")):
+        for name, text, value, style in (
+            ("lam_min", "λ min", result.lam_min, ":"),
+            ("lam_1se", "λ 1-SE", result.lam_1se, "--"),
+        ):
             if value is not None:
                 ax.axvline(np.log(value), color=GREY, linestyle=style, linewidth=0.9, gid=name)
                 ax.annotate(
-                    name,
+                    text,
                     (np.log(value), 1.0),
                     xycoords=("data", "axes fraction"),
                     xytext=(2, -2),
@@ -111,7 +114,7 @@ def penalized_path(
                 )
         if result.rule is None:
             ax.axvline(np.log(result.lam), color=GREY, linestyle="--", linewidth=0.9, gid="lam")
-        ax.set_xlabel("log(lambda)")
+        ax.set_xlabel("log(λ), penalty")
         ax.invert_xaxis()  # from the null model (left) to the least penalized (right), as the path runs
         _ticks_inside(ax)
         if title:
@@ -201,7 +204,7 @@ def stability(
         ax.set_xlim(0, 1)
         ax.set_xlabel(f"Selection probability ({2 * result.n_pairs} half-samples, q = {result.q})")
         ax.set_title(
-            title or f"Stable at {result.threshold:g}: expected false selections <= {result.bound:.2g}",
+            title or f"Stable at {result.threshold:g}: expected false selections ≤ {result.bound:.2g}",
             fontsize=SMALL + 1,
         )
     return ax

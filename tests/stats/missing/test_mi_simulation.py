@@ -50,6 +50,7 @@ def _run(n_trials: int, m: int):
     return (np.mean(cc) - BETA, np.mean(mi) - BETA, np.mean(cc_cover), np.mean(mi_cover), np.mean(fmi))
 
 
+@pytest.mark.slow  # more than two seconds: full suite only
 def test_imputation_removes_most_of_the_complete_case_bias():
     cc_bias, mi_bias, _, _, fmi = _run(25, m=5)
     assert cc_bias < -0.25  # complete cases: about -0.38 in the long run

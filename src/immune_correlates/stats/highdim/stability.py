@@ -85,8 +85,8 @@ class StabilityResult(ResultDisplay):
     def _notes(self) -> list[str]:
         return [
             f"Selected at threshold {self.threshold:g}: {', '.join(self.selected) or 'none'}.",
-            f"Expected number of false selections <= {self.bound:.2f} (Meinshausen & Buhlmann's exchangeability), "
-            f"<= {self.bound_unimodal:.2f} if the selection probabilities are also unimodal (Shah & Samworth).",
+            f"Expected number of false selections ≤ {self.bound:.2f} (Meinshausen & Bühlmann's exchangeability), "
+            f"≤ {self.bound_unimodal:.2f} if the selection probabilities are also unimodal (Shah & Samworth).",
         ]
 
 
