@@ -17,12 +17,17 @@ visible in HTML and neutralise spreadsheet formulas in CSV tables).
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
+from collections.abc import Iterable
 
-__all__ = ["hidden_characters", "show_hidden", "neutralise_formula", "FORMULA_PREFIXES"]
+__all__ = ["hidden_characters", "any_hidden", "show_hidden", "neutralise_formula", "FORMULA_PREFIXES"]
 
 _BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f\u061c")
 _INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+#: Every hidden character in one class: category ``Cc`` is exactly U+0000-U+001F and U+007F-U+009F
+#: (fixed by the Unicode standard), then the bidirectional and invisible ones above.
+_HIDDEN = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 #: Leading characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection").
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -42,7 +47,18 @@ def hidden_characters(text: str) -> list[str]:
     >>> hidden_characters("OL001")
     []
     """
-    return [f"U+{ord(ch):04X}" for ch in text if _is_hidden(ch)]
+    return [f"U+{ord(ch):04X}" for ch in _HIDDEN.findall(text)]
+
+
+def any_hidden(texts: Iterable) -> bool:
+    """Whether any text among ``texts`` (other values are skipped) holds a hidden character: one scan.
+
+    Examples
+    --------
+    >>> any_hidden(["OL001", None, "OL\u200b002"]), any_hidden(["OL001", 3.0])
+    (True, False)
+    """
+    return _HIDDEN.search("".join(t for t in texts if isinstance(t, str))) is not None
 
 
 def show_hidden(text: str, *, keep: str = "\n") -> str:
@@ -53,7 +69,7 @@ def show_hidden(text: str, *, keep: str = "\n") -> str:
     >>> show_hidden("OL\\u202e100")
     'OL[U+202E]100'
     """
-    if not any(_is_hidden(ch) for ch in text):
+    if _HIDDEN.search(text) is None:
         return text
     return "".join(f"[U+{ord(ch):04X}]" if _is_hidden(ch) and ch not in keep else ch for ch in text)
 

@@ -19,7 +19,16 @@ import pandas as pd
 
 from ..errors import InputError
 
-__all__ = ["CellContext", "parse_text", "parse_number", "parse_binary", "parse_date", "parse_code", "is_blank"]
+__all__ = [
+    "CellContext",
+    "parse_text",
+    "parse_number",
+    "parse_binary",
+    "parse_date",
+    "parse_code",
+    "is_blank",
+    "map_cells",
+]
 
 _ISO_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?$")
 _TRUE = {"1", "yes", "y", "true", "t", "1.0"}
@@ -56,10 +65,38 @@ class CellContext:
         self.problems.append(error)
 
 
+def map_cells(column: pd.Series, fn) -> pd.Series:
+    """``column.map(fn)`` for a function of one cell, evaluated once per distinct text.
+
+    A column read from a file holds few distinct texts (ids, timepoints, units) or
+    cells that do not repeat; either way ``fn`` runs at most once per distinct text
+    (and once per missing cell: ``None`` and ``NaN`` are different cells), and pandas
+    converts its answers exactly as ``column.map(fn)`` does (the answers for the
+    distinct cells are the answers for all of them).  Only an object column holding
+    nothing but text and missing values takes this path: ``1``, ``1.0`` and ``True``
+    hash alike but are different cells, so any other column is mapped cell by cell.
+    """
+    values = column.to_numpy()
+    if column.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+        return column.map(fn)
+    codes, cells = pd.factorize(values)
+    na = codes < 0
+    if na.any():
+        codes[na] = len(cells) + np.arange(int(na.sum()))
+        cells = np.concatenate([cells, values[na]])
+    mapped = pd.Series(cells, dtype=object).map(fn).iloc[codes]
+    mapped.index = column.index
+    return mapped.rename(column.name)
+
+
+def _blank_text(v) -> bool:
+    return isinstance(v, str) and v.strip() == ""
+
+
 def is_blank(column: pd.Series) -> np.ndarray:
     """True where a cell is missing: NaN/None/NaT or empty/white-space text."""
     blank = column.isna().to_numpy()
-    text = column.map(lambda v: isinstance(v, str) and v.strip() == "").to_numpy(dtype=bool)
+    text = map_cells(column, _blank_text).to_numpy(dtype=bool)
     return blank | text
 
 
@@ -79,7 +116,7 @@ def parse_text(column: pd.Series, ctx: CellContext, *, required: bool) -> pd.Ser
             return str(int(v))
         return v if isinstance(v, str) else (None if pd.isna(v) else str(v))
 
-    out = column.map(to_text).astype(object)
+    out = map_cells(column, to_text).astype(object)
     blank = _blanks(column, ctx, required)
     out[blank] = None
     return out
@@ -113,7 +150,7 @@ def parse_number(
         except (TypeError, ValueError):
             return np.nan
 
-    values = column.map(conv).astype(float)
+    values = map_cells(column, conv).astype(float)
     bad = np.isnan(values.to_numpy()) & ~blank
     if bad.any():
         ctx.fail(
@@ -162,7 +199,7 @@ def parse_binary(column: pd.Series, ctx: CellContext, *, required: bool = False)
             return -1.0 if s else np.nan
         return np.nan
 
-    values = column.map(conv).astype(float)
+    values = map_cells(column, conv).astype(float)
     bad = (values.to_numpy() == -1.0) & ~blank
     if bad.any():
         ctx.fail(
@@ -205,7 +242,7 @@ def parse_date(column: pd.Series, ctx: CellContext, *, required: bool = False) -
                 return pd.NaT, False
         return pd.NaT, False
 
-    pairs = [conv(v) for v in column.tolist()]
+    pairs = map_cells(column, conv).tolist() if column.dtype == object else [conv(v) for v in column.tolist()]
     values = pd.Series(pd.to_datetime([p[0] for p in pairs]), index=column.index, name=column.name)
     timed = np.array([p[1] for p in pairs], dtype=bool) & ~blank
     bad = values.isna().to_numpy() & ~blank & ~timed
@@ -230,7 +267,7 @@ def parse_code(column: pd.Series, ctx: CellContext, allowed: tuple[str, ...], *,
     """Codes from ``allowed``, matched ignoring case and surrounding spaces, returned canonical."""
     blank = _blanks(column, ctx, required)
     canon = {a.lower(): a for a in allowed}
-    values = column.map(lambda v: canon.get(str(v).strip().lower()) if not pd.isna(v) else None).astype(object)
+    values = map_cells(column, lambda v: canon.get(str(v).strip().lower()) if not pd.isna(v) else None).astype(object)
     bad = values.isna().to_numpy() & ~blank
     if bad.any():
         ctx.fail(column, bad, f"values are not one of {', '.join(allowed)}")

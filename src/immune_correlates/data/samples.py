@@ -139,6 +139,8 @@ def sample_rows(
 
 def _report(problems, rows, mask, message, column, hint, extra=()):
     """One error per file, listing the first row of each offending sample in that file."""
+    if not np.asarray(mask, dtype=bool).any():
+        return
     bad = rows.loc[mask].drop_duplicates(["file", "patient_id", "timepoint", *extra])
     for source, group in bad.groupby("file", sort=False):
         listed = [

@@ -12,10 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._text import hidden_characters
+from .._text import any_hidden, hidden_characters
 from ..errors import InputError, combine_input_errors
 from .parsers import (
     CellContext,
+    map_cells,
     parse_binary,
     parse_code,
     parse_date,
@@ -58,7 +59,11 @@ def _report(problems: list | None, error: InputError) -> None:
 
 
 def _ids(frame: pd.DataFrame, source: str, problems: list) -> CellContext:
-    return CellContext(source, frame["patient_id"].map(lambda v: v if isinstance(v, str) else str(v)), problems)
+    return CellContext(source, map_cells(frame["patient_id"], _as_text), problems)
+
+
+def _as_text(v) -> str:
+    return v if isinstance(v, str) else str(v)
 
 
 def validate_table(frame: pd.DataFrame, spec: TableSpec, source: str) -> pd.DataFrame:
@@ -151,6 +156,8 @@ def check_table(
 
 
 def _check_hidden(values: pd.Series, ctx: CellContext, problems: list) -> None:
+    if not any_hidden(values.to_numpy(dtype=object)):
+        return
     hidden = values.map(lambda v: bool(hidden_characters(v)) if isinstance(v, str) else False).to_numpy(dtype=bool)
     if hidden.any():
         ctx.fail(
@@ -164,6 +171,9 @@ def _check_hidden(values: pd.Series, ctx: CellContext, problems: list) -> None:
 
 
 def _check_id_text(ids: pd.Series, source: str, problems: list) -> None:
+    distinct = pd.unique(ids.to_numpy(dtype=object))
+    if not any(isinstance(s, str) and s != s.strip() for s in distinct) and not any_hidden(distinct):
+        return
     text = ids.map(lambda s: isinstance(s, str))
     padded = ids.map(lambda s: isinstance(s, str) and s != s.strip()).to_numpy(dtype=bool)
     if padded.any():
@@ -206,12 +216,12 @@ def unify_timepoints(values: pd.Series, source: str, notes: list | None = None) 
     def tidy(v):
         return " ".join(v.split()) if isinstance(v, str) else v
 
-    tidy_values = values.map(tidy)
+    tidy_values = map_cells(values, tidy)
     spellings = tidy_values.dropna().value_counts(sort=True)
     canon: dict[str, str] = {}
     for spelling in spellings.index:  # most frequent first
         canon.setdefault(spelling.casefold(), "baseline" if spelling.casefold() == "baseline" else spelling)
-    out = tidy_values.map(lambda v: canon[v.casefold()] if isinstance(v, str) else v)
+    out = map_cells(tidy_values, lambda v: canon[v.casefold()] if isinstance(v, str) else v)
     changed = values.notna() & (out != values)
     if notes is not None and changed.any():
         pairs = sorted({(repr(a), b) for a, b in zip(values[changed], out[changed], strict=True)})
