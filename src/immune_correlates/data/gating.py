@@ -13,6 +13,7 @@ import pandas as pd
 
 from .._checks import check_range, check_unique, raise_bad_rows
 from ..errors import InputError
+from .parsers import map_cells
 
 __all__ = ["ROOT", "split_path", "normalise_path", "empty_gate", "validate_immunophenotype"]
 
@@ -71,7 +72,7 @@ def validate_immunophenotype(frame: pd.DataFrame, *, source: str | None) -> pd.D
     if len(out) == 0:
         return out
     paths = out["gating_path"].astype(str)
-    gaps = paths.map(empty_gate)
+    gaps = map_cells(paths, empty_gate)
     raise_bad_rows(
         out,
         gaps,
@@ -81,7 +82,7 @@ def validate_immunophenotype(frame: pd.DataFrame, *, source: str | None) -> pd.D
         hint="Write every gate of the path (e.g. 'Lymphocytes/CD3+/CD4+'): an empty name may stand for a gate "
         "that was left out, so it is not closed silently and the sample's counts would otherwise stay empty.",
     )
-    out["gating_path"] = paths.map(normalise_path)
+    out["gating_path"] = map_cells(paths, normalise_path)
     check_range(
         out, "freq_of_parent", low=0, high=100, source=source, what="percent of parent gate", extra=["gating_path"]
     )

@@ -73,18 +73,20 @@ def map_cells(column: pd.Series, fn) -> pd.Series:
     (and once per missing cell: ``None`` and ``NaN`` are different cells), and pandas
     converts its answers exactly as ``column.map(fn)`` does (the answers for the
     distinct cells are the answers for all of them).  Only an object column holding
-    nothing but text and missing values takes this path: ``1``, ``1.0`` and ``True``
-    hash alike but are different cells, so any other column is mapped cell by cell.
+    nothing but text and missing values (or a pandas text column) takes this path: ``1``,
+    ``1.0`` and ``True`` hash alike but are different cells, so any other column is
+    mapped cell by cell.
     """
-    values = column.to_numpy()
-    if column.dtype != object or pd.api.types.infer_dtype(values, skipna=True) != "string":
+    text_dtype = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
+    values = column.to_numpy(dtype=object) if text_dtype else None
+    if not text_dtype or pd.api.types.infer_dtype(values, skipna=True) != "string":
         return column.map(fn)
     codes, cells = pd.factorize(values)
     na = codes < 0
     if na.any():
         codes[na] = len(cells) + np.arange(int(na.sum()))
         cells = np.concatenate([cells, values[na]])
-    mapped = pd.Series(cells, dtype=object).map(fn).iloc[codes]
+    mapped = pd.Series(cells, dtype=column.dtype).map(fn).iloc[codes]
     mapped.index = column.index
     return mapped.rename(column.name)
 

@@ -17,15 +17,15 @@ from .._params import Instance, Interval, Options, check_params
 from .._results import ResultDisplay
 from ..data.gating import ROOT
 from ..errors import DataQualityWarning, warn
-from ._common import Computed
+from ._common import Computed, patient_index, text_on, values_on
 from .catalogue import feature_catalogue
 from .composite import composite_score
 from .counts import absolute_count
-from .function import AssayTable
 from .lysis import lysis_summary
 from .panel import Panel, load_panel
 from .populations import GateTable
-from .quality import DEFAULT_MIN_EVENTS, quality_rows
+from .quality import DEFAULT_MIN_EVENTS, quality_columns, quality_frame
+from .timepoints import CohortTables
 
 __all__ = ["FeatureSet", "build_features", "derive_features"]
 
@@ -124,27 +124,15 @@ class FeatureSet(ResultDisplay):
         return notes
 
 
-def _frame_or_empty(cohort, name: str) -> pd.DataFrame:
-    frame = getattr(cohort, name, None)
-    return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame()
-
-
 def _ratio(table: GateTable, spec, patients, errors: str) -> Computed:
-    num = _aligned(table.fraction(spec["numerator"], ROOT, errors=errors), patients, table.timepoint)
-    den = _aligned(table.fraction(spec["denominator"], ROOT, errors=errors), patients, table.timepoint)
-    value = num.values / den.values.where(den.values != 0)
-    reason = num.reasons.where(num.reasons != "", den.reasons)
-    reason = reason.where(
-        ~((reason == "") & (den.values == 0)), f"denominator population {spec['denominator']!r} is 0%"
-    )
-    events = pd.concat([num.events, den.events], axis=1).min(axis=1, skipna=False)
-    return Computed.build(patients, value, reason, "ratio", events=events)
-
-
-def _aligned(comp: Computed, patients, timepoint, what="immunophenotype") -> Computed:
-    default = f"no {what} rows at timepoint {timepoint!r}"
-    reasons = comp.reasons.reindex(pd.Index(patients)).fillna(default)
-    return Computed.build(patients, comp.values, reasons, comp.method, events=comp.events, flags=comp.flags)
+    idx = patient_index(patients)
+    num_v, num_r, num_e, _ = table.fraction_on(spec["numerator"], ROOT, idx, errors=errors)
+    den_v, den_r, den_e, _ = table.fraction_on(spec["denominator"], ROOT, idx, errors=errors)
+    value = num_v / np.where(den_v != 0, den_v, np.nan)
+    reason = np.where(num_r != "", num_r, den_r)
+    reason = np.where((reason == "") & (den_v == 0), f"denominator population {spec['denominator']!r} is 0%", reason)
+    events = np.minimum(num_e, den_e)  # NaN when either is
+    return Computed.from_parts(idx, value, reason, "ratio", events)
 
 
 def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
@@ -156,8 +144,9 @@ def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
             return absolute_count(gates, clinical, o["path"], o["method"], patients=patients, errors=errors)
         if k == "ratio":
             return _ratio(gates, spec, patients, errors)
-        comp = _aligned(gates.fraction(o["path"], o["of"], errors=errors), patients, gates.timepoint)
-        return Computed.build(patients, comp.values * 100.0, comp.reasons, "frequency", events=comp.events)
+        idx = patient_index(patients)
+        value, reason, events, _ = gates.fraction_on(o["path"], o["of"], idx, errors=errors)
+        return Computed.from_parts(idx, value * 100.0, reason, "frequency", events)
     if assays is None:
         return Computed.empty(patients, "no function_assays table given")
     if k == "function":
@@ -178,11 +167,19 @@ def _primary(spec, gates, assays, clinical, patients, errors) -> Computed:
 
 def _functional_count(spec, done: dict[str, Computed], patients) -> Computed:
     read, count = done[spec["readout"]], done[spec["count"]]
-    value = read.values / 100.0 * count.values
-    reason = pd.Series("", index=read.values.index, dtype=object)
-    reason = reason.where(read.values.notna(), f"{spec['readout']} missing: " + read.reasons)
-    reason = reason.where((reason != "") | count.values.notna(), f"{spec['count']} missing: " + count.reasons)
-    return Computed.build(patients, value, reason, count.method, events=count.events, flags=read.flags)
+    idx = patient_index(patients)
+    read_v, count_v = values_on(read.values, idx).astype(float), values_on(count.values, idx).astype(float)
+    value = read_v / 100.0 * count_v
+    reason = np.where(np.isnan(read_v), _prefixed(f"{spec['readout']} missing: ", read.reasons, idx), "")
+    reason = np.where(
+        (reason != "") | ~np.isnan(count_v), reason, _prefixed(f"{spec['count']} missing: ", count.reasons, idx)
+    )
+    events = values_on(count.events, idx).astype(float)
+    return Computed.from_parts(idx, value, reason, text_on(count.method, idx), events, text_on(read.flags, idx))
+
+
+def _prefixed(prefix: str, texts: pd.Series, idx: pd.Index) -> np.ndarray:
+    return np.array([prefix + t for t in values_on(texts, idx)], dtype=object)
 
 
 @check_params(
@@ -210,7 +207,9 @@ def build_features(
     ----------
     cohort : Cohort or any object with ``clinical`` (indexed by ``patient_id``),
         ``immunophenotype``, ``function_assays`` (long DataFrames, possibly
-        empty) and ``sources`` (table name -> file name).
+        empty) and ``sources`` (table name -> file name); or a
+        :class:`~immune_correlates.features.timepoints.CohortTables` of one, whose
+        long tables are checked once for many timepoints.
     panel : Panel, mapping, path or None
         Feature panel (default: the CLL panel, see :func:`load_panel`).
     timepoint : str
@@ -241,20 +240,17 @@ def build_features(
     >>> fs.missing                                       # doctest: +SKIP
     """
     panel = load_panel(panel)
-    clinical = cohort.clinical.copy()
+    tables = cohort if isinstance(cohort, CohortTables) else CohortTables(cohort)
+    clinical = tables.clinical.copy()
     clinical.index = clinical.index.astype(str)
-    patients = list(clinical.index)
-    sources = dict(getattr(cohort, "sources", {}) or {})
-    imm = _frame_or_empty(cohort, "immunophenotype")
-    fun = _frame_or_empty(cohort, "function_assays")
-    gates = GateTable(imm, timepoint, source=sources.get("immunophenotype")) if len(imm) else None
-    assays = AssayTable(fun, timepoint, source=sources.get("function_assays")) if len(fun) else None
+    patients = patient_index(list(clinical.index))
+    gates, assays = tables.at(timepoint)
     done: dict[str, Computed] = {}
     quality: list[pd.DataFrame] = []
     standard: list[pd.DataFrame] = []
     excluded_any = 0
     for name, comp, std in _computed(panel, gates, assays, clinical, patients, errors, done, reference, min_readouts):
-        rows, comp, n_ex = quality_rows(name, comp, min_events, exclude_flagged)
+        rows, comp, n_ex = quality_columns(name, comp, min_events, exclude_flagged)
         quality.append(rows)
         standard += [] if std is None else [std]
         excluded_any += n_ex
@@ -308,7 +304,7 @@ def _assemble(panel, done, patients, quality, standard, timepoint, min_events, e
     missing = long.loc[values.isna().stack().to_numpy()].reset_index(drop=True)
     std_cols = ["composite", "readout", "mean", "sd", "sign", "source", "n"]
     standardisation = pd.concat(standard, ignore_index=True)[std_cols] if standard else pd.DataFrame(columns=std_cols)
-    quality_table = pd.concat(quality, ignore_index=True)
+    quality_table = quality_frame(quality)
     notes = []
     n_low = int(quality_table["low_events"].sum())
     if n_low:

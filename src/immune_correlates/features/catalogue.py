@@ -41,6 +41,9 @@ FEATURE_LABELS = {
     "nk_function_score": "NK function score",
 }
 
+#: Catalogues of the panels seen last (a Panel is immutable), keyed by identity; callers get copies.
+_CACHE: dict[int, tuple[Panel, pd.DataFrame]] = {}
+
 CATALOGUE_COLUMNS = ["feature", "lineage", "kind", "recipe", "unit", "formula", "sources", "description", "label"]
 _KIND = {
     "count": "count",
@@ -130,6 +133,9 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
     ['T cells', 'cells/uL']
     """
     panel = load_panel(panel)
+    cached = _CACHE.get(id(panel))
+    if cached is not None and cached[0] is panel:
+        return cached[1].copy()
     rows = []
     for spec in panel.features:
         unit, formula, sources = _describe(spec, panel)
@@ -147,4 +153,8 @@ def feature_catalogue(panel=None) -> pd.DataFrame:
                 "description": spec.description,
             }
         )
-    return pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)
+    table = pd.DataFrame(rows, columns=CATALOGUE_COLUMNS)
+    if len(_CACHE) >= 16:
+        _CACHE.clear()
+    _CACHE[id(panel)] = (panel, table)
+    return table.copy()

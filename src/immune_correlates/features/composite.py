@@ -135,17 +135,18 @@ def composite_score(
         z[name] = sign * (col - m) / s if name not in unusable else np.nan
     n_used = z.notna().sum(axis=1).astype(int)
     score = z.mean(axis=1, skipna=True).where(n_used >= min_readouts)
-    avail = sub.notna()
-    reasons = pd.Series("", index=sub.index, dtype=object)
-    for pid in sub.index[score.isna()]:
-        have = [r for r in readouts if avail.at[pid, r] and r not in unusable]
-        lacking = [r for r in readouts if not avail.at[pid, r]]
+    avail = sub.notna().to_numpy()
+    why = np.full(len(sub), "", dtype=object)
+    for i in np.flatnonzero(score.isna().to_numpy()):
+        have = [r for r, ok in zip(readouts, avail[i]) if ok and r not in unusable]
+        lacking = [r for r, ok in zip(readouts, avail[i]) if not ok]
         text = (
             f"too few readouts: {len(have)} of {len(readouts)} available, "
             f"{min_readouts} needed (missing: {', '.join(lacking) or 'none'})"
         )
         if unusable:
             text += f"; not standardisable (cohort SD 0 or n < 2): {', '.join(unusable)}"
-        reasons[pid] = text
+        why[i] = text
+    reasons = pd.Series(why, index=sub.index, dtype=object)
     standardisation = pd.DataFrame(rows).set_index("readout")
     return score, n_used, reasons, standardisation

@@ -26,7 +26,7 @@ import pandas as pd
 from ..data.gating import ROOT, normalise_path
 from ..data.samples import BASELINE, nominal_day
 from ..errors import ConfigError
-from ._common import Computed
+from ._common import Computed, patient_index
 from .populations import GateTable
 
 __all__ = ["dual_platform_count", "bead_count", "absolute_count", "COUNT_METHODS"]
@@ -76,24 +76,42 @@ def _bead_data(table: GateTable, path: str) -> pd.DataFrame:
     The sample-level fallback is used only when every row of the sample that
     carries the column agrees on one value (one counting tube).
     """
-    long = table.long
     patients = pd.Index(list(table.exists.index), name="patient_id")
     out = pd.DataFrame(np.nan, index=patients, columns=list(BEAD_COLUMNS))
-    if len(long) == 0:
+    if len(table.long) == 0:
         return out
-    own = long.loc[long["gating_path"] == path].set_index("patient_id")
-    for col in BEAD_COLUMNS:
-        if col not in long.columns:
-            continue
-        values = pd.to_numeric(long[col], errors="coerce").astype(float)
-        per_sample = values.groupby(long["patient_id"])
-        unique = per_sample.nunique()
-        sample_value = per_sample.first().where(unique == 1)
-        row_value = pd.to_numeric(own[col], errors="coerce").astype(float) if col in own.columns else None
-        col_value = sample_value.reindex(patients)
-        if row_value is not None:
-            col_value = row_value.reindex(patients).fillna(col_value)
-        out[col] = col_value.to_numpy(dtype=float)
+    for col, values in _bead_arrays(table, path).items():
+        out[col] = values
+    return out
+
+
+def _bead_arrays(table: GateTable, path: str) -> dict[str, np.ndarray]:
+    """The bead columns given for ``path`` (aligned with the table's patients), from per-table caches."""
+    cache = table.__dict__.setdefault("_beads", {})
+    if "sample" not in cache:
+        long = table.long
+        rows, gates = table.positions()
+        n_patients, n_gates = len(table.exists.index), len(table.exists.columns)
+        sample, wide = {}, {}
+        for col in BEAD_COLUMNS:
+            if col not in long.columns:
+                continue
+            values = pd.to_numeric(long[col], errors="coerce").to_numpy(dtype=float)
+            wide[col] = np.full((n_patients, n_gates), np.nan)
+            wide[col][rows, gates] = values
+            sample[col] = np.full(n_patients, np.nan)
+            for p in range(n_patients):  # the sample's value when its rows agree on one (one counting tube)
+                given = values[rows == p]
+                given = given[~np.isnan(given)]
+                if given.size and (given == given[0]).all():
+                    sample[col][p] = given[0]
+        cache["sample"], cache["wide"] = sample, wide
+    gates = table._arrays()[0]
+    j = gates.get(path)
+    out = {}
+    for col, fallback in cache["sample"].items():
+        own = cache["wide"][col][:, j] if j is not None else np.full(fallback.shape, np.nan)
+        out[col] = np.where(np.isnan(own), fallback, own)
     return out
 
 
@@ -116,8 +134,12 @@ def _sample_alc(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> tupl
     The sample's own ``alc`` (immunophenotype column) when given; otherwise the
     clinical table's ``alc`` (the baseline count) for samples drawn on or before the
     first dose only: after anti-CD20 therapy the count falls many-fold, and a baseline
-    count would inflate every later dual-platform count.
+    count would inflate every later dual-platform count.  Kept on the table for the
+    same clinical table and patients (every count of one timepoint asks again).
     """
+    cached = table.__dict__.get("_alc")
+    if cached is not None and cached[0] is clinical and cached[1].equals(idx):
+        return cached[2], cached[3]
     own = table.sample_value("alc").reindex(idx).astype(float)
     base = (
         pd.to_numeric(clinical["alc"], errors="coerce").astype(float).reindex(idx)
@@ -133,6 +155,7 @@ def _sample_alc(table: GateTable, clinical: pd.DataFrame, idx: pd.Index) -> tupl
             "sample's own lymphocyte count: an alc column in the immunophenotype table; the clinical alc is "
             "the baseline count)"
         )
+    table.__dict__["_alc"] = (clinical, idx, alc.astype(float), why)
     return alc.astype(float), why
 
 
@@ -172,41 +195,48 @@ def absolute_count(
     if method not in COUNT_METHODS:
         raise ConfigError(f"count method must be one of {COUNT_METHODS}, got {method!r}.")
     path = normalise_path(path)
-    patients = list(clinical.index if patients is None else patients)
-    idx = pd.Index(patients, name="patient_id", dtype=object)
-    freq = table.fraction(path, ROOT, errors=errors)
-    frac = freq.values.reindex(idx)
-    reason = freq.reasons.reindex(idx).fillna(f"no immunophenotype rows at timepoint {table.timepoint!r}")
-    events = freq.events.reindex(idx)
-    beads = _bead_data(table, path).reindex(idx)
-    has_beads = beads.notna().all(axis=1) & events.notna() & frac.notna()
-    alc, no_alc_reason = _sample_alc(table, clinical, idx)
-    dual = pd.Series(dual_platform_count(alc.to_numpy(), frac.to_numpy()), index=idx)
-    bead = pd.Series(
-        bead_count(
-            events.to_numpy(),
-            beads["bead_events"].to_numpy(),
-            beads["beads_per_tube"].to_numpy(),
-            beads["sample_volume_ul"].to_numpy(),
-        ),
-        index=idx,
-    )
+    idx = patient_index(clinical.index if patients is None else patients)
+    frac, reason, events, events_name = table.fraction_on(path, ROOT, idx, errors=errors)
+    beads = _bead_data_on(table, path, idx)
+    has_beads = ~np.isnan(beads).any(axis=1) & ~np.isnan(events) & ~np.isnan(frac)
+    alc_series, no_alc_reason = _sample_alc(table, clinical, idx)
+    alc = alc_series.to_numpy()
+    dual = dual_platform_count(alc, frac)
+    bead = bead_count(events, beads[:, 0], beads[:, 1], beads[:, 2])
     if method == "bead":
-        use_bead = pd.Series(True, index=idx)
+        use_bead = np.ones(len(idx), dtype=bool)
     elif method == "dual":
-        use_bead = pd.Series(False, index=idx)
+        use_bead = np.zeros(len(idx), dtype=bool)
     else:
         use_bead = has_beads
-    value = bead.where(use_bead, dual)
-    meth = pd.Series(np.where(use_bead, "bead", "dual"), index=idx, dtype=object)
-    no_alc = frac.notna() & ~use_bead & alc.isna()
-    reason = reason.where(~(no_alc & (reason == "")), no_alc_reason)
-    no_bead = frac.notna() & use_bead & ~has_beads
-    reason = reason.where(
-        ~(no_bead & (reason == "")),
+    value = np.where(use_bead, bead, dual)
+    meth = np.where(use_bead, "bead", "dual").astype(object)
+    no_alc = ~np.isnan(frac) & ~use_bead & np.isnan(alc)
+    reason = np.where(no_alc & (reason == ""), no_alc_reason, reason)
+    no_bead = ~np.isnan(frac) & use_bead & ~has_beads
+    reason = np.where(
+        no_bead & (reason == ""),
         "bead method requested but event_count or bead_events/beads_per_tube/sample_volume_ul "
         "missing (or ambiguous across rows) for this sample",
+        reason,
     )
-    built = Computed.build(patients, value.where(reason == ""), reason, meth, events=events)
-    bead_events = beads["bead_events"].where(use_bead).reindex(built.values.index).astype(float)
+    built = Computed.from_parts(
+        idx, np.where(reason == "", value, np.nan), reason, meth, events, names=(None, None, events_name, None, None)
+    )
+    bead_events = pd.Series(np.where(use_bead, beads[:, 0], np.nan), index=idx, name="bead_events", dtype=float)
     return dataclasses.replace(built, bead_events=bead_events)
+
+
+def _bead_data_on(table: GateTable, path: str, idx: pd.Index) -> np.ndarray:
+    """``_bead_data(table, path).reindex(idx)`` as an array (patients x the three bead columns)."""
+    out = np.full((len(idx), len(BEAD_COLUMNS)), np.nan)
+    if len(table.long) == 0:
+        return out
+    rows = table.rows_of(idx)
+    found = rows >= 0
+    given = _bead_arrays(table, path)
+    for k, col in enumerate(BEAD_COLUMNS):
+        values = given.get(col)
+        if values is not None:
+            out[found, k] = values[rows[found]]
+    return out

@@ -26,7 +26,7 @@ import pandas as pd
 
 from .._checks import check_range, check_unique, raise_bad_rows
 from ..errors import ConfigError
-from ._common import Computed, at_timepoint
+from ._common import Computed, at_timepoint, patient_index
 
 __all__ = [
     "background_subtract",
@@ -105,6 +105,14 @@ def validate_function_assays(frame: pd.DataFrame, *, source: str | None) -> pd.D
     return out
 
 
+def validated_assays(frame: pd.DataFrame, *, source: str | None) -> pd.DataFrame:
+    """:func:`validate_function_assays` with ``value`` as floats: the rows an :class:`AssayTable` keeps."""
+    out = validate_function_assays(frame, source=source)
+    if len(out):
+        out["value"] = pd.to_numeric(out["value"], errors="coerce").astype(float)
+    return out
+
+
 class AssayTable:
     """One timepoint of the function-assay table, validated.
 
@@ -122,20 +130,38 @@ class AssayTable:
     ) -> None:
         self.source = source
         self.timepoint = timepoint
-        self.long = validate_function_assays(at_timepoint(function_assays, timepoint), source=source)
-        if len(self.long):
-            self.long["value"] = pd.to_numeric(self.long["value"], errors="coerce").astype(float)
+        self.long = validated_assays(at_timepoint(function_assays, timepoint), source=source)
+
+    @classmethod
+    def from_validated(cls, long: pd.DataFrame, timepoint: str | None, *, source: str | None = None) -> AssayTable:
+        """The table of rows already selected and checked (:func:`validated_assays`)."""
+        table = cls.__new__(cls)
+        table.source, table.timepoint, table.long = source, timepoint, long
+        return table
+
+    def _codes(self) -> dict[str, np.ndarray]:
+        """``assay``, lower-case ``cell_type`` and ``unit`` of every row as arrays (computed once)."""
+        if "_code_arrays" not in self.__dict__:
+            long = self.long
+            self.__dict__["_code_arrays"] = {
+                "assay": long["assay"].to_numpy(dtype=object),
+                "cell_type": long["cell_type"].str.lower().to_numpy(dtype=object),
+                "unit": long["unit"].to_numpy(dtype=object),
+            }
+        return self.__dict__["_code_arrays"]
+
+    def _mask(self, assay: str, cell_type: str, unit: str | None) -> np.ndarray:
+        codes = self._codes()
+        mask = (codes["assay"] == assay.strip().lower()) & (codes["cell_type"] == cell_type.strip().lower())
+        if unit is not None:
+            mask &= codes["unit"] == unit
+        return mask
 
     def select(self, assay: str, cell_type: str, unit: str | None = None) -> pd.DataFrame:
         """Rows of one assay and cell type (and unit), matched case-insensitively."""
         if len(self.long) == 0:
             return self.long
-        mask = (self.long["assay"] == assay.strip().lower()) & (
-            self.long["cell_type"].str.lower() == cell_type.strip().lower()
-        )
-        if unit is not None:
-            mask &= self.long["unit"] == unit
-        return self.long.loc[mask]
+        return self.long.loc[self._mask(assay, cell_type, unit)]
 
     def _describe(self, assay: str, cell_type: str, unit: str | None) -> str:
         return f"{assay}/{cell_type}" + (f" ({unit})" if unit else "")
@@ -158,26 +184,37 @@ class AssayTable:
         if background not in ("subtract", "none"):
             raise ConfigError(f"background must be 'subtract' or 'none', got {background!r}.")
         what = self._describe(assay, cell_type, unit)
-        rows = self.select(assay, cell_type, unit)
-        idx = pd.Index(list(patients), name="patient_id", dtype=object)
+        idx = patient_index(patients)
         default = f"no {what} row at timepoint {self.timepoint!r}"
-        if len(rows) == 0:
+        if len(self.long) == 0 or not (mask := self._mask(assay, cell_type, unit)).any():
             return Computed.empty(idx, default)
-        wide = rows.pivot(index="patient_id", columns="condition", values="value")
-        present = rows.assign(one=True).pivot(index="patient_id", columns="condition", values="one")
-        present = present.notna().reindex(idx, fill_value=False)
-        wide = wide.reindex(idx)
-        stim = wide["stimulated"] if "stimulated" in wide else pd.Series(np.nan, index=idx)
-        has_stim = present["stimulated"] if "stimulated" in present else pd.Series(False, index=idx)
-        reason = pd.Series(default, index=idx, dtype=object)
-        others = present.drop(columns="stimulated", errors="ignore").any(axis=1)
-        reason = reason.where(~others, f"no stimulated {what} row (only other conditions)")
-        reason = reason.where(~has_stim, "")
-        reason = reason.where(~(has_stim & stim.isna()), f"{what} stimulated value blank")
-        flags = pd.Series("", index=idx, dtype=object)
+        rows = self.long.loc[mask]
+        where = idx.get_indexer(rows["patient_id"].to_numpy(dtype=object))
+        condition = rows["condition"].to_numpy(dtype=object)
+        value = rows["value"].to_numpy(dtype=float)
+        if pd.Series(rows["patient_id"].to_numpy(dtype=object) + "\x00" + condition.astype(str)).duplicated().any():
+            rows.pivot(index="patient_id", columns="condition", values="value")  # refuses as it always did
+        n = len(idx)
+        kept = where >= 0
+
+        def wide(cond):
+            """Each patient's value of one condition (NaN without a row) and whether the row exists."""
+            sel = kept & (condition == cond)
+            out, has = np.full(n, np.nan), np.zeros(n, dtype=bool)
+            out[where[sel]], has[where[sel]] = value[sel], True
+            return out, has
+
+        stim, has_stim = wide("stimulated")
+        others = np.zeros(n, dtype=bool)
+        others[where[kept & (condition != "stimulated")]] = True
+        reason = np.full(n, default, dtype=object)
+        reason = np.where(others, f"no stimulated {what} row (only other conditions)", reason)
+        reason = np.where(has_stim, "", reason)
+        reason = np.where(has_stim & np.isnan(stim), f"{what} stimulated value blank", reason)
+        stim_name = "stimulated" if (condition == "stimulated").any() else None
         if background == "none":
-            return Computed.build(idx, stim, reason, "stimulated", flags=flags)
-        has_unstim = present["unstimulated"] if "unstimulated" in present else pd.Series(False, index=idx)
+            return Computed.from_parts(idx, stim, reason, "stimulated", names=(stim_name, None, None, None, None))
+        unstim, has_unstim = wide("unstimulated")
         orphan = has_stim & ~has_unstim
         if orphan.any():
             bad = rows.loc[rows["patient_id"].isin(idx[orphan]) & (rows["condition"] == "stimulated")]
@@ -191,8 +228,7 @@ class AssayTable:
                 hint="Add the unstimulated (background) row, or use background='none' in the panel "
                 "if this readout has no control.",
             )
-        unstim = wide["unstimulated"] if "unstimulated" in wide else pd.Series(np.nan, index=idx)
-        reason = reason.where(~(has_stim & stim.notna() & unstim.isna()), f"{what} unstimulated value blank")
-        value, above = background_subtract(stim.to_numpy(), unstim.to_numpy())
-        flags = flags.where(~above, "unstimulated above stimulated (readout floored at 0)")
-        return Computed.build(idx, pd.Series(value, index=idx), reason, "background_subtracted", flags=flags)
+        reason = np.where(has_stim & ~np.isnan(stim) & np.isnan(unstim), f"{what} unstimulated value blank", reason)
+        readout, above = background_subtract(stim, unstim)
+        flags = np.where(above, "unstimulated above stimulated (readout floored at 0)", "").astype(object)
+        return Computed.from_parts(idx, readout, reason, "background_subtracted", None, flags)

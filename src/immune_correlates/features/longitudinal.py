@@ -21,6 +21,7 @@ from ..data.samples import BASELINE, samples_of
 from ..errors import InputError
 from .build import build_features
 from .frame import CLINICAL_COVARIATES
+from .timepoints import CohortTables
 
 __all__ = ["longitudinal_frame", "baseline_reference"]
 
@@ -85,8 +86,9 @@ def longitudinal_frame(cohort, features: Sequence[str] | None = None, **feature_
         timepoints.remove(BASELINE)
         timepoints.insert(0, BASELINE)
     blocks, missing = [], []
+    tables = CohortTables(cohort, split=True)  # each long table checked once, then split by timepoint
     for tp in timepoints:
-        fs = build_features(cohort, timepoint=tp, **options)
+        fs = build_features(tables, timepoint=tp, **options)
         if tp == BASELINE and "reference" not in feature_options:
             options["reference"] = baseline_reference(fs)
         who = samples.loc[samples["timepoint"] == tp, "patient_id"].astype(str)

@@ -42,7 +42,7 @@ import pandas as pd
 from .._checks import raise_bad_rows
 from .._params import Interval, check_params
 from ..errors import ConfigError
-from ._common import Computed
+from ._common import Computed, patient_index
 from .function import AssayTable
 
 __all__ = ["parse_et_ratio", "lysis_auc", "lytic_units", "lysis_summary"]
@@ -181,18 +181,18 @@ def lysis_summary(
     """
     if summary not in ("auc", "lytic_units"):
         raise ConfigError(f"lysis summary must be 'auc' or 'lytic_units', got {summary!r}.")
-    idx = pd.Index(list(patients), name="patient_id", dtype=object)
+    idx = patient_index(patients)
     what = f"{assay}/{cell_type} (% lysis)"
     rows = table.select(assay, cell_type, "% lysis")
     if len(rows) == 0:
         return Computed.empty(idx, f"no {what} rows at timepoint {table.timepoint!r}")
-    ratios = []
-    for cond in rows["condition"]:
+    parsed: dict = {}  # parse_et_ratio reads str(condition): each distinct text once
+    for text in dict.fromkeys(str(cond) for cond in rows["condition"]):
         try:
-            ratios.append(parse_et_ratio(cond))
+            parsed[text] = parse_et_ratio(text)
         except ValueError:
-            ratios.append(np.nan)
-    rows = rows.assign(et=ratios)
+            parsed[text] = np.nan
+    rows = rows.assign(et=[parsed[str(cond)] for cond in rows["condition"]])
     raise_bad_rows(
         rows,
         rows["et"].isna(),
@@ -213,16 +213,25 @@ def lysis_summary(
         hint="Keep one row per E:T ratio.",
     )
     values, reasons = {}, {}
-    for pid, grp in rows.groupby("patient_id", sort=False):
+    pids = rows["patient_id"].to_numpy(dtype=object)
+    codes, order = pd.factorize(pids)  # patients in order of first appearance, as groupby(sort=False)
+    et, lysis = rows["et"].to_numpy(dtype=float), rows["value"].to_numpy(dtype=float)
+    for k in range(len(order)):
+        at = codes == k
+        pid, r, y = order[k], et[at], lysis[at]
         if summary == "auc":
-            n = int(grp["value"].notna().sum())
-            values[pid] = lysis_auc(grp["et"], grp["value"])
+            n = int(np.count_nonzero(~np.isnan(y)))
+            values[pid] = lysis_auc(r, y)
             reasons[pid] = "" if n >= 2 else f"fewer than 2 E:T ratios with {what} values ({n})"
         else:
             values[pid], reasons[pid] = lytic_units(
-                grp["et"], grp["value"], percent=percent, targets_per_well=targets_per_well, per_effectors=per_effectors
+                r, y, percent=percent, targets_per_well=targets_per_well, per_effectors=per_effectors
             )
-    default = pd.Series(f"no {what} rows at timepoint {table.timepoint!r}", index=idx, dtype=object)
-    reason = pd.Series(reasons, dtype=object).reindex(idx).fillna(default)
+    default = f"no {what} rows at timepoint {table.timepoint!r}"
+    computed = idx.get_indexer(order)
+    value, reason = np.full(len(idx), np.nan), np.full(len(idx), default, dtype=object)
+    found = computed >= 0
+    value[computed[found]] = [values[p] for p in order[found]]
+    reason[computed[found]] = [reasons[p] for p in order[found]]
     method = "trapezoid_auc_log2_et" if summary == "auc" else f"lytic_units_{percent:g}"
-    return Computed.build(idx, pd.Series(values, dtype=float), reason, method)
+    return Computed.from_parts(idx, value, reason, method)

@@ -26,6 +26,7 @@ meaning a count with ``method="auto"``.
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -259,8 +260,9 @@ def load_panel(panel=None) -> Panel:
     return Panel(name=str(name), features=tuple(features))
 
 
+@functools.cache
 def default_panel() -> Panel:
-    """The default CLL panel (``panels/cll_default.toml``)."""
+    """The default CLL panel (``panels/cll_default.toml``); read once (a Panel is immutable)."""
     ref = resources.files("immune_correlates.features").joinpath("panels/cll_default.toml")
     with ref.open("rb") as fh:
         raw = tomllib.load(fh)

@@ -22,7 +22,7 @@ from .._checks import raise_bad_rows
 from .._params import TEXT, check_params
 from ..data.gating import ROOT, normalise_path, split_path, validate_immunophenotype
 from ..errors import ConfigError
-from ._common import Computed, at_timepoint
+from ._common import Computed, at_timepoint, missing_reasons, patient_index
 
 __all__ = ["population_frequencies", "split_path", "validate_immunophenotype", "GateTable"]
 
@@ -46,7 +46,17 @@ class GateTable:
     ) -> None:
         self.source = source
         self.timepoint = timepoint
-        long = validate_immunophenotype(at_timepoint(immunophenotype, timepoint), source=source)
+        self._setup(validate_immunophenotype(at_timepoint(immunophenotype, timepoint), source=source))
+
+    @classmethod
+    def from_validated(cls, long: pd.DataFrame, timepoint: str | None, *, source: str | None = None) -> GateTable:
+        """The table of rows already selected and checked as ``GateTable(table, timepoint)`` would."""
+        table = cls.__new__(cls)
+        table.source, table.timepoint = source, timepoint
+        table._setup(long)
+        return table
+
+    def _setup(self, long: pd.DataFrame) -> None:
         self.long = long
         if len(long) == 0:
             self.freq = pd.DataFrame(dtype=float)
@@ -81,6 +91,31 @@ class GateTable:
             return table[path]
         return pd.Series(fill, index=table.index, dtype=type(fill) if fill is not None else float)
 
+    def _arrays(self) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray]:
+        """Gate positions and the wide tables as arrays (patients x gates), computed once."""
+        cached = self.__dict__.get("_wide")
+        if cached is None:
+            gates = {g: j for j, g in enumerate(self.exists.columns)}
+            cached = (gates, self.exists.to_numpy(dtype=bool), self.freq.to_numpy(dtype=float))
+            cached += (self.events.reindex(columns=self.exists.columns).to_numpy(dtype=float),)
+            self.__dict__["_wide"] = cached
+        return cached
+
+    def gate_values(self, which: str, path: str) -> np.ndarray:
+        """One gate's column of ``exists``, ``freq`` or ``events`` as an array (False / NaN where never seen)."""
+        gates, exists, freq, events = self._arrays()
+        j = gates.get(path)
+        if which == "exists":
+            return exists[:, j] if j is not None else np.zeros(exists.shape[0], dtype=bool)
+        table = freq if which == "freq" else events
+        return table[:, j] if j is not None else np.full(table.shape[0], np.nan)
+
+    def patient_index(self) -> pd.Index:
+        """The table's patients as the index of a :class:`Computed` (cached)."""
+        if "_patients" not in self.__dict__:
+            self.__dict__["_patients"] = patient_index(list(self.exists.index))
+        return self.__dict__["_patients"]
+
     def fraction(self, path: str, of: str | None = ROOT, *, errors: str = "raise") -> Computed:
         """Fraction (0-1) of population ``path`` among ancestor ``of`` for every patient seen.
 
@@ -96,6 +131,26 @@ class GateTable:
             and it is absent: raise InputError, or leave the value missing with
             the reason.
         """
+        value, reason, events, name = self.fraction_on(path, of, None, errors=errors)
+        if not len(self.exists.index):
+            return Computed.empty([], "")
+        return Computed.from_arrays(
+            self.patient_index(),
+            value,
+            reason,
+            np.where(np.isnan(value), "", "frequency").astype(object),
+            events,
+            names=(None, None, name, None, None),
+        )
+
+    def fraction_on(
+        self, path: str, of: str | None = ROOT, patients: pd.Index | None = None, *, errors: str = "raise"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str | None]:
+        """:meth:`fraction` as arrays on ``patients`` (default the table's): value, reason, events, events' name.
+
+        A patient without rows at this timepoint has the reason "no immunophenotype
+        rows at timepoint ...".
+        """
         path = normalise_path(path)
         chain = split_path(path)
         if of is not None:
@@ -105,29 +160,56 @@ class GateTable:
                     f"gate {of!r} is not an ancestor of {path!r}: use a gate on the path ({', '.join(chain)})."
                 )
             chain = chain[chain.index(of) + 1 :]
-        patients = list(self.exists.index)
-        if not patients:
-            return Computed.empty([], "")
-        target_exists = self.column(self.exists, path, False)
-        value = pd.Series(1.0, index=self.exists.index)
-        reason = pd.Series("", index=self.exists.index, dtype=object)
-        parent_missing = pd.Series(False, index=self.exists.index)
+        target_exists = self.gate_values("exists", path)
+        n = target_exists.shape[0]
+        value = np.ones(n)
+        reason = np.full(n, "", dtype=object)
+        parent_missing = np.zeros(n, dtype=bool)
         for gate in chain:
-            here = self.column(self.exists, gate, False)
-            f = self.column(self.freq, gate, np.nan)
+            here = self.gate_values("exists", gate)
+            f = self.gate_values("freq", gate)
             gap = target_exists & ~here
-            reason = reason.where(~(gap & (reason == "")), f"missing parent gate {gate!r}")
+            reason = np.where(gap & (reason == ""), f"missing parent gate {gate!r}", reason)
             parent_missing |= gap
-            blank = here & f.isna()
-            reason = reason.where(~(blank & (reason == "")), f"freq_of_parent blank for gate {gate!r}")
+            blank = here & np.isnan(f)
+            reason = np.where(blank & (reason == ""), f"freq_of_parent blank for gate {gate!r}", reason)
             value = value * f
         if errors == "raise" and parent_missing.any():
             self._raise_missing_parent(path, chain, target_exists)
-        no_row = ~target_exists
-        reason = reason.where(~no_row, f"no row for gate {path!r} at timepoint {self.timepoint!r}")
-        value = value.where(target_exists & ~parent_missing)
-        events = self.column(self.events, path, np.nan)
-        return Computed.build(patients, value, reason, "frequency", events=events)
+        reason = np.where(~target_exists, f"no row for gate {path!r} at timepoint {self.timepoint!r}", reason)
+        value = np.where(target_exists & ~parent_missing, value, np.nan)
+        reason = missing_reasons(value, reason)
+        events = self.gate_values("events", path)
+        name = path if path in self.events.columns and n else None
+        if patients is None:
+            return value, reason, events, name
+        rows = self.rows_of(patients)
+        found = rows >= 0
+        on = [
+            np.full(len(patients), np.nan),
+            np.full(len(patients), f"no immunophenotype rows at timepoint {self.timepoint!r}", dtype=object),
+            np.full(len(patients), np.nan),
+        ]
+        for out, arr in zip(on, (value, reason, events)):
+            out[found] = arr[rows[found]]
+        return on[0], on[1], on[2], name
+
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """Patient row and gate column (in the wide tables) of every row of ``long``, cached."""
+        if "_positions" not in self.__dict__:
+            self.__dict__["_positions"] = (
+                self.exists.index.get_indexer(self.long["patient_id"]),
+                self.exists.columns.get_indexer(self.long["gating_path"]),
+            )
+        return self.__dict__["_positions"]
+
+    def rows_of(self, patients: pd.Index) -> np.ndarray:
+        """Row of each of ``patients`` in the table's arrays (-1 for a patient without rows), cached."""
+        cached = self.__dict__.get("_rows_of")
+        if cached is None or cached[0] is not patients:
+            cached = (patients, self.exists.index.get_indexer(patients))
+            self.__dict__["_rows_of"] = cached
+        return cached[1]
 
     def _raise_missing_parent(self, path: str, chain: Sequence[str], target_exists: pd.Series) -> None:
         rows = self.long.loc[self.long["gating_path"] == path].copy()

@@ -70,35 +70,58 @@ def quality_rows(
     comp : Computed, with low-event values set to NaN (and their reason) if asked
     n_excluded : int
     """
-    events = comp.events
-    low = (events < min_events).fillna(False) & comp.values.notna()
+    columns, new, n_excluded = quality_columns(name, comp, min_events, exclude_flagged)
+    return quality_frame([columns]), new, n_excluded
+
+
+def quality_columns(name: str, comp: Computed, min_events: float, exclude_flagged: bool) -> tuple[dict, Computed, int]:
+    """The columns of :func:`quality_rows` as arrays (stack several with :func:`quality_frame`)."""
+    events = comp.events.to_numpy()
+    value = comp.values.to_numpy()
+    low = (events < min_events) & ~np.isnan(value)
     excluded = low & exclude_flagged
     values, reasons, method = comp.values, comp.reasons, comp.method
     if excluded.any():
-        text = events.map(lambda e: f"excluded: {e:g} events < min_events {min_events:g}")
-        reasons = reasons.where(~excluded, text)
+        text = np.array([f"excluded: {e:g} events < min_events {min_events:g}" for e in events], dtype=object)
+        reasons = _replaced(reasons, excluded, text)
         values = values.where(~excluded)
-        method = method.where(~excluded, "")
-    flags = comp.flags.copy()
-    low_text = events.map(lambda e: f"{e:g} events < {min_events:g}" if e == e else "")
-    flags = flags.where(~low, np.where(flags == "", low_text, flags + "; " + low_text))
-    rows = pd.DataFrame(
-        {
-            "patient_id": comp.values.index.astype(object),
-            "feature": name,
-            "value": comp.values.to_numpy(),
-            "method": comp.method.to_numpy(),
-            "events": events.to_numpy(),
-            "poisson_cv": poisson_cv(
-                events.to_numpy(), None if comp.bead_events is None else comp.bead_events.to_numpy()
-            ),
-            "low_events": low.to_numpy(),
-            "flags": flags.to_numpy(),
-            "excluded": excluded.to_numpy(),
-        },
-        columns=QUALITY_COLUMNS,
-    )
+        method = _replaced(method, excluded, "")
+    flags = comp.flags
+    if low.any():
+        old = flags.to_numpy()
+        new_flags = old.copy()
+        for i in np.flatnonzero(low):
+            low_text = f"{events[i]:g} events < {min_events:g}"
+            new_flags[i] = low_text if old[i] == "" else old[i] + "; " + low_text
+        flags = pd.Series(new_flags, index=flags.index, name=flags.name, dtype=object)
+    else:
+        flags = flags.copy()
+    columns = {
+        "patient_id": comp.values.index.to_numpy(dtype=object),
+        "feature": np.full(len(value), name, dtype=object),
+        "value": value,
+        "method": comp.method.to_numpy(),
+        "events": events,
+        "poisson_cv": poisson_cv(events, None if comp.bead_events is None else comp.bead_events.to_numpy()),
+        "low_events": low,
+        "flags": flags.to_numpy(),
+        "excluded": excluded,
+    }
     new = Computed(
-        values=values, method=method, events=events, flags=flags, reasons=reasons, bead_events=comp.bead_events
+        values=values, method=method, events=comp.events, flags=flags, reasons=reasons, bead_events=comp.bead_events
     )
-    return rows, new, int(excluded.sum())
+    return columns, new, int(excluded.sum())
+
+
+def _replaced(series: pd.Series, mask: np.ndarray, other) -> pd.Series:
+    """``series.where(~mask, other)`` for a text Series."""
+    out = np.where(mask, other, series.to_numpy())
+    return pd.Series(out, index=series.index, name=series.name, dtype=object)
+
+
+def quality_frame(parts: list[dict]) -> pd.DataFrame:
+    """One quality table from the columns of several features (in order)."""
+    stacked = {c: np.concatenate([p[c] for p in parts]) for c in QUALITY_COLUMNS}
+    stacked["patient_id"] = pd.Index(stacked["patient_id"], dtype=object)
+    stacked["feature"] = pd.array(stacked["feature"], dtype="str")  # as a broadcast name is stored
+    return pd.DataFrame(stacked, columns=QUALITY_COLUMNS)

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -24,113 +23,10 @@ import pandas as pd
 from ..._checks import require_columns, require_frame
 from ..._missing import complete_cases, row_ids
 from ...errors import FormulaError, InputError, ModelError
+from ._design import Design
 from .formula import ModelSpec, evaluation_context, parse_formula
 
 __all__ = ["Design", "ModelData", "model_data", "screen_terms", "expand_covariates"]
-
-
-@dataclass(frozen=True, eq=False)
-class Design:
-    """A design matrix with the term structure R's ``drop1`` and summaries need.
-
-    Attributes
-    ----------
-    X : ndarray
-        The model matrix of the rows used (intercept column first if any).
-    names : tuple of str
-        Column names (formulaic's: ``C(sex)[T.M]``; a numeric or boolean
-        column keeps its name).
-    terms : tuple of str
-        Model terms other than the intercept, in column order.
-    term_columns : tuple of tuple of int
-        Columns of ``X`` belonging to each term.
-    term_factors : tuple of frozenset
-        The factors of each term (``x:C(sex)`` -> ``{x, C(sex)}``); a term
-        contained in a higher-order term is not dropped by ``anova()``.
-    references : dict
-        Reference level of each dummy column (``{"C(sex)[T.M]": "F"}``).
-    spec : formulaic ModelSpec
-        Turns new data into the same columns (``predict``).
-    aliases : tuple of (alias, column) pairs
-        Internal names the ``covariates=`` path gave to columns.
-    """
-
-    X: np.ndarray
-    names: tuple[str, ...]
-    terms: tuple[str, ...]
-    term_columns: tuple[tuple[int, ...], ...]
-    term_factors: tuple[frozenset, ...]
-    references: dict
-    spec: Any  # formulaic's ModelSpec
-    aliases: tuple[tuple[str, str], ...] = ()
-    numeric: tuple[str, ...] = ()  # data columns used as numbers (alias names)
-
-    def droppable(self) -> list[int]:
-        """Indices of terms R's ``drop1`` would test (not inside a higher-order term)."""
-        return [
-            i
-            for i, f in enumerate(self.term_factors)
-            if not any(f < other for j, other in enumerate(self.term_factors) if j != i)
-        ]
-
-    def describe(self, column: str) -> str:
-        """``"level 'M' of C(sex) (reference 'F')"`` for a dummy column, else the name."""
-        ref = self.references.get(column)
-        if ref is None or "[T." not in column:
-            return repr(column)
-        head, level = column.rsplit("[T.", 1)
-        return f"level {level[:-1]!r} of {head} (reference {ref!r})"
-
-    def frame(self, data: pd.DataFrame) -> np.ndarray:
-        """The model matrix of new rows (same columns as ``X``; NaN where a value is missing)."""
-        mm = self.spec.get_model_matrix(self._numeric_frame(data), context=evaluation_context(), na_action="ignore")
-        return np.asarray(mm, dtype=float)
-
-    def overparametrized(self, data: pd.DataFrame) -> tuple[np.ndarray, tuple[tuple[int, ...], ...]]:
-        """Every level of each factor in every term, as R's ``model.matrix(~ 0 + term)`` term by term.
-
-        Returns the matrix (intercept column first if the model has one) and
-        the columns of each of :attr:`terms`.  Type III hypotheses (lmerTest's
-        ``get_rdX``) are built from it.
-        """
-        spec = self.spec.update(ensure_full_rank=False, structure=None)
-        mm = spec.get_model_matrix(self._numeric_frame(data), context=evaluation_context(), na_action="ignore")
-        cols = tuple(
-            tuple(range(sl.start, sl.stop)) for term, sl in mm.model_spec.term_slices.items() if str(term) != "1"
-        )
-        return np.asarray(mm, dtype=float), cols
-
-    def _numeric_frame(self, data: pd.DataFrame) -> pd.DataFrame:
-        """``data`` with the alias names and the numeric columns as floats (errors name patient and value)."""
-        renamed = data.rename(columns={c: a for a, c in self.aliases})
-        back, ids = dict(self.aliases), row_ids(data)
-        for col in self.numeric:
-            if col not in renamed.columns:
-                continue
-            series = renamed[col]
-            if pd.api.types.is_bool_dtype(series) or str(series.dtype) == "boolean":
-                series = series.astype(float)
-            values = pd.to_numeric(series, errors="coerce")
-            bad = values.isna() & series.notna()
-            if bad.any():
-                raise InputError(
-                    "predict: covariate values must be numeric",
-                    column=back.get(col, col),
-                    rows=[{"patient_id": ids[i], "value": series[i]} for i in series.index[bad]],
-                )
-            renamed[col] = values.astype(float)
-        return renamed
-
-    def without_intercept(self) -> Design:
-        """The same design without its intercept column (Cox models)."""
-        if not self.names or self.names[0] != "Intercept":
-            return self
-        return replace(
-            self,
-            X=self.X[:, 1:],
-            names=self.names[1:],
-            term_columns=tuple(tuple(c - 1 for c in cols) for cols in self.term_columns),
-        )
 
 
 def _coerce(
@@ -194,17 +90,7 @@ def _build(rows: pd.DataFrame, spec: ModelSpec, aliases, caller: str) -> Design:
 
     names = tuple(rename(c) for c in mm.columns)
     X = np.asarray(mm, dtype=float)
-    for j, name in enumerate(names):
-        bad = ~np.isfinite(X[:, j])
-        if bad.any():
-            ids = row_ids(rows)
-            raise InputError(
-                f"{caller}: the model column {name!r} is not finite for these patients",
-                column=name,
-                rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],
-                hint="A transform such as np.log of 0 or of a negative value gives this; "
-                "transform a shifted value or leave those patients out first.",
-            )
+    _check_finite(X, names, rows, caller)
     references = {}
     for factor, state in mspec.factor_contrasts.items():
         base = getattr(state.contrasts, "base", None)
@@ -298,11 +184,81 @@ def model_data(
     rows, excluded = complete_cases(
         frame, needed, missing=missing, numeric=[back.get(c, c) for c in numeric_cols], caller=caller
     )  # messages and exclusions name the user's columns, never an internal alias
-    if aliases:
-        rows = rows.rename(columns={c: a for a, c in aliases})
-    design = _build(rows, spec, aliases, caller)
-    rows = rows.rename(columns=back) if aliases else rows
+    design = _numeric_design(rows, aliases, caller) if formula is None else None
+    if design is None:  # formulas, text, categorical and nullable columns: formulaic
+        if aliases:
+            rows = rows.rename(columns={c: a for a, c in aliases})
+        design = _build(rows, spec, aliases, caller)
+        rows = rows.rename(columns=back) if aliases else rows
     return ModelData(rows, excluded, design, spec.response, tuple(strata), cluster)
+
+
+#: formulaic's ModelSpec of ``1 + _ic_covariate_0 + ...`` on numeric columns, by number of covariates: it
+#: depends on the columns' kind only (numerical), never on their values.
+_NUMERIC_SPECS: dict[int, object] = {}
+
+
+def _numeric_spec(aliases) -> object:
+    """The ModelSpec formulaic gives ``1 + <aliases>`` on numeric columns (built once per length, on two rows)."""
+    k = len(aliases)
+    if k not in _NUMERIC_SPECS:
+        from formulaic import model_matrix
+
+        rhs = " + ".join(["1", *[a for a, _ in aliases]])
+        probe = pd.DataFrame({a: [0.0, 1.0] for a, _ in aliases}, index=[0, 1])
+        _NUMERIC_SPECS[k] = model_matrix(rhs, probe, context=evaluation_context(), na_action="ignore").model_spec
+    return _NUMERIC_SPECS[k]
+
+
+def _plain_number(series: pd.Series) -> bool:
+    """A numpy integer, unsigned, float or boolean column: one model column, its values as they are."""
+    return isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf"
+
+
+def _numeric_design(rows: pd.DataFrame, aliases, caller: str) -> Design | None:
+    """The design of ``covariates=`` that are all plain numbers (booleans as 0/1), without formulaic.
+
+    The same Design, bit for bit, as :func:`_build` makes of them (pinned by a test): an
+    intercept column of ones, then each column as floats, named as the column; one
+    term per column; formulaic's ModelSpec for the same right-hand side; the matrix
+    laid out as formulaic's (column-major).  ``None`` when any column needs formulaic.
+    """
+    columns = [rows[c] for _, c in aliases]
+    if not all(_plain_number(s) for s in columns):
+        return None
+    Xt = np.empty((len(columns) + 1, len(rows)))
+    Xt[0] = 1.0
+    for j, series in enumerate(columns, start=1):
+        Xt[j] = series.to_numpy(dtype=float)
+    X = Xt.T
+    names = ("Intercept", *[c for _, c in aliases])
+    _check_finite(X, names, rows, caller)
+    return Design(
+        X,
+        names,
+        tuple(names[1:]),
+        tuple((j,) for j in range(1, len(names))),
+        tuple(frozenset({c}) for c in names[1:]),
+        {},
+        _numeric_spec(aliases),
+        tuple(aliases),
+        tuple(a for a, _ in aliases),
+    )
+
+
+def _check_finite(X: np.ndarray, names, rows: pd.DataFrame, caller: str) -> None:
+    """Every model column finite in every row used (np.log of 0, an infinite value), else an error naming them."""
+    for j, name in enumerate(names):
+        bad = ~np.isfinite(X[:, j])
+        if bad.any():
+            ids = row_ids(rows)
+            raise InputError(
+                f"{caller}: the model column {name!r} is not finite for these patients",
+                column=name,
+                rows=[{"patient_id": ids.iloc[i], "value": X[i, j]} for i in np.flatnonzero(bad)],
+                hint="A transform such as np.log of 0 or of a negative value gives this; "
+                "transform a shifted value or leave those patients out first.",
+            )
 
 
 def screen_terms(data: pd.DataFrame, formula: str, *, given: Sequence, caller: str = "screen"):
