@@ -78,8 +78,10 @@ def map_cells(column: pd.Series, fn) -> pd.Series:
     mapped cell by cell.
     """
     text_dtype = column.dtype == object or isinstance(column.dtype, pd.StringDtype)
-    values = column.to_numpy(dtype=object) if text_dtype else None
-    if not text_dtype or pd.api.types.infer_dtype(values, skipna=True) != "string":
+    if not text_dtype:
+        return column.map(fn)
+    values = column.to_numpy(dtype=object)
+    if pd.api.types.infer_dtype(values, skipna=True) != "string":
         return column.map(fn)
     codes, cells = pd.factorize(values)
     na = codes < 0

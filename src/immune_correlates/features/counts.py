@@ -106,8 +106,7 @@ def _bead_arrays(table: GateTable, path: str) -> dict[str, np.ndarray]:
                 if given.size and (given == given[0]).all():
                     sample[col][p] = given[0]
         cache["sample"], cache["wide"] = sample, wide
-    gates = table._arrays()[0]
-    j = gates.get(path)
+    j = table._arrays()[0].get(path)
     out = {}
     for col, fallback in cache["sample"].items():
         own = cache["wide"][col][:, j] if j is not None else np.full(fallback.shape, np.nan)

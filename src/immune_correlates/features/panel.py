@@ -260,9 +260,13 @@ def load_panel(panel=None) -> Panel:
     return Panel(name=str(name), features=tuple(features))
 
 
-@functools.cache
 def default_panel() -> Panel:
-    """The default CLL panel (``panels/cll_default.toml``); read once (a Panel is immutable)."""
+    """The default CLL panel (``panels/cll_default.toml``); read once per process (a Panel is immutable)."""
+    return _read_default_panel()
+
+
+@functools.cache
+def _read_default_panel() -> Panel:
     ref = resources.files("immune_correlates.features").joinpath("panels/cll_default.toml")
     with ref.open("rb") as fh:
         raw = tomllib.load(fh)
