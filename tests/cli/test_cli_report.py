@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 
 import pandas as pd
@@ -61,6 +62,12 @@ def test_a_numeric_comparison_estimates_every_section(responders):
     slopes = pd.read_csv(out / "tables" / "monitoring_slopes.csv")
     assert slopes["estimate"].notna().all()
     assert "hazard ratio from a Cox model with its profile-likelihood 95% CI" in html
+    # levels are said as words, never the codes 1 / 0
+    samples = pd.read_csv(out / "tables" / "monitoring_samples.csv")
+    assert {"Responder", "Non-responder"} <= set(samples.columns)
+    assert re.search(
+        r"Median log2 change from baseline to C3D1 by group: NK cells (Non-responder|Responder) -?\d", html
+    )
 
 
 def test_summary_is_printed_for_people_and_progress_goes_to_stderr(responders):

@@ -52,7 +52,7 @@ def test_samples_per_visit_are_the_cohorts(run, ofa_len):
     assert list(table.index[:3]) == ["baseline", "C1D15", "C3D1"]  # in time order
     groups = ic.derive_endpoints(ofa_len.clinical)["response_group"]
     c3 = ofa_len.samples.query("timepoint == 'C3D1'")["patient_id"]
-    assert table.at["C3D1", "Response CR"] == (groups.loc[c3] == "CR").sum()
+    assert table.at["C3D1", "CR"] == (groups.loc[c3] == "CR").sum()
 
 
 @pytest.mark.slow  # more than two seconds: full suite only
@@ -132,3 +132,18 @@ def test_slopes_are_the_mixed_model_per_group(run, ofa_len):
     assert slopes.loc[("nk_per_ul", "CR"), "estimate"] > slopes.loc[("nk_per_ul", "NR"), "estimate"]
     test = run.tables["monitoring_slope_test"].set_index("feature").loc["nk_per_ul"]
     assert test["num_df"] == 2 and test["p_value"] < 0.05
+
+
+@pytest.mark.slow  # more than two seconds: full suite only
+def test_time_dependent_exclusions_are_one_row_per_patient_in_words(run):
+    """Intervals before a patient's first value are not a lost patient: the row says the patient enters
+    the model there; a patient with no value at all is said to be out of that model (N of its table row)."""
+    excl = pd.concat(run.excl, ignore_index=True)
+    td = excl[excl["step"] == "Immune monitoring: time-dependent Cox"]
+    table = run.tables["monitoring_time_dependent"].set_index("feature")
+    for feature, n in table["n"].items():
+        rows = td[td["reason"].str.startswith(f"{feature}: ")]
+        assert rows["patient_id"].is_unique
+        out = rows["reason"].str.endswith("not in this model")
+        assert (~out).sum() <= n and out.sum() == 34 - n
+    assert not td["reason"].str.contains("log2_change|log2_value|missing").any()  # no column names

@@ -32,7 +32,7 @@ from ..data.endpoints import DAYS_PER_MONTH
 from ..data.samples import BASELINE, samples_of
 from ..errors import ImmuneCorrelatesError, ImmuneCorrelatesWarning
 from ..features.cycles import cycle_frame
-from ..features.labels import column_label
+from ..features.labels import column_label, group_level_label
 from ..features.longitudinal import longitudinal_frame
 from ..features.trajectories import change_from_baseline
 from ..multiplicity import adjust_pvalues
@@ -124,22 +124,23 @@ def _samples_table(long: pd.DataFrame, group: str) -> pd.DataFrame:
             "Patients": one["patient_id"].nunique(),
         }
         for g, n in one.groupby(group, observed=True)["patient_id"].nunique().items():
-            row[f"{column_label(group)} {g}"] = int(n)
+            row[group_level_label(group, g)] = int(n)
         rows.append(row)
     out = pd.DataFrame(rows)
     order = long.groupby("timepoint")["day"].median()
     return out.iloc[np.argsort(order.reindex(out["Visit"]).to_numpy(), kind="stable")].fillna(0).reset_index(drop=True)
 
 
-def _td_rows(frame, long, cfg, col, samples, name, label, scale):
+def _td_rows(frame, long, cfg, col, samples, name, label, scale, words):
     data = frame.reset_index()[["patient_id", cfg.duration, cfg.event]]
     rows = time_varying(data, cfg.duration, cfg.event, samples, {name: col}, time="month")
     fit = fit_cox(rows, "stop", cfg.event, [name], entry="start", ci=cfg.ci, alpha=cfg.alpha)
     ci = fit.conf_int().loc[name]
+    used = set(rows.dropna(subset=[name])["patient_id"])
     out = {
         "feature": label,
         "scale": scale,
-        "n": int(rows.dropna(subset=[name])["patient_id"].nunique()),
+        "n": len(used),
         "n_events": int(fit.n_events),
         "hazard_ratio": float(np.exp(fit.params[name])),
         "hazard_ratio_ci_lower": float(np.exp(ci["lower"])),
@@ -148,7 +149,25 @@ def _td_rows(frame, long, cfg, col, samples, name, label, scale):
         "test": fit.test,
         "ci_method": fit.ci_method,
     }
-    return out, fit.excluded.assign(reason=lambda e: f"{label}: " + e["reason"])
+    return out, _td_excluded(fit.excluded, used, label, words)
+
+
+def _td_excluded(excluded: pd.DataFrame, used: set, label: str, words: tuple[str, str]) -> pd.DataFrame:
+    """One row per patient for the counting-process intervals a time-dependent model left out, in words.
+
+    Intervals before a patient's first value carry no covariate yet: the patient enters the model at that
+    value (delayed entry), or not at all when there is none.
+    """
+    if excluded.empty:
+        return excluded
+    ids = pd.unique(excluded["patient_id"])
+    reasons = [
+        f"{label}: follow-up before {words[0]} not modelled (the patient enters the model there)"
+        if pid in used
+        else f"{label}: {words[1]}, not in this model"
+        for pid in ids
+    ]
+    return pd.DataFrame({"patient_id": ids, "reason": reasons})
 
 
 def _time_dependent(frame, long, cfg, landmark, modelled) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -167,6 +186,7 @@ def _time_dependent(frame, long, cfg, landmark, modelled) -> tuple[pd.DataFrame,
             "log2_value",
             f"{column_label(f)}: latest value",
             "per doubling, from each sample on",
+            ("the first sample with a value", "no sample with a value"),
         )
         rows.append(r)
         gone.append(e)
@@ -180,6 +200,7 @@ def _time_dependent(frame, long, cfg, landmark, modelled) -> tuple[pd.DataFrame,
             "log2_change",
             f"{column_label(f)}: change baseline to {landmark}",
             f"per doubling since baseline, from {landmark} on",
+            (f"the {landmark} sample", f"no {landmark} sample with a baseline value"),
         )
         rows.append(r)
         gone.append(e)
@@ -305,8 +326,8 @@ def monitoring_step(run) -> None:
     run.tables["monitoring_neutropenia"] = tox
     run.tables["monitoring_slopes"] = slopes
     run.tables["monitoring_slope_test"] = interaction
-    run.exclude("monitoring: time-dependent Cox", td_gone)
-    run.exclude("monitoring: per-cycle neutropenia", facts["excluded"])
+    run.exclude("Immune monitoring: time-dependent Cox", td_gone)
+    run.exclude("Immune monitoring: per-cycle neutropenia", facts["excluded"])
     run.add_record("trajectories", "mixed_model", "change_from_baseline", "time_varying_cox", "gee")
 
 

@@ -37,7 +37,7 @@ def monitoring_section(res) -> dict | None:
             f"{n_later} on-treatment samples at {len(samples) - 1} visits; samples stop at progression or death, so "
             "later visits hold the patients who stayed progression-free.",
             _slope_words(t, cfg.group),
-            _change_words(change, levels, landmark),
+            _change_words(change, levels, landmark, cfg.group),
             _cox_words(t["monitoring_time_dependent"], level),
             f"Per-cycle toxicity: {facts['neutropenia']} of {facts['cycles']} cycles with grade ≥ 3 neutropenia and "
             f"{facts['infection']} with an infection, in {facts['patients']} patients; "
@@ -50,7 +50,10 @@ def monitoring_section(res) -> dict | None:
     ]
     group_words = _in_words(cfg.group)
     tables = [
-        _table("Patients sampled at each visit, by group (baseline and each on-treatment visit).", samples),
+        _table(
+            f"Patients sampled at each visit (baseline and each on-treatment visit), in all and by {_in_words(cfg.group)}.",
+            samples,
+        ),
         _table(
             f"Change over time by {group_words}: slope of the log2 count per month in each group, from a linear "
             "mixed model (month x group, random intercept and slope per patient, REML) of the samples up to the "
@@ -145,12 +148,14 @@ def _table(caption: str, frame: pd.DataFrame) -> dict:
     return {"caption": caption, "frame": frame, "footnotes": []}
 
 
-def _change_words(change: pd.DataFrame, levels, landmark: str) -> str:
+def _change_words(change: pd.DataFrame, levels, landmark: str, group: str) -> str:
     """ "NK cells: median log2 change to C3D1 NR -0.07, PR 0.63, CR 0.86 (Kruskal-Wallis p = 0.0016)." """
     parts = []
     for _, row in change.iterrows():
         name = column_label(str(row["feature"]).removesuffix(f"_log2fc_{landmark}"))
-        medians = ", ".join(f"{g} {row[f'median_{g}']:.2f}" for g in levels if np.isfinite(row[f"median_{g}"]))
+        medians = ", ".join(
+            f"{level_label(group, g)} {row[f'median_{g}']:.2f}" for g in levels if np.isfinite(row[f"median_{g}"])
+        )
         parts.append(f"{name} {medians} ({name_test(row['test'])}, {p_phrase(row['p_value'])})")
     return f"Median log2 change from baseline to {landmark} by group: " + "; ".join(parts) + "."
 
