@@ -40,7 +40,7 @@ y <- if (fam == "binomial") d$y else Surv(d$time, d$status)
 fold <- rep(1:10, length.out = nrow(x))
 res <- c()
 for (th in c(1e-7, as.numeric(args[5]))) {
-  t1 <- min(sapply(1:3, function(i) system.time(f <- glmnet(x, y, family = fam, lambda = lam, thresh = th))[["elapsed"]]))
+  t1 <- min(sapply(1:3, function(i) system.time(f <<- glmnet(x, y, family = fam, lambda = lam, thresh = th))[["elapsed"]]))
   t2 <- min(sapply(1:3, function(i) system.time(cv.glmnet(x, y, family = fam, foldid = fold, thresh = th))[["elapsed"]]))
   res <- c(res, t1, t2)
 }
@@ -88,7 +88,7 @@ def main() -> None:
             }
         rows.append(row)
         print(f"{name}: validation {val.summary()[['estimate', 'value']].to_dict('records')}")
-    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3f"))
+    print(pd.DataFrame(rows).to_markdown(index=False, floatfmt=".3g"))
 
 
 if __name__ == "__main__":
