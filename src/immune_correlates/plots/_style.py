@@ -30,6 +30,7 @@ from ._groups import RESPONSE_ORDER, default_pair, group_colors, order_groups, r
 from ._palette import GREY, INK, OKABE_ITO, PALETTE, RC_PARAMS, RESPONSE_COLORS, SMALL, house_style
 
 __all__ = [
+    "text_columns",
     "OKABE_ITO",
     "PALETTE",
     "RESPONSE_COLORS",
@@ -232,3 +233,39 @@ def save_figure(fig, path, *, formats: Iterable[str] = ("png", "pdf"), dpi: int 
             fig.savefig(path, format=f, dpi=dpi)
             written.append(path)
     return written
+
+
+def text_columns(ax, columns, y, *, gid: str, bold_at: float | None = None) -> None:
+    """Columns of text to the right of the axes, aligned with rows at ``y`` (a forest plot's table).
+
+    ``columns`` holds ``(header, texts, width in points)``; headers are bold above the axes, the texts
+    sit at their rows (``gid`` ``"<gid>_header"`` and ``"<gid>_value"``), the row at ``bold_at`` in bold.
+    """
+    x = 10.0
+    for head, texts, width in columns:
+        ax.annotate(
+            head,
+            xy=(1.0, 1.0),
+            xycoords="axes fraction",
+            xytext=(x, 4),
+            textcoords="offset points",
+            va="bottom",
+            ha="left",
+            fontsize=SMALL,
+            fontweight="bold",
+            gid=f"{gid}_header",
+        )
+        for yi, text in zip(y, texts):
+            ax.annotate(
+                text,
+                xy=(1.0, yi),
+                xycoords=("axes fraction", "data"),
+                xytext=(x, 0),
+                textcoords="offset points",
+                va="center",
+                ha="left",
+                fontsize=SMALL,
+                gid=f"{gid}_value",
+                fontweight="bold" if bold_at is not None and yi == bold_at else "normal",
+            )
+        x += width

@@ -34,6 +34,7 @@ from ._style import (
     house_style,
     new_axes,
     plain_log_axis,
+    text_columns,
 )
 from .meta_forest import meta_forest
 
@@ -475,30 +476,4 @@ def _value_columns(ax, rows: pd.DataFrame, y: np.ndarray, kind: str, ci_text: st
     for col, head, width in (("n", "N", 26), ("n_events", "Events", 36)):
         if col in rows and rows[col].notna().any():
             columns.append((head, ["" if pd.isna(v) else f"{int(v)}" for v in rows[col]], width))
-    x = 10.0
-    for head, values, width in columns:
-        ax.annotate(
-            head,
-            xy=(1.0, 1.0),
-            xycoords="axes fraction",
-            xytext=(x, 4),
-            textcoords="offset points",
-            va="bottom",
-            ha="left",
-            fontsize=SMALL,
-            fontweight="bold",
-            gid="forest_header",
-        )
-        for yi, text in zip(y, values):
-            ax.annotate(
-                text,
-                xy=(1.0, yi),
-                xycoords=("axes fraction", "data"),
-                xytext=(x, 0),
-                textcoords="offset points",
-                va="center",
-                ha="left",
-                fontsize=SMALL,
-                gid="forest_value",
-            )
-        x += width
+    text_columns(ax, columns, y, gid="forest")

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..features.labels import column_label
-from ._style import GREY, OKABE_ITO, SMALL, format_p, house_style, new_axes, plain_log_axis
+from ._style import GREY, OKABE_ITO, SMALL, format_p, house_style, new_axes, plain_log_axis, text_columns
 
 __all__ = ["meta_forest"]
 
@@ -145,31 +145,4 @@ def _values(ax, ys, y_pool, est, lo, hi, w, pooled, short, level) -> None:
             110,
         ),
     ]
-    x = 10.0
-    for head, texts, width in cols:
-        ax.annotate(
-            head,
-            xy=(1.0, 1.0),
-            xycoords="axes fraction",
-            xytext=(x, 4),
-            textcoords="offset points",
-            va="bottom",
-            ha="left",
-            fontsize=SMALL,
-            fontweight="bold",
-            gid="meta_header",
-        )
-        for y, text in zip([*ys, y_pool], texts):
-            ax.annotate(
-                text,
-                xy=(1.0, y),
-                xycoords=("axes fraction", "data"),
-                xytext=(x, 0),
-                textcoords="offset points",
-                va="center",
-                ha="left",
-                fontsize=SMALL,
-                gid="meta_value",
-                fontweight="bold" if y == y_pool else "normal",
-            )
-        x += width
+    text_columns(ax, cols, [*ys, y_pool], gid="meta", bold_at=y_pool)
