@@ -113,3 +113,24 @@ def test_unstimulated_without_stimulated_is_missing_with_reason(function_rows):
     assert np.isnan(comp.values["P1"])
     assert comp.reasons["P1"] == "no stimulated tnf/CD8 T (%) row (only other conditions)"
     assert comp.values["P2"] == pytest.approx(2.0)  # 3 - 1
+
+
+def test_one_readout_in_two_units_is_refused_by_name_when_the_panel_names_no_unit():
+    """Without a unit the readout would be ambiguous (% or index): an InputError naming file, patient and rows."""
+    rows = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P1"],
+            "timepoint": "baseline",
+            "assay": "ki67",
+            "cell_type": "CD8",
+            "condition": ["stimulated", "stimulated", "unstimulated"],
+            "unit": ["%", "index", "%"],
+            "value": [10.0, 2.0, 1.0],
+        }
+    )
+    table = _table(rows)
+    with pytest.raises(InputError) as err:
+        table.readout(["P1"], "ki67", "CD8", unit=None)
+    text = str(err.value)
+    assert "assays.csv" in text and "P1" in text and "value='index'" in text and "in different units" in text
+    assert table.readout(["P1"], "ki67", "CD8", unit="%").values["P1"] == 9.0  # with its unit: one row

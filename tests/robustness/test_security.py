@@ -59,3 +59,21 @@ def test_warnings_point_at_the_users_line():
         ic.fit_logistic(frame, "cr", ["t_function_score"], method="firth")
     ours = [w for w in caught if issubclass(w.category, ic.ImmuneCorrelatesWarning)]
     assert ours and all(w.filename == __file__ for w in ours)
+
+
+def test_the_hidden_character_class_is_its_definition_over_every_code_point():
+    """Control characters (category Cc), the bidirectional marks and the invisible characters, nothing else."""
+    import sys
+    import unicodedata
+
+    from immune_correlates._text import any_hidden, hidden_characters, show_hidden
+
+    bidi = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    invisible = set("\u200b\u200c\u200d\u2060\ufeff")
+    everything = "".join(chr(c) for c in range(sys.maxunicode + 1) if not 0xD800 <= c <= 0xDFFF)
+    expected = [f"U+{ord(ch):04X}" for ch in everything if unicodedata.category(ch) == "Cc" or ch in bidi | invisible]
+    assert hidden_characters(everything) == expected
+    assert len(expected) == 65 + len(bidi) + len(invisible)
+    assert any_hidden(["OL001", None, 3.0, "OL\u2066"]) and not any_hidden(["OL001", None, 3.0])
+    assert show_hidden("a\nb\u202ec", keep="\n") == "a\nb[U+202E]c"
+    assert show_hidden("a\nb", keep="") == "a[U+000A]b"

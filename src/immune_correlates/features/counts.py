@@ -70,23 +70,13 @@ def bead_count(cell_events, bead_events, beads_per_tube, sample_volume_ul):
     return np.divide(np.multiply(np.divide(cell_events, bead_events), beads_per_tube), sample_volume_ul)
 
 
-def _bead_data(table: GateTable, path: str) -> pd.DataFrame:
-    """Bead events, beads per tube and volume for ``path``: its own row, else the sample's.
-
-    The sample-level fallback is used only when every row of the sample that
-    carries the column agrees on one value (one counting tube).
-    """
-    patients = pd.Index(list(table.exists.index), name="patient_id")
-    out = pd.DataFrame(np.nan, index=patients, columns=list(BEAD_COLUMNS))
-    if len(table.long) == 0:
-        return out
-    for col, values in _bead_arrays(table, path).items():
-        out[col] = values
-    return out
-
-
 def _bead_arrays(table: GateTable, path: str) -> dict[str, np.ndarray]:
-    """The bead columns given for ``path`` (aligned with the table's patients), from per-table caches."""
+    """Bead events, beads per tube and volume for ``path`` (aligned with the table's patients).
+
+    Each value is the gate's own row, else the sample's: the sample-level fallback is used only
+    when every row of the sample that carries the column agrees on one value (one counting tube).
+    Computed once per table for every gate.
+    """
     cache = table.__dict__.setdefault("_beads", {})
     if "sample" not in cache:
         long = table.long
@@ -227,7 +217,7 @@ def absolute_count(
 
 
 def _bead_data_on(table: GateTable, path: str, idx: pd.Index) -> np.ndarray:
-    """``_bead_data(table, path).reindex(idx)`` as an array (patients x the three bead columns)."""
+    """:func:`_bead_arrays` on the patients ``idx`` (patients x the three bead columns; NaN without rows)."""
     out = np.full((len(idx), len(BEAD_COLUMNS)), np.nan)
     if len(table.long) == 0:
         return out

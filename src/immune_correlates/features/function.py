@@ -192,8 +192,15 @@ class AssayTable:
         where = idx.get_indexer(rows["patient_id"].to_numpy(dtype=object))
         condition = rows["condition"].to_numpy(dtype=object)
         value = rows["value"].to_numpy(dtype=float)
-        if pd.Series(rows["patient_id"].to_numpy(dtype=object) + "\x00" + condition.astype(str)).duplicated().any():
-            rows.pivot(index="patient_id", columns="condition", values="value")  # refuses as it always did
+        raise_bad_rows(
+            rows,
+            rows.duplicated(["patient_id", "condition"], keep=False),
+            "unit",
+            f"gives {what} twice for one patient and condition (in different units)",
+            source=self.source,
+            extra=["assay", "cell_type", "condition"],
+            hint="Name the readout's unit in the panel (unit = '%' or 'index') so that one row is read.",
+        )
         n = len(idx)
         kept = where >= 0
 

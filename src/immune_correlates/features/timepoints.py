@@ -83,21 +83,17 @@ class CohortTables:
 
     def at(self, timepoint) -> tuple[GateTable | None, AssayTable | None]:
         """The gate table and assay table of ``timepoint`` (None for a table that was not given)."""
-        imm, fun = self.immunophenotype, self.function_assays
-        imm_src, fun_src = self.sources.get("immunophenotype"), self.sources.get("function_assays")
-        gates = assays = None
-        if len(imm):
-            rows = self._imm.rows(timepoint) if self._imm is not None else None
-            gates = (
-                GateTable(imm, timepoint, source=imm_src)
-                if rows is None
-                else GateTable.from_validated(rows, timepoint, source=imm_src)
-            )
-        if len(fun):
-            rows = self._fun.rows(timepoint) if self._fun is not None else None
-            assays = (
-                AssayTable(fun, timepoint, source=fun_src)
-                if rows is None
-                else AssayTable.from_validated(rows, timepoint, source=fun_src)
-            )
-        return gates, assays
+        return (
+            self._table(self.immunophenotype, self._imm, GateTable, "immunophenotype", timepoint),
+            self._table(self.function_assays, self._fun, AssayTable, "function_assays", timepoint),
+        )
+
+    def _table(self, frame: pd.DataFrame, split: _Split | None, kind, name: str, timepoint):
+        """``kind`` (GateTable or AssayTable) of ``timepoint``: from the rows checked whole, else checked now."""
+        if not len(frame):
+            return None
+        source = self.sources.get(name)
+        rows = split.rows(timepoint) if split is not None else None
+        if rows is None:
+            return kind(frame, timepoint, source=source)
+        return kind.from_validated(rows, timepoint, source=source)

@@ -19,15 +19,8 @@ The pooled estimate's test (``_pooled_test``: z, or Hartung-Knapp's t on ``k - 1
 heterogeneity statistics (``_heterogeneity``: I² and H²) are here too; the formulas are in
 :mod:`.meta`'s docstring, which assembles them into :class:`~.meta.MetaAnalysisResult`.
 
-References
-----------
-DerSimonian R, Laird N (1986). Meta-analysis in clinical trials. *Control Clin Trials* 7:177-188.
-Paule RC, Mandel J (1982). Consensus values and weighting factors. *J Res Natl Bur Stand* 87:377-385.
-Viechtbauer W (2005). Bias and efficiency of meta-analytic variance estimators in the
-random-effects model. *J Educ Behav Stat* 30:261-293.
-Hartung J, Knapp G (2001). On tests of the overall treatment effect in meta-analysis with
-normally distributed responses. *Stat Med* 20:1771-1782.
-Higgins JPT, Thompson SG (2002). Quantifying heterogeneity in a meta-analysis. *Stat Med* 21:1539-1558.
+The papers behind each estimator and test are listed in
+:func:`~immune_correlates.stats.missing.meta.meta_analysis`.
 """
 
 from __future__ import annotations
