@@ -246,11 +246,23 @@ def format_ci(lo, hi, *, sig: int = 3) -> str:
 def format_estimate_ci(est, lo, hi, *, sig: int = 3) -> str:
     """``"3.12 (1.25–10.7)"``; ``"not estimable"`` when the estimate is missing.
 
+    A limit that would print as the estimate gets more digits (up to three more), so an
+    interval never reads as a point: an odds ratio per cell/µL of 1.0032 (1.0006–1.0058)
+    with p = 0.016 is not shown as "1.00 (1.00–1.01)".
+
     Examples
     --------
     >>> format_estimate_ci(0.341, 0.137, 1.007)
     '0.341 (0.137–1.01)'
+    >>> format_estimate_ci(1.0032, 1.0006, 1.0058)
+    '1.003 (1.001–1.006)'
     """
     if not _finite(est) and not (isinstance(est, float) and math.isinf(est)):
         return "not estimable"
-    return f"{format_number(est, sig=sig)} ({format_ci(lo, hi, sig=sig)})"
+    shown = sig
+    for extra in range(4):
+        shown = sig + extra
+        e, a, b = (format_number(v, sig=shown) for v in (est, lo, hi))
+        if (a != e or not _finite(lo) or lo == est) and (b != e or not _finite(hi) or hi == est):
+            break
+    return f"{format_number(est, sig=shown)} ({format_ci(lo, hi, sig=shown)})"

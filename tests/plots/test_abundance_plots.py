@@ -91,6 +91,8 @@ def test_penalized_path_marks_the_chosen_lambdas_and_names_the_lines(signature_d
     fit = ic.fit_penalized(X, "cr", cols, cv=5, seed=1)
     ax = ic.plots.penalized_path(fit)
     assert len(by_gid(ax, "lam_min", "lines")) == 1 and len(by_gid(ax, "lam_1se", "lines")) == 1
+    assert {"λ min", "λ 1-SE"} <= {t.get_text() for t in ax.texts}  # words, not glmnet's variable names
+    assert ax.get_xlabel() == "log(λ), penalty"
     named = [t.get_text() for t in ax.texts if t.get_gid() == "path_label"]
     assert set(fit.selected) <= set(named) and len(named) >= 6
     assert_legible(ax.figure)
@@ -105,8 +107,9 @@ def test_stability_plot_shows_every_probability_and_the_threshold(signature_data
     X, cols = signature_data
     res = ic.stability_selection(X, "cr", cols, n_pairs=10, seed=2)
     ax = ic.plots.stability(res)
-    bars = [p for p in ax.patches if p.get_gid() == "selection_probability" or True]
+    bars = [p for p in ax.patches if p.get_gid() == "selection_probability"]
     widths = sorted(round(p.get_width(), 10) for p in bars)
     assert widths == sorted(round(v, 10) for v in res.table["selection_probability"])
     assert by_gid(ax, "threshold", "lines")[0].get_xdata()[0] == res.threshold
+    assert ax.get_title() == f"Stable at {res.threshold:g}: expected false selections ≤ {res.bound:.2g}"
     assert_legible(ax.figure)

@@ -138,7 +138,7 @@ def test_panel_with_30_features_and_5_long_groups():
     assert_legible(fig, (0.9, 0.9))
 
 
-@pytest.mark.parametrize("n_features", [7, 30])
+@pytest.mark.parametrize("n_features", [2, 5, 7, 30])
 @pytest.mark.parametrize("long", [False, True])
 @pytest.mark.slow  # more than two seconds: full suite only
 def test_volcano_and_forest(n_features, long):

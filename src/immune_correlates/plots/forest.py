@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
+from matplotlib.transforms import ScaledTranslation
 
 from .._numbers import format_estimate_ci
 from .._params import (
@@ -397,10 +398,14 @@ def _q_legend(ax, color: str, q_threshold: float) -> None:
         Line2D([], [], markerfacecolor=color, label=f"q < {q_threshold:g}", **square),
         Line2D([], [], markerfacecolor="white", label=f"q \u2265 {q_threshold:g}", **square),
     ]
+    # below the x-axis label at a fixed distance (points, not a fraction of the axes: a forest of two
+    # rows is short, and a fraction of it would put the key on the label)
+    below = ax.transAxes + ScaledTranslation(0.0, -46 / 72, ax.figure.dpi_scale_trans)
     ax.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(0.0, -0.16),
+        bbox_to_anchor=(0.0, 0.0),
+        bbox_transform=below,
         ncols=2,
         fontsize=SMALL,
         handletextpad=0.3,
