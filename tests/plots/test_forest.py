@@ -159,3 +159,27 @@ def test_factor_levels_are_grouped_under_their_variable():
     assert ticks == ["Sex", "M", "NK cells", "stage", "II", "III", "Age"]
     bold = [x.get_text().strip() for x in ax.get_yticklabels() if x.get_fontweight() == "bold"]
     assert bold == ["Sex", "stage"]
+
+
+def test_ratios_near_one_get_digits_and_their_column_pushes_the_next_one_right():
+    """An OR per cell/uL: limits that would print as the estimate get digits, and no column runs into the next."""
+    from tests.plots.test_legibility import assert_legible
+
+    est = np.log([1.0032, 1.0009, 1.96])
+    table = pd.DataFrame(
+        {
+            "feature": ["nk_per_ul", "cd8_per_ul", "nk_function_score"],
+            "estimate": est,
+            "ci_lower": np.log([1.0006, 0.99951, 0.818]),
+            "ci_upper": np.log([1.0068, 1.0024, 5.43]),
+            "p_value": [0.016, 0.25, 0.13],
+            "q_value": [0.08, 0.26, 0.26],
+            "n": 34,
+            "n_events": 8,
+            "method": "firth",
+        }
+    )
+    ax = forest(table)
+    values = [t.get_text() for t in by_gid(ax, "forest_value", "texts")]
+    assert "1.003 (1.001–1.007)" in values and "1.001 (0.9995–1.002)" in values and "1.96 (0.818–5.43)" in values
+    assert_legible(ax.figure, (1.0, 0.5))

@@ -240,32 +240,39 @@ def text_columns(ax, columns, y, *, gid: str, bold_at: float | None = None) -> N
 
     ``columns`` holds ``(header, texts, width in points)``; headers are bold above the axes, the texts
     sit at their rows (``gid`` ``"<gid>_header"`` and ``"<gid>_value"``), the row at ``bold_at`` in bold.
+    A column wider than its ``width`` (measured with the renderer) pushes the next one right.
     """
+    renderer = ax.figure.canvas.get_renderer()
     x = 10.0
     for head, texts, width in columns:
-        ax.annotate(
-            head,
-            xy=(1.0, 1.0),
-            xycoords="axes fraction",
-            xytext=(x, 4),
-            textcoords="offset points",
-            va="bottom",
-            ha="left",
-            fontsize=SMALL,
-            fontweight="bold",
-            gid=f"{gid}_header",
-        )
-        for yi, text in zip(y, texts):
+        made = [
             ax.annotate(
-                text,
-                xy=(1.0, yi),
-                xycoords=("axes fraction", "data"),
-                xytext=(x, 0),
+                head,
+                xy=(1.0, 1.0),
+                xycoords="axes fraction",
+                xytext=(x, 4),
                 textcoords="offset points",
-                va="center",
+                va="bottom",
                 ha="left",
                 fontsize=SMALL,
-                gid=f"{gid}_value",
-                fontweight="bold" if bold_at is not None and yi == bold_at else "normal",
+                fontweight="bold",
+                gid=f"{gid}_header",
             )
-        x += width
+        ]
+        for yi, text in zip(y, texts):
+            made.append(
+                ax.annotate(
+                    text,
+                    xy=(1.0, yi),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(x, 0),
+                    textcoords="offset points",
+                    va="center",
+                    ha="left",
+                    fontsize=SMALL,
+                    gid=f"{gid}_value",
+                    fontweight="bold" if bold_at is not None and yi == bold_at else "normal",
+                )
+            )
+        widest = max(t.get_window_extent(renderer).width for t in made) * 72.0 / ax.figure.dpi
+        x += max(width, widest + 8.0)
