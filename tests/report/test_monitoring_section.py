@@ -139,7 +139,7 @@ def test_time_dependent_exclusions_are_one_row_per_patient_in_words(run):
     """Intervals before a patient's first value are not a lost patient: the row says the patient enters
     the model there; a patient with no value at all is said to be out of that model (N of its table row)."""
     excl = pd.concat(run.excl, ignore_index=True)
-    td = excl[excl["step"] == "Immune monitoring: time-dependent Cox"]
+    td = excl[excl["step"] == "monitoring_time_dependent"]
     table = run.tables["monitoring_time_dependent"].set_index("feature")
     for feature, n in table["n"].items():
         rows = td[td["reason"].str.startswith(f"{feature}: ")]
@@ -147,3 +147,17 @@ def test_time_dependent_exclusions_are_one_row_per_patient_in_words(run):
         out = rows["reason"].str.endswith("not in this model")
         assert (~out).sum() <= n and out.sum() == 34 - n
     assert not td["reason"].str.contains("log2_change|log2_value|missing").any()  # no column names
+
+
+def test_every_step_of_the_run_has_a_name_for_people():
+    """The exclusions table names each step in words (no code, no doubled space)."""
+    from immune_correlates.report.tables import step_name
+
+    steps = [name for name, _ in STEPS] + [
+        "monitoring_time_dependent",
+        "monitoring_neutropenia",
+        "populations:abundance",
+    ]
+    for step in steps:
+        name = step_name(step)
+        assert name[0].isupper() and "_" not in name and "  " not in name, (step, name)

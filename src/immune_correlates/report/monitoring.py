@@ -326,8 +326,8 @@ def monitoring_step(run) -> None:
     run.tables["monitoring_neutropenia"] = tox
     run.tables["monitoring_slopes"] = slopes
     run.tables["monitoring_slope_test"] = interaction
-    run.exclude("Immune monitoring: time-dependent Cox", td_gone)
-    run.exclude("Immune monitoring: per-cycle neutropenia", facts["excluded"])
+    run.exclude("monitoring_time_dependent", td_gone)
+    run.exclude("monitoring_neutropenia", facts["excluded"])
     run.add_record("trajectories", "mixed_model", "change_from_baseline", "time_varying_cox", "gee")
 
 

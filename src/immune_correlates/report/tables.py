@@ -117,6 +117,11 @@ def format_all_groups(table: pd.DataFrame, *, group: str | None = None) -> pd.Da
 
 _STEP_NAMES = {
     "read_cohort": "Reading the data",
+    "trial_summary": "Trial summary",
+    "imputation": "Multiple imputation",
+    "populations": "Cell populations",
+    "populations:abundance": "Cell populations (differential abundance)",
+    "monitoring": "Immune monitoring over time",
     "features": "Deriving features",
     "table_one": "Table 1",
     "comparison": "Groups compared",
@@ -126,6 +131,8 @@ _STEP_NAMES = {
     "screen_cr": "Screen (binary endpoint)",
     "screen_pfs": "Screen (survival)",
     "response_survival": "Response and survival",
+    "monitoring_time_dependent": "Immune monitoring (time-dependent Cox)",
+    "monitoring_neutropenia": "Immune monitoring (per-cycle neutropenia)",
 }
 
 
@@ -145,8 +152,10 @@ _CALLER_STEPS = {
 
 def step_name(step: str) -> str:
     """A pipeline step for people: ``"logistic:nk_per_ul"`` -> ``"Logistic models: NK cells"``."""
+    if str(step) in _STEP_NAMES:
+        return _STEP_NAMES[str(step)]
     head, _, feature = str(step).partition(":")
-    name = _STEP_NAMES.get(head, head.replace("_", " "))
+    name = _STEP_NAMES.get(head, head.replace("_", " ").capitalize())
     return f"{name}: {label(feature)}" if feature else name
 
 
