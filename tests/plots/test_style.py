@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from PIL import Image
 
@@ -97,3 +98,38 @@ def test_given_axes_lose_top_and_right_spines():
     _, ax = plt.subplots()
     assert new_axes(ax) is ax
     assert not ax.spines["top"].get_visible() and not ax.spines["right"].get_visible()
+
+
+@pytest.mark.parametrize("canvas", ["svg", "pdf"])
+def test_plots_that_measure_their_texts_draw_on_vector_canvases(canvas):
+    """Forest, meta forest and volcano measure text with the renderer: a PDF or SVG canvas has none of its own."""
+    import importlib
+
+    from matplotlib.figure import Figure
+
+    import immune_correlates as ic
+
+    backend = importlib.import_module(f"matplotlib.backends.backend_{canvas}")
+    table = pd.DataFrame(
+        {
+            "feature": ["nk_per_ul", "cd8_per_ul", "t_function_score"],
+            "estimate": [0.8, -0.2, 0.4],
+            "ci_lower": [0.2, -0.9, -0.1],
+            "ci_upper": [1.4, 0.5, 0.9],
+            "p_value": [0.01, 0.6, 0.1],
+            "q_value": [0.03, 0.6, 0.15],
+            "n": 34,
+            "n_events": 8,
+            "method": "firth",
+        }
+    )
+    meta = ic.meta_analysis([0.5, 1.8, 1.1], [0.27, 0.39, 0.34], labels=["A", "B", "C"], ratio="odds_ratio")
+    for draw in (
+        lambda ax: ic.plots.forest(table, ax=ax),
+        lambda ax: ic.plots.forest(meta, ax=ax),
+        lambda ax: ic.plots.volcano(table, ax=ax),
+    ):
+        fig = Figure()
+        backend.FigureCanvas(fig)
+        ax = draw(fig.add_subplot())
+        assert ax.figure is fig and any(t.get_text() for t in ax.texts)

@@ -31,6 +31,7 @@ from ._palette import GREY, INK, OKABE_ITO, PALETTE, RC_PARAMS, RESPONSE_COLORS,
 
 __all__ = [
     "text_columns",
+    "renderer_of",
     "OKABE_ITO",
     "PALETTE",
     "RESPONSE_COLORS",
@@ -242,7 +243,7 @@ def text_columns(ax, columns, y, *, gid: str, bold_at: float | None = None) -> N
     sit at their rows (``gid`` ``"<gid>_header"`` and ``"<gid>_value"``), the row at ``bold_at`` in bold.
     A column wider than its ``width`` (measured with the renderer) pushes the next one right.
     """
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = renderer_of(ax.figure)
     x = 10.0
     for head, texts, width in columns:
         made = [
@@ -276,3 +277,13 @@ def text_columns(ax, columns, y, *, gid: str, bold_at: float | None = None) -> N
             )
         widest = max(t.get_window_extent(renderer).width for t in made) * 72.0 / ax.figure.dpi
         x += max(width, widest + 8.0)
+
+
+def renderer_of(fig):
+    """The renderer that measures ``fig``'s texts, whatever the backend.
+
+    Agg-based canvases (inline, the report's PNGs) have ``get_renderer``; the vector ones
+    (``MPLBACKEND=pdf`` or ``svg``) do not, and matplotlib makes one for them.
+    """
+    get = getattr(fig.canvas, "get_renderer", None)
+    return get() if get is not None else fig._get_renderer()

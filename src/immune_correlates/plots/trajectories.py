@@ -38,7 +38,17 @@ from ..errors import DataQualityWarning, InputError, warn
 from ..features.labels import axis_label, column_label
 from ..features.trajectories import log_scale
 from ..stats.survival.kaplan_meier import group_levels
-from ._style import GREY, SMALL, group_colors, house_style, new_axes, order_groups, plain_log_axis, wrap_label
+from ._style import (
+    GREY,
+    SMALL,
+    group_colors,
+    house_style,
+    new_axes,
+    order_groups,
+    plain_log_axis,
+    renderer_of,
+    wrap_label,
+)
 from .response import group_names
 
 __all__ = ["trajectories", "visit_summary"]
@@ -178,7 +188,7 @@ def _numbers(ax, table: pd.DataFrame, palette: Mapping, names: Mapping) -> None:
             )
     fig = ax.figure
     fig.draw_without_rendering()  # the final layout: text widths and the data scale in pixels
-    renderer = fig.canvas.get_renderer()
+    renderer = renderer_of(fig)
     lo, hi = ax.get_xlim()
     per_px = (hi - lo) / max(ax.get_window_extent(renderer).width, 1.0)
     gap_px = 6.0 * fig.dpi / 72.0

@@ -10,7 +10,7 @@ import pandas as pd
 from .._params import ALPHA, AXES, FLAG, MAPPING, TEXT, Interval, ListLike, Options, check_params
 from ..errors import ImmuneCorrelatesError
 from ..features.labels import column_label
-from ._style import GREY, INK, SMALL, house_style, new_axes
+from ._style import GREY, INK, SMALL, house_style, new_axes, renderer_of
 
 __all__ = ["volcano", "fdr_threshold", "effect_axis_label"]
 
@@ -134,7 +134,7 @@ def _place_labels(ax, chosen: np.ndarray, points: np.ndarray, texts: list[str]) 
     if not len(chosen):
         return [], []
     _settle(ax)
-    renderer = ax.figure.canvas.get_renderer()
+    renderer = renderer_of(ax.figure)
     px = ax.figure.dpi / 72.0
     frame = ax.get_window_extent(renderer)
     anchors = ax.transData.transform(points)
